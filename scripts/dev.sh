@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Pagewise developer entry point. Two commands (see README):
+#   bash scripts/dev.sh run    set up, build, and open the demo documents
+#   bash scripts/dev.sh test   set up, build, and run every test
+# `setup` alone installs what is missing; every step is idempotent.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pagewise-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# pdfium comes from the pypdfium2 wheel (BSD-3, Apache-2.0 for pdfium itself): pinned version and sha256.
+PYPDFIUM2_VERSION="5.15.2"
+PYPDFIUM2_WHEEL="pypdfium2-${PYPDFIUM2_VERSION}-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+PYPDFIUM2_SHA256="dc31aea5b0fb9fefc9b537a65f4113980b2c40798445736a7e6565bc85161e37"
+
+APT_PACKAGES=(pkg-config build-essential libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
+  librsvg2-dev libxdo-dev file python3 python3-pip nodejs npm qpdf xvfb)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+setup_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # nodejs/npm/python may come from elsewhere (nvm, pyenv): only ask apt when the command is absent.
+  local filtered=()
+  for p in "${missing[@]}"; do
+    case "$p" in
+      nodejs) command -v node >/dev/null || filtered+=("$p") ;;
+      npm) command -v npm >/dev/null || filtered+=("$p") ;;
+      python3) command -v python3 >/dev/null || filtered+=("$p") ;;
+      python3-pip) python3 -m pip --version >/dev/null 2>&1 || filtered+=("$p") ;;
+      *) filtered+=("$p") ;;
+    esac
+  done
+  if [ ${#filtered[@]} -gt 0 ]; then
+    say "installing system packages: ${filtered[*]}"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${filtered[@]}" >/dev/null
+  fi
+}
+
+setup_rust() {
+  if ! command -v cargo >/dev/null; then
+    echo "Rust (cargo, rustc >= 1.85) is required: install it with rustup, then run this again." >&2
+    exit 1
+  fi
+}
+
+setup_pdfium() {
+  local dest="$ROOT/vendor/pdfium"
+  if [ -f "$dest/libpdfium.so" ] && [ "$(cat "$dest/VERSION" 2>/dev/null)" = "$PYPDFIUM2_VERSION" ]; then
+    return
+  fi
+  say "fetching libpdfium from PyPI pypdfium2==$PYPDFIUM2_VERSION"
+  local tmp; tmp="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --platform manylinux_2_17_x86_64 \
+    --python-version 3.11 "pypdfium2==$PYPDFIUM2_VERSION" -d "$tmp"
+  echo "$PYPDFIUM2_SHA256  $tmp/$PYPDFIUM2_WHEEL" | sha256sum -c --quiet -
+  mkdir -p "$dest"
+  python3 - "$tmp/$PYPDFIUM2_WHEEL" "$dest" <<'PY'
+import sys, zipfile, shutil
+wheel, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    for member, out in [("pypdfium2_raw/libpdfium.so", "libpdfium.so"), ("pypdfium2_raw/version.json", "pdfium-version.json")]:
+        with z.open(member) as src, open(f"{dest}/{out}.part", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        shutil.move(f"{dest}/{out}.part", f"{dest}/{out}")
+    import os; os.makedirs(f"{dest}/licenses", exist_ok=True)
+    lic = [n for n in z.namelist() if "LICENSE" in n.upper() or "licenses/" in n]
+    for n in lic:
+        with z.open(n) as src, open(f"{dest}/licenses/{n.split('/')[-1]}", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+PY
+  echo "$PYPDFIUM2_VERSION" > "$dest/VERSION"
+  rm -rf "$tmp"
+}
+
+setup_npm() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  npm run --silent build
+}
+
+setup() {
+  setup_apt
+  setup_rust
+  setup_pdfium
+  setup_npm
+}
+
+run_demo() {
+  say "building pagewise"
+  cargo build --release -p pagewise-cli -p pagewise-app
+  local bin="$CARGO_TARGET_DIR/release/pagewise"
+  local lib="${PAGEWISE_LIBRARY:-$HOME/.local/share/pagewise/demo-library}"
+  say "importing the demo documents into $lib"
+  "$bin" --library "$lib" add assets/demo || true
+  "$bin" --library "$lib" list
+  local first; first="$("$bin" --library "$lib" --json list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+  say "text of the first page of the first document"
+  "$bin" --library "$lib" text "$first" --page 1
+  say "search: invoice total"
+  "$bin" --library "$lib" search "invoice total"
+  if [ -n "${DISPLAY:-}" ]; then
+    say "opening the desktop app"
+    PAGEWISE_LIBRARY="$lib" "$CARGO_TARGET_DIR/release/pagewise-app"
+  fi
+}
+
+run_tests() {
+  say "building and running the tests"
+  cargo build -p pagewise-cli
+  cargo test --workspace --no-fail-fast 2>&1
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  run) setup; run_demo ;;
+  test) setup; run_tests ;;
+  *) echo "usage: bash scripts/dev.sh run|test|setup" >&2; exit 2 ;;
+esac

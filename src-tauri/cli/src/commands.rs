@@ -1,0 +1,226 @@
+//! The library commands: thin wrappers that call the engine and print.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use pagewise_engine::pipeline::{self, AddOptions, AddOutcome, AddStatus};
+use pagewise_engine::{index, render, Document, Error, Library, Result};
+use serde_json::json;
+
+use crate::progress::ImportBars;
+use crate::Ctx;
+
+pub fn fail(json: bool, e: &Error) -> ExitCode {
+    if json {
+        eprintln!("{}", json!({ "error": e.to_report() }));
+    } else {
+        eprintln!("error: {e}");
+    }
+    ExitCode::from(1)
+}
+
+fn open(ctx: &Ctx) -> Result<Library> {
+    Library::open(&ctx.library_dir)
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string(value).expect("serialisable"));
+}
+
+/// Files to import: each path, with folders walked (hidden entries skipped, sorted).
+pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let walker = walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_entry(|e| {
+                e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+            });
+            out.extend(walker.filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()).map(|e| e.into_path()));
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+pub fn add(ctx: &Ctx, paths: &[PathBuf], password: Option<String>) -> Result<ExitCode> {
+    let mut lib = open(ctx)?;
+    let files = collect_files(paths);
+    let bars = ImportBars::new();
+    let cancel = AtomicBool::new(false);
+    let opts = AddOptions { password };
+    let json = ctx.json;
+    let outcomes = pipeline::add_files(&mut lib, &files, &opts, &cancel, &mut |event| {
+        bars.on(event);
+        if let pipeline::Progress::FileFinished { outcome, .. } = event {
+            if json {
+                bars.println(&serde_json::to_string(outcome).expect("serialisable"));
+            } else {
+                bars.println(&describe(outcome));
+            }
+        }
+    })?;
+    let failed = outcomes.iter().filter(|o| o.status == AddStatus::Failed).count();
+    if !json {
+        let added = outcomes.iter().filter(|o| o.status == AddStatus::Added).count();
+        let dups = outcomes.iter().filter(|o| o.status == AddStatus::Duplicate).count();
+        eprintln!("{added} added, {dups} duplicate, {failed} failed");
+    }
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn describe(o: &AddOutcome) -> String {
+    let id = o.doc_id.as_ref().map(|d| d.short().to_string()).unwrap_or_default();
+    match o.status {
+        AddStatus::Added if o.failed_pages.is_empty() => format!("added      {id}  {} ({} pages)", o.path, o.pages),
+        AddStatus::Added => format!("added      {id}  {} ({} pages; pages {:?} could not be read)", o.path, o.pages, o.failed_pages),
+        AddStatus::Duplicate => format!("duplicate  {id}  {} (already in the library)", o.path),
+        AddStatus::Failed => {
+            let e = o.error.as_ref().map(|e| format!("{} [{}]", e.message, e.kind)).unwrap_or_default();
+            format!("failed     {e}")
+        }
+    }
+}
+
+/// A DOC argument: an existing file is imported first (a no-op when already there); anything
+/// else is a document id, id prefix or file name in the library.
+pub fn resolve(lib: &mut Library, doc: &str) -> Result<Document> {
+    let path = Path::new(doc);
+    if path.is_file() {
+        let outcome = pipeline::add_file(lib, path, &AddOptions::default(), &mut |_, _| {});
+        return match (outcome.doc_id, outcome.error) {
+            (Some(id), None) => lib.document(&id),
+            (_, Some(e)) => Err(Error::Library { path: path.into(), detail: e.message }),
+            _ => unreachable!("an outcome without an id has an error"),
+        };
+    }
+    lib.resolve(doc)
+}
+
+pub fn list(ctx: &Ctx) -> Result<ExitCode> {
+    let docs = open(ctx)?.documents()?;
+    if ctx.json {
+        print_json(&docs);
+    } else if docs.is_empty() {
+        eprintln!("the library at {} is empty: add documents with `pagewise add PATH...`", ctx.library_dir.display());
+    } else {
+        for d in &docs {
+            println!("{}  {:>4} pages  {:<5} {}{}", d.id.short(), d.pages, d.kind.as_str(), d.name, status_note(d));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status_note(d: &Document) -> String {
+    let mut notes = Vec::new();
+    if d.needs_reader_pages > 0 {
+        notes.push(format!("{} need a reader model", d.needs_reader_pages));
+    }
+    if d.failed_pages > 0 {
+        notes.push(format!("{} failed", d.failed_pages));
+    }
+    if d.encrypted {
+        notes.push("encrypted".into());
+    }
+    if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) }
+}
+
+pub fn show(ctx: &Ctx, doc: &str) -> Result<ExitCode> {
+    let mut lib = open(ctx)?;
+    let d = resolve(&mut lib, doc)?;
+    let pages = lib.pages(&d.id)?;
+    if ctx.json {
+        let pages: Vec<_> = pages
+            .iter()
+            .map(|p| json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation,
+                            "source": p.source, "words": p.words.len(), "error": p.error}))
+            .collect();
+        print_json(&json!({"document": d, "pages": pages}));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}\n  id       {}\n  kind     {}\n  bytes    {}\n  pages    {}{}\n  from     {}", d.name, d.id, d.kind.as_str(), d.bytes, d.pages, status_note(&d), d.origin);
+    for p in pages {
+        let note = p.error.map(|e| format!("  {}", e.message)).unwrap_or_default();
+        println!("  page {:>3}  {:>6.1} x {:<6.1} pt  rot {:<3}  {:<12}  {} words{note}", p.page, p.width, p.height, p.rotation, p.source.as_str(), p.words.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
+    let mut lib = open(ctx)?;
+    let d = resolve(&mut lib, doc)?;
+    let pages = match page {
+        Some(n) => vec![lib.page(&d.id, n)?],
+        None => lib.pages(&d.id)?,
+    };
+    if ctx.json {
+        let pages: Vec<_> = pages
+            .iter()
+            .map(|p| json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "source": p.source,
+                            "text": p.text, "words": p.words, "lines": p.lines, "error": p.error}))
+            .collect();
+        print_json(&json!({"doc_id": d.id, "name": d.name, "pages": pages}));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let many = pages.len() > 1;
+    for p in &pages {
+        if many {
+            println!("--- page {} ---", p.page);
+        }
+        match p.source {
+            pagewise_engine::PageSource::TextLayer => println!("{}", p.text),
+            pagewise_engine::PageSource::NeedsReader => {
+                eprintln!("page {}: no text layer (a scan or photo): it needs a reader model to be read", p.page)
+            }
+            pagewise_engine::PageSource::Failed => {
+                eprintln!("page {}: could not be read: {}", p.page, p.error.as_ref().map(|e| e.message.as_str()).unwrap_or("unknown"))
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path) -> Result<ExitCode> {
+    let mut lib = open(ctx)?;
+    let d = resolve(&mut lib, doc)?;
+    let img = render::render_page(&lib, &d.id, page, dpi)?;
+    img.save_with_format(output, image_format(output))
+        .map_err(|e| Error::Io { path: output.into(), source: std::io::Error::other(e) })?;
+    if ctx.json {
+        print_json(&json!({"doc_id": d.id, "page": page, "width": img.width(), "height": img.height(), "output": output}));
+    } else {
+        eprintln!("wrote {} ({}x{} px)", output.display(), img.width(), img.height());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn image_format(path: &Path) -> pagewise_engine::render::ImageFormat {
+    pagewise_engine::render::ImageFormat::from_path(path).unwrap_or(pagewise_engine::render::ImageFormat::Png)
+}
+
+pub fn search(ctx: &Ctx, query: &str, limit: usize) -> Result<ExitCode> {
+    let hits = index::search(&open(ctx)?, query, limit)?;
+    if ctx.json {
+        print_json(&hits);
+    } else if hits.is_empty() {
+        eprintln!("no matches for '{query}'");
+    } else {
+        for h in &hits {
+            println!("{}  p.{:<3} {}  {}", h.doc_id.short(), h.page, h.name, h.snippet);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rm(ctx: &Ctx, doc: &str) -> Result<ExitCode> {
+    let mut lib = open(ctx)?;
+    let d = lib.resolve(doc)?;
+    lib.remove(&d.id)?;
+    if ctx.json {
+        print_json(&json!({"removed": d.id}));
+    } else {
+        eprintln!("removed {} ({})", d.name, d.id.short());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,95 @@
+//! Typed engine errors. Every error says what went wrong and where (file, page), and has a
+//! stable `kind` string that the CLI's `--json` output and the desktop UI show.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: file not found")]
+    NotFound { path: PathBuf },
+    #[error("{path}: cannot read ({source})")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{path}: the file is empty (0 bytes)")]
+    EmptyFile { path: PathBuf },
+    #[error("{path}: unsupported file type ({detail}); Pagewise reads PDF, PNG, JPEG, TIFF and WebP")]
+    UnsupportedType { path: PathBuf, detail: String },
+    #[error("{path}: the PDF is encrypted and needs a password (use --password)")]
+    PasswordRequired { path: PathBuf },
+    #[error("{path}: wrong password for this encrypted PDF")]
+    WrongPassword { path: PathBuf },
+    #[error("{path}: damaged or not a valid {format} ({detail})")]
+    Corrupt { path: PathBuf, format: &'static str, detail: String },
+    #[error("{path}: image is {width}x{height} pixels, above the limit of {limit} pixels (possible decompression bomb)")]
+    ImageTooLarge { path: PathBuf, width: u64, height: u64, limit: u64 },
+    #[error("{path}: this document's security handler is not supported by pdfium")]
+    UnsupportedSecurity { path: PathBuf },
+    #[error("page {page} of {doc}: {detail}")]
+    Page { doc: String, page: u32, detail: String },
+    #[error("no page {page} in {doc} (it has {pages})")]
+    NoSuchPage { doc: String, page: u32, pages: u32 },
+    #[error("no document matches '{query}'")]
+    UnknownDocument { query: String },
+    #[error("'{query}' matches several documents: {candidates}")]
+    AmbiguousDocument { query: String, candidates: String },
+    #[error("libpdfium not found ({detail}); run `bash scripts/dev.sh setup` to fetch it, or set PAGEWISE_PDFIUM to the path of libpdfium.so")]
+    PdfiumMissing { detail: String },
+    #[error("library at {path}: {detail}")]
+    Library { path: PathBuf, detail: String },
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    /// A stable, machine-readable name for the kind of error.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "not_found",
+            Error::Unreadable { .. } => "unreadable",
+            Error::EmptyFile { .. } => "empty_file",
+            Error::UnsupportedType { .. } => "unsupported_type",
+            Error::PasswordRequired { .. } => "password_required",
+            Error::WrongPassword { .. } => "wrong_password",
+            Error::Corrupt { .. } => "corrupt",
+            Error::ImageTooLarge { .. } => "image_too_large",
+            Error::UnsupportedSecurity { .. } => "unsupported_security",
+            Error::Page { .. } => "page_failed",
+            Error::NoSuchPage { .. } => "no_such_page",
+            Error::UnknownDocument { .. } => "unknown_document",
+            Error::AmbiguousDocument { .. } => "ambiguous_document",
+            Error::PdfiumMissing { .. } => "pdfium_missing",
+            Error::Library { .. } => "library",
+            Error::Database(_) => "database",
+            Error::Io { .. } => "io",
+            Error::Cancelled => "cancelled",
+        }
+    }
+
+    /// `{kind, message}` as the CLI's JSON and the desktop UI carry it.
+    pub fn to_report(&self) -> ErrorReport {
+        ErrorReport { kind: self.kind().to_string(), message: self.to_string() }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
+        match source.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound { path },
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::IsADirectory => {
+                Error::Unreadable { path, source }
+            }
+            _ => Error::Io { path, source },
+        }
+    }
+}
+
+/// The serialisable face of an [`Error`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErrorReport {
+    pub kind: String,
+    pub message: String,
+}

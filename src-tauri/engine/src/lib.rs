@@ -1,0 +1,31 @@
+//! # pagewise-engine
+//!
+//! The document engine behind the Pagewise desktop app and the `pagewise` CLI. No UI, no async
+//! runtime: a synchronous API that the shell runs off its UI thread.
+//!
+//! Data flows one way: **import -> render -> read -> layout -> index -> ask / extract -> export**.
+//!
+//! - [`source`]: read a file, sniff its type from the bytes, hash it (sha256 = identity).
+//! - [`pipeline`]: import files into the [`store::Library`]; progress events; per-file outcomes.
+//! - [`pdfium`]: the one thread that owns pdfium.
+//! - [`read`]: words with boxes from the text layer; plain reading order ([`read::order`]).
+//! - [`render`]: page bitmaps at a DPI; cached thumbnails.
+//! - [`index`]: full-text search (FTS5).
+//! - [`store`]: the SQLite library (WAL, embedded migrations) and the stored originals.
+//!
+//! Geometry is in page points, origin top-left (see [`doc`]). Errors are typed ([`Error`]) and
+//! carry what and where; a failed file or page is data in a report, never a crash.
+
+pub mod doc;
+mod error;
+pub mod index;
+pub mod pdfium;
+pub mod pipeline;
+pub mod read;
+pub mod render;
+pub mod source;
+pub mod store;
+
+pub use doc::{BBox, DocId, Document, FileKind, Line, Page, PageNo, PageSource, Word};
+pub use error::{Error, ErrorReport, Result};
+pub use store::Library;

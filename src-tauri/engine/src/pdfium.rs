@@ -1,0 +1,146 @@
+//! pdfium is not thread-safe: one worker thread owns the library for the whole process and
+//! runs closures sent to it over a bounded channel. Everything that touches pdfium goes through
+//! [`PdfiumWorker::run`].
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::OnceLock;
+
+use pdfium_render::prelude::*;
+
+use crate::{Error, Result};
+
+type Job = Box<dyn FnOnce(&Pdfium) + Send>;
+
+pub struct PdfiumWorker {
+    jobs: SyncSender<Job>,
+    pub library: PathBuf,
+}
+
+static WORKER: OnceLock<std::result::Result<PdfiumWorker, String>> = OnceLock::new();
+
+/// The process's pdfium worker, started on first use.
+pub fn worker() -> Result<&'static PdfiumWorker> {
+    WORKER
+        .get_or_init(PdfiumWorker::start)
+        .as_ref()
+        .map_err(|detail| Error::PdfiumMissing { detail: detail.clone() })
+}
+
+impl PdfiumWorker {
+    fn start() -> std::result::Result<Self, String> {
+        let library = locate_library()?;
+        let (jobs, receiver) = sync_channel::<Job>(4);
+        let (ready_tx, ready_rx) = sync_channel(1);
+        let lib = library.clone();
+        std::thread::Builder::new()
+            .name("pdfium".into())
+            .spawn(move || {
+                let pdfium = match Pdfium::bind_to_library(&lib) {
+                    Ok(bindings) => {
+                        let _ = ready_tx.send(Ok(()));
+                        Pdfium::new(bindings)
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!("cannot load {}: {e}", lib.display())));
+                        return;
+                    }
+                };
+                for job in receiver {
+                    job(&pdfium);
+                }
+            })
+            .map_err(|e| format!("cannot start the pdfium thread: {e}"))?;
+        ready_rx.recv().map_err(|_| "the pdfium thread died while starting".to_string())??;
+        Ok(PdfiumWorker { jobs, library })
+    }
+
+    /// Run `f` on the pdfium thread and wait for its result. A panic inside pdfium-render is
+    /// caught there and returned as a message, so one bad page never takes the thread down.
+    pub fn run<T: Send + 'static>(&self, f: impl FnOnce(&Pdfium) -> T + Send + 'static) -> Result<T> {
+        let (tx, rx) = sync_channel(1);
+        let job: Job = Box::new(move |pdfium| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(pdfium)));
+            let _ = tx.send(result.map_err(panic_message));
+        });
+        self.jobs.send(job).map_err(|_| Error::PdfiumMissing { detail: "the pdfium thread has stopped".into() })?;
+        let result = rx.recv().map_err(|_| Error::PdfiumMissing { detail: "the pdfium thread has stopped".into() })?;
+        result.map_err(|msg| Error::PdfiumMissing { detail: format!("pdfium panicked: {msg}") })
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Where libpdfium is: `$PAGEWISE_PDFIUM` (the file or its folder), beside the executable,
+/// the repository's `vendor/pdfium/` (where the set-up puts it), or the system's library path.
+fn locate_library() -> std::result::Result<PathBuf, String> {
+    let name = Pdfium::pdfium_platform_library_name();
+    let as_file = |p: PathBuf| if p.is_dir() { p.join(&name) } else { p };
+    if let Some(env) = std::env::var_os("PAGEWISE_PDFIUM") {
+        let path = as_file(PathBuf::from(env));
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("PAGEWISE_PDFIUM points to {}, which does not exist", path.display()))
+        };
+    }
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            candidates.push(dir.join(&name));
+            candidates.push(dir.join("../lib").join(&name));
+            // target/<profile>/ and target/<profile>/deps/ inside a checkout
+            for up in dir.ancestors().take(5) {
+                candidates.push(up.join("vendor/pdfium").join(&name));
+            }
+        }
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vendor/pdfium").join(&name));
+    candidates.push(PathBuf::from("/usr/lib").join(&name));
+    candidates.push(PathBuf::from("/usr/local/lib").join(&name));
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| format!("looked for {} in PAGEWISE_PDFIUM, beside the executable, vendor/pdfium and /usr/lib", name.to_string_lossy()))
+}
+
+/// Map pdfium's load errors onto the engine's typed errors.
+pub(crate) fn load_error(path: &Path, password: Option<&str>, err: PdfiumError) -> Error {
+    match err {
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::PasswordError) => {
+            if password.is_some_and(|p| !p.is_empty()) {
+                Error::WrongPassword { path: path.into() }
+            } else {
+                Error::PasswordRequired { path: path.into() }
+            }
+        }
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::SecurityError) => {
+            Error::UnsupportedSecurity { path: path.into() }
+        }
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FormatError) => Error::Corrupt {
+            path: path.into(),
+            format: "PDF",
+            detail: "pdfium could not parse it, even after trying to repair its cross-reference table".into(),
+        },
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FileError) | PdfiumError::IoError(_) => {
+            Error::Unreadable { path: path.into(), source: std::io::Error::other(format!("{err:?}")) }
+        }
+        other => Error::Corrupt { path: path.into(), format: "PDF", detail: format!("{other:?}") },
+    }
+}
+
+impl PdfiumWorker {
+    /// Queue `f` on the pdfium thread without waiting; it reports through its own channel.
+    pub fn spawn(&self, f: impl FnOnce(&Pdfium) + Send + 'static) -> Result<()> {
+        let job: Job = Box::new(move |pdfium| {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(pdfium)));
+        });
+        self.jobs.send(job).map_err(|_| Error::PdfiumMissing { detail: "the pdfium thread has stopped".into() })
+    }
+}

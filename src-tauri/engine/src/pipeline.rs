@@ -1,0 +1,247 @@
+//! The wiring, top to bottom: a file is read and identified (source), copied into the library,
+//! opened (pdfium or the image decoder), each page read (text layer) and put in reading order
+//! (read::order), then stored and indexed in one transaction (store). Progress is reported as
+//! serialisable events; a failed file or page is data in the report, never a crash.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+
+use pdfium_render::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::doc::{DocId, FileKind, Page, PageSource};
+use crate::read::{order, text_layer};
+use crate::source::{self, SourceFile};
+use crate::store::{ImageMeta, JobItem, Library, NewDocument};
+use crate::{pdfium, Error, ErrorReport, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    /// Password for encrypted PDFs (tried on every encrypted file of the batch).
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AddStatus {
+    Added,
+    Duplicate,
+    Failed,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddOutcome {
+    pub path: String,
+    pub doc_id: Option<DocId>,
+    pub pages: u32,
+    pub status: AddStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorReport>,
+    /// Pages of an added document that could not be read (recorded in the library).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub failed_pages: Vec<u32>,
+}
+
+/// Events of a long-running job, for progress bars (CLI) and the desktop shell's channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data", rename_all = "kebab-case")]
+pub enum Progress {
+    JobStarted { job: i64, files: usize },
+    FileStarted { index: usize, path: String },
+    PageRead { index: usize, page: u32, pages: u32 },
+    FileFinished { index: usize, outcome: AddOutcome },
+    JobFinished { job: i64, added: usize, duplicates: usize, failed: usize, cancelled: bool },
+}
+
+/// Import `paths` (files; walk directories before calling) one after another.
+pub fn add_files(
+    lib: &mut Library,
+    paths: &[PathBuf],
+    opts: &AddOptions,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Vec<AddOutcome>> {
+    let job = lib.start_job("import", paths.len())?;
+    progress(&Progress::JobStarted { job, files: paths.len() });
+    let mut outcomes = Vec::with_capacity(paths.len());
+    for (index, path) in paths.iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        progress(&Progress::FileStarted { index, path: path.display().to_string() });
+        let outcome = add_file(lib, path, opts, &mut |page, pages| progress(&Progress::PageRead { index, page, pages }));
+        lib.record_job_item(job, &JobItem {
+            path: outcome.path.clone(),
+            doc_id: outcome.doc_id.as_ref().map(|d| d.0.clone()),
+            status: format!("{:?}", outcome.status).to_lowercase(),
+            error: outcome.error.clone(),
+        })?;
+        progress(&Progress::FileFinished { index, outcome: outcome.clone() });
+        outcomes.push(outcome);
+    }
+    let cancelled = outcomes.len() < paths.len();
+    lib.finish_job(job, if cancelled { "cancelled" } else { "done" })?;
+    let count = |s: AddStatus| outcomes.iter().filter(|o| o.status == s).count();
+    progress(&Progress::JobFinished {
+        job,
+        added: count(AddStatus::Added),
+        duplicates: count(AddStatus::Duplicate),
+        failed: count(AddStatus::Failed),
+        cancelled,
+    });
+    Ok(outcomes)
+}
+
+/// Import one file. Never panics and never touches other documents: on failure the library
+/// is as it was (the transaction rolls back and the copied original is removed).
+pub fn add_file(lib: &mut Library, path: &Path, opts: &AddOptions, on_page: &mut dyn FnMut(u32, u32)) -> AddOutcome {
+    let mut outcome =
+        AddOutcome { path: path.display().to_string(), doc_id: None, pages: 0, status: AddStatus::Failed, error: None, failed_pages: vec![] };
+    let src = match SourceFile::read(path) {
+        Ok(src) => src,
+        Err(e) => {
+            outcome.error = Some(e.to_report());
+            return outcome;
+        }
+    };
+    outcome.doc_id = Some(src.id.clone());
+    match lib.contains(&src.id) {
+        Ok(true) => {
+            outcome.status = AddStatus::Duplicate;
+            outcome.pages = lib.document(&src.id).map(|d| d.pages).unwrap_or(0);
+            return outcome;
+        }
+        Ok(false) => {}
+        Err(e) => {
+            outcome.error = Some(e.to_report());
+            return outcome;
+        }
+    }
+    let stored = lib.original_path(&src.id, src.kind);
+    let result = store_original(&stored, &src.bytes).and_then(|()| match src.kind {
+        FileKind::Pdf => import_pdf(lib, &src, &stored, opts, on_page),
+        _ => import_image(lib, &src, on_page),
+    });
+    match result {
+        Ok((pages, failed_pages)) => {
+            outcome.status = AddStatus::Added;
+            outcome.pages = pages;
+            outcome.failed_pages = failed_pages;
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&stored);
+            outcome.error = Some(e.to_report());
+        }
+    }
+    outcome
+}
+
+/// Write the original atomically (temp file + rename), so a crash never leaves half a copy.
+fn store_original(dest: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = dest.with_extension("part");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::Io { path: tmp.clone(), source: e })?;
+    std::fs::rename(&tmp, dest).map_err(|e| Error::Io { path: dest.into(), source: e })
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// Messages from the pdfium thread while it reads a document, page by page.
+enum PdfEvent {
+    Opened { pages: u32, encrypted: bool },
+    Page(u32, std::result::Result<text_layer::RawPage, String>),
+}
+
+/// Read a PDF on the pdfium thread while this thread orders and stores the pages it sends
+/// (a bounded channel: pages stream through, memory stays flat however long the document).
+fn import_pdf(
+    lib: &mut Library,
+    src: &SourceFile,
+    stored: &Path,
+    opts: &AddOptions,
+    on_page: &mut dyn FnMut(u32, u32),
+) -> Result<(u32, Vec<u32>)> {
+    let worker = pdfium::worker()?;
+    let (tx, rx) = sync_channel::<std::result::Result<PdfEvent, Error>>(8);
+    let (file, user_path, password) = (stored.to_path_buf(), src.path.clone(), opts.password.clone());
+    worker.spawn(move |pdfium| {
+        let doc = match pdfium.load_pdf_from_file(&file, password.as_deref()) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let _ = tx.send(Err(pdfium::load_error(&user_path, password.as_deref(), e)));
+                return;
+            }
+        };
+        let encrypted = !matches!(doc.permissions().security_handler_revision(), Ok(PdfSecurityHandlerRevision::Unprotected));
+        let pages = doc.pages().len() as u32;
+        if tx.send(Ok(PdfEvent::Opened { pages, encrypted })).is_err() {
+            return;
+        }
+        for index in 0..pages {
+            let read = doc
+                .pages()
+                .get(index as PdfPageIndex)
+                .and_then(|page| text_layer::read_words(&page))
+                .map_err(|e| format!("pdfium could not read this page: {e:?}"));
+            if tx.send(Ok(PdfEvent::Page(index + 1, read))).is_err() {
+                return;
+            }
+        }
+    })?;
+    let disconnected = || Error::Corrupt { path: src.path.clone(), format: "PDF", detail: "pdfium stopped while reading it".into() };
+    let (pages, encrypted) = match rx.recv() {
+        Ok(Ok(PdfEvent::Opened { pages, encrypted })) => (pages, encrypted),
+        Ok(Err(e)) => return Err(e),
+        _ => return Err(disconnected()),
+    };
+    let name = name_of(&src.path);
+    let origin = src.path.display().to_string();
+    let password = if encrypted { opts.password.as_deref().filter(|p| !p.is_empty()) } else { None };
+    let new = NewDocument { id: &src.id, name: &name, origin: &origin, kind: FileKind::Pdf, bytes: src.bytes.len() as u64, pages, encrypted, password };
+    let mut tx = lib.begin_import(&new)?;
+    let mut failed = Vec::new();
+    for _ in 0..pages {
+        let Ok(Ok(PdfEvent::Page(no, read))) = rx.recv() else {
+            return Err(disconnected());
+        };
+        let page = match read {
+            Ok(raw) => page_from_words(no, raw),
+            Err(message) => {
+                failed.push(no);
+                let err = Error::Page { doc: name.clone(), page: no, detail: message };
+                Page { page: no, width: 0.0, height: 0.0, rotation: 0, source: PageSource::Failed, text: String::new(), words: vec![], lines: vec![], error: Some(err.to_report()) }
+            }
+        };
+        tx.add_page(&page, ImageMeta::default())?;
+        on_page(no, pages);
+    }
+    tx.commit()?;
+    Ok((pages, failed))
+}
+
+/// A page from its words: reading order, lines, text; no words means a reader model is needed.
+pub fn page_from_words(no: u32, raw: text_layer::RawPage) -> Page {
+    let source = if raw.words.is_empty() { PageSource::NeedsReader } else { PageSource::TextLayer };
+    let (lines, text) = order::arrange_in(&raw.words, raw.direction);
+    Page { page: no, width: raw.width, height: raw.height, rotation: raw.rotation, source, text, words: raw.words, lines, error: None }
+}
+
+fn import_image(lib: &mut Library, src: &SourceFile, on_page: &mut dyn FnMut(u32, u32)) -> Result<(u32, Vec<u32>)> {
+    let image_pages = source::image_pages(&src.path, &src.bytes, src.kind)?;
+    let pages = image_pages.len() as u32;
+    let name = name_of(&src.path);
+    let origin = src.path.display().to_string();
+    let new = NewDocument { id: &src.id, name: &name, origin: &origin, kind: src.kind, bytes: src.bytes.len() as u64, pages, encrypted: false, password: None };
+    let mut tx = lib.begin_import(&new)?;
+    for (i, ip) in image_pages.iter().enumerate() {
+        let (width, height) = ip.size_points();
+        let page = Page { page: i as u32 + 1, width, height, rotation: 0, source: PageSource::NeedsReader, text: String::new(), words: vec![], lines: vec![], error: None };
+        tx.add_page(&page, ImageMeta { dpi: Some(ip.dpi), orientation: Some(ip.orientation) })?;
+        on_page(i as u32 + 1, pages);
+    }
+    tx.commit()?;
+    Ok((pages, vec![]))
+}

@@ -1,0 +1,312 @@
+//! Plain reading order from word boxes: words -> line segments -> recursive XY-cut -> lines and
+//! blocks in reading order, and the page text. Column cuts are preferred over row cuts (so two-
+//! and three-column pages read column by column), but only where the two sides look like
+//! running text or do not share rows, so forms and tables still read across, row by row.
+//! The full layout analysis (regions, labels, tables) is a later stage built on top of this.
+
+use crate::doc::{BBox, Line, Word};
+
+/// A run of words on one row with no wide gap inside.
+#[derive(Debug, Clone)]
+struct Segment {
+    bbox: BBox,
+    words: Vec<u32>,
+    size: f32,
+}
+
+/// Lines in reading order (with their block numbers) and the page text.
+pub fn arrange(words: &[Word]) -> (Vec<Line>, String) {
+    let segments = segments(words);
+    let mut order = Vec::with_capacity(segments.len());
+    xy_cut(&segments, (0..segments.len()).collect(), &mut order);
+    let ordered: Vec<&Segment> = order.iter().map(|&i| &segments[i]).collect();
+    assemble(words, &ordered)
+}
+
+/// Which way text runs on a page, in display coordinates: unit vectors along the baseline and
+/// towards the top of the glyphs. Upright text runs (1, 0) with up (0, -1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextDirection {
+    pub along: (f32, f32),
+    pub up: (f32, f32),
+}
+
+impl Default for TextDirection {
+    fn default() -> Self {
+        TextDirection { along: (1.0, 0.0), up: (0.0, -1.0) }
+    }
+}
+
+/// Like [`arrange`], for a page whose text runs in `dir` (rotated, upside down or mirrored
+/// text): boxes are turned so the text runs upright, ordered there, and lines keep their boxes
+/// in page coordinates.
+pub fn arrange_in(words: &[Word], dir: TextDirection) -> (Vec<Line>, String) {
+    if dir == TextDirection::default() {
+        return arrange(words);
+    }
+    let map = |x: f32, y: f32| (x * dir.along.0 + y * dir.along.1, -(x * dir.up.0 + y * dir.up.1));
+    let turned: Vec<Word> = words
+        .iter()
+        .map(|w| {
+            let (ax, ay) = map(w.bbox.x0, w.bbox.y0);
+            let (bx, by) = map(w.bbox.x1, w.bbox.y1);
+            Word { bbox: BBox::new(ax, ay, bx, by), ..w.clone() }
+        })
+        .collect();
+    let (mut lines, text) = arrange(&turned);
+    for line in &mut lines {
+        let first = words[line.words[0] as usize].bbox;
+        line.bbox = line.words.iter().fold(first, |acc, &i| acc.union(&words[i as usize].bbox));
+    }
+    (lines, text)
+}
+
+fn word_size(w: &Word) -> f32 {
+    if w.size > 0.0 { w.size } else { w.bbox.height() * 0.8 }.max(1.0)
+}
+
+fn median(mut v: Vec<f32>) -> f32 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f32::total_cmp);
+    v[v.len() / 2]
+}
+
+fn same_row(a: &BBox, b: &BBox) -> bool {
+    a.v_overlap(b) >= 0.5 * a.height().min(b.height()).max(0.1)
+}
+
+/// Group words into rows by vertical overlap, then split each row at gaps wider than a font
+/// size (column gutters, table cell gaps).
+fn segments(words: &[Word]) -> Vec<Segment> {
+    let mut idx: Vec<usize> = (0..words.len()).collect();
+    idx.sort_by(|&a, &b| words[a].bbox.y0.total_cmp(&words[b].bbox.y0).then(words[a].bbox.x0.total_cmp(&words[b].bbox.x0)));
+    let mut rows: Vec<(BBox, Vec<usize>)> = Vec::new();
+    for i in idx {
+        let b = words[i].bbox;
+        // Only recent rows can overlap a word that starts further down the page.
+        match rows.iter_mut().rev().take(8).find(|(rb, _)| same_row(rb, &b)) {
+            Some((rb, members)) => {
+                *rb = rb.union(&b);
+                members.push(i);
+            }
+            None => rows.push((b, vec![i])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, mut members) in rows {
+        members.sort_by(|&a, &b| words[a].bbox.x0.total_cmp(&words[b].bbox.x0));
+        let mut seg: Option<Segment> = None;
+        for i in members {
+            let w = &words[i];
+            if let Some(s) = seg.as_mut() {
+                let gap = w.bbox.x0 - s.bbox.x1;
+                if gap <= s.size.max(word_size(w)) {
+                    s.bbox = s.bbox.union(&w.bbox);
+                    s.words.push(i as u32);
+                    s.size = s.size.max(word_size(w));
+                    continue;
+                }
+                out.push(seg.take().unwrap());
+            }
+            seg = Some(Segment { bbox: w.bbox, words: vec![i as u32], size: word_size(w) });
+        }
+        out.extend(seg);
+    }
+    out
+}
+
+/// Empty intervals of the projection of `spans` onto one axis, widest first.
+fn gaps(mut spans: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = Vec::new();
+    let mut reach = f32::NEG_INFINITY;
+    for (a, b) in spans {
+        if reach.is_finite() && a > reach {
+            out.push((reach, a));
+        }
+        reach = reach.max(b);
+    }
+    out.sort_by(|x, y| (y.1 - y.0).total_cmp(&(x.1 - x.0)));
+    out
+}
+
+fn xy_cut(segs: &[Segment], items: Vec<usize>, order: &mut Vec<usize>) {
+    if items.len() <= 1 {
+        order.extend(items);
+        return;
+    }
+    let size = median(items.iter().map(|&i| segs[i].size).collect());
+    let min_gutter = (0.8 * size).max(4.0);
+    for (a, b) in gaps(items.iter().map(|&i| (segs[i].bbox.x0, segs[i].bbox.x1)).collect()) {
+        if b - a < min_gutter {
+            break;
+        }
+        let cut = (a + b) / 2.0;
+        let (left, right): (Vec<usize>, Vec<usize>) = items.iter().partition(|&&i| segs[i].bbox.x1 <= cut);
+        if reads_as_columns(segs, &left, &right) {
+            xy_cut(segs, left, order);
+            xy_cut(segs, right, order);
+            return;
+        }
+    }
+    if let Some(&(a, b)) = gaps(items.iter().map(|&i| (segs[i].bbox.y0, segs[i].bbox.y1)).collect()).first() {
+        let cut = (a + b) / 2.0;
+        let (top, bottom): (Vec<usize>, Vec<usize>) = items.iter().partition(|&&i| segs[i].bbox.y1 <= cut);
+        xy_cut(segs, top, order);
+        xy_cut(segs, bottom, order);
+        return;
+    }
+    // Overlapping rows with no clean cut: top to bottom, then left to right.
+    let mut rest = items;
+    rest.sort_by(|&a, &b| {
+        let (sa, sb) = (&segs[a].bbox, &segs[b].bbox);
+        if same_row(sa, sb) { sa.x0.total_cmp(&sb.x0) } else { sa.y0.total_cmp(&sb.y0) }
+    });
+    order.extend(rest);
+}
+
+/// Columns of running text are cut apart; the cells of a table or the labels and values of a
+/// form (short pieces sharing rows across the gap) are not.
+fn reads_as_columns(segs: &[Segment], left: &[usize], right: &[usize]) -> bool {
+    let text_like = |side: &[usize]| {
+        if side.len() < 2 {
+            return false;
+        }
+        let x0 = side.iter().map(|&i| segs[i].bbox.x0).fold(f32::INFINITY, f32::min);
+        let x1 = side.iter().map(|&i| segs[i].bbox.x1).fold(f32::NEG_INFINITY, f32::max);
+        let full = side.iter().filter(|&&i| segs[i].bbox.width() >= 0.7 * (x1 - x0) && segs[i].words.len() >= 3).count();
+        full as f32 >= 0.6 * side.len() as f32
+    };
+    if text_like(left) && text_like(right) {
+        return true;
+    }
+    let (small, large) = if left.len() <= right.len() { (left, right) } else { (right, left) };
+    let shared = small.iter().filter(|&&i| large.iter().any(|&j| same_row(&segs[i].bbox, &segs[j].bbox))).count();
+    (shared as f32) < 0.5 * small.len() as f32
+}
+
+/// Lines from ordered segments; a new block starts where the next line does not continue the
+/// previous one (a wide vertical gap, no horizontal overlap, or a jump back up the page).
+fn assemble(words: &[Word], ordered: &[&Segment]) -> (Vec<Line>, String) {
+    let mut lines: Vec<Line> = Vec::with_capacity(ordered.len());
+    let mut text = String::new();
+    let mut block = 0u32;
+    // The union of the segments on the current row: a table or form row continues into the
+    // next row below its first cell, not below its last one.
+    let mut row_box: Option<BBox> = None;
+    for seg in ordered {
+        if let Some(prev) = row_box {
+            if same_row(&prev, &seg.bbox) && seg.bbox.x0 >= prev.x1 - 1.0 {
+                text.push('\t');
+                row_box = Some(prev.union(&seg.bbox));
+            } else {
+                let gap = seg.bbox.y0 - prev.y1;
+                let overlaps = seg.bbox.x0 < prev.x1 && prev.x0 < seg.bbox.x1;
+                let continues = overlaps && gap >= -0.5 * prev.height() && gap <= 0.7 * prev.height().max(seg.bbox.height());
+                if continues {
+                    text.push('\n');
+                } else {
+                    block += 1;
+                    text.push_str("\n\n");
+                }
+                row_box = Some(seg.bbox);
+            }
+        } else {
+            row_box = Some(seg.bbox);
+        }
+        for (k, &w) in seg.words.iter().enumerate() {
+            if k > 0 {
+                text.push(' ');
+            }
+            text.push_str(&words[w as usize].text);
+        }
+        lines.push(Line { bbox: seg.bbox, words: seg.words.clone(), block });
+    }
+    (lines, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Words of `n` letters each, 5 pt per letter, 10 pt font, on a row at `y`.
+    fn row(words: &mut Vec<Word>, x: f32, y: f32, text: &str) {
+        let mut x = x;
+        for t in text.split(' ') {
+            let w = 5.0 * t.len() as f32;
+            words.push(Word { text: t.into(), bbox: BBox::new(x, y, x + w, y + 12.0), size: 10.0, bold: false });
+            x += w + 3.0;
+        }
+    }
+
+    fn text_of(words: &[Word]) -> String {
+        arrange(words).1
+    }
+
+    #[test]
+    fn two_columns_read_column_by_column() {
+        let mut w = Vec::new();
+        row(&mut w, 50.0, 40.0, "A Title Across The Whole Page Width Here");
+        for i in 0..4 {
+            let y = 80.0 + 14.0 * i as f32;
+            row(&mut w, 50.0, y, &format!("left{i} aaa bbb ccc ddd eee fff"));
+            row(&mut w, 300.0, y, &format!("right{i} aaa bbb ccc ddd eee fff"));
+        }
+        let t = text_of(&w);
+        let l3 = t.find("left3").unwrap();
+        let r0 = t.find("right0").unwrap();
+        assert!(t.starts_with("A Title"), "{t}");
+        assert!(l3 < r0, "left column must be read before the right one:\n{t}");
+    }
+
+    #[test]
+    fn form_rows_read_across() {
+        let mut w = Vec::new();
+        for (i, (label, value)) in [("Invoice:", "INV-1"), ("Date:", "2024-01-02"), ("Total:", "99.00")].iter().enumerate() {
+            let y = 50.0 + 20.0 * i as f32;
+            row(&mut w, 50.0, y, label);
+            row(&mut w, 250.0, y, value);
+        }
+        assert_eq!(text_of(&w), "Invoice:\tINV-1\nDate:\t2024-01-02\nTotal:\t99.00");
+    }
+
+    #[test]
+    fn paragraph_lines_form_one_block() {
+        let mut w = Vec::new();
+        row(&mut w, 50.0, 50.0, "first line of a paragraph");
+        row(&mut w, 50.0, 63.0, "second line of it");
+        row(&mut w, 50.0, 120.0, "a new paragraph");
+        let (lines, text) = arrange(&w);
+        assert_eq!(lines.iter().map(|l| l.block).collect::<Vec<_>>(), vec![0, 0, 1]);
+        assert_eq!(text, "first line of a paragraph\nsecond line of it\n\na new paragraph");
+    }
+
+    #[test]
+    fn upside_down_text_reads_from_the_bottom_right() {
+        // Two lines rotated 180 degrees on a 600 x 800 page: the first line sits at the bottom.
+        let mut w = Vec::new();
+        row(&mut w, 50.0, 50.0, "first line");
+        row(&mut w, 50.0, 64.0, "second line");
+        let flipped: Vec<Word> = w
+            .iter()
+            .map(|x| Word { bbox: BBox::new(600.0 - x.bbox.x1, 800.0 - x.bbox.y1, 600.0 - x.bbox.x0, 800.0 - x.bbox.y0), ..x.clone() })
+            .collect();
+        let dir = TextDirection { along: (-1.0, 0.0), up: (0.0, 1.0) };
+        let (lines, text) = arrange_in(&flipped, dir);
+        assert_eq!(text, "first line\nsecond line");
+        assert!(lines[0].bbox.y0 > lines[1].bbox.y0, "boxes stay in page coordinates");
+    }
+
+    #[test]
+    fn gaps_are_widest_first() {
+        let g = gaps(vec![(0.0, 10.0), (12.0, 20.0), (40.0, 50.0)]);
+        assert_eq!(g, vec![(20.0, 40.0), (10.0, 12.0)]);
+    }
+
+    #[test]
+    fn empty_page_has_no_text() {
+        assert_eq!(arrange(&[]), (vec![], String::new()));
+    }
+}

@@ -1,0 +1,219 @@
+//! Reading a PDF page's own text layer with pdfium: characters -> words with boxes in page
+//! points, origin top-left of the page as displayed (the page's /Rotate applied).
+
+use pdfium_render::prelude::*;
+
+use super::order::TextDirection;
+use crate::doc::{BBox, Word};
+
+/// A page's geometry and words before reading order is decided.
+pub struct RawPage {
+    pub width: f32,
+    pub height: f32,
+    pub rotation: u16,
+    pub words: Vec<Word>,
+    /// The direction most of the page's text runs in.
+    pub direction: TextDirection,
+}
+
+/// Maps PDF user space (origin bottom-left, unrotated) to displayed page points.
+#[derive(Debug, Clone, Copy)]
+pub struct PageFrame {
+    /// The visible box (media box clipped by the crop box) in user space.
+    pub left: f32,
+    pub bottom: f32,
+    pub right: f32,
+    pub top: f32,
+    pub rotation: u16,
+}
+
+impl PageFrame {
+    /// Displayed page size in points.
+    pub fn size(&self) -> (f32, f32) {
+        let (w, h) = (self.right - self.left, self.top - self.bottom);
+        if self.rotation % 180 == 90 { (h, w) } else { (w, h) }
+    }
+
+    /// A user-space point to displayed coordinates (x right, y down).
+    pub fn to_display(&self, x: f32, y: f32) -> (f32, f32) {
+        let (w, h) = (self.right - self.left, self.top - self.bottom);
+        let (u, v) = (x - self.left, self.top - y);
+        match self.rotation {
+            90 => (h - v, u),
+            180 => (w - u, h - v),
+            270 => (v, w - u),
+            _ => (u, v),
+        }
+    }
+
+    pub fn rect_to_display(&self, left: f32, bottom: f32, right: f32, top: f32) -> BBox {
+        let (ax, ay) = self.to_display(left, bottom);
+        let (bx, by) = self.to_display(right, top);
+        BBox::new(ax, ay, bx, by)
+    }
+}
+
+pub fn page_frame(page: &PdfPage) -> PageFrame {
+    let rotation = match page.rotation() {
+        Ok(PdfPageRenderRotation::Degrees90) => 90,
+        Ok(PdfPageRenderRotation::Degrees180) => 180,
+        Ok(PdfPageRenderRotation::Degrees270) => 270,
+        _ => 0,
+    };
+    match page.boundaries().bounding() {
+        Ok(b) => PageFrame {
+            left: b.bounds.left().value,
+            bottom: b.bounds.bottom().value,
+            right: b.bounds.right().value,
+            top: b.bounds.top().value,
+            rotation,
+        },
+        Err(_) => {
+            // pdfium reports the displayed size; undo the swap to get the user-space box.
+            let (w, h) = (page.width().value, page.height().value);
+            let (w, h) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
+            PageFrame { left: 0.0, bottom: 0.0, right: w, top: h, rotation }
+        }
+    }
+}
+
+/// One glyph as the word builder sees it.
+struct Glyph {
+    ch: char,
+    bbox: BBox,
+    size: f32,
+    index: i32,
+}
+
+/// Read a page's words. Words break at whitespace and where the next glyph is not adjacent
+/// to the previous one (a gap wider than a third of the font size, in any direction, which
+/// also handles vertical and rotated text).
+pub fn read_words(page: &PdfPage) -> Result<RawPage, PdfiumError> {
+    let frame = page_frame(page);
+    let (width, height) = frame.size();
+    let text = page.text()?;
+    let chars = text.chars();
+    let mut words = Vec::new();
+    let mut current: Vec<Glyph> = Vec::new();
+    let mut votes = DirectionVotes::default();
+    for ch in chars.iter() {
+        let c = ch.unicode_char().unwrap_or('\u{FFFD}');
+        if c.is_whitespace() || c.is_control() || c == '\u{FFFE}' {
+            flush(&mut current, &mut words, &chars, &frame, &mut votes);
+            continue;
+        }
+        let Ok(rect) = ch.loose_bounds() else { continue };
+        let bbox = frame.rect_to_display(rect.left().value, rect.bottom().value, rect.right().value, rect.top().value);
+        if !bbox.x0.is_finite() || !bbox.y0.is_finite() {
+            continue;
+        }
+        let size = ch.scaled_font_size().value.abs();
+        let glyph = Glyph { ch: c, bbox, size, index: ch.index() as i32 };
+        if let Some(prev) = current.last() {
+            if !adjacent(prev, &glyph) {
+                flush(&mut current, &mut words, &chars, &frame, &mut votes);
+            }
+        }
+        current.push(glyph);
+    }
+    flush(&mut current, &mut words, &chars, &frame, &mut votes);
+    Ok(RawPage { width, height, rotation: frame.rotation, words, direction: votes.winner() })
+}
+
+fn adjacent(a: &Glyph, b: &Glyph) -> bool {
+    let tolerance = 0.35 * a.size.max(b.size).max(1.0);
+    let dx = (b.bbox.x0 - a.bbox.x1).max(a.bbox.x0 - b.bbox.x1);
+    let dy = (b.bbox.y0 - a.bbox.y1).max(a.bbox.y0 - b.bbox.y1);
+    dx <= tolerance && dy <= tolerance
+}
+
+fn flush(glyphs: &mut Vec<Glyph>, words: &mut Vec<Word>, chars: &PdfPageTextChars, frame: &PageFrame, votes: &mut DirectionVotes) {
+    let Some(first) = glyphs.first() else { return };
+    if let Ok(m) = chars.get(first.index as PdfPageTextCharIndex).and_then(|c| c.matrix()) {
+        votes.add(frame, (m.a(), m.b()), (m.c(), m.d()), glyphs.len());
+    }
+    let bbox = glyphs.iter().skip(1).fold(first.bbox, |acc, g| acc.union(&g.bbox));
+    let text: String = glyphs.iter().map(|g| g.ch).collect();
+    let size = glyphs.iter().map(|g| g.size).fold(0.0, f32::max);
+    let bold = chars.get(first.index as PdfPageTextCharIndex).is_ok_and(|c| {
+        c.font_weight().is_some_and(|w| matches!(w, PdfFontWeight::Weight700Bold | PdfFontWeight::Weight800 | PdfFontWeight::Weight900) || matches!(w, PdfFontWeight::Custom(n) if n >= 600))
+            || {
+                let name = c.font_name().to_ascii_lowercase();
+                name.contains("bold") || name.contains("black") || name.contains("heavy")
+            }
+    });
+    words.push(Word { text, bbox: bbox.rounded(), size: (size * 10.0).round() / 10.0, bold });
+    glyphs.clear();
+}
+
+/// Counts of glyphs per text direction (baseline and up vectors snapped to the axes).
+#[derive(Default)]
+struct DirectionVotes {
+    counts: std::collections::HashMap<((i8, i8), (i8, i8)), usize>,
+}
+
+impl DirectionVotes {
+    fn add(&mut self, frame: &PageFrame, along: (f32, f32), up: (f32, f32), glyphs: usize) {
+        let to_display = |(vx, vy): (f32, f32)| {
+            let (ox, oy) = frame.to_display(frame.left, frame.bottom);
+            let (px, py) = frame.to_display(frame.left + vx, frame.bottom + vy);
+            snap(px - ox, py - oy)
+        };
+        if let (Some(a), Some(u)) = (to_display(along), to_display(up)) {
+            if a.0 * u.0 + a.1 * u.1 == 0 {
+                *self.counts.entry((a, u)).or_default() += glyphs;
+            }
+        }
+    }
+
+    fn winner(&self) -> TextDirection {
+        self.counts
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(&(a, u), _)| TextDirection { along: (a.0 as f32, a.1 as f32), up: (u.0 as f32, u.1 as f32) })
+            .unwrap_or_default()
+    }
+}
+
+/// A vector snapped to the nearest axis direction; None for a zero vector.
+fn snap(x: f32, y: f32) -> Option<(i8, i8)> {
+    if x.abs() < 1e-6 && y.abs() < 1e-6 {
+        None
+    } else if x.abs() >= y.abs() {
+        Some((x.signum() as i8, 0))
+    } else {
+        Some((0, y.signum() as i8))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(rotation: u16) -> PageFrame {
+        PageFrame { left: 0.0, bottom: 0.0, right: 200.0, top: 100.0, rotation }
+    }
+
+    #[test]
+    fn unrotated_flips_y() {
+        assert_eq!(frame(0).to_display(10.0, 90.0), (10.0, 10.0));
+        assert_eq!(frame(0).size(), (200.0, 100.0));
+    }
+
+    #[test]
+    fn rotation_maps_corners() {
+        // The unrotated page's top-left corner goes to the displayed top-right at 90 degrees.
+        assert_eq!(frame(90).to_display(0.0, 100.0), (100.0, 0.0));
+        assert_eq!(frame(90).size(), (100.0, 200.0));
+        assert_eq!(frame(180).to_display(0.0, 100.0), (200.0, 100.0));
+        assert_eq!(frame(270).to_display(0.0, 100.0), (0.0, 200.0));
+    }
+
+    #[test]
+    fn crop_box_offset_is_removed() {
+        let f = PageFrame { left: 50.0, bottom: 20.0, right: 250.0, top: 120.0, rotation: 0 };
+        assert_eq!(f.to_display(50.0, 120.0), (0.0, 0.0));
+        let b = f.rect_to_display(60.0, 100.0, 70.0, 110.0);
+        assert_eq!(b, BBox::new(10.0, 10.0, 20.0, 20.0));
+    }
+}

@@ -1,0 +1,207 @@
+//! Documents and their pages: one transaction per imported document, so a crash or a failure
+//! mid-import leaves the library exactly as it was.
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+
+use super::{now, Library};
+use crate::doc::{DocId, Document, FileKind, Line, Page, PageSource, Word};
+use crate::{Error, ErrorReport, Result};
+
+/// What the importer knows about a document before its pages are read.
+pub struct NewDocument<'a> {
+    pub id: &'a DocId,
+    pub name: &'a str,
+    pub origin: &'a str,
+    pub kind: FileKind,
+    pub bytes: u64,
+    pub pages: u32,
+    pub encrypted: bool,
+    pub password: Option<&'a str>,
+}
+
+/// An open import: pages go in one by one, and nothing is visible until `commit`.
+pub struct ImportTx<'a> {
+    tx: Transaction<'a>,
+    id: DocId,
+}
+
+/// Pixel facts of an image page, needed to render it later.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImageMeta {
+    pub dpi: Option<f32>,
+    pub orientation: Option<u8>,
+}
+
+impl Library {
+    pub fn begin_import(&mut self, doc: &NewDocument) -> Result<ImportTx<'_>> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO documents (id, name, origin, kind, bytes, pages, encrypted, password, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![doc.id.0, doc.name, doc.origin, doc.kind.as_str(), doc.bytes as i64, doc.pages, doc.encrypted, doc.password, now()],
+        )?;
+        Ok(ImportTx { tx, id: doc.id.clone() })
+    }
+
+    pub fn contains(&self, id: &DocId) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT 1 FROM documents WHERE id = ?1", [&id.0], |_| Ok(())).optional()?.is_some())
+    }
+
+    pub fn documents(&self) -> Result<Vec<Document>> {
+        let mut stmt = self.conn.prepare(&format!("{DOC_SELECT} GROUP BY d.id ORDER BY d.added_at, d.name"))?;
+        let rows = stmt.query_map([], doc_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn document(&self, id: &DocId) -> Result<Document> {
+        self.conn
+            .query_row(&format!("{DOC_SELECT} WHERE d.id = ?1 GROUP BY d.id"), [&id.0], doc_from_row)
+            .optional()?
+            .ok_or_else(|| Error::UnknownDocument { query: id.0.clone() })
+    }
+
+    /// A document by id or unique id prefix (at least 4 hex digits), or by exact file name.
+    pub fn resolve(&self, query: &str) -> Result<Document> {
+        let q = query.trim().to_ascii_lowercase();
+        let mut ids: Vec<(String, String)> = Vec::new();
+        if q.len() >= 4 && q.chars().all(|c| c.is_ascii_hexdigit()) {
+            let mut stmt = self.conn.prepare("SELECT id, name FROM documents WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 6")?;
+            ids = stmt.query_map([&q], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        }
+        if ids.is_empty() {
+            let mut stmt = self.conn.prepare("SELECT id, name FROM documents WHERE name = ?1 LIMIT 6")?;
+            ids = stmt.query_map([query.trim()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        }
+        match ids.len() {
+            0 => Err(Error::UnknownDocument { query: query.into() }),
+            1 => self.document(&DocId(ids.remove(0).0)),
+            _ => Err(Error::AmbiguousDocument {
+                query: query.into(),
+                candidates: ids.iter().map(|(id, name)| format!("{} ({name})", &id[..12])).collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+
+    pub fn page(&self, id: &DocId, page: u32) -> Result<Page> {
+        let found = self
+            .conn
+            .query_row(&format!("{PAGE_SELECT} WHERE doc_id = ?1 AND page = ?2"), params![id.0, page], page_from_row)
+            .optional()?;
+        match found {
+            Some(p) => Ok(p),
+            None => {
+                let doc = self.document(id)?;
+                Err(Error::NoSuchPage { doc: doc.name, page, pages: doc.pages })
+            }
+        }
+    }
+
+    pub fn pages(&self, id: &DocId) -> Result<Vec<Page>> {
+        let mut stmt = self.conn.prepare(&format!("{PAGE_SELECT} WHERE doc_id = ?1 ORDER BY page"))?;
+        let rows = stmt.query_map([&id.0], page_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub(crate) fn password(&self, id: &DocId) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT password FROM documents WHERE id = ?1", [&id.0], |r| r.get(0))?)
+    }
+
+    /// Forget a document: its rows, its index entries, its stored original and thumbnails.
+    pub fn remove(&mut self, id: &DocId) -> Result<()> {
+        let doc = self.document(id)?;
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM page_fts WHERE doc_id = ?1", [&id.0])?;
+        tx.execute("DELETE FROM documents WHERE id = ?1", [&id.0])?;
+        tx.commit()?;
+        let _ = std::fs::remove_file(self.original_path(id, doc.kind));
+        if let Ok(entries) = std::fs::read_dir(self.thumbs_dir()) {
+            for e in entries.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&id.0)) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ImportTx<'_> {
+    pub fn add_page(&mut self, page: &Page, image: ImageMeta) -> Result<()> {
+        let words = serde_json::to_string(&page.words).expect("words serialise");
+        let lines = serde_json::to_string(&page.lines).expect("lines serialise");
+        self.tx
+            .prepare_cached(
+                "INSERT INTO pages (doc_id, page, width, height, rotation, source, text, words, lines, dpi, orientation, error_kind, error_message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                self.id.0,
+                page.page,
+                page.width,
+                page.height,
+                page.rotation,
+                page.source.as_str(),
+                page.text,
+                words,
+                lines,
+                image.dpi,
+                image.orientation,
+                page.error.as_ref().map(|e| e.kind.as_str()),
+                page.error.as_ref().map(|e| e.message.as_str()),
+            ])?;
+        if !page.text.is_empty() {
+            self.tx
+                .prepare_cached("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)")?
+                .execute(params![page.text, self.id.0, page.page])?;
+        }
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+const DOC_SELECT: &str = "SELECT d.id, d.name, d.origin, d.kind, d.bytes, d.pages, d.encrypted, d.added_at,
+    COALESCE(SUM(p.source = 'text-layer'), 0), COALESCE(SUM(p.source = 'needs-reader'), 0), COALESCE(SUM(p.source = 'failed'), 0)
+    FROM documents d LEFT JOIN pages p ON p.doc_id = d.id";
+
+fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
+    let kind: String = r.get(3)?;
+    Ok(Document {
+        id: DocId(r.get(0)?),
+        name: r.get(1)?,
+        origin: r.get(2)?,
+        kind: FileKind::parse(&kind).unwrap_or(FileKind::Pdf),
+        bytes: r.get::<_, i64>(4)? as u64,
+        pages: r.get(5)?,
+        encrypted: r.get(6)?,
+        added_at: r.get(7)?,
+        text_pages: r.get(8)?,
+        needs_reader_pages: r.get(9)?,
+        failed_pages: r.get(10)?,
+    })
+}
+
+const PAGE_SELECT: &str =
+    "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message FROM pages";
+
+fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
+    let json_err = |i: usize, e: serde_json::Error| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+    let source: String = r.get(4)?;
+    let words: String = r.get(6)?;
+    let lines: String = r.get(7)?;
+    let error = match (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?) {
+        (Some(kind), Some(message)) => Some(ErrorReport { kind, message }),
+        _ => None,
+    };
+    Ok(Page {
+        page: r.get(0)?,
+        width: r.get::<_, f64>(1)? as f32,
+        height: r.get::<_, f64>(2)? as f32,
+        rotation: r.get(3)?,
+        source: PageSource::parse(&source).unwrap_or(PageSource::Failed),
+        text: r.get(5)?,
+        words: serde_json::from_str::<Vec<Word>>(&words).map_err(|e| json_err(6, e))?,
+        lines: serde_json::from_str::<Vec<Line>>(&lines).map_err(|e| json_err(7, e))?,
+        error,
+    })
+}
