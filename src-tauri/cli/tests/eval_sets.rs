@@ -9,22 +9,24 @@ use std::path::PathBuf;
 use common::{pdfium_available, Lib};
 use serde_json::Value;
 
-fn eval_root() -> Option<PathBuf> {
+/// ../shared/eval (or $PAGEWISE_EVAL) when it and libpdfium are there; else a visible skip.
+fn eval_root(test: &str) -> Option<PathBuf> {
+    if !pdfium_available(test) {
+        return None;
+    }
     let root = std::env::var_os("PAGEWISE_EVAL")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
-    root.is_dir().then_some(root)
+    if !root.is_dir() {
+        eprintln!("SKIP {test}: ../shared/eval is absent");
+        return None;
+    }
+    Some(root)
 }
 
 #[test]
 fn robustness_and_reading_sets_import_as_expected() {
-    if !pdfium_available("eval_sets") {
-        return;
-    }
-    let Some(root) = eval_root() else {
-        eprintln!("SKIP robustness_and_reading_sets_import_as_expected: ../shared/eval is absent");
-        return;
-    };
+    let Some(root) = eval_root("robustness_and_reading_sets_import_as_expected") else { return };
     let mut checked = 0;
     let mut problems = Vec::new();
     for set in ["robustness-pypdf-resources", "robustness-pypdf-sample-files", "reading-realworld-pdfplumber"] {
@@ -71,13 +73,7 @@ fn robustness_and_reading_sets_import_as_expected() {
 
 #[test]
 fn reading_reference_text_is_recovered() {
-    if !pdfium_available("reading_reference") {
-        return;
-    }
-    let Some(root) = eval_root() else {
-        eprintln!("SKIP reading_reference_text_is_recovered: ../shared/eval is absent");
-        return;
-    };
+    let Some(root) = eval_root("reading_reference_text_is_recovered") else { return };
     // crazyones.pdf's text is given verbatim by pypdf's resources; the PDF/A copy carries it.
     let reference = root.join("robustness-pypdf-resources/reference/crazyones.txt");
     let pdf = root.join("robustness-pypdf-sample-files/files/021-pdfa/crazyones-pdfa.pdf");

@@ -41,6 +41,8 @@ pub enum Error {
     Database(#[from] rusqlite::Error),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: internal error while importing ({detail}); please report it with the file if you can")]
+    Internal { path: PathBuf, detail: String },
     #[error("cancelled")]
     Cancelled,
 }
@@ -66,6 +68,7 @@ impl Error {
             Error::Library { .. } => "library",
             Error::Database(_) => "database",
             Error::Io { .. } => "io",
+            Error::Internal { .. } => "internal",
             Error::Cancelled => "cancelled",
         }
     }

@@ -120,10 +120,15 @@ pub fn add_file(lib: &mut Library, path: &Path, opts: &AddOptions, on_page: &mut
         }
     }
     let stored = lib.original_path(&src.id, src.kind);
-    let result = store_original(&stored, &src.bytes).and_then(|()| match src.kind {
-        FileKind::Pdf => import_pdf(lib, &src, &stored, opts, on_page),
-        _ => import_image(lib, &src, on_page),
-    });
+    // A bug in a stage must cost this file, not the batch: a panic becomes this file's error
+    // (the transaction rolls back as it unwinds).
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store_original(&stored, &src.bytes).and_then(|()| match src.kind {
+            FileKind::Pdf => import_pdf(lib, &src, &stored, opts, on_page),
+            _ => import_image(lib, &src, on_page),
+        })
+    }))
+    .unwrap_or_else(|panic| Err(Error::Internal { path: src.path.clone(), detail: crate::pdfium::panic_message(panic) }));
     match result {
         Ok((pages, failed_pages)) => {
             outcome.status = AddStatus::Added;

@@ -158,13 +158,24 @@ fn xy_cut(segs: &[Segment], items: Vec<usize>, order: &mut Vec<usize>) {
         xy_cut(segs, bottom, order);
         return;
     }
-    // Overlapping rows with no clean cut: top to bottom, then left to right.
+    // Overlapping rows with no clean cut: group into rows top to bottom, each left to right.
+    // (A comparator mixing "same row" and "above" is not a total order, so group first.)
     let mut rest = items;
-    rest.sort_by(|&a, &b| {
-        let (sa, sb) = (&segs[a].bbox, &segs[b].bbox);
-        if same_row(sa, sb) { sa.x0.total_cmp(&sb.x0) } else { sa.y0.total_cmp(&sb.y0) }
-    });
-    order.extend(rest);
+    rest.sort_by(|&a, &b| segs[a].bbox.y0.total_cmp(&segs[b].bbox.y0));
+    let mut rows: Vec<(BBox, Vec<usize>)> = Vec::new();
+    for i in rest {
+        match rows.last_mut() {
+            Some((rb, members)) if same_row(rb, &segs[i].bbox) => {
+                *rb = rb.union(&segs[i].bbox);
+                members.push(i);
+            }
+            _ => rows.push((segs[i].bbox, vec![i])),
+        }
+    }
+    for (_, mut members) in rows {
+        members.sort_by(|&a, &b| segs[a].bbox.x0.total_cmp(&segs[b].bbox.x0));
+        order.extend(members);
+    }
 }
 
 /// Columns of running text are cut apart; the cells of a table or the labels and values of a
@@ -297,6 +308,21 @@ mod tests {
         let (lines, text) = arrange_in(&flipped, dir);
         assert_eq!(text, "first line\nsecond line");
         assert!(lines[0].bbox.y0 > lines[1].bbox.y0, "boxes stay in page coordinates");
+    }
+
+    #[test]
+    fn overlapping_pieces_without_a_cut_are_ordered_without_panicking() {
+        // Staggered boxes that overlap in both projections: no XY cut exists.
+        let words: Vec<Word> = (0..40)
+            .map(|i| {
+                let (x, y) = ((i * 37 % 11) as f32 * 4.0, (i * 53 % 17) as f32 * 3.0);
+                Word { text: format!("w{i}"), bbox: BBox::new(x, y, x + 30.0, y + 12.0), size: 10.0, bold: false }
+            })
+            .collect();
+        let (lines, _) = arrange(&words);
+        let mut seen: Vec<u32> = lines.iter().flat_map(|l| l.words.clone()).collect();
+        seen.sort();
+        assert_eq!(seen, (0..40).collect::<Vec<u32>>(), "every word is placed exactly once");
     }
 
     #[test]
