@@ -83,7 +83,9 @@ PY
 setup_npm() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages"
-    npm ci --no-audit --no-fund --loglevel=error
+    # `npm install` honours package-lock.json; `npm ci` rejects locks written with
+    # omit-lockfile-registry-resolved (a common registry-mirror setting).
+    npm install --no-audit --no-fund --loglevel=error
   fi
   npm run --silent build
 }

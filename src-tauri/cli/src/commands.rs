@@ -195,6 +195,18 @@ pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path) -> Resul
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn thumbnail(ctx: &Ctx, doc: &str, page: u32) -> Result<ExitCode> {
+    let mut lib = open(ctx)?;
+    let d = resolve(&mut lib, doc)?;
+    let path = render::thumbnail(&lib, &d.id, page)?;
+    if ctx.json {
+        print_json(&json!({"doc_id": d.id, "page": page, "thumbnail": path}));
+    } else {
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn image_format(path: &Path) -> pagewise_engine::render::ImageFormat {
     pagewise_engine::render::ImageFormat::from_path(path).unwrap_or(pagewise_engine::render::ImageFormat::Png)
 }

@@ -55,6 +55,12 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Print the path of a page's cached thumbnail (rendered on first use)
+    Thumbnail {
+        doc: String,
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+    },
     /// Full-text search over every page in the library
     Search {
         query: String,
@@ -89,6 +95,7 @@ fn main() -> ExitCode {
         Command::Show { doc } => commands::show(&ctx, &doc),
         Command::Text { doc, page } => commands::text(&ctx, &doc, page),
         Command::Render { doc, page, dpi, output } => commands::render(&ctx, &doc, page, dpi, &output),
+        Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
         Command::Search { query, limit } => commands::search(&ctx, &query, limit),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
         Command::Bench { what } => bench::run(&ctx, what),

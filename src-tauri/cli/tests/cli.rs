@@ -284,6 +284,20 @@ fn render_writes_a_png_at_the_dpi() {
 }
 
 #[test]
+fn thumbnails_are_rendered_once_and_cached() {
+    let lib = Lib::new();
+    let a = lib.file("tall.png", &png_page(300, 600));
+    let first = lib.json(&["thumbnail", a.to_str().unwrap()]);
+    let path = std::path::PathBuf::from(first["thumbnail"].as_str().unwrap());
+    let img = image::open(&path).unwrap();
+    assert_eq!((img.width(), img.height()), (240, 480));
+    let stamp = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let second = lib.json(&["thumbnail", "tall.png"]);
+    assert_eq!(first["thumbnail"], second["thumbnail"]);
+    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), stamp, "served from the cache");
+}
+
+#[test]
 fn usage_errors_exit_2_and_unknown_documents_exit_1() {
     let lib = Lib::new();
     lib.cmd().arg("frobnicate").assert().code(2);
