@@ -119,7 +119,19 @@ run_demo() {
 run_tests() {
   say "building and running the tests"
   cargo build -p pagewise-cli
-  cargo test --workspace --no-fail-fast 2>&1
+  local log; log="$(mktemp)"
+  # --nocapture so that a test's visible SKIP line (absent eval set or model) reaches the log.
+  set +e
+  cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  set -e
+  local passed failed
+  passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+  failed=$(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
+  grep -E '^SKIP ' "$log" || true
+  rm -f "$log"
+  echo "tests: $passed passed, $failed failed"
+  return "$status"
 }
 
 case "${1:-}" in
