@@ -20,11 +20,11 @@ pub fn fail(json: bool, e: &Error) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn open(ctx: &Ctx) -> Result<Library> {
+pub fn open(ctx: &Ctx) -> Result<Library> {
     Library::open(&ctx.library_dir)
 }
 
-fn print_json(value: &impl serde::Serialize) {
+pub fn print_json(value: &impl serde::Serialize) {
     println!("{}", serde_json::to_string(value).expect("serialisable"));
 }
 
@@ -158,7 +158,7 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
         let pages: Vec<_> = pages
             .iter()
             .map(|p| json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "source": p.source,
-                            "text": p.text, "words": p.words, "lines": p.lines, "error": p.error}))
+                            "text": p.text, "words": p.words, "lines": p.lines, "graphics": p.graphics, "error": p.error}))
             .collect();
         print_json(&json!({"doc_id": d.id, "name": d.name, "pages": pages}));
         return Ok(ExitCode::SUCCESS);
@@ -181,10 +181,13 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path) -> Result<ExitCode> {
+pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path, overlay: Option<Overlay>) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
-    let img = render::render_page(&lib, &d.id, page, dpi)?;
+    let mut img = render::render_page(&lib, &d.id, page, dpi)?;
+    if let Some(Overlay::Layout) = overlay {
+        crate::layout_cmd::draw_overlay(ctx, d.id.0.as_str(), page, &mut img, pagewise_engine::layout::LayoutMode::Auto)?;
+    }
     img.save_with_format(output, image_format(output))
         .map_err(|e| Error::Io { path: output.into(), source: std::io::Error::other(e) })?;
     if ctx.json {
@@ -193,6 +196,13 @@ pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path) -> Resul
         eprintln!("wrote {} ({}x{} px)", output.display(), img.width(), img.height());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `render --overlay` draws over the page.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Overlay {
+    /// Regions with their labels and reading order
+    Layout,
 }
 
 pub fn thumbnail(ctx: &Ctx, doc: &str, page: u32) -> Result<ExitCode> {

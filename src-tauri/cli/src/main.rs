@@ -4,6 +4,8 @@
 
 mod bench;
 mod commands;
+mod eval;
+mod layout_cmd;
 mod progress;
 
 use std::path::PathBuf;
@@ -38,12 +40,33 @@ enum Command {
     List,
     /// Show one document and its pages
     Show { doc: String },
-    /// Print a document's text (words with boxes in --json)
+    /// Print a document's text (words with boxes in --json), or Markdown following the layout
     Text {
         doc: String,
         /// Only this page (1-based)
         #[arg(long)]
         page: Option<u32>,
+        #[arg(long, value_enum, default_value_t = TextFormat::Plain)]
+        format: TextFormat,
+    },
+    /// Layout regions (label, box, reading order, text, confidence, source; table cells)
+    Layout {
+        doc: String,
+        #[arg(long)]
+        page: Option<u32>,
+        /// auto: geometric on text pages, the detector on scans; or force one
+        #[arg(long, value_enum, default_value_t = Mode::Auto)]
+        mode: Mode,
+    },
+    /// Tables found by layout analysis; --csv DIR writes one CSV file per table
+    Tables {
+        doc: String,
+        #[arg(long)]
+        page: Option<u32>,
+        #[arg(long, value_name = "DIR")]
+        csv: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Mode::Auto)]
+        mode: Mode,
     },
     /// Render a page to PNG
     Render {
@@ -54,6 +77,9 @@ enum Command {
         dpi: f32,
         #[arg(short, long)]
         output: PathBuf,
+        /// Draw something over the page
+        #[arg(long, value_enum)]
+        overlay: Option<commands::Overlay>,
     },
     /// Print the path of a page's cached thumbnail (rendered on first use)
     Thumbnail {
@@ -69,11 +95,39 @@ enum Command {
     },
     /// Remove a document (its pages, index entries and stored original)
     Rm { doc: String },
+    /// Score Pagewise on evaluation sets with ground truth (e.g. ../shared/eval/layout-*)
+    Eval {
+        #[arg(required = true)]
+        sets: Vec<PathBuf>,
+    },
     /// Benchmarks
     Bench {
         #[command(subcommand)]
         what: bench::BenchCommand,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TextFormat {
+    Plain,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Mode {
+    Auto,
+    Geometric,
+    Detector,
+}
+
+impl From<Mode> for pagewise_engine::layout::LayoutMode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Auto => Self::Auto,
+            Mode::Geometric => Self::Geometric,
+            Mode::Detector => Self::Detector,
+        }
+    }
 }
 
 /// Shared by the commands: where the library is and how to print.
@@ -93,11 +147,15 @@ fn main() -> ExitCode {
         Command::Add { paths, password } => commands::add(&ctx, &paths, password),
         Command::List => commands::list(&ctx),
         Command::Show { doc } => commands::show(&ctx, &doc),
-        Command::Text { doc, page } => commands::text(&ctx, &doc, page),
-        Command::Render { doc, page, dpi, output } => commands::render(&ctx, &doc, page, dpi, &output),
+        Command::Text { doc, page, format: TextFormat::Plain } => commands::text(&ctx, &doc, page),
+        Command::Text { doc, page, format: TextFormat::Markdown } => layout_cmd::markdown(&ctx, &doc, page),
+        Command::Layout { doc, page, mode } => layout_cmd::layout(&ctx, &doc, page, mode.into()),
+        Command::Tables { doc, page, csv, mode } => layout_cmd::tables(&ctx, &doc, page, csv.as_deref(), mode.into()),
+        Command::Render { doc, page, dpi, output, overlay } => commands::render(&ctx, &doc, page, dpi, &output, overlay),
         Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
         Command::Search { query, limit } => commands::search(&ctx, &query, limit),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
+        Command::Eval { sets } => eval::run(&ctx, &sets),
         Command::Bench { what } => bench::run(&ctx, what),
     };
     match result {

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::read::graphics::Graphics;
+
 /// A document's identity: the lowercase hex sha256 of its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -48,6 +50,26 @@ impl BBox {
     }
     pub fn union(&self, o: &BBox) -> BBox {
         BBox { x0: self.x0.min(o.x0), y0: self.y0.min(o.y0), x1: self.x1.max(o.x1), y1: self.y1.max(o.y1) }
+    }
+    pub fn area(&self) -> f32 {
+        self.width().max(0.0) * self.height().max(0.0)
+    }
+    pub fn overlap_area(&self, o: &BBox) -> f32 {
+        let w = self.x1.min(o.x1) - self.x0.max(o.x0);
+        let h = self.y1.min(o.y1) - self.y0.max(o.y0);
+        w.max(0.0) * h.max(0.0)
+    }
+    pub fn grow(&self, by: f32) -> BBox {
+        BBox::new(self.x0 - by, self.y0 - by, self.x1 + by, self.y1 + by)
+    }
+    pub fn center(&self) -> (f32, f32) {
+        ((self.x0 + self.x1) / 2.0, (self.y0 + self.y1) / 2.0)
+    }
+    pub fn contains_point(&self, (x, y): (f32, f32)) -> bool {
+        x >= self.x0 && x <= self.x1 && y >= self.y0 && y <= self.y1
+    }
+    pub fn h_overlap(&self, o: &BBox) -> f32 {
+        (self.x1.min(o.x1) - self.x0.max(o.x0)).max(0.0)
     }
     /// Length of the overlap of the two boxes' vertical extents.
     pub fn v_overlap(&self, o: &BBox) -> f32 {
@@ -136,6 +158,9 @@ pub struct Page {
     pub text: String,
     pub words: Vec<Word>,
     pub lines: Vec<Line>,
+    /// Ruling lines, pictures and drawings (PDF pages); layout analysis uses them.
+    #[serde(default, skip_serializing_if = "Graphics::is_empty")]
+    pub graphics: Graphics,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::ErrorReport>,
 }

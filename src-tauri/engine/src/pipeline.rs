@@ -217,7 +217,7 @@ fn import_pdf(
             Err(message) => {
                 failed.push(no);
                 let err = Error::Page { doc: name.clone(), page: no, detail: message };
-                Page { page: no, width: 0.0, height: 0.0, rotation: 0, source: PageSource::Failed, text: String::new(), words: vec![], lines: vec![], error: Some(err.to_report()) }
+                Page { page: no, width: 0.0, height: 0.0, rotation: 0, source: PageSource::Failed, text: String::new(), words: vec![], lines: vec![], graphics: Default::default(), error: Some(err.to_report()) }
             }
         };
         tx.add_page(&page, ImageMeta::default())?;
@@ -231,7 +231,7 @@ fn import_pdf(
 pub fn page_from_words(no: u32, raw: text_layer::RawPage) -> Page {
     let source = if raw.words.is_empty() { PageSource::NeedsReader } else { PageSource::TextLayer };
     let (lines, text) = order::arrange_in(&raw.words, raw.direction);
-    Page { page: no, width: raw.width, height: raw.height, rotation: raw.rotation, source, text, words: raw.words, lines, error: None }
+    Page { page: no, width: raw.width, height: raw.height, rotation: raw.rotation, source, text, words: raw.words, lines, graphics: raw.graphics, error: None }
 }
 
 fn import_image(lib: &mut Library, src: &SourceFile, on_page: &mut dyn FnMut(u32, u32)) -> Result<(u32, Vec<u32>)> {
@@ -243,7 +243,7 @@ fn import_image(lib: &mut Library, src: &SourceFile, on_page: &mut dyn FnMut(u32
     let mut tx = lib.begin_import(&new)?;
     for (i, ip) in image_pages.iter().enumerate() {
         let (width, height) = ip.size_points();
-        let page = Page { page: i as u32 + 1, width, height, rotation: 0, source: PageSource::NeedsReader, text: String::new(), words: vec![], lines: vec![], error: None };
+        let page = Page { page: i as u32 + 1, width, height, rotation: 0, source: PageSource::NeedsReader, text: String::new(), words: vec![], lines: vec![], graphics: Default::default(), error: None };
         tx.add_page(&page, ImageMeta { dpi: Some(ip.dpi), orientation: Some(ip.orientation) })?;
         on_page(i as u32 + 1, pages);
     }

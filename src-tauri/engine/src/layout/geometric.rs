@@ -1,1 +1,461 @@
-//! (in progress)
+//! The geometric layout analyzer: regions from a page's text layer, with no model.
+//!
+//! The reading-order stage ([`crate::read::order`]) has already cut the page into columns and
+//! blocks (XY-cut) and put its lines in reading order. From there: pictures (embedded images,
+//! clusters of vector drawing) take the words drawn on them; tables (areas framed by rules, runs
+//! of rows with aligned cells) take theirs and get a grid; label/value pairs become Key-Value
+//! regions; the remaining blocks are labelled from their font size and weight relative to the
+//! body text, their position (repeated at the page edges: header/footer) and their first words
+//! (captions, list bullets), and split where list items start.
+
+use super::tables::{self, Row};
+use super::{KeyValue, Label, Region, RegionSource};
+use crate::doc::{BBox, Page, Word};
+
+/// What the analyzer knows about the whole document.
+#[derive(Debug, Clone, Default)]
+pub struct DocContext {
+    /// The body text size (the most common word size, by characters).
+    pub body_size: f32,
+    /// Normalised texts that repeat at the top or bottom edge across pages.
+    pub repeated: std::collections::HashSet<String>,
+    /// Whether this page is the document's first (where the title is).
+    pub first_page: bool,
+}
+
+/// Share of the page height at the top and bottom where headers and footers sit.
+pub const EDGE_BAND: f32 = 0.12;
+
+pub fn analyze_page(page: &Page, ctx: &DocContext) -> Vec<Region> {
+    let words = &page.words;
+    let mut taken = vec![false; words.len()];
+    let mut regions = Vec::new();
+    let body = if ctx.body_size > 0.0 { ctx.body_size } else { median_size(words) };
+
+    pictures(page, &mut taken, &mut regions);
+    tables_and_pairs(page, body, &mut taken, &mut regions);
+    for block in blocks(page) {
+        let lines: Vec<usize> = block.into_iter().filter(|&l| page.lines[l].words.iter().any(|&w| !taken[w as usize])).collect();
+        if !lines.is_empty() {
+            label_block(page, ctx, body, &lines, &mut taken, &mut regions);
+        }
+    }
+    attach_formula_pieces(&mut regions, body);
+    regions
+}
+
+/// Superscripts, limits and fraction parts of a displayed equation often come out as a line of
+/// their own ("1 (0) (0)"): a one-line text region without words, touching a formula, is part
+/// of the formula.
+fn attach_formula_pieces(regions: &mut [Region], body: f32) {
+    let formulas: Vec<BBox> = regions.iter().filter(|r| r.label == Label::Formula).map(|r| r.bbox).collect();
+    for r in regions.iter_mut().filter(|r| r.label == Label::Text && r.bbox.height() < 2.0 * body) {
+        let wordless = r.text.split_whitespace().all(|t| t.chars().filter(|c| c.is_alphabetic()).count() < 3);
+        let touching = formulas.iter().any(|f| f.h_overlap(&r.bbox) > 0.0 && (f.y0 - r.bbox.y1).max(r.bbox.y0 - f.y1) < body);
+        if wordless && touching {
+            r.label = Label::Formula;
+            r.confidence = 0.5;
+        }
+    }
+}
+
+fn median_size(words: &[Word]) -> f32 {
+    let mut s: Vec<f32> = words.iter().map(|w| if w.size > 0.0 { w.size } else { w.bbox.height() * 0.8 }).collect();
+    if s.is_empty() {
+        return 10.0;
+    }
+    s.sort_by(f32::total_cmp);
+    s[s.len() / 2]
+}
+
+/// Blocks of consecutive lines, as indices into `page.lines`.
+pub fn blocks(page: &Page) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for (i, line) in page.lines.iter().enumerate() {
+        match out.last_mut() {
+            Some(b) if page.lines[*b.last().unwrap()].block == line.block => b.push(i),
+            _ => out.push(vec![i]),
+        }
+    }
+    out
+}
+
+fn words_in(words: &[Word], taken: &[bool], area: &BBox) -> Vec<u32> {
+    (0..words.len() as u32).filter(|&i| !taken[i as usize] && area.contains_point(words[i as usize].bbox.center())).collect()
+}
+
+fn text_of(words: &[Word], members: &[u32]) -> String {
+    members.iter().map(|&i| words[i as usize].text.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn take(taken: &mut [bool], members: &[u32]) {
+    for &i in members {
+        taken[i as usize] = true;
+    }
+}
+
+/// Embedded images and vector drawings; text drawn densely over an image (a scan with an
+/// invisible text layer, a shaded text box) is text, not part of a picture.
+fn pictures(page: &Page, taken: &mut [bool], regions: &mut Vec<Region>) {
+    let page_area = page.width * page.height;
+    let g = &page.graphics;
+    // (area, confidence, how much of it text may cover): a chart's labels are sparse, a
+    // table drawn with shaded cells is dense.
+    let candidates = g.pictures.iter().map(|b| (b, 0.9, 0.15)).chain(g.drawings.iter().filter(|b| b.area() >= 0.01 * page_area).map(|b| (b, 0.7, 0.08)));
+    let mut placed: Vec<BBox> = Vec::new();
+    for (area, confidence, max_ink) in candidates {
+        if area.area() < 0.002 * page_area || placed.iter().any(|p| p.overlap_area(area) > 0.8 * area.area()) {
+            continue;
+        }
+        let inside = words_in(&page.words, taken, area);
+        let ink: f32 = inside.iter().map(|&i| page.words[i as usize].bbox.area()).sum();
+        if ink > max_ink * area.area() {
+            continue;
+        }
+        placed.push(*area);
+        take(taken, &inside);
+        let text = text_of(&page.words, &inside);
+        regions.push(Region::new(Label::Picture, *area, inside, text, confidence, RegionSource::Geometric));
+    }
+}
+
+/// Rows of the page: consecutive lines (in reading order) that share a row.
+fn rows(page: &Page) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::new();
+    for (i, line) in page.lines.iter().enumerate() {
+        match out.last_mut() {
+            Some(r) if r.bbox.v_overlap(&line.bbox) >= 0.5 * r.bbox.height().min(line.bbox.height()).max(0.1) && line.bbox.x0 >= r.bbox.x1 - 1.0 => {
+                r.lines.push(i);
+                r.bbox = r.bbox.union(&line.bbox);
+            }
+            _ => out.push(Row { lines: vec![i], bbox: line.bbox }),
+        }
+    }
+    out
+}
+
+fn tables_and_pairs(page: &Page, body: f32, taken: &mut [bool], regions: &mut Vec<Region>) {
+    let words = &page.words;
+    let mut areas: Vec<(BBox, f32)> = tables::ruled_areas(&page.graphics).into_iter().map(|a| (a, 0.9)).collect();
+    let rows = rows(page);
+    let x0 = |l: usize| page.lines[l].bbox.x0;
+    let count = |l: usize| page.lines[l].words.len();
+    for run in tables::aligned_runs(&rows, &x0, &count, body) {
+        let r = &rows[run];
+        // Two cells a row, labels on the left and values (or amounts) on the right: label/value
+        // pairs, not a table.
+        let two = r.iter().all(|row| row.lines.len() == 2);
+        let labelled = r.iter().filter(|row| is_label(page, row.lines[0]) || is_name_and_amount(page, row)).count();
+        if two && labelled * 2 > r.len() {
+            for row in r {
+                pair_from_row(page, row, taken, regions);
+            }
+            continue;
+        }
+        let area = r.iter().skip(1).fold(r[0].bbox, |acc, row| acc.union(&row.bbox));
+        match areas.iter_mut().find(|(a, _)| a.overlap_area(&area) > 0.3 * area.area().min(a.area())) {
+            Some((a, _)) => *a = a.union(&area),
+            None => areas.push((area, 0.7)),
+        }
+    }
+    for (area, confidence) in areas {
+        let inside = words_in(words, taken, &area.grow(1.0));
+        let cells = tables::grid(words, &inside, &page.graphics.rules, &area);
+        let (rows, cols) = (cells.iter().map(|c| c.row + 1).max().unwrap_or(0), cells.iter().map(|c| c.col + c.col_span).max().unwrap_or(0));
+        if rows < 2 || cols < 2 {
+            continue;
+        }
+        take(taken, &inside);
+        let bbox = inside.iter().fold(area, |acc, &i| acc.union(&words[i as usize].bbox));
+        let text = cells.iter().fold(String::new(), |mut s, c| {
+            if !s.is_empty() {
+                s.push(if c.col == 0 { '\n' } else { '\t' });
+            }
+            s.push_str(&c.text);
+            s
+        });
+        let mut region = Region::new(Label::Table, bbox, inside, text, confidence, RegionSource::Geometric);
+        region.cells = Some(cells);
+        regions.push(region);
+    }
+    // Label and value on one row, two pieces apart: "Invoice No:    123".
+    for row in rows.iter().filter(|r| r.lines.len() == 2 && is_label(page, r.lines[0])) {
+        if row.lines.iter().all(|&l| page.lines[l].words.iter().all(|&w| !taken[w as usize])) {
+            pair_from_row(page, row, taken, regions);
+        }
+    }
+}
+
+/// A short line piece that names a value: ends with ':' or is set in bold, not a number.
+fn is_label(page: &Page, line: usize) -> bool {
+    let ws = &page.lines[line].words;
+    let last = &page.words[*ws.last().unwrap() as usize].text;
+    let numeric = last.chars().filter(|c| c.is_ascii_digit()).count() * 2 > last.chars().count();
+    ws.len() <= 5 && !numeric && (last.ends_with(':') || ws.iter().all(|&w| page.words[w as usize].bold))
+}
+
+/// "Total due    GBP 272.52": a short wordy label and a value with digits.
+fn is_name_and_amount(page: &Page, row: &Row) -> bool {
+    let text = |l: usize| text_of(&page.words, &page.lines[l].words);
+    let (k, v) = (text(row.lines[0]), text(row.lines[1]));
+    let digits = |s: &str| s.chars().filter(|c| c.is_ascii_digit()).count();
+    page.lines[row.lines[0]].words.len() <= 5 && k.chars().filter(|c| c.is_alphabetic()).count() > digits(&k) && digits(&v) > 0 && page.lines[row.lines[1]].words.len() <= 4
+}
+
+fn pair_from_row(page: &Page, row: &Row, taken: &mut [bool], regions: &mut Vec<Region>) {
+    let (k, v) = (&page.lines[row.lines[0]], &page.lines[row.lines[1]]);
+    push_pair(page, &k.words, k.bbox, &v.words, v.bbox, 0.8, taken, regions);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_pair(page: &Page, key: &[u32], key_bbox: BBox, value: &[u32], value_bbox: BBox, confidence: f32, taken: &mut [bool], regions: &mut Vec<Region>) {
+    let key_text = text_of(&page.words, key);
+    let value_text = text_of(&page.words, value);
+    let members: Vec<u32> = key.iter().chain(value).copied().collect();
+    take(taken, &members);
+    let text = format!("{key_text} {value_text}");
+    let mut region = Region::new(Label::KeyValue, key_bbox.union(&value_bbox), members, text, confidence, RegionSource::Geometric);
+    region.pair = Some(KeyValue { key: key_text.trim_end_matches(':').trim().to_string(), value: value_text, key_bbox, value_bbox });
+    regions.push(region);
+}
+
+/// The label of a block of text lines, split where list items or "Label: value" lines start.
+fn label_block(page: &Page, ctx: &DocContext, body: f32, lines: &[usize], taken: &mut [bool], regions: &mut Vec<Region>) {
+    let words = &page.words;
+    let free = |l: usize| -> Vec<u32> { page.lines[l].words.iter().copied().filter(|&w| !taken[w as usize]).collect() };
+    let all: Vec<u32> = lines.iter().flat_map(|&l| free(l)).collect();
+    let bbox = all.iter().fold(words[all[0] as usize].bbox, |acc, &i| acc.union(&words[i as usize].bbox));
+    let text = lines.iter().map(|&l| text_of(words, &free(l))).collect::<Vec<_>>().join("\n");
+    let size = median_size(&all.iter().map(|&i| words[i as usize].clone()).collect::<Vec<_>>());
+    let bold = all.iter().all(|&i| words[i as usize].bold);
+    let n_words = all.len();
+    let first = words[all[0] as usize].text.as_str();
+
+    let rows = block_rows(page, lines).len();
+    let edge = bbox.y1 <= page.height * EDGE_BAND || bbox.y0 >= page.height * (1.0 - EDGE_BAND);
+    let (label, confidence) = if edge && rows <= 2 && (ctx.repeated.contains(&signature(&text)) || is_page_number(&text)) {
+        (if bbox.y1 <= page.height / 2.0 { Label::PageHeader } else { Label::PageFooter }, 0.9)
+    } else if is_caption_start(first, all.get(1).map(|&i| words[i as usize].text.as_str())) {
+        (Label::Caption, 0.85)
+    } else if ctx.first_page && size >= 1.3 * body && rows <= 4 && bbox.y0 <= 0.4 * page.height {
+        (Label::Title, 0.75)
+    } else if is_heading(&text, rows, n_words, size, body, bold, first) {
+        (Label::SectionHeader, if size >= 1.15 * body { 0.85 } else { 0.7 })
+    } else if rows <= 3 && is_formula(&text) {
+        (Label::Formula, 0.6)
+    } else if bbox.y0 >= 0.7 * page.height && size <= 0.92 * body {
+        (Label::Footnote, 0.65)
+    } else {
+        (Label::Text, 0.8)
+    };
+    if label == Label::Text {
+        split_text(page, body, lines, taken, regions);
+        return;
+    }
+    take(taken, &all);
+    regions.push(Region::new(label, bbox, all, text, confidence, RegionSource::Geometric));
+}
+
+/// Rows of a block: consecutive lines (segments) that share a baseline.
+fn block_rows(page: &Page, lines: &[usize]) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = Vec::new();
+    for &l in lines {
+        let b = page.lines[l].bbox;
+        match rows.last_mut() {
+            Some(r) if page.lines[*r.last().unwrap()].bbox.v_overlap(&b) >= 0.5 * b.height().min(page.lines[r[0]].bbox.height()).max(0.1) => r.push(l),
+            _ => rows.push(vec![l]),
+        }
+    }
+    rows
+}
+
+/// A text block as paragraphs, with the headings, displayed formulas, list items and
+/// "Label: value" lines run into it split out, row by row.
+fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regions: &mut Vec<Region>) {
+    let words = &page.words;
+    let rows: Vec<Vec<u32>> = block_rows(page, lines)
+        .iter()
+        .map(|r| r.iter().flat_map(|&l| page.lines[l].words.iter().copied()).filter(|&w| !taken[w as usize]).collect::<Vec<u32>>())
+        .filter(|ws| !ws.is_empty())
+        .collect();
+    let span = |m: &[u32]| m.iter().skip(1).fold(words[m[0] as usize].bbox, |acc, &i| acc.union(&words[i as usize].bbox));
+    let width = rows.iter().map(|r| span(r).width()).fold(0.0, f32::max);
+    // A list needs two markers in the block, unless its marker is a bullet sign.
+    let markers = rows.iter().filter(|r| is_list_marker(&words[r[0] as usize].text)).count();
+    let kinds: Vec<Label> = (0..rows.len())
+        .map(|k| {
+            let ws = &rows[k];
+            let texts: Vec<&str> = ws.iter().map(|&w| words[w as usize].text.as_str()).collect();
+            let text = texts.join(" ");
+            let first = texts[0];
+            // A heading run into a block: set apart by capitals, weight or size, or numbered
+            // ("4.1 Results") and short; after a finished sentence, before more text.
+            let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+            let caps = letters.len() >= 4 && letters.iter().all(|c| c.is_uppercase());
+            let styled = caps || ws.iter().all(|&w| words[w as usize].bold) || median_size(&ws.iter().map(|&w| words[w as usize].clone()).collect::<Vec<_>>()) >= 1.15 * body;
+            let numbered = is_section_number(first) && ws.len() >= 2 && span(ws).width() < 0.7 * width;
+            let after_sentence = k == 0 || rows[k - 1].last().is_some_and(|&w| words[w as usize].text.ends_with(['.', ':', '!', '?']));
+            if ws.len() <= 16 && (styled || numbered) && after_sentence && k + 1 < rows.len() && is_heading(&text, 1, ws.len(), 0.0, 0.0, true, first) {
+                Label::SectionHeader
+            } else if is_formula(&text) {
+                Label::Formula
+            } else if inline_label(&texts).is_some() {
+                Label::KeyValue
+            } else if texts.len() >= 2 && is_list_marker(first) && (markers >= 2 || !first.chars().any(|c| c.is_alphanumeric())) {
+                Label::ListItem
+            } else {
+                Label::Text
+            }
+        })
+        .collect();
+    let mut k = 0;
+    while k < rows.len() {
+        if kinds[k] == Label::KeyValue {
+            let texts: Vec<&str> = rows[k].iter().map(|&w| words[w as usize].text.as_str()).collect();
+            let (kw, vw) = rows[k].split_at(inline_label(&texts).unwrap());
+            push_pair(page, kw, span(kw), vw, span(vw), 0.75, taken, regions);
+            k += 1;
+            continue;
+        }
+        // A list item runs on over the plain rows after it; other kinds group with their own.
+        let mut end = k + 1;
+        while end < rows.len() && (kinds[end] == kinds[k] && kinds[k] != Label::ListItem || kinds[k] == Label::ListItem && kinds[end] == Label::Text) {
+            end += 1;
+        }
+        let members: Vec<u32> = rows[k..end].iter().flatten().copied().collect();
+        let text = rows[k..end].iter().map(|r| text_of(words, r)).collect::<Vec<_>>().join("\n");
+        take(taken, &members);
+        let confidence = if kinds[k] == Label::Text { 0.75 } else { 0.65 };
+        regions.push(Region::new(kinds[k], span(&members), members, text, confidence, RegionSource::Geometric));
+        k = end;
+    }
+}
+
+/// "Invoice No: 123": the number of words in the label (1 to 4, the last ending with ':'),
+/// when a value follows on the same line.
+fn inline_label(texts: &[&str]) -> Option<usize> {
+    let k = texts.iter().take(4).position(|t| t.ends_with(':') && t.len() > 1)? + 1;
+    let label_ok = texts[..k].iter().all(|t| t.chars().any(char::is_alphabetic)) && texts[0].chars().next().is_some_and(|c| c.is_alphabetic());
+    (label_ok && k < texts.len() && texts.len() <= k + 8).then_some(k)
+}
+
+pub fn is_list_marker(t: &str) -> bool {
+    const BULLETS: [&str; 14] = ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►", "✓"];
+    if BULLETS.contains(&t) {
+        return true;
+    }
+    let inner = t.trim_start_matches('(').trim_end_matches(['.', ')']);
+    let closed = t.ends_with('.') || t.ends_with(')');
+    let numeric = !inner.is_empty() && inner.len() <= 2 && inner.chars().all(|c| c.is_ascii_digit());
+    let letter = inner.len() == 1 && inner.chars().all(|c| c.is_ascii_lowercase());
+    let roman = !inner.is_empty() && inner.len() <= 4 && inner.chars().all(|c| "ivx".contains(c));
+    closed && (numeric || letter || roman) || (t.starts_with('[') && t.ends_with(']') && t[1..t.len() - 1].chars().all(|c| c.is_ascii_digit()) && t.len() > 2)
+}
+
+fn is_caption_start(first: &str, second: Option<&str>) -> bool {
+    const WORDS: [&str; 10] = ["figure", "fig.", "fig", "table", "tab.", "chart", "exhibit", "scheme", "algorithm", "listing"];
+    let lower = first.to_lowercase();
+    let starts_upper = first.chars().next().is_some_and(char::is_uppercase);
+    // "Figure 3:", "Fig. 2.", "Table IV" - the word then a number; or "Figure3:" in one word.
+    let numbered = |s: &str| {
+        let s = s.trim_end_matches([':', '.', ')', '|']);
+        !s.is_empty() && (s.chars().all(|c| c.is_ascii_digit() || c == '.' || c.is_ascii_uppercase() && "IVXL".contains(c)) || s.len() <= 4 && s.chars().next().is_some_and(|c| c.is_ascii_digit()))
+    };
+    starts_upper
+        && (WORDS.contains(&lower.as_str()) && second.is_some_and(numbered)
+            || WORDS.iter().any(|w| lower.strip_prefix(w).is_some_and(|rest| !rest.is_empty() && numbered(rest))))
+}
+
+/// "4", "2.1", "3.2.1.", "B.", "IV." - how sections are numbered.
+fn is_section_number(t: &str) -> bool {
+    let digits = t.chars().next().is_some_and(|c| c.is_ascii_digit()) && t.chars().all(|c| c.is_ascii_digit() || c == '.') && t.len() <= 8;
+    let letter = t.len() == 2 && t.ends_with('.') && t.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    let roman = t.len() >= 2 && t.len() <= 6 && t.ends_with('.') && t[..t.len() - 1].chars().all(|c| "IVX".contains(c));
+    digits || letter || roman
+}
+
+fn is_heading(text: &str, lines: usize, words: usize, size: f32, body: f32, bold: bool, first: &str) -> bool {
+    let trimmed = text.trim();
+    if lines > 2 || words > 16 || trimmed.len() < 2 || trimmed.ends_with(',') {
+        return false;
+    }
+    let sentence = trimmed.ends_with('.') && !trimmed.split_whitespace().next().is_some_and(|w| w.ends_with('.') && w.len() <= 4 && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    let letters: Vec<char> = trimmed.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() < 2 || sentence {
+        return false;
+    }
+    let numbered = is_section_number(first) && words >= 2;
+    let caps = letters.iter().all(|c| c.is_uppercase()) && words <= 6 && letters.len() >= 4;
+    size >= 1.12 * body || (bold && size >= 0.9 * body && words <= 12) || (numbered && words <= 10 && size >= 0.95 * body && lines == 1) || (caps && size >= 0.95 * body)
+}
+
+/// Mostly mathematics: operators, Greek letters, single-letter symbols, few ordinary words.
+pub fn is_formula(text: &str) -> bool {
+    const MATH: &str = "=+−×÷∑∫∏√∞≤≥≈≠∈∉∂∇±∓⊂⊆∪∩→←↔⇒⇔∀∃^_|αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ";
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    if tokens.is_empty() {
+        return false;
+    }
+    let math_chars = text.chars().filter(|c| MATH.contains(*c)).count();
+    let wordy = tokens.iter().filter(|t| t.chars().filter(|c| c.is_alphabetic()).count() >= 4 && t.chars().all(|c| c.is_alphabetic() || ",.;:".contains(c))).count();
+    let has_relation = text.contains('=') || text.contains('≤') || text.contains('≥') || text.contains('≈') || text.contains('∈') || text.contains('→');
+    // "(12)" or "(3.4a)" at the end: a numbered display equation.
+    let last = tokens[tokens.len() - 1];
+    let numbered = last.starts_with('(') && last.ends_with(')') && last.chars().nth(1).is_some_and(|c| c.is_ascii_digit()) && last.chars().count() <= 8;
+    let share = wordy as f32 / tokens.len() as f32;
+    math_chars >= 2 && has_relation && share < 0.3 || numbered && (has_relation || math_chars >= 1) && share < 0.4
+}
+
+fn is_page_number(text: &str) -> bool {
+    let t = text.trim().to_lowercase();
+    let t = t.trim_matches(|c: char| c == '-' || c == '–' || c.is_whitespace());
+    let t = t.strip_prefix("page").unwrap_or(t).trim();
+    let digits_only = |s: &str| !s.is_empty() && s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit());
+    digits_only(t) || t.split_once(" of ").is_some_and(|(a, b)| digits_only(a.trim()) && digits_only(b.trim())) || (!t.is_empty() && t.len() <= 5 && t.chars().all(|c| "ivxlc".contains(c)))
+}
+
+/// A text with its digits masked, so "Page 3" and "Page 4" repeat as one header.
+pub fn signature(text: &str) -> String {
+    text.split_whitespace().map(|w| w.chars().map(|c| if c.is_ascii_digit() { '#' } else { c.to_ascii_lowercase() }).collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captions_lists_pages_and_formulas_are_recognised() {
+        assert!(is_caption_start("Figure", Some("3:")));
+        assert!(is_caption_start("Fig.", Some("12.")));
+        assert!(is_caption_start("TABLE", Some("IV")));
+        assert!(is_caption_start("Table1:", None));
+        assert!(!is_caption_start("Table", Some("tennis")));
+        assert!(!is_caption_start("figure", Some("3")));
+        for m in ["•", "1.", "(a)", "iv)", "[12]", "-"] {
+            assert!(is_list_marker(m), "{m}");
+        }
+        for m in ["1999.", "word", "(abc)"] {
+            assert!(!is_list_marker(m), "{m}");
+        }
+        for p in ["12", "Page 3", "page 3 of 10", "- 4 -", "xii"] {
+            assert!(is_page_number(p), "{p}");
+        }
+        assert!(!is_page_number("Introduction"));
+        assert!(is_formula("E = mc^2 + α β"));
+        assert!(!is_formula("The value of the parameter is equal to the mean = 3 of all samples"));
+        assert!(is_formula("x = y (12)"));
+        assert!(!is_formula("(γs)") && !is_formula("a (−U(q))"), "multi-byte characters after a parenthesis");
+        assert_eq!(signature("Page 12 of 40"), "page ## of ##");
+        assert_eq!(inline_label(&["Invoice", "No:", "12345"]), Some(2));
+        assert_eq!(inline_label(&["Note:"]), None);
+    }
+
+    #[test]
+    fn headings_need_size_weight_or_numbering() {
+        assert!(is_heading("2.1 Related work", 1, 3, 10.0, 10.0, false, "2.1"));
+        assert!(is_heading("Results", 1, 1, 12.0, 10.0, false, "Results"));
+        assert!(is_heading("INTRODUCTION", 1, 1, 10.0, 10.0, false, "INTRODUCTION"));
+        assert!(!is_heading("Results", 1, 1, 10.0, 10.0, false, "Results"));
+        assert!(!is_heading("This is a sentence that ends.", 1, 6, 10.0, 10.0, true, "This"));
+    }
+}

@@ -6,6 +6,7 @@
 //! - [`detector`]: from pixels, for pages without a text layer (PicoDet on candle).
 //! - [`tables`]: table grids (ruled and unruled) and their CSV.
 //! - [`markdown`]: the page as Markdown following its regions.
+//! - [`overlay`]: the layout drawn over a page image.
 //! - [`analyze`]: per document, with repeated headers/footers found across pages, stored in
 //!   the library.
 
@@ -13,6 +14,7 @@ pub mod analyze;
 pub mod detector;
 pub mod geometric;
 pub mod markdown;
+pub mod overlay;
 pub mod tables;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +23,7 @@ use crate::doc::BBox;
 use crate::ErrorReport;
 
 
+pub use analyze::{analyze_document, document_layout, LayoutMode};
 
 /// The DocLayNet label set plus Key-Value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

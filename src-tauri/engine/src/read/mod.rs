@@ -2,5 +2,6 @@
 //! pages without a text layer are marked `needs-reader` until a pixel reader (a later stage)
 //! reads them.
 
+pub mod graphics;
 pub mod order;
 pub mod text_layer;

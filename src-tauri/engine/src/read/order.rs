@@ -187,8 +187,11 @@ fn reads_as_columns(segs: &[Segment], left: &[usize], right: &[usize]) -> bool {
         }
         let x0 = side.iter().map(|&i| segs[i].bbox.x0).fold(f32::INFINITY, f32::min);
         let x1 = side.iter().map(|&i| segs[i].bbox.x1).fold(f32::NEG_INFINITY, f32::max);
-        let full = side.iter().filter(|&&i| segs[i].bbox.width() >= 0.7 * (x1 - x0) && segs[i].words.len() >= 3).count();
-        full as f32 >= 0.6 * side.len() as f32
+        // Weighed by words, so the fragments of a displayed equation between paragraphs do
+        // not hide that the side is running text.
+        let full: usize = side.iter().filter(|&&i| segs[i].bbox.width() >= 0.7 * (x1 - x0) && segs[i].words.len() >= 3).map(|&i| segs[i].words.len()).sum();
+        let all: usize = side.iter().map(|&i| segs[i].words.len()).sum();
+        full as f32 >= 0.6 * all as f32
     };
     if text_like(left) && text_like(right) {
         return true;

@@ -3,6 +3,7 @@
 
 use pdfium_render::prelude::*;
 
+use super::graphics::{read_graphics, Graphics};
 use super::order::TextDirection;
 use crate::doc::{BBox, Word};
 
@@ -14,6 +15,7 @@ pub struct RawPage {
     pub words: Vec<Word>,
     /// The direction most of the page's text runs in.
     pub direction: TextDirection,
+    pub graphics: Graphics,
 }
 
 /// Maps PDF user space (origin bottom-left, unrotated) to displayed page points.
@@ -117,7 +119,8 @@ pub fn read_words(page: &PdfPage) -> Result<RawPage, PdfiumError> {
         current.push(glyph);
     }
     flush(&mut current, &mut words, &chars, &frame, &mut votes);
-    Ok(RawPage { width, height, rotation: frame.rotation, words, direction: votes.winner() })
+    let graphics = read_graphics(page, &frame);
+    Ok(RawPage { width, height, rotation: frame.rotation, words, direction: votes.winner(), graphics })
 }
 
 fn adjacent(a: &Glyph, b: &Glyph) -> bool {

@@ -127,10 +127,11 @@ impl ImportTx<'_> {
     pub fn add_page(&mut self, page: &Page, image: ImageMeta) -> Result<()> {
         let words = serde_json::to_string(&page.words).expect("words serialise");
         let lines = serde_json::to_string(&page.lines).expect("lines serialise");
+        let graphics = serde_json::to_string(&page.graphics).expect("graphics serialise");
         self.tx
             .prepare_cached(
-                "INSERT INTO pages (doc_id, page, width, height, rotation, source, text, words, lines, dpi, orientation, error_kind, error_message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO pages (doc_id, page, width, height, rotation, source, text, words, lines, dpi, orientation, error_kind, error_message, graphics)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 self.id.0,
@@ -146,6 +147,7 @@ impl ImportTx<'_> {
                 image.orientation,
                 page.error.as_ref().map(|e| e.kind.as_str()),
                 page.error.as_ref().map(|e| e.message.as_str()),
+                graphics,
             ])?;
         if !page.text.is_empty() {
             self.tx
@@ -182,13 +184,14 @@ fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
 }
 
 const PAGE_SELECT: &str =
-    "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message FROM pages";
+    "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics FROM pages";
 
 fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
     let json_err = |i: usize, e: serde_json::Error| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
     let source: String = r.get(4)?;
     let words: String = r.get(6)?;
     let lines: String = r.get(7)?;
+    let graphics: String = r.get(10)?;
     let error = match (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?) {
         (Some(kind), Some(message)) => Some(ErrorReport { kind, message }),
         _ => None,
@@ -202,6 +205,7 @@ fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
         text: r.get(5)?,
         words: serde_json::from_str::<Vec<Word>>(&words).map_err(|e| json_err(6, e))?,
         lines: serde_json::from_str::<Vec<Line>>(&lines).map_err(|e| json_err(7, e))?,
+        graphics: serde_json::from_str(&graphics).map_err(|e| json_err(10, e))?,
         error,
     })
 }

@@ -4,6 +4,7 @@
 mod documents;
 pub use documents::{ImageMeta, ImportTx, NewDocument};
 mod jobs;
+mod layouts;
 
 pub use jobs::JobItem;
 
@@ -15,7 +16,8 @@ use crate::{Error, Result};
 
 /// Embedded migrations, applied in order; each runs in one transaction and bumps
 /// `PRAGMA user_version`. Later stages append theirs here.
-const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str, &str)] =
+    &[(1, "init", include_str!("migrations/0001_init.sql")), (2, "layout", include_str!("migrations/0002_layout.sql"))];
 
 pub struct Library {
     dir: PathBuf,

@@ -1,0 +1,282 @@
+//! Layout sets: DocBank (PDF pages, every token labelled) scores the geometric analyzer's labels
+//! per token and its reading order; PubLayNet (page images, region boxes) scores the detector.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::path::Path;
+
+use pagewise_engine::layout::{self, Label, LayoutMode, PageLayout};
+use pagewise_engine::pipeline::{self, AddOptions};
+use pagewise_engine::{DocId, Error, Library, Page, Result};
+use serde_json::{json, Value};
+
+use super::metrics::{average_precision, kendall_tau, ImageBoxes, LabelCounts};
+use super::Report;
+
+/// DocBank labels Pagewise can express; abstract, author, date and reference cannot be.
+const DOCBANK_SCORED: [&str; 9] = ["paragraph", "title", "section", "caption", "footer", "list", "table", "figure", "equation"];
+
+/// Our labels in DocBank's terms. DocBank has no page-header class (running heads are labelled
+/// paragraph there) and no key-value class.
+fn docbank_label(l: Label) -> &'static str {
+    match l {
+        Label::Text | Label::PageHeader | Label::KeyValue => "paragraph",
+        Label::Title => "title",
+        Label::SectionHeader => "section",
+        Label::Caption => "caption",
+        Label::PageFooter | Label::Footnote => "footer",
+        Label::ListItem => "list",
+        Label::Table => "table",
+        Label::Picture => "figure",
+        Label::Formula => "equation",
+    }
+}
+
+/// Our labels in PubLayNet's terms (captions and footnotes are text there; running heads,
+/// footers and formulas are not annotated).
+fn publaynet_label(l: Label) -> Option<&'static str> {
+    Some(match l {
+        Label::Text | Label::Caption | Label::Footnote | Label::KeyValue => "text",
+        Label::Title | Label::SectionHeader => "title",
+        Label::ListItem => "list",
+        Label::Table => "table",
+        Label::Picture => "figure",
+        Label::PageHeader | Label::PageFooter | Label::Formula => return None,
+    })
+}
+
+fn import(lib: &mut Library, path: &Path) -> Result<DocId> {
+    let outcome = pipeline::add_file(lib, path, &AddOptions::default(), &mut |_, _| {});
+    match (outcome.doc_id, outcome.error) {
+        (Some(id), None) => Ok(id),
+        (_, Some(e)) => Err(Error::Library { path: path.into(), detail: e.message }),
+        _ => unreachable!("an outcome without an id has an error"),
+    }
+}
+
+fn set_name(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string())
+}
+
+pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
+    let mut counts = LabelCounts::default();
+    let mut failed = 0;
+    // (sample, tau, two columns, reference order usable)
+    let mut taus: Vec<(String, f64, bool, bool)> = Vec::new();
+    let pages = gt["pages"].as_object().cloned().unwrap_or_default();
+    for (sample, p) in &pages {
+        let pdf = dir.join(p["pdf"].as_str().unwrap_or_default());
+        let page_no = p["page_index0"].as_u64().unwrap_or(0) as u32 + 1;
+        let id = import(lib, &pdf)?;
+        let layouts = layout::document_layout(lib, &id, LayoutMode::Auto)?;
+        let (Some(layout), Ok(page)) = (layouts.iter().find(|l| l.page == page_no), lib.page(&id, page_no)) else {
+            eprintln!("{sample}: page {page_no} missing");
+            continue;
+        };
+        if let Some(e) = &layout.error {
+            eprintln!("{sample}: page {page_no} could not be analysed: {}", e.message);
+            failed += 1;
+        }
+        let tokens = p["tokens"].as_array().cloned().unwrap_or_default();
+        let (page_counts, ranks, columns) = score_docbank_page(&page, layout, &tokens);
+        for (e, pred) in page_counts {
+            counts.add(&e, pred.as_deref());
+        }
+        taus.push((sample.clone(), kendall_tau(&ranks), columns.two_column, !columns.interleaved));
+    }
+    let mut table = format!("{} — {} pages, token labels (DocBank), layout mode auto (geometric on these PDFs)\n", set_name(dir), pages.len());
+    let _ = writeln!(table, "  {:<10} {:>9} {:>7} {:>6} {:>7}", "label", "precision", "recall", "F1", "tokens");
+    let scores = counts.scores();
+    for (l, p, r, f, n) in scores.iter().filter(|s| s.4 > 0) {
+        let _ = writeln!(table, "  {l:<10} {p:>9.3} {r:>7.3} {f:>6.3} {n:>7}");
+    }
+    let macro_f1 = counts.macro_f1();
+    let mean = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let usable: Vec<&(String, f64, bool, bool)> = taus.iter().filter(|t| t.3).collect();
+    let tau_all = mean(usable.iter().map(|t| t.1).collect());
+    let tau_one = mean(usable.iter().filter(|t| !t.2).map(|t| t.1).collect());
+    let tau_two = mean(usable.iter().filter(|t| t.2).map(|t| t.1).collect());
+    let tau_every = mean(taus.iter().map(|t| t.1).collect());
+    let _ = writeln!(table, "  macro F1 over the labels present: {macro_f1:.3}");
+    if failed > 0 {
+        let _ = writeln!(table, "  {failed} pages could not be analysed (see above); their tokens count as missed");
+    }
+    let _ = writeln!(
+        table,
+        "  reading order, Kendall tau against DocBank's token order: mean {tau_all:.3} ({} single-column pages {tau_one:.3}, {} two-column pages {tau_two:.3})",
+        usable.iter().filter(|t| !t.2).count(),
+        usable.iter().filter(|t| t.2).count()
+    );
+    let _ = writeln!(
+        table,
+        "    {} pages left out, where the reference order runs across both columns line by line; over every page: {tau_every:.3}",
+        taus.len() - usable.len()
+    );
+    let json = json!({
+        "set": set_name(dir), "kind": "docbank", "pages": pages.len(), "failed": failed, "macro_f1": macro_f1,
+        "labels": scores.iter().map(|(l, p, r, f, n)| json!({"label": l, "precision": p, "recall": r, "f1": f, "tokens": n})).collect::<Vec<_>>(),
+        "confusion": counts.confusion,
+        "tau_mean": tau_all, "tau_single_column": tau_one, "tau_two_column": tau_two,
+        "tau_every_page": tau_every,
+        "tau_pages": taus.iter().map(|(s, t, two, ok)| json!({"page": s, "tau": t, "two_column": two, "reference_usable": ok})).collect::<Vec<_>>(),
+    });
+    Ok(Report { table, json })
+}
+
+/// Per scored token: its DocBank label and ours. Also the reading rank of each matched token
+/// (in DocBank's order) and whether the page is set in two columns.
+fn score_docbank_page(page: &Page, layout: &PageLayout, tokens: &[Value]) -> (Vec<(String, Option<String>)>, Vec<usize>, ReferenceColumns) {
+    let mut region_of = vec![None; page.words.len()];
+    let mut rank = vec![usize::MAX; page.words.len()];
+    let mut k = 0;
+    for r in &layout.regions {
+        for &w in &r.words {
+            region_of[w as usize] = Some(r.label);
+            rank[w as usize] = k;
+            k += 1;
+        }
+    }
+    let (sx, sy) = (page.width / 1000.0, page.height / 1000.0);
+    let mut labels = Vec::new();
+    let mut ranks = Vec::new();
+
+    for t in tokens {
+        let v = |i: usize| t[i].as_f64().unwrap_or(0.0) as f32;
+        let (x0, y0, x1, y1) = (v(1) * sx, v(2) * sy, v(3) * sx, v(4) * sy);
+        let label = t[5].as_str().unwrap_or_default();
+        let centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let region_at = || layout.regions.iter().filter(|r| r.bbox.contains_point(centre)).min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).map(|r| r.label);
+        // DocBank puts "figure" on a placeholder token (##LTFigure##) covering the figure; the
+        // words drawn inside a figure keep "paragraph" there.
+        // Other placeholders (##LTLine##, ...) are strokes of drawings, not text: not scored.
+        let token = t[0].as_str().unwrap_or_default();
+        if token.starts_with("##LT") && token != "##LTFigure##" {
+            continue;
+        }
+        let placeholder = token == "##LTFigure##";
+        let word = if placeholder { None } else { nearest_word(page, centre) };
+        let predicted = match (placeholder, word.and_then(|w| region_of[w]).or_else(region_at)) {
+            (false, Some(Label::Picture)) => Some("paragraph"),
+            (_, l) => l.map(docbank_label),
+        };
+        if DOCBANK_SCORED.contains(&label) {
+            labels.push((label.to_string(), predicted.map(str::to_string)));
+        }
+        if let Some(w) = word.filter(|&w| rank[w] != usize::MAX) {
+            ranks.push(rank[w]);
+        }
+    }
+    (labels, ranks, reference_columns(tokens))
+}
+
+/// How the reference order runs: the page's token lines (consecutive tokens on one baseline)
+/// sit in the left half, the right half, or across. Two columns when both halves hold a fifth
+/// of the lines; and the order reads column by column unless it jumps between the halves
+/// more than a few times (DocBank's order is the PDF's extraction order, which on some pages
+/// runs across both columns line by line).
+pub struct ReferenceColumns {
+    pub two_column: bool,
+    pub interleaved: bool,
+}
+
+fn reference_columns(tokens: &[Value]) -> ReferenceColumns {
+    let mut sides: Vec<u8> = Vec::new(); // 0 left, 1 right, 2 across
+    let mut line: Option<(f64, f64, f64)> = None; // (y centre, x0, x1)
+    let flush = |l: Option<(f64, f64, f64)>, sides: &mut Vec<u8>| {
+        if let Some((_, x0, x1)) = l {
+            sides.push(if x1 < 500.0 { 0 } else if x0 > 500.0 { 1 } else { 2 });
+        }
+    };
+    for t in tokens.iter().filter(|t| !t[0].as_str().unwrap_or_default().starts_with("##")) {
+        let v = |i: usize| t[i].as_f64().unwrap_or(0.0);
+        let y = (v(2) + v(4)) / 2.0;
+        match line.as_mut() {
+            Some(l) if (l.0 - y).abs() <= 4.0 && v(1) >= l.2 - 2.0 => {
+                l.2 = v(3);
+            }
+            _ => {
+                flush(line.take(), &mut sides);
+                line = Some((y, v(1), v(3)));
+            }
+        }
+    }
+    flush(line, &mut sides);
+    let n = sides.len().max(1);
+    let count = |s: u8| sides.iter().filter(|&&x| x == s).count();
+    let two_column = count(0) * 5 >= n && count(1) * 5 >= n;
+    let halves: Vec<u8> = sides.into_iter().filter(|&s| s < 2).collect();
+    let jumps = halves.windows(2).filter(|w| w[0] != w[1]).count();
+    ReferenceColumns { two_column, interleaved: two_column && jumps > 12 }
+}
+
+/// The word whose box holds the point, or the nearest within 3 points.
+fn nearest_word(page: &Page, (x, y): (f32, f32)) -> Option<usize> {
+    let dist = |i: usize| {
+        let b = page.words[i].bbox;
+        let dx = (b.x0 - x).max(x - b.x1).max(0.0);
+        let dy = (b.y0 - y).max(y - b.y1).max(0.0);
+        dx.hypot(dy)
+    };
+    (0..page.words.len()).map(|i| (i, dist(i))).filter(|(_, d)| *d <= 3.0).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
+}
+
+pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
+    let classes = ["text", "title", "list", "table", "figure"];
+    let mut per_class: HashMap<&str, Vec<ImageBoxes>> = HashMap::new();
+    let pages = gt["pages"].as_object().cloned().unwrap_or_default();
+    let mut failed = 0;
+    for (file, p) in &pages {
+        let id = import(lib, &dir.join("images").join(file))?;
+        let layouts = layout::document_layout(lib, &id, LayoutMode::Auto)?;
+        let Some(layout) = layouts.first() else { continue };
+        if let Some(e) = &layout.error {
+            eprintln!("{file}: {}", e.message);
+            failed += 1;
+        }
+        let scale = p["width"].as_f64().unwrap_or(1.0) as f32 / layout.width.max(1e-3);
+        for class in classes {
+            let truth = p["blocks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|b| b["label"] == class)
+                .map(|b| {
+                    let v: Vec<f32> = b["bbox_xyxy"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(0.0) as f32).collect();
+                    [v[0], v[1], v[2], v[3]]
+                })
+                .collect();
+            let predicted = layout
+                .regions
+                .iter()
+                .filter(|r| publaynet_label(r.label) == Some(class))
+                .map(|r| (r.confidence, [r.bbox.x0 * scale, r.bbox.y0 * scale, r.bbox.x1 * scale, r.bbox.y1 * scale]))
+                .collect();
+            per_class.entry(class).or_default().push(ImageBoxes { truth, predicted });
+        }
+    }
+    let mut table = format!("{} — {} page images, region boxes (PubLayNet), layout mode auto (the CDLA detector)\n", set_name(dir), pages.len());
+    let _ = writeln!(table, "  {:<7} {:>7} {:>12} {:>6}", "class", "AP@0.5", "AP@.5:.95", "boxes");
+    let mut rows = Vec::new();
+    for class in classes {
+        let images = &per_class[class];
+        let n: usize = images.iter().map(|i| i.truth.len()).sum();
+        if n == 0 {
+            continue;
+        }
+        let ap50 = average_precision(images, 0.5);
+        let ap = (0..10).map(|k| average_precision(images, 0.5 + 0.05 * k as f32)).sum::<f64>() / 10.0;
+        let _ = writeln!(table, "  {class:<7} {ap50:>7.3} {ap:>12.3} {n:>6}");
+        rows.push((class, ap50, ap, n));
+    }
+    let map50 = rows.iter().map(|r| r.1).sum::<f64>() / rows.len().max(1) as f64;
+    let map = rows.iter().map(|r| r.2).sum::<f64>() / rows.len().max(1) as f64;
+    let _ = writeln!(table, "  mAP@0.5 {map50:.3}   mAP@0.5:0.95 {map:.3}   (over the {} classes present; CDLA has no list class)", rows.len());
+    if failed > 0 {
+        let _ = writeln!(table, "  {failed} pages could not be analysed (see above)");
+    }
+    let json = json!({
+        "set": set_name(dir), "kind": "publaynet", "pages": pages.len(), "map50": map50, "map50_95": map, "failed": failed,
+        "classes": rows.iter().map(|(c, a, b, n)| json!({"class": c, "ap50": a, "ap50_95": b, "boxes": n})).collect::<Vec<_>>(),
+    });
+    Ok(Report { table, json })
+}
