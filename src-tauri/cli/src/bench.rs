@@ -28,10 +28,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
+    /// Layout speed: the geometric analyzer (pages/s) and the detector (ms/page, beside
+    /// onnxruntime on the same model and image)
+    Layout {
+        /// PDF files or folders for the geometric analyzer
+        paths: Vec<PathBuf>,
+        /// A page image for the detector
+        #[arg(long)]
+        image: Option<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+    },
 }
 
 pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
-    let BenchCommand::Ingest { paths, synthetic, repeat } = cmd;
+    let (paths, synthetic, repeat) = match cmd {
+        BenchCommand::Ingest { paths, synthetic, repeat } => (paths, synthetic, repeat),
+        BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(ctx, &paths, image, repeat),
+    };
     let scratch = tempfile::tempdir().map_err(|e| pagewise_engine::Error::Io { path: std::env::temp_dir(), source: e })?;
     let mut files: Vec<PathBuf> = collect_files(&paths)
         .into_iter()

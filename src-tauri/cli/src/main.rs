@@ -3,6 +3,7 @@
 //! 1 when some inputs failed, 2 usage error.
 
 mod bench;
+mod bench_layout;
 mod commands;
 mod eval;
 mod layout_cmd;

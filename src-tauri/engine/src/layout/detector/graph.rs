@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use candle_core::{CpuStorage, CustomOp2, DType, Device, Layout, Shape, Tensor};
-use rayon::prelude::*;
+use candle_core::{DType, Device, Tensor};
 
+use super::kernels::{im2col, Act, Depthwise, Epilogue};
 use super::onnx::{self, Data, NodeProto};
 
 type Res<T> = std::result::Result<T, String>;
@@ -32,7 +32,11 @@ enum Binary {
 
 #[derive(Debug)]
 enum Op {
-    Conv { weight: Tensor, bias: Option<Tensor>, stride: usize, pad: usize, depthwise: bool },
+    Conv { weight: Tensor, bias: Option<Vec<f32>>, stride: usize, pad: usize, depthwise: bool, act: Act },
+    /// x * clip(x + 3, 0, 6) / 6, recognised from its four nodes.
+    HardSwish,
+    /// A step whose work was fused into another.
+    Fused,
     Binary(Binary, Operand, Operand),
     Clip(f32, f32),
     Sigmoid,
@@ -96,14 +100,12 @@ impl Graph {
             c.compile(node).map_err(|e| format!("node {} ({}): {e}", node.name, node.op_type))?;
         }
         let outputs = graph.output.iter().map(|o| c.slots.get(&o.name).copied().ok_or(format!("output {} is never computed", o.name))).collect::<Res<Vec<_>>>()?;
+        fuse_activations(&mut c.steps, &outputs);
+        c.steps.retain(|s| !matches!(s.op, Op::Fused));
         let slots = c.slots.values().copied().max().map_or(0, |m| m + 1);
         let mut last = vec![None; slots];
         for (k, s) in c.steps.iter().enumerate() {
-            let operands = s.inputs.iter().copied().chain(match &s.op {
-                Op::Binary(_, a, b) => [a, b].into_iter().filter_map(|o| if let Operand::Slot(i) = o { Some(*i) } else { None }).collect(),
-                _ => vec![],
-            });
-            for i in operands {
+            for i in reads(s) {
                 last[i] = Some(k);
             }
         }
@@ -121,7 +123,10 @@ impl Graph {
     pub fn run(&self, input: Tensor) -> Res<Vec<Tensor>> {
         let mut values: Vec<Option<Tensor>> = vec![None; self.slots];
         values[self.input] = Some(input);
+        let profile = std::env::var_os("PAGEWISE_PROFILE_GRAPH").is_some();
+        let mut spent: HashMap<String, f64> = HashMap::new();
         for (k, step) in self.steps.iter().enumerate() {
+            let started = std::time::Instant::now();
             let get = |i: usize| values[i].clone().ok_or_else(|| format!("value {i} read before it was computed"));
             let args = step.inputs.iter().map(|&i| get(i)).collect::<Res<Vec<_>>>()?;
             let operand = |o: &Operand| match o {
@@ -146,6 +151,19 @@ impl Graph {
             for &slot in &self.frees[k] {
                 values[slot] = None;
             }
+            if profile {
+                let name = format!("{:?}", step.op).split(['(', ' ', '{']).next().unwrap_or_default().to_string();
+                let name = match &step.op {
+                    Op::Conv { weight, depthwise, .. } => format!("Conv{}x{}{}", weight.dims()[2], weight.dims()[3], if *depthwise { "dw" } else { "" }),
+                    _ => name,
+                };
+                *spent.entry(name).or_default() += started.elapsed().as_secs_f64() * 1000.0;
+            }
+        }
+        if profile {
+            let mut v: Vec<_> = spent.into_iter().collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1));
+            eprintln!("graph time per op (ms): {v:?}");
         }
         self.outputs.iter().map(|&i| values[i].clone().ok_or_else(|| "an output was not computed".to_string())).collect()
     }
@@ -154,22 +172,37 @@ impl Graph {
 fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {
     let x = &args[0];
     Ok(vec![match op {
-        Op::Conv { weight, bias, stride, pad, depthwise } => {
+        Op::Conv { weight, bias, stride, pad, depthwise, act } => {
             let (out_c, _, kh, kw) = weight.dims4()?;
-            let y = if *depthwise {
-                x.contiguous()?.apply_op2_no_bwd(weight, &Depthwise { stride: *stride, pad: *pad })?
-            } else if kh == 1 && kw == 1 && *stride == 1 && *pad == 0 {
+            if *depthwise {
+                return Ok(vec![x.contiguous()?.apply_op2_no_bwd(weight, &Depthwise { stride: *stride, pad: *pad, bias: bias.clone(), act: *act })?]);
+            }
+            let y = if kh == 1 && kw == 1 && *stride == 1 && *pad == 0 {
                 let (n, c, h, w) = x.dims4()?;
                 let flat = x.contiguous()?.reshape((n, c, h * w))?;
                 weight.reshape((1, out_c, c))?.broadcast_matmul(&flat)?.reshape((n, out_c, h, w))?
             } else {
-                x.contiguous()?.conv2d(weight, *pad, *stride, 1, 1)?
+                // im2col, then one matrix product.
+                let (n, c, h, w) = x.dims4()?;
+                let data = x.flatten_all()?.to_vec1::<f32>()?;
+                let mut outs = Vec::with_capacity(n);
+                for b in 0..n {
+                    let (cols, ho, wo) = im2col(&data[b * c * h * w..(b + 1) * c * h * w], c, h, w, kh, *stride, *pad);
+                    let cols = Tensor::from_vec(cols, (c * kh * kw, ho * wo), &Device::Cpu)?;
+                    outs.push(weight.reshape((out_c, c * kh * kw))?.matmul(&cols)?.reshape((1, out_c, ho, wo))?);
+                }
+                Tensor::cat(&outs, 0)?
             };
-            match bias {
-                Some(b) => y.broadcast_add(&b.reshape((1, out_c, 1, 1))?)?,
-                None => y,
-            }
+            // y is this step's own fresh tensor: finish it in place.
+            y.inplace_op1(&Epilogue { bias: bias.clone(), act: *act })?;
+            y
         }
+        Op::HardSwish => {
+            let y = x.copy()?;
+            y.inplace_op1(&Epilogue { bias: None, act: Act::HardSwish })?;
+            y
+        }
+        Op::Fused => unreachable!("fused steps are removed before running"),
         Op::Clip(lo, hi) => x.clamp(*lo, *hi)?,
         Op::Sigmoid => (x.neg()?.exp()? + 1.0)?.recip()?,
         Op::Relu => x.relu()?,
@@ -270,12 +303,16 @@ impl Compiler {
                     return Err("only square strides and symmetric pads without dilation are supported".into());
                 }
                 let depthwise = group > 1 && group == out_c && in_per_group == 1;
+                let (kh, kw) = (weight.dims()[2], weight.dims()[3]);
+                if kh != kw {
+                    return Err(format!("only square kernels are supported ({kh}x{kw})"));
+                }
                 if group > 1 && !depthwise {
                     return Err(format!("grouped convolution with {group} groups is not supported"));
                 }
-                let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.tensor(&ins[2])?) } else { None };
+                let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
                 let x = first()?;
-                self.push(node, Op::Conv { weight, bias, stride, pad, depthwise }, vec![x]);
+                self.push(node, Op::Conv { weight, bias, stride, pad, depthwise, act: Act::Identity }, vec![x]);
             }
             "BatchNormalization" => {
                 let eps = node.attr_f("epsilon", 1e-5);
@@ -363,90 +400,86 @@ impl Compiler {
 }
 
 /// Fold y = conv(x) * scale + shift (per output channel) into the convolution's weights.
-fn fold_affine(weight: &mut Tensor, bias: &mut Option<Tensor>, scale: &[f32], shift: &[f32]) -> candle_core::Result<()> {
+fn fold_affine(weight: &mut Tensor, bias: &mut Option<Vec<f32>>, scale: &[f32], shift: &[f32]) -> candle_core::Result<()> {
     let n = scale.len();
     let s = Tensor::from_slice(scale, (n, 1, 1, 1), &Device::Cpu)?;
     *weight = weight.broadcast_mul(&s)?;
-    let b = match bias.take() {
-        Some(b) => b.to_vec1::<f32>()?,
-        None => vec![0.0; n],
-    };
-    let folded: Vec<f32> = b.iter().zip(scale).zip(shift).map(|((b, s), t)| b * s + t).collect();
-    *bias = Some(Tensor::from_vec(folded, n, &Device::Cpu)?);
+    let b = bias.take().unwrap_or_else(|| vec![0.0; n]);
+    *bias = Some(b.iter().zip(scale).zip(shift).map(|((b, s), t)| b * s + t).collect());
     Ok(())
 }
 
-/// Depthwise 2-D convolution (one k x k filter per channel, batch 1..n) as a direct kernel.
-struct Depthwise {
-    stride: usize,
-    pad: usize,
+/// Slots read by a step (its inputs and binary operands).
+fn reads(step: &Step) -> Vec<usize> {
+    let mut r = step.inputs.clone();
+    if let Op::Binary(_, a, b) = &step.op {
+        r.extend([a, b].into_iter().filter_map(|o| if let Operand::Slot(i) = o { Some(*i) } else { None }));
+    }
+    r
 }
 
-impl CustomOp2 for Depthwise {
-    fn name(&self) -> &'static str {
-        "depthwise-conv2d"
-    }
+fn scalar(o: &Operand, value: f32) -> bool {
+    matches!(o, Operand::Const(t) if t.elem_count() == 1 && t.flatten_all().and_then(|t| t.to_vec1::<f32>()).is_ok_and(|v| v[0] == value))
+}
 
-    fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout, ws: &CpuStorage, wl: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(x), CpuStorage::F32(w)) = (xs, ws) else { candle_core::bail!("depthwise conv needs f32 tensors") };
-        let (Some((xa, xb)), Some((wa, wb))) = (xl.contiguous_offsets(), wl.contiguous_offsets()) else {
-            candle_core::bail!("depthwise conv needs contiguous tensors")
-        };
-        let (x, w) = (&x[xa..xb], &w[wa..wb]);
-        let (n, c, h, wd) = xl.shape().dims4()?;
-        let (_, _, kh, kw) = wl.shape().dims4()?;
-        let (s, p) = (self.stride, self.pad as isize);
-        let ho = (h + 2 * self.pad).saturating_sub(kh) / s + 1;
-        let wo = (wd + 2 * self.pad).saturating_sub(kw) / s + 1;
-        let mut out = vec![0f32; n * c * ho * wo];
-        out.par_chunks_mut(ho * wo).enumerate().for_each(|(nc, o)| {
-            let ch = nc % c;
-            let plane = &x[nc * h * wd..(nc + 1) * h * wd];
-            let filter = &w[ch * kh * kw..(ch + 1) * kh * kw];
-            for oy in 0..ho {
-                let row = &mut o[oy * wo..(oy + 1) * wo];
-                for ky in 0..kh {
-                    let iy = (oy * s + ky) as isize - p;
-                    if iy < 0 || iy >= h as isize {
-                        continue;
-                    }
-                    let src = &plane[iy as usize * wd..(iy as usize + 1) * wd];
-                    for kx in 0..kw {
-                        let k = filter[ky * kw + kx];
-                        // Output columns whose input column ox*s + kx - p lies inside the row.
-                        let lo = ((p - kx as isize).max(0) as usize).div_ceil(s);
-                        let hi = ((wd as isize + p - kx as isize - 1) / s as isize + 1).clamp(0, wo as isize) as usize;
-                        for ox in lo..hi {
-                            row[ox] += k * src[ox * s + kx - p as usize];
-                        }
-                    }
-                }
+/// Recognise hard-swish (Add 3, Clip 0..6, Mul, Div 6) as one step, and fold it (or a Relu)
+/// into the convolution that feeds it when nothing else reads the convolution's output.
+fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
+    let count_readers = |steps: &[Step]| {
+        let mut n: HashMap<usize, usize> = HashMap::new();
+        for s in steps.iter().filter(|s| !matches!(s.op, Op::Fused)) {
+            for i in reads(s) {
+                *n.entry(i).or_default() += 1;
             }
-        });
-        Ok((CpuStorage::F32(out), Shape::from((n, c, ho, wo))))
+        }
+        n
+    };
+    let producer = |steps: &[Step], slot: usize| steps.iter().position(|s| !matches!(s.op, Op::Fused) && s.outputs.contains(&slot));
+    let readers = count_readers(steps);
+    let single = |slot: usize| readers.get(&slot) == Some(&1) && !keep.contains(&slot);
+    for d in 0..steps.len() {
+        let Op::Binary(Binary::Div, Operand::Slot(m), six) = &steps[d].op else { continue };
+        let m = *m;
+        if !scalar(six, 6.0) || !single(m) {
+            continue;
+        }
+        let Some(mul) = producer(steps, m) else { continue };
+        let Op::Binary(Binary::Mul, Operand::Slot(p), Operand::Slot(q)) = &steps[mul].op else { continue };
+        let (p, q) = (*p, *q);
+        let find_clip = |c: usize| producer(steps, c).filter(|&k| matches!(steps[k].op, Op::Clip(lo, hi) if lo == 0.0 && hi == 6.0));
+        let Some((x, c, clip)) = [(p, q), (q, p)].into_iter().find_map(|(x, c)| find_clip(c).map(|k| (x, c, k))) else { continue };
+        let a = steps[clip].inputs[0];
+        let Some(add) = producer(steps, a) else { continue };
+        let is_add3 = matches!(&steps[add].op, Op::Binary(Binary::Add, Operand::Slot(s), three) if *s == x && scalar(three, 3.0));
+        if is_add3 && single(c) && single(a) {
+            for k in [add, clip, mul] {
+                steps[k].op = Op::Fused;
+            }
+            steps[d].op = Op::HardSwish;
+            steps[d].inputs = vec![x];
+        }
+    }
+    let readers = count_readers(steps);
+    for k in 0..steps.len() {
+        let act = match steps[k].op {
+            Op::HardSwish => Act::HardSwish,
+            Op::Relu => Act::Relu,
+            _ => continue,
+        };
+        let x = steps[k].inputs[0];
+        if readers.get(&x) != Some(&1) || keep.contains(&x) {
+            continue;
+        }
+        let Some(conv) = producer(steps, x) else { continue };
+        if let Op::Conv { act: a @ Act::Identity, .. } = &mut steps[conv].op {
+            *a = act;
+            steps[conv].outputs = steps[k].outputs.clone();
+            steps[k].op = Op::Fused;
+        }
     }
 }
 
 /// An NCHW float tensor on the CPU.
 pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Res<Tensor> {
     Tensor::from_vec(data, (1, c, h, w), &Device::Cpu).map_err(ce)?.to_dtype(DType::F32).map_err(ce)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn depthwise_matches_candle_grouped_conv() {
-        for (stride, pad, k) in [(1, 2, 5), (2, 2, 5), (1, 1, 3), (2, 1, 3)] {
-            let (c, h, w) = (3, 9, 7);
-            let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu).unwrap().reshape((1, c, h, w)).unwrap().affine(0.01, -0.3).unwrap();
-            let wt = Tensor::arange(0f32, (c * k * k) as f32, &Device::Cpu).unwrap().reshape((c, 1, k, k)).unwrap().affine(0.05, -0.5).unwrap();
-            let ours = x.apply_op2_no_bwd(&wt, &Depthwise { stride, pad }).unwrap();
-            let reference = x.conv2d(&wt, pad, stride, 1, c).unwrap();
-            assert_eq!(ours.dims(), reference.dims());
-            let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-            assert!(diff < 1e-4, "stride {stride} pad {pad} k {k}: diff {diff}");
-        }
-    }
 }

@@ -2,6 +2,7 @@
 //! (PP-PicoDet trained on CDLA) run on candle, its ten classes mapped onto Pagewise's labels.
 
 pub mod graph;
+mod kernels;
 pub mod onnx;
 pub mod picodet;
 

@@ -1,0 +1,124 @@
+//! `pagewise bench layout`: pages per second of the geometric analyzer (all cores, and one
+//! thread for scale), and milliseconds per page image of the detector on candle beside
+//! onnxruntime running the same model on the same image, measured in the same run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use pagewise_engine::layout::{self, detector, LayoutMode};
+use pagewise_engine::pipeline::{self, AddOptions, AddStatus};
+use pagewise_engine::{source, Error, FileKind, Library, Page, Result};
+use serde_json::{json, Value};
+
+use crate::commands::collect_files;
+use crate::Ctx;
+
+pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
+    let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
+    let files: Vec<PathBuf> = collect_files(paths).into_iter().filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf)).collect();
+    let mut lib = Library::open(scratch.path())?;
+    let mut pages: Vec<Vec<Page>> = Vec::new();
+    for o in pipeline::add_files(&mut lib, &files, &AddOptions::default(), &std::sync::atomic::AtomicBool::new(false), &mut |_| {})? {
+        if let (AddStatus::Added, Some(id)) = (o.status, o.doc_id) {
+            pages.push(lib.pages(&id)?);
+        }
+    }
+    let total: usize = pages.iter().map(|d| d.len()).sum();
+    let no_image = |_: u32| -> Result<image::RgbImage> { Err(Error::Internal { path: PathBuf::new(), detail: "no rendering in this benchmark".into() }) };
+    let analyze_all = || {
+        let start = Instant::now();
+        for doc in &pages {
+            std::hint::black_box(layout::analyze_document(doc, LayoutMode::Geometric, &no_image));
+        }
+        start.elapsed().as_secs_f64()
+    };
+    let best = |f: &dyn Fn() -> f64| (0..repeat.max(1)).map(|_| f()).fold(f64::INFINITY, f64::min);
+    let all_cores = if total > 0 { best(&analyze_all) } else { f64::NAN };
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().map(|pool| pool.install(|| best(&analyze_all))).unwrap_or(f64::NAN);
+    let geometric = json!({
+        "documents": pages.len(), "pages": total,
+        "pages_per_second": total as f64 / all_cores, "pages_per_second_one_thread": total as f64 / one_thread,
+        "threads": rayon::current_num_threads(),
+    });
+
+    let detector = match image {
+        Some(img) => bench_detector(&img, repeat)?,
+        None => json!({"skipped": "give --image PAGE.png (or .jpg) to time the detector"}),
+    };
+    let report = json!({"geometric": geometric, "detector": detector});
+    if ctx.json {
+        println!("{report}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("geometric analyzer: {} pages from {} PDFs (best of {repeat})", total, pages.len());
+    println!("  {:>8.1} pages/s on {} threads, {:>8.1} pages/s on one", geometric["pages_per_second"].as_f64().unwrap_or(0.0), geometric["threads"], geometric["pages_per_second_one_thread"].as_f64().unwrap_or(0.0));
+    match detector.get("candle_ms") {
+        Some(ms) => {
+            println!("detector ({}), input {}:", detector::MODEL, detector["input"].as_str().unwrap_or_default());
+            println!("  candle:      {:>7.1} ms per page (network), {:>7.1} ms end to end (resize, network, decoding)", ms.as_f64().unwrap_or(0.0), detector["candle_end_to_end_ms"].as_f64().unwrap_or(0.0));
+            match detector["onnxruntime_ms"].as_f64() {
+                Some(ort) => println!("  onnxruntime: {ort:>7.1} ms per page (network)   candle / onnxruntime = {:.2}", ms.as_f64().unwrap_or(0.0) / ort),
+                None => println!("  onnxruntime: not measured ({})", detector["onnxruntime_error"].as_str().unwrap_or_default()),
+            }
+        }
+        None => println!("detector: {}", detector.get("skipped").or(detector.get("error")).and_then(Value::as_str).unwrap_or_default()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_detector(path: &Path, repeat: u32) -> Result<Value> {
+    let det = match detector::detector() {
+        Ok(d) => d,
+        Err(e) => return Ok(json!({"error": e.to_string()})),
+    };
+    let img = image::open(path).map_err(|e| Error::Corrupt { path: path.into(), format: "image", detail: e.to_string() })?.to_rgb8();
+    let runs = (repeat.max(1) * 3) as usize;
+    let model_err = |detail: String| Error::Model { model: detector::MODEL.into(), detail };
+    let input = det.preprocess(&img).map_err(model_err)?;
+    det.forward(input.clone()).map_err(model_err)?; // warm-up
+    let start = Instant::now();
+    for _ in 0..runs {
+        std::hint::black_box(det.forward(input.clone()).map_err(model_err)?);
+    }
+    let network = start.elapsed().as_secs_f64() * 1000.0 / runs as f64;
+    let start = Instant::now();
+    for _ in 0..runs {
+        std::hint::black_box(det.detect(&img, detector::CONFIDENCE, detector::NMS_IOU).map_err(model_err)?);
+    }
+    let end_to_end = start.elapsed().as_secs_f64() * 1000.0 / runs as f64;
+    let mut out = json!({
+        "image": path, "input": format!("1x3x{}x{}", det.input_h, det.input_w),
+        "candle_ms": network, "candle_end_to_end_ms": end_to_end, "runs": runs,
+    });
+    match onnxruntime_ms(path, runs) {
+        Ok((ms, runtime)) => {
+            out["onnxruntime_ms"] = json!(ms);
+            out["onnxruntime"] = json!(runtime);
+            out["ratio"] = json!(network / ms);
+        }
+        Err(e) => out["onnxruntime_error"] = json!(e),
+    }
+    Ok(out)
+}
+
+/// The reference: scripts/detector_reference.py --bench, with the Python that has onnxruntime
+/// ($PAGEWISE_REFERENCE_PYTHON, else the venv `bash scripts/dev.sh reference` makes).
+fn onnxruntime_ms(image: &Path, runs: usize) -> std::result::Result<(f64, String), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = std::env::var_os("PAGEWISE_REFERENCE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv-reference/bin/python"));
+    if !python.exists() {
+        return Err(format!("no Python with onnxruntime at {}; run `bash scripts/dev.sh reference`", python.display()));
+    }
+    let out = Command::new(&python)
+        .arg(root.join("scripts/detector_reference.py"))
+        .arg(image)
+        .args(["--bench", &runs.to_string()])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!("the reference script failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()));
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("unexpected output from the reference script: {e}"))?;
+    Ok((v["ms_per_image"].as_f64().unwrap_or(f64::NAN), v["runtime"].as_str().unwrap_or_default().to_string()))
+}
