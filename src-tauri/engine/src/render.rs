@@ -52,6 +52,20 @@ fn render_pdf_page(path: PathBuf, password: Option<String>, page: u32, width: u3
     })?
 }
 
+/// A page's pixels for a model: an image file's own pixels (upright), or a PDF page rendered
+/// so that its longer side is `pdf_pixels` long.
+pub fn page_pixels(lib: &Library, id: &DocId, page: u32, pdf_pixels: f32) -> Result<RgbaImage> {
+    let doc = lib.document(id)?;
+    if doc.kind == FileKind::Pdf {
+        let meta = lib.page(id, page)?;
+        return render_page(lib, id, page, 72.0 * pdf_pixels / meta.width.max(meta.height).max(1.0));
+    }
+    lib.page(id, page)?;
+    let path = lib.original_path(id, doc.kind);
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    Ok(source::decode_image_page(&path, &bytes, doc.kind, page as usize - 1)?.to_rgba8())
+}
+
 /// The cached thumbnail of a page (rendered on first use).
 pub fn thumbnail(lib: &Library, id: &DocId, page: u32) -> Result<PathBuf> {
     let path = lib.thumbs_dir().join(format!("{}-p{page}-w{THUMB_WIDTH}.png", id.0));

@@ -270,7 +270,7 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
     }
     let map50 = rows.iter().map(|r| r.1).sum::<f64>() / rows.len().max(1) as f64;
     let map = rows.iter().map(|r| r.2).sum::<f64>() / rows.len().max(1) as f64;
-    let _ = writeln!(table, "  mAP@0.5 {map50:.3}   mAP@0.5:0.95 {map:.3}   (over the {} classes present; CDLA has no list class)", rows.len());
+    let _ = writeln!(table, "  mAP@0.5 {map50:.3}   mAP@0.5:0.95 {map:.3}   (over the {} classes present; CDLA has no list class, its reference class stands in)", rows.len());
     if failed > 0 {
         let _ = writeln!(table, "  {failed} pages could not be analysed (see above)");
     }

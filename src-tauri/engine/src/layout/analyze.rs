@@ -16,8 +16,8 @@ use crate::{render, Error, Result};
 
 /// Bumped whenever an analyzer changes what it produces, so cached layouts are redone.
 pub const ANALYZER_VERSION: u32 = 1;
-/// Pixels on the longer side of a page image given to the detector.
-const DETECTOR_PIXELS: f32 = 1200.0;
+/// Pixels on the longer side of a PDF page rendered for the detector (its input is 800 high).
+const DETECTOR_PIXELS: f32 = 1000.0;
 
 /// Which analyzer to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -56,11 +56,7 @@ pub fn document_layout(lib: &Library, id: &DocId, mode: LayoutMode) -> Result<Ve
     if pages.iter().all(|p| cached.contains_key(&p.page)) {
         return Ok(pages.iter().map(|p| cached.remove(&p.page).unwrap()).collect());
     }
-    let layouts = analyze_document(&pages, mode, &|no| {
-        let page = pages.iter().find(|p| p.page == no).expect("a page of this document");
-        let dpi = 72.0 * DETECTOR_PIXELS / page.width.max(page.height).max(1.0);
-        Ok(image::DynamicImage::ImageRgba8(render::render_page(lib, id, no, dpi)?).to_rgb8())
-    });
+    let layouts = analyze_document(&pages, mode, &|no| Ok(image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, DETECTOR_PIXELS)?).to_rgb8()));
     // Pages that failed (a model not installed yet, say) are analysed again next time.
     let done: Vec<&PageLayout> = layouts.iter().filter(|l| l.error.is_none()).collect();
     lib.store_layouts(id, &key, &done)?;

@@ -3,6 +3,7 @@
 
 pub mod graph;
 mod kernels;
+mod paragraphs;
 pub mod onnx;
 pub mod picodet;
 
@@ -36,17 +37,39 @@ pub fn detector() -> Result<&'static PicoDet> {
         .map_err(|detail| Error::Model { model: MODEL.into(), detail: detail.clone() })
 }
 
-/// Regions on a page image, in its pixels, with Pagewise labels.
+/// Regions on a page image, in its pixels, with Pagewise labels: one region per area (CDLA
+/// can call one block both text and reference, or title and text; the more confident reading
+/// wins), text blocks split into their paragraphs.
 pub fn detect(img: &RgbImage) -> Result<Vec<(Label, Detection)>> {
     let det = detector()?;
-    let found = det.detect(img, CONFIDENCE, NMS_IOU).map_err(|detail| Error::Model { model: MODEL.into(), detail })?;
-    Ok(found.into_iter().filter_map(|d| Some((label_of(det.classes.get(d.class)?)?, d))).collect())
+    let mut found: Vec<(Label, Detection)> = det
+        .detect(img, CONFIDENCE, NMS_IOU)
+        .map_err(|detail| Error::Model { model: MODEL.into(), detail })?
+        .into_iter()
+        .filter_map(|d| Some((label_of(det.classes.get(d.class)?)?, d)))
+        .collect();
+    found.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    let mut kept: Vec<(Label, Detection)> = Vec::new();
+    for (label, d) in found {
+        if kept.iter().all(|(_, k)| picodet::iou_of(&k.bbox, &d.bbox) < 0.7) {
+            kept.push((label, d));
+        }
+    }
+    Ok(kept
+        .into_iter()
+        .flat_map(|(label, d)| {
+            let parts = if label == Label::Text { paragraphs::split(img, &d) } else { vec![d] };
+            parts.into_iter().map(move |p| (label, p))
+        })
+        .collect())
 }
 
 /// CDLA's classes as Pagewise labels.
 pub fn label_of(class: &str) -> Option<Label> {
     Some(match class {
-        "text" | "reference" => Label::Text,
+        "text" => Label::Text,
+        // DocLayNet labels bibliography entries List-item.
+        "reference" => Label::ListItem,
         "title" => Label::SectionHeader,
         "figure" => Label::Picture,
         "figure_caption" | "table_caption" => Label::Caption,
