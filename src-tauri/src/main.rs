@@ -12,10 +12,7 @@ struct LibraryDir(PathBuf);
 
 /// Run engine work off the UI thread.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> pagewise_engine::Result<T> + Send + 'static) -> Result<T, ErrorReport> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ErrorReport { kind: "internal".into(), message: e.to_string() })?
-        .map_err(|e| e.to_report())
+    tokio::task::spawn_blocking(f).await.map_err(|e| ErrorReport { kind: "internal".into(), message: e.to_string() })?.map_err(|e| e.to_report())
 }
 
 #[tauri::command]

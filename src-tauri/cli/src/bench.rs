@@ -47,10 +47,8 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
         BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(ctx, &paths, image, repeat),
     };
     let scratch = tempfile::tempdir().map_err(|e| pagewise_engine::Error::Io { path: std::env::temp_dir(), source: e })?;
-    let mut files: Vec<PathBuf> = collect_files(&paths)
-        .into_iter()
-        .filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        collect_files(&paths).into_iter().filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf)).collect();
     let mut memory = Vec::new();
     for &n in &synthetic {
         let path = scratch.path().join(format!("article-{n}.pdf"));
@@ -96,7 +94,13 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
         println!("  pdfium raw text extraction (the ceiling):               {:>8.1} pages/s  ({:.3} s)", rate(best_raw), best_raw.1);
         println!("  ratio: {:.2} of pdfium's raw speed", rate(best_ingest) / rate(best_raw));
         for m in &memory {
-            println!("  synthetic {} pages: ingested in {:.2} s, peak RSS during the ingest {} MiB (resident before: {} MiB)", m["pages"], m["seconds"].as_f64().unwrap_or(0.0), m["peak_rss_mib"], m["rss_mib_before"]);
+            println!(
+                "  synthetic {} pages: ingested in {:.2} s, peak RSS during the ingest {} MiB (resident before: {} MiB)",
+                m["pages"],
+                m["seconds"].as_f64().unwrap_or(0.0),
+                m["peak_rss_mib"],
+                m["rss_mib_before"]
+            );
         }
         println!("  peak RSS of the whole run: {} MiB", peak_rss_kib() / 1024);
     }

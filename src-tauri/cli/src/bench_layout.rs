@@ -16,7 +16,8 @@ use crate::Ctx;
 
 pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
-    let files: Vec<PathBuf> = collect_files(paths).into_iter().filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf)).collect();
+    let files: Vec<PathBuf> =
+        collect_files(paths).into_iter().filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf)).collect();
     let mut lib = Library::open(scratch.path())?;
     let mut pages: Vec<Vec<Page>> = Vec::new();
     for o in pipeline::add_files(&mut lib, &files, &AddOptions::default(), &std::sync::atomic::AtomicBool::new(false), &mut |_| {})? {
@@ -52,11 +53,20 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
         return Ok(ExitCode::SUCCESS);
     }
     println!("geometric analyzer: {} pages from {} PDFs (best of {repeat})", total, pages.len());
-    println!("  {:>8.1} pages/s on {} threads, {:>8.1} pages/s on one", geometric["pages_per_second"].as_f64().unwrap_or(0.0), geometric["threads"], geometric["pages_per_second_one_thread"].as_f64().unwrap_or(0.0));
+    println!(
+        "  {:>8.1} pages/s on {} threads, {:>8.1} pages/s on one",
+        geometric["pages_per_second"].as_f64().unwrap_or(0.0),
+        geometric["threads"],
+        geometric["pages_per_second_one_thread"].as_f64().unwrap_or(0.0)
+    );
     match detector.get("candle_ms") {
         Some(ms) => {
             println!("detector ({}), input {}:", detector::MODEL, detector["input"].as_str().unwrap_or_default());
-            println!("  candle:      {:>7.1} ms per page (network), {:>7.1} ms end to end (resize, network, decoding)", ms.as_f64().unwrap_or(0.0), detector["candle_end_to_end_ms"].as_f64().unwrap_or(0.0));
+            println!(
+                "  candle:      {:>7.1} ms per page (network), {:>7.1} ms end to end (resize, network, decoding)",
+                ms.as_f64().unwrap_or(0.0),
+                detector["candle_end_to_end_ms"].as_f64().unwrap_or(0.0)
+            );
             match detector["onnxruntime_ms"].as_f64() {
                 Some(ort) => println!("  onnxruntime: {ort:>7.1} ms per page (network)   candle / onnxruntime = {:.2}", ms.as_f64().unwrap_or(0.0) / ort),
                 None => println!("  onnxruntime: not measured ({})", detector["onnxruntime_error"].as_str().unwrap_or_default()),

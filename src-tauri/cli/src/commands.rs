@@ -33,9 +33,8 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let walker = walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_entry(|e| {
-                e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
-            });
+            let walker =
+                walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
             out.extend(walker.filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()).map(|e| e.into_path()));
         } else {
             out.push(p.clone());
@@ -123,7 +122,11 @@ fn status_note(d: &Document) -> String {
     if d.encrypted {
         notes.push("encrypted".into());
     }
-    if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", notes.join(", "))
+    }
 }
 
 pub fn show(ctx: &Ctx, doc: &str) -> Result<ExitCode> {
@@ -133,16 +136,35 @@ pub fn show(ctx: &Ctx, doc: &str) -> Result<ExitCode> {
     if ctx.json {
         let pages: Vec<_> = pages
             .iter()
-            .map(|p| json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation,
-                            "source": p.source, "words": p.words.len(), "error": p.error}))
+            .map(|p| {
+                json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation,
+                            "source": p.source, "words": p.words.len(), "error": p.error})
+            })
             .collect();
         print_json(&json!({"document": d, "pages": pages}));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}\n  id       {}\n  kind     {}\n  bytes    {}\n  pages    {}{}\n  from     {}", d.name, d.id, d.kind.as_str(), d.bytes, d.pages, status_note(&d), d.origin);
+    println!(
+        "{}\n  id       {}\n  kind     {}\n  bytes    {}\n  pages    {}{}\n  from     {}",
+        d.name,
+        d.id,
+        d.kind.as_str(),
+        d.bytes,
+        d.pages,
+        status_note(&d),
+        d.origin
+    );
     for p in pages {
         let note = p.error.map(|e| format!("  {}", e.message)).unwrap_or_default();
-        println!("  page {:>3}  {:>6.1} x {:<6.1} pt  rot {:<3}  {:<12}  {} words{note}", p.page, p.width, p.height, p.rotation, p.source.as_str(), p.words.len());
+        println!(
+            "  page {:>3}  {:>6.1} x {:<6.1} pt  rot {:<3}  {:<12}  {} words{note}",
+            p.page,
+            p.width,
+            p.height,
+            p.rotation,
+            p.source.as_str(),
+            p.words.len()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -157,8 +179,10 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
     if ctx.json {
         let pages: Vec<_> = pages
             .iter()
-            .map(|p| json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "source": p.source,
-                            "text": p.text, "words": p.words, "lines": p.lines, "graphics": p.graphics, "error": p.error}))
+            .map(|p| {
+                json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "source": p.source,
+                            "text": p.text, "words": p.words, "lines": p.lines, "graphics": p.graphics, "error": p.error})
+            })
             .collect();
         print_json(&json!({"doc_id": d.id, "name": d.name, "pages": pages}));
         return Ok(ExitCode::SUCCESS);
@@ -188,8 +212,7 @@ pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path, overlay:
     if let Some(Overlay::Layout) = overlay {
         crate::layout_cmd::draw_overlay(ctx, d.id.0.as_str(), page, &mut img, pagewise_engine::layout::LayoutMode::Auto)?;
     }
-    img.save_with_format(output, image_format(output))
-        .map_err(|e| Error::Io { path: output.into(), source: std::io::Error::other(e) })?;
+    img.save_with_format(output, image_format(output)).map_err(|e| Error::Io { path: output.into(), source: std::io::Error::other(e) })?;
     if ctx.json {
         print_json(&json!({"doc_id": d.id, "page": page, "width": img.width(), "height": img.height(), "output": output}));
     } else {

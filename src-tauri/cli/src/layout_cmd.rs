@@ -28,7 +28,11 @@ fn exit_for(pages: &[PageLayout]) -> ExitCode {
     for p in pages.iter().filter(|p| p.error.is_some()) {
         eprintln!("page {}: {}", p.page, p.error.as_ref().unwrap().message);
     }
-    if pages.iter().any(|p| p.error.is_some()) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if pages.iter().any(|p| p.error.is_some()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 pub fn layout(ctx: &Ctx, doc: &str, page: Option<u32>, mode: LayoutMode) -> Result<ExitCode> {
@@ -48,7 +52,14 @@ pub fn layout(ctx: &Ctx, doc: &str, page: Option<u32>, mode: LayoutMode) -> Resu
             let grid = r.grid_size().map(|(rows, cols)| format!(" {rows}x{cols}")).unwrap_or_default();
             println!(
                 "{:>3}  {:<15}{grid:<7} [{:>5.0} {:>5.0} {:>5.0} {:>5.0}]  {:.2} {:<9}  {text}",
-                r.order + 1, r.label.as_str(), b.x0, b.y0, b.x1, b.y1, r.confidence, format!("{:?}", r.source).to_lowercase()
+                r.order + 1,
+                r.label.as_str(),
+                b.x0,
+                b.y0,
+                b.x1,
+                b.y1,
+                r.confidence,
+                format!("{:?}", r.source).to_lowercase()
             );
         }
     }

@@ -11,11 +11,7 @@ pub struct ImportBars {
 impl ImportBars {
     pub fn new() -> Self {
         let files = ProgressBar::new(0);
-        files.set_style(
-            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files  {msg}  ({eta} left)")
-                .expect("template")
-                .progress_chars("=> "),
-        );
+        files.set_style(ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files  {msg}  ({eta} left)").expect("template").progress_chars("=> "));
         ImportBars { files }
     }
 
@@ -38,5 +34,9 @@ impl ImportBars {
 
 fn short(path: &str) -> String {
     let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    if name.chars().count() > 40 { name.chars().take(39).chain(['…']).collect() } else { name }
+    if name.chars().count() > 40 {
+        name.chars().take(39).chain(['…']).collect()
+    } else {
+        name
+    }
 }

@@ -103,12 +103,7 @@ fn encrypted_pdfs_need_the_right_password() {
     let lib = Lib::new();
     let plain = lib.file("plain.pdf", &invoice_pdf());
     let locked = lib.dir.path().join("locked.pdf");
-    let ok = std::process::Command::new("qpdf")
-        .args(["--encrypt", "s3cret", "owner", "256", "--"])
-        .arg(&plain)
-        .arg(&locked)
-        .status()
-        .unwrap();
+    let ok = std::process::Command::new("qpdf").args(["--encrypt", "s3cret", "owner", "256", "--"]).arg(&plain).arg(&locked).status().unwrap();
     assert!(ok.success());
     let (code, lines) = lib.add(&[locked.to_str().unwrap()]);
     assert_eq!((code, lines[0]["error"]["kind"].as_str()), (1, Some("password_required")));

@@ -14,9 +14,7 @@ fn eval_root(test: &str) -> Option<PathBuf> {
     if !pdfium_available(test) {
         return None;
     }
-    let root = std::env::var_os("PAGEWISE_EVAL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
+    let root = std::env::var_os("PAGEWISE_EVAL").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
     if !root.is_dir() {
         eprintln!("SKIP {test}: ../shared/eval is absent");
         return None;

@@ -88,9 +88,7 @@ impl Error {
         let path = path.into();
         match source.kind() {
             std::io::ErrorKind::NotFound => Error::NotFound { path },
-            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::IsADirectory => {
-                Error::Unreadable { path, source }
-            }
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::IsADirectory => Error::Unreadable { path, source },
             _ => Error::Io { path, source },
         }
     }

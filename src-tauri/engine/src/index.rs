@@ -36,7 +36,9 @@ pub fn fts_query(input: &str) -> Option<String> {
 }
 
 pub fn search(lib: &Library, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
-    let Some(q) = fts_query(query) else { return Ok(vec![]) };
+    let Some(q) = fts_query(query) else {
+        return Ok(vec![]);
+    };
     let mut stmt = lib.conn.prepare(
         "SELECT f.doc_id, d.name, f.page, snippet(page_fts, 0, '[', ']', '…', 12), bm25(page_fts)
          FROM page_fts f JOIN documents d ON d.id = f.doc_id

@@ -21,10 +21,7 @@ static WORKER: OnceLock<std::result::Result<PdfiumWorker, String>> = OnceLock::n
 
 /// The process's pdfium worker, started on first use.
 pub fn worker() -> Result<&'static PdfiumWorker> {
-    WORKER
-        .get_or_init(PdfiumWorker::start)
-        .as_ref()
-        .map_err(|detail| Error::PdfiumMissing { detail: detail.clone() })
+    WORKER.get_or_init(PdfiumWorker::start).as_ref().map_err(|detail| Error::PdfiumMissing { detail: detail.clone() })
 }
 
 impl PdfiumWorker {
@@ -70,11 +67,7 @@ impl PdfiumWorker {
 }
 
 pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
+    payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Where libpdfium is: `$PAGEWISE_PDFIUM` (the file or its folder), beside the executable,
@@ -84,11 +77,7 @@ fn locate_library() -> std::result::Result<PathBuf, String> {
     let as_file = |p: PathBuf| if p.is_dir() { p.join(&name) } else { p };
     if let Some(env) = std::env::var_os("PAGEWISE_PDFIUM") {
         let path = as_file(PathBuf::from(env));
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!("PAGEWISE_PDFIUM points to {}, which does not exist", path.display()))
-        };
+        return if path.is_file() { Ok(path) } else { Err(format!("PAGEWISE_PDFIUM points to {}, which does not exist", path.display())) };
     }
     let mut candidates = Vec::new();
     if let Ok(exe) = std::env::current_exe() {
@@ -120,9 +109,7 @@ pub(crate) fn load_error(path: &Path, password: Option<&str>, err: PdfiumError) 
                 Error::PasswordRequired { path: path.into() }
             }
         }
-        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::SecurityError) => {
-            Error::UnsupportedSecurity { path: path.into() }
-        }
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::SecurityError) => Error::UnsupportedSecurity { path: path.into() },
         PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FormatError) => Error::Corrupt {
             path: path.into(),
             format: "PDF",

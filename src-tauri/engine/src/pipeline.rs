@@ -56,13 +56,7 @@ pub enum Progress {
 }
 
 /// Import `paths` (files; walk directories before calling) one after another.
-pub fn add_files(
-    lib: &mut Library,
-    paths: &[PathBuf],
-    opts: &AddOptions,
-    cancel: &AtomicBool,
-    progress: &mut dyn FnMut(&Progress),
-) -> Result<Vec<AddOutcome>> {
+pub fn add_files(lib: &mut Library, paths: &[PathBuf], opts: &AddOptions, cancel: &AtomicBool, progress: &mut dyn FnMut(&Progress)) -> Result<Vec<AddOutcome>> {
     let job = lib.start_job("import", paths.len())?;
     progress(&Progress::JobStarted { job, files: paths.len() });
     let mut outcomes = Vec::with_capacity(paths.len());
@@ -72,12 +66,15 @@ pub fn add_files(
         }
         progress(&Progress::FileStarted { index, path: path.display().to_string() });
         let outcome = add_file(lib, path, opts, &mut |page, pages| progress(&Progress::PageRead { index, page, pages }));
-        lib.record_job_item(job, &JobItem {
-            path: outcome.path.clone(),
-            doc_id: outcome.doc_id.as_ref().map(|d| d.0.clone()),
-            status: format!("{:?}", outcome.status).to_lowercase(),
-            error: outcome.error.clone(),
-        })?;
+        lib.record_job_item(
+            job,
+            &JobItem {
+                path: outcome.path.clone(),
+                doc_id: outcome.doc_id.as_ref().map(|d| d.0.clone()),
+                status: format!("{:?}", outcome.status).to_lowercase(),
+                error: outcome.error.clone(),
+            },
+        )?;
         progress(&Progress::FileFinished { index, outcome: outcome.clone() });
         outcomes.push(outcome);
     }
@@ -97,8 +94,7 @@ pub fn add_files(
 /// Import one file. Never panics and never touches other documents: on failure the library
 /// is as it was (the transaction rolls back and the copied original is removed).
 pub fn add_file(lib: &mut Library, path: &Path, opts: &AddOptions, on_page: &mut dyn FnMut(u32, u32)) -> AddOutcome {
-    let mut outcome =
-        AddOutcome { path: path.display().to_string(), doc_id: None, pages: 0, status: AddStatus::Failed, error: None, failed_pages: vec![] };
+    let mut outcome = AddOutcome { path: path.display().to_string(), doc_id: None, pages: 0, status: AddStatus::Failed, error: None, failed_pages: vec![] };
     let src = match SourceFile::read(path) {
         Ok(src) => src,
         Err(e) => {
@@ -162,13 +158,7 @@ enum PdfEvent {
 
 /// Read a PDF on the pdfium thread while this thread orders and stores the pages it sends
 /// (a bounded channel: pages stream through, memory stays flat however long the document).
-fn import_pdf(
-    lib: &mut Library,
-    src: &SourceFile,
-    stored: &Path,
-    opts: &AddOptions,
-    on_page: &mut dyn FnMut(u32, u32),
-) -> Result<(u32, Vec<u32>)> {
+fn import_pdf(lib: &mut Library, src: &SourceFile, stored: &Path, opts: &AddOptions, on_page: &mut dyn FnMut(u32, u32)) -> Result<(u32, Vec<u32>)> {
     let worker = pdfium::worker()?;
     let (tx, rx) = sync_channel::<std::result::Result<PdfEvent, Error>>(8);
     let (file, user_path, password) = (stored.to_path_buf(), src.path.clone(), opts.password.clone());
@@ -217,7 +207,18 @@ fn import_pdf(
             Err(message) => {
                 failed.push(no);
                 let err = Error::Page { doc: name.clone(), page: no, detail: message };
-                Page { page: no, width: 0.0, height: 0.0, rotation: 0, source: PageSource::Failed, text: String::new(), words: vec![], lines: vec![], graphics: Default::default(), error: Some(err.to_report()) }
+                Page {
+                    page: no,
+                    width: 0.0,
+                    height: 0.0,
+                    rotation: 0,
+                    source: PageSource::Failed,
+                    text: String::new(),
+                    words: vec![],
+                    lines: vec![],
+                    graphics: Default::default(),
+                    error: Some(err.to_report()),
+                }
             }
         };
         tx.add_page(&page, ImageMeta::default())?;
@@ -243,7 +244,18 @@ fn import_image(lib: &mut Library, src: &SourceFile, on_page: &mut dyn FnMut(u32
     let mut tx = lib.begin_import(&new)?;
     for (i, ip) in image_pages.iter().enumerate() {
         let (width, height) = ip.size_points();
-        let page = Page { page: i as u32 + 1, width, height, rotation: 0, source: PageSource::NeedsReader, text: String::new(), words: vec![], lines: vec![], graphics: Default::default(), error: None };
+        let page = Page {
+            page: i as u32 + 1,
+            width,
+            height,
+            rotation: 0,
+            source: PageSource::NeedsReader,
+            text: String::new(),
+            words: vec![],
+            lines: vec![],
+            graphics: Default::default(),
+            error: None,
+        };
         tx.add_page(&page, ImageMeta { dpi: Some(ip.dpi), orientation: Some(ip.orientation) })?;
         on_page(i as u32 + 1, pages);
     }

@@ -24,7 +24,11 @@ pub fn render_page(lib: &Library, id: &DocId, page: u32, dpi: f32) -> Result<Rgb
     let dpi = dpi.clamp(MIN_DPI, MAX_DPI);
     let (w, h) = ((meta.width * dpi / 72.0).round().max(1.0) as u32, (meta.height * dpi / 72.0).round().max(1.0) as u32);
     if w as u64 * h as u64 > MAX_PIXELS {
-        return Err(Error::Page { doc: doc.name, page, detail: format!("{w}x{h} pixels at {dpi} DPI is above the {MAX_PIXELS}-pixel limit; use a lower --dpi") });
+        return Err(Error::Page {
+            doc: doc.name,
+            page,
+            detail: format!("{w}x{h} pixels at {dpi} DPI is above the {MAX_PIXELS}-pixel limit; use a lower --dpi"),
+        });
     }
     let path = lib.original_path(id, doc.kind);
     match doc.kind {
@@ -42,11 +46,8 @@ fn render_pdf_page(path: PathBuf, password: Option<String>, page: u32, width: u3
         let doc = pdfium.load_pdf_from_file(&path, password.as_deref()).map_err(|e| pdfium::load_error(&path, password.as_deref(), e))?;
         let page_fail = |e: PdfiumError| Error::Page { doc: path.display().to_string(), page, detail: format!("pdfium could not render it: {e:?}") };
         let p = doc.pages().get(page as PdfPageIndex - 1).map_err(page_fail)?;
-        let config = PdfRenderConfig::new()
-            .set_target_width(width as i32)
-            .set_maximum_height(height as i32 + 1)
-            .render_form_data(true)
-            .render_annotations(true);
+        let config =
+            PdfRenderConfig::new().set_target_width(width as i32).set_maximum_height(height as i32 + 1).render_form_data(true).render_annotations(true);
         let bitmap = p.render_with_config(&config).map_err(page_fail)?;
         bitmap.as_image().map(|img| img.to_rgba8()).map_err(page_fail)
     })?

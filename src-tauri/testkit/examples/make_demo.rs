@@ -21,15 +21,23 @@ fn invoice() -> Vec<u8> {
         .bold(400.0, 255.0, 10.0, "Unit price")
         .bold(490.0, 255.0, 10.0, "Amount")
         .rule(50.0, 262.0, 545.0, 262.0);
-    let items = [("Recycled paper A4, 500 sheets", "20", "4.20", "84.00"), ("Ballpoint pens, blue, box of 50", "4", "9.90", "39.60"), ("Desk organiser, bamboo", "3", "18.50", "55.50"), ("Stapler, heavy duty", "2", "24.00", "48.00")];
+    let items = [
+        ("Recycled paper A4, 500 sheets", "20", "4.20", "84.00"),
+        ("Ballpoint pens, blue, box of 50", "4", "9.90", "39.60"),
+        ("Desk organiser, bamboo", "3", "18.50", "55.50"),
+        ("Stapler, heavy duty", "2", "24.00", "48.00"),
+    ];
     for (i, (d, q, u, a)) in items.iter().enumerate() {
         let y = 280.0 + 16.0 * i as f32;
         page = page.text(50.0, y, 10.0, d).text(330.0, y, 10.0, q).text(400.0, y, 10.0, u).text(490.0, y, 10.0, a);
     }
     page.rule(50.0, 350.0, 545.0, 350.0)
-        .text(400.0, 370.0, 10.0, "Subtotal").text(490.0, 370.0, 10.0, "227.10")
-        .text(400.0, 386.0, 10.0, "VAT 20%").text(490.0, 386.0, 10.0, "45.42")
-        .bold(400.0, 404.0, 11.0, "Total due").bold(490.0, 404.0, 11.0, "GBP 272.52")
+        .text(400.0, 370.0, 10.0, "Subtotal")
+        .text(490.0, 370.0, 10.0, "227.10")
+        .text(400.0, 386.0, 10.0, "VAT 20%")
+        .text(490.0, 386.0, 10.0, "45.42")
+        .bold(400.0, 404.0, 11.0, "Total due")
+        .bold(490.0, 404.0, 11.0, "GBP 272.52")
         .text(50.0, 780.0, 8.0, "Payment within 30 days to IBAN GB29 NWBK 6016 1331 9268 19. Thank you for your business.")
         .into_pdf()
 }

@@ -16,9 +16,8 @@ pub fn helvetica_width(text: &str, size: f32) -> f32 {
 /// Lorem-like filler words, deterministic, for multi-column and volume documents.
 pub fn filler_words(seed: u32, n: usize) -> Vec<&'static str> {
     const WORDS: &[&str] = &[
-        "document", "page", "layout", "reading", "column", "invoice", "total", "amount", "date", "analysis",
-        "region", "table", "value", "local", "search", "evidence", "export", "field", "scan", "offline",
-        "desktop", "engine", "library", "order", "text", "words", "lines", "block", "header", "footer",
+        "document", "page", "layout", "reading", "column", "invoice", "total", "amount", "date", "analysis", "region", "table", "value", "local", "search",
+        "evidence", "export", "field", "scan", "offline", "desktop", "engine", "library", "order", "text", "words", "lines", "block", "header", "footer",
     ];
     let mut state = seed.wrapping_mul(2654435761).wrapping_add(12345);
     (0..n)

@@ -145,7 +145,8 @@ fn score_docbank_page(page: &Page, layout: &PageLayout, tokens: &[Value]) -> (Ve
         let (x0, y0, x1, y1) = (v(1) * sx, v(2) * sy, v(3) * sx, v(4) * sy);
         let label = t[5].as_str().unwrap_or_default();
         let centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let region_at = || layout.regions.iter().filter(|r| r.bbox.contains_point(centre)).min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).map(|r| r.label);
+        let region_at =
+            || layout.regions.iter().filter(|r| r.bbox.contains_point(centre)).min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).map(|r| r.label);
         // DocBank puts "figure" on a placeholder token (##LTFigure##) covering the figure; the
         // words drawn inside a figure keep "paragraph" there.
         // Other placeholders (##LTLine##, ...) are strokes of drawings, not text: not scored.
@@ -184,7 +185,13 @@ fn reference_columns(tokens: &[Value]) -> ReferenceColumns {
     let mut line: Option<(f64, f64, f64)> = None; // (y centre, x0, x1)
     let flush = |l: Option<(f64, f64, f64)>, sides: &mut Vec<u8>| {
         if let Some((_, x0, x1)) = l {
-            sides.push(if x1 < 500.0 { 0 } else if x0 > 500.0 { 1 } else { 2 });
+            sides.push(if x1 < 500.0 {
+                0
+            } else if x0 > 500.0 {
+                1
+            } else {
+                2
+            });
         }
     };
     for t in tokens.iter().filter(|t| !t[0].as_str().unwrap_or_default().starts_with("##")) {
@@ -270,7 +277,11 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
     }
     let map50 = rows.iter().map(|r| r.1).sum::<f64>() / rows.len().max(1) as f64;
     let map = rows.iter().map(|r| r.2).sum::<f64>() / rows.len().max(1) as f64;
-    let _ = writeln!(table, "  mAP@0.5 {map50:.3}   mAP@0.5:0.95 {map:.3}   (over the {} classes present; CDLA has no list class, its reference class stands in)", rows.len());
+    let _ = writeln!(
+        table,
+        "  mAP@0.5 {map50:.3}   mAP@0.5:0.95 {map:.3}   (over the {} classes present; CDLA has no list class, its reference class stands in)",
+        rows.len()
+    );
     if failed > 0 {
         let _ = writeln!(table, "  {failed} pages could not be analysed (see above)");
     }

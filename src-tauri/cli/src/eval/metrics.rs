@@ -40,7 +40,11 @@ impl LabelCounts {
     /// Mean F1 over the labels that occur in the ground truth.
     pub fn macro_f1(&self) -> f64 {
         let s: Vec<f64> = self.scores().into_iter().filter(|x| x.4 > 0).map(|x| x.3).collect();
-        if s.is_empty() { 0.0 } else { s.iter().sum::<f64>() / s.len() as f64 }
+        if s.is_empty() {
+            0.0
+        } else {
+            s.iter().sum::<f64>() / s.len() as f64
+        }
     }
 }
 
@@ -68,7 +72,11 @@ pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     let inter = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0) * (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
     let area = |r: &[f32; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
     let union = area(a) + area(b) - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
+    if union > 0.0 {
+        inter / union
+    } else {
+        0.0
+    }
 }
 
 /// One image's boxes of one class.

@@ -178,15 +178,22 @@ pub fn in_reading_order(page: &Page, mut regions: Vec<Region>) -> Vec<Region> {
         }
         total + r.bbox.y0 / page.height.max(1.0)
     };
-    let mut keyed: Vec<(f32, Region)> = regions.drain(..).map(|mut r| {
-        r.words.sort_by_key(|&w| position[w as usize]);
-        (key(&r), r)
-    }).collect();
+    let mut keyed: Vec<(f32, Region)> = regions
+        .drain(..)
+        .map(|mut r| {
+            r.words.sort_by_key(|&w| position[w as usize]);
+            (key(&r), r)
+        })
+        .collect();
     keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.bbox.y0.total_cmp(&b.1.bbox.y0)));
-    keyed.into_iter().enumerate().map(|(i, (_, mut r))| {
-        r.order = i as u32;
-        r
-    }).collect()
+    keyed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, mut r))| {
+            r.order = i as u32;
+            r
+        })
+        .collect()
 }
 
 /// Count of regions per label, for summaries.

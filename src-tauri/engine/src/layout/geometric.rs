@@ -199,7 +199,10 @@ fn is_name_and_amount(page: &Page, row: &Row) -> bool {
     let text = |l: usize| text_of(&page.words, &page.lines[l].words);
     let (k, v) = (text(row.lines[0]), text(row.lines[1]));
     let digits = |s: &str| s.chars().filter(|c| c.is_ascii_digit()).count();
-    page.lines[row.lines[0]].words.len() <= 5 && k.chars().filter(|c| c.is_alphabetic()).count() > digits(&k) && digits(&v) > 0 && page.lines[row.lines[1]].words.len() <= 4
+    page.lines[row.lines[0]].words.len() <= 5
+        && k.chars().filter(|c| c.is_alphabetic()).count() > digits(&k)
+        && digits(&v) > 0
+        && page.lines[row.lines[1]].words.len() <= 4
 }
 
 fn pair_from_row(page: &Page, row: &Row, taken: &mut [bool], regions: &mut Vec<Region>) {
@@ -292,7 +295,9 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
             // ("4.1 Results") and short; after a finished sentence, before more text.
             let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
             let caps = letters.len() >= 4 && letters.iter().all(|c| c.is_uppercase());
-            let styled = caps || ws.iter().all(|&w| words[w as usize].bold) || median_size(&ws.iter().map(|&w| words[w as usize].clone()).collect::<Vec<_>>()) >= 1.15 * body;
+            let styled = caps
+                || ws.iter().all(|&w| words[w as usize].bold)
+                || median_size(&ws.iter().map(|&w| words[w as usize].clone()).collect::<Vec<_>>()) >= 1.15 * body;
             let numbered = is_section_number(first) && ws.len() >= 2 && span(ws).width() < 0.7 * width;
             let after_sentence = k == 0 || rows[k - 1].last().is_some_and(|&w| words[w as usize].text.ends_with(['.', ':', '!', '?']));
             if ws.len() <= 16 && (styled || numbered) && after_sentence && k + 1 < rows.len() && is_heading(&text, 1, ws.len(), 0.0, 0.0, true, first) {
@@ -359,7 +364,9 @@ fn is_caption_start(first: &str, second: Option<&str>) -> bool {
     // "Figure 3:", "Fig. 2.", "Table IV" - the word then a number; or "Figure3:" in one word.
     let numbered = |s: &str| {
         let s = s.trim_end_matches([':', '.', ')', '|']);
-        !s.is_empty() && (s.chars().all(|c| c.is_ascii_digit() || c == '.' || c.is_ascii_uppercase() && "IVXL".contains(c)) || s.len() <= 4 && s.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        !s.is_empty()
+            && (s.chars().all(|c| c.is_ascii_digit() || c == '.' || c.is_ascii_uppercase() && "IVXL".contains(c))
+                || s.len() <= 4 && s.chars().next().is_some_and(|c| c.is_ascii_digit()))
     };
     starts_upper
         && (WORDS.contains(&lower.as_str()) && second.is_some_and(numbered)
@@ -379,14 +386,18 @@ fn is_heading(text: &str, lines: usize, words: usize, size: f32, body: f32, bold
     if lines > 2 || words > 16 || trimmed.len() < 2 || trimmed.ends_with(',') {
         return false;
     }
-    let sentence = trimmed.ends_with('.') && !trimmed.split_whitespace().next().is_some_and(|w| w.ends_with('.') && w.len() <= 4 && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    let sentence = trimmed.ends_with('.')
+        && !trimmed.split_whitespace().next().is_some_and(|w| w.ends_with('.') && w.len() <= 4 && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
     let letters: Vec<char> = trimmed.chars().filter(|c| c.is_alphabetic()).collect();
     if letters.len() < 2 || sentence {
         return false;
     }
     let numbered = is_section_number(first) && words >= 2;
     let caps = letters.iter().all(|c| c.is_uppercase()) && words <= 6 && letters.len() >= 4;
-    size >= 1.12 * body || (bold && size >= 0.9 * body && words <= 12) || (numbered && words <= 10 && size >= 0.95 * body && lines == 1) || (caps && size >= 0.95 * body)
+    size >= 1.12 * body
+        || (bold && size >= 0.9 * body && words <= 12)
+        || (numbered && words <= 10 && size >= 0.95 * body && lines == 1)
+        || (caps && size >= 0.95 * body)
 }
 
 /// Mostly mathematics: operators, Greek letters, single-letter symbols, few ordinary words.
@@ -397,7 +408,8 @@ pub fn is_formula(text: &str) -> bool {
         return false;
     }
     let math_chars = text.chars().filter(|c| MATH.contains(*c)).count();
-    let wordy = tokens.iter().filter(|t| t.chars().filter(|c| c.is_alphabetic()).count() >= 4 && t.chars().all(|c| c.is_alphabetic() || ",.;:".contains(c))).count();
+    let wordy =
+        tokens.iter().filter(|t| t.chars().filter(|c| c.is_alphabetic()).count() >= 4 && t.chars().all(|c| c.is_alphabetic() || ",.;:".contains(c))).count();
     let has_relation = text.contains('=') || text.contains('≤') || text.contains('≥') || text.contains('≈') || text.contains('∈') || text.contains('→');
     // "(12)" or "(3.4a)" at the end: a numbered display equation.
     let last = tokens[tokens.len() - 1];
@@ -411,12 +423,17 @@ fn is_page_number(text: &str) -> bool {
     let t = t.trim_matches(|c: char| c == '-' || c == '–' || c.is_whitespace());
     let t = t.strip_prefix("page").unwrap_or(t).trim();
     let digits_only = |s: &str| !s.is_empty() && s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit());
-    digits_only(t) || t.split_once(" of ").is_some_and(|(a, b)| digits_only(a.trim()) && digits_only(b.trim())) || (!t.is_empty() && t.len() <= 5 && t.chars().all(|c| "ivxlc".contains(c)))
+    digits_only(t)
+        || t.split_once(" of ").is_some_and(|(a, b)| digits_only(a.trim()) && digits_only(b.trim()))
+        || (!t.is_empty() && t.len() <= 5 && t.chars().all(|c| "ivxlc".contains(c)))
 }
 
 /// A text with its digits masked, so "Page 3" and "Page 4" repeat as one header.
 pub fn signature(text: &str) -> String {
-    text.split_whitespace().map(|w| w.chars().map(|c| if c.is_ascii_digit() { '#' } else { c.to_ascii_lowercase() }).collect::<String>()).collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .map(|w| w.chars().map(|c| if c.is_ascii_digit() { '#' } else { c.to_ascii_lowercase() }).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

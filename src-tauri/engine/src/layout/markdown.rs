@@ -46,7 +46,11 @@ fn one_line(text: &str) -> String {
 
 fn strip_marker(text: &str) -> &str {
     match text.split_once(' ') {
-        Some((first, rest)) if super::geometric::is_list_marker(first) && ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►"].contains(&first) => rest,
+        Some((first, rest))
+            if super::geometric::is_list_marker(first) && ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►"].contains(&first) =>
+        {
+            rest
+        }
         _ => text,
     }
 }

@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 use crate::doc::BBox;
 use crate::ErrorReport;
 
-
 pub use analyze::{analyze_document, document_layout, LayoutMode};
 
 /// The DocLayNet label set plus Key-Value.

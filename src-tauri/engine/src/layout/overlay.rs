@@ -147,9 +147,9 @@ fn text(img: &mut RgbaImage, x: i64, y: i64, s: &str, c: [u8; 3], scale: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::Rgba;
     use crate::doc::BBox;
     use crate::layout::{Label, Region, RegionSource};
+    use image::Rgba;
 
     #[test]
     fn draws_inside_the_image_whatever_the_boxes() {

@@ -78,12 +78,7 @@ fn is_rectangle(object: &PdfPageObject) -> bool {
 }
 
 fn edges(b: &BBox) -> [BBox; 4] {
-    [
-        BBox::new(b.x0, b.y0, b.x1, b.y0),
-        BBox::new(b.x0, b.y1, b.x1, b.y1),
-        BBox::new(b.x0, b.y0, b.x0, b.y1),
-        BBox::new(b.x1, b.y0, b.x1, b.y1),
-    ]
+    [BBox::new(b.x0, b.y0, b.x1, b.y0), BBox::new(b.x0, b.y1, b.x1, b.y1), BBox::new(b.x0, b.y0, b.x0, b.y1), BBox::new(b.x1, b.y0, b.x1, b.y1)]
 }
 
 /// Union boxes that touch (within `slack`) into clusters; each cluster with its piece count.
@@ -117,7 +112,8 @@ mod tests {
 
     #[test]
     fn touching_boxes_merge_and_far_ones_do_not() {
-        let boxes = vec![BBox::new(0.0, 0.0, 10.0, 10.0), BBox::new(11.0, 0.0, 20.0, 10.0), BBox::new(100.0, 100.0, 110.0, 110.0), BBox::new(5.0, 9.0, 15.0, 30.0)];
+        let boxes =
+            vec![BBox::new(0.0, 0.0, 10.0, 10.0), BBox::new(11.0, 0.0, 20.0, 10.0), BBox::new(100.0, 100.0, 110.0, 110.0), BBox::new(5.0, 9.0, 15.0, 30.0)];
         let mut c = merge_touching(boxes, 2.0);
         c.sort_by(|a, b| a.0.x0.total_cmp(&b.0.x0));
         assert_eq!(c, vec![(BBox::new(0.0, 0.0, 20.0, 30.0), 3), (BBox::new(100.0, 100.0, 110.0, 110.0), 1)]);

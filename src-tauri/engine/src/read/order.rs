@@ -303,10 +303,8 @@ mod tests {
         let mut w = Vec::new();
         row(&mut w, 50.0, 50.0, "first line");
         row(&mut w, 50.0, 64.0, "second line");
-        let flipped: Vec<Word> = w
-            .iter()
-            .map(|x| Word { bbox: BBox::new(600.0 - x.bbox.x1, 800.0 - x.bbox.y1, 600.0 - x.bbox.x0, 800.0 - x.bbox.y0), ..x.clone() })
-            .collect();
+        let flipped: Vec<Word> =
+            w.iter().map(|x| Word { bbox: BBox::new(600.0 - x.bbox.x1, 800.0 - x.bbox.y1, 600.0 - x.bbox.x0, 800.0 - x.bbox.y0), ..x.clone() }).collect();
         let dir = TextDirection { along: (-1.0, 0.0), up: (0.0, 1.0) };
         let (lines, text) = arrange_in(&flipped, dir);
         assert_eq!(text, "first line\nsecond line");

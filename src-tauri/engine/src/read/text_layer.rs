@@ -33,7 +33,11 @@ impl PageFrame {
     /// Displayed page size in points.
     pub fn size(&self) -> (f32, f32) {
         let (w, h) = (self.right - self.left, self.top - self.bottom);
-        if self.rotation % 180 == 90 { (h, w) } else { (w, h) }
+        if self.rotation % 180 == 90 {
+            (h, w)
+        } else {
+            (w, h)
+        }
     }
 
     /// A user-space point to displayed coordinates (x right, y down).
@@ -63,13 +67,7 @@ pub fn page_frame(page: &PdfPage) -> PageFrame {
         _ => 0,
     };
     match page.boundaries().bounding() {
-        Ok(b) => PageFrame {
-            left: b.bounds.left().value,
-            bottom: b.bounds.bottom().value,
-            right: b.bounds.right().value,
-            top: b.bounds.top().value,
-            rotation,
-        },
+        Ok(b) => PageFrame { left: b.bounds.left().value, bottom: b.bounds.bottom().value, right: b.bounds.right().value, top: b.bounds.top().value, rotation },
         Err(_) => {
             // pdfium reports the displayed size; undo the swap to get the user-space box.
             let (w, h) = (page.width().value, page.height().value);
@@ -104,7 +102,9 @@ pub fn read_words(page: &PdfPage) -> Result<RawPage, PdfiumError> {
             flush(&mut current, &mut words, &chars, &frame, &mut votes);
             continue;
         }
-        let Ok(rect) = ch.loose_bounds() else { continue };
+        let Ok(rect) = ch.loose_bounds() else {
+            continue;
+        };
         let bbox = frame.rect_to_display(rect.left().value, rect.bottom().value, rect.right().value, rect.top().value);
         if !bbox.x0.is_finite() || !bbox.y0.is_finite() {
             continue;
@@ -139,11 +139,12 @@ fn flush(glyphs: &mut Vec<Glyph>, words: &mut Vec<Word>, chars: &PdfPageTextChar
     let text: String = glyphs.iter().map(|g| g.ch).collect();
     let size = glyphs.iter().map(|g| g.size).fold(0.0, f32::max);
     let bold = chars.get(first.index as PdfPageTextCharIndex).is_ok_and(|c| {
-        c.font_weight().is_some_and(|w| matches!(w, PdfFontWeight::Weight700Bold | PdfFontWeight::Weight800 | PdfFontWeight::Weight900) || matches!(w, PdfFontWeight::Custom(n) if n >= 600))
-            || {
-                let name = c.font_name().to_ascii_lowercase();
-                name.contains("bold") || name.contains("black") || name.contains("heavy")
-            }
+        c.font_weight().is_some_and(|w| {
+            matches!(w, PdfFontWeight::Weight700Bold | PdfFontWeight::Weight800 | PdfFontWeight::Weight900) || matches!(w, PdfFontWeight::Custom(n) if n >= 600)
+        }) || {
+            let name = c.font_name().to_ascii_lowercase();
+            name.contains("bold") || name.contains("black") || name.contains("heavy")
+        }
     });
     words.push(Word { text, bbox: bbox.rounded(), size: (size * 10.0).round() / 10.0, bold });
     glyphs.clear();

@@ -83,10 +83,7 @@ impl Library {
     }
 
     pub fn page(&self, id: &DocId, page: u32) -> Result<Page> {
-        let found = self
-            .conn
-            .query_row(&format!("{PAGE_SELECT} WHERE doc_id = ?1 AND page = ?2"), params![id.0, page], page_from_row)
-            .optional()?;
+        let found = self.conn.query_row(&format!("{PAGE_SELECT} WHERE doc_id = ?1 AND page = ?2"), params![id.0, page], page_from_row).optional()?;
         match found {
             Some(p) => Ok(p),
             None => {
@@ -150,9 +147,7 @@ impl ImportTx<'_> {
                 graphics,
             ])?;
         if !page.text.is_empty() {
-            self.tx
-                .prepare_cached("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)")?
-                .execute(params![page.text, self.id.0, page.page])?;
+            self.tx.prepare_cached("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)")?.execute(params![page.text, self.id.0, page.page])?;
         }
         Ok(())
     }
@@ -183,8 +178,7 @@ fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
     })
 }
 
-const PAGE_SELECT: &str =
-    "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics FROM pages";
+const PAGE_SELECT: &str = "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics FROM pages";
 
 fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
     let json_err = |i: usize, e: serde_json::Error| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));

@@ -16,8 +16,7 @@ use crate::{Error, Result};
 
 /// Embedded migrations, applied in order; each runs in one transaction and bumps
 /// `PRAGMA user_version`. Later stages append theirs here.
-const MIGRATIONS: &[(u32, &str, &str)] =
-    &[(1, "init", include_str!("migrations/0001_init.sql")), (2, "layout", include_str!("migrations/0002_layout.sql"))];
+const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql")), (2, "layout", include_str!("migrations/0002_layout.sql"))];
 
 pub struct Library {
     dir: PathBuf,
@@ -55,10 +54,7 @@ impl Library {
         let current: u32 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         if current > newest {
-            return Err(Error::Library {
-                path: self.dir.clone(),
-                detail: format!("made by a newer Pagewise (schema {current}, this one knows {newest})"),
-            });
+            return Err(Error::Library { path: self.dir.clone(), detail: format!("made by a newer Pagewise (schema {current}, this one knows {newest})") });
         }
         for (version, _name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
             let tx = self.conn.transaction()?;

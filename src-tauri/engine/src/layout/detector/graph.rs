@@ -32,7 +32,14 @@ enum Binary {
 
 #[derive(Debug)]
 enum Op {
-    Conv { weight: Tensor, bias: Option<Vec<f32>>, stride: usize, pad: usize, depthwise: bool, act: Act },
+    Conv {
+        weight: Tensor,
+        bias: Option<Vec<f32>>,
+        stride: usize,
+        pad: usize,
+        depthwise: bool,
+        act: Act,
+    },
     /// x * clip(x + 3, 0, 6) / 6, recognised from its four nodes.
     HardSwish,
     /// A step whose work was fused into another.
@@ -94,12 +101,15 @@ impl Graph {
             }
         }
         let inputs: Vec<&str> = graph.input.iter().map(|v| v.name.as_str()).filter(|n| !c.consts.contains_key(*n)).collect();
-        let [input] = inputs[..] else { return Err(format!("expected one input, found {}", inputs.len())) };
+        let [input] = inputs[..] else {
+            return Err(format!("expected one input, found {}", inputs.len()));
+        };
         let input = c.slot(input);
         for node in &graph.node {
             c.compile(node).map_err(|e| format!("node {} ({}): {e}", node.name, node.op_type))?;
         }
-        let outputs = graph.output.iter().map(|o| c.slots.get(&o.name).copied().ok_or(format!("output {} is never computed", o.name))).collect::<Res<Vec<_>>>()?;
+        let outputs =
+            graph.output.iter().map(|o| c.slots.get(&o.name).copied().ok_or(format!("output {} is never computed", o.name))).collect::<Res<Vec<_>>>()?;
         fuse_activations(&mut c.steps, &outputs);
         c.steps.retain(|s| !matches!(s.op, Op::Fused));
         let slots = c.slots.values().copied().max().map_or(0, |m| m + 1);
@@ -225,9 +235,32 @@ fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {
         }
         Op::Reshape(spec) => {
             let dims = x.dims();
-            let known: usize = spec.iter().enumerate().map(|(i, &d)| if d == 0 { dims[i] } else if d < 0 { 1 } else { d as usize }).product();
-            let shape: Vec<usize> =
-                spec.iter().enumerate().map(|(i, &d)| if d == 0 { dims[i] } else if d < 0 { x.elem_count() / known.max(1) } else { d as usize }).collect();
+            let known: usize = spec
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| {
+                    if d == 0 {
+                        dims[i]
+                    } else if d < 0 {
+                        1
+                    } else {
+                        d as usize
+                    }
+                })
+                .product();
+            let shape: Vec<usize> = spec
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| {
+                    if d == 0 {
+                        dims[i]
+                    } else if d < 0 {
+                        x.elem_count() / known.max(1)
+                    } else {
+                        d as usize
+                    }
+                })
+                .collect();
             x.contiguous()?.reshape(shape)?
         }
         Op::Transpose(perm) => x.permute(perm.clone())?.contiguous()?,
@@ -438,18 +471,28 @@ fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
     let readers = count_readers(steps);
     let single = |slot: usize| readers.get(&slot) == Some(&1) && !keep.contains(&slot);
     for d in 0..steps.len() {
-        let Op::Binary(Binary::Div, Operand::Slot(m), six) = &steps[d].op else { continue };
+        let Op::Binary(Binary::Div, Operand::Slot(m), six) = &steps[d].op else {
+            continue;
+        };
         let m = *m;
         if !scalar(six, 6.0) || !single(m) {
             continue;
         }
-        let Some(mul) = producer(steps, m) else { continue };
-        let Op::Binary(Binary::Mul, Operand::Slot(p), Operand::Slot(q)) = &steps[mul].op else { continue };
+        let Some(mul) = producer(steps, m) else {
+            continue;
+        };
+        let Op::Binary(Binary::Mul, Operand::Slot(p), Operand::Slot(q)) = &steps[mul].op else {
+            continue;
+        };
         let (p, q) = (*p, *q);
         let find_clip = |c: usize| producer(steps, c).filter(|&k| matches!(steps[k].op, Op::Clip(lo, hi) if lo == 0.0 && hi == 6.0));
-        let Some((x, c, clip)) = [(p, q), (q, p)].into_iter().find_map(|(x, c)| find_clip(c).map(|k| (x, c, k))) else { continue };
+        let Some((x, c, clip)) = [(p, q), (q, p)].into_iter().find_map(|(x, c)| find_clip(c).map(|k| (x, c, k))) else {
+            continue;
+        };
         let a = steps[clip].inputs[0];
-        let Some(add) = producer(steps, a) else { continue };
+        let Some(add) = producer(steps, a) else {
+            continue;
+        };
         let is_add3 = matches!(&steps[add].op, Op::Binary(Binary::Add, Operand::Slot(s), three) if *s == x && scalar(three, 3.0));
         if is_add3 && single(c) && single(a) {
             for k in [add, clip, mul] {
@@ -470,7 +513,9 @@ fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
         if readers.get(&x) != Some(&1) || keep.contains(&x) {
             continue;
         }
-        let Some(conv) = producer(steps, x) else { continue };
+        let Some(conv) = producer(steps, x) else {
+            continue;
+        };
         if let Op::Conv { act: a @ Act::Identity, .. } = &mut steps[conv].op {
             *a = act;
             steps[conv].outputs = steps[k].outputs.clone();

@@ -3,8 +3,8 @@
 
 pub mod graph;
 mod kernels;
-mod paragraphs;
 pub mod onnx;
+mod paragraphs;
 pub mod picodet;
 
 use std::sync::OnceLock;

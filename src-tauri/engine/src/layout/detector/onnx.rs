@@ -108,17 +108,11 @@ impl TensorProto {
     pub fn data(&self) -> Result<Data, String> {
         let raw = &self.raw_data;
         match self.data_type {
-            FLOAT if !raw.is_empty() => {
-                Ok(Data::Float(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()))
-            }
+            FLOAT if !raw.is_empty() => Ok(Data::Float(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())),
             FLOAT => Ok(Data::Float(self.float_data.clone())),
-            INT64 if !raw.is_empty() => {
-                Ok(Data::Int(raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect()))
-            }
+            INT64 if !raw.is_empty() => Ok(Data::Int(raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect())),
             INT64 => Ok(Data::Int(self.int64_data.clone())),
-            INT32 if !raw.is_empty() => {
-                Ok(Data::Int(raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect()))
-            }
+            INT32 if !raw.is_empty() => Ok(Data::Int(raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect())),
             INT32 => Ok(Data::Int(self.int32_data.iter().map(|&v| v as i64).collect())),
             other => Err(format!("tensor {:?} has data type {other}, which is not supported", self.name)),
         }

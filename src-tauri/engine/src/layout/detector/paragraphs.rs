@@ -20,9 +20,7 @@ pub fn split(img: &RgbImage, det: &Detection) -> Vec<Detection> {
     }
     let width = (x1 - x0) as usize;
     // A row has ink when a few of its pixels are dark (not a stray speck).
-    let inked: Vec<bool> = (y0..y1)
-        .map(|y| (x0..x1).filter(|&x| luma(img.get_pixel(x, y).0) < INK).count() * 200 > width)
-        .collect();
+    let inked: Vec<bool> = (y0..y1).map(|y| (x0..x1).filter(|&x| luma(img.get_pixel(x, y).0) < INK).count() * 200 > width).collect();
     let mut lines: Vec<(u32, u32)> = Vec::new(); // [start, end) rows, relative to y0
     let mut start = None;
     for (i, &ink) in inked.iter().chain(std::iter::once(&false)).enumerate() {

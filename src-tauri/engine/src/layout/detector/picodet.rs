@@ -69,7 +69,7 @@ impl PicoDet {
             return Ok(Vec::new());
         }
         let outputs = self.forward(self.preprocess(img)?)?;
-        let mut dets = self.decode(&outputs, conf, iou)?;
+        let mut dets = decode(&outputs, self.classes.len(), self.input_w, conf, iou)?;
         let (sx, sy) = (self.input_w as f32 / ow as f32, self.input_h as f32 / oh as f32);
         for d in &mut dets {
             let b = &mut d.bbox;
@@ -80,56 +80,55 @@ impl PicoDet {
         }
         Ok(dets)
     }
+}
 
-    /// Raw heads to boxes in input pixels. Non-finite scores or boxes are dropped.
-    pub fn decode(&self, outputs: &[Tensor], conf: f32, iou: f32) -> Result<Vec<Detection>, String> {
-        let levels = outputs.len() / 2;
-        if levels == 0 || levels > STRIDES.len() || outputs.len() % 2 != 0 {
-            return Err(format!("expected score and box outputs per stride, got {} outputs", outputs.len()));
-        }
-        let ncls = self.classes.len();
-        let mut boxes: Vec<[f32; 4]> = Vec::new();
-        let mut scores: Vec<Vec<f32>> = Vec::new();
-        for (level, &stride) in STRIDES.iter().enumerate().take(levels) {
-            let s = outputs[level].squeeze(0).and_then(|t| t.to_vec2::<f32>()).map_err(|e| e.to_string())?;
-            let d = outputs[level + levels].squeeze(0).and_then(|t| t.to_vec2::<f32>()).map_err(|e| e.to_string())?;
-            let fw = self.input_w.div_ceil(stride);
-            if s.len() != d.len() || s.first().is_some_and(|r| r.len() != ncls) {
-                return Err(format!("stride {stride}: score and box outputs do not match the model's {ncls} classes"));
-            }
-            let mut idx: Vec<usize> = (0..s.len()).collect();
-            let best = |i: usize| s[i].iter().copied().filter(|v| v.is_finite()).fold(f32::NEG_INFINITY, f32::max);
-            idx.sort_by(|&a, &b| best(b).total_cmp(&best(a)));
-            for &i in idx.iter().take(TOP_K) {
-                let (cx, cy) = (((i % fw) as f32 + 0.5) * stride as f32, ((i / fw) as f32 + 0.5) * stride as f32);
-                let bins = d[i].len() / 4;
-                let dist: Vec<f32> = (0..4).map(|side| expected_bin(&d[i][side * bins..(side + 1) * bins]) * stride as f32).collect();
-                let b = [cx - dist[0], cy - dist[1], cx + dist[2], cy + dist[3]];
-                if b.iter().all(|v| v.is_finite()) {
-                    boxes.push(b);
-                    scores.push(s[i].clone());
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for class in 0..ncls {
-            let mut cand: Vec<(f32, [f32; 4])> =
-                scores.iter().zip(&boxes).filter(|(s, _)| s[class] > conf).map(|(s, b)| (s[class], *b)).collect();
-            cand.sort_by(|a, b| b.0.total_cmp(&a.0));
-            cand.truncate(NMS_CANDIDATES);
-            let mut kept: Vec<(f32, [f32; 4])> = Vec::new();
-            for (score, b) in cand {
-                if kept.len() == KEEP_PER_CLASS {
-                    break;
-                }
-                if kept.iter().all(|(_, k)| iou_of(k, &b) <= iou) {
-                    kept.push((score, b));
-                }
-            }
-            out.extend(kept.into_iter().map(|(score, bbox)| Detection { class, score, bbox }));
-        }
-        Ok(out)
+/// Raw heads (per stride: class scores, then box distributions) to boxes in input pixels, for
+/// a model of `ncls` classes and input `input_w` wide. Non-finite scores or boxes are dropped.
+pub fn decode(outputs: &[Tensor], ncls: usize, input_w: usize, conf: f32, iou: f32) -> Result<Vec<Detection>, String> {
+    let levels = outputs.len() / 2;
+    if levels == 0 || levels > STRIDES.len() || outputs.len() % 2 != 0 {
+        return Err(format!("expected score and box outputs per stride, got {} outputs", outputs.len()));
     }
+    let mut boxes: Vec<[f32; 4]> = Vec::new();
+    let mut scores: Vec<Vec<f32>> = Vec::new();
+    for (level, &stride) in STRIDES.iter().enumerate().take(levels) {
+        let s = outputs[level].squeeze(0).and_then(|t| t.to_vec2::<f32>()).map_err(|e| e.to_string())?;
+        let d = outputs[level + levels].squeeze(0).and_then(|t| t.to_vec2::<f32>()).map_err(|e| e.to_string())?;
+        let fw = input_w.div_ceil(stride);
+        if s.len() != d.len() || s.first().is_some_and(|r| r.len() != ncls) {
+            return Err(format!("stride {stride}: score and box outputs do not match the model's {ncls} classes"));
+        }
+        let mut idx: Vec<usize> = (0..s.len()).collect();
+        let best = |i: usize| s[i].iter().copied().filter(|v| v.is_finite()).fold(f32::NEG_INFINITY, f32::max);
+        idx.sort_by(|&a, &b| best(b).total_cmp(&best(a)));
+        for &i in idx.iter().take(TOP_K) {
+            let (cx, cy) = (((i % fw) as f32 + 0.5) * stride as f32, ((i / fw) as f32 + 0.5) * stride as f32);
+            let bins = d[i].len() / 4;
+            let dist: Vec<f32> = (0..4).map(|side| expected_bin(&d[i][side * bins..(side + 1) * bins]) * stride as f32).collect();
+            let b = [cx - dist[0], cy - dist[1], cx + dist[2], cy + dist[3]];
+            if b.iter().all(|v| v.is_finite()) {
+                boxes.push(b);
+                scores.push(s[i].clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for class in 0..ncls {
+        let mut cand: Vec<(f32, [f32; 4])> = scores.iter().zip(&boxes).filter(|(s, _)| s[class] > conf).map(|(s, b)| (s[class], *b)).collect();
+        cand.sort_by(|a, b| b.0.total_cmp(&a.0));
+        cand.truncate(NMS_CANDIDATES);
+        let mut kept: Vec<(f32, [f32; 4])> = Vec::new();
+        for (score, b) in cand {
+            if kept.len() == KEEP_PER_CLASS {
+                break;
+            }
+            if kept.iter().all(|(_, k)| iou_of(k, &b) <= iou) {
+                kept.push((score, b));
+            }
+        }
+        out.extend(kept.into_iter().map(|(score, bbox)| Detection { class, score, bbox }));
+    }
+    Ok(out)
 }
 
 /// The expected value of a softmax distribution over bins 0..n.
@@ -212,6 +211,26 @@ mod tests {
         assert!(out.chunks(3).all(|p| p == [10, 200, 77]));
         let tall = RgbImage::from_fn(1, 20_000, |_, y| image::Rgb([(y % 256) as u8, 0, 0]));
         assert_eq!(resize_bilinear(&tall, 608, 800).len(), 608 * 800 * 3);
+    }
+
+    #[test]
+    fn decoding_skips_nan_scores_and_boxes() {
+        use candle_core::{Device, Tensor};
+        // One stride-8 level of a 16 x 16 input: 4 cells, 2 classes, 4 sides x 8 bins.
+        let mut scores = vec![f32::NAN; 4 * 2];
+        scores[2] = 0.9; // cell 1, class 0
+        scores[4] = 0.95; // cell 2, class 0, but its box is NaN
+        let mut boxes = vec![0f32; 4 * 32];
+        boxes[2 * 32] = f32::NAN;
+        let s = Tensor::from_vec(scores, (1, 4, 2), &Device::Cpu).unwrap();
+        let b = Tensor::from_vec(boxes, (1, 4, 32), &Device::Cpu).unwrap();
+        let dets = decode(&[s, b], 2, 16, 0.5, 0.5).unwrap();
+        assert_eq!(dets.len(), 1, "{dets:?}");
+        assert!(dets[0].bbox.iter().all(|v| v.is_finite()));
+        let all_nan = Tensor::from_vec(vec![f32::NAN; 8], (1, 4, 2), &Device::Cpu).unwrap();
+        let nan_boxes = Tensor::from_vec(vec![f32::NAN; 128], (1, 4, 32), &Device::Cpu).unwrap();
+        assert!(decode(&[all_nan, nan_boxes], 2, 16, 0.5, 0.5).unwrap().is_empty());
+        assert!(decode(&[], 2, 16, 0.5, 0.5).is_err());
     }
 
     #[test]
