@@ -100,6 +100,9 @@ enum Command {
     Eval {
         #[arg(required = true)]
         sets: Vec<PathBuf>,
+        /// Layout analyzer to score (auto: geometric on PDFs, the detector on images)
+        #[arg(long, value_enum, default_value_t = Mode::Auto)]
+        mode: Mode,
     },
     /// Benchmarks
     Bench {
@@ -138,6 +141,12 @@ pub struct Ctx {
 }
 
 fn main() -> ExitCode {
+    // Piped into `head` and the like: stop quietly when the reader goes away, as Unix tools do.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let library_dir = match cli.library.clone().map(Ok).unwrap_or_else(pagewise_engine::Library::default_dir) {
         Ok(dir) => dir,
@@ -156,7 +165,7 @@ fn main() -> ExitCode {
         Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
         Command::Search { query, limit } => commands::search(&ctx, &query, limit),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
-        Command::Eval { sets } => eval::run(&ctx, &sets),
+        Command::Eval { sets, mode } => eval::run(&ctx, &sets, mode.into()),
         Command::Bench { what } => bench::run(&ctx, what),
     };
     match result {

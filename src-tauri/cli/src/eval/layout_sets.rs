@@ -58,7 +58,7 @@ fn set_name(dir: &Path) -> String {
     dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string())
 }
 
-pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
+pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> Result<Report> {
     let mut counts = LabelCounts::default();
     let mut failed = 0;
     // (sample, tau, two columns, reference order usable)
@@ -68,7 +68,7 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
         let pdf = dir.join(p["pdf"].as_str().unwrap_or_default());
         let page_no = p["page_index0"].as_u64().unwrap_or(0) as u32 + 1;
         let id = import(lib, &pdf)?;
-        let layouts = layout::document_layout(lib, &id, LayoutMode::Auto)?;
+        let layouts = layout::document_layout(lib, &id, mode)?;
         let (Some(layout), Ok(page)) = (layouts.iter().find(|l| l.page == page_no), lib.page(&id, page_no)) else {
             eprintln!("{sample}: page {page_no} missing");
             continue;
@@ -84,7 +84,7 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
         }
         taus.push((sample.clone(), kendall_tau(&ranks), columns.two_column, !columns.interleaved));
     }
-    let mut table = format!("{} — {} pages, token labels (DocBank), layout mode auto (geometric on these PDFs)\n", set_name(dir), pages.len());
+    let mut table = format!("{} — {} pages, token labels (DocBank), layout mode {}\n", set_name(dir), pages.len(), mode.as_str());
     let _ = writeln!(table, "  {:<10} {:>9} {:>7} {:>6} {:>7}", "label", "precision", "recall", "F1", "tokens");
     let scores = counts.scores();
     for (l, p, r, f, n) in scores.iter().filter(|s| s.4 > 0) {
@@ -113,7 +113,7 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
         taus.len() - usable.len()
     );
     let json = json!({
-        "set": set_name(dir), "kind": "docbank", "pages": pages.len(), "failed": failed, "macro_f1": macro_f1,
+        "set": set_name(dir), "kind": "docbank", "mode": mode, "pages": pages.len(), "failed": failed, "macro_f1": macro_f1,
         "labels": scores.iter().map(|(l, p, r, f, n)| json!({"label": l, "precision": p, "recall": r, "f1": f, "tokens": n})).collect::<Vec<_>>(),
         "confusion": counts.confusion,
         "tau_mean": tau_all, "tau_single_column": tau_one, "tau_two_column": tau_two,
@@ -227,14 +227,14 @@ fn nearest_word(page: &Page, (x, y): (f32, f32)) -> Option<usize> {
     (0..page.words.len()).map(|i| (i, dist(i))).filter(|(_, d)| *d <= 3.0).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
 }
 
-pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
+pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> Result<Report> {
     let classes = ["text", "title", "list", "table", "figure"];
     let mut per_class: HashMap<&str, Vec<ImageBoxes>> = HashMap::new();
     let pages = gt["pages"].as_object().cloned().unwrap_or_default();
     let mut failed = 0;
     for (file, p) in &pages {
         let id = import(lib, &dir.join("images").join(file))?;
-        let layouts = layout::document_layout(lib, &id, LayoutMode::Auto)?;
+        let layouts = layout::document_layout(lib, &id, mode)?;
         let Some(layout) = layouts.first() else { continue };
         if let Some(e) = &layout.error {
             eprintln!("{file}: {}", e.message);
@@ -261,7 +261,8 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
             per_class.entry(class).or_default().push(ImageBoxes { truth, predicted });
         }
     }
-    let mut table = format!("{} — {} page images, region boxes (PubLayNet), layout mode auto (the CDLA detector)\n", set_name(dir), pages.len());
+    let mut table =
+        format!("{} — {} page images, region boxes (PubLayNet), layout mode {} (the CDLA detector on images)\n", set_name(dir), pages.len(), mode.as_str());
     let _ = writeln!(table, "  {:<7} {:>7} {:>12} {:>6}", "class", "AP@0.5", "AP@.5:.95", "boxes");
     let mut rows = Vec::new();
     for class in classes {
@@ -286,7 +287,7 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value) -> Result<Report> {
         let _ = writeln!(table, "  {failed} pages could not be analysed (see above)");
     }
     let json = json!({
-        "set": set_name(dir), "kind": "publaynet", "pages": pages.len(), "map50": map50, "map50_95": map, "failed": failed,
+        "set": set_name(dir), "kind": "publaynet", "mode": mode, "pages": pages.len(), "map50": map50, "map50_95": map, "failed": failed,
         "classes": rows.iter().map(|(c, a, b, n)| json!({"class": c, "ap50": a, "ap50_95": b, "boxes": n})).collect::<Vec<_>>(),
     });
     Ok(Report { table, json })

@@ -9,21 +9,22 @@ pub mod metrics;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use pagewise_engine::layout::LayoutMode;
 use pagewise_engine::{Error, Library, Result};
 use serde_json::Value;
 
 use crate::commands::print_json;
 use crate::Ctx;
 
-pub fn run(ctx: &Ctx, sets: &[PathBuf]) -> Result<ExitCode> {
+pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
     let mut lib = Library::open(scratch.path())?;
     let mut reports = Vec::new();
     let mut unknown = 0;
     for dir in sets {
         let report = match read_json(&dir.join("layout.json")) {
-            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("tokens").is_some()) => layout_sets::docbank(&mut lib, dir, &gt)?,
-            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("blocks").is_some()) => layout_sets::publaynet(&mut lib, dir, &gt)?,
+            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("tokens").is_some()) => layout_sets::docbank(&mut lib, dir, &gt, mode)?,
+            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("blocks").is_some()) => layout_sets::publaynet(&mut lib, dir, &gt, mode)?,
             _ => {
                 eprintln!("{}: no ground truth this version can score (layout.json with tokens or blocks)", dir.display());
                 unknown += 1;

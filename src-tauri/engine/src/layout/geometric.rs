@@ -191,7 +191,10 @@ fn is_label(page: &Page, line: usize) -> bool {
     let ws = &page.lines[line].words;
     let last = &page.words[*ws.last().unwrap() as usize].text;
     let numeric = last.chars().filter(|c| c.is_ascii_digit()).count() * 2 > last.chars().count();
-    ws.len() <= 5 && !numeric && (last.ends_with(':') || ws.iter().all(|&w| page.words[w as usize].bold))
+    // "III." or "2.1" before a heading, "1." before a list item: numbering, not a label.
+    let first = &page.words[ws[0] as usize].text;
+    let numbering = ws.len() == 1 && (is_section_number(first) || is_list_marker(first));
+    ws.len() <= 5 && !numeric && !numbering && (last.ends_with(':') || ws.iter().all(|&w| page.words[w as usize].bold))
 }
 
 /// "Total due    GBP 272.52": a short wordy label and a value with digits.
@@ -285,8 +288,9 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
     let width = rows.iter().map(|r| span(r).width()).fold(0.0, f32::max);
     // A list needs two markers in the block, unless its marker is a bullet sign.
     let markers = rows.iter().filter(|r| is_list_marker(&words[r[0] as usize].text)).count();
-    let kinds: Vec<Label> = (0..rows.len())
-        .map(|k| {
+    let mut kinds: Vec<Label> = Vec::with_capacity(rows.len());
+    for k in 0..rows.len() {
+        let kind = {
             let ws = &rows[k];
             let texts: Vec<&str> = ws.iter().map(|&w| words[w as usize].text.as_str()).collect();
             let text = texts.join(" ");
@@ -299,8 +303,13 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
                 || ws.iter().all(|&w| words[w as usize].bold)
                 || median_size(&ws.iter().map(|&w| words[w as usize].clone()).collect::<Vec<_>>()) >= 1.15 * body;
             let numbered = is_section_number(first) && ws.len() >= 2 && span(ws).width() < 0.7 * width;
-            let after_sentence = k == 0 || rows[k - 1].last().is_some_and(|&w| words[w as usize].text.ends_with(['.', ':', '!', '?']));
-            if ws.len() <= 16 && (styled || numbered) && after_sentence && k + 1 < rows.len() && is_heading(&text, 1, ws.len(), 0.0, 0.0, true, first) {
+            // After a paragraph ends (a finished sentence or a short last line), or continuing
+            // a heading that wraps.
+            let after_paragraph = k == 0
+                || rows[k - 1].last().is_some_and(|&w| words[w as usize].text.ends_with(['.', ':', '!', '?']))
+                || span(&rows[k - 1]).width() < 0.8 * width
+                || kinds[k - 1] == Label::SectionHeader && styled && (k < 2 || kinds[k - 2] != Label::SectionHeader);
+            if ws.len() <= 16 && (styled || numbered) && after_paragraph && k + 1 < rows.len() && is_heading(&text, 1, ws.len(), 0.0, 0.0, true, first) {
                 Label::SectionHeader
             } else if is_formula(&text) {
                 Label::Formula
@@ -311,8 +320,9 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
             } else {
                 Label::Text
             }
-        })
-        .collect();
+        };
+        kinds.push(kind);
+    }
     let mut k = 0;
     while k < rows.len() {
         if kinds[k] == Label::KeyValue {
@@ -389,15 +399,17 @@ fn is_heading(text: &str, lines: usize, words: usize, size: f32, body: f32, bold
     let sentence = trimmed.ends_with('.')
         && !trimmed.split_whitespace().next().is_some_and(|w| w.ends_with('.') && w.len() <= 4 && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
     let letters: Vec<char> = trimmed.chars().filter(|c| c.is_alphabetic()).collect();
-    if letters.len() < 2 || sentence {
+    let has_word = trimmed.split_whitespace().any(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3);
+    if letters.len() < 2 || sentence || !has_word {
         return false;
     }
     let numbered = is_section_number(first) && words >= 2;
     let caps = letters.iter().all(|c| c.is_uppercase()) && words <= 6 && letters.len() >= 4;
+    // Capitals and section numbers are often set a little smaller (small caps).
     size >= 1.12 * body
         || (bold && size >= 0.9 * body && words <= 12)
-        || (numbered && words <= 10 && size >= 0.95 * body && lines == 1)
-        || (caps && size >= 0.95 * body)
+        || (numbered && words <= 10 && size >= 0.85 * body && lines == 1)
+        || (caps && size >= 0.85 * body)
 }
 
 /// Mostly mathematics: operators, Greek letters, single-letter symbols, few ordinary words.

@@ -142,8 +142,13 @@ fn flush(glyphs: &mut Vec<Glyph>, words: &mut Vec<Word>, chars: &PdfPageTextChar
         c.font_weight().is_some_and(|w| {
             matches!(w, PdfFontWeight::Weight700Bold | PdfFontWeight::Weight800 | PdfFontWeight::Weight900) || matches!(w, PdfFontWeight::Custom(n) if n >= 600)
         }) || {
+            // Names say it when the weight does not: "Arial-BoldMT", TeX's "CMBX10",
+            // "NimbusRomNo9L-Medi", "...-Semibold".
             let name = c.font_name().to_ascii_lowercase();
-            name.contains("bold") || name.contains("black") || name.contains("heavy")
+            let family = name.rsplit('+').next().unwrap_or(&name);
+            ["bold", "black", "heavy", "semibold", "demi", "-medi"].iter().any(|k| family.contains(k))
+                || family.starts_with("cmbx")
+                || family.starts_with("cmb1")
         }
     });
     words.push(Word { text, bbox: bbox.rounded(), size: (size * 10.0).round() / 10.0, bold });
