@@ -86,3 +86,34 @@ fn reading_reference_text_is_recovered() {
     let common = want.iter().filter(|w| got.contains(w)).count();
     assert!(common as f64 >= 0.95 * want.len() as f64, "{common} of {} reference words found", want.len());
 }
+
+/// `pagewise eval` on the layout sets: the report has its figures, and they stay above
+/// regression floors set below the measured scores (see the README for the figures).
+#[test]
+fn layout_eval_reports_scores_above_the_floors() {
+    let Some(root) = eval_root("layout_eval_reports_scores") else { return };
+    let (docbank, publaynet) = (root.join("layout-docbank-samples"), root.join("layout-publaynet-examples"));
+    if !docbank.is_dir() || !publaynet.is_dir() {
+        eprintln!("SKIP layout_eval_reports_scores: the layout sets are absent");
+        return;
+    }
+    let lib = Lib::new();
+    let mut args = vec!["eval", docbank.to_str().unwrap()];
+    let has_model = pagewise_engine::models::model_file("layout-cdla").is_ok();
+    if has_model {
+        args.push(publaynet.to_str().unwrap());
+    } else {
+        eprintln!("SKIP layout_eval (PubLayNet part): the layout model is absent (run `bash scripts/dev.sh models`)");
+    }
+    let reports = lib.json(&args);
+    let d = &reports[0];
+    assert_eq!(d["kind"], "docbank");
+    assert!(d["macro_f1"].as_f64().unwrap() >= 0.75, "DocBank macro F1 fell: {d}");
+    assert!(d["tau_mean"].as_f64().unwrap() >= 0.95, "reading order fell: {d}");
+    assert_eq!(d["failed"], 0);
+    if has_model {
+        let p = &reports[1];
+        assert_eq!(p["kind"], "publaynet");
+        assert!(p["map50"].as_f64().unwrap() >= 0.65, "PubLayNet mAP@0.5 fell: {p}");
+    }
+}

@@ -41,7 +41,37 @@ pub fn analyze_page(page: &Page, ctx: &DocContext) -> Vec<Region> {
         }
     }
     attach_formula_pieces(&mut regions, body);
+    continue_captions(&mut regions, body);
     regions
+}
+
+/// A caption that wraps past its block: the text region right under it, in the same column,
+/// of at most three lines, is the rest of the caption when the caption has not ended a
+/// sentence.
+fn continue_captions(regions: &mut Vec<Region>, body: f32) {
+    let mut k = 0;
+    while k < regions.len() {
+        if regions[k].label == Label::Caption && !regions[k].text.trim_end().ends_with('.') {
+            let cap = regions[k].bbox;
+            let next = regions.iter().position(|r| {
+                r.label == Label::Text
+                    && r.bbox.y0 >= cap.y1 - 1.0
+                    && r.bbox.y0 - cap.y1 < 1.5 * body
+                    && r.bbox.h_overlap(&cap) > 0.5 * r.bbox.width().min(cap.width())
+                    && r.bbox.height() < 3.5 * body * 1.3
+            });
+            if let Some(j) = next {
+                let rest = regions.remove(j);
+                let k = if j < k { k - 1 } else { k };
+                let cap = &mut regions[k];
+                cap.bbox = cap.bbox.union(&rest.bbox);
+                cap.words.extend(rest.words);
+                cap.text = format!("{}\n{}", cap.text, rest.text);
+                continue;
+            }
+        }
+        k += 1;
+    }
 }
 
 /// Superscripts, limits and fraction parts of a displayed equation often come out as a line of
@@ -152,6 +182,11 @@ fn tables_and_pairs(page: &Page, body: f32, taken: &mut [bool], regions: &mut Ve
             }
             continue;
         }
+        // Aligned equations (an eqnarray) line up like a table but are mathematics.
+        let row_text = |row: &Row| row.lines.iter().map(|&l| text_of(words, &page.lines[l].words)).collect::<Vec<_>>().join(" ");
+        if r.iter().filter(|row| is_formula(&row_text(row))).count() * 2 >= r.len() {
+            continue;
+        }
         let area = r.iter().skip(1).fold(r[0].bbox, |acc, row| acc.union(&row.bbox));
         match areas.iter_mut().find(|(a, _)| a.overlap_area(&area) > 0.3 * area.area().min(a.area())) {
             Some((a, _)) => *a = a.union(&area),
@@ -194,7 +229,8 @@ fn is_label(page: &Page, line: usize) -> bool {
     // "III." or "2.1" before a heading, "1." before a list item: numbering, not a label.
     let first = &page.words[ws[0] as usize].text;
     let numbering = ws.len() == 1 && (is_section_number(first) || is_list_marker(first));
-    ws.len() <= 5 && !numeric && !numbering && (last.ends_with(':') || ws.iter().all(|&w| page.words[w as usize].bold))
+    let caption = is_caption_start(first, ws.get(1).map(|&w| page.words[w as usize].text.as_str()));
+    ws.len() <= 5 && !numeric && !numbering && !caption && (last.ends_with(':') || ws.iter().all(|&w| page.words[w as usize].bold))
 }
 
 /// "Total due    GBP 272.52": a short wordy label and a value with digits.
