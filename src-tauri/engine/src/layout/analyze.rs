@@ -56,23 +56,30 @@ pub fn document_layout(lib: &Library, id: &DocId, mode: LayoutMode) -> Result<Ve
     if pages.iter().all(|p| cached.contains_key(&p.page)) {
         return Ok(pages.iter().map(|p| cached.remove(&p.page).unwrap()).collect());
     }
-    let layouts = analyze_document(&pages, mode, &|no| Ok(image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, DETECTOR_PIXELS)?).to_rgb8()));
+    let image_of = |no| Ok(image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, DETECTOR_PIXELS)?).to_rgb8());
+    let fresh = analyze_pages(&pages, &|no| !cached.contains_key(&no), mode, &image_of);
     // Pages that failed (a model not installed yet, say) are analysed again next time.
-    let done: Vec<&PageLayout> = layouts.iter().filter(|l| l.error.is_none()).collect();
+    let done: Vec<&PageLayout> = fresh.iter().filter(|l| l.error.is_none()).collect();
     lib.store_layouts(id, &key, &done)?;
-    Ok(layouts)
+    cached.extend(fresh.into_iter().map(|l| (l.page, l)));
+    Ok(pages.iter().filter_map(|p| cached.remove(&p.page)).collect())
 }
 
 /// Analyse a document's pages; `image_of(page)` renders a page for the detector.
 pub fn analyze_document(pages: &[Page], mode: LayoutMode, image_of: &dyn Fn(u32) -> Result<RgbImage>) -> Vec<PageLayout> {
+    analyze_pages(pages, &|_| true, mode, image_of)
+}
+
+/// Analyse the pages of a document that `needed(page)` names, with what all its pages share.
+fn analyze_pages(pages: &[Page], needed: &(dyn Fn(u32) -> bool + Sync), mode: LayoutMode, image_of: &dyn Fn(u32) -> Result<RgbImage>) -> Vec<PageLayout> {
     let ctx = context(pages);
     let geometric: Vec<PageLayout> = pages
         .par_iter()
-        .filter(|p| !mode.uses_detector(p) || p.source == PageSource::Failed)
+        .filter(|p| needed(p.page) && (!mode.uses_detector(p) || p.source == PageSource::Failed))
         .map(|p| guarded(p, || Ok(geometric_page(p, &DocContext { first_page: p.page == first_text_page(pages), ..ctx.clone() }))))
         .collect();
     let mut by_page: HashMap<u32, PageLayout> = geometric.into_iter().map(|l| (l.page, l)).collect();
-    for p in pages.iter().filter(|p| mode.uses_detector(p) && p.source != PageSource::Failed) {
+    for p in pages.iter().filter(|p| needed(p.page) && mode.uses_detector(p) && p.source != PageSource::Failed) {
         by_page.insert(p.page, guarded(p, || detector_page(p, &image_of(p.page)?)));
     }
     pages.iter().filter_map(|p| by_page.remove(&p.page)).collect()

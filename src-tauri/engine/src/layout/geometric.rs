@@ -6,7 +6,8 @@
 //! of rows with aligned cells) take theirs and get a grid; label/value pairs become Key-Value
 //! regions; the remaining blocks are labelled from their font size and weight relative to the
 //! body text, their position (repeated at the page edges: header/footer) and their first words
-//! (captions, list bullets), and split where list items start.
+//! (captions, list markers, formulas), and split where headings, formulas, list items or
+//! "Label: value" lines run into them.
 
 use super::tables::{self, Row};
 use super::{KeyValue, Label, Region, RegionSource};
@@ -45,9 +46,8 @@ pub fn analyze_page(page: &Page, ctx: &DocContext) -> Vec<Region> {
     regions
 }
 
-/// A caption that wraps past its block: the text region right under it, in the same column,
-/// of at most three lines, is the rest of the caption when the caption has not ended a
-/// sentence.
+/// A caption that wraps past its block: a short text region right under it, in the same
+/// column, is the rest of the caption when the caption has not ended a sentence.
 fn continue_captions(regions: &mut Vec<Region>, body: f32) {
     let mut k = 0;
     while k < regions.len() {
@@ -62,7 +62,9 @@ fn continue_captions(regions: &mut Vec<Region>, body: f32) {
             });
             if let Some(j) = next {
                 let rest = regions.remove(j);
-                let k = if j < k { k - 1 } else { k };
+                if j < k {
+                    k -= 1;
+                }
                 let cap = &mut regions[k];
                 cap.bbox = cap.bbox.union(&rest.bbox);
                 cap.words.extend(rest.words);

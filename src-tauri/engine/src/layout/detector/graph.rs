@@ -233,36 +233,7 @@ fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {
             }
             return Ok(parts);
         }
-        Op::Reshape(spec) => {
-            let dims = x.dims();
-            let known: usize = spec
-                .iter()
-                .enumerate()
-                .map(|(i, &d)| {
-                    if d == 0 {
-                        dims[i]
-                    } else if d < 0 {
-                        1
-                    } else {
-                        d as usize
-                    }
-                })
-                .product();
-            let shape: Vec<usize> = spec
-                .iter()
-                .enumerate()
-                .map(|(i, &d)| {
-                    if d == 0 {
-                        dims[i]
-                    } else if d < 0 {
-                        x.elem_count() / known.max(1)
-                    } else {
-                        d as usize
-                    }
-                })
-                .collect();
-            x.contiguous()?.reshape(shape)?
-        }
+        Op::Reshape(spec) => x.contiguous()?.reshape(reshape_target(x.dims(), spec))?,
         Op::Transpose(perm) => x.permute(perm.clone())?.contiguous()?,
         Op::Binary(..) => unreachable!("binary ops are run by the caller"),
     }])
@@ -432,6 +403,14 @@ impl Compiler {
     }
 }
 
+/// ONNX Reshape's target: 0 keeps the input's dimension, -1 takes what is left.
+fn reshape_target(dims: &[usize], spec: &[i64]) -> Vec<usize> {
+    let fixed = |i: usize, d: i64| if d == 0 { dims[i] } else { d as usize };
+    let known: usize = spec.iter().enumerate().filter(|(_, &d)| d >= 0).map(|(i, &d)| fixed(i, d)).product();
+    let total: usize = dims.iter().product();
+    spec.iter().enumerate().map(|(i, &d)| if d < 0 { total / known.max(1) } else { fixed(i, d) }).collect()
+}
+
 /// Fold y = conv(x) * scale + shift (per output channel) into the convolution's weights.
 fn fold_affine(weight: &mut Tensor, bias: &mut Option<Vec<f32>>, scale: &[f32], shift: &[f32]) -> candle_core::Result<()> {
     let n = scale.len();
@@ -527,4 +506,13 @@ fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
 /// An NCHW float tensor on the CPU.
 pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Res<Tensor> {
     Tensor::from_vec(data, (1, c, h, w), &Device::Cpu).map_err(ce)?.to_dtype(DType::F32).map_err(ce)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reshape_targets_keep_zeros_and_fill_minus_one() {
+        assert_eq!(super::reshape_target(&[1, 10, 4, 5], &[1, 10, -1]), vec![1, 10, 20]);
+        assert_eq!(super::reshape_target(&[2, 3, 4], &[0, -1]), vec![2, 12]);
+    }
 }
