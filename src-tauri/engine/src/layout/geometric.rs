@@ -26,6 +26,7 @@ pub struct DocContext {
 
 /// Share of the page height at the top and bottom where headers and footers sit.
 pub const EDGE_BAND: f32 = 0.12;
+const PAGE_NUMBER_BAND: f32 = 0.16;
 
 pub fn analyze_page(page: &Page, ctx: &DocContext) -> Vec<Region> {
     let words = &page.words;
@@ -276,8 +277,10 @@ fn label_block(page: &Page, ctx: &DocContext, body: f32, lines: &[usize], taken:
     let first = words[all[0] as usize].text.as_str();
 
     let rows = block_rows(page, lines).len();
-    let edge = bbox.y1 <= page.height * EDGE_BAND || bbox.y0 >= page.height * (1.0 - EDGE_BAND);
-    let (label, confidence) = if edge && rows <= 2 && (ctx.repeated.contains(&signature(&text)) || is_page_number(&text)) {
+    let near_edge = |band: f32| bbox.y1 <= page.height * band || bbox.y0 >= page.height * (1.0 - band);
+    // A lone page number may sit a little further in than running heads do.
+    let running = near_edge(EDGE_BAND) && ctx.repeated.contains(&signature(&text)) || near_edge(PAGE_NUMBER_BAND) && is_page_number(&text);
+    let (label, confidence) = if running && rows <= 2 {
         (if bbox.y1 <= page.height / 2.0 { Label::PageHeader } else { Label::PageFooter }, 0.9)
     } else if is_caption_start(first, all.get(1).map(|&i| words[i as usize].text.as_str())) {
         (Label::Caption, 0.85)
