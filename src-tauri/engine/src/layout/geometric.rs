@@ -326,6 +326,10 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
         .filter(|ws| !ws.is_empty())
         .collect();
     let span = |m: &[u32]| m.iter().skip(1).fold(words[m[0] as usize].bbox, |acc, &i| acc.union(&words[i as usize].bbox));
+    if let Some((key, value)) = label_above_value(words, &rows) {
+        push_pair(page, &key, span(&key), &value, span(&value), 0.7, taken, regions);
+        return;
+    }
     let width = rows.iter().map(|r| span(r).width()).fold(0.0, f32::max);
     // A list needs two markers in the block, unless its marker is a bullet sign.
     let markers = rows.iter().filter(|r| is_list_marker(&words[r[0] as usize].text)).count();
@@ -385,6 +389,23 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
         regions.push(Region::new(kinds[k], span(&members), members, text, confidence, RegionSource::Geometric));
         k = end;
     }
+}
+
+/// A label on its own row above a short value ("Bill to" / name / address; "Due date:" /
+/// "13 April 2024"): the label ends with ':' or is bold while the value is not, and the value
+/// is one to four short rows. Returns (key words, value words).
+fn label_above_value(words: &[Word], rows: &[Vec<u32>]) -> Option<(Vec<u32>, Vec<u32>)> {
+    let (key, value) = rows.split_first()?;
+    let bold = |r: &[u32]| r.iter().all(|&w| words[w as usize].bold);
+    let last = &words[*key.last()? as usize].text;
+    // A bold label is set at the size of its value; a bigger bold line is a letterhead or a heading.
+    let size = |ws: &[u32]| median_size(&ws.iter().map(|&w| words[w as usize].clone()).collect::<Vec<_>>());
+    let value_words: Vec<u32> = value.iter().flatten().copied().collect();
+    let same_size = !value_words.is_empty() && size(key) <= 1.15 * size(&value_words);
+    let labelled = last.ends_with(':') || bold(key) && same_size && !value.iter().any(|r| bold(r));
+    let short = !value.is_empty() && value.len() <= 4 && value.iter().all(|r| r.len() <= 8);
+    let letters = key.iter().any(|&w| words[w as usize].text.chars().any(char::is_alphabetic));
+    (key.len() <= 4 && labelled && short && letters && !is_section_number(&words[key[0] as usize].text)).then(|| (key.clone(), value_words))
 }
 
 /// "Invoice No: 123": the number of words in the label (1 to 4, the last ending with ':'),
@@ -518,6 +539,21 @@ mod tests {
         assert_eq!(signature("Page 12 of 40"), "page ## of ##");
         assert_eq!(inline_label(&["Invoice", "No:", "12345"]), Some(2));
         assert_eq!(inline_label(&["Note:"]), None);
+    }
+
+    #[test]
+    fn a_label_above_a_short_value_is_a_pair() {
+        let w = |text: &str, bold: bool, size: f32| Word { text: text.into(), bbox: BBox::new(0.0, 0.0, 10.0, size), size, bold };
+        let words = vec![w("Bill", true, 10.0), w("to", true, 10.0), w("ACME", false, 10.0), w("GmbH", false, 10.0), w("Berlin", false, 10.0)];
+        let rows = vec![vec![0, 1], vec![2, 3], vec![4]];
+        assert_eq!(label_above_value(&words, &rows), Some((vec![0, 1], vec![2, 3, 4])));
+        // A bigger bold line above an address is a letterhead, not a label.
+        let head = vec![w("Northwind", true, 20.0), w("Street", false, 10.0)];
+        assert_eq!(label_above_value(&head, &[vec![0], vec![1]]), None);
+        // A heading above a paragraph: the value rows are too long.
+        let mut para = vec![w("Results", true, 10.0)];
+        para.extend((0..12).map(|_| w("word", false, 10.0)));
+        assert_eq!(label_above_value(&para, &[vec![0], (1..13).collect()]), None);
     }
 
     #[test]

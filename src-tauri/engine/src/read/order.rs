@@ -145,7 +145,7 @@ fn xy_cut(segs: &[Segment], items: Vec<usize>, order: &mut Vec<usize>) {
         }
         let cut = (a + b) / 2.0;
         let (left, right): (Vec<usize>, Vec<usize>) = items.iter().partition(|&&i| segs[i].bbox.x1 <= cut);
-        if reads_as_columns(segs, &left, &right) {
+        if reads_as_columns(segs, &left, &right, min_gutter) {
             xy_cut(segs, left, order);
             xy_cut(segs, right, order);
             return;
@@ -180,25 +180,46 @@ fn xy_cut(segs: &[Segment], items: Vec<usize>, order: &mut Vec<usize>) {
 
 /// Columns of running text are cut apart; the cells of a table or the labels and values of a
 /// form (short pieces sharing rows across the gap) are not.
-fn reads_as_columns(segs: &[Segment], left: &[usize], right: &[usize]) -> bool {
-    let text_like = |side: &[usize]| {
-        if side.len() < 2 {
-            return false;
-        }
-        let x0 = side.iter().map(|&i| segs[i].bbox.x0).fold(f32::INFINITY, f32::min);
-        let x1 = side.iter().map(|&i| segs[i].bbox.x1).fold(f32::NEG_INFINITY, f32::max);
-        // Weighed by words, so the fragments of a displayed equation between paragraphs do
-        // not hide that the side is running text.
-        let full: usize = side.iter().filter(|&&i| segs[i].bbox.width() >= 0.7 * (x1 - x0) && segs[i].words.len() >= 3).map(|&i| segs[i].words.len()).sum();
-        let all: usize = side.iter().map(|&i| segs[i].words.len()).sum();
-        full as f32 >= 0.6 * all as f32
-    };
+fn reads_as_columns(segs: &[Segment], left: &[usize], right: &[usize], gutter: f32) -> bool {
+    // A side is running text when each of its own columns is (a side may hold several: the
+    // first cut of a three-column page leaves two on one side).
+    let text_like = |side: &[usize]| side.len() >= 2 && column_groups(segs, side, gutter).iter().all(|g| runs_as_text(segs, g));
     if text_like(left) && text_like(right) {
         return true;
     }
     let (small, large) = if left.len() <= right.len() { (left, right) } else { (right, left) };
     let shared = small.iter().filter(|&&i| large.iter().any(|&j| same_row(&segs[i].bbox, &segs[j].bbox))).count();
     (shared as f32) < 0.5 * small.len() as f32
+}
+
+/// Most of the words of `group` sit in long segments that fill the group's width (weighed by
+/// words, so the fragments of a displayed equation between paragraphs do not hide that the
+/// group is running text).
+fn runs_as_text(segs: &[Segment], group: &[usize]) -> bool {
+    if group.len() < 2 {
+        return false;
+    }
+    let x0 = group.iter().map(|&i| segs[i].bbox.x0).fold(f32::INFINITY, f32::min);
+    let x1 = group.iter().map(|&i| segs[i].bbox.x1).fold(f32::NEG_INFINITY, f32::max);
+    let full: usize = group.iter().filter(|&&i| segs[i].bbox.width() >= 0.7 * (x1 - x0) && segs[i].words.len() >= 3).map(|&i| segs[i].words.len()).sum();
+    let all: usize = group.iter().map(|&i| segs[i].words.len()).sum();
+    full as f32 >= 0.6 * all as f32
+}
+
+/// Segments grouped into the columns that vertical gaps of at least `gutter` separate.
+fn column_groups(segs: &[Segment], items: &[usize], gutter: f32) -> Vec<Vec<usize>> {
+    let mut sorted = items.to_vec();
+    sorted.sort_by(|&a, &b| segs[a].bbox.x0.total_cmp(&segs[b].bbox.x0));
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut reach = f32::NEG_INFINITY;
+    for i in sorted {
+        if groups.is_empty() || segs[i].bbox.x0 - reach >= gutter {
+            groups.push(Vec::new());
+        }
+        reach = reach.max(segs[i].bbox.x1);
+        groups.last_mut().unwrap().push(i);
+    }
+    groups
 }
 
 /// Lines from ordered segments; a new block starts where the next line does not continue the
@@ -273,6 +294,20 @@ mod tests {
         let r0 = t.find("right0").unwrap();
         assert!(t.starts_with("A Title"), "{t}");
         assert!(l3 < r0, "left column must be read before the right one:\n{t}");
+    }
+
+    #[test]
+    fn three_columns_read_column_by_column() {
+        let mut w = Vec::new();
+        for i in 0..5 {
+            let y = 80.0 + 14.0 * i as f32;
+            for (c, x) in [40.0, 220.0, 400.0].into_iter().enumerate() {
+                row(&mut w, x, y, &format!("c{c}r{i} aa bbb cc dd eee"));
+            }
+        }
+        let t = text_of(&w);
+        let (a, b, c) = (t.find("c0r4").unwrap(), t.find("c1r0").unwrap(), t.find("c2r0").unwrap());
+        assert!(a < b && t.find("c1r4").unwrap() < c, "columns in turn:\n{t}");
     }
 
     #[test]
