@@ -6,8 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use pagewise_engine::layout::{self, Label, LayoutMode, PageLayout};
-use pagewise_engine::pipeline::{self, AddOptions};
-use pagewise_engine::{DocId, Error, Library, Page, Result};
+use pagewise_engine::{DocId, Library, Page, Result};
 use serde_json::{json, Value};
 
 use super::metrics::{average_precision, kendall_tau, ImageBoxes, LabelCounts};
@@ -45,13 +44,9 @@ fn publaynet_label(l: Label) -> Option<&'static str> {
     })
 }
 
+/// Import a file (a no-op when it is already there) as a user's `pagewise add` would.
 fn import(lib: &mut Library, path: &Path) -> Result<DocId> {
-    let outcome = pipeline::add_file(lib, path, &AddOptions::default(), &mut |_, _| {});
-    match (outcome.doc_id, outcome.error) {
-        (Some(id), None) => Ok(id),
-        (_, Some(e)) => Err(Error::Library { path: path.into(), detail: e.message }),
-        _ => unreachable!("an outcome without an id has an error"),
-    }
+    Ok(crate::commands::resolve(lib, &path.to_string_lossy())?.id)
 }
 
 fn set_name(dir: &Path) -> String {

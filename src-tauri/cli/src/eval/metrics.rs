@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use pagewise_engine::layout::detector::picodet::iou_of as iou;
+
 /// Token counts per label: true positives, predicted, expected.
 #[derive(Debug, Default, Clone)]
 pub struct LabelCounts {
@@ -66,17 +68,6 @@ pub fn kendall_tau(ranks: &[usize]) -> f64 {
         }
     }
     (concordant - discordant) as f64 / (n * (n - 1) / 2) as f64
-}
-
-pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let inter = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0) * (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let area = |r: &[f32; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
-    let union = area(a) + area(b) - inter;
-    if union > 0.0 {
-        inter / union
-    } else {
-        0.0
-    }
 }
 
 /// One image's boxes of one class.

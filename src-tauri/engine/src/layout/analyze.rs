@@ -150,7 +150,7 @@ pub fn detector_page(page: &Page, img: &RgbImage) -> Result<PageLayout> {
     }
     let mut regions = in_reading_order(page, regions);
     for r in &mut regions {
-        r.text = r.words.iter().map(|&w| page.words[w as usize].text.as_str()).collect::<Vec<_>>().join(" ");
+        r.text = geometric::text_of(&page.words, &r.words);
     }
     Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, error: None })
 }

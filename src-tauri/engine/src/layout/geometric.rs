@@ -117,7 +117,7 @@ fn words_in(words: &[Word], taken: &[bool], area: &BBox) -> Vec<u32> {
     (0..words.len() as u32).filter(|&i| !taken[i as usize] && area.contains_point(words[i as usize].bbox.center())).collect()
 }
 
-fn text_of(words: &[Word], members: &[u32]) -> String {
+pub(crate) fn text_of(words: &[Word], members: &[u32]) -> String {
     members.iter().map(|&i| words[i as usize].text.as_str()).collect::<Vec<_>>().join(" ")
 }
 
