@@ -73,10 +73,11 @@ pub fn analyze_document(pages: &[Page], mode: LayoutMode, image_of: &dyn Fn(u32)
 /// Analyse the pages of a document that `needed(page)` names, with what all its pages share.
 fn analyze_pages(pages: &[Page], needed: &(dyn Fn(u32) -> bool + Sync), mode: LayoutMode, image_of: &dyn Fn(u32) -> Result<RgbImage>) -> Vec<PageLayout> {
     let ctx = context(pages);
+    let first = first_text_page(pages);
     let geometric: Vec<PageLayout> = pages
         .par_iter()
         .filter(|p| needed(p.page) && (!mode.uses_detector(p) || p.source == PageSource::Failed))
-        .map(|p| guarded(p, || Ok(geometric_page(p, &DocContext { first_page: p.page == first_text_page(pages), ..ctx.clone() }))))
+        .map(|p| guarded(p, || Ok(geometric_page(p, &DocContext { first_page: p.page == first, ..ctx.clone() }))))
         .collect();
     let mut by_page: HashMap<u32, PageLayout> = geometric.into_iter().map(|l| (l.page, l)).collect();
     for p in pages.iter().filter(|p| needed(p.page) && mode.uses_detector(p) && p.source != PageSource::Failed) {
@@ -95,7 +96,7 @@ fn guarded(page: &Page, f: impl FnOnce() -> Result<PageLayout>) -> PageLayout {
         return PageLayout { page: page.page, width: page.width, height: page.height, regions: vec![], error: Some(err.clone()) };
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        Err(Error::Page { doc: String::new(), page: page.page, detail: format!("layout analysis failed: {}", crate::pdfium::panic_message(panic)) })
+        Err(Error::Page { doc: "this document".into(), page: page.page, detail: format!("layout analysis failed: {}", crate::pdfium::panic_message(panic)) })
     });
     outcome.unwrap_or_else(|e| PageLayout { page: page.page, width: page.width, height: page.height, regions: vec![], error: Some(e.to_report()) })
 }

@@ -138,16 +138,7 @@ pub fn grid(words: &[Word], members: &[u32], rules: &[BBox], area: &BBox) -> Vec
     // vertical rules.
     let multi: Vec<&(BBox, Vec<u32>)> = text_rows.iter().filter(|(_, m)| pieces(words, m, size) >= 2).collect();
     let basis: Vec<&(BBox, Vec<u32>)> = if multi.is_empty() { text_rows.iter().collect() } else { multi };
-    let mut spans: Vec<(f32, f32)> = basis.iter().flat_map(|(_, m)| m.iter().map(|&i| (w(i).bbox.x0, w(i).bbox.x1))).collect();
-    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut seps: Vec<f32> = Vec::new();
-    let mut reach = f32::NEG_INFINITY;
-    for (a, b) in spans {
-        if reach.is_finite() && a - reach >= 0.6 * size {
-            seps.push((a + reach) / 2.0);
-        }
-        reach = reach.max(b);
-    }
+    let mut seps = empty_columns(basis.iter().flat_map(|(_, m)| m.iter().map(|&i| (w(i).bbox.x0, w(i).bbox.x1))).collect(), 0.6 * size);
     for r in rules.iter().filter(|r| r.width() <= 2.0 && r.height() >= 0.5 * size) {
         let x = (r.x0 + r.x1) / 2.0;
         if x > area.x0 + 2.0 && x < area.x1 - 2.0 && !seps.iter().any(|s| (s - x).abs() < size) {
@@ -198,17 +189,21 @@ pub fn grid(words: &[Word], members: &[u32], rules: &[BBox], area: &BBox) -> Vec
 
 /// Pieces of a row separated by gaps of at least 0.6 of the text size.
 fn pieces(words: &[Word], members: &[u32], size: f32) -> usize {
-    let mut xs: Vec<(f32, f32)> = members.iter().map(|&i| (words[i as usize].bbox.x0, words[i as usize].bbox.x1)).collect();
-    xs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut n = 0;
+    empty_columns(members.iter().map(|&i| (words[i as usize].bbox.x0, words[i as usize].bbox.x1)).collect(), 0.6 * size).len() + 1
+}
+
+/// The middles of the gaps at least `min` wide between the x-extents `spans` cover.
+fn empty_columns(mut spans: Vec<(f32, f32)>, min: f32) -> Vec<f32> {
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = Vec::new();
     let mut reach = f32::NEG_INFINITY;
-    for (a, b) in xs {
-        if !reach.is_finite() || a - reach >= 0.6 * size {
-            n += 1;
+    for (a, b) in spans {
+        if reach.is_finite() && a - reach >= min {
+            out.push((a + reach) / 2.0);
         }
         reach = reach.max(b);
     }
-    n
+    out
 }
 
 /// A table's cells as CSV (RFC 4180; spanned cells repeat nothing, their other slots stay
