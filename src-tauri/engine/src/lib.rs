@@ -11,6 +11,7 @@
 //! - [`read`]: words with boxes from the text layer; plain reading order ([`read::order`]).
 //! - [`layout`]: regions, reading order, tables, key-value pairs (geometric or detector).
 //! - [`models`]: the local model store (`.models/`, fetched from pinned registry packages).
+//! - [`nn`]: the ONNX graph runner on candle that the models use.
 //! - [`render`]: page bitmaps at a DPI; cached thumbnails.
 //! - [`index`]: full-text search (FTS5).
 //! - [`store`]: the SQLite library (WAL, embedded migrations) and the stored originals.
@@ -23,6 +24,7 @@ mod error;
 pub mod index;
 pub mod layout;
 pub mod models;
+pub mod nn;
 pub mod pdfium;
 pub mod pipeline;
 pub mod read;

