@@ -12,6 +12,7 @@
 //! - [`layout`]: regions, reading order, tables, key-value pairs (geometric or detector).
 //! - [`models`]: the local model store (`.models/`, fetched from pinned registry packages).
 //! - [`nn`]: the ONNX graph runner on candle that the models use.
+//! - [`ocr`]: reading pages without a text layer (in progress: post-processing so far).
 //! - [`render`]: page bitmaps at a DPI; cached thumbnails.
 //! - [`index`]: full-text search (FTS5).
 //! - [`store`]: the SQLite library (WAL, embedded migrations) and the stored originals.
@@ -25,6 +26,7 @@ pub mod index;
 pub mod layout;
 pub mod models;
 pub mod nn;
+pub mod ocr;
 pub mod pdfium;
 pub mod pipeline;
 pub mod read;

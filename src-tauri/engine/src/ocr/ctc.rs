@@ -1,0 +1,84 @@
+//! CTC greedy decoding, as PP-OCR's `CTCLabelDecode` does it: the best class at each step,
+//! repeats collapsed, the blank (class 0) dropped; class k is the k-th entry of the character
+//! dictionary (one entry a line), with a space appended as the last class.
+
+/// The recogniser's classes: blank, the dictionary's characters, then a space.
+#[derive(Debug, Clone)]
+pub struct Alphabet {
+    chars: Vec<String>,
+}
+
+impl Alphabet {
+    /// From the dictionary file's text (`ppocr_keys_v5.txt`: one character a line).
+    pub fn from_keys(text: &str) -> Self {
+        let mut chars = vec![String::new()];
+        chars.extend(text.lines().map(|l| l.trim_end_matches('\r').to_string()));
+        chars.push(" ".to_string());
+        Alphabet { chars }
+    }
+
+    /// Classes including blank and space.
+    pub fn len(&self) -> usize {
+        self.chars.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chars.len() <= 1
+    }
+}
+
+/// The text of one line and its confidence (the mean best probability of the kept steps;
+/// 0 for an empty line), from `steps` rows of class probabilities.
+pub fn decode(probs: &[f32], steps: usize, alphabet: &Alphabet) -> (String, f32) {
+    let classes = alphabet.len();
+    if steps == 0 || probs.len() != steps * classes {
+        return (String::new(), 0.0);
+    }
+    let mut text = String::new();
+    let (mut sum, mut kept) = (0f32, 0usize);
+    let mut previous = usize::MAX;
+    for row in probs.chunks_exact(classes) {
+        // NaN never wins: total_cmp puts it above everything, so filter it out first.
+        let best = row.iter().enumerate().filter(|(_, p)| p.is_finite()).max_by(|a, b| a.1.total_cmp(b.1));
+        let Some((k, &p)) = best else {
+            previous = usize::MAX;
+            continue;
+        };
+        if k != 0 && k != previous {
+            text.push_str(&alphabet.chars[k]);
+            sum += p;
+            kept += 1;
+        }
+        previous = k;
+    }
+    (text, if kept > 0 { sum / kept as f32 } else { 0.0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_hot(classes: usize, seq: &[usize]) -> Vec<f32> {
+        seq.iter().flat_map(|&k| (0..classes).map(move |c| if c == k { 0.9 } else { 0.1 / (classes - 1) as f32 })).collect()
+    }
+
+    #[test]
+    fn repeats_collapse_blanks_separate_and_space_is_last() {
+        let a = Alphabet::from_keys("a\nb\nc");
+        assert_eq!(a.len(), 5);
+        // a a _ a b _ space c  ->  "aab c"
+        let probs = one_hot(5, &[1, 1, 0, 1, 2, 0, 4, 3]);
+        let (text, conf) = decode(&probs, 8, &a);
+        assert_eq!(text, "aab c");
+        assert!((conf - 0.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn empty_and_malformed_input_decode_to_nothing() {
+        let a = Alphabet::from_keys("a\nb");
+        assert_eq!(decode(&[], 0, &a), (String::new(), 0.0));
+        assert_eq!(decode(&[0.5; 7], 2, &a), (String::new(), 0.0));
+        assert_eq!(decode(&[f32::NAN; 8], 2, &a), (String::new(), 0.0));
+        assert_eq!(decode(&one_hot(4, &[0, 0, 0]), 3, &a).0, "");
+    }
+}

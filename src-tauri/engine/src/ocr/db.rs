@@ -1,0 +1,116 @@
+//! DB (differentiable binarization) post-processing after PP-OCR's `DBPostProcess`: the
+//! probability map is binarised, each connected region of text pixels becomes a box scored by
+//! the mean probability of its pixels, and boxes are grown back ("unclipped") by the margin the
+//! network was trained to shrink text by (area x ratio / perimeter). Unlike PP-OCR, boxes are
+//! axis-aligned (pages are turned upright before reading) rather than rotated rectangles, and
+//! the score averages the region's own pixels rather than its whole bounding box.
+
+/// PP-OCR's defaults.
+pub const BINARY_THRESHOLD: f32 = 0.3;
+pub const BOX_THRESHOLD: f32 = 0.6;
+pub const UNCLIP_RATIO: f32 = 1.5;
+/// Regions narrower or shorter than this (map pixels) are noise.
+const MIN_SIDE: usize = 3;
+
+/// A text box in the probability map's pixels, with its mean probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextBox {
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+    pub score: f32,
+}
+
+/// Boxes of text in a `width` x `height` probability map (row-major, values 0..1; NaN counts
+/// as background).
+pub fn boxes(prob: &[f32], width: usize, height: usize, binary: f32, min_score: f32, unclip: f32) -> Vec<TextBox> {
+    if prob.len() != width * height || width == 0 || height == 0 {
+        return Vec::new();
+    }
+    let on = |i: usize| prob[i] > binary;
+    let mut label = vec![0u32; prob.len()];
+    let mut out = Vec::new();
+    let mut stack = Vec::new();
+    let mut next = 0u32;
+    for start in 0..prob.len() {
+        if !on(start) || label[start] != 0 {
+            continue;
+        }
+        // Flood-fill one 8-connected region, keeping its extent and probability sum.
+        next += 1;
+        label[start] = next;
+        stack.push(start);
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        let (mut sum, mut count) = (0f64, 0usize);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % width, i / width);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            sum += prob[i] as f64;
+            count += 1;
+            for dy in -1i64..=1 {
+                for dx in -1i64..=1 {
+                    let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+                    if nx < 0 || ny < 0 || nx >= width as i64 || ny >= height as i64 {
+                        continue;
+                    }
+                    let j = ny as usize * width + nx as usize;
+                    if label[j] == 0 && on(j) {
+                        label[j] = next;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+        let score = (sum / count as f64) as f32;
+        if w.min(h) < MIN_SIDE || score < min_score {
+            continue;
+        }
+        // Grow the shrunk region back: offset = area * ratio / perimeter.
+        let (wf, hf) = (w as f32, h as f32);
+        let d = wf * hf * unclip / (2.0 * (wf + hf));
+        out.push(TextBox {
+            x0: (x0 as f32 - d).max(0.0),
+            y0: (y0 as f32 - d).max(0.0),
+            x1: (x1 as f32 + 1.0 + d).min(width as f32),
+            y1: (y1 as f32 + 1.0 + d).min(height as f32),
+            score,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(width: usize, height: usize, rects: &[(usize, usize, usize, usize, f32)]) -> Vec<f32> {
+        let mut m = vec![0.0; width * height];
+        for &(x0, y0, x1, y1, p) in rects {
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    m[y * width + x] = p;
+                }
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn each_confident_region_is_a_grown_box() {
+        let m = map(100, 40, &[(10, 10, 50, 20, 0.9), (60, 10, 90, 20, 0.4), (5, 30, 7, 32, 0.95)]);
+        let b = boxes(&m, 100, 40, BINARY_THRESHOLD, BOX_THRESHOLD, UNCLIP_RATIO);
+        assert_eq!(b.len(), 1, "the 0.4 region scores too low and the 2x2 speck is noise: {b:?}");
+        let d = 40.0 * 10.0 * 1.5 / (2.0 * 50.0);
+        assert!((b[0].x0 - (10.0 - d)).abs() < 1e-4 && (b[0].y1 - (20.0 + d)).abs() < 1e-4, "{b:?}");
+        assert!((b[0].score - 0.9).abs() < 1e-5);
+    }
+
+    #[test]
+    fn empty_nan_and_mismatched_maps_give_no_boxes() {
+        assert!(boxes(&[], 0, 0, 0.3, 0.6, 1.5).is_empty());
+        assert!(boxes(&[f32::NAN; 64], 8, 8, 0.3, 0.6, 1.5).is_empty());
+        assert!(boxes(&[1.0; 10], 4, 4, 0.3, 0.6, 1.5).is_empty());
+    }
+}
