@@ -53,6 +53,13 @@ enum Op {
     ChannelAffine(Tensor, Tensor),
     GlobalAveragePool,
     Upsample(usize),
+    /// Transposed convolution (square kernel and stride, no groups), then its bias.
+    ConvTranspose {
+        weight: Tensor,
+        bias: Option<Vec<f32>>,
+        stride: usize,
+        pad: usize,
+    },
     Concat(usize),
     Split(usize, Vec<usize>),
     Reshape(Vec<i64>),
@@ -219,6 +226,11 @@ fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {
         Op::HardSigmoid(alpha, beta) => x.affine(*alpha as f64, *beta as f64)?.clamp(0f32, 1f32)?,
         Op::ChannelAffine(scale, shift) => x.broadcast_mul(scale)?.broadcast_add(shift)?,
         Op::GlobalAveragePool => x.mean_keepdim(3)?.mean_keepdim(2)?,
+        Op::ConvTranspose { weight, bias, stride, pad } => {
+            let y = x.contiguous()?.conv_transpose2d(weight, *pad, 0, *stride, 1)?;
+            y.inplace_op1(&Epilogue { bias: bias.clone(), act: Act::Identity })?;
+            y
+        }
         Op::Upsample(f) => {
             let (_, _, h, w) = x.dims4()?;
             x.upsample_nearest2d(h * f, w * f)?
@@ -359,6 +371,26 @@ impl Compiler {
             }
             "Sigmoid" => self.push(node, Op::Sigmoid, vec![first()?]),
             "Relu" => self.push(node, Op::Relu, vec![first()?]),
+            "Identity" => {
+                // The output is the input's value under another name.
+                let x = first()?;
+                self.slots.insert(node.output[0].clone(), x);
+            }
+            "ConvTranspose" => {
+                let weight = self.tensor(&ins[1])?;
+                let (stride, pad) = (node.attr_ints("strides"), node.attr_ints("pads"));
+                let (s, p) = (*stride.first().unwrap_or(&1) as usize, *pad.first().unwrap_or(&0) as usize);
+                let square = stride.iter().all(|&v| v as usize == s) && pad.iter().all(|&v| v as usize == p);
+                if node.attr_i("group", 1) != 1
+                    || !square
+                    || node.attr_ints("dilations").iter().any(|&d| d != 1)
+                    || !node.attr_ints("output_padding").iter().all(|&v| v == 0)
+                {
+                    return Err("only square, ungrouped transposed convolutions without output padding are supported".into());
+                }
+                let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
+                self.push(node, Op::ConvTranspose { weight, bias, stride: s, pad: p }, vec![first()?]);
+            }
             "HardSigmoid" => {
                 let op = Op::HardSigmoid(node.attr_f("alpha", 0.2), node.attr_f("beta", 0.5));
                 self.push(node, op, vec![first()?]);
@@ -510,6 +542,47 @@ pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Res<Tensor> {
 
 #[cfg(test)]
 mod tests {
+    use super::onnx::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
+    use super::*;
+    use prost::Message;
+
+    fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
+        NodeProto { input: inputs.iter().map(|s| s.to_string()).collect(), output: vec![output.into()], name: output.into(), op_type: op.into(), attribute }
+    }
+
+    fn ints(name: &str, v: &[i64]) -> AttributeProto {
+        AttributeProto { name: name.into(), ints: v.to_vec(), ..Default::default() }
+    }
+
+    #[test]
+    fn identity_then_transposed_convolution_match_candle() {
+        let (w, b): (Vec<f32>, Vec<f32>) = ((0..2 * 3 * 2 * 2).map(|i| i as f32 * 0.1 - 1.0).collect(), vec![0.5, -0.25, 1.0]);
+        let init = |name: &str, dims: &[i64], v: &[f32]| TensorProto {
+            dims: dims.to_vec(),
+            data_type: 1,
+            float_data: v.to_vec(),
+            name: name.into(),
+            ..Default::default()
+        };
+        let attrs = vec![ints("strides", &[2, 2]), ints("pads", &[0, 0, 0, 0]), ints("kernel_shape", &[2, 2])];
+        let graph = GraphProto {
+            node: vec![node("Identity", &["x"], "y", vec![]), node("ConvTranspose", &["y", "w", "b"], "z", attrs)],
+            initializer: vec![init("w", &[2, 3, 2, 2], &w), init("b", &[3], &b)],
+            input: vec![ValueInfoProto { name: "x".into() }],
+            output: vec![ValueInfoProto { name: "z".into() }],
+        };
+        let bytes = ModelProto { graph: Some(graph), metadata_props: vec![] }.encode_to_vec();
+        let g = Graph::from_onnx(&bytes).unwrap();
+        let x = Tensor::arange(0f32, 2.0 * 3.0 * 4.0, &Device::Cpu).unwrap().reshape((1, 2, 3, 4)).unwrap();
+        let ours = g.run(x.clone()).unwrap().remove(0);
+        let wt = Tensor::from_vec(w, (2, 3, 2, 2), &Device::Cpu).unwrap();
+        let bias = Tensor::from_vec(b, (1, 3, 1, 1), &Device::Cpu).unwrap();
+        let reference = x.conv_transpose2d(&wt, 0, 0, 2, 1).unwrap().broadcast_add(&bias).unwrap();
+        assert_eq!(ours.dims(), &[1, 3, 6, 8]);
+        let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(diff < 1e-5, "{diff}");
+    }
+
     #[test]
     fn reshape_targets_keep_zeros_and_fill_minus_one() {
         assert_eq!(super::reshape_target(&[1, 10, 4, 5], &[1, 10, -1]), vec![1, 10, 20]);
