@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::kernels::{im2col, Act, Depthwise, Epilogue};
+use super::kernels::{im2col, Act, Depthwise, Epilogue, Window};
 use super::onnx::{self, Data, NodeProto};
 
 type Res<T> = std::result::Result<T, String>;
@@ -28,6 +28,7 @@ enum Binary {
     Add,
     Mul,
     Div,
+    MatMul,
 }
 
 #[derive(Debug)]
@@ -35,8 +36,7 @@ enum Op {
     Conv {
         weight: Tensor,
         bias: Option<Vec<f32>>,
-        stride: usize,
-        pad: usize,
+        window: Window,
         depthwise: bool,
         act: Act,
     },
@@ -61,6 +61,15 @@ enum Op {
         pad: usize,
     },
     Concat(usize),
+    /// A constant as a value (for operators whose inputs are all values, like Concat).
+    Const(Tensor),
+    /// The input's dimensions as a 1-D i64 tensor.
+    Shape,
+    /// (axis, start, end) ranges, ends clamped to the dimension.
+    Slice(Vec<(usize, i64, i64)>),
+    /// Reshape to a target computed at run time (the second input, i64).
+    ReshapeDyn,
+    Softmax(i64),
     Split(usize, Vec<usize>),
     Reshape(Vec<i64>),
     Transpose(Vec<usize>),
@@ -157,6 +166,7 @@ impl Graph {
                         Binary::Add => a.broadcast_add(&b),
                         Binary::Mul => a.broadcast_mul(&b),
                         Binary::Div => a.broadcast_div(&b),
+                        Binary::MatMul => a.broadcast_matmul(&b),
                     }
                     .map_err(ce)?]
                 }
@@ -187,14 +197,17 @@ impl Graph {
 }
 
 fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {
-    let x = &args[0];
+    if let Op::Const(t) = op {
+        return Ok(vec![t.clone()]);
+    }
+    let Some(x) = args.first() else { candle_core::bail!("{op:?} has no input") };
     Ok(vec![match op {
-        Op::Conv { weight, bias, stride, pad, depthwise, act } => {
+        Op::Conv { weight, bias, window, depthwise, act } => {
             let (out_c, _, kh, kw) = weight.dims4()?;
             if *depthwise {
-                return Ok(vec![x.contiguous()?.apply_op2_no_bwd(weight, &Depthwise { stride: *stride, pad: *pad, bias: bias.clone(), act: *act })?]);
+                return Ok(vec![x.contiguous()?.apply_op2_no_bwd(weight, &Depthwise { window: *window, bias: bias.clone(), act: *act })?]);
             }
-            let y = if kh == 1 && kw == 1 && *stride == 1 && *pad == 0 {
+            let y = if window.is_pointwise() {
                 let (n, c, h, w) = x.dims4()?;
                 let flat = x.contiguous()?.reshape((n, c, h * w))?;
                 weight.reshape((1, out_c, c))?.broadcast_matmul(&flat)?.reshape((n, out_c, h, w))?
@@ -204,7 +217,7 @@ fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {
                 let data = x.flatten_all()?.to_vec1::<f32>()?;
                 let mut outs = Vec::with_capacity(n);
                 for b in 0..n {
-                    let (cols, ho, wo) = im2col(&data[b * c * h * w..(b + 1) * c * h * w], c, h, w, kh, *stride, *pad);
+                    let (cols, ho, wo) = im2col(&data[b * c * h * w..(b + 1) * c * h * w], c, h, w, window);
                     let cols = Tensor::from_vec(cols, (c * kh * kw, ho * wo), &Device::Cpu)?;
                     outs.push(weight.reshape((out_c, c * kh * kw))?.matmul(&cols)?.reshape((1, out_c, ho, wo))?);
                 }
@@ -236,6 +249,27 @@ fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {
             x.upsample_nearest2d(h * f, w * f)?
         }
         Op::Concat(axis) => Tensor::cat(args, *axis)?,
+        Op::Const(_) => unreachable!("constants return above"),
+        Op::Shape => Tensor::new(x.dims().iter().map(|&d| d as i64).collect::<Vec<_>>(), x.device())?,
+        Op::Slice(ranges) => {
+            let mut y = x.clone();
+            for &(axis, start, end) in ranges {
+                let n = y.dim(axis)? as i64;
+                let clamp = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
+                let (a, b) = (clamp(start), clamp(end));
+                y = y.narrow(axis, a as usize, (b - a).max(0) as usize)?;
+            }
+            y
+        }
+        Op::ReshapeDyn => {
+            let spec: Vec<i64> = args[1].to_dtype(DType::I64)?.to_vec1()?;
+            x.contiguous()?.reshape(reshape_target(x.dims(), &spec))?
+        }
+        Op::Softmax(axis) => {
+            let axis = if *axis < 0 { (x.rank() as i64 + axis) as usize } else { *axis as usize };
+            let e = x.broadcast_sub(&x.max_keepdim(axis)?)?.exp()?;
+            e.broadcast_div(&e.sum_keepdim(axis)?)?
+        }
         Op::Split(axis, sizes) => {
             let mut start = 0;
             let mut parts = Vec::new();
@@ -282,6 +316,20 @@ impl Compiler {
         Tensor::from_vec(v, shape, &Device::Cpu).map_err(ce)
     }
 
+    /// A slot holding `name`'s value: a computed value, or a constant emitted as a value
+    /// (integer constants as i64, so shape arithmetic stays in integers).
+    fn value_slot(&mut self, name: &str) -> Res<usize> {
+        let Some((shape, data)) = self.consts.get(name).cloned() else { return self.input_slot(name) };
+        let t = match data {
+            Data::Float(v) => Tensor::from_vec(v, shape, &Device::Cpu),
+            Data::Int(v) => Tensor::from_vec(v, shape, &Device::Cpu),
+        }
+        .map_err(ce)?;
+        let slot = self.slot(&format!("const:{name}"));
+        self.steps.push(Step { op: Op::Const(t), inputs: vec![], outputs: vec![slot] });
+        Ok(slot)
+    }
+
     fn operand(&self, name: &str) -> Res<Operand> {
         if self.consts.contains_key(name) {
             Ok(Operand::Const(self.tensor(name)?))
@@ -310,25 +358,25 @@ impl Compiler {
                 let weight = self.tensor(&ins[1])?;
                 let (out_c, in_per_group, _, _) = weight.dims4().map_err(ce)?;
                 let group = node.attr_i("group", 1) as usize;
-                let strides = node.attr_ints("strides");
-                let pads = node.attr_ints("pads");
-                let dil = node.attr_ints("dilations");
-                let stride = *strides.first().unwrap_or(&1) as usize;
-                let pad = *pads.first().unwrap_or(&0) as usize;
-                if strides.iter().any(|&s| s as usize != stride) || pads.iter().any(|&p| p as usize != pad) || dil.iter().any(|&d| d != 1) {
-                    return Err("only square strides and symmetric pads without dilation are supported".into());
+                let (strides, pads) = (node.attr_ints("strides"), node.attr_ints("pads"));
+                let (sy, sx) = (*strides.first().unwrap_or(&1) as usize, *strides.get(1).unwrap_or(&1) as usize);
+                let pads = if pads.is_empty() { vec![0; 4] } else { pads };
+                // ONNX pads: [top, left, bottom, right].
+                if pads.len() != 4 || pads[0] != pads[2] || pads[1] != pads[3] || node.attr_ints("dilations").iter().any(|&d| d != 1) {
+                    return Err("only symmetric pads without dilation are supported".into());
+                }
+                if !matches!(node.attr_s("auto_pad").as_str(), "" | "NOTSET") {
+                    return Err("auto_pad is not supported".into());
                 }
                 let depthwise = group > 1 && group == out_c && in_per_group == 1;
                 let (kh, kw) = (weight.dims()[2], weight.dims()[3]);
-                if kh != kw {
-                    return Err(format!("only square kernels are supported ({kh}x{kw})"));
-                }
+                let window = Window { kh, kw, sy, sx, py: pads[0] as usize, px: pads[1] as usize };
                 if group > 1 && !depthwise {
                     return Err(format!("grouped convolution with {group} groups is not supported"));
                 }
                 let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
                 let x = first()?;
-                self.push(node, Op::Conv { weight, bias, stride, pad, depthwise, act: Act::Identity }, vec![x]);
+                self.push(node, Op::Conv { weight, bias, window, depthwise, act: Act::Identity }, vec![x]);
             }
             "BatchNormalization" => {
                 let eps = node.attr_f("epsilon", 1e-5);
@@ -407,7 +455,7 @@ impl Compiler {
             }
             "Concat" => {
                 let axis = node.attr_i("axis", 0) as usize;
-                let inputs = ins.iter().map(|i| self.input_slot(i)).collect::<Res<Vec<_>>>()?;
+                let inputs = ins.iter().map(|i| self.value_slot(i)).collect::<Res<Vec<_>>>()?;
                 self.push(node, Op::Concat(axis), inputs);
             }
             "Split" => {
@@ -421,10 +469,40 @@ impl Compiler {
                 }
                 self.push(node, Op::Split(axis, sizes.iter().map(|&s| s as usize).collect()), vec![first()?]);
             }
-            "Reshape" => {
+            "Reshape" if self.consts.contains_key(&ins[0]) => {
+                // A constant reshaped (a bias made 1 x C x 1 x 1) stays a constant.
+                let (shape, data) = self.consts[&ins[0]].clone();
+                let target = reshape_target(&shape, &self.const_ints(&ins[1])?);
+                self.consts.insert(node.output[0].clone(), (target, data));
+            }
+            "Reshape" if self.consts.contains_key(&ins[1]) => {
                 let spec = self.const_ints(&ins[1])?;
                 self.push(node, Op::Reshape(spec), vec![first()?]);
             }
+            "Reshape" => {
+                let inputs = vec![first()?, self.input_slot(&ins[1])?];
+                self.push(node, Op::ReshapeDyn, inputs);
+            }
+            "Shape" => self.push(node, Op::Shape, vec![first()?]),
+            "Slice" => {
+                let get = |i: usize| -> Res<Option<Vec<i64>>> { ins.get(i).filter(|n| !n.is_empty()).map(|n| self.const_ints(n)).transpose() };
+                let (starts, ends) = (get(1)?.ok_or("Slice without starts")?, get(2)?.ok_or("Slice without ends")?);
+                let axes = get(3)?.unwrap_or_else(|| (0..starts.len() as i64).collect());
+                if get(4)?.is_some_and(|steps| steps.iter().any(|&s| s != 1)) {
+                    return Err("only Slice with step 1 is supported".into());
+                }
+                if axes.iter().any(|&a| a < 0) {
+                    return Err("only Slice with non-negative axes is supported".into());
+                }
+                let ranges = axes.iter().zip(starts.iter().zip(&ends)).map(|(&a, (&s, &e))| (a as usize, s, e)).collect();
+                self.push(node, Op::Slice(ranges), vec![first()?]);
+            }
+            "MatMul" => {
+                let (a, b) = (self.operand(&ins[0])?, self.operand(&ins[1])?);
+                self.push(node, Op::Binary(Binary::MatMul, a, b), vec![]);
+            }
+            "Softmax" => self.push(node, Op::Softmax(node.attr_i("axis", -1)), vec![first()?]),
+            "HardSwish" => self.push(node, Op::HardSwish, vec![first()?]),
             "Transpose" => {
                 let perm = node.attr_ints("perm").iter().map(|&p| p as usize).collect();
                 self.push(node, Op::Transpose(perm), vec![first()?]);

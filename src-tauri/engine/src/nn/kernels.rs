@@ -93,10 +93,33 @@ impl InplaceOp1 for Epilogue {
     }
 }
 
-/// Depthwise 2-D convolution (one k x k filter per channel) with its bias and activation.
+/// A convolution's window: kernel, stride and padding (the same before and after) per axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub kh: usize,
+    pub kw: usize,
+    pub sy: usize,
+    pub sx: usize,
+    pub py: usize,
+    pub px: usize,
+}
+
+impl Window {
+    pub fn square(k: usize, stride: usize, pad: usize) -> Self {
+        Window { kh: k, kw: k, sy: stride, sx: stride, py: pad, px: pad }
+    }
+    /// Output height and width for an input of `h` x `w`.
+    pub fn output(&self, h: usize, w: usize) -> (usize, usize) {
+        ((h + 2 * self.py).saturating_sub(self.kh) / self.sy + 1, (w + 2 * self.px).saturating_sub(self.kw) / self.sx + 1)
+    }
+    pub fn is_pointwise(&self) -> bool {
+        *self == Window::square(1, 1, 0)
+    }
+}
+
+/// Depthwise 2-D convolution (one filter per channel) with its bias and activation.
 pub struct Depthwise {
-    pub stride: usize,
-    pub pad: usize,
+    pub window: Window,
     pub bias: Option<Vec<f32>>,
     pub act: Act,
 }
@@ -109,14 +132,13 @@ impl CustomOp2 for Depthwise {
     fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout, ws: &CpuStorage, wl: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, w) = (contiguous(xs, xl)?, contiguous(ws, wl)?);
         let (n, c, h, wd) = xl.shape().dims4()?;
-        let (_, _, kh, kw) = wl.shape().dims4()?;
-        let (s, p) = (self.stride, self.pad);
-        let ho = (h + 2 * p).saturating_sub(kh) / s + 1;
-        let wo = (wd + 2 * p).saturating_sub(kw) / s + 1;
+        let g = self.window;
+        let (kh, kw) = (g.kh, g.kw);
+        let (ho, wo) = g.output(h, wd);
         let mut out = vec![0f32; n * c * ho * wo];
         out.par_chunks_mut(ho * wo).enumerate().for_each(|(nc, o)| {
             let filter = &w[(nc % c) * kh * kw..(nc % c + 1) * kh * kw];
-            let phases = Phases::new(&x[nc * h * wd..(nc + 1) * h * wd], h, wd, s, p, ho + kh / s + 1);
+            let phases = Phases::new(&x[nc * h * wd..(nc + 1) * h * wd], h, wd, &g, ho);
             // Every tap is one long multiply-add over the whole output (at the phase pitch).
             let mut acc = vec![0f32; ho * phases.pitch];
             for ky in 0..kh {
@@ -136,39 +158,43 @@ impl CustomOp2 for Depthwise {
 }
 
 /// A zero-padded input plane split into its stride phases: phase (ry, rx) holds the padded
-/// pixels at rows ry, ry+s, ... and columns rx, rx+s, ..., `pitch` wide. Tap (ky, kx) of
-/// output (oy, ox) is then phase (ky % s, kx % s) at row oy + ky / s, column ox + kx / s.
+/// pixels at rows ry, ry+sy, ... and columns rx, rx+sx, ..., `pitch` wide. Tap (ky, kx) of
+/// output (oy, ox) is then phase (ky % sy, kx % sx) at row oy + ky / sy, column ox + kx / sx.
 pub struct Phases {
     planes: Vec<Vec<f32>>,
     pitch: usize,
-    stride: usize,
+    sy: usize,
+    sx: usize,
 }
 
 impl Phases {
-    pub fn new(plane: &[f32], h: usize, w: usize, stride: usize, pad: usize, rows: usize) -> Self {
-        let pitch = (w + 2 * pad).div_ceil(stride) + 1;
-        let mut planes = Vec::with_capacity(stride * stride);
-        for ry in 0..stride {
-            for rx in 0..stride {
+    /// Phases of `plane` (h x w) for window `g`, deep enough for `out_rows` output rows.
+    pub fn new(plane: &[f32], h: usize, w: usize, g: &Window, out_rows: usize) -> Self {
+        let (sy, sx, py, px) = (g.sy, g.sx, g.py, g.px);
+        let rows = out_rows + g.kh / sy + 1;
+        let pitch = (w + 2 * px).div_ceil(sx) + 1;
+        let mut planes = Vec::with_capacity(sy * sx);
+        for ry in 0..sy {
+            for rx in 0..sx {
                 let mut out = vec![0f32; (rows + 1) * pitch];
                 for yy in 0..rows {
-                    let iy = (yy * stride + ry) as isize - pad as isize;
+                    let iy = (yy * sy + ry) as isize - py as isize;
                     if iy < 0 || iy >= h as isize {
                         continue;
                     }
                     let src = &plane[iy as usize * w..(iy as usize + 1) * w];
                     let dst = &mut out[yy * pitch..(yy + 1) * pitch];
-                    // Columns xx whose source column xx*stride + rx - pad lies in the row.
-                    let lo = (pad.saturating_sub(rx)).div_ceil(stride);
-                    if lo >= pitch || lo * stride + rx - pad >= w {
+                    // Columns xx whose source column xx*sx + rx - px lies in the row.
+                    let lo = (px.saturating_sub(rx)).div_ceil(sx);
+                    if lo >= pitch || lo * sx + rx - px >= w {
                         continue;
                     }
-                    let first = lo * stride + rx - pad;
-                    if stride == 1 {
+                    let first = lo * sx + rx - px;
+                    if sx == 1 {
                         let n = (w - first).min(pitch - lo);
                         dst[lo..lo + n].copy_from_slice(&src[first..first + n]);
                     } else {
-                        for (d, &v) in dst[lo..].iter_mut().zip(src[first..].iter().step_by(stride)) {
+                        for (d, &v) in dst[lo..].iter_mut().zip(src[first..].iter().step_by(sx)) {
                             *d = v;
                         }
                     }
@@ -176,13 +202,12 @@ impl Phases {
                 planes.push(out);
             }
         }
-        Phases { planes, pitch, stride }
+        Phases { planes, pitch, sy, sx }
     }
 
     /// The phase plane and the offset of output (0, 0)'s tap (ky, kx) in it.
     pub fn tap(&self, ky: usize, kx: usize) -> (&[f32], usize) {
-        let s = self.stride;
-        (&self.planes[(ky % s) * s + kx % s], (ky / s) * self.pitch + kx / s)
+        (&self.planes[(ky % self.sy) * self.sx + kx % self.sx], (ky / self.sy) * self.pitch + kx / self.sx)
     }
 
     pub fn pitch(&self) -> usize {
@@ -191,16 +216,16 @@ impl Phases {
 }
 
 /// im2col for a full convolution: rows (channel, ky, kx), columns the output pixels.
-pub fn im2col(x: &[f32], c: usize, h: usize, w: usize, k: usize, stride: usize, pad: usize) -> (Vec<f32>, usize, usize) {
-    let ho = (h + 2 * pad).saturating_sub(k) / stride + 1;
-    let wo = (w + 2 * pad).saturating_sub(k) / stride + 1;
-    let mut cols = vec![0f32; c * k * k * ho * wo];
-    cols.par_chunks_mut(k * k * ho * wo).enumerate().for_each(|(ch, dst)| {
-        let phases = Phases::new(&x[ch * h * w..(ch + 1) * h * w], h, w, stride, pad, ho + k / stride + 1);
-        for ky in 0..k {
-            for kx in 0..k {
+pub fn im2col(x: &[f32], c: usize, h: usize, w: usize, g: &Window) -> (Vec<f32>, usize, usize) {
+    let (kh, kw) = (g.kh, g.kw);
+    let (ho, wo) = g.output(h, w);
+    let mut cols = vec![0f32; c * kh * kw * ho * wo];
+    cols.par_chunks_mut(kh * kw * ho * wo).enumerate().for_each(|(ch, dst)| {
+        let phases = Phases::new(&x[ch * h * w..(ch + 1) * h * w], h, w, g, ho);
+        for ky in 0..kh {
+            for kx in 0..kw {
                 let (plane, offset) = phases.tap(ky, kx);
-                let row = &mut dst[(ky * k + kx) * ho * wo..(ky * k + kx + 1) * ho * wo];
+                let row = &mut dst[(ky * kw + kx) * ho * wo..(ky * kw + kx + 1) * ho * wo];
                 for (oy, r) in row.chunks_exact_mut(wo).enumerate() {
                     let start = offset + oy * phases.pitch();
                     r.copy_from_slice(&plane[start..start + wo]);
@@ -222,7 +247,7 @@ mod tests {
             let (c, h, w) = (3, 9, 7);
             let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu).unwrap().reshape((1, c, h, w)).unwrap().affine(0.01, -0.3).unwrap();
             let wt = Tensor::arange(0f32, (c * k * k) as f32, &Device::Cpu).unwrap().reshape((c, 1, k, k)).unwrap().affine(0.05, -0.5).unwrap();
-            let ours = x.apply_op2_no_bwd(&wt, &Depthwise { stride, pad, bias: None, act: Act::Identity }).unwrap();
+            let ours = x.apply_op2_no_bwd(&wt, &Depthwise { window: Window::square(k, stride, pad), bias: None, act: Act::Identity }).unwrap();
             let reference = x.conv2d(&wt, pad, stride, 1, c).unwrap();
             assert_eq!(ours.dims(), reference.dims());
             let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
@@ -237,13 +262,34 @@ mod tests {
             let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu).unwrap().reshape((1, c, h, w)).unwrap().affine(0.02, -0.3).unwrap();
             let wt = Tensor::arange(0f32, (o * c * k * k) as f32, &Device::Cpu).unwrap().reshape((o, c, k, k)).unwrap().affine(0.03, -0.4).unwrap();
             let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            let (cols, ho, wo) = im2col(&data, c, h, w, k, stride, pad);
+            let (cols, ho, wo) = im2col(&data, c, h, w, &Window::square(k, stride, pad));
             let cols = Tensor::from_vec(cols, (c * k * k, ho * wo), &Device::Cpu).unwrap();
             let ours = wt.reshape((o, c * k * k)).unwrap().matmul(&cols).unwrap().reshape((1, o, ho, wo)).unwrap();
             let reference = x.conv2d(&wt, pad, stride, 1, 1).unwrap();
             let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert!(diff < 1e-4, "stride {stride} pad {pad}: diff {diff}");
         }
+    }
+
+    #[test]
+    fn uneven_windows_match_candle_on_the_equivalent_padded_input() {
+        // Stride (2, 1), kernel 1 x 3, padding (0, 1): compare with candle on a zero-padded
+        // input (no padding) and subsampled rows.
+        let (c, h, w, o) = (2, 6, 5, 3);
+        let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu).unwrap().reshape((1, c, h, w)).unwrap().affine(0.05, -0.7).unwrap();
+        let wt = Tensor::arange(0f32, (o * c * 3) as f32, &Device::Cpu).unwrap().reshape((o, c, 1, 3)).unwrap().affine(0.1, -0.9).unwrap();
+        let g = Window { kh: 1, kw: 3, sy: 2, sx: 1, py: 0, px: 1 };
+        let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let (cols, ho, wo) = im2col(&data, c, h, w, &g);
+        assert_eq!((ho, wo), (3, 5));
+        let cols = Tensor::from_vec(cols, (c * 3, ho * wo), &Device::Cpu).unwrap();
+        let ours = wt.reshape((o, c * 3)).unwrap().matmul(&cols).unwrap().reshape((1, o, ho, wo)).unwrap();
+        let padded = x.pad_with_zeros(3, 1, 1).unwrap();
+        let full = padded.conv2d(&wt, 0, 1, 1, 1).unwrap(); // stride 1 everywhere
+        let rows: Vec<Tensor> = (0..ho).map(|r| full.narrow(2, 2 * r, 1).unwrap()).collect();
+        let reference = Tensor::cat(&rows, 2).unwrap();
+        let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(diff < 1e-4, "{diff}");
     }
 
     #[test]
