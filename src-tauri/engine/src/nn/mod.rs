@@ -1,7 +1,9 @@
 //! Neural-network plumbing shared by the models Pagewise runs on candle: ONNX model files
 //! decoded with prost ([`onnx`]), compiled into a small graph runner ([`graph`]) with a few CPU
-//! kernels candle lacks or runs slowly ([`kernels`]).
+//! kernels candle lacks or runs slowly (`kernels`), the operators (`ops`) and step fusion (`fuse`).
 
+mod fuse;
 pub mod graph;
 mod kernels;
 pub mod onnx;
+mod ops;

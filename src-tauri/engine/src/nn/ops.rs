@@ -1,0 +1,212 @@
+//! The operators the graph runner executes, each on candle tensors (or the kernels beside
+//! them): what a compiled step does with its inputs.
+
+use candle_core::{DType, Device, Tensor};
+
+use super::kernels::{im2col, Act, Depthwise, Epilogue, Window};
+
+#[derive(Debug)]
+pub(super) enum Operand {
+    Slot(usize),
+    Const(Tensor),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Binary {
+    Add,
+    Mul,
+    Div,
+    Sub,
+    MatMul,
+}
+
+#[derive(Debug)]
+pub(super) enum Op {
+    Conv {
+        weight: Tensor,
+        bias: Option<Vec<f32>>,
+        window: Window,
+        depthwise: bool,
+        act: Act,
+    },
+    /// x * clip(x + 3, 0, 6) / 6, recognised from its four nodes.
+    HardSwish,
+    /// A step whose work was fused into another.
+    Fused,
+    Binary(Binary, Operand, Operand),
+    Clip(f32, f32),
+    Sigmoid,
+    Relu,
+    HardSigmoid(f32, f32),
+    /// Batch norm that could not be folded: y = x * scale + shift per channel.
+    ChannelAffine(Tensor, Tensor),
+    GlobalAveragePool,
+    Upsample(usize),
+    /// Transposed convolution (square kernel and stride, no groups), then its bias.
+    ConvTranspose {
+        weight: Tensor,
+        bias: Option<Vec<f32>>,
+        stride: usize,
+        pad: usize,
+    },
+    Concat(usize),
+    /// A constant as a value (for operators whose inputs are all values, like Concat).
+    Const(Tensor),
+    /// The input's dimensions as a 1-D i64 tensor.
+    Shape,
+    /// (axis, start, end) ranges, ends clamped to the dimension.
+    Slice(Vec<(usize, i64, i64)>),
+    /// Reshape to a target computed at run time (the second input, i64).
+    ReshapeDyn,
+    Softmax(i64),
+    /// Mean over axes (negative from the end), keeping them as size 1 or not.
+    ReduceMean(Vec<i64>, bool),
+    Pow(f32),
+    Sqrt,
+    /// Remove (false) or insert (true) size-1 axes.
+    Squeeze(Vec<i64>, bool),
+    /// Average pooling without padding: (kh, kw), (sy, sx).
+    AveragePool((usize, usize), (usize, usize)),
+    Split(usize, Vec<usize>),
+    Reshape(Vec<i64>),
+    Transpose(Vec<usize>),
+}
+
+pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {
+    if let Op::Const(t) = op {
+        return Ok(vec![t.clone()]);
+    }
+    let Some(x) = args.first() else { candle_core::bail!("{op:?} has no input") };
+    Ok(vec![match op {
+        Op::Conv { weight, bias, window, depthwise, act } => {
+            let (out_c, _, kh, kw) = weight.dims4()?;
+            if *depthwise {
+                return Ok(vec![x.contiguous()?.apply_op2_no_bwd(weight, &Depthwise { window: *window, bias: bias.clone(), act: *act })?]);
+            }
+            let y = if window.is_pointwise() {
+                let (n, c, h, w) = x.dims4()?;
+                let flat = x.contiguous()?.reshape((n, c, h * w))?;
+                weight.reshape((1, out_c, c))?.broadcast_matmul(&flat)?.reshape((n, out_c, h, w))?
+            } else {
+                // im2col, then one matrix product.
+                let (n, c, h, w) = x.dims4()?;
+                let data = x.flatten_all()?.to_vec1::<f32>()?;
+                let mut outs = Vec::with_capacity(n);
+                for b in 0..n {
+                    let (cols, ho, wo) = im2col(&data[b * c * h * w..(b + 1) * c * h * w], c, h, w, window);
+                    let cols = Tensor::from_vec(cols, (c * kh * kw, ho * wo), &Device::Cpu)?;
+                    outs.push(weight.reshape((out_c, c * kh * kw))?.matmul(&cols)?.reshape((1, out_c, ho, wo))?);
+                }
+                Tensor::cat(&outs, 0)?
+            };
+            // y is this step's own fresh tensor: finish it in place.
+            y.inplace_op1(&Epilogue { bias: bias.clone(), act: *act })?;
+            y
+        }
+        Op::HardSwish => {
+            let y = x.copy()?;
+            y.inplace_op1(&Epilogue { bias: None, act: Act::HardSwish })?;
+            y
+        }
+        Op::Fused => unreachable!("fused steps are removed before running"),
+        Op::Clip(lo, hi) => x.clamp(*lo, *hi)?,
+        Op::Sigmoid => (x.neg()?.exp()? + 1.0)?.recip()?,
+        Op::Relu => x.relu()?,
+        Op::HardSigmoid(alpha, beta) => x.affine(*alpha as f64, *beta as f64)?.clamp(0f32, 1f32)?,
+        Op::ChannelAffine(scale, shift) => x.broadcast_mul(scale)?.broadcast_add(shift)?,
+        Op::GlobalAveragePool => x.mean_keepdim(3)?.mean_keepdim(2)?,
+        Op::ConvTranspose { weight, bias, stride, pad } => {
+            let y = x.contiguous()?.conv_transpose2d(weight, *pad, 0, *stride, 1)?;
+            y.inplace_op1(&Epilogue { bias: bias.clone(), act: Act::Identity })?;
+            y
+        }
+        Op::Upsample(f) => {
+            let (_, _, h, w) = x.dims4()?;
+            x.upsample_nearest2d(h * f, w * f)?
+        }
+        Op::Concat(axis) => Tensor::cat(args, *axis)?,
+        Op::Const(_) => unreachable!("constants return above"),
+        Op::Shape => Tensor::new(x.dims().iter().map(|&d| d as i64).collect::<Vec<_>>(), x.device())?,
+        Op::Slice(ranges) => {
+            let mut y = x.clone();
+            for &(axis, start, end) in ranges {
+                let n = y.dim(axis)? as i64;
+                let clamp = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
+                let (a, b) = (clamp(start), clamp(end));
+                y = y.narrow(axis, a as usize, (b - a).max(0) as usize)?;
+            }
+            y
+        }
+        Op::ReshapeDyn => {
+            let spec: Vec<i64> = args[1].to_dtype(DType::I64)?.to_vec1()?;
+            x.contiguous()?.reshape(reshape_target(x.dims(), &spec))?
+        }
+        Op::ReduceMean(axes, keep) => {
+            let mut dims: Vec<usize> = axes.iter().map(|&a| if a < 0 { (x.rank() as i64 + a) as usize } else { a as usize }).collect();
+            dims.sort_unstable();
+            let mut y = x.clone();
+            for &d in dims.iter().rev() {
+                y = if *keep { y.mean_keepdim(d)? } else { y.mean(d)? };
+            }
+            y
+        }
+        Op::Pow(e) if *e == 2.0 => x.sqr()?,
+        Op::Pow(e) => x.powf(*e as f64)?,
+        Op::Sqrt => x.sqrt()?,
+        Op::Squeeze(axes, insert) => {
+            let mut y = x.clone();
+            if *insert {
+                // Axes count in the output; insert from the lowest.
+                let rank = (x.rank() + axes.len()) as i64;
+                let mut dims: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank + a) as usize } else { a as usize }).collect();
+                dims.sort_unstable();
+                for d in dims {
+                    y = y.unsqueeze(d)?;
+                }
+            } else {
+                let rank = x.rank() as i64;
+                let mut dims: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank + a) as usize } else { a as usize }).collect();
+                dims.sort_unstable();
+                for d in dims.into_iter().rev() {
+                    y = y.squeeze(d)?;
+                }
+            }
+            y
+        }
+        Op::AveragePool(k, s) => x.contiguous()?.avg_pool2d_with_stride(*k, *s)?,
+        Op::Softmax(axis) => {
+            let axis = if *axis < 0 { (x.rank() as i64 + axis) as usize } else { *axis as usize };
+            let e = x.broadcast_sub(&x.max_keepdim(axis)?)?.exp()?;
+            e.broadcast_div(&e.sum_keepdim(axis)?)?
+        }
+        Op::Split(axis, sizes) => {
+            let mut start = 0;
+            let mut parts = Vec::new();
+            for &s in sizes {
+                parts.push(x.narrow(*axis, start, s)?);
+                start += s;
+            }
+            return Ok(parts);
+        }
+        Op::Reshape(spec) => x.contiguous()?.reshape(reshape_target(x.dims(), spec))?,
+        Op::Transpose(perm) => x.permute(perm.clone())?.contiguous()?,
+        Op::Binary(..) => unreachable!("binary ops are run by the caller"),
+    }])
+}
+
+/// ONNX Reshape's target: 0 keeps the input's dimension, -1 takes what is left.
+pub(super) fn reshape_target(dims: &[usize], spec: &[i64]) -> Vec<usize> {
+    let fixed = |i: usize, d: i64| if d == 0 { dims[i] } else { d as usize };
+    let known: usize = spec.iter().enumerate().filter(|(_, &d)| d >= 0).map(|(i, &d)| fixed(i, d)).product();
+    let total: usize = dims.iter().product();
+    spec.iter().enumerate().map(|(i, &d)| if d < 0 { total / known.max(1) } else { fixed(i, d) }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reshape_targets_keep_zeros_and_fill_minus_one() {
+        assert_eq!(super::reshape_target(&[1, 10, 4, 5], &[1, 10, -1]), vec![1, 10, 20]);
+        assert_eq!(super::reshape_target(&[2, 3, 4], &[0, -1]), vec![2, 12]);
+    }
+}
