@@ -396,7 +396,9 @@ impl Compiler {
                             shape.insert(d.min(shape.len()), 1);
                         }
                     } else {
-                        shape.retain(|&d| d != 1);
+                        let rank = shape.len() as i64;
+                        let drop: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank + a) as usize } else { a as usize }).collect();
+                        shape = shape.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, &d)| d).collect();
                     }
                     self.consts.insert(node.output[0].clone(), (shape, data));
                 } else {
