@@ -11,7 +11,7 @@ use candle_core::{DType, Device, Tensor};
 use super::fuse::{fuse_activations, reads};
 use super::kernels::{Act, Window};
 use super::onnx::{self, Data, NodeProto};
-use super::ops::{reshape_target, run_op, Binary, Op, Operand};
+use super::ops::{axes_of, reshape_target, run_op, Binary, Op, Operand};
 
 type Res<T> = std::result::Result<T, String>;
 
@@ -390,14 +390,13 @@ impl Compiler {
                     let mut shape = shape;
                     if insert {
                         let rank = (shape.len() + axes.len()) as i64;
-                        let mut dims: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank + a) as usize } else { a as usize }).collect();
-                        dims.sort_unstable();
+                        let dims: Vec<usize> = axes_of(&axes, rank as usize);
                         for d in dims {
                             shape.insert(d.min(shape.len()), 1);
                         }
                     } else {
                         let rank = shape.len() as i64;
-                        let drop: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank + a) as usize } else { a as usize }).collect();
+                        let drop: Vec<usize> = axes_of(&axes, rank as usize);
                         shape = shape.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, &d)| d).collect();
                     }
                     self.consts.insert(node.output[0].clone(), (shape, data));

@@ -142,8 +142,7 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             x.contiguous()?.reshape(reshape_target(x.dims(), &spec))?
         }
         Op::ReduceMean(axes, keep) => {
-            let mut dims: Vec<usize> = axes.iter().map(|&a| if a < 0 { (x.rank() as i64 + a) as usize } else { a as usize }).collect();
-            dims.sort_unstable();
+            let dims: Vec<usize> = axes_of(axes, x.rank());
             let mut y = x.clone();
             for &d in dims.iter().rev() {
                 y = if *keep { y.mean_keepdim(d)? } else { y.mean(d)? };
@@ -158,15 +157,13 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             if *insert {
                 // Axes count in the output; insert from the lowest.
                 let rank = (x.rank() + axes.len()) as i64;
-                let mut dims: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank + a) as usize } else { a as usize }).collect();
-                dims.sort_unstable();
+                let dims: Vec<usize> = axes_of(axes, rank as usize);
                 for d in dims {
                     y = y.unsqueeze(d)?;
                 }
             } else {
                 let rank = x.rank() as i64;
-                let mut dims: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank + a) as usize } else { a as usize }).collect();
-                dims.sort_unstable();
+                let dims: Vec<usize> = axes_of(axes, rank as usize);
                 for d in dims.into_iter().rev() {
                     y = y.squeeze(d)?;
                 }
@@ -175,7 +172,7 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
         }
         Op::AveragePool(k, s) => x.contiguous()?.avg_pool2d_with_stride(*k, *s)?,
         Op::Softmax(axis) => {
-            let axis = if *axis < 0 { (x.rank() as i64 + axis) as usize } else { *axis as usize };
+            let axis = axes_of(&[*axis], x.rank())[0];
             let e = x.broadcast_sub(&x.max_keepdim(axis)?)?.exp()?;
             e.broadcast_div(&e.sum_keepdim(axis)?)?
         }
@@ -192,6 +189,13 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
         Op::Transpose(perm) => x.permute(perm.clone())?.contiguous()?,
         Op::Binary(..) => unreachable!("binary ops are run by the caller"),
     }])
+}
+
+/// ONNX axes (negative ones count from the end) as indices, sorted, for a tensor of `rank`.
+pub(super) fn axes_of(axes: &[i64], rank: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank as i64 + a).max(0) as usize } else { a as usize }).collect();
+    v.sort_unstable();
+    v
 }
 
 /// ONNX Reshape's target: 0 keeps the input's dimension, -1 takes what is left.
