@@ -83,3 +83,26 @@ fn ppocr_networks_match_onnxruntime() {
     let alphabet = Alphabet::from_keys(&keys, classes).unwrap();
     assert_eq!(decode(&probs, steps, &alphabet).0, e["text"].as_str().unwrap());
 }
+
+#[test]
+fn the_reader_reads_a_rendered_invoice() {
+    let reader = match pagewise_engine::ocr::reader::Reader::get() {
+        Ok(r) => r,
+        Err(e) => {
+            println!("SKIP OCR reader: {e}");
+            return;
+        }
+    };
+    let img = image::open(repo().join("tests/fixtures/detector/invoice-p1.png")).unwrap().to_rgb8();
+    let lines = reader.read(&img).unwrap();
+    let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    println!("read {} lines: {text:?}", lines.len());
+    for want in ["INVOICE", "Northwind Office Supplies", "Description"] {
+        assert!(text.iter().any(|t| t.contains(want)), "no line reads {want:?}: {text:?}");
+    }
+    assert!(lines.iter().all(|l| l.confidence >= 0.5 && l.bbox[2] > l.bbox[0]));
+    let blank = image::RgbImage::from_pixel(400, 300, image::Rgb([255, 255, 255]));
+    assert!(reader.read(&blank).unwrap().is_empty(), "a blank page has no text");
+    let strip = image::RgbImage::from_pixel(2000, 1, image::Rgb([0, 0, 0]));
+    assert!(reader.read(&strip).unwrap().is_empty(), "a 1-pixel-high image has no text");
+}

@@ -1,7 +1,9 @@
 //! Reading pages without a text layer (PP-OCR: DB text detection, CTC text recognition).
-//! So far the model-independent halves: turning the detector's probability map into text
-//! boxes ([`db`]) and the recogniser's per-step class scores into strings ([`ctc`]). The
-//! networks themselves run on the [`crate::nn`] graph runner once it covers their operators.
+//! The networks run on the [`crate::nn`] graph runner; [`db`] turns the detector's
+//! probability map into text boxes, [`ctc`] the recogniser's scores into strings, [`reader`]
+//! puts them together over a page image. Not yet wired into import (pages without a text
+//! layer are still `needs-reader`).
 
 pub mod ctc;
 pub mod db;
+pub mod reader;
