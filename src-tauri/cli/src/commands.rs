@@ -205,6 +205,34 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Read pages from their pixels now (OCR) and print their lines; nothing is stored.
+pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
+    let mut lib = open(ctx)?;
+    let d = resolve(&mut lib, doc)?;
+    let pages: Vec<u32> = match page {
+        Some(n) => vec![n],
+        None => (1..=d.pages).collect(),
+    };
+    let mut out = Vec::new();
+    for n in pages {
+        let lines = pagewise_engine::ocr::reader::read_page(&lib, &d.id, n)?;
+        if ctx.json {
+            out.push(json!({"page": n, "source": "ocr", "lines": lines}));
+        } else {
+            if d.pages > 1 && page.is_none() {
+                println!("--- page {n} ---");
+            }
+            for l in &lines {
+                println!("{}", l.text);
+            }
+        }
+    }
+    if ctx.json {
+        print_json(&json!({"doc_id": d.id, "name": d.name, "pages": out}));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path, overlay: Option<Overlay>) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;

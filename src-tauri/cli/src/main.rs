@@ -49,6 +49,10 @@ enum Command {
         page: Option<u32>,
         #[arg(long, value_enum, default_value_t = TextFormat::Plain)]
         format: TextFormat,
+        /// Where the text comes from: the stored text layer, or read now from the pixels
+        /// (PP-OCRv5; for scans, photos and pages whose text layer is garbage)
+        #[arg(long, value_enum, default_value_t = ReaderKind::TextLayer)]
+        reader: ReaderKind,
     },
     /// Layout regions (label, box, reading order, text, confidence, source; table cells)
     Layout {
@@ -111,6 +115,12 @@ enum Command {
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
+enum ReaderKind {
+    TextLayer,
+    Ocr,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum TextFormat {
     Plain,
@@ -157,8 +167,9 @@ fn main() -> ExitCode {
         Command::Add { paths, password } => commands::add(&ctx, &paths, password),
         Command::List => commands::list(&ctx),
         Command::Show { doc } => commands::show(&ctx, &doc),
-        Command::Text { doc, page, format: TextFormat::Plain } => commands::text(&ctx, &doc, page),
-        Command::Text { doc, page, format: TextFormat::Markdown } => layout_cmd::markdown(&ctx, &doc, page),
+        Command::Text { doc, page, reader: ReaderKind::Ocr, .. } => commands::text_by_ocr(&ctx, &doc, page),
+        Command::Text { doc, page, format: TextFormat::Plain, .. } => commands::text(&ctx, &doc, page),
+        Command::Text { doc, page, format: TextFormat::Markdown, .. } => layout_cmd::markdown(&ctx, &doc, page),
         Command::Layout { doc, page, mode } => layout_cmd::layout(&ctx, &doc, page, mode.into()),
         Command::Tables { doc, page, csv, mode } => layout_cmd::tables(&ctx, &doc, page, csv.as_deref(), mode.into()),
         Command::Render { doc, page, dpi, output, overlay } => commands::render(&ctx, &doc, page, dpi, &output, overlay),

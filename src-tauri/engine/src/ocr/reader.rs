@@ -21,7 +21,7 @@ const REC_MAX_WIDTH: usize = 3200;
 const MIN_CONFIDENCE: f32 = 0.5;
 
 /// A line of text read from pixels, with its box in the image's pixels.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TextLine {
     pub text: String,
     pub bbox: [f32; 4],
@@ -115,6 +115,23 @@ impl Reader {
         let probs: Vec<f32> = out[0].flatten_all().and_then(|t| t.to_vec1()).map_err(|e| model_error(e.to_string()))?;
         Ok(decode(&probs, steps, &self.alphabet))
     }
+}
+
+/// Pixels on the longer side of a PDF page rendered for reading (about 190 DPI on A4).
+const PDF_PIXELS: f32 = 1600.0;
+
+/// Read page `page` of a library document from its pixels: lines with boxes in page points.
+/// Nothing is stored; the page's own text layer (if any) is left as it is.
+pub fn read_page(lib: &crate::Library, id: &crate::DocId, page: u32) -> Result<Vec<TextLine>> {
+    let reader = Reader::get()?;
+    let meta = lib.page(id, page)?;
+    let img = image::DynamicImage::ImageRgba8(crate::render::page_pixels(lib, id, page, PDF_PIXELS)?).to_rgb8();
+    let scale = meta.width / img.width().max(1) as f32;
+    let mut lines = reader.read(&img)?;
+    for l in &mut lines {
+        l.bbox = l.bbox.map(|v| v * scale);
+    }
+    Ok(lines)
 }
 
 /// The nearest multiple of 32, at least 32 (the detector's input grid).
