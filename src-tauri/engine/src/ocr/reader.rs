@@ -8,8 +8,8 @@ use image::RgbImage;
 
 use super::ctc::{decode, Alphabet};
 use super::db;
-use crate::layout::detector::picodet::resize_bilinear;
 use crate::nn::graph::{nchw, Graph};
+use crate::nn::prep::{bgr_planes, resize_bilinear, IMAGENET_MEAN, IMAGENET_STD};
 use crate::{models, Error, Result};
 
 /// The detector sees the page with its longer side at most this long (PP-OCR's default).
@@ -67,15 +67,7 @@ impl Reader {
         }
         let scale = (DET_MAX_SIDE as f32 / w.max(h) as f32).min(1.0);
         let (dw, dh) = (round32(w as f32 * scale), round32(h as f32 * scale));
-        let resized = resize_bilinear(img, dw, dh);
-        let (mean, std) = ([0.485f32, 0.456, 0.406], [0.229f32, 0.224, 0.225]);
-        let mut data = vec![0f32; 3 * dw * dh];
-        for (i, px) in resized.chunks_exact(3).enumerate() {
-            for c in 0..3 {
-                // BGR order, as the PaddleOCR models were trained.
-                data[c * dw * dh + i] = (px[2 - c] as f32 / 255.0 - mean[c]) / std[c];
-            }
-        }
+        let data = bgr_planes(&resize_bilinear(img, dw, dh), dw, dh, dw, IMAGENET_MEAN, IMAGENET_STD);
         let prob = self.det.run(nchw(data, 3, dh, dw).map_err(model_error)?).map_err(model_error)?;
         let prob: Vec<f32> = prob[0].flatten_all().and_then(|t| t.to_vec1()).map_err(|e| model_error(e.to_string()))?;
         let (sx, sy) = (w as f32 / dw as f32, h as f32 / dh as f32);
@@ -101,15 +93,8 @@ impl Reader {
         let ratio = line.width() as f32 / line.height() as f32;
         let rw = ((REC_HEIGHT as f32 * ratio).ceil() as usize).clamp(1, REC_MAX_WIDTH);
         let width = rw.max(REC_MIN_WIDTH);
-        let resized = resize_bilinear(&line, rw, REC_HEIGHT);
-        // (v / 255 - 0.5) / 0.5, BGR; the padding to the right stays 0.
-        let mut data = vec![0f32; 3 * REC_HEIGHT * width];
-        for (i, px) in resized.chunks_exact(3).enumerate() {
-            let (y, x) = (i / rw, i % rw);
-            for c in 0..3 {
-                data[c * REC_HEIGHT * width + y * width + x] = px[2 - c] as f32 / 127.5 - 1.0;
-            }
-        }
+        // (v / 255 - 0.5) / 0.5; the padding to the right stays 0.
+        let data = bgr_planes(&resize_bilinear(&line, rw, REC_HEIGHT), rw, REC_HEIGHT, width, [0.5; 3], [0.5; 3]);
         let out = self.rec.run(nchw(data, 3, REC_HEIGHT, width).map_err(model_error)?).map_err(model_error)?;
         let (_, steps, _) = out[0].dims3().map_err(|e| model_error(e.to_string()))?;
         let probs: Vec<f32> = out[0].flatten_all().and_then(|t| t.to_vec1()).map_err(|e| model_error(e.to_string()))?;

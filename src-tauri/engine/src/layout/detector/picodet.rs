@@ -1,5 +1,6 @@
 //! PicoDet, the anchor-free detector behind PaddleDetection's layout models: pre-processing
-//! (as rapid-layout does it: BGR, bilinear resize to the input size, ImageNet normalisation),
+//! (as rapid-layout does it: BGR, bilinear resize to the input size, ImageNet normalisation;
+//! see [`crate::nn::prep`]),
 //! the network (an ONNX graph run on candle), and decoding of its raw heads (distribution focal
 //! boxes per stride, per-class hard NMS), back to the pixels of the original image.
 
@@ -7,6 +8,7 @@ use candle_core::Tensor;
 use image::RgbImage;
 
 use crate::nn::graph::{nchw, Graph};
+use crate::nn::prep::{bgr_planes, resize_bilinear, IMAGENET_MEAN, IMAGENET_STD};
 
 const STRIDES: [usize; 4] = [8, 16, 32, 64];
 /// Candidates kept per stride before NMS, candidates per class in NMS, detections per class.
@@ -43,18 +45,9 @@ impl PicoDet {
 
     /// The network's input for an image: 1 x 3 x H x W, BGR, normalised.
     pub fn preprocess(&self, img: &RgbImage) -> Result<Tensor, String> {
-        let resized = resize_bilinear(img, self.input_w, self.input_h);
         let (h, w) = (self.input_h, self.input_w);
-        let mean = [0.485f32, 0.456, 0.406];
-        let std = [0.229f32, 0.224, 0.225];
-        let mut data = vec![0f32; 3 * h * w];
-        for (i, px) in resized.chunks_exact(3).enumerate() {
-            // Channel c of the input holds BGR channel c, normalised with the c-th statistics.
-            for c in 0..3 {
-                data[c * h * w + i] = (px[2 - c] as f32 / 255.0 - mean[c]) / std[c];
-            }
-        }
-        nchw(data, 3, h, w)
+        let resized = resize_bilinear(img, w, h);
+        nchw(bgr_planes(&resized, w, h, w, IMAGENET_MEAN, IMAGENET_STD), 3, h, w)
     }
 
     /// The network's raw outputs (per stride: class scores, then box distributions).
@@ -145,73 +138,9 @@ pub fn iou_of(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     inter / (area(a) + area(b) - inter + 1e-5)
 }
 
-/// Bilinear resize of RGB bytes as OpenCV's `INTER_LINEAR` does it (half-pixel centres, no
-/// antialiasing, 11-bit fixed-point weights), so inputs match the reference pipeline.
-pub fn resize_bilinear(img: &RgbImage, out_w: usize, out_h: usize) -> Vec<u8> {
-    const ONE: i64 = 2048;
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let taps = |out: usize, inp: usize| -> Vec<(usize, usize, i64)> {
-        let scale = inp as f64 / out as f64;
-        (0..out)
-            .map(|x| {
-                let f = (x as f64 + 0.5) * scale - 0.5;
-                let mut s = f.floor() as isize;
-                let mut frac = f - s as f64;
-                if s < 0 {
-                    s = 0;
-                    frac = 0.0;
-                }
-                if s as usize >= inp - 1 {
-                    s = inp as isize - 1;
-                    frac = 0.0;
-                }
-                let s = s as usize;
-                let wgt = (frac * ONE as f64).round() as i64;
-                (s, (s + 1).min(inp - 1), wgt)
-            })
-            .collect()
-    };
-    let (xt, yt) = (taps(out_w, w), taps(out_h, h));
-    let src = img.as_raw();
-    // Horizontal pass per source row, in fixed point.
-    let row = |y: usize| -> Vec<i64> {
-        let r = &src[y * w * 3..(y + 1) * w * 3];
-        let mut o = vec![0i64; out_w * 3];
-        for (x, &(s0, s1, f)) in xt.iter().enumerate() {
-            for c in 0..3 {
-                o[x * 3 + c] = r[s0 * 3 + c] as i64 * (ONE - f) + r[s1 * 3 + c] as i64 * f;
-            }
-        }
-        o
-    };
-    let mut out = vec![0u8; out_w * out_h * 3];
-    let mut cache: Option<(usize, Vec<i64>, usize, Vec<i64>)> = None;
-    for (y, &(s0, s1, f)) in yt.iter().enumerate() {
-        let (r0, r1) = match &cache {
-            Some((a, ra, b, rb)) if *a == s0 && *b == s1 => (ra.clone(), rb.clone()),
-            _ => (row(s0), row(s1)),
-        };
-        for i in 0..out_w * 3 {
-            let v = (r0[i] * (ONE - f) + r1[i] * f + (1 << 21)) >> 22;
-            out[y * out_w * 3 + i] = v.clamp(0, 255) as u8;
-        }
-        cache = Some((s0, r0, s1, r1));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resize_keeps_a_flat_image_flat_and_hits_corners() {
-        let img = RgbImage::from_pixel(50, 30, image::Rgb([10, 200, 77]));
-        let out = resize_bilinear(&img, 17, 41);
-        assert!(out.chunks(3).all(|p| p == [10, 200, 77]));
-        let tall = RgbImage::from_fn(1, 20_000, |_, y| image::Rgb([(y % 256) as u8, 0, 0]));
-        assert_eq!(resize_bilinear(&tall, 608, 800).len(), 608 * 800 * 3);
-    }
 
     #[test]
     fn decoding_skips_nan_scores_and_boxes() {
