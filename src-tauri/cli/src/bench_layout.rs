@@ -20,7 +20,9 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
         collect_files(paths).into_iter().filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf)).collect();
     let mut lib = Library::open(scratch.path())?;
     let mut pages: Vec<Vec<Page>> = Vec::new();
-    for o in pipeline::add_files(&mut lib, &files, &AddOptions::default(), &std::sync::atomic::AtomicBool::new(false), &mut |_| {})? {
+    for o in
+        pipeline::add_files(&mut lib, &files, &AddOptions { skip_ocr: true, ..Default::default() }, &std::sync::atomic::AtomicBool::new(false), &mut |_| {})?
+    {
         if let (AddStatus::Added, Some(id)) = (o.status, o.doc_id) {
             pages.push(lib.pages(&id)?);
         }

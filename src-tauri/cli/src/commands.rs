@@ -43,12 +43,11 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-pub fn add(ctx: &Ctx, paths: &[PathBuf], password: Option<String>) -> Result<ExitCode> {
+pub fn add(ctx: &Ctx, paths: &[PathBuf], opts: AddOptions) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let files = collect_files(paths);
     let bars = ImportBars::new();
     let cancel = AtomicBool::new(false);
-    let opts = AddOptions { password };
     let json = ctx.json;
     let outcomes = pipeline::add_files(&mut lib, &files, &opts, &cancel, &mut |event| {
         bars.on(event);
@@ -72,8 +71,17 @@ pub fn add(ctx: &Ctx, paths: &[PathBuf], password: Option<String>) -> Result<Exi
 fn describe(o: &AddOutcome) -> String {
     let id = o.doc_id.as_ref().map(|d| d.short().to_string()).unwrap_or_default();
     match o.status {
-        AddStatus::Added if o.failed_pages.is_empty() => format!("added      {id}  {} ({} pages)", o.path, o.pages),
-        AddStatus::Added => format!("added      {id}  {} ({} pages; pages {:?} could not be read)", o.path, o.pages, o.failed_pages),
+        AddStatus::Added => {
+            let mut notes = vec![format!("{} pages", o.pages)];
+            if !o.failed_pages.is_empty() {
+                notes.push(format!("pages {:?} could not be read", o.failed_pages));
+            }
+            if !o.unread_pages.is_empty() {
+                let why = o.unread_reason.as_ref().map(|e| format!(": {}", e.message)).unwrap_or_default();
+                notes.push(format!("pages {:?} have no text layer and were not read{why}", o.unread_pages));
+            }
+            format!("added      {id}  {} ({})", o.path, notes.join("; "))
+        }
         AddStatus::Duplicate => format!("duplicate  {id}  {} (already in the library)", o.path),
         AddStatus::Failed => {
             let e = o.error.as_ref().map(|e| format!("{} [{}]", e.message, e.kind)).unwrap_or_default();
@@ -113,8 +121,11 @@ pub fn list(ctx: &Ctx) -> Result<ExitCode> {
 
 fn status_note(d: &Document) -> String {
     let mut notes = Vec::new();
+    if d.ocr_pages > 0 {
+        notes.push(format!("{} read by OCR", d.ocr_pages));
+    }
     if d.needs_reader_pages > 0 {
-        notes.push(format!("{} need a reader model", d.needs_reader_pages));
+        notes.push(format!("{} not read yet", d.needs_reader_pages));
     }
     if d.failed_pages > 0 {
         notes.push(format!("{} failed", d.failed_pages));
@@ -193,9 +204,10 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
             println!("--- page {} ---", p.page);
         }
         match p.source {
-            pagewise_engine::PageSource::TextLayer => println!("{}", p.text),
+            pagewise_engine::PageSource::TextLayer | pagewise_engine::PageSource::Ocr => println!("{}", p.text),
             pagewise_engine::PageSource::NeedsReader => {
-                eprintln!("page {}: no text layer (a scan or photo): it needs a reader model to be read", p.page)
+                let why = p.error.as_ref().map(|e| format!(" ({})", e.message)).unwrap_or_default();
+                eprintln!("page {}: no text layer (a scan or photo) and not read yet{why}: `pagewise text DOC --reader ocr --save` reads it", p.page)
             }
             pagewise_engine::PageSource::Failed => {
                 eprintln!("page {}: could not be read: {}", p.page, p.error.as_ref().map(|e| e.message.as_str()).unwrap_or("unknown"))
@@ -205,8 +217,9 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Read pages from their pixels now (OCR) and print their lines; nothing is stored.
-pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
+/// Read pages from their pixels now (OCR) and print their lines; with `save`, the reading
+/// replaces the pages' words in the library.
+pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
     let pages: Vec<u32> = match page {
@@ -215,14 +228,14 @@ pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> 
     };
     let mut out = Vec::new();
     for n in pages {
-        let lines = pagewise_engine::ocr::reader::read_page(&lib, &d.id, n)?;
+        let (stored, read) = pipeline::reread_page(&mut lib, &d.id, n, save)?;
         if ctx.json {
-            out.push(json!({"page": n, "source": "ocr", "lines": lines}));
+            out.push(json!({"page": n, "source": "ocr", "turned": stored.turned, "saved": save, "lines": read.lines}));
         } else {
             if d.pages > 1 && page.is_none() {
                 println!("--- page {n} ---");
             }
-            for l in &lines {
+            for l in &read.lines {
                 println!("{}", l.text);
             }
         }

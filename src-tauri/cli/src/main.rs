@@ -36,6 +36,10 @@ enum Command {
         /// Password for encrypted PDFs
         #[arg(long)]
         password: Option<String>,
+        /// Do not read pages without a text layer (scans, photos) by OCR now; they stay
+        /// `needs-reader` until `pagewise text DOC --reader ocr --save`
+        #[arg(long)]
+        no_ocr: bool,
     },
     /// List the documents in the library
     List,
@@ -53,6 +57,10 @@ enum Command {
         /// (PP-OCRv5; for scans, photos and pages whose text layer is garbage)
         #[arg(long, value_enum, default_value_t = ReaderKind::TextLayer)]
         reader: ReaderKind,
+        /// With --reader ocr: keep the reading as the page's words (search, layout and
+        /// extraction then use it)
+        #[arg(long)]
+        save: bool,
     },
     /// Layout regions (label, box, reading order, text, confidence, source; table cells)
     Layout {
@@ -164,10 +172,10 @@ fn main() -> ExitCode {
     };
     let ctx = Ctx { library_dir, json: cli.json };
     let result = match cli.command {
-        Command::Add { paths, password } => commands::add(&ctx, &paths, password),
+        Command::Add { paths, password, no_ocr } => commands::add(&ctx, &paths, pagewise_engine::pipeline::AddOptions { password, skip_ocr: no_ocr }),
         Command::List => commands::list(&ctx),
         Command::Show { doc } => commands::show(&ctx, &doc),
-        Command::Text { doc, page, reader: ReaderKind::Ocr, .. } => commands::text_by_ocr(&ctx, &doc, page),
+        Command::Text { doc, page, reader: ReaderKind::Ocr, save, .. } => commands::text_by_ocr(&ctx, &doc, page, save),
         Command::Text { doc, page, format: TextFormat::Plain, .. } => commands::text(&ctx, &doc, page),
         Command::Text { doc, page, format: TextFormat::Markdown, .. } => layout_cmd::markdown(&ctx, &doc, page),
         Command::Layout { doc, page, mode } => layout_cmd::layout(&ctx, &doc, page, mode.into()),

@@ -121,7 +121,9 @@ pub struct Line {
 pub enum PageSource {
     /// The PDF's own text layer.
     TextLayer,
-    /// No text layer (a scan or a photo): a reader model must read the pixels.
+    /// Read from the page's pixels by the OCR reader (a scan, a photo, or on request).
+    Ocr,
+    /// No text layer and not read yet (the reader model was missing or not asked for).
     NeedsReader,
     /// Reading this page failed; `Page::error` says why.
     Failed,
@@ -131,6 +133,7 @@ impl PageSource {
     pub fn as_str(&self) -> &'static str {
         match self {
             PageSource::TextLayer => "text-layer",
+            PageSource::Ocr => "ocr",
             PageSource::NeedsReader => "needs-reader",
             PageSource::Failed => "failed",
         }
@@ -138,6 +141,7 @@ impl PageSource {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "text-layer" => Some(PageSource::TextLayer),
+            "ocr" => Some(PageSource::Ocr),
             "needs-reader" => Some(PageSource::NeedsReader),
             "failed" => Some(PageSource::Failed),
             _ => None,
@@ -153,6 +157,10 @@ pub struct Page {
     pub height: f32,
     /// The page's /Rotate (0, 90, 180, 270), already applied to `width`, `height` and boxes.
     pub rotation: u16,
+    /// Degrees (clockwise) the reader turned the page's pixels to read it upright (a scan lying
+    /// on its side or upside down); applied to `width`, `height`, boxes and rendering.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub turned: u16,
     pub source: PageSource,
     /// Page text in reading order: lines joined by '\n', blocks separated by a blank line.
     pub text: String,
@@ -163,6 +171,10 @@ pub struct Page {
     pub graphics: Graphics,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::ErrorReport>,
+}
+
+fn is_zero(v: &u16) -> bool {
+    *v == 0
 }
 
 /// What kind of file a document came from (sniffed from its bytes).
@@ -214,6 +226,7 @@ pub struct Document {
     pub added_at: i64,
     /// Pages per source, e.g. how many still need a reader model.
     pub text_pages: u32,
+    pub ocr_pages: u32,
     pub needs_reader_pages: u32,
     pub failed_pages: u32,
 }

@@ -1,6 +1,7 @@
 //! The wiring, top to bottom: a file is read and identified (source), copied into the library,
-//! opened (pdfium or the image decoder), each page read (text layer) and put in reading order
-//! (read::order), then stored and indexed in one transaction (store). Progress is reported as
+//! opened (pdfium or the image decoder), each page read (its text layer, or its pixels by the
+//! OCR reader when it has none) and put in reading order (read::order), then stored and indexed
+//! in one transaction (store). Progress is reported as
 //! serialisable events; a failed file or page is data in the report, never a crash.
 
 use std::path::{Path, PathBuf};
@@ -14,24 +15,27 @@ use crate::doc::{DocId, FileKind, Page, PageSource};
 use crate::read::{order, text_layer};
 use crate::source::{self, SourceFile};
 use crate::store::{ImageMeta, JobItem, Library, NewDocument};
-use crate::{pdfium, Error, ErrorReport, Result};
+use crate::{ocr, pdfium, render, Error, ErrorReport, Result};
 
 #[derive(Debug, Clone, Default)]
 pub struct AddOptions {
     /// Password for encrypted PDFs (tried on every encrypted file of the batch).
     pub password: Option<String>,
+    /// Leave pages without a text layer unread (`needs-reader`) instead of reading them by OCR.
+    pub skip_ocr: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AddStatus {
     Added,
     Duplicate,
+    #[default]
     Failed,
 }
 
 /// What happened to one file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AddOutcome {
     pub path: String,
     pub doc_id: Option<DocId>,
@@ -42,6 +46,28 @@ pub struct AddOutcome {
     /// Pages of an added document that could not be read (recorded in the library).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub failed_pages: Vec<u32>,
+    /// Pages without a text layer that the OCR reader did not read, and why (e.g. its model is
+    /// not installed); they are kept as `needs-reader` and can be read later.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub unread_pages: Vec<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unread_reason: Option<ErrorReport>,
+}
+
+impl AddOutcome {
+    /// Note a page that could not be read, or was left unread.
+    fn note(&mut self, page: &Page) {
+        match page.source {
+            PageSource::Failed => self.failed_pages.push(page.page),
+            PageSource::NeedsReader => {
+                self.unread_pages.push(page.page);
+                if self.unread_reason.is_none() {
+                    self.unread_reason = page.error.clone();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Events of a long-running job, for progress bars (CLI) and the desktop shell's channel.
@@ -94,7 +120,7 @@ pub fn add_files(lib: &mut Library, paths: &[PathBuf], opts: &AddOptions, cancel
 /// Import one file. Never panics and never touches other documents: on failure the library
 /// is as it was (the transaction rolls back and the copied original is removed).
 pub fn add_file(lib: &mut Library, path: &Path, opts: &AddOptions, on_page: &mut dyn FnMut(u32, u32)) -> AddOutcome {
-    let mut outcome = AddOutcome { path: path.display().to_string(), doc_id: None, pages: 0, status: AddStatus::Failed, error: None, failed_pages: vec![] };
+    let mut outcome = AddOutcome { path: path.display().to_string(), doc_id: None, pages: 0, status: AddStatus::Failed, error: None, ..Default::default() };
     let src = match SourceFile::read(path) {
         Ok(src) => src,
         Err(e) => {
@@ -120,19 +146,19 @@ pub fn add_file(lib: &mut Library, path: &Path, opts: &AddOptions, on_page: &mut
     // (the transaction rolls back as it unwinds).
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         store_original(&stored, &src.bytes).and_then(|()| match src.kind {
-            FileKind::Pdf => import_pdf(lib, &src, &stored, opts, on_page),
-            _ => import_image(lib, &src, on_page),
+            FileKind::Pdf => import_pdf(lib, &src, &stored, opts, &mut outcome, on_page),
+            _ => import_image(lib, &src, opts, &mut outcome, on_page),
         })
     }))
     .unwrap_or_else(|panic| Err(Error::Internal { path: src.path.clone(), detail: crate::pdfium::panic_message(panic) }));
     match result {
-        Ok((pages, failed_pages)) => {
+        Ok(pages) => {
             outcome.status = AddStatus::Added;
             outcome.pages = pages;
-            outcome.failed_pages = failed_pages;
         }
         Err(e) => {
             let _ = std::fs::remove_file(&stored);
+            (outcome.failed_pages, outcome.unread_pages, outcome.unread_reason) = (vec![], vec![], None);
             outcome.error = Some(e.to_report());
         }
     }
@@ -153,15 +179,25 @@ fn name_of(path: &Path) -> String {
 /// Messages from the pdfium thread while it reads a document, page by page.
 enum PdfEvent {
     Opened { pages: u32, encrypted: bool },
-    Page(u32, std::result::Result<text_layer::RawPage, String>),
+    Page(u32, std::result::Result<(text_layer::RawPage, Option<Pixels>), String>),
 }
+
+/// A page drawn for the OCR reader, or why it could not be.
+type Pixels = Result<image::RgbImage>;
 
 /// Read a PDF on the pdfium thread while this thread orders and stores the pages it sends
 /// (a bounded channel: pages stream through, memory stays flat however long the document).
-fn import_pdf(lib: &mut Library, src: &SourceFile, stored: &Path, opts: &AddOptions, on_page: &mut dyn FnMut(u32, u32)) -> Result<(u32, Vec<u32>)> {
+fn import_pdf(
+    lib: &mut Library,
+    src: &SourceFile,
+    stored: &Path,
+    opts: &AddOptions,
+    outcome: &mut AddOutcome,
+    on_page: &mut dyn FnMut(u32, u32),
+) -> Result<u32> {
     let worker = pdfium::worker()?;
     let (tx, rx) = sync_channel::<std::result::Result<PdfEvent, Error>>(8);
-    let (file, user_path, password) = (stored.to_path_buf(), src.path.clone(), opts.password.clone());
+    let (file, user_path, password, ocr) = (stored.to_path_buf(), src.path.clone(), opts.password.clone(), !opts.skip_ocr);
     worker.spawn(move |pdfium| {
         let doc = match pdfium.load_pdf_from_file(&file, password.as_deref()) {
             Ok(doc) => doc,
@@ -179,7 +215,20 @@ fn import_pdf(lib: &mut Library, src: &SourceFile, stored: &Path, opts: &AddOpti
             let read = doc
                 .pages()
                 .get(index as PdfPageIndex)
-                .and_then(|page| text_layer::read_words(&page))
+                .and_then(|page| {
+                    let raw = text_layer::read_words(&page)?;
+                    // No text layer: draw the page for the reader (a scan).
+                    let pixels = (raw.words.is_empty() && ocr).then(|| {
+                        let scale = ocr::page::PDF_PIXELS / raw.width.max(raw.height).max(1.0);
+                        let (w, h) = ((raw.width * scale).round().max(1.0) as u32, (raw.height * scale).round().max(1.0) as u32);
+                        render::pdf_bitmap(&page, w, h).map(|img| image::DynamicImage::ImageRgba8(img).to_rgb8()).map_err(|e| Error::Page {
+                            doc: user_path.display().to_string(),
+                            page: index + 1,
+                            detail: format!("pdfium could not render it: {e:?}"),
+                        })
+                    });
+                    Ok((raw, pixels))
+                })
                 .map_err(|e| format!("pdfium could not read this page: {e:?}"));
             if tx.send(Ok(PdfEvent::Page(index + 1, read))).is_err() {
                 return;
@@ -197,21 +246,21 @@ fn import_pdf(lib: &mut Library, src: &SourceFile, stored: &Path, opts: &AddOpti
     let password = if encrypted { opts.password.as_deref().filter(|p| !p.is_empty()) } else { None };
     let new = NewDocument { id: &src.id, name: &name, origin: &origin, kind: FileKind::Pdf, bytes: src.bytes.len() as u64, pages, encrypted, password };
     let mut tx = lib.begin_import(&new)?;
-    let mut failed = Vec::new();
     for _ in 0..pages {
         let Ok(Ok(PdfEvent::Page(no, read))) = rx.recv() else {
             return Err(disconnected());
         };
         let page = match read {
-            Ok(raw) => page_from_words(no, raw),
+            Ok((raw, None)) => page_from_words(no, raw),
+            Ok((raw, Some(pixels))) => read_pixels(page_from_words(no, raw), pixels),
             Err(message) => {
-                failed.push(no);
                 let err = Error::Page { doc: name.clone(), page: no, detail: message };
                 Page {
                     page: no,
                     width: 0.0,
                     height: 0.0,
                     rotation: 0,
+                    turned: 0,
                     source: PageSource::Failed,
                     text: String::new(),
                     words: vec![],
@@ -221,21 +270,50 @@ fn import_pdf(lib: &mut Library, src: &SourceFile, stored: &Path, opts: &AddOpti
                 }
             }
         };
+        outcome.note(&page);
         tx.add_page(&page, ImageMeta::default())?;
         on_page(no, pages);
     }
     tx.commit()?;
-    Ok((pages, failed))
+    Ok(pages)
 }
 
 /// A page from its words: reading order, lines, text; no words means a reader model is needed.
 pub fn page_from_words(no: u32, raw: text_layer::RawPage) -> Page {
     let source = if raw.words.is_empty() { PageSource::NeedsReader } else { PageSource::TextLayer };
     let (lines, text) = order::arrange_in(&raw.words, raw.direction);
-    Page { page: no, width: raw.width, height: raw.height, rotation: raw.rotation, source, text, words: raw.words, lines, graphics: raw.graphics, error: None }
+    Page {
+        page: no,
+        width: raw.width,
+        height: raw.height,
+        rotation: raw.rotation,
+        turned: 0,
+        source,
+        text,
+        words: raw.words,
+        lines,
+        graphics: raw.graphics,
+        error: None,
+    }
 }
 
-fn import_image(lib: &mut Library, src: &SourceFile, on_page: &mut dyn FnMut(u32, u32)) -> Result<(u32, Vec<u32>)> {
+/// A page without a text layer, read from its pixels by the OCR reader. If the reader is not
+/// installed or fails, the page stays `needs-reader` with the reason, and the import goes on.
+fn read_pixels(mut page: Page, pixels: Pixels) -> Page {
+    let read = pixels.and_then(|img| ocr::read_image(&img, page.width / img.width().max(1) as f32));
+    match read {
+        Ok(o) => {
+            let (lines, text) = order::arrange(&o.words);
+            page = Page { width: o.width, height: o.height, turned: o.turned, source: PageSource::Ocr, text, words: o.words, lines, ..page };
+            // The scan is the page itself, not a picture on it.
+            page.graphics = Default::default();
+        }
+        Err(e) => page.error = Some(e.to_report()),
+    }
+    page
+}
+
+fn import_image(lib: &mut Library, src: &SourceFile, opts: &AddOptions, outcome: &mut AddOutcome, on_page: &mut dyn FnMut(u32, u32)) -> Result<u32> {
     let image_pages = source::image_pages(&src.path, &src.bytes, src.kind)?;
     let pages = image_pages.len() as u32;
     let name = name_of(&src.path);
@@ -244,11 +322,12 @@ fn import_image(lib: &mut Library, src: &SourceFile, on_page: &mut dyn FnMut(u32
     let mut tx = lib.begin_import(&new)?;
     for (i, ip) in image_pages.iter().enumerate() {
         let (width, height) = ip.size_points();
-        let page = Page {
+        let mut page = Page {
             page: i as u32 + 1,
             width,
             height,
             rotation: 0,
+            turned: 0,
             source: PageSource::NeedsReader,
             text: String::new(),
             words: vec![],
@@ -256,9 +335,37 @@ fn import_image(lib: &mut Library, src: &SourceFile, on_page: &mut dyn FnMut(u32
             graphics: Default::default(),
             error: None,
         };
+        if !opts.skip_ocr {
+            page = read_pixels(page, source::decode_image_page(&src.path, &src.bytes, src.kind, i).map(|img| img.to_rgb8()));
+        }
+        outcome.note(&page);
         tx.add_page(&page, ImageMeta { dpi: Some(ip.dpi), orientation: Some(ip.orientation) })?;
         on_page(i as u32 + 1, pages);
     }
     tx.commit()?;
-    Ok((pages, vec![]))
+    Ok(pages)
+}
+
+/// Read a stored page again from its pixels by OCR (a scan left unread, or a digital page whose
+/// text layer is garbage). With `save` the reading replaces the page's words in the library.
+pub fn reread_page(lib: &mut Library, id: &DocId, no: u32, save: bool) -> Result<(Page, ocr::OcrPage)> {
+    let before = lib.page(id, no)?;
+    let img = image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, ocr::page::PDF_PIXELS)?).to_rgb8();
+    let read = ocr::read_image(&img, before.width / img.width().max(1) as f32)?;
+    let (lines, text) = order::arrange(&read.words);
+    let page = Page {
+        width: read.width,
+        height: read.height,
+        turned: (before.turned + read.turned) % 360,
+        source: PageSource::Ocr,
+        text,
+        words: read.words.clone(),
+        lines,
+        error: None,
+        ..before
+    };
+    if save {
+        lib.replace_reading(id, &page)?;
+    }
+    Ok((page, read))
 }

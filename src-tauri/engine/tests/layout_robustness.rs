@@ -15,6 +15,7 @@ fn page_of(words: Vec<Word>) -> Page {
         width: 595.0,
         height: 842.0,
         rotation: 0,
+        turned: 0,
         source: if words.is_empty() { PageSource::NeedsReader } else { PageSource::TextLayer },
         text,
         words,

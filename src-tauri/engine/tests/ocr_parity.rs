@@ -1,7 +1,9 @@
-//! Parity of the PP-OCRv5 networks on the candle graph runner with onnxruntime
-//! (`scripts/ocr_reference.py` wrote tests/fixtures/ocr/expected.json from the same crops of a
-//! page we render from our own demo invoice), and of the CTC decoder with the reference's
-//! decoding. Skips visibly when the models are not installed.
+//! Parity of the OCR networks (PP-OCRv6 small det/rec, PP-LCNet orientation) on the candle
+//! graph runner with onnxruntime (`scripts/ocr_reference.py` wrote tests/fixtures/ocr/
+//! expected.json from the same crops of a page we render from our own demo invoice), of the CTC
+//! decoder with the reference's decoding, and of whole pages read by our reader with RapidOCR's
+//! pipeline on onnxruntime (expected-pages.json). Skips visibly when the models are not
+//! installed (and, for pages from ../shared/eval, when that is absent).
 
 use std::path::{Path, PathBuf};
 
@@ -43,10 +45,13 @@ fn ppocr_networks_match_onnxruntime() {
     let expected: Value = serde_json::from_slice(&std::fs::read(repo().join("tests/fixtures/ocr/expected.json")).unwrap()).unwrap();
     let gray = image::open(repo().join("tests/fixtures/detector/invoice-p1.png")).unwrap().to_luma8();
 
-    let (d, h, w) = crop(&gray, &expected["crops"]["det"]);
-    let (mean, std) = ([0.485f32, 0.456, 0.406], [0.229f32, 0.224, 0.225]);
-    let planes = [0, 1, 2].map(|c| d.iter().map(|v| (v - mean[c]) / std[c]).collect::<Vec<f32>>());
-    let prob = det.run(three_channels(planes, h, w)).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let line = |b: &Value| {
+        let (v, h, w) = crop(&gray, b);
+        let n: Vec<f32> = v.iter().map(|x| (x - 0.5) / 0.5).collect();
+        (three_channels([n.clone(), n.clone(), n], h, w), h, w)
+    };
+    let (input, h, w) = line(&expected["crops"]["det"]);
+    let prob = det.run(input).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let e = &expected["det"];
     let frac = prob.iter().filter(|&&p| p > 0.3).count() as f64 / prob.len() as f64;
     assert!((frac - e["above_0_3"].as_f64().unwrap()).abs() < 1e-3, "text pixels {frac} vs {}", e["above_0_3"]);
@@ -59,17 +64,12 @@ fn ppocr_networks_match_onnxruntime() {
         }
     }
 
-    let line = |b: &Value| {
-        let (v, h, w) = crop(&gray, b);
-        let n: Vec<f32> = v.iter().map(|x| (x - 0.5) / 0.5).collect();
-        three_channels([n.clone(), n.clone(), n], h, w)
-    };
-    let c = cls.run(line(&expected["crops"]["cls"])).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let c = cls.run(line(&expected["crops"]["cls"]).0).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
     for (got, want) in c.iter().zip(expected["cls"].as_array().unwrap()) {
         assert!((*got as f64 - want.as_f64().unwrap()).abs() < 1e-4, "cls {c:?} vs {}", expected["cls"]);
     }
 
-    let r = rec.run(line(&expected["crops"]["rec"])).unwrap().remove(0);
+    let r = rec.run(line(&expected["crops"]["rec"]).0).unwrap().remove(0);
     let (_, steps, classes) = r.dims3().unwrap();
     let probs = r.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let e = &expected["rec"];
@@ -79,9 +79,8 @@ fn ppocr_networks_match_onnxruntime() {
         assert_eq!(best as u64, k.as_u64().unwrap(), "rec step {t}");
         assert!((*p as f64 - m.as_f64().unwrap()).abs() < 1e-3, "rec step {t}: {p} vs {m}");
     }
-    let keys = std::fs::read_to_string(models::model_file("ocr-keys").unwrap()).unwrap();
-    let alphabet = Alphabet::from_keys(&keys, classes).unwrap();
-    assert_eq!(decode(&probs, steps, &alphabet).0, e["text"].as_str().unwrap());
+    let alphabet = Alphabet::from_keys(&rec.metadata["character"], classes).unwrap();
+    assert_eq!(decode(&probs, steps, &alphabet).text, e["text"].as_str().unwrap());
 }
 
 #[test]
@@ -105,4 +104,52 @@ fn the_reader_reads_a_rendered_invoice() {
     assert!(reader.read(&blank).unwrap().is_empty(), "a blank page has no text");
     let strip = image::RgbImage::from_pixel(2000, 1, image::Rgb([0, 0, 0]));
     assert!(reader.read(&strip).unwrap().is_empty(), "a 1-pixel-high image has no text");
+}
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let inter = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0) * (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let area = |r: &[f32; 4]| (r[2] - r[0]) * (r[3] - r[1]);
+    inter / (area(a) + area(b) - inter).max(1e-6)
+}
+
+#[test]
+fn whole_pages_read_as_the_reference_pipeline_reads_them() {
+    let reader = match pagewise_engine::ocr::reader::Reader::get() {
+        Ok(r) => r,
+        Err(e) => {
+            println!("SKIP OCR pages: {e}");
+            return;
+        }
+    };
+    let expected: Value = serde_json::from_slice(&std::fs::read(repo().join("tests/fixtures/ocr/expected-pages.json")).unwrap()).unwrap();
+    for (page, lines) in expected["pages"].as_object().unwrap() {
+        let path = match page.strip_prefix("eval:") {
+            Some(rest) => repo().join("../shared/eval").join(rest),
+            None => repo().join(page),
+        };
+        if !path.is_file() {
+            println!("SKIP OCR page {page}: ../shared/eval is absent");
+            continue;
+        }
+        let ours = reader.read(&image::open(&path).unwrap().to_rgb8()).unwrap();
+        let (mut boxed, mut same) = (0, 0);
+        let lines = lines.as_array().unwrap();
+        for l in lines {
+            let b: Vec<f32> = l["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+            let b = [b[0], b[1], b[2], b[3]];
+            let best = ours.iter().max_by(|x, y| iou(&x.bbox, &b).total_cmp(&iou(&y.bbox, &b)));
+            if let Some(m) = best.filter(|m| iou(&m.bbox, &b) >= 0.5) {
+                boxed += 1;
+                if m.text == l["text"].as_str().unwrap() {
+                    same += 1;
+                } else {
+                    println!("  {page}: {:?} (ours) vs {:?}", m.text, l["text"]);
+                }
+            }
+        }
+        let n = lines.len();
+        println!("{page}: {} lines (reference {n}); {boxed} boxes match (IoU >= 0.5), {same} read alike", ours.len());
+        assert!(boxed as f32 >= 0.9 * n as f32, "{page}: only {boxed} of {n} reference lines found");
+        assert!(same as f32 >= 0.85 * n as f32, "{page}: only {same} of {n} reference lines read alike");
+    }
 }

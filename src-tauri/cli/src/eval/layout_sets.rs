@@ -6,11 +6,11 @@ use std::fmt::Write;
 use std::path::Path;
 
 use pagewise_engine::layout::{self, Label, LayoutMode, PageLayout};
-use pagewise_engine::{DocId, Library, Page, Result};
+use pagewise_engine::{Library, Page, Result};
 use serde_json::{json, Value};
 
 use super::metrics::{average_precision, kendall_tau, ImageBoxes, LabelCounts};
-use super::Report;
+use super::{import, set_name, Report};
 
 /// DocBank labels Pagewise can express; abstract, author, date and reference cannot be.
 const DOCBANK_SCORED: [&str; 9] = ["paragraph", "title", "section", "caption", "footer", "list", "table", "figure", "equation"];
@@ -42,15 +42,6 @@ fn publaynet_label(l: Label) -> Option<&'static str> {
         Label::Picture => "figure",
         Label::PageHeader | Label::PageFooter | Label::Formula => return None,
     })
-}
-
-/// Import a file (a no-op when it is already there) as a user's `pagewise add` would.
-fn import(lib: &mut Library, path: &Path) -> Result<DocId> {
-    Ok(crate::commands::resolve(lib, &path.to_string_lossy())?.id)
-}
-
-fn set_name(dir: &Path) -> String {
-    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string())
 }
 
 pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> Result<Report> {

@@ -5,12 +5,13 @@
 
 mod layout_sets;
 pub mod metrics;
+mod ocr_sets;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pagewise_engine::layout::LayoutMode;
-use pagewise_engine::{Error, Library, Result};
+use pagewise_engine::{DocId, Error, Library, Result};
 use serde_json::Value;
 
 use crate::commands::print_json;
@@ -22,19 +23,28 @@ pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
     let mut reports = Vec::new();
     let mut unknown = 0;
     for dir in sets {
-        let report = match read_json(&dir.join("layout.json")) {
-            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("tokens").is_some()) => layout_sets::docbank(&mut lib, dir, &gt, mode)?,
-            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("blocks").is_some()) => layout_sets::publaynet(&mut lib, dir, &gt, mode)?,
-            _ => {
-                eprintln!("{}: no ground truth this version can score (layout.json with tokens or blocks)", dir.display());
-                unknown += 1;
-                continue;
-            }
-        };
-        if !ctx.json {
-            println!("{}", report.table);
+        let mut found = Vec::new();
+        match read_json(&dir.join("layout.json")) {
+            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("tokens").is_some()) => found.push(layout_sets::docbank(&mut lib, dir, &gt, mode)?),
+            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("blocks").is_some()) => found.push(layout_sets::publaynet(&mut lib, dir, &gt, mode)?),
+            _ => {}
         }
-        reports.push(report.json);
+        if dir.join("ocr_lines.json").is_file() {
+            found.push(ocr_sets::transcripts(&mut lib, dir)?);
+        }
+        if dir.join("images").is_dir() && dir.join("qa.json").is_file() {
+            found.push(ocr_sets::answers(&mut lib, dir)?);
+        }
+        if found.is_empty() {
+            eprintln!("{}: no ground truth this version can score (layout.json with tokens or blocks, ocr_lines.json, images with qa.json)", dir.display());
+            unknown += 1;
+        }
+        for report in found {
+            if !ctx.json {
+                println!("{}", report.table);
+            }
+            reports.push(report.json);
+        }
     }
     if ctx.json {
         print_json(&reports);
@@ -55,4 +65,13 @@ pub fn read_json(path: &Path) -> Result<Value> {
 pub struct Report {
     pub table: String,
     pub json: Value,
+}
+
+/// Import a file (a no-op when it is already there) as a user's `pagewise add` would.
+pub(crate) fn import(lib: &mut Library, path: &Path) -> Result<DocId> {
+    Ok(crate::commands::resolve(lib, &path.to_string_lossy())?.id)
+}
+
+pub(crate) fn set_name(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string())
 }

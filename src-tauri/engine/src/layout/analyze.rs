@@ -23,7 +23,7 @@ const DETECTOR_PIXELS: f32 = 1000.0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LayoutMode {
-    /// Geometric where the page has a text layer, the detector elsewhere.
+    /// Geometric where the page has a text layer, the detector on pages read from pixels.
     #[default]
     Auto,
     Geometric,
@@ -43,7 +43,8 @@ impl LayoutMode {
         match self {
             LayoutMode::Detector => true,
             LayoutMode::Geometric => false,
-            LayoutMode::Auto => page.source == PageSource::NeedsReader,
+            // Pages read from pixels get the analyzer that reads pixels.
+            LayoutMode::Auto => matches!(page.source, PageSource::NeedsReader | PageSource::Ocr),
         }
     }
 }

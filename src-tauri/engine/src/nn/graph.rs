@@ -216,22 +216,35 @@ impl Compiler {
                 let group = node.attr_i("group", 1) as usize;
                 let (strides, pads) = (node.attr_ints("strides"), node.attr_ints("pads"));
                 let (sy, sx) = (*strides.first().unwrap_or(&1) as usize, *strides.get(1).unwrap_or(&1) as usize);
-                let pads = if pads.is_empty() { vec![0; 4] } else { pads };
+                let (kh, kw) = (weight.dims()[2], weight.dims()[3]);
+                let mut x = first()?;
+                let pads = match node.attr_s("auto_pad").as_str() {
+                    "" | "NOTSET" if pads.is_empty() => vec![0; 4],
+                    "" | "NOTSET" | "VALID" => pads,
+                    // "Same" output size at stride 1: the kernel's overhang, the odd pixel at the
+                    // end, padded by a step of its own so the convolution stays symmetric.
+                    "SAME_UPPER" if sy == 1 && sx == 1 => {
+                        let padded = format!("{}#same", node.output[0]);
+                        let (top, left) = ((kh - 1) / 2, (kw - 1) / 2);
+                        let step = Op::Pad([top, left, kh - 1 - top, kw - 1 - left]);
+                        let out = self.slot(&padded);
+                        self.producer.insert(out, self.steps.len());
+                        self.steps.push(Step { op: step, inputs: vec![x], outputs: vec![out] });
+                        x = out;
+                        vec![0; 4]
+                    }
+                    other => return Err(format!("auto_pad {other} is not supported at strides {sy}x{sx}")),
+                };
                 // ONNX pads: [top, left, bottom, right].
                 if pads.len() != 4 || pads[0] != pads[2] || pads[1] != pads[3] || node.attr_ints("dilations").iter().any(|&d| d != 1) {
                     return Err("only symmetric pads without dilation are supported".into());
                 }
-                if !matches!(node.attr_s("auto_pad").as_str(), "" | "NOTSET") {
-                    return Err("auto_pad is not supported".into());
-                }
                 let depthwise = group > 1 && group == out_c && in_per_group == 1;
-                let (kh, kw) = (weight.dims()[2], weight.dims()[3]);
                 let window = Window { kh, kw, sy, sx, py: pads[0] as usize, px: pads[1] as usize };
                 if group > 1 && !depthwise {
                     return Err(format!("grouped convolution with {group} groups is not supported"));
                 }
                 let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
-                let x = first()?;
                 self.push(node, Op::Conv { weight, bias, window, depthwise, act: Act::Identity }, vec![x]);
             }
             "BatchNormalization" => {
@@ -412,6 +425,20 @@ impl Compiler {
                 let s = if s.is_empty() { vec![1, 1] } else { s };
                 self.push(node, Op::AveragePool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize)), vec![first()?]);
             }
+            "MaxPool" => {
+                let (k, s, p) = (node.attr_ints("kernel_shape"), node.attr_ints("strides"), node.attr_ints("pads"));
+                let same = match node.attr_s("auto_pad").as_str() {
+                    "SAME_UPPER" => true,
+                    "" | "NOTSET" | "VALID" => false,
+                    other => return Err(format!("max pooling with auto_pad {other} is not supported")),
+                };
+                if k.len() != 2 || p.iter().any(|&v| v != 0) || node.attr_i("ceil_mode", 0) != 0 {
+                    return Err("only 2-D max pooling without explicit padding is supported".into());
+                }
+                let s = if s.is_empty() { vec![1, 1] } else { s };
+                self.push(node, Op::MaxPool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize), same), vec![first()?]);
+            }
+            "Erf" => self.push(node, Op::Erf, vec![first()?]),
             "Transpose" => {
                 let perm = node.attr_ints("perm").iter().map(|&p| p as usize).collect();
                 self.push(node, Op::Transpose(perm), vec![first()?]);

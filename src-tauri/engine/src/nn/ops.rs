@@ -67,6 +67,11 @@ pub(super) enum Op {
     Squeeze(Vec<i64>, bool),
     /// Average pooling without padding: (kh, kw), (sy, sx).
     AveragePool((usize, usize), (usize, usize)),
+    /// Max pooling: (kh, kw), (sy, sx), and "same" padding (extra at the end: SAME_UPPER) or none.
+    MaxPool((usize, usize), (usize, usize), bool),
+    Erf,
+    /// Zeros around the picture: [top, left, bottom, right].
+    Pad([usize; 4]),
     Split(usize, Vec<usize>),
     Reshape(Vec<i64>),
     Transpose(Vec<usize>),
@@ -171,6 +176,21 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             y
         }
         Op::AveragePool(k, s) => x.contiguous()?.avg_pool2d_with_stride(*k, *s)?,
+        Op::MaxPool(k, s, same) => {
+            let mut x = x.clone();
+            if *same {
+                // Replicated edges never change a window's maximum (each window holds a real
+                // value equal to its padding), so they stand in for -inf padding.
+                for (axis, k, s) in [(2, k.0, s.0), (3, k.1, s.1)] {
+                    let n = x.dim(axis)?;
+                    let total = ((n.div_ceil(s) - 1) * s + k).saturating_sub(n);
+                    x = x.pad_with_same(axis, total / 2, total - total / 2)?;
+                }
+            }
+            x.contiguous()?.max_pool2d_with_stride(*k, *s)?
+        }
+        Op::Erf => x.erf()?,
+        Op::Pad([top, left, bottom, right]) => x.pad_with_zeros(2, *top, *bottom)?.pad_with_zeros(3, *left, *right)?,
         Op::Softmax(axis) => {
             let axis = axes_of(&[*axis], x.rank())[0];
             let e = x.broadcast_sub(&x.max_keepdim(axis)?)?.exp()?;

@@ -34,17 +34,26 @@ impl Alphabet {
     }
 }
 
-/// The text of one line and its confidence (the mean best probability of the kept steps;
-/// 0 for an empty line), from `steps` rows of class probabilities.
-pub fn decode(probs: &[f32], steps: usize, alphabet: &Alphabet) -> (String, f32) {
+/// One decoded line: its text, its confidence (the mean best probability of the kept steps; 0
+/// for an empty line), and for each character the time step it was read at (character `i` of
+/// `text.chars()` at `steps[i]`), which places it along the line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Decoded {
+    pub text: String,
+    pub confidence: f32,
+    pub steps: Vec<usize>,
+}
+
+/// Decode `steps` rows of class probabilities.
+pub fn decode(probs: &[f32], steps: usize, alphabet: &Alphabet) -> Decoded {
     let classes = alphabet.len();
+    let mut out = Decoded::default();
     if steps == 0 || probs.len() != steps * classes {
-        return (String::new(), 0.0);
+        return out;
     }
-    let mut text = String::new();
     let (mut sum, mut kept) = (0f32, 0usize);
     let mut previous = usize::MAX;
-    for row in probs.chunks_exact(classes) {
+    for (t, row) in probs.chunks_exact(classes).enumerate() {
         // NaN never wins: total_cmp puts it above everything, so filter it out first.
         let best = row.iter().enumerate().filter(|(_, p)| p.is_finite()).max_by(|a, b| a.1.total_cmp(b.1));
         let Some((k, &p)) = best else {
@@ -52,13 +61,16 @@ pub fn decode(probs: &[f32], steps: usize, alphabet: &Alphabet) -> (String, f32)
             continue;
         };
         if k != 0 && k != previous {
-            text.push_str(&alphabet.chars[k]);
+            let entry = &alphabet.chars[k];
+            out.text.push_str(entry);
+            out.steps.extend(std::iter::repeat_n(t, entry.chars().count()));
             sum += p;
             kept += 1;
         }
         previous = k;
     }
-    (text, if kept > 0 { sum / kept as f32 } else { 0.0 })
+    out.confidence = if kept > 0 { sum / kept as f32 } else { 0.0 };
+    out
 }
 
 #[cfg(test)]
@@ -74,21 +86,22 @@ mod tests {
         let a = Alphabet::from_keys("a\nb\nc", 5).unwrap();
         assert_eq!(a.len(), 5);
         let full = Alphabet::from_keys("blank\na\nb\nc\n ", 5).unwrap();
-        assert_eq!(decode(&one_hot(5, &[1, 0, 4, 3]), 4, &full).0, "a c", "both layouts decode alike");
+        assert_eq!(decode(&one_hot(5, &[1, 0, 4, 3]), 4, &full).text, "a c", "both layouts decode alike");
         assert!(Alphabet::from_keys("a\nb", 9).is_err());
         // a a _ a b _ space c  ->  "aab c"
         let probs = one_hot(5, &[1, 1, 0, 1, 2, 0, 4, 3]);
-        let (text, conf) = decode(&probs, 8, &a);
-        assert_eq!(text, "aab c");
-        assert!((conf - 0.9).abs() < 1e-6);
+        let d = decode(&probs, 8, &a);
+        assert_eq!(d.text, "aab c");
+        assert_eq!(d.steps, [0, 3, 4, 6, 7], "each character at the step it was read");
+        assert!((d.confidence - 0.9).abs() < 1e-6);
     }
 
     #[test]
     fn empty_and_malformed_input_decode_to_nothing() {
         let a = Alphabet::from_keys("a\nb", 4).unwrap();
-        assert_eq!(decode(&[], 0, &a), (String::new(), 0.0));
-        assert_eq!(decode(&[0.5; 7], 2, &a), (String::new(), 0.0));
-        assert_eq!(decode(&[f32::NAN; 8], 2, &a), (String::new(), 0.0));
-        assert_eq!(decode(&one_hot(4, &[0, 0, 0]), 3, &a).0, "");
+        assert_eq!(decode(&[], 0, &a), Decoded::default());
+        assert_eq!(decode(&[0.5; 7], 2, &a), Decoded::default());
+        assert_eq!(decode(&[f32::NAN; 8], 2, &a), Decoded::default());
+        assert_eq!(decode(&one_hot(4, &[0, 0, 0]), 3, &a).text, "");
     }
 }

@@ -5,10 +5,22 @@
 //! axis-aligned (pages are turned upright before reading) rather than rotated rectangles, and
 //! the score averages the region's own pixels rather than its whole bounding box.
 
-/// PP-OCR's defaults.
-pub const BINARY_THRESHOLD: f32 = 0.3;
-pub const BOX_THRESHOLD: f32 = 0.6;
-pub const UNCLIP_RATIO: f32 = 1.5;
+/// How a probability map becomes boxes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DbParams {
+    /// Pixels above this are text.
+    pub binary: f32,
+    /// Regions whose mean probability is below this are dropped.
+    pub min_score: f32,
+    /// How far regions are grown back.
+    pub unclip: f32,
+    /// Grow the text pixels by one to the left and up first (a 2 x 2 dilation), which joins
+    /// characters the network left apart.
+    pub dilate: bool,
+}
+
+/// PP-OCRv6's settings (RapidOCR 3.10's defaults for its small detector).
+pub const PP_OCR_V6: DbParams = DbParams { binary: 0.3, min_score: 0.5, unclip: 1.6, dilate: true };
 /// Regions narrower or shorter than this (map pixels) are noise.
 const MIN_SIDE: usize = 3;
 
@@ -24,11 +36,25 @@ pub struct TextBox {
 
 /// Boxes of text in a `width` x `height` probability map (row-major, values 0..1; NaN counts
 /// as background).
-pub fn boxes(prob: &[f32], width: usize, height: usize, binary: f32, min_score: f32, unclip: f32) -> Vec<TextBox> {
+pub fn boxes(prob: &[f32], width: usize, height: usize, p: DbParams) -> Vec<TextBox> {
     if prob.len() != width * height || width == 0 || height == 0 {
         return Vec::new();
     }
-    let on = |i: usize| prob[i] > binary;
+    let text: Vec<bool> = prob.iter().map(|&v| v > p.binary).collect();
+    let mask: Vec<bool> = if p.dilate {
+        // cv2.dilate with a 2 x 2 kernel: a pixel is on when it or its left, upper or
+        // upper-left neighbour is.
+        (0..prob.len())
+            .map(|i| {
+                let (x, y) = (i % width, i / width);
+                text[i] || (x > 0 && text[i - 1]) || (y > 0 && (text[i - width] || (x > 0 && text[i - width - 1])))
+            })
+            .collect()
+    } else {
+        text
+    };
+    let on = |i: usize| mask[i];
+    let (min_score, unclip) = (p.min_score, p.unclip);
     let mut label = vec![0u32; prob.len()];
     let mut out = Vec::new();
     let mut stack = Vec::new();
@@ -46,7 +72,8 @@ pub fn boxes(prob: &[f32], width: usize, height: usize, binary: f32, min_score: 
         while let Some(i) = stack.pop() {
             let (x, y) = (i % width, i / width);
             (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-            sum += prob[i] as f64;
+            // A dilated NaN pixel counts as 0 (f32::max ignores NaN).
+            sum += prob[i].max(0.0) as f64;
             count += 1;
             for dy in -1i64..=1 {
                 for dx in -1i64..=1 {
@@ -100,17 +127,23 @@ mod tests {
     #[test]
     fn each_confident_region_is_a_grown_box() {
         let m = map(100, 40, &[(10, 10, 50, 20, 0.9), (60, 10, 90, 20, 0.4), (5, 30, 7, 32, 0.95)]);
-        let b = boxes(&m, 100, 40, BINARY_THRESHOLD, BOX_THRESHOLD, UNCLIP_RATIO);
+        let params = DbParams { binary: 0.3, min_score: 0.6, unclip: 1.5, dilate: false };
+        let b = boxes(&m, 100, 40, params);
         assert_eq!(b.len(), 1, "the 0.4 region scores too low and the 2x2 speck is noise: {b:?}");
         let d = 40.0 * 10.0 * 1.5 / (2.0 * 50.0);
         assert!((b[0].x0 - (10.0 - d)).abs() < 1e-4 && (b[0].y1 - (20.0 + d)).abs() < 1e-4, "{b:?}");
         assert!((b[0].score - 0.9).abs() < 1e-5);
+        // Dilation joins two parts one pixel apart and grows the region right and down.
+        let m = map(40, 20, &[(5, 5, 15, 12, 0.9), (16, 5, 30, 12, 0.9)]);
+        assert_eq!(boxes(&m, 40, 20, params).len(), 2);
+        let joined = boxes(&m, 40, 20, DbParams { dilate: true, ..params });
+        assert_eq!(joined.len(), 1, "{joined:?}");
     }
 
     #[test]
     fn empty_nan_and_mismatched_maps_give_no_boxes() {
-        assert!(boxes(&[], 0, 0, 0.3, 0.6, 1.5).is_empty());
-        assert!(boxes(&[f32::NAN; 64], 8, 8, 0.3, 0.6, 1.5).is_empty());
-        assert!(boxes(&[1.0; 10], 4, 4, 0.3, 0.6, 1.5).is_empty());
+        assert!(boxes(&[], 0, 0, PP_OCR_V6).is_empty());
+        assert!(boxes(&[f32::NAN; 64], 8, 8, PP_OCR_V6).is_empty());
+        assert!(boxes(&[1.0; 10], 4, 4, PP_OCR_V6).is_empty());
     }
 }

@@ -103,6 +103,28 @@ impl Library {
         Ok(self.conn.query_row("SELECT password FROM documents WHERE id = ?1", [&id.0], |r| r.get(0))?)
     }
 
+    /// Replace a page's reading (its words read again, e.g. by OCR on request): words, lines,
+    /// text, source, size and turn; its search entry follows, its cached layouts and thumbnail go.
+    pub fn replace_reading(&mut self, id: &DocId, page: &Page) -> Result<()> {
+        self.page(id, page.page)?;
+        let words = serde_json::to_string(&page.words).expect("words serialise");
+        let lines = serde_json::to_string(&page.lines).expect("lines serialise");
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE pages SET width = ?3, height = ?4, turned = ?5, source = ?6, text = ?7, words = ?8, lines = ?9, error_kind = NULL, error_message = NULL
+             WHERE doc_id = ?1 AND page = ?2",
+            params![id.0, page.page, page.width, page.height, page.turned, page.source.as_str(), page.text, words, lines],
+        )?;
+        tx.execute("DELETE FROM page_fts WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
+        if !page.text.is_empty() {
+            tx.execute("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)", params![page.text, id.0, page.page])?;
+        }
+        tx.execute("DELETE FROM layouts WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
+        tx.commit()?;
+        let _ = std::fs::remove_file(self.thumbs_dir().join(format!("{}-p{}-w{}.png", id.0, page.page, crate::render::THUMB_WIDTH)));
+        Ok(())
+    }
+
     /// Forget a document: its rows, its index entries, its stored original and thumbnails.
     pub fn remove(&mut self, id: &DocId) -> Result<()> {
         let doc = self.document(id)?;
@@ -127,8 +149,8 @@ impl ImportTx<'_> {
         let graphics = serde_json::to_string(&page.graphics).expect("graphics serialise");
         self.tx
             .prepare_cached(
-                "INSERT INTO pages (doc_id, page, width, height, rotation, source, text, words, lines, dpi, orientation, error_kind, error_message, graphics)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO pages (doc_id, page, width, height, rotation, source, text, words, lines, dpi, orientation, error_kind, error_message, graphics, turned)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 self.id.0,
@@ -145,6 +167,7 @@ impl ImportTx<'_> {
                 page.error.as_ref().map(|e| e.kind.as_str()),
                 page.error.as_ref().map(|e| e.message.as_str()),
                 graphics,
+                page.turned,
             ])?;
         if !page.text.is_empty() {
             self.tx.prepare_cached("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)")?.execute(params![page.text, self.id.0, page.page])?;
@@ -158,7 +181,7 @@ impl ImportTx<'_> {
 }
 
 const DOC_SELECT: &str = "SELECT d.id, d.name, d.origin, d.kind, d.bytes, d.pages, d.encrypted, d.added_at,
-    COALESCE(SUM(p.source = 'text-layer'), 0), COALESCE(SUM(p.source = 'needs-reader'), 0), COALESCE(SUM(p.source = 'failed'), 0)
+    COALESCE(SUM(p.source = 'text-layer'), 0), COALESCE(SUM(p.source = 'ocr'), 0), COALESCE(SUM(p.source = 'needs-reader'), 0), COALESCE(SUM(p.source = 'failed'), 0)
     FROM documents d LEFT JOIN pages p ON p.doc_id = d.id";
 
 fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
@@ -173,12 +196,13 @@ fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
         encrypted: r.get(6)?,
         added_at: r.get(7)?,
         text_pages: r.get(8)?,
-        needs_reader_pages: r.get(9)?,
-        failed_pages: r.get(10)?,
+        ocr_pages: r.get(9)?,
+        needs_reader_pages: r.get(10)?,
+        failed_pages: r.get(11)?,
     })
 }
 
-const PAGE_SELECT: &str = "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics FROM pages";
+const PAGE_SELECT: &str = "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics, turned FROM pages";
 
 fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
     let json_err = |i: usize, e: serde_json::Error| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
@@ -195,6 +219,7 @@ fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
         width: r.get::<_, f64>(1)? as f32,
         height: r.get::<_, f64>(2)? as f32,
         rotation: r.get(3)?,
+        turned: r.get(11)?,
         source: PageSource::parse(&source).unwrap_or(PageSource::Failed),
         text: r.get(5)?,
         words: serde_json::from_str::<Vec<Word>>(&words).map_err(|e| json_err(6, e))?,

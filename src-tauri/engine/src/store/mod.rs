@@ -16,7 +16,11 @@ use crate::{Error, Result};
 
 /// Embedded migrations, applied in order; each runs in one transaction and bumps
 /// `PRAGMA user_version`. Later stages append theirs here.
-const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql")), (2, "layout", include_str!("migrations/0002_layout.sql"))];
+const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (2, "layout", include_str!("migrations/0002_layout.sql")),
+    (3, "ocr", include_str!("migrations/0003_ocr.sql")),
+];
 
 pub struct Library {
     dir: PathBuf,
