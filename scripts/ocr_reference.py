@@ -4,6 +4,9 @@
 
     python scripts/ocr_reference.py        writes tests/fixtures/ocr/expected.json
                                            and tests/fixtures/ocr/expected-pages.json
+    python scripts/ocr_reference.py --bench IMAGE...
+                                           seconds per image in det, cls and rec (JSON), for
+                                           `pagewise bench ocr`
 
 1. The networks alone (expected.json). Inputs are cut from tests/fixtures/detector/invoice-p1.png
    (a page rendered from our own demo invoice) without resizing, so both sides see identical
@@ -71,12 +74,36 @@ def networks():
     }
 
 
-def pages():
+def rapid_engine(use_cls):
     from rapidocr import RapidOCR
-    import rapidocr
+    from rapidocr.utils.typings import OCRVersion
 
-    engine = RapidOCR(params={"Det.model_path": str(MODELS / DET_MODEL), "Rec.model_path": str(MODELS / REC_MODEL), "Global.use_cls": False})
-    out = {"runtime": f"rapidocr {rapidocr.__version__ if hasattr(rapidocr, '__version__') else '3.10.0'} on onnxruntime {ort.__version__}", "pages": {}}
+    return RapidOCR(params={"Det.model_path": str(MODELS / DET_MODEL), "Rec.model_path": str(MODELS / REC_MODEL), "Global.use_cls": use_cls,
+                            "Cls.model_path": str(MODELS / CLS_MODEL), "Cls.ocr_version": OCRVersion.PPOCRV5})
+
+
+def bench(images):
+    """RapidOCR's own per-stage timings (with the orientation classifier on every line, as it
+    runs it) after one warm-up image, and the process's peak memory."""
+    import resource
+    import time
+
+    engine = rapid_engine(True)
+    engine(str(images[0]))
+    rows = []
+    for path in images:
+        start = time.perf_counter()
+        r = engine(str(path))
+        total = time.perf_counter() - start
+        det, cls, rec = [float(v or 0.0) for v in r.elapse_list]
+        rows.append({"file": str(path), "det": det, "cls": cls, "rec": rec, "total": total, "lines": len(r.txts or [])})
+    print(json.dumps({"runtime": f"rapidocr 3.10.0 on onnxruntime {ort.__version__}", "images": rows,
+                      "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+def pages():
+    engine = rapid_engine(False)
+    out = {"runtime": f"rapidocr 3.10.0 on onnxruntime {ort.__version__}", "pages": {}}
     for page in PAGES:
         path = EVAL / page[5:] if page.startswith("eval:") else ROOT / page
         if not path.is_file():
@@ -98,4 +125,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:2] == ["--bench"]:
+        bench([Path(p) for p in sys.argv[2:]])
+    else:
+        main()

@@ -18,7 +18,7 @@ function item(title: string, meta: string): HTMLLIElement {
 async function showLibrary() {
   try {
     const docs = await listDocuments();
-    list.replaceChildren(...docs.map((d) => item(d.name, `${d.pages} pages · ${d.kind}${d.needs_reader_pages ? ` · ${d.needs_reader_pages} need a reader model` : ""}`)));
+    list.replaceChildren(...docs.map((d) => item(d.name, `${d.pages} pages · ${d.kind}${d.ocr_pages ? ` · ${d.ocr_pages} read by OCR` : ""}${d.needs_reader_pages ? ` · ${d.needs_reader_pages} not read yet` : ""}`)));
     status.textContent = docs.length ? "" : "The library is empty: add documents with `pagewise add PATH…` (dragging files in comes with the full app).";
   } catch (e) {
     status.textContent = (e as ErrorReport).message ?? String(e);

@@ -28,6 +28,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
+    /// OCR speed: seconds per page image in detection, orientation and recognition, beside
+    /// RapidOCR on onnxruntime with the same models and images; peak memory
+    Ocr {
+        /// Page images or folders of them
+        paths: Vec<PathBuf>,
+        /// At most this many images
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// Layout speed: the geometric analyzer (pages/s) and the detector (ms/page, beside
     /// onnxruntime on the same model and image)
     Layout {
@@ -45,6 +54,7 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
     let (paths, synthetic, repeat) = match cmd {
         BenchCommand::Ingest { paths, synthetic, repeat } => (paths, synthetic, repeat),
         BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(ctx, &paths, image, repeat),
+        BenchCommand::Ocr { paths, limit } => return crate::bench_ocr::run(ctx, &paths, limit),
     };
     let scratch = tempfile::tempdir().map_err(|e| pagewise_engine::Error::Io { path: std::env::temp_dir(), source: e })?;
     let mut files: Vec<PathBuf> =
@@ -145,12 +155,29 @@ fn proc_status_kib(field: &str) -> u64 {
 }
 
 /// Peak resident memory of this process since start or the last reset (VmHWM), in KiB.
-fn peak_rss_kib() -> u64 {
+pub fn peak_rss_kib() -> u64 {
     proc_status_kib("VmHWM:")
 }
 
 /// Reset VmHWM to the current resident size (Linux: write 5 to clear_refs); returns that size.
-fn reset_peak_rss() -> u64 {
+pub fn reset_peak_rss() -> u64 {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     proc_status_kib("VmRSS:")
+}
+
+/// Run a reference script of scripts/ (onnxruntime and friends) with the Python that has them
+/// ($PAGEWISE_REFERENCE_PYTHON, else the venv `bash scripts/dev.sh reference` makes); its
+/// stdout's last line is JSON.
+pub fn run_reference(script: &str, args: &[std::ffi::OsString]) -> std::result::Result<serde_json::Value, String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = std::env::var_os("PAGEWISE_REFERENCE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv-reference/bin/python"));
+    if !python.exists() {
+        return Err(format!("no Python with onnxruntime at {}; run `bash scripts/dev.sh reference`", python.display()));
+    }
+    let out = std::process::Command::new(&python).arg(root.join(script)).args(args).output().map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!("{script} failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).map_err(|e| format!("unexpected output from {script}: {e}"))
 }

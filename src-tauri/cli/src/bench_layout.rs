@@ -3,7 +3,7 @@
 //! onnxruntime running the same model on the same image, measured in the same run.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use pagewise_engine::layout::{self, detector, LayoutMode};
@@ -11,6 +11,7 @@ use pagewise_engine::pipeline::{self, AddOptions, AddStatus};
 use pagewise_engine::{source, Error, FileKind, Library, Page, Result};
 use serde_json::{json, Value};
 
+use crate::bench::run_reference;
 use crate::commands::collect_files;
 use crate::Ctx;
 
@@ -114,23 +115,8 @@ fn bench_detector(path: &Path, repeat: u32) -> Result<Value> {
     Ok(out)
 }
 
-/// The reference: scripts/detector_reference.py --bench, with the Python that has onnxruntime
-/// ($PAGEWISE_REFERENCE_PYTHON, else the venv `bash scripts/dev.sh reference` makes).
+/// The reference: scripts/detector_reference.py --bench on the same image.
 fn onnxruntime_ms(image: &Path, runs: usize) -> std::result::Result<(f64, String), String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = std::env::var_os("PAGEWISE_REFERENCE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv-reference/bin/python"));
-    if !python.exists() {
-        return Err(format!("no Python with onnxruntime at {}; run `bash scripts/dev.sh reference`", python.display()));
-    }
-    let out = Command::new(&python)
-        .arg(root.join("scripts/detector_reference.py"))
-        .arg(image)
-        .args(["--bench", &runs.to_string()])
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    if !out.status.success() {
-        return Err(format!("the reference script failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()));
-    }
-    let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("unexpected output from the reference script: {e}"))?;
+    let v = run_reference("scripts/detector_reference.py", &[image.into(), "--bench".into(), runs.to_string().into()])?;
     Ok((v["ms_per_image"].as_f64().unwrap_or(f64::NAN), v["runtime"].as_str().unwrap_or_default().to_string()))
 }

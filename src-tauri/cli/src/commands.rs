@@ -148,7 +148,7 @@ pub fn show(ctx: &Ctx, doc: &str) -> Result<ExitCode> {
         let pages: Vec<_> = pages
             .iter()
             .map(|p| {
-                json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation,
+                json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "turned": p.turned,
                             "source": p.source, "words": p.words.len(), "error": p.error})
             })
             .collect();
@@ -191,7 +191,7 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
         let pages: Vec<_> = pages
             .iter()
             .map(|p| {
-                json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "source": p.source,
+                json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "turned": p.turned, "source": p.source,
                             "text": p.text, "words": p.words, "lines": p.lines, "graphics": p.graphics, "error": p.error})
             })
             .collect();

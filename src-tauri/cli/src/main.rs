@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_layout;
+mod bench_ocr;
 mod commands;
 mod eval;
 mod layout_cmd;

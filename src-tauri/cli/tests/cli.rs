@@ -119,7 +119,7 @@ fn encrypted_pdfs_need_the_right_password() {
 }
 
 #[test]
-fn images_import_as_pages_that_need_a_reader() {
+fn images_import_as_pages_with_their_geometry() {
     let lib = Lib::new();
     let files = [
         lib.file("scan.png", &png_page(200, 300)),
@@ -127,7 +127,9 @@ fn images_import_as_pages_that_need_a_reader() {
         lib.file("fax.tif", &multipage_tiff(&[(100, 150), (120, 160), (100, 150)])),
         lib.file("receipt.webp", &webp_page(80, 160)),
     ];
-    let args: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    // Left unread here: this test is about pages and pixels (tests/ocr.rs reads them).
+    let mut args: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    args.push("--no-ocr");
     let (code, lines) = lib.add(&args);
     assert_eq!(code, 0, "{lines:?}");
     let pages: Vec<u64> = lines.iter().map(|l| l["pages"].as_u64().unwrap()).collect();
@@ -145,7 +147,7 @@ fn images_import_as_pages_that_need_a_reader() {
     let page3 = lib.dir.path().join("fax3.png");
     lib.cmd().args(["render", "fax.tif", "--page", "3", "--dpi", "72", "-o"]).arg(&page3).assert().success();
     assert_eq!(image::open(&page3).unwrap().width(), 100);
-    lib.cmd().args(["text", "scan.png"]).assert().success().stderr(predicate::str::contains("needs a reader model"));
+    lib.cmd().args(["text", "scan.png"]).assert().success().stderr(predicate::str::contains("not read yet"));
 }
 
 #[test]
@@ -232,14 +234,17 @@ fn bad_input_gets_a_clear_error_and_loses_nothing() {
 }
 
 #[test]
-fn scanned_pdf_pages_are_marked_as_needing_a_reader() {
+fn scanned_pdf_pages_left_unread_are_marked_as_needing_a_reader() {
     if !pdfium_available("scanned_pdf") {
         return;
     }
     let lib = Lib::new();
     let pdf = PdfBuilder::new().page(PdfPage::a4().scanned(60, 80)).page(PdfPage::a4().text(72.0, 72.0, 12.0, "Digital page")).build();
     let path = lib.file("mixed.pdf", &pdf);
-    let show = lib.json(&["show", path.to_str().unwrap()]);
+    let (code, lines) = lib.add(&[path.to_str().unwrap(), "--no-ocr"]);
+    assert_eq!(code, 0, "{lines:?}");
+    assert_eq!(lines[0]["unread_pages"], serde_json::json!([1]));
+    let show = lib.json(&["show", "mixed.pdf"]);
     assert_eq!(show["pages"][0]["source"], "needs-reader");
     assert_eq!(show["pages"][1]["source"], "text-layer");
     assert_eq!(show["document"]["needs_reader_pages"], 1);

@@ -224,7 +224,7 @@ pub struct Document {
     pub encrypted: bool,
     /// Seconds since the Unix epoch.
     pub added_at: i64,
-    /// Pages per source, e.g. how many still need a reader model.
+    /// Pages per source, e.g. how many were read by OCR or still wait for a reader.
     pub text_pages: u32,
     pub ocr_pages: u32,
     pub needs_reader_pages: u32,

@@ -93,7 +93,9 @@ fn first_text_page(pages: &[Page]) -> u32 {
 
 /// Run one page's analysis; an error or a panic becomes the page's recorded error.
 fn guarded(page: &Page, f: impl FnOnce() -> Result<PageLayout>) -> PageLayout {
-    if let Some(err) = &page.error {
+    // A page that could not be read has nothing to analyse; a page merely not read yet (its
+    // error says why) still has pixels for the detector.
+    if let (PageSource::Failed, Some(err)) = (page.source, &page.error) {
         return PageLayout { page: page.page, width: page.width, height: page.height, regions: vec![], error: Some(err.clone()) };
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {

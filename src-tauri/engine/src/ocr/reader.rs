@@ -16,7 +16,7 @@ use image::RgbImage;
 use super::ctc::{decode, Alphabet, Decoded};
 use super::db;
 use crate::nn::graph::{nchw, Graph};
-use crate::nn::prep::{bgr_planes, resize_bilinear, IMAGENET_MEAN, IMAGENET_STD};
+use crate::nn::prep::{bgr_planes, resize_bilinear};
 use crate::{models, Error, Result};
 
 /// The detector sees large photos with their longer side brought down to this...
@@ -169,7 +169,9 @@ impl Reader {
         let mut votes = Vec::new();
         for b in lines.into_iter().take(CLS_VOTERS) {
             let Some(crop) = crop(img, *b) else { continue };
-            let data = bgr_planes(&resize_bilinear(&crop, CLS_WIDTH, CLS_HEIGHT), CLS_WIDTH, CLS_HEIGHT, CLS_WIDTH, IMAGENET_MEAN, IMAGENET_STD);
+            // As RapidOCR feeds this model: height 80, width kept up to 160 and padded with 0.
+            let w = ((CLS_HEIGHT as f32 * crop.width() as f32 / crop.height() as f32).ceil() as usize).clamp(1, CLS_WIDTH);
+            let data = bgr_planes(&resize_bilinear(&crop, w, CLS_HEIGHT), w, CLS_HEIGHT, CLS_WIDTH, [0.5; 3], [0.5; 3]);
             let out = self.cls.run(nchw(data, 3, CLS_HEIGHT, CLS_WIDTH).map_err(model_error)?).map_err(model_error)?;
             let p: Vec<f32> = out[0].flatten_all().and_then(|t| t.to_vec1()).map_err(model_error)?;
             if let [up, down] = p[..] {
