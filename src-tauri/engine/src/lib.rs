@@ -12,7 +12,7 @@
 //! - [`layout`]: regions, reading order, tables, key-value pairs (geometric or detector).
 //! - [`models`]: the local model store (`.models/`, fetched from pinned registry packages).
 //! - [`nn`]: the ONNX graph runner on candle that the models use.
-//! - [`ocr`]: reading pages without a text layer (in progress: post-processing so far).
+//! - [`ocr`]: reading pages without a text layer (PP-OCRv6 on the graph runner), on import.
 //! - [`render`]: page bitmaps at a DPI; cached thumbnails.
 //! - [`index`]: full-text search (FTS5).
 //! - [`store`]: the SQLite library (WAL, embedded migrations) and the stored originals.

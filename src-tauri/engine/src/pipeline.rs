@@ -120,7 +120,7 @@ pub fn add_files(lib: &mut Library, paths: &[PathBuf], opts: &AddOptions, cancel
 /// Import one file. Never panics and never touches other documents: on failure the library
 /// is as it was (the transaction rolls back and the copied original is removed).
 pub fn add_file(lib: &mut Library, path: &Path, opts: &AddOptions, on_page: &mut dyn FnMut(u32, u32)) -> AddOutcome {
-    let mut outcome = AddOutcome { path: path.display().to_string(), doc_id: None, pages: 0, status: AddStatus::Failed, error: None, ..Default::default() };
+    let mut outcome = AddOutcome { path: path.display().to_string(), status: AddStatus::Failed, ..Default::default() };
     let src = match SourceFile::read(path) {
         Ok(src) => src,
         Err(e) => {

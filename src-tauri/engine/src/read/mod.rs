@@ -1,6 +1,6 @@
 //! Readers turn a page into words with boxes. The text-layer reader handles digital PDFs;
-//! pages without a text layer are marked `needs-reader` until a pixel reader (a later stage)
-//! reads them.
+//! pages without a text layer are read from their pixels by [`crate::ocr`] (or marked
+//! `needs-reader` when that cannot run yet).
 
 pub mod graphics;
 pub mod order;
