@@ -83,15 +83,14 @@ fn ppocr_networks_match_onnxruntime() {
     assert_eq!(decode(&probs, steps, &alphabet).text, e["text"].as_str().unwrap());
 }
 
+/// The process's OCR reader, or a visible skip line when its models are not installed.
+fn reader() -> Option<&'static pagewise_engine::ocr::reader::Reader> {
+    pagewise_engine::ocr::reader::Reader::get().map_err(|e| println!("SKIP OCR reader: {e}")).ok()
+}
+
 #[test]
 fn the_reader_reads_a_rendered_invoice() {
-    let reader = match pagewise_engine::ocr::reader::Reader::get() {
-        Ok(r) => r,
-        Err(e) => {
-            println!("SKIP OCR reader: {e}");
-            return;
-        }
-    };
+    let Some(reader) = reader() else { return };
     let img = image::open(repo().join("tests/fixtures/detector/invoice-p1.png")).unwrap().to_rgb8();
     let lines = reader.read(&img).unwrap();
     let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
@@ -114,13 +113,7 @@ fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
 
 #[test]
 fn whole_pages_read_as_the_reference_pipeline_reads_them() {
-    let reader = match pagewise_engine::ocr::reader::Reader::get() {
-        Ok(r) => r,
-        Err(e) => {
-            println!("SKIP OCR pages: {e}");
-            return;
-        }
-    };
+    let Some(reader) = reader() else { return };
     let expected: Value = serde_json::from_slice(&std::fs::read(repo().join("tests/fixtures/ocr/expected-pages.json")).unwrap()).unwrap();
     for (page, lines) in expected["pages"].as_object().unwrap() {
         let path = match page.strip_prefix("eval:") {
