@@ -299,18 +299,24 @@ pub fn page_from_words(no: u32, raw: text_layer::RawPage) -> Page {
 
 /// A page without a text layer, read from its pixels by the OCR reader. If the reader is not
 /// installed or fails, the page stays `needs-reader` with the reason, and the import goes on.
-fn read_pixels(mut page: Page, pixels: Pixels) -> Page {
-    let read = pixels.and_then(|img| ocr::read_image(&img, page.width / img.width().max(1) as f32));
-    match read {
-        Ok(o) => {
-            let (lines, text) = order::arrange(&o.words);
-            page = Page { width: o.width, height: o.height, turned: o.turned, source: PageSource::Ocr, text, words: o.words, lines, ..page };
+fn read_pixels(page: Page, pixels: Pixels) -> Page {
+    match pixels.and_then(|img| read_into(page.clone(), &img)) {
+        Ok((read, _)) => {
             // The scan is the page itself, not a picture on it.
-            page.graphics = Default::default();
+            Page { graphics: Default::default(), ..read }
         }
-        Err(e) => page.error = Some(e.to_report()),
+        Err(e) => Page { error: Some(e.to_report()), ..page },
     }
-    page
+}
+
+/// `page` read from `img`, its pixels as the page stands: the reading's words, lines and
+/// upright size, its turn added to the page's own.
+fn read_into(page: Page, img: &image::RgbImage) -> Result<(Page, ocr::OcrPage)> {
+    let read = ocr::read_image(img, page.width / img.width().max(1) as f32)?;
+    let (lines, text) = order::arrange(&read.words);
+    let turned = (page.turned + read.turned) % 360;
+    let page = Page { width: read.width, height: read.height, turned, source: PageSource::Ocr, text, words: read.words.clone(), lines, error: None, ..page };
+    Ok((page, read))
 }
 
 fn import_image(lib: &mut Library, src: &SourceFile, opts: &AddOptions, outcome: &mut AddOutcome, on_page: &mut dyn FnMut(u32, u32)) -> Result<u32> {
@@ -351,19 +357,7 @@ fn import_image(lib: &mut Library, src: &SourceFile, opts: &AddOptions, outcome:
 pub fn reread_page(lib: &mut Library, id: &DocId, no: u32, save: bool) -> Result<(Page, ocr::OcrPage)> {
     let before = lib.page(id, no)?;
     let img = image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, ocr::page::PDF_PIXELS)?).to_rgb8();
-    let read = ocr::read_image(&img, before.width / img.width().max(1) as f32)?;
-    let (lines, text) = order::arrange(&read.words);
-    let page = Page {
-        width: read.width,
-        height: read.height,
-        turned: (before.turned + read.turned) % 360,
-        source: PageSource::Ocr,
-        text,
-        words: read.words.clone(),
-        lines,
-        error: None,
-        ..before
-    };
+    let (page, read) = read_into(before, &img)?;
     if save {
         lib.replace_reading(id, &page)?;
     }

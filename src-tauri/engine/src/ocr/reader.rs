@@ -1,7 +1,8 @@
 //! The PP-OCR pipeline on a page image (PP-OCRv6 small detector and recogniser, PP-LCNet
-//! text-line orientation), with RapidOCR's settings for these models: the DB detector finds text lines, each line is cut
-//! out, scaled to the recogniser's height and read, and CTC decoding gives its text and where
-//! each character sits, which splits the line into words with boxes. Lines read with low
+//! text-line orientation), with RapidOCR's settings for these models: the DB detector finds
+//! text lines, each line is cut out, scaled to the recogniser's height and read, and CTC
+//! decoding gives its text and where each character sits, which splits the line into words
+//! with boxes. Lines read with low
 //! confidence are dropped, as PP-OCR does (0.5).
 //!
 //! Pages lying sideways or upside down are turned upright first ([`Reader::read_upright`]):
@@ -210,7 +211,11 @@ impl Reader {
         // (v / 255 - 0.5) / 0.5; the padding to the right stays 0.
         let data = bgr_planes(&resize_bilinear(line, rw, REC_HEIGHT), rw, REC_HEIGHT, width, [0.5; 3], [0.5; 3]);
         let out = self.rec.run(nchw(data, 3, REC_HEIGHT, width).map_err(model_error)?).map_err(model_error)?;
-        let (_, steps, _) = out[0].dims3().map_err(model_error)?;
+        let (_, steps, classes) = out[0].dims3().map_err(model_error)?;
+        if classes != self.alphabet.len() {
+            // Decoding would read nothing: say so rather than return empty lines.
+            return Err(model_error(format!("the recogniser has {classes} classes but its dictionary {}", self.alphabet.len())));
+        }
         let probs: Vec<f32> = out[0].flatten_all().and_then(|t| t.to_vec1()).map_err(model_error)?;
         let pixels_per_step = width as f32 / steps.max(1) as f32 * line.width() as f32 / rw as f32;
         Ok((decode(&probs, steps, &self.alphabet), pixels_per_step))
