@@ -461,7 +461,12 @@ fn fold_affine(weight: &mut Tensor, bias: &mut Option<Vec<f32>>, scale: &[f32], 
 
 /// An NCHW float tensor on the CPU.
 pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Res<Tensor> {
-    Tensor::from_vec(data, (1, c, h, w), &Device::Cpu).map_err(ce)?.to_dtype(DType::F32).map_err(ce)
+    nchw_batch(data, 1, c, h, w)
+}
+
+/// `n` images of `c` planes of `h` x `w`, one after another.
+pub fn nchw_batch(data: Vec<f32>, n: usize, c: usize, h: usize, w: usize) -> Res<Tensor> {
+    Tensor::from_vec(data, (n, c, h, w), &Device::Cpu).map_err(ce)?.to_dtype(DType::F32).map_err(ce)
 }
 
 #[cfg(test)]

@@ -89,7 +89,10 @@ pub fn boxes(prob: &[f32], width: usize, height: usize, p: DbParams) -> Vec<Text
                 }
             }
         }
-        let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+        // Measured as PP-OCR measures a region: between the centres of its outermost pixels.
+        // Scored by its own pixels' mean probability (PP-OCR scores its rotated rectangle; an
+        // axis-aligned one would take in background beside slanted lines).
+        let (w, h) = (x1 - x0, y1 - y0);
         let score = (sum / count as f64) as f32;
         if w.min(h) < MIN_SIDE || score < min_score {
             continue;
@@ -100,8 +103,8 @@ pub fn boxes(prob: &[f32], width: usize, height: usize, p: DbParams) -> Vec<Text
         out.push(TextBox {
             x0: (x0 as f32 - d).max(0.0),
             y0: (y0 as f32 - d).max(0.0),
-            x1: (x1 as f32 + 1.0 + d).min(width as f32),
-            y1: (y1 as f32 + 1.0 + d).min(height as f32),
+            x1: (x1 as f32 + d).min(width as f32),
+            y1: (y1 as f32 + d).min(height as f32),
             score,
         });
     }
@@ -130,8 +133,9 @@ mod tests {
         let params = DbParams { binary: 0.3, min_score: 0.6, unclip: 1.5, dilate: false };
         let b = boxes(&m, 100, 40, params);
         assert_eq!(b.len(), 1, "the 0.4 region scores too low and the 2x2 speck is noise: {b:?}");
-        let d = 40.0 * 10.0 * 1.5 / (2.0 * 50.0);
-        assert!((b[0].x0 - (10.0 - d)).abs() < 1e-4 && (b[0].y1 - (20.0 + d)).abs() < 1e-4, "{b:?}");
+        // Pixels 10..=49 by 10..=19: 39 x 9 between their centres.
+        let d = 39.0 * 9.0 * 1.5 / (2.0 * 48.0);
+        assert!((b[0].x0 - (10.0 - d)).abs() < 1e-4 && (b[0].y1 - (19.0 + d)).abs() < 1e-4, "{b:?}");
         assert!((b[0].score - 0.9).abs() < 1e-5);
         // Dilation joins two parts one pixel apart and grows the region right and down.
         let m = map(40, 20, &[(5, 5, 15, 12, 0.9), (16, 5, 30, 12, 0.9)]);

@@ -16,7 +16,7 @@ use image::RgbImage;
 
 use super::ctc::{decode, Alphabet, Decoded};
 use super::db;
-use crate::nn::graph::{nchw, Graph};
+use crate::nn::graph::{nchw, nchw_batch, Graph};
 use crate::nn::prep::{bgr_planes, resize_bilinear};
 use crate::{models, Error, Result};
 
@@ -30,6 +30,8 @@ const REC_HEIGHT: usize = 48;
 /// Lines narrower than this are padded (PP-OCR's recogniser input is 48 x 320).
 const REC_MIN_WIDTH: usize = 320;
 const REC_MAX_WIDTH: usize = 3200;
+/// Lines read in one run of the recogniser (RapidOCR's batch).
+const REC_BATCH: usize = 6;
 const MIN_CONFIDENCE: f32 = 0.5;
 /// The orientation classifier's input (PP-LCNet textline orientation) and how many lines vote.
 const CLS_WIDTH: usize = 160;
@@ -159,7 +161,8 @@ impl Reader {
         let (sx, sy) = (w as f32 / dw as f32, h as f32 / dh as f32);
         let boxes = db::boxes(&prob, dw, dh, db::PP_OCR_V6);
         t.det += start.elapsed();
-        Ok(boxes.iter().map(|b| [b.x0 * sx, b.y0 * sy, (b.x1 * sx).min(w as f32), (b.y1 * sy).min(h as f32)]).collect())
+        // Whole pixels, as RapidOCR rounds its boxes.
+        Ok(boxes.iter().map(|b| [(b.x0 * sx).round(), (b.y0 * sy).round(), (b.x1 * sx).round().min(w as f32), (b.y1 * sy).round().min(h as f32)]).collect())
     }
 
     /// Whether most of the widest lines read upside down (the orientation classifier's vote).
@@ -185,41 +188,58 @@ impl Reader {
         Ok(!votes.is_empty() && mean > if votes.len() >= 3 { 0.6 } else { 0.9 })
     }
 
-    /// Read each box; drop empty and unsure lines; top to bottom.
+    /// Read each box; drop empty and unsure lines; top to bottom. Lines of similar shape are
+    /// read together, a batch at a time, as RapidOCR does (one network run for several lines).
     fn recognise(&self, img: &RgbImage, boxes: &[[f32; 4]], t: &mut Timings) -> Result<Vec<TextLine>> {
         let start = Instant::now();
+        let mut crops: Vec<([f32; 4], RgbImage)> = boxes.iter().filter_map(|&b| crop(img, b).map(|c| (b, c))).collect();
+        crops.sort_by(|a, b| aspect(&a.1).total_cmp(&aspect(&b.1)));
         let mut lines = Vec::new();
-        for &bbox in boxes {
-            let Some(line) = crop(img, bbox) else { continue };
-            let (decoded, pixels_per_step) = self.read_line(&line)?;
-            if decoded.text.trim().is_empty() || decoded.confidence < MIN_CONFIDENCE {
-                continue;
+        for batch in crops.chunks(REC_BATCH) {
+            let read = self.read_lines(&batch.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
+            for ((bbox, _), (decoded, pixels_per_step)) in batch.iter().zip(read) {
+                if decoded.text.trim().is_empty() || decoded.confidence < MIN_CONFIDENCE {
+                    continue;
+                }
+                let words = split_words(&decoded, pixels_per_step, *bbox);
+                lines.push(TextLine { text: decoded.text, bbox: *bbox, confidence: decoded.confidence, words });
             }
-            let words = split_words(&decoded, pixels_per_step, bbox);
-            lines.push(TextLine { text: decoded.text, bbox, confidence: decoded.confidence, words });
         }
         t.rec += start.elapsed();
         lines.sort_by(|a, b| a.bbox[1].total_cmp(&b.bbox[1]).then(a.bbox[0].total_cmp(&b.bbox[0])));
         Ok(lines)
     }
 
-    /// The decoded line and how many of the crop's pixels one decoder step spans.
-    fn read_line(&self, line: &RgbImage) -> Result<(Decoded, f32)> {
-        let ratio = line.width() as f32 / line.height() as f32;
-        let rw = ((REC_HEIGHT as f32 * ratio).ceil() as usize).clamp(1, REC_MAX_WIDTH);
-        let width = rw.max(REC_MIN_WIDTH);
-        // (v / 255 - 0.5) / 0.5; the padding to the right stays 0.
-        let data = bgr_planes(&resize_bilinear(line, rw, REC_HEIGHT), rw, REC_HEIGHT, width, [0.5; 3], [0.5; 3]);
-        let out = self.rec.run(nchw(data, 3, REC_HEIGHT, width).map_err(model_error)?).map_err(model_error)?;
+    /// Each line decoded, with how many of its crop's pixels one decoder step spans. The lines
+    /// are scaled to the recogniser's height and padded on the right to the widest.
+    fn read_lines(&self, lines: &[&RgbImage]) -> Result<Vec<(Decoded, f32)>> {
+        let widths: Vec<usize> = lines.iter().map(|l| ((REC_HEIGHT as f32 * aspect(l)).ceil() as usize).clamp(1, REC_MAX_WIDTH)).collect();
+        let width = widths.iter().copied().max().unwrap_or(0).max(REC_MIN_WIDTH);
+        let mut data = Vec::with_capacity(lines.len() * 3 * REC_HEIGHT * width);
+        for (line, &rw) in lines.iter().zip(&widths) {
+            // (v / 255 - 0.5) / 0.5; the padding to the right stays 0.
+            data.extend(bgr_planes(&resize_bilinear(line, rw, REC_HEIGHT), rw, REC_HEIGHT, width, [0.5; 3], [0.5; 3]));
+        }
+        let out = self.rec.run(nchw_batch(data, lines.len(), 3, REC_HEIGHT, width).map_err(model_error)?).map_err(model_error)?;
         let (_, steps, classes) = out[0].dims3().map_err(model_error)?;
         if classes != self.alphabet.len() {
             // Decoding would read nothing: say so rather than return empty lines.
             return Err(model_error(format!("the recogniser has {classes} classes but its dictionary {}", self.alphabet.len())));
         }
         let probs: Vec<f32> = out[0].flatten_all().and_then(|t| t.to_vec1()).map_err(model_error)?;
-        let pixels_per_step = width as f32 / steps.max(1) as f32 * line.width() as f32 / rw as f32;
-        Ok((decode(&probs, steps, &self.alphabet), pixels_per_step))
+        let per_line = (steps * classes).max(1);
+        Ok(lines
+            .iter()
+            .zip(&widths)
+            .zip(probs.chunks(per_line))
+            .map(|((line, &rw), p)| (decode(p, steps, &self.alphabet), width as f32 / steps.max(1) as f32 * line.width() as f32 / rw as f32))
+            .collect())
     }
+}
+
+/// Width over height.
+fn aspect(img: &RgbImage) -> f32 {
+    img.width() as f32 / img.height().max(1) as f32
 }
 
 /// The pixels of `bbox` (clamped to the image), if any.
