@@ -1,12 +1,14 @@
 //! `pagewise`: the command line on the same engine as the desktop app. Data goes to stdout
 //! (human text, or JSON with --json); errors and progress go to stderr. Exit codes: 0 success,
-//! 1 when some inputs failed, 2 usage error.
+//! 1 when some inputs failed, 2 usage error, 3 when `ask` finds no answer.
 
+mod ask_cmd;
 mod bench;
 mod bench_layout;
 mod bench_ocr;
 mod commands;
 mod eval;
+mod extract_cmd;
 mod layout_cmd;
 mod progress;
 
@@ -101,6 +103,45 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         page: u32,
     },
+    /// Ask a question about a document (or one page): the answer, its page and box, a confidence
+    /// (exit code 3 when nothing is found)
+    Ask {
+        doc: String,
+        question: String,
+        #[arg(long)]
+        page: Option<u32>,
+    },
+    /// Fill in a schema's fields (invoice, receipt, contract, or a TOML file) for documents,
+    /// folders or globs, and export them (CSV, or JSON with --json)
+    Extract {
+        #[arg(required = true)]
+        docs: Vec<String>,
+        /// invoice | receipt | contract | FILE.toml
+        #[arg(long)]
+        schema: String,
+        /// Write CSV to this file ("-" for stdout)
+        #[arg(long, value_name = "OUT")]
+        csv: Option<PathBuf>,
+        /// Add <field>_page and <field>_confidence columns
+        #[arg(long)]
+        with_evidence: bool,
+        /// CSV for Excel: byte-order mark and ';' between cells
+        #[arg(long)]
+        excel: bool,
+        /// Replace the output file if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Set a field's value by hand (kept and marked as yours when extraction runs again)
+    Correct {
+        doc: String,
+        #[arg(long)]
+        schema: String,
+        field: String,
+        value: String,
+    },
+    /// Print a preset schema's TOML (invoice, receipt, contract) to start your own
+    Schema { name: String },
     /// Full-text search over every page in the library
     Search {
         query: String,
@@ -183,6 +224,12 @@ fn main() -> ExitCode {
         Command::Tables { doc, page, csv, mode } => layout_cmd::tables(&ctx, &doc, page, csv.as_deref(), mode.into()),
         Command::Render { doc, page, dpi, output, overlay } => commands::render(&ctx, &doc, page, dpi, &output, overlay),
         Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
+        Command::Ask { doc, question, page } => ask_cmd::ask(&ctx, &doc, &question, page),
+        Command::Extract { docs, schema, csv, with_evidence, excel, force } => {
+            extract_cmd::extract(&ctx, &extract_cmd::ExtractArgs { docs, schema, csv, with_evidence, excel, force })
+        }
+        Command::Correct { doc, schema, field, value } => extract_cmd::correct(&ctx, &doc, &schema, &field, &value),
+        Command::Schema { name } => extract_cmd::show_schema(&name),
         Command::Search { query, limit } => commands::search(&ctx, &query, limit),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
         Command::Eval { sets, mode } => eval::run(&ctx, &sets, mode.into()),

@@ -47,6 +47,12 @@ pub enum Error {
     ModelMissing { model: String, path: PathBuf, fetch: String },
     #[error("model {model}: {detail}")]
     Model { model: String, detail: String },
+    #[error("question: {detail}")]
+    BadQuestion { detail: String },
+    #[error("{path}:{line}: {detail}")]
+    BadSchema { path: PathBuf, line: usize, detail: String },
+    #[error("{path}: already exists (choose another name, or pass --force to replace it)")]
+    OutputExists { path: PathBuf },
     #[error("cancelled")]
     Cancelled,
 }
@@ -75,6 +81,9 @@ impl Error {
             Error::Internal { .. } => "internal",
             Error::ModelMissing { .. } => "model_missing",
             Error::Model { .. } => "model_failed",
+            Error::BadQuestion { .. } => "bad_question",
+            Error::BadSchema { .. } => "bad_schema",
+            Error::OutputExists { .. } => "output_exists",
             Error::Cancelled => "cancelled",
         }
     }

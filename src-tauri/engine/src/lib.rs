@@ -15,13 +15,19 @@
 //! - [`ocr`]: reading pages without a text layer (PP-OCRv6 on the graph runner), on import.
 //! - [`render`]: page bitmaps at a DPI; cached thumbnails.
 //! - [`index`]: full-text search (FTS5).
+//! - [`ask`]: questions answered from a page's words and layout, each answer with its evidence.
+//! - [`extract`]: schemas (presets and TOML) filled in per document, stored with evidence.
+//! - [`export`]: CSV (RFC 4180, formula-safe) and JSON of extracted fields.
 //! - [`store`]: the SQLite library (WAL, embedded migrations) and the stored originals.
 //!
 //! Geometry is in page points, origin top-left (see [`doc`]). Errors are typed ([`Error`]) and
 //! carry what and where; a failed file or page is data in a report, never a crash.
 
+pub mod ask;
 pub mod doc;
 mod error;
+pub mod export;
+pub mod extract;
 pub mod index;
 pub mod layout;
 pub mod models;

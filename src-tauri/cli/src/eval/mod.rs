@@ -3,9 +3,11 @@
 //! from its name. Documents go through the same path as a user's: imported into a (temporary)
 //! library, analysed, read back.
 
+mod compare;
 mod layout_sets;
 pub mod metrics;
 mod ocr_sets;
+mod qa_sets;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,8 +37,11 @@ pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
         if dir.join("images").is_dir() && dir.join("qa.json").is_file() {
             found.push(ocr_sets::answers(&mut lib, dir)?);
         }
+        if dir.join("qa.json").is_file() {
+            found.push(qa_sets::questions(&mut lib, dir)?);
+        }
         if found.is_empty() {
-            eprintln!("{}: no ground truth this version can score (layout.json with tokens or blocks, ocr_lines.json, images with qa.json)", dir.display());
+            eprintln!("{}: no ground truth this version can score (layout.json with tokens or blocks, ocr_lines.json, qa.json)", dir.display());
             unknown += 1;
         }
         for report in found {

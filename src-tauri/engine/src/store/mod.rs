@@ -3,9 +3,11 @@
 
 mod documents;
 pub use documents::{ImageMeta, ImportTx, NewDocument};
+mod fields;
 mod jobs;
 mod layouts;
 
+pub use fields::StoredField;
 pub use jobs::JobItem;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
     (2, "layout", include_str!("migrations/0002_layout.sql")),
     (3, "ocr", include_str!("migrations/0003_ocr.sql")),
+    (4, "fields", include_str!("migrations/0004_fields.sql")),
 ];
 
 pub struct Library {

@@ -1,0 +1,88 @@
+//! Is a predicted value the expected one? Numbers compare as numbers, dates as dates (the
+//! ground truth's own format read either way round), text after case, punctuation and spacing
+//! are set aside; ANLS gives partial credit for near misses.
+
+use pagewise_engine::ask::values::{date_at, parse_number, Locale};
+use serde_json::Value;
+
+use super::metrics::edit_distance;
+
+/// The expected value(s) of one ground-truth answer as text: strings, numbers, lists, and
+/// answer objects (`{"main_question": "25098.0", "unit": ...}`).
+pub fn expected_texts(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Number(n) => vec![n.to_string()],
+        Value::Array(a) => a.iter().flat_map(expected_texts).collect(),
+        Value::Object(o) => ["value", "answer", "main_question"].iter().find_map(|k| o.get(*k)).map(expected_texts).unwrap_or_default(),
+        _ => vec![],
+    }
+}
+
+/// Lowercase words and numbers only.
+pub fn loose(s: &str) -> String {
+    s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+fn number(s: &str) -> Option<f64> {
+    let t = s.trim().trim_start_matches(['$', '€', '£']).trim();
+    let t = t.strip_prefix("RM").unwrap_or(t);
+    parse_number(t)
+}
+
+fn dates(s: &str) -> Vec<String> {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    [true, false].iter().filter_map(|&day_first| date_at(&words, Locale { day_first }).filter(|(n, _)| *n == words.len()).map(|(_, d)| d)).collect()
+}
+
+/// Does the prediction (as printed, and in normal form) match `expected`?
+pub fn matches(printed: &str, normalized: &str, expected: &str) -> bool {
+    let exp_dates = dates(expected);
+    if !exp_dates.is_empty() {
+        return exp_dates.iter().any(|d| d == normalized) || loose(printed) == loose(expected);
+    }
+    if let (Some(e), true) = (number(expected), expected.chars().any(|c| c.is_ascii_digit()) && !expected.chars().any(char::is_alphabetic)) {
+        return [normalized, printed].iter().filter_map(|p| number(p)).any(|p| (p - e).abs() < 0.005);
+    }
+    let e = loose(expected);
+    !e.is_empty() && (loose(normalized) == e || loose(printed) == e)
+}
+
+/// Average normalised Levenshtein similarity (one answer): 1 - distance/length, 0 below 0.5.
+pub fn anls(predicted: &str, expected: &str) -> f64 {
+    let (p, e) = (loose(predicted), loose(expected));
+    if p.is_empty() && e.is_empty() {
+        return 1.0;
+    }
+    let d = edit_distance(&p, &e) as f64 / p.chars().count().max(e.chars().count()).max(1) as f64;
+    if d < 0.5 {
+        1.0 - d
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_match_across_formats() {
+        assert!(matches("$279.84", "279.84", "279.84"));
+        assert!(matches("03/20/2023", "2023-03-20", "2023-03-20"));
+        assert!(matches("25/12/2018", "2018-12-25", "25/12/2018"));
+        assert!(matches("06/03/2018", "2018-03-06", "06/03/2018"));
+        assert!(matches("JDA Software Group, Inc.", "JDA Software Group, Inc.", "Jda Software Group Inc."));
+        assert!(matches("9.00", "9.00", "9.00"));
+        assert!(!matches("9.50", "9.50", "9.00"));
+        assert!(!matches("Delaware", "Delaware", "New York"));
+        assert_eq!(expected_texts(&serde_json::json!({"main_question": "25098.0", "unit": "millions"})), vec!["25098.0"]);
+    }
+
+    #[test]
+    fn anls_gives_partial_credit() {
+        assert_eq!(anls("Netlify, Inc", "Netlify, Inc."), 1.0);
+        assert!(anls("Netlify Inc", "Netlify Incorporated") < 1.0);
+        assert_eq!(anls("something else", "Netlify"), 0.0);
+    }
+}

@@ -1,0 +1,86 @@
+//! Question sets (`qa.json`): every question asked of its document through the same path as
+//! `pagewise ask`; scored per field (or per question when the set names no field) by exact
+//! match after normalisation and by ANLS.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use pagewise_engine::ask::{self, Answerer, Extractive};
+use pagewise_engine::{Library, Result};
+use serde_json::{json, Value};
+
+use super::compare::{anls, expected_texts, matches};
+use super::{import, read_json, set_name, Report};
+
+/// Where a set keeps its documents.
+pub fn document_path(dir: &Path, file: &str) -> PathBuf {
+    ["docs", "images"].iter().map(|d| dir.join(d).join(file)).find(|p| p.is_file()).unwrap_or_else(|| dir.join("docs").join(file))
+}
+
+#[derive(Default)]
+struct Tally {
+    asked: usize,
+    exact: usize,
+    anls: f64,
+}
+
+pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
+    let qa = read_json(&dir.join("qa.json"))?;
+    let mut answerer = Extractive::new();
+    let mut by_field: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut misses = Vec::new();
+    let mut failed = Vec::new();
+    let items: Vec<&Value> = qa.as_array().into_iter().flatten().collect();
+    for item in &items {
+        let (Some(file), Some(question)) = (item["file"].as_str(), item["question"].as_str()) else { continue };
+        let expected = expected_texts(&item["answers"]);
+        let field = item["field"].as_str().map(str::to_string).unwrap_or_else(|| short_question(question));
+        let id = match import(lib, &document_path(dir, file)) {
+            Ok(id) => id,
+            Err(e) => {
+                failed.push(format!("{file}: {e}"));
+                continue;
+            }
+        };
+        let answer = ask::ask(lib, &id, question, None, &mut answerer as &mut dyn Answerer)?;
+        let (printed, normalized) = (answer.answer.clone().unwrap_or_default(), answer.normalized.clone().unwrap_or_default());
+        let hit = answer.found && expected.iter().any(|e| matches(&printed, &normalized, e));
+        let similarity = if answer.found { expected.iter().map(|e| anls(&normalized, e).max(anls(&printed, e))).fold(0.0, f64::max) } else { 0.0 };
+        let t = by_field.entry(field.clone()).or_default();
+        t.asked += 1;
+        t.exact += usize::from(hit);
+        t.anls += similarity;
+        if !hit {
+            misses.push(format!(
+                "{file} [{field}]: expected {:?}, answered {:?}{}",
+                expected.join(" | "),
+                printed,
+                if answer.found { String::new() } else { " (not found)".into() }
+            ));
+        }
+    }
+    let (asked, exact, anls_sum) = by_field.values().fold((0, 0, 0.0), |a, t| (a.0 + t.asked, a.1 + t.exact, a.2 + t.anls));
+    let mut table = format!("{} — {} questions asked of their documents (extractive answerer)\n", set_name(dir), asked);
+    let _ = writeln!(table, "  {:<28} {:>6} {:>8} {:>7}", "field", "asked", "exact", "ANLS");
+    let mut fields = Vec::new();
+    for (f, t) in &by_field {
+        let _ = writeln!(table, "  {:<28} {:>6} {:>7.1}% {:>7.3}", f, t.asked, 100.0 * t.exact as f64 / t.asked.max(1) as f64, t.anls / t.asked.max(1) as f64);
+        fields.push(json!({"field": f, "asked": t.asked, "exact": t.exact, "anls": t.anls / t.asked.max(1) as f64}));
+    }
+    let _ = writeln!(table, "  {:<28} {:>6} {:>7.1}% {:>7.3}", "all", asked, 100.0 * exact as f64 / asked.max(1) as f64, anls_sum / asked.max(1) as f64);
+    for m in misses.iter().take(40) {
+        let _ = writeln!(table, "    miss  {m}");
+    }
+    for f in &failed {
+        let _ = writeln!(table, "    failed  {f}");
+    }
+    let json = json!({"set": set_name(dir), "kind": "qa", "asked": asked, "exact": exact, "anls": anls_sum / asked.max(1) as f64, "fields": fields, "misses": misses, "failed": failed});
+    Ok(Report { table, json })
+}
+
+/// A question without a field name, shortened for the table ("revenues for the 12-month ...").
+fn short_question(q: &str) -> String {
+    let words: Vec<&str> = q.split_whitespace().filter(|w| !w.chars().any(|c| c.is_ascii_digit())).collect();
+    words.join(" ").chars().take(28).collect()
+}

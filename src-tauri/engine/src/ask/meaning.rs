@@ -1,0 +1,110 @@
+//! Meaning for the answerer: labels the lexicon does not know (`Amount to pay` for a total) are
+//! found by sentence-embedding similarity to the question's subject, and free-text answers are
+//! ranked by similarity to the question. Works without the model too (lexical only), so a
+//! missing download never stops an answer. Embeddings are cached per text for the process.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::embed::{cosine, Embedder};
+use super::labels::{LabelHit, PageText};
+use super::question::Question;
+
+/// Similarity above which a label is taken to mean the question's subject.
+const LABEL_SIMILARITY: f32 = 0.55;
+
+pub struct Meaning {
+    embedder: Option<Arc<Mutex<Embedder>>>,
+}
+
+fn cache() -> &'static Mutex<HashMap<String, Vec<f32>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Vec<f32>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+impl Meaning {
+    /// With the installed embedding model, or lexical only when it is missing.
+    pub fn installed() -> Meaning {
+        Meaning { embedder: Embedder::get().ok() }
+    }
+
+    pub fn lexical_only() -> Meaning {
+        Meaning { embedder: None }
+    }
+
+    pub fn available(&self) -> bool {
+        self.embedder.is_some()
+    }
+
+    /// Embeddings of `texts` (cached); None without the model or when it fails.
+    pub fn embed(&mut self, texts: &[&str]) -> Option<Vec<Vec<f32>>> {
+        let embedder = self.embedder.as_ref()?;
+        let missing: Vec<&str> = {
+            let c = cache().lock().unwrap_or_else(|p| p.into_inner());
+            let mut m: Vec<&str> = texts.iter().copied().filter(|t| !c.contains_key(*t)).collect();
+            m.sort();
+            m.dedup();
+            m
+        };
+        if !missing.is_empty() {
+            let fresh = embedder.lock().unwrap_or_else(|p| p.into_inner()).embed(&missing).ok()?;
+            let mut c = cache().lock().unwrap_or_else(|p| p.into_inner());
+            for (t, v) in missing.iter().zip(fresh) {
+                c.insert(t.to_string(), v);
+            }
+        }
+        let c = cache().lock().unwrap_or_else(|p| p.into_inner());
+        Some(texts.iter().map(|t| c[*t].clone()).collect())
+    }
+
+    /// Similarity of each text to `query` (None without the model).
+    pub fn similarities(&mut self, query: &str, texts: &[&str]) -> Option<Vec<f32>> {
+        let mut all = vec![query];
+        all.extend_from_slice(texts);
+        let vecs = self.embed(&all)?;
+        Some(vecs[1..].iter().map(|v| cosine(&vecs[0], v)).collect())
+    }
+
+    /// Labels found by meaning on lines where the lexicon found none: the words a line starts
+    /// with, before its first value (or up to a colon), compared with the question's subject.
+    pub fn label_hits(&mut self, pt: &PageText, q: &Question, lexical: &[LabelHit]) -> Vec<LabelHit> {
+        if self.embedder.is_none() || q.terms.is_empty() {
+            return vec![];
+        }
+        let mut spans = Vec::new();
+        for (li, line) in pt.lines.iter().enumerate() {
+            if lexical.iter().any(|h| h.line == li) {
+                continue;
+            }
+            // A label's words carry no digits (those are values).
+            let first_value = line.printed.iter().position(|w| w.chars().any(|c| c.is_ascii_digit())).unwrap_or(line.printed.len());
+            let colon = line.printed.iter().position(|w| w.ends_with(':')).map(|i| i + 1);
+            let end = colon.unwrap_or(first_value).min(first_value).min(6);
+            let text = line.printed[..end].join(" ");
+            let text = text.trim_end_matches(':').trim();
+            if end == 0 || text.chars().filter(|c| c.is_alphabetic()).count() < 3 || text.len() > 48 {
+                continue;
+            }
+            spans.push((li, end, text.to_string()));
+        }
+        if spans.is_empty() {
+            return vec![];
+        }
+        let subject = q.terms.join(" ");
+        let texts: Vec<&str> = spans.iter().map(|(_, _, t)| t.as_str()).collect();
+        let Some(sims) = self.similarities(&subject, &texts) else { return vec![] };
+        spans
+            .iter()
+            .zip(sims)
+            .filter(|(_, s)| *s >= LABEL_SIMILARITY)
+            .map(|((li, end, _), s)| LabelHit {
+                line: *li,
+                start: 0,
+                end: *end,
+                bbox: pt.span_box(*li, 0, *end),
+                score: (0.45 + (s - LABEL_SIMILARITY)).min(0.8),
+                avoid: false,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,298 @@
+//! Asking a document a question. The answer is words on a page, with the page and box they
+//! stand in (its evidence), a normal form (ISO date, decimal amount and currency, ...) and a
+//! confidence; or an honest "not found" with the best guesses and their low confidence.
+//!
+//! - [`question`]: what the question wants (a date, an amount, a name...) and its label words.
+//! - [`values`]: typed values as printed, and their normal forms.
+//! - [`labels`]: the page as lines of tokens; where labels stand; how a value hangs off one.
+//! - [`extractive`]: the default [`Answerer`] (no large model): candidates and their scores.
+//! - [`spans`]: free-text candidates (names, addresses, places, sentences); [`parties`]: a
+//!   contract's parties.
+//! - [`embed`], [`meaning`]: sentence embeddings (all-MiniLM-L6-v2) for labels and sentences.
+
+pub mod embed;
+pub mod extractive;
+pub mod labels;
+pub mod meaning;
+pub mod parties;
+pub mod question;
+pub mod spans;
+pub mod values;
+
+use serde::{Deserialize, Serialize};
+
+use crate::doc::{BBox, DocId, Page, PageSource};
+use crate::layout::{LayoutMode, PageLayout};
+use crate::{Error, Library, Result};
+
+use labels::PageText;
+use meaning::Meaning;
+pub use question::{Question, Target};
+
+/// Longest question accepted (characters).
+pub const MAX_QUESTION_CHARS: usize = 1000;
+/// Confidence from which an answer is given as found.
+pub const FOUND: f32 = 0.3;
+
+/// Where an answer stands on its page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub page: u32,
+    pub bbox: BBox,
+    /// Where the words came from: `text-layer`, `ocr` (later `vlm`, `user`).
+    pub source: String,
+    pub text: String,
+}
+
+/// A possible answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Guess {
+    pub answer: String,
+    pub normalized: String,
+    pub confidence: f32,
+    pub evidence: Vec<Evidence>,
+    /// The label the value was read under, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub question: String,
+    pub target: Target,
+    pub found: bool,
+    /// The answer as printed, when found.
+    pub answer: Option<String>,
+    pub normalized: Option<String>,
+    /// For amounts: the currency printed beside it (ISO 4217), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    pub confidence: f32,
+    pub evidence: Vec<Evidence>,
+    /// The best candidates (the answer first when found), for a person to check.
+    pub guesses: Vec<Guess>,
+    /// Why nothing was found, when nothing was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Something that answers questions about a document's pages. The extractive answerer is the
+/// default; the visual-language answerer (a later stage) plugs in here too.
+pub trait Answerer {
+    fn answer(&mut self, pages: &[PageText], question: &Question) -> Answer;
+    /// Every candidate above `min` (a list field: parties, line items).
+    fn answer_all(&mut self, pages: &[PageText], question: &Question, min: f32) -> Vec<Guess>;
+}
+
+/// A scored candidate answer on one page.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub page: u32,
+    pub text: String,
+    pub normalized: String,
+    pub score: f32,
+    pub label: Option<String>,
+    pub currency: Option<&'static str>,
+    pub boxes: Vec<BBox>,
+    pub source: PageSource,
+}
+
+impl Candidate {
+    /// Words `start..end` of line `line`; an empty `normalized` means the text itself.
+    pub fn new(pt: &PageText, line: usize, start: usize, end: usize, normalized: String, score: f32, label: Option<String>) -> Candidate {
+        let text = pt.span_text(line, start, end);
+        let normalized = if normalized.is_empty() { text.clone() } else { normalized };
+        Candidate {
+            page: pt.page.page,
+            text,
+            normalized,
+            score: score.clamp(0.0, 1.0),
+            label,
+            currency: None,
+            boxes: vec![pt.span_box(line, start, end)],
+            source: pt.page.source,
+        }
+    }
+
+    /// Whole lines `start..end` (an address over several lines).
+    pub fn lines(pt: &PageText, start: usize, end: usize, score: f32) -> Candidate {
+        let text = (start..end).map(|l| pt.lines[l].printed.join(" ")).collect::<Vec<_>>().join(" ");
+        let boxes = (start..end).map(|l| pt.lines[l].bbox).collect();
+        Candidate {
+            page: pt.page.page,
+            normalized: text.clone(),
+            text,
+            score: score.clamp(0.0, 1.0),
+            label: None,
+            currency: None,
+            boxes,
+            source: pt.page.source,
+        }
+    }
+
+    /// Words anywhere on the page, given as (line, word) in reading order; one box per line.
+    pub fn words(pt: &PageText, span: &[(usize, usize)], score: f32, label: Option<String>) -> Candidate {
+        let text = span.iter().map(|&(l, w)| pt.lines[l].printed[w].as_str()).collect::<Vec<_>>().join(" ");
+        let text = text.trim_end_matches([',', ';', ':']).to_string();
+        let mut boxes: Vec<BBox> = Vec::new();
+        let mut last_line = usize::MAX;
+        for &(l, w) in span {
+            let b = pt.page.words[pt.lines[l].words[w] as usize].bbox;
+            match boxes.last_mut() {
+                Some(last) if l == last_line => *last = last.union(&b),
+                _ => boxes.push(b),
+            }
+            last_line = l;
+        }
+        Candidate { page: pt.page.page, normalized: text.clone(), text, score: score.clamp(0.0, 1.0), label, currency: None, boxes, source: pt.page.source }
+    }
+
+    pub fn with_currency(mut self, currency: Option<&'static str>) -> Candidate {
+        self.currency = currency;
+        self
+    }
+
+    fn guess(&self) -> Guess {
+        let evidence = self
+            .boxes
+            .iter()
+            .map(|b| Evidence { page: self.page, bbox: b.rounded(), source: self.source.as_str().to_string(), text: self.text.clone() })
+            .collect();
+        Guess {
+            answer: self.text.clone(),
+            normalized: self.normalized.clone(),
+            confidence: (self.score * 1000.0).round() / 1000.0,
+            evidence,
+            label: self.label.clone(),
+        }
+    }
+}
+
+/// The default answerer: layout-aware extraction, no large model.
+pub struct Extractive {
+    pub meaning: Meaning,
+}
+
+impl Extractive {
+    /// With sentence embeddings when the model is installed.
+    pub fn new() -> Extractive {
+        Extractive { meaning: Meaning::installed() }
+    }
+
+    /// Candidates over all pages, best first, one per distinct normal form.
+    fn ranked(&mut self, pages: &[PageText], q: &Question) -> Vec<Candidate> {
+        let mut all: Vec<Candidate> = pages.iter().flat_map(|pt| extractive::candidates(pt, q, &mut self.meaning)).collect();
+        all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.page.cmp(&b.page)));
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|c| seen.insert(c.normalized.to_lowercase()));
+        all
+    }
+}
+
+impl Default for Extractive {
+    fn default() -> Self {
+        Extractive::new()
+    }
+}
+
+impl Answerer for Extractive {
+    fn answer(&mut self, pages: &[PageText], q: &Question) -> Answer {
+        let ranked = self.ranked(pages, q);
+        let guesses: Vec<Guess> = ranked.iter().take(5).map(Candidate::guess).collect();
+        let best = ranked.first().filter(|c| c.score >= FOUND);
+        let reason = match (best, pages.iter().all(|p| p.lines.is_empty())) {
+            (Some(_), _) => None,
+            (None, true) => Some(no_text_reason(pages)),
+            (None, false) => {
+                Some(format!("no {} on the page{} reads as the answer with enough confidence", target_noun(q.target), if pages.len() == 1 { "" } else { "s" }))
+            }
+        };
+        Answer {
+            question: q.text.clone(),
+            target: q.target,
+            found: best.is_some(),
+            answer: best.map(|c| c.text.clone()),
+            normalized: best.map(|c| c.normalized.clone()),
+            currency: best.and_then(|c| c.currency).map(str::to_string),
+            confidence: ranked.first().map_or(0.0, |c| (c.score * 1000.0).round() / 1000.0),
+            evidence: best.map(|c| c.guess().evidence).unwrap_or_default(),
+            guesses,
+            reason,
+        }
+    }
+
+    fn answer_all(&mut self, pages: &[PageText], q: &Question, min: f32) -> Vec<Guess> {
+        self.ranked(pages, q).iter().filter(|c| c.score >= min).take(10).map(Candidate::guess).collect()
+    }
+}
+
+fn target_noun(t: Target) -> &'static str {
+    match t {
+        Target::Date => "date",
+        Target::Money => "amount",
+        Target::Percent => "percentage",
+        Target::Period => "duration",
+        Target::Currency => "currency",
+        Target::Identifier => "number",
+        Target::Name => "name",
+        Target::Address => "address",
+        Target::Place => "place",
+        Target::Text => "passage",
+    }
+}
+
+fn no_text_reason(pages: &[PageText]) -> String {
+    let unread: Vec<String> = pages.iter().filter(|p| p.page.source == PageSource::NeedsReader).map(|p| p.page.page.to_string()).collect();
+    if unread.is_empty() {
+        "the pages have no text".to_string()
+    } else {
+        format!("needs a reader: page(s) {} have no text yet (read them with `pagewise text DOC --reader ocr --save`)", unread.join(", "))
+    }
+}
+
+/// Check a question as typed: not empty, not absurdly long.
+pub fn parse_question(text: &str) -> Result<Question> {
+    let chars = text.chars().count();
+    if text.trim().is_empty() {
+        return Err(Error::BadQuestion { detail: "the question is empty".into() });
+    }
+    if chars > MAX_QUESTION_CHARS {
+        return Err(Error::BadQuestion { detail: format!("the question is {chars} characters long; at most {MAX_QUESTION_CHARS} are accepted") });
+    }
+    Ok(Question::parse(text))
+}
+
+/// A document's pages (or one page) with their layout, ready for questions.
+pub struct Prepared {
+    pub pages: Vec<Page>,
+    pub layouts: Vec<PageLayout>,
+    pub locale: values::Locale,
+}
+
+impl Prepared {
+    pub fn load(lib: &Library, id: &DocId, page: Option<u32>) -> Result<Prepared> {
+        let doc = lib.document(id)?;
+        if let Some(p) = page {
+            if p == 0 || p > doc.pages {
+                return Err(Error::NoSuchPage { doc: doc.name, page: p, pages: doc.pages });
+            }
+        }
+        let pages = lib.pages(id)?;
+        let layouts = crate::layout::document_layout(lib, id, LayoutMode::Geometric)?;
+        let all_text: String = pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+        let locale = values::guess_locale(&all_text);
+        let keep = |n: u32| page.is_none_or(|p| p == n);
+        Ok(Prepared { pages: pages.into_iter().filter(|p| keep(p.page)).collect(), layouts: layouts.into_iter().filter(|l| keep(l.page)).collect(), locale })
+    }
+
+    pub fn view(&self) -> Vec<PageText<'_>> {
+        self.pages.iter().map(|p| PageText::new(p, self.layouts.iter().find(|l| l.page == p.page), self.locale)).collect()
+    }
+}
+
+/// Ask one question about a document (or one of its pages) with the default answerer.
+pub fn ask(lib: &Library, id: &DocId, question: &str, page: Option<u32>, answerer: &mut dyn Answerer) -> Result<Answer> {
+    let q = parse_question(question)?;
+    let prepared = Prepared::load(lib, id, page)?;
+    Ok(answerer.answer(&prepared.view(), &q))
+}

@@ -1,0 +1,405 @@
+//! Free-text answers: names (companies, people), addresses, places (governing law), and
+//! sentences. A candidate is a run of words on the page: after or under a matching label, a
+//! line that reads like a company name (legal-form suffix, top of the page, large type), the
+//! parties of a contract ([`super::parties`]), a run of address-like lines, a state or country named
+//! near "governed by".
+
+use super::labels::{link, LabelHit, PageText};
+use super::meaning::Meaning;
+use super::question::{Question, Target};
+use super::values::ValueKind;
+use super::Candidate;
+
+/// Legal-form words that end company names.
+const COMPANY_SUFFIXES: &[&str] = &[
+    "inc",
+    "incorporated",
+    "sdn",
+    "llc",
+    "l.l.c",
+    "ltd",
+    "limited",
+    "gmbh",
+    "ag",
+    "bv",
+    "b.v",
+    "nv",
+    "n.v",
+    "sa",
+    "s.a",
+    "sarl",
+    "sas",
+    "spa",
+    "s.p.a",
+    "srl",
+    "bhd",
+    "berhad",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "plc",
+    "kg",
+    "ug",
+    "oy",
+    "ab",
+    "pty",
+    "pte",
+    "lp",
+    "llp",
+    "l.p",
+    "enterprise",
+    "enterprises",
+    "trading",
+    "holdings",
+    "group",
+    "gbr",
+    "e.k",
+    "s.l",
+    "s.r.o",
+    "sp",
+    "kft",
+    "ohg",
+];
+
+/// Places named in governing-law clauses.
+const PLACES: &[&str] = &[
+    "Alabama",
+    "Alaska",
+    "Arizona",
+    "Arkansas",
+    "California",
+    "Colorado",
+    "Connecticut",
+    "Delaware",
+    "Florida",
+    "Georgia",
+    "Hawaii",
+    "Idaho",
+    "Illinois",
+    "Indiana",
+    "Iowa",
+    "Kansas",
+    "Kentucky",
+    "Louisiana",
+    "Maine",
+    "Maryland",
+    "Massachusetts",
+    "Michigan",
+    "Minnesota",
+    "Mississippi",
+    "Missouri",
+    "Montana",
+    "Nebraska",
+    "Nevada",
+    "New Hampshire",
+    "New Jersey",
+    "New Mexico",
+    "New York",
+    "North Carolina",
+    "North Dakota",
+    "Ohio",
+    "Oklahoma",
+    "Oregon",
+    "Pennsylvania",
+    "Rhode Island",
+    "South Carolina",
+    "South Dakota",
+    "Tennessee",
+    "Texas",
+    "Utah",
+    "Vermont",
+    "Virginia",
+    "Washington",
+    "West Virginia",
+    "Wisconsin",
+    "Wyoming",
+    "District of Columbia",
+    "England and Wales",
+    "England",
+    "Scotland",
+    "Ireland",
+    "Ontario",
+    "Quebec",
+    "British Columbia",
+    "Alberta",
+    "Germany",
+    "France",
+    "Switzerland",
+    "Netherlands",
+    "Israel",
+    "Singapore",
+    "Hong Kong",
+    "Japan",
+    "China",
+    "India",
+    "Canada",
+    "Australia",
+    "Sweden",
+    "Luxembourg",
+    "Cayman Islands",
+];
+
+pub fn is_company_suffix(word: &str) -> bool {
+    let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '.').trim_end_matches('.').to_lowercase();
+    COMPANY_SUFFIXES.contains(&w.as_str())
+}
+
+pub fn candidates(pt: &PageText, q: &Question, hits: &[LabelHit], meaning: &mut Meaning) -> Vec<Candidate> {
+    match q.target {
+        Target::Name => names(pt, q, hits),
+        Target::Address => addresses(pt, hits),
+        Target::Place => places(pt, hits),
+        _ => sentences(pt, q, hits, meaning),
+    }
+}
+
+/// How much a run of words reads like a name: letters, few digits, no amounts or dates.
+fn name_shape(pt: &PageText, line: usize, start: usize, end: usize) -> f32 {
+    let l = &pt.lines[line];
+    let text: String = l.printed[start..end].join(" ");
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = text.chars().filter(|c| c.is_ascii_digit()).count();
+    // A label ("Date:") is not a name.
+    if letters < 2 || end - start > 10 || text.ends_with(':') {
+        return 0.0;
+    }
+    let valued = l.values.iter().any(|v| v.start < end && v.end > start && matches!(v.kind, ValueKind::Date | ValueKind::Money | ValueKind::Percent));
+    let contact = text.contains('@') || text.to_lowercase().starts_with("www") || text.to_lowercase().starts_with("http");
+    let mut s = 1.0 - (digits as f32 / (letters + digits) as f32);
+    if valued {
+        s *= 0.4;
+    }
+    if contact {
+        s *= 0.3;
+    }
+    s
+}
+
+fn has_suffix(pt: &PageText, line: usize, start: usize, end: usize) -> bool {
+    pt.lines[line].printed[start..end].iter().skip(1).any(|w| is_company_suffix(w))
+}
+
+fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let max_size = pt.page.words.iter().map(|w| w.size).fold(0.0f32, f32::max).max(1.0);
+    let avoid: Vec<&LabelHit> = hits.iter().filter(|h| h.avoid).collect();
+    let under_avoided = |li: usize| avoid.iter().any(|h| link(pt, h, li, 0, &pt.lines[li].bbox) > 0.5);
+    // After or under a label.
+    for h in hits.iter().filter(|h| !h.avoid) {
+        let line = &pt.lines[h.line];
+        let rest = (h.end..line.printed.len()).find(|&i| line.printed[i].chars().any(char::is_alphanumeric));
+        if let Some(s) = rest {
+            let shape = name_shape(pt, h.line, s, line.printed.len());
+            if shape > 0.0 {
+                let suffix = if has_suffix(pt, h.line, s, line.printed.len()) { 1.0 } else { 0.85 };
+                out.push(Candidate::new(
+                    pt,
+                    h.line,
+                    s,
+                    line.printed.len(),
+                    String::new(),
+                    h.score * shape * suffix,
+                    Some(pt.span_text(h.line, h.start, h.end)),
+                ));
+            }
+        }
+        for (li, l) in pt.lines.iter().enumerate().filter(|(li, _)| *li != h.line) {
+            let w = link(pt, h, li, 0, &l.bbox);
+            if w < 0.5 {
+                continue;
+            }
+            let shape = name_shape(pt, li, 0, l.printed.len());
+            let suffix = if has_suffix(pt, li, 0, l.printed.len()) { 1.0 } else { 0.8 };
+            out.push(Candidate::new(pt, li, 0, l.printed.len(), String::new(), h.score * w * shape * suffix, Some(pt.span_text(h.line, h.start, h.end))));
+        }
+    }
+    // Lines that read like company names (cut after the legal form); near the top, in large
+    // type and named again elsewhere on the page (letterhead, footer, bank details) more so.
+    let page_text = loose_text(&pt.lines.iter().map(|l| l.printed.join(" ")).collect::<Vec<_>>().join(" \n "));
+    let first_named = (0..pt.lines.len()).find(|&li| name_shape(pt, li, 0, pt.lines[li].printed.len()) >= 0.8).unwrap_or(usize::MAX);
+    for (li, l) in pt.lines.iter().enumerate() {
+        let (s0, n) = org_span(&l.printed).unwrap_or((0, l.printed.len()));
+        let shape = name_shape(pt, li, s0, n);
+        if shape == 0.0 {
+            continue;
+        }
+        let top = 1.0 - (l.bbox.y0 / pt.page.height.max(1.0)).clamp(0.0, 1.0);
+        let size = l.words.iter().map(|&w| pt.page.words[w as usize].size).fold(0.0f32, f32::max) / max_size;
+        // The first lines of a page name who issued it, receipts especially.
+        let rank = 1.0 / (1.0 + li as f32 * 0.5) + if li == first_named { 0.5 } else { 0.0 };
+        let mut prior = 0.1 * top + 0.1 * size + 0.15 * rank;
+        if has_suffix(pt, li, s0, n) {
+            let name = loose_text(&pt.span_text(li, s0, n));
+            let repeats = page_text.matches(&name).count().saturating_sub(1).min(2);
+            prior += 0.35 + 0.1 * repeats as f32;
+        }
+        if pt.page.page > 1 {
+            prior *= 0.6;
+        }
+        if under_avoided(li) {
+            prior *= 0.3;
+        }
+        out.push(Candidate::new(pt, li, s0, n, String::new(), prior * shape, None));
+    }
+    // A contract's parties are read from its opening clause before anything else.
+    if q.terms.iter().any(|t| t == "parties" || t == "party") {
+        out.iter_mut().for_each(|c| c.score *= 0.5);
+        out.extend(super::parties::candidates(pt));
+    }
+    for c in &mut out {
+        c.normalized = c.text.trim_matches(|ch: char| ch == ',' || ch == ':' || ch == ';' || ch.is_whitespace()).to_string();
+    }
+    out
+}
+
+fn loose_text(s: &str) -> String {
+    s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// A company name inside a line: the words before a legal form, back to a separator (`–`, `|`,
+/// a colon) and at most six words: "Papoo Software & Media GmbH – Auguststr. 4" -> 0..5.
+fn org_span(words: &[String]) -> Option<(usize, usize)> {
+    let mut end = (1..words.len()).find(|&k| is_company_suffix(&words[k]))? + 1;
+    // Legal forms come in runs: "Enterprise Sdn Bhd", "Co. (M) Bhd".
+    let bracket = |w: &str| w.starts_with('(') && w.ends_with(')') && w.len() <= 12 && !w.chars().any(|c| c.is_ascii_digit());
+    while end < words.len() && (is_company_suffix(&words[end]) || (bracket(&words[end]) && words.get(end + 1).is_some_and(|w| is_company_suffix(w)))) {
+        end += 1;
+    }
+    let sep = |w: &String| matches!(w.as_str(), "–" | "—" | "-" | "|" | "•" | "·") || w.ends_with(':');
+    let start = (0..end - 1).rev().find(|&k| sep(&words[k])).map_or(0, |k| k + 1).max(end.saturating_sub(7));
+    (end - start >= 2).then_some((start, end))
+}
+
+fn address_cues(pt: &PageText, li: usize) -> usize {
+    let l = &pt.lines[li];
+    let text = l.printed.join(" ").to_lowercase();
+    if ["tel", "phone", "fax", "mobile", "whatsapp", "email", "e-mail", "gst", "invoice", "receipt", "date", "www", "@", "reg"].iter().any(|w| text.contains(w))
+    {
+        return 0;
+    }
+    // The company's own line and its registration number ("(81109-A)") are not its address.
+    let registration =
+        |w: &String| w.trim_matches(|c: char| c == '(' || c == ')').split('-').next().is_some_and(|d| d.len() >= 5 && d.chars().all(|c| c.is_ascii_digit()));
+    if l.printed.iter().skip(1).any(|w| is_company_suffix(w)) || (l.printed.len() <= 2 && l.printed.iter().any(registration)) {
+        return 0;
+    }
+    let street = [
+        "street",
+        "st",
+        "road",
+        "rd",
+        "avenue",
+        "ave",
+        "jalan",
+        "jln",
+        "lane",
+        "blvd",
+        "boulevard",
+        "drive",
+        "way",
+        "strasse",
+        "straße",
+        "str",
+        "weg",
+        "platz",
+        "suite",
+        "floor",
+        "building",
+        "lot",
+        "no",
+        "taman",
+        "box",
+        "plaza",
+        "square",
+        "park",
+        "centre",
+        "center",
+        "allee",
+        "gasse",
+        "rue",
+        "via",
+        "calle",
+    ];
+    let mut cues = 0;
+    if l.norm.iter().any(|t| street.contains(&t.as_str())) {
+        cues += 2;
+    }
+    if l.norm.iter().any(|t| t.len() >= 4 && t.len() <= 6 && t.chars().all(|c| c.is_ascii_digit())) {
+        cues += 2;
+    }
+    if text.chars().any(|c| c.is_ascii_digit()) && text.chars().any(char::is_alphabetic) {
+        cues += 1;
+    }
+    if text.contains(',') {
+        cues += 1;
+    }
+    if PLACES.iter().any(|p| text.contains(&p.to_lowercase())) {
+        cues += 1;
+    }
+    cues
+}
+
+/// Runs of consecutive address-like lines; the run's first line may follow a name.
+fn addresses(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let cues: Vec<usize> = (0..pt.lines.len()).map(|li| address_cues(pt, li)).collect();
+    for start in 0..pt.lines.len() {
+        if cues[start] == 0 {
+            continue;
+        }
+        let mut total = 0;
+        for end in start..(start + 5).min(pt.lines.len()) {
+            if cues[end] == 0 || (end > start && pt.lines[end].bbox.y0 - pt.lines[end - 1].bbox.y1 > 2.0 * pt.line_height) {
+                break;
+            }
+            total += cues[end];
+            let label = hits.iter().filter(|h| !h.avoid).map(|h| h.score * link(pt, h, start, 0, &pt.lines[start].bbox)).fold(0.0f32, f32::max);
+            let top = 1.0 - (pt.lines[start].bbox.y0 / pt.page.height.max(1.0)).clamp(0.0, 1.0);
+            let score = (0.08 * total as f32).min(0.6) * (0.6 + 0.4 * top) + 0.4 * label;
+            out.push(Candidate::lines(pt, start, end + 1, score));
+        }
+    }
+    out
+}
+
+/// States and countries named on lines with (or just after) a governing-law label; a name may
+/// run over a line break ("the State of New / Jersey").
+fn places(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
+    let toks = pt.tokens();
+    let word = |k: usize| -> &str { pt.lines[toks[k].0].printed[toks[k].1].trim_matches(|c: char| !c.is_alphabetic()) };
+    let mut out = Vec::new();
+    for k in 0..toks.len() {
+        for place in PLACES {
+            let parts: Vec<&str> = place.split(' ').collect();
+            if k + parts.len() > toks.len() || !parts.iter().enumerate().all(|(i, p)| word(k + i) == *p) {
+                continue;
+            }
+            let (li, wi) = toks[k];
+            let near = hits
+                .iter()
+                .filter(|h| !h.avoid && (h.line == li && h.start <= wi || h.line + 2 >= li && h.line < li))
+                .map(|h| h.score * if h.line == li { 1.0 } else { 0.8 })
+                .fold(0.0f32, f32::max);
+            let mut c = Candidate::words(pt, &toks[k..k + parts.len()], 0.05 + 0.9 * near, None);
+            c.normalized = place.to_string();
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Free text: the line that shares most words (and meaning) with the question.
+fn sentences(pt: &PageText, q: &Question, hits: &[LabelHit], meaning: &mut Meaning) -> Vec<Candidate> {
+    let texts: Vec<String> = pt.lines.iter().map(|l| l.printed.join(" ")).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let sims = meaning.similarities(&q.text, &refs);
+    let mut out = Vec::new();
+    for (li, l) in pt.lines.iter().enumerate() {
+        let overlap = q.terms.iter().filter(|t| l.norm.contains(t)).count() as f32 / q.terms.len().max(1) as f32;
+        let label = hits.iter().filter(|h| h.line == li && !h.avoid).map(|h| h.score).fold(0.0f32, f32::max);
+        let sim = sims.as_ref().map_or(0.0, |s| s[li].max(0.0));
+        out.push(Candidate::new(pt, li, 0, l.printed.len(), texts[li].clone(), 0.4 * overlap + 0.3 * label + 0.4 * sim, None));
+    }
+    out
+}
