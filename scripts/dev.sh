@@ -137,7 +137,7 @@ setup_reference() {
     python3 -m venv .venv-reference
   fi
   .venv-reference/bin/python -m pip install --quiet --disable-pip-version-check \
-    onnxruntime==1.32.0 numpy==2.4.6 opencv-python-headless==5.0.0.93 rapid-layout==1.2.1 rapidocr==3.10.0 pillow==13.0.0
+    onnxruntime==1.32.0 numpy==2.4.6 opencv-python-headless==5.0.0.93 rapid-layout==1.2.1 rapidocr==3.10.0 pillow==13.0.0 tokenizers==0.23.3 safetensors==0.8.0
 }
 
 setup_npm() {

@@ -4,6 +4,7 @@
 //! library, analysed, read back.
 
 mod compare;
+mod field_sets;
 mod layout_sets;
 pub mod metrics;
 mod ocr_sets;
@@ -37,11 +38,14 @@ pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
         if dir.join("images").is_dir() && dir.join("qa.json").is_file() {
             found.push(ocr_sets::answers(&mut lib, dir)?);
         }
+        if dir.join("fields.json").is_file() {
+            found.extend(field_sets::fields(&mut lib, dir)?);
+        }
         if dir.join("qa.json").is_file() {
             found.push(qa_sets::questions(&mut lib, dir)?);
         }
         if found.is_empty() {
-            eprintln!("{}: no ground truth this version can score (layout.json with tokens or blocks, ocr_lines.json, qa.json)", dir.display());
+            eprintln!("{}: no ground truth this version can score (layout.json with tokens or blocks, ocr_lines.json, fields.json, qa.json)", dir.display());
             unknown += 1;
         }
         for report in found {

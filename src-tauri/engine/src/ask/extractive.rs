@@ -108,6 +108,10 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
             }
             let mut score = combine(best, worst, prior) * shape(kind, &printed, v.currency.is_some());
             score *= year_fit(pt, q, li, &vbox);
+            // Summary amounts (totals, subtotals, tax) close a page: lower ones a little more likely.
+            if kind == ValueKind::Money {
+                score *= 0.95 + 0.08 * (vbox.y0 / pt.page.height.max(1.0)).clamp(0.0, 1.0);
+            }
             if wants_total && v.normalized.parse::<f64>().ok() == Some(largest) {
                 score = (score * 1.1).min(1.0);
             }

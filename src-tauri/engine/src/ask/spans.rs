@@ -166,6 +166,10 @@ fn name_shape(pt: &PageText, line: usize, start: usize, end: usize) -> f32 {
     }
     let valued = l.values.iter().any(|v| v.start < end && v.end > start && matches!(v.kind, ValueKind::Date | ValueKind::Money | ValueKind::Percent));
     let contact = text.contains('@') || text.to_lowercase().starts_with("www") || text.to_lowercase().starts_with("http");
+    // "#invoice_number_1" is a code, not a name.
+    if text.starts_with('#') || text.contains('_') {
+        return 0.0;
+    }
     let mut s = 1.0 - (digits as f32 / (letters + digits) as f32);
     if valued {
         s *= 0.4;

@@ -179,7 +179,10 @@ fn list_field(spec: &FieldSpec, pages: &[crate::ask::labels::PageText], answerer
     let mut items: Vec<Item> = Vec::new();
     for text in spec.all_questions() {
         let q = Question::for_target(&text, spec.target());
-        for g in answerer.answer_all(pages, &q, 0.5).into_iter().filter(|g| fits(g)) {
+        let found: Vec<Guess> = answerer.answer_all(pages, &q, FOUND).into_iter().filter(|g| fits(g)).collect();
+        // Items as sure as the surest, or nearly: a contract's parties, not every name in it.
+        let best = found.iter().map(|g| g.confidence).fold(0.0f32, f32::max);
+        for g in found.into_iter().filter(|g| g.confidence >= (best - 0.15).max(0.5)) {
             let key = loose(&g.normalized);
             if items.iter().any(|i| {
                 let k = loose(&i.value);
