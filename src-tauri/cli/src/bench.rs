@@ -37,6 +37,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+    /// Question latency (p50/p95) on imported, analysed documents, and extraction documents/s
+    Ask {
+        /// Documents or folders (invoices make the default questions meaningful)
+        paths: Vec<PathBuf>,
+        /// Passes over every document and question
+        #[arg(long, default_value_t = 5)]
+        repeat: u32,
+    },
     /// Layout speed: the geometric analyzer (pages/s) and the detector (ms/page, beside
     /// onnxruntime on the same model and image)
     Layout {
@@ -55,6 +63,7 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
         BenchCommand::Ingest { paths, synthetic, repeat } => (paths, synthetic, repeat),
         BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(ctx, &paths, image, repeat),
         BenchCommand::Ocr { paths, limit } => return crate::bench_ocr::run(ctx, &paths, limit),
+        BenchCommand::Ask { paths, repeat } => return crate::bench_ask::run(ctx, &paths, repeat),
     };
     let scratch = tempfile::tempdir().map_err(|e| pagewise_engine::Error::Io { path: std::env::temp_dir(), source: e })?;
     let mut files: Vec<PathBuf> =

@@ -285,8 +285,17 @@ fn image_format(path: &Path) -> pagewise_engine::render::ImageFormat {
     pagewise_engine::render::ImageFormat::from_path(path).unwrap_or(pagewise_engine::render::ImageFormat::Png)
 }
 
-pub fn search(ctx: &Ctx, query: &str, limit: usize) -> Result<ExitCode> {
-    let hits = index::search(&open(ctx)?, query, limit)?;
+pub fn search(ctx: &Ctx, query: &str, limit: usize, semantic: bool) -> Result<ExitCode> {
+    let lib = open(ctx)?;
+    let hits = if semantic {
+        let mut meaning = pagewise_engine::ask::meaning::Meaning::installed();
+        if !meaning.available() {
+            eprintln!("note: the embedding model is not installed ({}); full-text search only", pagewise_engine::models::FETCH_COMMAND);
+        }
+        index::semantic_search(&lib, query, limit, &mut meaning)?
+    } else {
+        index::search(&lib, query, limit)?
+    };
     if ctx.json {
         print_json(&hits);
     } else if hits.is_empty() {

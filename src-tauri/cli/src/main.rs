@@ -4,6 +4,7 @@
 
 mod ask_cmd;
 mod bench;
+mod bench_ask;
 mod bench_layout;
 mod bench_ocr;
 mod commands;
@@ -142,11 +143,14 @@ enum Command {
     },
     /// Print a preset schema's TOML (invoice, receipt, contract) to start your own
     Schema { name: String },
-    /// Full-text search over every page in the library
+    /// Search every page in the library: full-text, or with --semantic by meaning too
     Search {
         query: String,
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Also rank pages by meaning (sentence embeddings), merged with the full-text hits
+        #[arg(long)]
+        semantic: bool,
     },
     /// Remove a document (its pages, index entries and stored original)
     Rm { doc: String },
@@ -230,7 +234,7 @@ fn main() -> ExitCode {
         }
         Command::Correct { doc, schema, field, value } => extract_cmd::correct(&ctx, &doc, &schema, &field, &value),
         Command::Schema { name } => extract_cmd::show_schema(&name),
-        Command::Search { query, limit } => commands::search(&ctx, &query, limit),
+        Command::Search { query, limit, semantic } => commands::search(&ctx, &query, limit, semantic),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
         Command::Eval { sets, mode } => eval::run(&ctx, &sets, mode.into()),
         Command::Bench { what } => bench::run(&ctx, what),

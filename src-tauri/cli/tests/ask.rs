@@ -243,3 +243,27 @@ fn schemas_are_checked_and_presets_printed() {
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(msg.contains("dup.toml:7:") && msg.contains("duplicate field name 'a'"), "{msg}");
 }
+
+#[test]
+fn semantic_search_finds_pages_by_meaning() {
+    if !pdfium_available("semantic_search_finds_pages_by_meaning") {
+        return;
+    }
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.models/all-MiniLM-L6-v2.safetensors");
+    if std::env::var_os("PAGEWISE_MODELS").is_none() && !models.is_file() {
+        eprintln!("SKIP semantic_search_finds_pages_by_meaning: the embedding model is not installed");
+        return;
+    }
+    let lib = Lib::new();
+    let invoice = lib.file("invoice.pdf", &english_invoice());
+    let article = lib.file("article.pdf", &pagewise_testkit::article(2, 3));
+    let (code, _) = lib.add(&[invoice.to_str().unwrap(), article.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    // No word of the query is on the invoice; its meaning is.
+    let hits = lib.json(&["search", "--semantic", "how much money is owed", "--limit", "3"]);
+    assert_eq!(hits[0]["name"], "invoice.pdf", "{hits}");
+    // Full-text hits still come first when the words are there.
+    let hits = lib.json(&["search", "--semantic", "Harbour Trading"]);
+    assert_eq!(hits[0]["name"], "invoice.pdf");
+    assert!(hits[0]["snippet"].as_str().unwrap().contains("[Harbour]"), "{hits}");
+}

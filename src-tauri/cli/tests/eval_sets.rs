@@ -117,3 +117,34 @@ fn layout_eval_reports_scores_above_the_floors() {
         assert!(p["map50"].as_f64().unwrap() >= 0.65, "PubLayNet mAP@0.5 fell: {p}");
     }
 }
+
+/// `pagewise eval` on the digital field sets: questions and extraction stay above floors set
+/// below the figures in the README (so a regression shows, and noise does not).
+#[test]
+fn field_and_question_sets_score_above_the_floors() {
+    let Some(root) = eval_root("field_and_question_sets_score_above_the_floors") else { return };
+    let sets = ["fields-invoices-invoice2data", "fields-invoices-parsee", "fields-contracts-kleister-nda", "tables-revenues-parsee"];
+    let dirs: Vec<PathBuf> = sets.iter().map(|s| root.join(s)).filter(|d| d.is_dir()).collect();
+    if dirs.len() < sets.len() {
+        eprintln!("SKIP field_and_question_sets_score_above_the_floors: some field sets are absent");
+        return;
+    }
+    let lib = Lib::new();
+    let mut args = vec!["eval"];
+    args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
+    let reports = lib.json(&args);
+    let report = |set: &str, kind: &str| {
+        reports.as_array().unwrap().iter().find(|r| r["set"] == set && r["kind"] == kind).cloned().unwrap_or_else(|| panic!("no {kind} report for {set}"))
+    };
+    for set in ["fields-invoices-invoice2data", "fields-invoices-parsee", "tables-revenues-parsee"] {
+        let qa = report(set, "qa");
+        let exact = qa["exact"].as_f64().unwrap() / qa["asked"].as_f64().unwrap();
+        assert!(exact >= 0.9, "{set}: {exact} of the questions answered exactly: {qa}");
+    }
+    let contracts = report("fields-contracts-kleister-nda", "fields");
+    assert!(contracts["f1"].as_f64().unwrap() >= 0.7, "{contracts}");
+    let invoices = report("fields-invoices-parsee", "fields");
+    for f in invoices["fields"].as_array().unwrap() {
+        assert!(f["accuracy"].as_f64().unwrap() >= 0.9, "{f}");
+    }
+}

@@ -1,7 +1,11 @@
-//! Full-text search over page text (SQLite FTS5, filled at import).
+//! Search over page text: full-text (SQLite FTS5, filled at import), and semantic (sentence
+//! embeddings of each page's blocks, computed the first time they are needed and stored), the two
+//! merged by reciprocal rank fusion.
 
 use serde::{Deserialize, Serialize};
 
+use crate::ask::embed::cosine;
+use crate::ask::meaning::Meaning;
 use crate::doc::DocId;
 use crate::store::Library;
 use crate::Result;
@@ -13,7 +17,8 @@ pub struct SearchHit {
     pub page: u32,
     /// Matched terms are wrapped in [ ].
     pub snippet: String,
-    /// bm25 score (lower is better).
+    /// bm25 score (lower is better) for full-text hits; cosine similarity of the best block
+    /// (higher is better) for pages found by meaning.
     pub score: f64,
 }
 
@@ -54,6 +59,87 @@ pub fn search(lib: &Library, query: &str, limit: usize) -> Result<Vec<SearchHit>
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Embeddings of every block of every page not embedded yet (stored for next time).
+fn embed_missing_blocks(lib: &Library, meaning: &mut Meaning) -> Result<()> {
+    let mut todo: Vec<(String, u32, u32, String)> = Vec::new();
+    for doc in lib.documents()? {
+        let done: i64 = lib.conn.query_row("SELECT COUNT(*) FROM block_embeddings WHERE doc_id = ?1", [&doc.id.0], |r| r.get(0))?;
+        if done > 0 {
+            continue;
+        }
+        for page in lib.pages(&doc.id)? {
+            let mut blocks: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
+            for line in &page.lines {
+                let words = blocks.entry(line.block).or_default();
+                words.extend(line.words.iter().map(|&w| page.words[w as usize].text.as_str()));
+            }
+            for (b, words) in blocks {
+                let text: String = words.join(" ").chars().take(MAX_BLOCK_CHARS).collect();
+                if text.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
+                    todo.push((doc.id.0.clone(), page.page, b, text));
+                }
+            }
+        }
+    }
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let texts: Vec<&str> = todo.iter().map(|t| t.3.as_str()).collect();
+    let Some(vectors) = meaning.embed(&texts) else { return Ok(()) };
+    let tx = lib.conn.unchecked_transaction()?;
+    {
+        let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO block_embeddings (doc_id, page, block, text, vector) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for ((doc, page, block, text), v) in todo.iter().zip(vectors) {
+            let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            stmt.execute(rusqlite::params![doc, page, block, text, bytes])?;
+        }
+    }
+    Ok(tx.commit()?)
+}
+
+/// Longest block text embedded (the model reads 128 tokens at most anyway).
+const MAX_BLOCK_CHARS: usize = 600;
+
+/// Pages ranked by meaning (their best-matching block) merged with full-text hits by
+/// reciprocal rank fusion, so exact words and paraphrases both count. Without the embedding
+/// model this is the full-text search.
+pub fn semantic_search(lib: &Library, query: &str, limit: usize, meaning: &mut Meaning) -> Result<Vec<SearchHit>> {
+    let fts = search(lib, query, limit * 3)?;
+    embed_missing_blocks(lib, meaning)?;
+    let Some(q) = meaning.embed(&[query]).map(|mut v| v.remove(0)) else { return Ok(fts.into_iter().take(limit).collect()) };
+    let mut stmt = lib.conn.prepare("SELECT b.doc_id, d.name, b.page, b.text, b.vector FROM block_embeddings b JOIN documents d ON d.id = b.doc_id")?;
+    let mut best: std::collections::HashMap<(String, u32), (f32, String, String)> = Default::default();
+    let rows =
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?, r.get::<_, String>(3)?, r.get::<_, Vec<u8>>(4)?)))?;
+    for row in rows {
+        let (doc, name, page, text, bytes) = row?;
+        let v: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let sim = cosine(&q, &v);
+        let e = best.entry((doc, page)).or_insert((f32::MIN, name, String::new()));
+        if sim > e.0 {
+            e.0 = sim;
+            e.2 = text;
+        }
+    }
+    let mut by_meaning: Vec<((String, u32), (f32, String, String))> = best.into_iter().collect();
+    by_meaning.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+    // Reciprocal rank fusion (k = 60, as is usual).
+    let mut fused: std::collections::HashMap<(String, u32), (f64, SearchHit)> = Default::default();
+    for (rank, h) in fts.into_iter().enumerate() {
+        fused.insert((h.doc_id.0.clone(), h.page), (1.0 / (60.0 + rank as f64), h));
+    }
+    for (rank, ((doc, page), (sim, name, text))) in by_meaning.into_iter().take(limit * 3).enumerate() {
+        let add = 1.0 / (60.0 + rank as f64);
+        let snippet: String = text.chars().take(120).collect();
+        let e = fused.entry((doc.clone(), page)).or_insert((0.0, SearchHit { doc_id: DocId(doc), name, page, snippet: format!("≈ {snippet}"), score: 0.0 }));
+        e.0 += add;
+        e.1.score = sim as f64;
+    }
+    let mut hits: Vec<(f64, SearchHit)> = fused.into_values().collect();
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(hits.into_iter().take(limit).map(|(_, h)| h).collect())
 }
 
 #[cfg(test)]

@@ -39,7 +39,8 @@ impl Tally {
 
 /// The preset that covers most of the truth's fields.
 fn schema_for(truth: &serde_json::Map<String, Value>) -> Option<(Schema, usize)> {
-    let keys: Vec<&String> = truth.values().filter_map(|v| v.as_object()).flat_map(|o| o.keys()).collect();
+    // Fields the truth actually gives somewhere (a key that is always null says nothing).
+    let keys: Vec<&String> = truth.values().filter_map(|v| v.as_object()).flat_map(|o| o.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k)).collect();
     extract::schema::PRESETS
         .iter()
         .filter_map(|(name, _)| Schema::load(name).ok())

@@ -46,7 +46,12 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
         let answer = ask::ask(lib, &id, question, None, &mut answerer as &mut dyn Answerer)?;
         let (printed, normalized) = (answer.answer.clone().unwrap_or_default(), answer.normalized.clone().unwrap_or_default());
         let hit = answer.found && expected.iter().any(|e| matches(&printed, &normalized, e));
-        let similarity = if answer.found { expected.iter().map(|e| anls(&normalized, e).max(anls(&printed, e))).fold(0.0, f64::max) } else { 0.0 };
+        // An exact match (numbers as numbers, dates as dates) is a full one.
+        let similarity = match (hit, answer.found) {
+            (true, _) => 1.0,
+            (false, true) => expected.iter().map(|e| anls(&normalized, e).max(anls(&printed, e))).fold(0.0, f64::max),
+            _ => 0.0,
+        };
         let t = by_field.entry(field.clone()).or_default();
         t.asked += 1;
         t.exact += usize::from(hit);

@@ -84,6 +84,11 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
     let mut dates: Vec<&str> = pt.lines.iter().flat_map(|l| &l.values).filter(|v| v.kind == ValueKind::Date).map(|v| v.normalized.as_str()).collect();
     dates.sort();
     dates.dedup();
+    // A summary label printed several times (section subtotals, then the invoice's): the last
+    // one sums up.
+    let summary = q.labels.iter().any(|l| matches!(l.as_str(), "grand total" | "subtotal" | "tax amount"));
+    let label_text = |h: &LabelHit| pt.lines[h.line].norm[h.start..h.end].join(" ");
+    let last_of = |h: &LabelHit| !hits.iter().any(|o| !o.avoid && label_text(o) == label_text(h) && o.bbox.y0 > h.bbox.y1);
     let mut out = Vec::new();
     for (li, line) in pt.lines.iter().enumerate() {
         for v in line.values.iter().filter(|v| v.kind == kind) {
@@ -107,6 +112,9 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
                 prior *= 0.7;
             }
             let mut score = combine(best, worst, prior) * shape(kind, &printed, v.currency.is_some());
+            if summary && via.is_some_and(|i| !last_of(&hits[i])) {
+                score *= 0.85;
+            }
             score *= year_fit(pt, q, li, &vbox);
             // Summary amounts (totals, subtotals, tax) close a page: lower ones a little more likely.
             if kind == ValueKind::Money {
@@ -142,22 +150,21 @@ fn shape(kind: ValueKind, printed: &[String], currency: bool) -> f32 {
 }
 
 /// Revenue tables put years in column headers: a value under the asked year's header fits, one
-/// under another year's does not.
+/// under another year's does not. The header is the nearest year printed above the value's box.
 fn year_fit(pt: &PageText, q: &Question, line: usize, vbox: &BBox) -> f32 {
     if q.years.is_empty() {
         return 1.0;
     }
+    let is_year = |t: &str| t.len() >= 4 && (t.starts_with("19") || t.starts_with("20")) && t[..4].chars().all(|c| c.is_ascii_digit()) && t.len() <= 5;
+    let column = vbox.grow(4.0);
     let header = pt.lines[..line]
         .iter()
-        .filter(|l| l.bbox.y1 <= vbox.y0 + 1.0 && l.bbox.h_overlap(&vbox.grow(4.0)) > 0.0)
-        .filter_map(|l| {
-            l.norm
-                .iter()
-                .rev()
-                .find(|t| t.len() >= 4 && (t.starts_with("19") || t.starts_with("20")) && t[..4].chars().all(|c| c.is_ascii_digit()))
-                .map(|t| (l.bbox.y1, t[..4].to_string()))
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0));
+        .flat_map(|l| l.words.iter().zip(&l.norm))
+        .filter(|(_, t)| is_year(t))
+        .map(|(&w, t)| (pt.page.words[w as usize].bbox, t[..4].to_string()))
+        // Above the value (OCR boxes of neighbouring rows may overlap a little).
+        .filter(|(b, _)| b.y1 <= vbox.center().1 && b.h_overlap(&column) > 0.0)
+        .max_by(|a, b| a.0.y1.total_cmp(&b.0.y1));
     match header {
         Some((_, y)) if q.years.contains(&y) => 1.25,
         Some(_) => 0.3,

@@ -90,7 +90,17 @@ impl Meaning {
         if spans.is_empty() {
             return vec![];
         }
-        let subject = q.terms.join(" ");
+        // The subject without the words that only say which period ("ending December").
+        let subject = q
+            .terms
+            .iter()
+            .filter(|t| super::values::month(t).is_none() && !matches!(t.as_str(), "ending" | "ended" | "period" | "month" | "year"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if subject.is_empty() {
+            return vec![];
+        }
         let texts: Vec<&str> = spans.iter().map(|(_, _, t)| t.as_str()).collect();
         let Some(sims) = self.similarities(&subject, &texts) else { return vec![] };
         spans

@@ -255,7 +255,19 @@ const LEXICON: &[(&[&str], &[Target], &[&str])] = &[
     (
         &["cost-of-revenue"],
         &[Target::Money],
-        &["cost of revenue", "cost of revenues", "cost of sales", "cost of goods sold", "deferred revenue", "unearned revenue", "costs of revenue"],
+        &[
+            "cost of revenue",
+            "cost of revenues",
+            "cost of sales",
+            "cost of goods sold",
+            "deferred revenue",
+            "unearned revenue",
+            "costs of revenue",
+            "sales and marketing",
+            "selling and marketing",
+            "selling, general",
+            "marketing and sales",
+        ],
     ),
     (
         &["revenue", "revenues", "sales"],

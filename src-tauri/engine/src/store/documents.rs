@@ -120,6 +120,7 @@ impl Library {
             tx.execute("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)", params![page.text, id.0, page.page])?;
         }
         tx.execute("DELETE FROM layouts WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
+        tx.execute("DELETE FROM block_embeddings WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         tx.commit()?;
         let _ = std::fs::remove_file(self.thumbs_dir().join(format!("{}-p{}-w{}.png", id.0, page.page, crate::render::THUMB_WIDTH)));
         Ok(())

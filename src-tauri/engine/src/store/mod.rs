@@ -23,6 +23,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (2, "layout", include_str!("migrations/0002_layout.sql")),
     (3, "ocr", include_str!("migrations/0003_ocr.sql")),
     (4, "fields", include_str!("migrations/0004_fields.sql")),
+    (5, "embeddings", include_str!("migrations/0005_embeddings.sql")),
 ];
 
 pub struct Library {
