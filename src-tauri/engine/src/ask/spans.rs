@@ -167,7 +167,14 @@ fn name_shape(pt: &PageText, line: usize, start: usize, end: usize) -> f32 {
     let valued = l.values.iter().any(|v| v.start < end && v.end > start && matches!(v.kind, ValueKind::Date | ValueKind::Money | ValueKind::Percent));
     let contact = text.contains('@') || text.to_lowercase().starts_with("www") || text.to_lowercase().starts_with("http");
     // "#invoice_number_1" is a code, not a name.
-    if text.starts_with('#') || text.contains('_') {
+    // A document's title ("TAX INVOICE", "Rechnung") names the kind of paper, not who issued it.
+    const TITLES: &[&str] =
+        &["tax", "invoice", "receipt", "cash", "bill", "simplified", "official", "sales", "statement", "credit", "note", "rechnung", "facture", "quittung"];
+    if l.norm[start..end].iter().all(|t| TITLES.contains(&t.as_str())) {
+        return 0.0;
+    }
+    let snake = |w: &String| w.trim_matches('_').contains('_');
+    if text.starts_with('#') || l.printed[start..end].iter().any(snake) {
         return 0.0;
     }
     let mut s = 1.0 - (digits as f32 / (letters + digits) as f32);
@@ -344,6 +351,14 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
     cues
 }
 
+fn has_postcode(l: &super::labels::LineText) -> bool {
+    l.norm.iter().any(|t| t.len() >= 4 && t.len() <= 6 && t.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn is_region(l: &super::labels::LineText) -> bool {
+    l.printed.len() <= 3 && l.norm.iter().all(|t| t.len() >= 2 && t.chars().all(char::is_alphabetic))
+}
+
 /// Runs of consecutive address-like lines; the run's first line may follow a name.
 fn addresses(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -354,13 +369,19 @@ fn addresses(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
         }
         let mut total = 0;
         for end in start..(start + 5).min(pt.lines.len()) {
-            if cues[end] == 0 || (end > start && pt.lines[end].bbox.y0 - pt.lines[end - 1].bbox.y1 > 2.0 * pt.line_height) {
+            if end > start && pt.lines[end].bbox.y0 - pt.lines[end - 1].bbox.y1 > 2.0 * pt.line_height {
                 break;
             }
-            total += cues[end];
+            // After the postcode line, a short line of words is the state or country ("JOHOR.").
+            let region = end > start && has_postcode(&pt.lines[end - 1]) && is_region(&pt.lines[end]);
+            if cues[end] == 0 && !region {
+                break;
+            }
+            total += cues[end].max(1);
             let label = hits.iter().filter(|h| !h.avoid).map(|h| h.score * link(pt, h, start, 0, &pt.lines[start].bbox)).fold(0.0f32, f32::max);
             let top = 1.0 - (pt.lines[start].bbox.y0 / pt.page.height.max(1.0)).clamp(0.0, 1.0);
-            let score = (0.08 * total as f32).min(0.6) * (0.6 + 0.4 * top) + 0.4 * label;
+            // More address cues, more likely; never capped, so the whole address beats its start.
+            let score = 0.65 * (1.0 - (-(total as f32) / 6.0).exp()) * (0.6 + 0.4 * top) + 0.4 * label;
             out.push(Candidate::lines(pt, start, end + 1, score));
         }
     }
