@@ -189,9 +189,28 @@ pub fn label_hits(pt: &PageText, q: &Question) -> Vec<LabelHit> {
 }
 
 /// How strongly a value at `vbox` on line `vline` (words from `vstart`) reads as the value of
-/// the label `h`: on its line after it, on its row to the right, under it, or under it as a
-/// column header. 0 when it is none of these.
+/// the label `h`: paired with it by layout analysis (a key-value region), on its line after it,
+/// on its row to the right, under it, or under it as a column header. 0 when it is none of these.
 pub fn link(pt: &PageText, h: &LabelHit, vline: usize, vstart: usize, vbox: &BBox) -> f32 {
+    let geometric = geometric_link(pt, h, vline, vstart, vbox);
+    // Layout analysis paired this key with this value: as strong as a label can be.
+    if paired_by_layout(pt, &h.bbox, vbox) {
+        return geometric.max(1.0);
+    }
+    geometric
+}
+
+/// Does a key-value pair of the page's layout hold the label as its key and the value in its value?
+fn paired_by_layout(pt: &PageText, label: &BBox, value: &BBox) -> bool {
+    let Some(layout) = pt.layout else { return false };
+    layout
+        .regions
+        .iter()
+        .filter_map(|r| r.pair.as_ref())
+        .any(|kv| kv.key_bbox.grow(1.0).contains_point(label.center()) && kv.value_bbox.grow(1.0).contains_point(value.center()))
+}
+
+fn geometric_link(pt: &PageText, h: &LabelHit, vline: usize, vstart: usize, vbox: &BBox) -> f32 {
     let lb = &h.bbox;
     let width = pt.page.width.max(1.0);
     let lh = pt.line_height;
