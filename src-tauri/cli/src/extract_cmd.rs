@@ -112,6 +112,9 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
     for (what, why) in &failed {
         eprintln!("failed: {what}: {why}");
     }
+    for r in results.iter().filter(|r| !r.missing_required.is_empty()) {
+        eprintln!("check: {} has no value for required field(s) {}", r.name, r.missing_required.join(", "));
+    }
     let reused: usize = results.iter().map(|r| r.reused).sum();
     eprintln!("{} documents extracted, {} failed ({} values unchanged since the last run)", results.len(), failed.len(), reused);
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })

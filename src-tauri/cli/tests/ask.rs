@@ -267,3 +267,17 @@ fn semantic_search_finds_pages_by_meaning() {
     assert_eq!(hits[0]["name"], "invoice.pdf");
     assert!(hits[0]["snippet"].as_str().unwrap().contains("[Harbour]"), "{hits}");
 }
+
+#[test]
+fn an_unwritable_output_is_a_clear_error() {
+    if !pdfium_available("an_unwritable_output_is_a_clear_error") {
+        return;
+    }
+    let lib = Lib::new();
+    let en = lib.file("en.pdf", &english_invoice());
+    let out = lib.cmd().args(["--json", "extract", en.to_str().unwrap(), "--schema", "invoice", "--csv", "/nonexistent-dir/fields.csv"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "unwritable", "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("/nonexistent-dir/fields.csv"));
+}

@@ -41,6 +41,8 @@ pub enum Error {
     Database(#[from] rusqlite::Error),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot write ({source})")]
+    Unwritable { path: PathBuf, source: std::io::Error },
     #[error("{path}: internal error while importing ({detail}); please report it with the file if you can")]
     Internal { path: PathBuf, detail: String },
     #[error("model {model} is not installed ({path}); run `{fetch}` to fetch it")]
@@ -78,6 +80,7 @@ impl Error {
             Error::Library { .. } => "library",
             Error::Database(_) => "database",
             Error::Io { .. } => "io",
+            Error::Unwritable { .. } => "unwritable",
             Error::Internal { .. } => "internal",
             Error::ModelMissing { .. } => "model_missing",
             Error::Model { .. } => "model_failed",

@@ -1,7 +1,7 @@
 //! The extractive answerer: every value on the pages that has the kind the question wants is a
 //! candidate, scored by the labels it sits beside (on its line, its row, under them, under a
-//! column header), by key-value pairs and table cells from layout analysis, and by what the
-//! embedding model says the label means. Free-text answers (names, addresses, places) come from
+//! column header), by the key-value pairs of layout analysis, and by what the embedding model
+//! says a label means. Free-text answers (names, addresses, places) come from
 //! [`super::spans`]. No value is ever made up: each candidate is words on a page.
 
 use std::collections::HashMap;

@@ -10,6 +10,9 @@ use super::embed::{cosine, Embedder};
 use super::labels::{LabelHit, PageText};
 use super::question::Question;
 
+/// Most texts whose embeddings are kept in memory.
+const CACHE_TEXTS: usize = 50_000;
+
 /// Similarity above which a label is taken to mean the question's subject.
 const LABEL_SIMILARITY: f32 = 0.55;
 
@@ -49,6 +52,10 @@ impl Meaning {
         if !missing.is_empty() {
             let fresh = embedder.lock().unwrap_or_else(|p| p.into_inner()).embed(&missing).ok()?;
             let mut c = cache().lock().unwrap_or_else(|p| p.into_inner());
+            // Bounded (1.5 KB a text): a long-lived app starts afresh rather than grow forever.
+            if c.len() + missing.len() > CACHE_TEXTS {
+                c.clear();
+            }
             for (t, v) in missing.iter().zip(fresh) {
                 c.insert(t.to_string(), v);
             }

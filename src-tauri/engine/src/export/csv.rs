@@ -72,7 +72,7 @@ mod tests {
             source: ValueSource::Extracted,
             reason: None,
         };
-        DocumentFields { doc_id: DocId("x".into()), name: name.into(), schema: "receipt".into(), fields: vec![value], reused: 0 }
+        DocumentFields { doc_id: DocId("x".into()), name: name.into(), schema: "receipt".into(), fields: vec![value], reused: 0, missing_required: vec![] }
     }
 
     #[test]

@@ -16,9 +16,10 @@ pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
         return Err(Error::OutputExists { path: path.into() });
     }
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    let unwritable = |source| Error::Unwritable { path: path.into(), source };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(unwritable)?;
+    tmp.write_all(bytes).map_err(unwritable)?;
+    tmp.persist(path).map_err(|e| unwritable(e.error))?;
     Ok(())
 }
 

@@ -85,6 +85,9 @@ pub struct DocumentFields {
     pub fields: Vec<FieldValue>,
     /// Fields taken from the library unchanged (not recomputed).
     pub reused: usize,
+    /// Required fields (per the schema) left without a value: a person should look.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_required: Vec<String>,
 }
 
 fn fingerprint(spec: &FieldSpec, prepared: &Prepared) -> String {
@@ -120,7 +123,9 @@ pub fn extract_document(lib: &Library, id: &DocId, schema: &Schema, answerer: &m
         lib.store_field(id, &schema.name, &value, false, &key)?;
         fields.push(value);
     }
-    Ok(DocumentFields { doc_id: id.clone(), name: doc.name, schema: schema.name.clone(), fields, reused })
+    let missing_required =
+        schema.fields.iter().filter(|f| f.required && fields.iter().any(|v| v.field == f.name && v.value.is_none())).map(|f| f.name.clone()).collect();
+    Ok(DocumentFields { doc_id: id.clone(), name: doc.name, schema: schema.name.clone(), fields, reused, missing_required })
 }
 
 /// Ask a field's questions; the most confident fitting answer wins.
