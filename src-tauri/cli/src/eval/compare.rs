@@ -2,6 +2,7 @@
 //! ground truth's own format read either way round), text after case, punctuation and spacing
 //! are set aside; ANLS gives partial credit for near misses.
 
+pub use pagewise_engine::ask::labels::loose;
 use pagewise_engine::ask::values::{date_at, parse_number, Locale};
 use serde_json::Value;
 
@@ -17,11 +18,6 @@ pub fn expected_texts(v: &Value) -> Vec<String> {
         Value::Object(o) => ["value", "answer", "main_question"].iter().find_map(|k| o.get(*k)).map(expected_texts).unwrap_or_default(),
         _ => vec![],
     }
-}
-
-/// Lowercase words and numbers only.
-pub fn loose(s: &str) -> String {
-    s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 fn number(s: &str) -> Option<f64> {

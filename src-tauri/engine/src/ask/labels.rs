@@ -32,6 +32,12 @@ pub fn norm_token(t: &str) -> String {
     t.trim_matches(|c: char| !(c.is_alphanumeric() || c == '#' || c == '%')).to_lowercase()
 }
 
+/// Lowercase words and numbers only, one space apart: "JDA Software Group, Inc." and
+/// "Jda Software Group Inc." read the same.
+pub fn loose(s: &str) -> String {
+    s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 impl<'a> PageText<'a> {
     pub fn new(page: &'a Page, layout: Option<&'a PageLayout>, locale: Locale) -> Self {
         let following: Vec<&Vec<u32>> = page.lines.iter().map(|l| &l.words).collect();

@@ -278,7 +278,7 @@ impl Prepared {
             }
         }
         let pages = lib.pages(id)?;
-        let layouts = crate::layout::document_layout(lib, id, LayoutMode::Geometric)?;
+        let layouts = crate::layout::analyze::layout_of_pages(lib, id, &pages, LayoutMode::Geometric)?;
         let all_text: String = pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
         let locale = values::guess_locale(&all_text);
         let keep = |n: u32| page.is_none_or(|p| p == n);

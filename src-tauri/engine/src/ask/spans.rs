@@ -4,7 +4,7 @@
 //! parties of a contract ([`super::parties`]), a run of address-like lines, a state or country named
 //! near "governed by".
 
-use super::labels::{link, LabelHit, PageText};
+use super::labels::{link, loose, LabelHit, PageText};
 use super::meaning::Meaning;
 use super::question::{Question, Target};
 use super::values::ValueKind;
@@ -227,7 +227,7 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
     }
     // Lines that read like company names (cut after the legal form); near the top, in large
     // type and named again elsewhere on the page (letterhead, footer, bank details) more so.
-    let page_text = loose_text(&pt.lines.iter().map(|l| l.printed.join(" ")).collect::<Vec<_>>().join(" \n "));
+    let page_text = loose(&pt.lines.iter().map(|l| l.printed.join(" ")).collect::<Vec<_>>().join(" \n "));
     let first_named = (0..pt.lines.len()).find(|&li| name_shape(pt, li, 0, pt.lines[li].printed.len()) >= 0.8).unwrap_or(usize::MAX);
     for (li, l) in pt.lines.iter().enumerate() {
         let (s0, n) = org_span(&l.printed).unwrap_or((0, l.printed.len()));
@@ -241,7 +241,7 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
         let rank = 1.0 / (1.0 + li as f32 * 0.5) + if li == first_named { 0.5 } else { 0.0 };
         let mut prior = 0.1 * top + 0.1 * size + 0.15 * rank;
         if has_suffix(pt, li, s0, n) {
-            let name = loose_text(&pt.span_text(li, s0, n));
+            let name = loose(&pt.span_text(li, s0, n));
             let repeats = page_text.matches(&name).count().saturating_sub(1).min(2);
             prior += 0.35 + 0.1 * repeats as f32;
         }
@@ -262,10 +262,6 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
         c.normalized = c.text.trim_matches(|ch: char| ch == ',' || ch == ':' || ch == ';' || ch.is_whitespace()).to_string();
     }
     out
-}
-
-fn loose_text(s: &str) -> String {
-    s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// A company name inside a line: the words before a legal form, back to a separator (`–`, `|`,

@@ -8,6 +8,7 @@ pub mod schema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::ask::labels::loose;
 use crate::ask::values::trim_float;
 use crate::ask::{Answerer, Evidence, Guess, Prepared, Question, Target, FOUND};
 use crate::doc::DocId;
@@ -214,10 +215,6 @@ fn list_field(spec: &FieldSpec, pages: &[crate::ask::labels::PageText], answerer
         source: ValueSource::Extracted,
         reason: None,
     }
-}
-
-fn loose(s: &str) -> String {
-    s.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
 /// A person's correction: kept across reruns and marked as theirs.

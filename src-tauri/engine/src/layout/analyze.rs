@@ -51,14 +51,18 @@ impl LayoutMode {
 
 /// The layout of every page of a document, from the cache or analysed now (and cached).
 pub fn document_layout(lib: &Library, id: &DocId, mode: LayoutMode) -> Result<Vec<PageLayout>> {
+    layout_of_pages(lib, id, &lib.pages(id)?, mode)
+}
+
+/// Like [`document_layout`], for the document's pages already read from the library.
+pub fn layout_of_pages(lib: &Library, id: &DocId, pages: &[Page], mode: LayoutMode) -> Result<Vec<PageLayout>> {
     let key = format!("{}@{ANALYZER_VERSION}", mode.as_str());
     let mut cached = lib.stored_layouts(id, &key)?;
-    let pages = lib.pages(id)?;
     if pages.iter().all(|p| cached.contains_key(&p.page)) {
         return Ok(pages.iter().map(|p| cached.remove(&p.page).unwrap()).collect());
     }
     let image_of = |no| Ok(image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, DETECTOR_PIXELS)?).to_rgb8());
-    let fresh = analyze_pages(&pages, &|no| !cached.contains_key(&no), mode, &image_of);
+    let fresh = analyze_pages(pages, &|no| !cached.contains_key(&no), mode, &image_of);
     // Pages that failed (a model not installed yet, say) are analysed again next time.
     let done: Vec<&PageLayout> = fresh.iter().filter(|l| l.error.is_none()).collect();
     lib.store_layouts(id, &key, &done)?;
