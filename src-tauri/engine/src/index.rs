@@ -65,11 +65,13 @@ pub fn search(lib: &Library, query: &str, limit: usize) -> Result<Vec<SearchHit>
 fn embed_missing_blocks(lib: &Library, meaning: &mut Meaning) -> Result<()> {
     let mut todo: Vec<(String, u32, u32, String)> = Vec::new();
     for doc in lib.documents()? {
-        let done: i64 = lib.conn.query_row("SELECT COUNT(*) FROM block_embeddings WHERE doc_id = ?1", [&doc.id.0], |r| r.get(0))?;
-        if done > 0 {
+        // Per page: a page read again (its embeddings dropped) is embedded again.
+        let mut stmt = lib.conn.prepare_cached("SELECT DISTINCT page FROM block_embeddings WHERE doc_id = ?1")?;
+        let done: std::collections::HashSet<u32> = stmt.query_map([&doc.id.0], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        if done.len() as u32 >= doc.pages {
             continue;
         }
-        for page in lib.pages(&doc.id)? {
+        for page in lib.pages(&doc.id)?.into_iter().filter(|p| !done.contains(&p.page)) {
             let mut blocks: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
             for line in &page.lines {
                 let words = blocks.entry(line.block).or_default();

@@ -43,7 +43,13 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
                 continue;
             }
         };
-        let answer = ask::ask(lib, &id, question, None, &mut answerer as &mut dyn Answerer)?;
+        let answer = match ask::ask(lib, &id, question, None, &mut answerer as &mut dyn Answerer) {
+            Ok(a) => a,
+            Err(e) => {
+                failed.push(format!("{file}: {question}: {e}"));
+                continue;
+            }
+        };
         let (printed, normalized) = (answer.answer.clone().unwrap_or_default(), answer.normalized.clone().unwrap_or_default());
         let hit = answer.found && expected.iter().any(|e| matches(&printed, &normalized, e));
         // An exact match (numbers as numbers, dates as dates) is a full one.
