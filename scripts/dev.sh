@@ -171,6 +171,10 @@ run_demo() {
   "$bin" --library "$lib" text "$first" --page 1
   say "search: invoice total"
   "$bin" --library "$lib" search "invoice total"
+  say "ask the demo invoice: What is the total?"
+  "$bin" --library "$lib" ask invoice-northwind.pdf "What is the total?" || true
+  say "extract the invoice fields of the demo documents (CSV)"
+  "$bin" --library "$lib" extract invoice-northwind.pdf --schema invoice --csv - --with-evidence || true
   if [ -n "${DISPLAY:-}" ]; then
     say "opening the desktop app"
     PAGEWISE_LIBRARY="$lib" "$CARGO_TARGET_DIR/release/pagewise-app"
