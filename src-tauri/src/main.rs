@@ -1,43 +1,73 @@
-//! Pagewise desktop shell (Tauri 2). Thin: each command opens the library, calls the engine on
-//! a blocking thread and maps errors to `{kind, message}`. The full application (drop zone,
-//! viewer, ask, fields, jobs) is built on these in a later stage.
+//! Pagewise desktop shell (Tauri 2): a window over the engine. The commands are thin
+//! (`commands`); page images come through the `page:` protocol (`pages`); the files the UI may
+//! import are the ones the person dropped or picked (`grants`); long work can be cancelled
+//! (`jobs`). The web view gets no file system, shell or network access.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod commands;
+mod dialogs;
+mod grants;
+mod jobs;
+mod pages;
+mod views;
+
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use pagewise_engine::{index, Document, ErrorReport, Library};
+use tauri::{DragDropEvent, Manager, WindowEvent};
 
-struct LibraryDir(PathBuf);
-
-/// Run engine work off the UI thread.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> pagewise_engine::Result<T> + Send + 'static) -> Result<T, ErrorReport> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ErrorReport { kind: "internal".into(), message: e.to_string() })?.map_err(|e| e.to_report())
-}
-
-#[tauri::command]
-async fn list_documents(dir: tauri::State<'_, LibraryDir>) -> Result<Vec<Document>, ErrorReport> {
-    let dir = dir.0.clone();
-    blocking(move || Library::open(&dir)?.documents()).await
-}
-
-#[tauri::command]
-async fn search(dir: tauri::State<'_, LibraryDir>, query: String) -> Result<Vec<index::SearchHit>, ErrorReport> {
-    let dir = dir.0.clone();
-    blocking(move || index::search(&Library::open(&dir)?, &query, 50)).await
+/// What every command shares.
+pub struct App {
+    pub library: PathBuf,
+    pub grants: grants::Grants,
+    pub jobs: Arc<jobs::Jobs>,
+    pub pages: Arc<pages::PageCache>,
+    pub started_ms: u64,
 }
 
 fn main() {
-    let dir = match Library::default_dir() {
+    let started_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let library = match std::env::var_os("PAGEWISE_LIBRARY").map(PathBuf::from).map(Ok).unwrap_or_else(pagewise_engine::Library::default_dir) {
         Ok(dir) => dir,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(1);
         }
     };
+    let app = App { library, grants: Default::default(), jobs: Default::default(), pages: Default::default(), started_ms };
     tauri::Builder::default()
-        .manage(LibraryDir(dir))
-        .invoke_handler(tauri::generate_handler![list_documents, search])
+        .plugin(tauri_plugin_dialog::init())
+        .manage(app)
+        .register_asynchronous_uri_scheme_protocol("page", |ctx, request, responder| {
+            let app = ctx.app_handle().state::<App>();
+            let (library, cache) = (app.library.clone(), app.pages.clone());
+            let (path, query) = (request.uri().path().to_string(), request.uri().query().map(str::to_string));
+            std::thread::spawn(move || responder.respond(pages::respond(&library, &cache, &path, query.as_deref())));
+        })
+        .on_window_event(|window, event| {
+            // A drop grants its paths before the UI asks to import them.
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                window.state::<App>().grants.grant(paths.iter().cloned());
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::library,
+            commands::pick_files,
+            commands::import,
+            commands::cancel,
+            commands::remove_document,
+            commands::page_view,
+            commands::search,
+            commands::ask,
+            commands::questions,
+            commands::schemas,
+            commands::pick_schema,
+            commands::extract,
+            commands::correct,
+            commands::export,
+            commands::models,
+        ])
         .run(tauri::generate_context!())
         .expect("the Pagewise window could not start");
 }

@@ -1,9 +1,45 @@
-// The one module that talks to the Rust shell. (Types are generated from Rust in the app stage.)
-import { invoke } from "@tauri-apps/api/core";
+// The one module that talks to the Rust shell. Every type comes from ./bindings, generated from
+// the Rust types by ts-rs (`cargo test`), so the two sides cannot drift apart.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { AddOutcome } from "./bindings/AddOutcome";
+import type { Answer } from "./bindings/Answer";
+import type { Asked } from "./bindings/Asked";
+import type { DocId } from "./bindings/DocId";
+import type { ExtractRun } from "./bindings/ExtractRun";
+import type { FieldValue } from "./bindings/FieldValue";
+import type { LibraryView } from "./bindings/LibraryView";
+import type { ModelView } from "./bindings/ModelView";
+import type { PageView } from "./bindings/PageView";
+import type { Progress } from "./bindings/Progress";
+import type { SchemaView } from "./bindings/SchemaView";
+import type { SearchHit } from "./bindings/SearchHit";
 
-export interface DocumentSummary { id: string; name: string; kind: string; pages: number; ocr_pages: number; needs_reader_pages: number; failed_pages: number; }
-export interface SearchHit { doc_id: string; name: string; page: number; snippet: string; }
-export interface ErrorReport { kind: string; message: string; }
+function channel(onProgress: (p: Progress) => void): Channel<Progress> {
+  const ch = new Channel<Progress>();
+  ch.onmessage = onProgress;
+  return ch;
+}
 
-export const listDocuments = () => invoke<DocumentSummary[]>("list_documents");
-export const search = (query: string) => invoke<SearchHit[]>("search", { query });
+export const api = {
+  library: () => invoke<LibraryView>("library"),
+  pickFiles: (folders: boolean) => invoke<string[]>("pick_files", { folders }),
+  import: (paths: string[], job: number, onProgress: (p: Progress) => void) => invoke<AddOutcome[]>("import", { paths, job, progress: channel(onProgress) }),
+  cancel: (job: number) => invoke<boolean>("cancel", { job }),
+  remove: (id: DocId) => invoke<void>("remove_document", { id }),
+  page: (id: DocId, page: number) => invoke<PageView>("page_view", { id, page }),
+  search: (query: string, semantic: boolean) => invoke<SearchHit[]>("search", { query, semantic }),
+  ask: (id: DocId, question: string, page: number | null) => invoke<Answer>("ask", { id, question, page }),
+  questions: (id: DocId) => invoke<Asked[]>("questions", { id }),
+  schemas: () => invoke<SchemaView[]>("schemas"),
+  pickSchema: () => invoke<SchemaView | null>("pick_schema"),
+  extract: (ids: DocId[], schema: string, job: number, onProgress: (p: Progress) => void) =>
+    invoke<ExtractRun>("extract", { ids, schema, job, progress: channel(onProgress) }),
+  correct: (id: DocId, schema: string, field: string, value: string) => invoke<FieldValue>("correct", { id, schema, field, value }),
+  export: (ids: DocId[], schema: string, format: "csv" | "json", withEvidence: boolean) => invoke<string | null>("export", { ids, schema, format, withEvidence }),
+  models: () => invoke<ModelView[]>("models"),
+};
+
+// Page images come through the shell's `page:` protocol (the web view has no file access).
+const base = navigator.userAgent.includes("Windows") ? "http://page.localhost/" : "page://localhost/";
+export const pageImage = (doc: DocId, page: number, width: number) => `${base}p/${doc}/${page}?w=${width}`;
+export const thumbnail = (doc: DocId, page = 1) => `${base}t/${doc}/${page}`;

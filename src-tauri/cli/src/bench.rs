@@ -11,8 +11,8 @@ use pagewise_engine::pipeline::{self, AddOptions, AddStatus};
 use pagewise_engine::{pdfium, source, FileKind, Library, Result};
 use serde_json::json;
 
-use crate::commands::collect_files;
 use crate::Ctx;
+use pagewise_engine::pipeline::collect_files;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {

@@ -14,8 +14,9 @@ use pagewise_engine::{DocId, Error, Library, Result};
 use serde_json::json;
 
 use crate::bench::peak_rss_kib;
-use crate::commands::{collect_files, print_json};
+use crate::commands::print_json;
 use crate::Ctx;
+use pagewise_engine::pipeline::collect_files;
 
 const QUESTIONS: [&str; 6] = [
     "What is the total?",

@@ -12,8 +12,8 @@ use pagewise_engine::{source, Error, FileKind, Library, Page, Result};
 use serde_json::{json, Value};
 
 use crate::bench::run_reference;
-use crate::commands::collect_files;
 use crate::Ctx;
+use pagewise_engine::pipeline::collect_files;
 
 pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;

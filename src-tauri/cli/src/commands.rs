@@ -28,24 +28,9 @@ pub fn print_json(value: &impl serde::Serialize) {
     println!("{}", serde_json::to_string(value).expect("serialisable"));
 }
 
-/// Files to import: each path, with folders walked (hidden entries skipped, sorted).
-pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let walker =
-                walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-            out.extend(walker.filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()).map(|e| e.into_path()));
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
-}
-
 pub fn add(ctx: &Ctx, paths: &[PathBuf], opts: AddOptions) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
-    let files = collect_files(paths);
+    let files = pipeline::collect_files(paths);
     let bars = ImportBars::new();
     let cancel = AtomicBool::new(false);
     let json = ctx.json;

@@ -11,10 +11,10 @@ use pagewise_engine::ask::Extractive;
 use pagewise_engine::export::csv::{to_csv, CsvOptions};
 use pagewise_engine::export::{to_json, write_file};
 use pagewise_engine::extract::{self, DocumentFields, Schema};
-use pagewise_engine::pipeline::{self, AddOptions, AddStatus};
+use pagewise_engine::pipeline::{self, AddOptions, AddStatus, Progress};
 use pagewise_engine::{DocId, Error, Result};
 
-use crate::commands::{collect_files, open, print_json};
+use crate::commands::{open, print_json};
 use crate::progress::ImportBars;
 use crate::Ctx;
 
@@ -56,7 +56,7 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
     let (paths, refs) = split_args(&args.docs);
     let mut failed: Vec<(String, String)> = Vec::new();
     let mut ids: Vec<DocId> = Vec::new();
-    let files = collect_files(&paths);
+    let files = pipeline::collect_files(&paths);
     if !files.is_empty() {
         let bars = ImportBars::new();
         let outcomes = pipeline::add_files(&mut lib, &files, &AddOptions::default(), &AtomicBool::new(false), &mut |e| bars.on(e))?;
@@ -80,17 +80,13 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
 
     let bar = ProgressBar::new(ids.len() as u64);
     bar.set_style(ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} documents  {msg}  ({eta} left)").expect("template").progress_chars("=> "));
-    let mut answerer = Extractive::new();
-    let mut results: Vec<DocumentFields> = Vec::new();
-    for id in &ids {
-        bar.set_message(id.short().to_string());
-        match extract::extract_document(&lib, id, &schema, &mut answerer) {
-            Ok(fields) => results.push(fields),
-            Err(e) => failed.push((id.to_string(), e.to_string())),
-        }
-        bar.inc(1);
-    }
+    let (results, errors) = extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &AtomicBool::new(false), &mut |e| match e {
+        Progress::FileStarted { path, .. } => bar.set_message(path.clone()),
+        Progress::Extracted { .. } => bar.inc(1),
+        _ => {}
+    })?;
     bar.finish_and_clear();
+    failed.extend(errors.into_iter().map(|(id, e)| (id.to_string(), e.message)));
 
     match &args.csv {
         Some(out) => {

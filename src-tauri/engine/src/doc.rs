@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::read::graphics::Graphics;
 
 /// A document's identity: the lowercase hex sha256 of its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+/// (A newtype: serde writes it as the bare string.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct DocId(pub String);
 
 impl DocId {
@@ -29,8 +30,9 @@ impl std::fmt::Display for DocId {
 /// 1-based page number, as people count pages.
 pub type PageNo = u32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(into = "[f32; 4]", from = "[f32; 4]")]
+/// Serialised as `[x0, y0, x1, y1]`.
+#[derive(Debug, Clone, Copy, PartialEq, ts_rs::TS)]
+#[ts(export, type = "[number, number, number, number]")]
 pub struct BBox {
     pub x0: f32,
     pub y0: f32,
@@ -88,6 +90,18 @@ impl From<BBox> for [f32; 4] {
     }
 }
 
+impl Serialize for BBox {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        [self.x0, self.y0, self.x1, self.y1].serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for BBox {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <[f32; 4]>::deserialize(d).map(BBox::from)
+    }
+}
+
 impl From<[f32; 4]> for BBox {
     fn from(a: [f32; 4]) -> Self {
         BBox::new(a[0], a[1], a[2], a[3])
@@ -95,7 +109,8 @@ impl From<[f32; 4]> for BBox {
 }
 
 /// A word as a reader saw it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Word {
     pub text: String,
     pub bbox: BBox,
@@ -107,7 +122,8 @@ pub struct Word {
 }
 
 /// A line of words, in reading order; `words` index into the page's word list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Line {
     pub bbox: BBox,
     pub words: Vec<u32>,
@@ -116,7 +132,8 @@ pub struct Line {
 }
 
 /// Where a page's words came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "kebab-case")]
 pub enum PageSource {
     /// The PDF's own text layer.
@@ -178,7 +195,8 @@ fn is_zero(v: &u16) -> bool {
 }
 
 /// What kind of file a document came from (sniffed from its bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum FileKind {
     Pdf,
@@ -211,7 +229,8 @@ impl FileKind {
 }
 
 /// A document in the library.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Document {
     pub id: DocId,
     /// File name as the user had it.
@@ -219,10 +238,12 @@ pub struct Document {
     /// Where it was imported from.
     pub origin: String,
     pub kind: FileKind,
+    #[ts(type = "number")]
     pub bytes: u64,
     pub pages: u32,
     pub encrypted: bool,
     /// Seconds since the Unix epoch.
+    #[ts(type = "number")]
     pub added_at: i64,
     /// Pages per source, e.g. how many were read by OCR or still wait for a reader.
     pub text_pages: u32,

@@ -107,7 +107,8 @@ impl Error {
 }
 
 /// The serialisable face of an [`Error`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ErrorReport {
     pub kind: String,
     pub message: String,

@@ -10,7 +10,8 @@ use crate::doc::DocId;
 use crate::store::Library;
 use crate::Result;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct SearchHit {
     pub doc_id: DocId,
     pub name: String,

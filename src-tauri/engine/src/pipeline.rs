@@ -25,7 +25,8 @@ pub struct AddOptions {
     pub skip_ocr: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum AddStatus {
     Added,
@@ -35,7 +36,8 @@ pub enum AddStatus {
 }
 
 /// What happened to one file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct AddOutcome {
     pub path: String,
     pub doc_id: Option<DocId>,
@@ -71,17 +73,61 @@ impl AddOutcome {
 }
 
 /// Events of a long-running job, for progress bars (CLI) and the desktop shell's channel.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(tag = "event", content = "data", rename_all = "kebab-case")]
 pub enum Progress {
-    JobStarted { job: i64, files: usize },
-    FileStarted { index: usize, path: String },
-    PageRead { index: usize, page: u32, pages: u32 },
-    FileFinished { index: usize, outcome: AddOutcome },
-    JobFinished { job: i64, added: usize, duplicates: usize, failed: usize, cancelled: bool },
+    JobStarted {
+        #[ts(type = "number")]
+        job: i64,
+        files: usize,
+    },
+    FileStarted {
+        index: usize,
+        path: String,
+    },
+    PageRead {
+        index: usize,
+        page: u32,
+        pages: u32,
+    },
+    FileFinished {
+        index: usize,
+        outcome: AddOutcome,
+    },
+    JobFinished {
+        #[ts(type = "number")]
+        job: i64,
+        added: usize,
+        duplicates: usize,
+        failed: usize,
+        cancelled: bool,
+    },
+    /// Field extraction: one document done (`error` when it failed; the others go on).
+    Extracted {
+        index: usize,
+        doc_id: DocId,
+        name: String,
+        error: Option<ErrorReport>,
+    },
 }
 
-/// Import `paths` (files; walk directories before calling) one after another.
+/// Files to import: each path, with folders walked (hidden entries skipped, sorted).
+pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let walker =
+                walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            out.extend(walker.filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()).map(|e| e.into_path()));
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// Import `paths` (files; walk directories with [`collect_files`] first) one after another.
 pub fn add_files(lib: &mut Library, paths: &[PathBuf], opts: &AddOptions, cancel: &AtomicBool, progress: &mut dyn FnMut(&Progress)) -> Result<Vec<AddOutcome>> {
     let job = lib.start_job("import", paths.len())?;
     progress(&Progress::JobStarted { job, files: paths.len() });

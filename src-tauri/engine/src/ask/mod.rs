@@ -35,7 +35,8 @@ pub const MAX_QUESTION_CHARS: usize = 1000;
 pub const FOUND: f32 = 0.3;
 
 /// Where an answer stands on its page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Evidence {
     pub page: u32,
     pub bbox: BBox,
@@ -45,7 +46,8 @@ pub struct Evidence {
 }
 
 /// A possible answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Guess {
     pub answer: String,
     pub normalized: String,
@@ -56,7 +58,8 @@ pub struct Guess {
     pub label: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Answer {
     pub question: String,
     pub target: Target,

@@ -5,6 +5,8 @@
 
 pub mod schema;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -12,14 +14,16 @@ use crate::ask::labels::loose;
 use crate::ask::values::trim_float;
 use crate::ask::{Answerer, Evidence, Guess, Prepared, Question, Target, FOUND};
 use crate::doc::DocId;
-use crate::{Error, Library, Result};
+use crate::pipeline::Progress;
+use crate::{Error, ErrorReport, Library, Result};
 
 pub use schema::{FieldSpec, FieldType, Schema};
 
 /// Bumped when extraction changes what it would find, so stored values are recomputed.
 pub const EXTRACTOR_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueSource {
     /// Found in the document by the answerer.
@@ -29,7 +33,8 @@ pub enum ValueSource {
 }
 
 /// One item of a list field (a party of a contract).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Item {
     pub value: String,
     pub confidence: f32,
@@ -37,7 +42,8 @@ pub struct Item {
 }
 
 /// A field's value for one document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct FieldValue {
     pub field: String,
     /// Normal form (ISO date, decimal amount, ...); list items joined by "; ". None when not found.
@@ -78,7 +84,8 @@ impl FieldValue {
 }
 
 /// A document's values for a schema.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct DocumentFields {
     pub doc_id: DocId,
     pub name: String,
@@ -101,6 +108,44 @@ fn fingerprint(spec: &FieldSpec, prepared: &Prepared) -> String {
         h.update(&p.text);
     }
     format!("{:x}", h.finalize())
+}
+
+/// Fill in `schema` for many documents, one after another, reporting each as it is done. A
+/// document that fails is reported with its error and the others go on; `cancel` stops the run
+/// between documents. Returns the documents filled in and the ones that failed.
+pub fn extract_documents(
+    lib: &Library,
+    ids: &[DocId],
+    schema: &Schema,
+    answerer: &mut dyn Answerer,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(Vec<DocumentFields>, Vec<(DocId, ErrorReport)>)> {
+    let job = lib.start_job("extract", ids.len())?;
+    progress(&Progress::JobStarted { job, files: ids.len() });
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for (index, id) in ids.iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        let name = lib.document(id).map(|d| d.name).unwrap_or_else(|_| id.short().to_string());
+        progress(&Progress::FileStarted { index, path: name.clone() });
+        let error = match extract_document(lib, id, schema, answerer) {
+            Ok(fields) => {
+                done.push(fields);
+                None
+            }
+            Err(e) => {
+                failed.push((id.clone(), e.to_report()));
+                Some(e.to_report())
+            }
+        };
+        progress(&Progress::Extracted { index, doc_id: id.clone(), name, error });
+    }
+    let cancelled = done.len() + failed.len() < ids.len();
+    lib.finish_job(job, if cancelled { "cancelled" } else { "done" })?;
+    progress(&Progress::JobFinished { job, added: done.len(), duplicates: 0, failed: failed.len(), cancelled });
+    Ok((done, failed))
 }
 
 /// Fill in `schema` for one document (values stored in the library).

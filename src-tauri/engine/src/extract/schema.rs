@@ -15,7 +15,8 @@ pub const PRESETS: [(&str, &str); 3] = [
     ("contract", include_str!("../../../../assets/schemas/contract.toml")),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldType {
     Text,

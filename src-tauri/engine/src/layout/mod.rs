@@ -25,7 +25,8 @@ use crate::ErrorReport;
 pub use analyze::{analyze_document, document_layout, LayoutMode};
 
 /// The DocLayNet label set plus Key-Value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub enum Label {
     Caption,
     Footnote,
@@ -99,7 +100,8 @@ impl Label {
 }
 
 /// Which analyzer produced a region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum RegionSource {
     Geometric,
@@ -107,7 +109,8 @@ pub enum RegionSource {
 }
 
 /// One cell of a table grid; rows and columns count from 0.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Cell {
     pub row: u32,
     pub col: u32,
@@ -118,7 +121,8 @@ pub struct Cell {
 }
 
 /// A label and its value (`Invoice No: 123`, a label above its value, a two-cell row).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct KeyValue {
     pub key: String,
     pub value: String,
@@ -126,7 +130,8 @@ pub struct KeyValue {
     pub value_bbox: BBox,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Region {
     pub label: Label,
     pub bbox: BBox,
@@ -158,7 +163,8 @@ impl Region {
 }
 
 /// The layout of one page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct PageLayout {
     pub page: u32,
     pub width: f32,

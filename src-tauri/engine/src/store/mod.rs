@@ -6,9 +6,11 @@ pub use documents::{ImageMeta, ImportTx, NewDocument};
 mod fields;
 mod jobs;
 mod layouts;
+mod questions;
 
 pub use fields::StoredField;
 pub use jobs::JobItem;
+pub use questions::Asked;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +26,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (3, "ocr", include_str!("migrations/0003_ocr.sql")),
     (4, "fields", include_str!("migrations/0004_fields.sql")),
     (5, "embeddings", include_str!("migrations/0005_embeddings.sql")),
+    (6, "questions", include_str!("migrations/0006_questions.sql")),
 ];
 
 pub struct Library {

@@ -1,0 +1,218 @@
+//! The commands the UI invokes. Each is thin: it opens the library, calls the engine on a
+//! blocking thread (never on the UI thread) and returns the engine's own types; errors reach the
+//! UI as `{kind, message}`. Long work streams the engine's `Progress` events through a Channel
+//! and can be cancelled by its job token.
+
+use std::path::PathBuf;
+
+use pagewise_engine::ask::{self, Answer, Extractive};
+use pagewise_engine::export::csv::{to_csv, CsvOptions};
+use pagewise_engine::export::{to_json, write_file};
+use pagewise_engine::extract::{self, FieldValue, Schema};
+use pagewise_engine::layout::{document_layout, LayoutMode};
+use pagewise_engine::pipeline::{self, AddOptions, AddOutcome, Progress};
+use pagewise_engine::store::Asked;
+use pagewise_engine::{index, models, DocId, Document, Error, ErrorReport, Library};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::views::{ExtractRun, Failure, FieldView, LibraryView, ModelView, PageView, SchemaView};
+use crate::{dialogs, App};
+
+type Reply<T> = Result<T, ErrorReport>;
+
+/// Run engine work off the UI thread.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> pagewise_engine::Result<T> + Send + 'static) -> Reply<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ErrorReport { kind: "internal".into(), message: e.to_string() })?.map_err(|e| e.to_report())
+}
+
+fn refused(message: String) -> ErrorReport {
+    ErrorReport { kind: "not_granted".into(), message }
+}
+
+#[tauri::command]
+pub async fn library(app: State<'_, App>) -> Reply<LibraryView> {
+    let (dir, started) = (app.library.clone(), app.started_ms);
+    blocking(move || Ok(LibraryView { dir: dir.display().to_string(), documents: Library::open(&dir)?.documents()?, process_started_ms: started })).await
+}
+
+/// Show the "Add…" dialog (files, or one folder) and grant what was picked.
+#[tauri::command]
+pub async fn pick_files(window: tauri::Window, app: State<'_, App>, folders: bool) -> Reply<Vec<String>> {
+    let picked = dialogs::pick_documents(&window, folders).await;
+    app.grants.grant(picked.iter().cloned());
+    Ok(picked.iter().map(|p| p.display().to_string()).collect())
+}
+
+/// Import dropped or picked files and folders, one progress event at a time.
+#[tauri::command]
+pub async fn import(app: State<'_, App>, paths: Vec<String>, job: u32, progress: Channel<Progress>) -> Reply<Vec<AddOutcome>> {
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    for p in &paths {
+        app.grants.check(p).map_err(refused)?;
+    }
+    let (dir, guard) = (app.library.clone(), app.jobs.start(job));
+    blocking(move || {
+        let files = pipeline::collect_files(&paths);
+        pipeline::add_files(&mut Library::open(&dir)?, &files, &AddOptions::default(), &guard.flag, &mut |e| {
+            let _ = progress.send(e.clone());
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn cancel(app: State<'_, App>, job: u32) -> bool {
+    app.jobs.cancel(job)
+}
+
+#[tauri::command]
+pub async fn remove_document(app: State<'_, App>, id: DocId) -> Reply<()> {
+    app.pages.forget(&id.0);
+    let dir = app.library.clone();
+    blocking(move || Library::open(&dir)?.remove(&id)).await
+}
+
+#[tauri::command]
+pub async fn page_view(app: State<'_, App>, id: DocId, page: u32) -> Reply<PageView> {
+    let dir = app.library.clone();
+    blocking(move || {
+        let lib = Library::open(&dir)?;
+        let doc: Document = lib.document(&id)?;
+        let p = lib.page(&id, page)?;
+        let layout = document_layout(&lib, &id, LayoutMode::Auto)?.into_iter().find(|l| l.page == page).ok_or(Error::NoSuchPage {
+            doc: doc.name,
+            page,
+            pages: doc.pages,
+        })?;
+        Ok(PageView {
+            doc_id: id,
+            page,
+            pages: doc.pages,
+            width: p.width,
+            height: p.height,
+            source: p.source,
+            turned: p.turned,
+            words: p.words,
+            lines: p.lines,
+            layout,
+            error: p.error,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn search(app: State<'_, App>, query: String, semantic: bool) -> Reply<Vec<index::SearchHit>> {
+    let dir = app.library.clone();
+    blocking(move || {
+        let lib = Library::open(&dir)?;
+        match semantic {
+            true => index::semantic_search(&lib, &query, 30, &mut ask::meaning::Meaning::installed()),
+            false => index::search(&lib, &query, 30),
+        }
+    })
+    .await
+}
+
+/// Ask about one page (`page`) or the whole document; the answer is kept in its history.
+#[tauri::command]
+pub async fn ask(app: State<'_, App>, id: DocId, question: String, page: Option<u32>) -> Reply<Answer> {
+    let dir = app.library.clone();
+    blocking(move || {
+        let lib = Library::open(&dir)?;
+        let answer = ask::ask(&lib, &id, &question, page, &mut Extractive::new())?;
+        lib.record_question(&id, page, &answer)?;
+        Ok(answer)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn questions(app: State<'_, App>, id: DocId) -> Reply<Vec<Asked>> {
+    let dir = app.library.clone();
+    blocking(move || Library::open(&dir)?.questions(&id)).await
+}
+
+fn schema_view(spec: String) -> pagewise_engine::Result<SchemaView> {
+    let s = Schema::load(&spec)?;
+    let fields = s.fields.iter().map(|f| FieldView { name: f.name.clone(), kind: f.kind, required: f.required }).collect();
+    Ok(SchemaView { spec, name: s.name, description: s.description, fields })
+}
+
+#[tauri::command]
+pub async fn schemas() -> Reply<Vec<SchemaView>> {
+    blocking(|| extract::schema::PRESETS.iter().map(|(name, _)| schema_view(name.to_string())).collect()).await
+}
+
+/// Pick a schema TOML file; its errors (with file:line) come back as the reply's error.
+#[tauri::command]
+pub async fn pick_schema(window: tauri::Window, app: State<'_, App>) -> Reply<Option<SchemaView>> {
+    let Some(path) = dialogs::pick_schema(&window).await else { return Ok(None) };
+    app.grants.grant([path.clone()]);
+    blocking(move || schema_view(path.display().to_string()).map(Some)).await
+}
+
+/// Fill in a schema for documents, one progress event per document; failures are listed.
+#[tauri::command]
+pub async fn extract(app: State<'_, App>, ids: Vec<DocId>, schema: String, job: u32, progress: Channel<Progress>) -> Reply<ExtractRun> {
+    let (dir, guard) = (app.library.clone(), app.jobs.start(job));
+    blocking(move || {
+        let (lib, schema) = (Library::open(&dir)?, Schema::load(&schema)?);
+        let (documents, failed) = extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &guard.flag, &mut |e| {
+            let _ = progress.send(e.clone());
+        })?;
+        Ok(ExtractRun { documents, failed: failed.into_iter().map(|(doc_id, error)| Failure { doc_id, error }).collect() })
+    })
+    .await
+}
+
+/// A person's value for a field, kept when extraction runs again.
+#[tauri::command]
+pub async fn correct(app: State<'_, App>, id: DocId, schema: String, field: String, value: String) -> Reply<FieldValue> {
+    let dir = app.library.clone();
+    blocking(move || extract::correct(&Library::open(&dir)?, &id, &Schema::load(&schema)?, &field, &value)).await
+}
+
+/// Save the documents' values as CSV or JSON where the person chooses; None when they cancel.
+#[tauri::command]
+pub async fn export(window: tauri::Window, app: State<'_, App>, ids: Vec<DocId>, schema: String, format: String, with_evidence: bool) -> Reply<Option<String>> {
+    let Some(path) = dialogs::save_as(&window, &format).await else { return Ok(None) };
+    let dir = app.library.clone();
+    blocking(move || {
+        let (lib, schema) = (Library::open(&dir)?, Schema::load(&schema)?);
+        let (docs, _) = extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &Default::default(), &mut |_| {})?;
+        let bytes = match format.as_str() {
+            "json" => to_json(&docs),
+            _ => to_csv(&schema, &docs, CsvOptions { with_evidence, excel: false }),
+        };
+        // The dialog already asked whether to replace an existing file.
+        write_file(&path, &bytes, true)?;
+        Ok(Some(path.display().to_string()))
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn models() -> Vec<ModelView> {
+    let dir = models::models_dir();
+    models::manifest()
+        .into_iter()
+        .map(|m| {
+            let path = dir.join(&m.file);
+            let bytes = std::fs::metadata(&path).ok().map(|md| md.len());
+            ModelView {
+                installed: bytes.is_some(),
+                bytes,
+                path: path.display().to_string(),
+                fetch: models::FETCH_COMMAND.into(),
+                name: m.name,
+                task: m.task,
+                package: m.package,
+                version: m.version,
+                licence: m.licence,
+                source: m.source,
+            }
+        })
+        .collect()
+}

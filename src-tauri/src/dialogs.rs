@@ -1,0 +1,65 @@
+//! The native dialogs ("Add…", a schema file, "Save as"), shown by the shell so that the web
+//! view never names a path it was not given.
+//!
+//! The end-to-end tests cannot click a GTK dialog through WebDriver, so these variables answer
+//! a dialog without showing it: `PAGEWISE_PICK` (paths, separated like `$PATH`),
+//! `PAGEWISE_PICK_SCHEMA` and `PAGEWISE_SAVE_TO`. Everything after the dialog is the real path.
+
+use std::path::PathBuf;
+
+use tauri_plugin_dialog::{DialogExt, FilePath};
+
+fn answered(var: &str) -> Option<Vec<PathBuf>> {
+    std::env::var_os(var).map(|v| std::env::split_paths(&v).collect())
+}
+
+fn paths(picked: Option<Vec<FilePath>>) -> Vec<PathBuf> {
+    picked.unwrap_or_default().into_iter().filter_map(|f| f.into_path().ok()).collect()
+}
+
+/// Documents to add: several files, or one folder.
+pub async fn pick_documents(window: &tauri::Window, folder: bool) -> Vec<PathBuf> {
+    if let Some(p) = answered("PAGEWISE_PICK") {
+        return p;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let dialog = window.dialog().file().set_parent(window).set_title("Add documents");
+    if folder {
+        dialog.pick_folder(move |f| drop(tx.send(f.map(|f| vec![f]))));
+    } else {
+        dialog.add_filter("Documents", &["pdf", "png", "jpg", "jpeg", "tif", "tiff", "webp"]).pick_files(move |f| drop(tx.send(f)));
+    }
+    paths(rx.await.unwrap_or(None))
+}
+
+pub async fn pick_schema(window: &tauri::Window) -> Option<PathBuf> {
+    if let Some(p) = answered("PAGEWISE_PICK_SCHEMA") {
+        return p.into_iter().next();
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(window)
+        .set_title("Open a schema")
+        .add_filter("Schema (TOML)", &["toml"])
+        .pick_file(move |f| drop(tx.send(f.map(|f| vec![f]))));
+    paths(rx.await.unwrap_or(None)).into_iter().next()
+}
+
+/// Where to save an export (`csv` or `json`).
+pub async fn save_as(window: &tauri::Window, format: &str) -> Option<PathBuf> {
+    if let Some(p) = answered("PAGEWISE_SAVE_TO") {
+        return p.into_iter().next();
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(window)
+        .set_title("Export fields")
+        .set_file_name(format!("fields.{format}"))
+        .add_filter(format.to_uppercase(), &[format])
+        .save_file(move |f| drop(tx.send(f.map(|f| vec![f]))));
+    paths(rx.await.unwrap_or(None)).into_iter().next()
+}

@@ -1,0 +1,88 @@
+//! What the shell sends the UI besides the engine's own types. Like those, they derive `TS`:
+//! the UI's TypeScript types are generated from here (`ui/src/bindings`), never written twice.
+
+use pagewise_engine::layout::PageLayout;
+use pagewise_engine::{DocId, Document, ErrorReport, Line, PageSource, Word};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// The library the app has open.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct LibraryView {
+    pub dir: String,
+    pub documents: Vec<Document>,
+    /// When this process started (ms since the Unix epoch): the UI reports its cold start.
+    #[ts(type = "number")]
+    pub process_started_ms: u64,
+}
+
+/// One page as the viewer draws it: size, words, lines and layout regions in page points.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct PageView {
+    pub doc_id: DocId,
+    pub page: u32,
+    pub pages: u32,
+    pub width: f32,
+    pub height: f32,
+    pub source: PageSource,
+    pub turned: u16,
+    pub words: Vec<Word>,
+    pub lines: Vec<Line>,
+    pub layout: PageLayout,
+    pub error: Option<ErrorReport>,
+}
+
+/// A schema as the fields panel lists it.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct SchemaView {
+    /// A preset's name or the TOML file's path: what `extract` and `export` take.
+    pub spec: String,
+    pub name: String,
+    pub description: String,
+    pub fields: Vec<FieldView>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct FieldView {
+    pub name: String,
+    pub kind: pagewise_engine::extract::FieldType,
+    pub required: bool,
+}
+
+/// The outcome of running a schema over documents.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ExtractRun {
+    pub documents: Vec<pagewise_engine::extract::DocumentFields>,
+    pub failed: Vec<Failure>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct Failure {
+    pub doc_id: DocId,
+    pub error: ErrorReport,
+}
+
+/// A model of the manifest and whether it is installed here.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ModelView {
+    pub name: String,
+    /// What it is for.
+    pub task: String,
+    pub package: String,
+    pub version: String,
+    pub licence: String,
+    pub source: String,
+    pub installed: bool,
+    #[ts(type = "number | null")]
+    pub bytes: Option<u64>,
+    pub path: String,
+    /// How to install it when it is missing.
+    pub fetch: String,
+}

@@ -1,0 +1,163 @@
+// End-to-end tests of the real desktop app: the built pagewise-app binary, driven through
+// tauri-driver and WebKitWebDriver under Xvfb, as a person uses it. Each scenario saves a
+// screenshot to $PAGEWISE_SCREENSHOTS (default target/e2e-screenshots).
+//
+// The "Add…" and "Save" dialogs are native GTK windows that WebDriver cannot click; the app
+// answers them from PAGEWISE_PICK / PAGEWISE_SAVE_TO (see src-tauri/src/dialogs.rs). The
+// import, reading, asking, extraction and export behind them are the real ones.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Driver, KEY } from "./webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const app = process.env.PAGEWISE_APP;
+const shots = process.env.PAGEWISE_SCREENSHOTS ?? join(root, "target/e2e-screenshots");
+const work = mkdtempSync(join(tmpdir(), "pagewise-e2e-"));
+const corrupt = join(work, "broken-invoice.pdf");
+const csv = join(work, "fields.csv");
+
+let driver, s;
+
+async function shot(name) {
+  await s.screenshot(join(shots, `${name}.png`));
+}
+
+describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app binary to drive)" }, () => {
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    writeFileSync(corrupt, "%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage, no xref, no trailer\n");
+    driver = await Driver.launch({
+      env: {
+        PAGEWISE_LIBRARY: join(work, "library"),
+        PAGEWISE_PICK: [join(root, "assets/demo"), corrupt].join(delimiter),
+        PAGEWISE_SAVE_TO: csv,
+      },
+    });
+    s = await driver.session(app);
+    await s.until("the window to be ready", () => s.exec("return document.body.dataset.ready === 'true'"), 30000);
+  });
+
+  after(async () => {
+    await s?.close();
+    driver?.stop();
+  });
+
+  it("starts on an empty library that says what to do", async () => {
+    assert.match(await s.text("#library-empty"), /Drag PDFs, scans or photos/);
+    await shot("01-empty-library");
+  });
+
+  it("imports picked files; a corrupt one shows its reason and the others still import", async () => {
+    await s.click("#add-files");
+    await s.until("three documents", async () => (await s.findAll("#documents li.doc[data-id]")).length === 3, 120000);
+    const failed = await s.until("the failed file", async () => {
+      const items = await s.findAll("#documents li.doc.failed");
+      return items.length === 1 && s.text("#documents li.doc.failed");
+    });
+    assert.match(failed, /broken-invoice\.pdf/);
+    assert.match(failed, /damaged|not a valid/);
+    const names = await s.exec("return [...document.querySelectorAll('#documents li.doc[data-id] .name')].map(e => e.textContent)");
+    assert.deepEqual([...names].sort(), ["invoice-northwind.pdf", "photo-of-a-page.jpg", "two-column-article.pdf"]);
+    // The thumbnails come through the page: protocol.
+    await s.until("thumbnails", () => s.exec("return [...document.querySelectorAll('#documents img.thumb')].every(i => i.complete && i.naturalWidth > 0)"));
+    await shot("02-imported");
+  });
+
+  it("opens a document and pages through it", async () => {
+    const item = "#documents li.doc[data-id][title$='two-column-article.pdf']";
+    const id = await s.exec(`return document.querySelector("${item}").dataset.id`);
+    await s.click(item);
+    const shown = (page) => s.exec(`return document.querySelector('#sheet').dataset.shown === '${id}/${page}'`);
+    await s.until("page 1 shown", () => shown(1));
+    assert.equal(await s.exec("return document.querySelector('#page-count').textContent"), "/ 3");
+    assert.ok(await s.exec("const i = document.querySelector('#page-img'); return i.naturalWidth > 300"));
+    await s.exec("document.activeElement.blur()");
+    await s.keys(KEY.right);
+    await s.until("page 2 shown", () => shown(2));
+    assert.equal(await s.exec("return document.querySelector('#page-no').value"), "2");
+    await s.keys(KEY.left);
+    await s.until("page 1 again", () => shown(1));
+  });
+
+  it("draws layout regions, reading order and words, and shows a region's text on click", async () => {
+    const regions = await s.until("layout regions", async () => (await s.findAll("#overlay .region")).length);
+    assert.ok(regions >= 3, `${regions} regions`);
+    await s.click("#layer-order");
+    await s.click("#layer-words");
+    assert.ok((await s.findAll("#overlay .region .order")).length === regions);
+    assert.ok((await s.findAll("#overlay .word")).length > 50);
+    assert.ok((await s.text("#legend")).includes("Text"));
+    // Click the biggest text region: its text appears in the side panel.
+    await s.exec("const r = [...document.querySelectorAll('#overlay .region[data-label=Text]')].sort((a,b) => b.offsetHeight - a.offsetHeight)[0]; const b = r.getBoundingClientRect(); r.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: b.left + b.width / 2, clientY: b.top + b.height / 2}))");
+    const text = await s.until("region details", () => s.exec("const p = document.querySelector('#region'); return !p.hidden && p.textContent"));
+    assert.match(text, /Text/);
+    await shot("03-layout-overlays");
+    await s.click("#layer-words");
+    await s.click("#layer-order");
+  });
+
+  it("answers a question and highlights the evidence on the page", async () => {
+    await s.click("#documents li.doc[data-id][title$='invoice-northwind.pdf']");
+    await s.until("the invoice shown", () => s.exec("return document.querySelector('#doc-title').textContent === 'invoice-northwind.pdf' && !!document.querySelector('#sheet').dataset.shown"));
+    await s.type("#question", "What is the total?");
+    await s.keys(KEY.enter);
+    const answer = await s.until("an answer", () => s.exec("const a = document.querySelector('#answer .answer-text'); return a && a.textContent"));
+    assert.match(answer, /272\.52/);
+    const box = await s.until("a highlight", () => s.exec("const e = document.querySelector('#overlay .evidence'); return e && [e.offsetWidth, e.offsetHeight]"));
+    assert.ok(box[0] > 5 && box[1] > 3, `highlight ${box}`);
+    assert.match(await s.text("#history"), /What is the total\?/);
+    await shot("04-answer-highlighted");
+  });
+
+  it("runs a schema, shows the values, keeps an edit as a correction and exports CSV", async () => {
+    await s.click("nav button[data-view=fields]");
+    assert.equal(await s.exec("return document.querySelector('#schema').value"), "invoice");
+    await s.click("#run-fields");
+    await s.until("the fields table", async () => (await s.findAll("table.fields tbody tr")).length === 3, 60000);
+    const total = await s.text("table.fields tr[data-doc] td[data-field=total]");
+    assert.ok((await s.exec("return [...document.querySelectorAll('table.fields td[data-field=total]')].map(t => t.textContent)")).some((t) => t.includes("272.52")), total);
+    // Edit the invoice's number.
+    const cell = "table.fields tr:has(th[title='invoice-northwind.pdf']) td[data-field=invoice_number]";
+    await s.exec(`document.querySelector("${cell}").dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))`);
+    // The editor opens focused with its text selected: typing replaces it.
+    await s.wait(`${cell} input`);
+    await s.keys("NW-CORRECTED-1" + KEY.enter);
+    await s.until("the corrected cell", () => s.exec(`const c = document.querySelector("${cell}"); return c && c.classList.contains('corrected') && c.textContent.includes('NW-CORRECTED-1')`));
+    await shot("05-fields-table");
+    await s.click("#export-csv");
+    await s.until("the export", () => s.exec("return document.querySelector('#fields-note').textContent.startsWith('Saved')"));
+    const out = readFileSync(csv, "utf8");
+    const [header, ...rows] = out.trim().split(/\r?\n/);
+    assert.match(header, /^file,vendor,invoice_number,date,due_date,total,/);
+    assert.equal(rows.length, 3);
+    assert.ok(rows.some((r) => r.startsWith("invoice-northwind.pdf,") && r.includes(",NW-CORRECTED-1,") && r.includes("272.52")), out);
+  });
+
+  it("clicking a value shows its evidence on its page", async () => {
+    await s.exec("document.querySelector(\"table.fields tr:has(th[title='invoice-northwind.pdf']) td[data-field=total]\").click()");
+    await s.until("the read view with a highlight", () => s.exec("return !document.querySelector('#view-read').hidden && !!document.querySelector('#overlay .evidence')"));
+  });
+
+  it("lists jobs with their errors, and the models", async () => {
+    await s.click("nav button[data-view=jobs]");
+    const jobs = await s.text("#jobs-list");
+    assert.match(jobs, /broken-invoice\.pdf/);
+    assert.match(jobs, /invoice fields of 3 documents/);
+    await shot("06-jobs");
+    await s.click("nav button[data-view=models]");
+    const models = await s.until("the models table", () => s.exec("return document.querySelectorAll('table.models tbody tr').length"));
+    assert.ok(models >= 5);
+    assert.match(await s.text("table.models"), /ocr-rec|embed/);
+    await shot("07-models");
+    // The README's screenshot: the invoice with its layout and the answer.
+    await s.click("nav button[data-view=read]");
+    await s.type("#question", "What is the total?");
+    await s.keys(KEY.enter);
+    await s.until("the answer again", () => s.exec("return !!document.querySelector('#overlay .evidence')"));
+    await shot("readme");
+  });
+});
+

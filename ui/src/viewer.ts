@@ -1,0 +1,235 @@
+// The page viewer: the page drawn at the zoom level (through the shell's page: protocol, cached
+// there), zoom and fit, keyboard paging, overlays for layout regions (by label, with a legend),
+// reading order and words, a click on a region shows its text (tables as grids), and evidence
+// boxes highlighted and scrolled into view.
+import { api, pageImage } from "./api";
+import type { PageView } from "./bindings/PageView";
+import type { Region } from "./bindings/Region";
+import { $, errorText, h } from "./dom";
+import { boxAt, drawWidth, scaleFor, scrollToShow, toPage, toScreen, union, zoomStep, type Zoom } from "./geometry";
+import { goToPage, on, state } from "./state";
+
+export const LABEL_COLOURS: Record<string, string> = {
+  Caption: "#e67e22",
+  Footnote: "#7f8c8d",
+  Formula: "#8e44ad",
+  "List-item": "#27ae60",
+  "Page-footer": "#95a5a6",
+  "Page-header": "#95a5a6",
+  Picture: "#f1c40f",
+  "Section-header": "#c0392b",
+  Table: "#2980b9",
+  Text: "#5d6d7e",
+  Title: "#e74c3c",
+  "Key-Value": "#16a085",
+};
+
+type Layer = "layout" | "order" | "words";
+const layers = new Set<Layer>(JSON.parse(localStorage.getItem("pagewise.layers") ?? '["layout"]'));
+let zoom: Zoom = (localStorage.getItem("pagewise.zoom") as Zoom) ?? "fit-width";
+if (!["fit-width", "fit-page"].includes(zoom as string)) zoom = Number(zoom) || "fit-width";
+let view: PageView | null = null;
+let scale = 1;
+let selected: number | null = null;
+const views = new Map<string, PageView>();
+let requested = 0;
+
+/// Timings of the last page shown (read by the benchmark through WebDriver).
+export const timings = { pageRequested: 0, pageShown: 0 };
+
+async function pageView(doc: string, page: number): Promise<PageView> {
+  const key = `${doc}/${page}`;
+  let v = views.get(key);
+  if (!v) {
+    v = await api.page(doc, page);
+    views.set(key, v);
+    if (views.size > 64) views.delete(views.keys().next().value!);
+  }
+  return v;
+}
+
+async function show() {
+  const doc = state.current;
+  const empty = $("#viewer-empty");
+  empty.hidden = !!doc;
+  $("#sheet").hidden = !doc;
+  if (!doc) return;
+  const seq = ++requested;
+  timings.pageRequested = performance.now();
+  delete $("#sheet").dataset.shown;
+  $("#page-no").setAttribute("value", String(state.page));
+  $<HTMLInputElement>("#page-no").value = String(state.page);
+  $("#page-count").textContent = `/ ${doc.pages}`;
+  $("#doc-title").textContent = doc.name;
+  try {
+    const v = await pageView(doc.id, state.page);
+    if (seq !== requested) return;
+    view = v;
+    selected = null;
+    $("#page-note").textContent = v.error ? v.error.message : v.source === "needs-reader" ? "This page has no text yet: its reader model is not installed (see Models)." : "";
+    layoutSheet();
+    renderRegionDetails();
+  } catch (e) {
+    $("#page-note").textContent = errorText(e);
+  }
+}
+
+/// Size the sheet for the zoom, load the page image at that size, draw the overlays.
+function layoutSheet() {
+  if (!view || !state.current) return;
+  const port = $("#viewport");
+  scale = scaleFor(zoom, view, { width: port.clientWidth - 32, height: port.clientHeight - 32 });
+  const [w, hgt] = [view.width * scale, view.height * scale];
+  const sheet = $("#sheet");
+  sheet.style.width = `${w}px`;
+  sheet.style.height = `${hgt}px`;
+  const img = $<HTMLImageElement>("#page-img");
+  const src = pageImage(state.current.id, state.page, drawWidth(w, window.devicePixelRatio || 1));
+  if (img.getAttribute("src") !== src) {
+    img.classList.add("loading");
+    img.src = src;
+  } else pageShown();
+  $("#zoom-level").textContent = `${Math.round(scale * 100)}%`;
+  drawOverlays();
+}
+
+function pageShown() {
+  $<HTMLImageElement>("#page-img").classList.remove("loading");
+  requestAnimationFrame(() => {
+    timings.pageShown = performance.now();
+    $("#sheet").dataset.shown = `${state.current?.id}/${state.page}`;
+  });
+}
+
+function box(cls: string, b: [number, number, number, number], attrs: Record<string, unknown> = {}, ...children: (HTMLElement | string)[]) {
+  const r = toScreen(b, scale);
+  const el = h("div", { class: cls, ...attrs }, ...children);
+  Object.assign(el.style, { left: `${r.left}px`, top: `${r.top}px`, width: `${r.width}px`, height: `${r.height}px` });
+  return el;
+}
+
+function drawOverlays() {
+  const overlay = $("#overlay");
+  const out: HTMLElement[] = [];
+  if (!view) return overlay.replaceChildren();
+  const regions = view.layout.regions;
+  if (layers.has("words")) for (const w of view.words) out.push(box("word", w.bbox, { title: w.text }));
+  if (layers.has("layout") || layers.has("order"))
+    regions.forEach((r, i) => {
+      const colour = LABEL_COLOURS[r.label] ?? "#888";
+      const el = box(`region${i === selected ? " selected" : ""}${layers.has("layout") ? "" : " bare"}`, r.bbox, { dataset: { label: r.label, index: String(i) }, title: `${r.label}: ${r.text.slice(0, 120)}` });
+      el.style.setProperty("--c", colour);
+      if (layers.has("order")) el.append(h("span.order", {}, String(r.order + 1)));
+      out.push(el);
+    });
+  for (const e of state.highlight.filter((e) => e.page === state.page)) out.push(box("evidence", e.bbox, { title: e.text }));
+  overlay.replaceChildren(...out);
+  renderLegend(regions);
+  const here = union(state.highlight.filter((e) => e.page === state.page).map((e) => e.bbox));
+  if (here) {
+    const port = $("#viewport");
+    const sheet = $("#sheet");
+    // The box in the viewport's scroll coordinates (the sheet sits inside its padding, centred).
+    const r = toScreen(here, scale);
+    const to = scrollToShow({ ...r, left: r.left + sheet.offsetLeft, top: r.top + sheet.offsetTop }, {
+      scrollLeft: port.scrollLeft,
+      scrollTop: port.scrollTop,
+      width: port.clientWidth,
+      height: port.clientHeight,
+    });
+    if (to) port.scrollTo({ left: to.left, top: to.top, behavior: "smooth" });
+  }
+}
+
+// Colours are set through the CSSOM: the CSP allows no inline style attributes.
+function swatch(colour: string): HTMLElement {
+  const i = h("i");
+  i.style.background = colour;
+  return i;
+}
+
+function renderLegend(regions: Region[]) {
+  const labels = [...new Set(regions.map((r) => r.label))];
+  $("#legend").replaceChildren(
+    ...(layers.has("layout") ? labels.map((l) => h("span.legend-item", {}, swatch(LABEL_COLOURS[l]), `${l} (${regions.filter((r) => r.label === l).length})`)) : []),
+  );
+}
+
+function renderRegionDetails() {
+  const panel = $("#region");
+  const r = view && selected !== null ? view.layout.regions[selected] : null;
+  panel.hidden = !r;
+  if (!r) return;
+  const grid = r.cells?.length ? tableGrid(r) : null;
+  panel.replaceChildren(
+    h("div.panel-head", {}, h("strong", {}, `${r.label}`), h("span.muted", {}, ` · #${r.order + 1} in reading order · ${Math.round(r.confidence * 100)}%`), h("button.icon", { title: "Close", onclick: () => select(null) }, "×")),
+    grid ?? h("p.region-text", {}, r.text || "(no text)"),
+    ...(r.pair ? [h("p.muted", {}, `${r.pair.key} → ${r.pair.value}`)] : []),
+  );
+}
+
+function tableGrid(r: Region): HTMLElement {
+  const cells = r.cells ?? [];
+  const rows = Math.max(0, ...cells.map((c) => c.row + c.row_span));
+  const body: HTMLElement[] = [];
+  for (let row = 0; row < rows; row++) {
+    const tr = h("tr");
+    for (const c of cells.filter((c) => c.row === row).sort((a, b) => a.col - b.col)) tr.append(h(row === 0 ? "th" : "td", { colSpan: c.col_span, rowSpan: c.row_span }, c.text));
+    body.push(tr);
+  }
+  return h("div.grid-wrap", {}, h("table.grid", {}, h("tbody", {}, ...body)));
+}
+
+function select(i: number | null) {
+  selected = i;
+  drawOverlays();
+  renderRegionDetails();
+}
+
+export function setZoom(z: Zoom) {
+  zoom = z;
+  localStorage.setItem("pagewise.zoom", String(z));
+  layoutSheet();
+}
+
+export const zoomIn = () => setZoom(zoomStep(scale, 1));
+export const zoomOut = () => setZoom(zoomStep(scale, -1));
+
+export function toggle(layer: Layer, on?: boolean) {
+  const want = on ?? !layers.has(layer);
+  if (want) layers.add(layer);
+  else layers.delete(layer);
+  localStorage.setItem("pagewise.layers", JSON.stringify([...layers]));
+  $<HTMLInputElement>(`#layer-${layer}`).checked = want;
+  drawOverlays();
+}
+
+export function mount() {
+  for (const l of ["layout", "order", "words"] as Layer[]) {
+    const box = $<HTMLInputElement>(`#layer-${l}`);
+    box.checked = layers.has(l);
+    box.addEventListener("change", () => toggle(l, box.checked));
+  }
+  $("#prev").addEventListener("click", () => goToPage(state.page - 1));
+  $("#next").addEventListener("click", () => goToPage(state.page + 1));
+  $("#page-no").addEventListener("change", (e) => goToPage(Number((e.target as HTMLInputElement).value) || 1));
+  $("#zoom-in").addEventListener("click", zoomIn);
+  $("#zoom-out").addEventListener("click", zoomOut);
+  $("#fit-width").addEventListener("click", () => setZoom("fit-width"));
+  $("#fit-page").addEventListener("click", () => setZoom("fit-page"));
+  $("#page-img").addEventListener("load", pageShown);
+  $("#page-img").addEventListener("error", () => ($("#page-note").textContent = "This page could not be drawn."));
+  $("#overlay").addEventListener("click", (e) => {
+    if (!view) return;
+    const rect = $("#sheet").getBoundingClientRect();
+    const [x, y] = toPage(e.clientX - rect.left, e.clientY - rect.top, scale);
+    select(boxAt(view.layout.regions.map((r) => r.bbox), x, y));
+  });
+  new ResizeObserver(() => typeof zoom === "string" && layoutSheet()).observe($("#viewport"));
+  on("page", show);
+  on("highlight", drawOverlays);
+  on("documents", () => {
+    if (!state.current) show();
+  });
+  show();
+}
