@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Pagewise developer entry point. Two commands (see README):
 #   bash scripts/dev.sh run    set up, build, and open the demo documents
-#   bash scripts/dev.sh test   set up, build, and run every test
+#   bash scripts/dev.sh test   set up, build, and run every test (Rust, Vitest, the desktop app
+#                              end to end through WebDriver under Xvfb)
 # `setup` alone installs what is missing; every step is idempotent. `models` fetches only the
 # model weights; `reference` makes the onnxruntime venv for parity scripts and benchmarks.
 set -euo pipefail
@@ -17,7 +18,9 @@ PYPDFIUM2_WHEEL="pypdfium2-${PYPDFIUM2_VERSION}-py3-none-manylinux_2_17_x86_64.m
 PYPDFIUM2_SHA256="dc31aea5b0fb9fefc9b537a65f4113980b2c40798445736a7e6565bc85161e37"
 
 APT_PACKAGES=(pkg-config build-essential libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-  librsvg2-dev libxdo-dev file python3 python3-pip nodejs npm qpdf xvfb)
+  librsvg2-dev libxdo-dev file python3 python3-pip nodejs npm qpdf xvfb xauth webkit2gtk-driver)
+# The WebDriver bridge for the desktop app's end-to-end tests (crates.io), pinned.
+TAURI_DRIVER_VERSION="2.1.0"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -150,6 +153,15 @@ setup_npm() {
   npm run --silent build
 }
 
+setup_tauri_driver() {
+  local bin="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"
+  if [ -x "$bin" ] && "$bin" --help >/dev/null 2>&1 && grep -q "tauri-driver $TAURI_DRIVER_VERSION" "${CARGO_HOME:-$HOME/.cargo}/.crates.toml" 2>/dev/null; then
+    return
+  fi
+  say "installing tauri-driver $TAURI_DRIVER_VERSION (WebDriver for the desktop app's tests)"
+  cargo install --quiet --locked tauri-driver --version "$TAURI_DRIVER_VERSION"
+}
+
 setup() {
   setup_apt
   setup_rust
@@ -182,21 +194,53 @@ run_demo() {
 }
 
 run_tests() {
+  setup_tauri_driver
   say "building and running the tests"
-  cargo build -p pagewise-cli
+  cargo build -p pagewise-cli -p pagewise-app
   local log; log="$(mktemp)"
   # --nocapture so that a test's visible SKIP line (absent eval set or model) reaches the log.
   set +e
   cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee "$log"
   local status=${PIPESTATUS[0]}
+  check_bindings || status=1
+  say "UI unit tests (Vitest)"
+  npm test --silent 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  say "desktop app end-to-end (tauri-driver + WebKitWebDriver under Xvfb)"
+  PAGEWISE_APP="$CARGO_TARGET_DIR/debug/pagewise-app" PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH" \
+    xvfb-run -a -s "-screen 0 1280x900x24" node --test --test-reporter=spec tests/e2e/ 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   set -e
   local passed failed
   passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + $(grep -oE '^ +Tests +[0-9]+ passed' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')))
+  passed=$((passed + $(grep -oE '^ℹ pass [0-9]+' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')))
   failed=$(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
-  grep -E '^SKIP ' "$log" || true
+  failed=$((failed + $(grep -oE '^ℹ fail [0-9]+' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')))
+  failed=$((failed + $(grep -oE '^ +Tests .*[0-9]+ failed' "$log" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')))
+  grep -E '^SKIP |# SKIP' "$log" || true
   rm -f "$log"
   echo "tests: $passed passed, $failed failed"
   return "$status"
+}
+
+# The UI's TypeScript types are generated from the Rust types when the tests run (ts-rs): a
+# change there must be committed with the Rust change.
+check_bindings() {
+  git rev-parse --git-dir >/dev/null 2>&1 || return 0
+  if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+    echo "ui/src/bindings changed when the tests generated them from the Rust types; commit them:" >&2
+    git status --short -- ui/src/bindings >&2
+    return 1
+  fi
+}
+
+# The desktop app's speed on the real app (release build), through WebDriver under Xvfb.
+bench_app() {
+  setup_tauri_driver
+  cargo build --release -p pagewise-app
+  PAGEWISE_APP="$CARGO_TARGET_DIR/release/pagewise-app" PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH" \
+    xvfb-run -a -s "-screen 0 1920x1200x24" node tests/e2e/bench.mjs "$@"
 }
 
 case "${1:-}" in
@@ -205,5 +249,6 @@ case "${1:-}" in
   reference) setup_reference ;;
   run) setup; run_demo ;;
   test) setup; run_tests ;;
-  *) echo "usage: bash scripts/dev.sh run|test|setup|models|reference" >&2; exit 2 ;;
+  bench-app) shift; setup; bench_app "$@" ;;
+  *) echo "usage: bash scripts/dev.sh run|test|setup|models|reference|bench-app [DOCS...]" >&2; exit 2 ;;
 esac

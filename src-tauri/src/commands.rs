@@ -4,19 +4,20 @@
 //! and can be cancelled by its job token.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use pagewise_engine::ask::{self, Answer, Extractive};
 use pagewise_engine::export::csv::{to_csv, CsvOptions};
 use pagewise_engine::export::{to_json, write_file};
 use pagewise_engine::extract::{self, FieldValue, Schema};
-use pagewise_engine::layout::{document_layout, LayoutMode};
+use pagewise_engine::layout::{page_layout, LayoutMode};
 use pagewise_engine::pipeline::{self, AddOptions, AddOutcome, Progress};
 use pagewise_engine::store::Asked;
-use pagewise_engine::{index, models, DocId, Document, Error, ErrorReport, Library};
+use pagewise_engine::{index, models, DocId, Document, ErrorReport, Library};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::views::{ExtractRun, Failure, FieldView, LibraryView, ModelView, PageView, SchemaView};
+use crate::views::{ExtractRun, Failure, FieldView, LabelColour, LibraryView, ModelView, PageView, SchemaView};
 use crate::{dialogs, App};
 
 type Reply<T> = Result<T, ErrorReport>;
@@ -30,10 +31,22 @@ fn refused(message: String) -> ErrorReport {
     ErrorReport { kind: "not_granted".into(), message }
 }
 
+/// A schema the UI may use: a preset, or a TOML file the person picked.
+fn granted_schema(app: &App, spec: String) -> Reply<String> {
+    if !extract::schema::PRESETS.iter().any(|(name, _)| *name == spec) {
+        app.grants.check(std::path::Path::new(&spec)).map_err(refused)?;
+    }
+    Ok(spec)
+}
+
 #[tauri::command]
 pub async fn library(app: State<'_, App>) -> Reply<LibraryView> {
     let (dir, started) = (app.library.clone(), app.started_ms);
-    blocking(move || Ok(LibraryView { dir: dir.display().to_string(), documents: Library::open(&dir)?.documents()?, process_started_ms: started })).await
+    blocking(move || {
+        let documents = Library::open(&dir)?.documents()?;
+        Ok(LibraryView { dir: dir.display().to_string(), documents, process_started_ms: started, label_colours: LabelColour::all() })
+    })
+    .await
 }
 
 /// Show the "Add…" dialog (files, or one folder) and grant what was picked.
@@ -80,11 +93,7 @@ pub async fn page_view(app: State<'_, App>, id: DocId, page: u32) -> Reply<PageV
         let lib = Library::open(&dir)?;
         let doc: Document = lib.document(&id)?;
         let p = lib.page(&id, page)?;
-        let layout = document_layout(&lib, &id, LayoutMode::Auto)?.into_iter().find(|l| l.page == page).ok_or(Error::NoSuchPage {
-            doc: doc.name,
-            page,
-            pages: doc.pages,
-        })?;
+        let layout = page_layout(&lib, &id, page, LayoutMode::Auto)?;
         Ok(PageView {
             doc_id: id,
             page,
@@ -118,12 +127,28 @@ pub async fn search(app: State<'_, App>, query: String, semantic: bool) -> Reply
 /// Ask about one page (`page`) or the whole document; the answer is kept in its history.
 #[tauri::command]
 pub async fn ask(app: State<'_, App>, id: DocId, question: String, page: Option<u32>) -> Reply<Answer> {
-    let dir = app.library.clone();
+    let (dir, answerer) = (app.library.clone(), app.answerer.clone());
     blocking(move || {
         let lib = Library::open(&dir)?;
-        let answer = ask::ask(&lib, &id, &question, page, &mut Extractive::new())?;
+        // One answerer for the session: its cache of embedded wording stays warm.
+        let answer = ask::ask(&lib, &id, &question, page, &mut *answerer.lock().unwrap_or_else(|p| p.into_inner()))?;
         lib.record_question(&id, page, &answer)?;
         Ok(answer)
+    })
+    .await
+}
+
+/// Get ready for questions about a document just opened (its wording embedded in the
+/// background), so that the first answer is as quick as the next.
+#[tauri::command]
+pub async fn prepare_questions(app: State<'_, App>, id: DocId) -> Reply<()> {
+    // Only the latest document opened is prepared.
+    let (dir, latest) = (app.library.clone(), app.preparing.clone());
+    let this = latest.fetch_add(1, Ordering::SeqCst) + 1;
+    blocking(move || {
+        let prepared = ask::Prepared::load(&Library::open(&dir)?, &id, None)?;
+        ask::meaning::Meaning::installed().warm(&prepared.view(), &|| latest.load(Ordering::SeqCst) == this);
+        Ok(())
     })
     .await
 }
@@ -156,6 +181,7 @@ pub async fn pick_schema(window: tauri::Window, app: State<'_, App>) -> Reply<Op
 /// Fill in a schema for documents, one progress event per document; failures are listed.
 #[tauri::command]
 pub async fn extract(app: State<'_, App>, ids: Vec<DocId>, schema: String, job: u32, progress: Channel<Progress>) -> Reply<ExtractRun> {
+    let schema = granted_schema(&app, schema)?;
     let (dir, guard) = (app.library.clone(), app.jobs.start(job));
     blocking(move || {
         let (lib, schema) = (Library::open(&dir)?, Schema::load(&schema)?);
@@ -170,6 +196,7 @@ pub async fn extract(app: State<'_, App>, ids: Vec<DocId>, schema: String, job: 
 /// A person's value for a field, kept when extraction runs again.
 #[tauri::command]
 pub async fn correct(app: State<'_, App>, id: DocId, schema: String, field: String, value: String) -> Reply<FieldValue> {
+    let schema = granted_schema(&app, schema)?;
     let dir = app.library.clone();
     blocking(move || extract::correct(&Library::open(&dir)?, &id, &Schema::load(&schema)?, &field, &value)).await
 }
@@ -177,6 +204,7 @@ pub async fn correct(app: State<'_, App>, id: DocId, schema: String, field: Stri
 /// Save the documents' values as CSV or JSON where the person chooses; None when they cancel.
 #[tauri::command]
 pub async fn export(window: tauri::Window, app: State<'_, App>, ids: Vec<DocId>, schema: String, format: String, with_evidence: bool) -> Reply<Option<String>> {
+    let schema = granted_schema(&app, schema)?;
     let Some(path) = dialogs::save_as(&window, &format).await else { return Ok(None) };
     let dir = app.library.clone();
     blocking(move || {

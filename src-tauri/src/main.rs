@@ -13,7 +13,10 @@ mod pages;
 mod views;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use pagewise_engine::ask::Extractive;
 
 use tauri::{DragDropEvent, Manager, WindowEvent};
 
@@ -23,6 +26,9 @@ pub struct App {
     pub grants: grants::Grants,
     pub jobs: Arc<jobs::Jobs>,
     pub pages: Arc<pages::PageCache>,
+    pub answerer: Arc<Mutex<Extractive>>,
+    /// Which document open is being prepared for questions (the latest wins).
+    pub preparing: Arc<AtomicU64>,
     pub started_ms: u64,
 }
 
@@ -35,7 +41,17 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let app = App { library, grants: Default::default(), jobs: Default::default(), pages: Default::default(), started_ms };
+    // The answerer loads the sentence-embedding model; that happens while the window opens, so
+    // the first question does not wait for it.
+    let answerer = Arc::new(Mutex::new(Extractive { meaning: pagewise_engine::ask::meaning::Meaning::lexical_only() }));
+    let warm = answerer.clone();
+    std::thread::spawn(move || {
+        // Held while loading: a question asked meanwhile waits for the full answerer.
+        let mut slot = warm.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Extractive::new();
+    });
+    let app =
+        App { library, grants: Default::default(), jobs: Default::default(), pages: Default::default(), answerer, preparing: Default::default(), started_ms };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(app)
@@ -61,6 +77,7 @@ fn main() {
             commands::search,
             commands::ask,
             commands::questions,
+            commands::prepare_questions,
             commands::schemas,
             commands::pick_schema,
             commands::extract,

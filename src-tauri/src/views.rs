@@ -15,6 +15,23 @@ pub struct LibraryView {
     /// When this process started (ms since the Unix epoch): the UI reports its cold start.
     #[ts(type = "number")]
     pub process_started_ms: u64,
+    /// The overlay colour of each layout label (the same as `pagewise render --overlay`).
+    pub label_colours: Vec<LabelColour>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct LabelColour {
+    pub label: pagewise_engine::layout::Label,
+    /// CSS colour, `#rrggbb`.
+    pub colour: String,
+}
+
+impl LabelColour {
+    pub fn all() -> Vec<LabelColour> {
+        let hex = |[r, g, b]: [u8; 3]| format!("#{r:02x}{g:02x}{b:02x}");
+        pagewise_engine::layout::Label::ALL.iter().map(|l| LabelColour { label: *l, colour: hex(l.colour()) }).collect()
+    }
 }
 
 /// One page as the viewer draws it: size, words, lines and layout regions in page points.

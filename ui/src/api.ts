@@ -30,6 +30,7 @@ export const api = {
   search: (query: string, semantic: boolean) => invoke<SearchHit[]>("search", { query, semantic }),
   ask: (id: DocId, question: string, page: number | null) => invoke<Answer>("ask", { id, question, page }),
   questions: (id: DocId) => invoke<Asked[]>("questions", { id }),
+  prepareQuestions: (id: DocId) => invoke<void>("prepare_questions", { id }),
   schemas: () => invoke<SchemaView[]>("schemas"),
   pickSchema: () => invoke<SchemaView | null>("pick_schema"),
   extract: (ids: DocId[], schema: string, job: number, onProgress: (p: Progress) => void) =>

@@ -7,6 +7,8 @@ import type { Asked } from "./bindings/Asked";
 import { $, errorText, h } from "./dom";
 import { emit, on, open, state } from "./state";
 
+const PREPARE_AFTER_MS = 1500;
+
 /// When the last question was sent and its answer drawn (read by the benchmark).
 export const timings = { asked: 0, answered: 0 };
 
@@ -95,5 +97,19 @@ export function mount() {
   on("open", () => {
     $("#answer").replaceChildren();
     renderHistory();
+  });
+  // Prepare a document for questions (embed its wording) once the person rests on a page of
+  // it: not while clicking through documents or paging, which it would slow down.
+  let timer = 0;
+  const prepared = new Set<string>();
+  on("page", () => {
+    clearTimeout(timer);
+    const doc = state.current;
+    if (!doc || prepared.has(doc.id)) return;
+    timer = window.setTimeout(() => {
+      if (state.current?.id !== doc.id) return;
+      prepared.add(doc.id);
+      api.prepareQuestions(doc.id).catch(() => prepared.delete(doc.id));
+    }, PREPARE_AFTER_MS);
   });
 }

@@ -9,20 +9,8 @@ import { $, errorText, h } from "./dom";
 import { boxAt, drawWidth, scaleFor, scrollToShow, toPage, toScreen, union, zoomStep, type Zoom } from "./geometry";
 import { goToPage, on, state } from "./state";
 
-export const LABEL_COLOURS: Record<string, string> = {
-  Caption: "#e67e22",
-  Footnote: "#7f8c8d",
-  Formula: "#8e44ad",
-  "List-item": "#27ae60",
-  "Page-footer": "#95a5a6",
-  "Page-header": "#95a5a6",
-  Picture: "#f1c40f",
-  "Section-header": "#c0392b",
-  Table: "#2980b9",
-  Text: "#5d6d7e",
-  Title: "#e74c3c",
-  "Key-Value": "#16a085",
-};
+/// Overlay colours by layout label, from the engine (set when the library is loaded).
+export const LABEL_COLOURS: Record<string, string> = {};
 
 type Layer = "layout" | "order" | "words";
 const layers = new Set<Layer>(JSON.parse(localStorage.getItem("pagewise.layers") ?? '["layout"]'));
@@ -35,7 +23,7 @@ const views = new Map<string, PageView>();
 let requested = 0;
 
 /// Timings of the last page shown (read by the benchmark through WebDriver).
-export const timings = { pageRequested: 0, pageShown: 0 };
+export const timings = { pageRequested: 0, viewReady: 0, imageLoaded: 0, pageShown: 0 };
 
 async function pageView(doc: string, page: number): Promise<PageView> {
   const key = `${doc}/${page}`;
@@ -61,9 +49,13 @@ async function show() {
   $<HTMLInputElement>("#page-no").value = String(state.page);
   $("#page-count").textContent = `/ ${doc.pages}`;
   $("#doc-title").textContent = doc.name;
+  // At fit-width the image's size does not depend on the page's: ask for it at once, while
+  // the page's words and layout come.
+  if (zoom === "fit-width") requestImage(doc.id, state.page, $("#viewport").clientWidth - 32);
   try {
     const v = await pageView(doc.id, state.page);
     if (seq !== requested) return;
+    timings.viewReady = performance.now();
     view = v;
     selected = null;
     $("#page-note").textContent = v.error ? v.error.message : v.source === "needs-reader" ? "This page has no text yet: its reader model is not installed (see Models)." : "";
@@ -83,18 +75,26 @@ function layoutSheet() {
   const sheet = $("#sheet");
   sheet.style.width = `${w}px`;
   sheet.style.height = `${hgt}px`;
-  const img = $<HTMLImageElement>("#page-img");
-  const src = pageImage(state.current.id, state.page, drawWidth(w, window.devicePixelRatio || 1));
-  if (img.getAttribute("src") !== src) {
-    img.classList.add("loading");
-    img.src = src;
-  } else pageShown();
+  requestImage(state.current.id, state.page, w);
+  pageShown();
   $("#zoom-level").textContent = `${Math.round(scale * 100)}%`;
   drawOverlays();
 }
 
+/// Point the page image at the page drawn for `cssWidth` (unless it shows that already).
+function requestImage(doc: string, page: number, cssWidth: number) {
+  const img = $<HTMLImageElement>("#page-img");
+  const src = pageImage(doc, page, drawWidth(cssWidth, window.devicePixelRatio || 1));
+  if (img.getAttribute("src") === src) return;
+  img.classList.add("loading");
+  img.src = src;
+}
+
+/// Once both the page's image and its words and layout are in: the page is shown.
 function pageShown() {
-  $<HTMLImageElement>("#page-img").classList.remove("loading");
+  const img = $<HTMLImageElement>("#page-img");
+  if (!img.complete || !view || view.doc_id !== state.current?.id || view.page !== state.page) return;
+  img.classList.remove("loading");
   requestAnimationFrame(() => {
     timings.pageShown = performance.now();
     $("#sheet").dataset.shown = `${state.current?.id}/${state.page}`;
@@ -217,7 +217,10 @@ export function mount() {
   $("#zoom-out").addEventListener("click", zoomOut);
   $("#fit-width").addEventListener("click", () => setZoom("fit-width"));
   $("#fit-page").addEventListener("click", () => setZoom("fit-page"));
-  $("#page-img").addEventListener("load", pageShown);
+  $("#page-img").addEventListener("load", () => {
+    timings.imageLoaded = performance.now();
+    pageShown();
+  });
   $("#page-img").addEventListener("error", () => ($("#page-note").textContent = "This page could not be drawn."));
   $("#overlay").addEventListener("click", (e) => {
     if (!view) return;

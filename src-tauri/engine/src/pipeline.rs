@@ -201,6 +201,12 @@ pub fn add_file(lib: &mut Library, path: &Path, opts: &AddOptions, on_page: &mut
         Ok(pages) => {
             outcome.status = AddStatus::Added;
             outcome.pages = pages;
+            // Pages read from pixels get their layout from the detector. It runs now, beside
+            // the much longer OCR, so that such a page opens at once in the viewer. A failure
+            // is kept with the page's layout and retried when it is next asked for.
+            if lib.document(&src.id).is_ok_and(|d| d.ocr_pages > 0) {
+                let _ = crate::layout::document_layout(lib, &src.id, crate::layout::LayoutMode::Auto);
+            }
         }
         Err(e) => {
             let _ = std::fs::remove_file(&stored);

@@ -64,6 +64,27 @@ impl Meaning {
         Some(texts.iter().map(|t| c[*t].clone()).collect())
     }
 
+    /// Embed what questions about these pages will compare (every line, and the words a line
+    /// starts with), so that the first question about a document just opened is quick.
+    pub fn warm(&mut self, pages: &[PageText], still_wanted: &dyn Fn() -> bool) {
+        let mut texts: Vec<String> = Vec::new();
+        for pt in pages {
+            for line in &pt.lines {
+                texts.push(line.printed.join(" "));
+                texts.extend(label_span(&line.printed).map(|(_, t)| t));
+            }
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        // Small batches, so that a question gets the embedder in between, and the work stops
+        // when the person has moved on to another document.
+        for chunk in refs.chunks(16) {
+            if !still_wanted() {
+                return;
+            }
+            self.embed(chunk);
+        }
+    }
+
     /// Similarity of each text to `query` (None without the model).
     pub fn similarities(&mut self, query: &str, texts: &[&str]) -> Option<Vec<f32>> {
         let mut all = vec![query];
@@ -83,16 +104,9 @@ impl Meaning {
             if lexical.iter().any(|h| h.line == li) {
                 continue;
             }
-            // A label's words carry no digits (those are values).
-            let first_value = line.printed.iter().position(|w| w.chars().any(|c| c.is_ascii_digit())).unwrap_or(line.printed.len());
-            let colon = line.printed.iter().position(|w| w.ends_with(':')).map(|i| i + 1);
-            let end = colon.unwrap_or(first_value).min(first_value).min(6);
-            let text = line.printed[..end].join(" ");
-            let text = text.trim_end_matches(':').trim();
-            if end == 0 || text.chars().filter(|c| c.is_alphabetic()).count() < 3 || text.len() > 48 {
-                continue;
+            if let Some((end, text)) = label_span(&line.printed) {
+                spans.push((li, end, text));
             }
-            spans.push((li, end, text.to_string()));
         }
         if spans.is_empty() {
             return vec![];
@@ -124,4 +138,18 @@ impl Meaning {
             })
             .collect()
     }
+}
+
+/// The words a line starts with that could be a label: before its first value (a word with
+/// digits) or up to a colon, at most six words. Returns how many words, and their text.
+fn label_span(printed: &[String]) -> Option<(usize, String)> {
+    let first_value = printed.iter().position(|w| w.chars().any(|c| c.is_ascii_digit())).unwrap_or(printed.len());
+    let colon = printed.iter().position(|w| w.ends_with(':')).map(|i| i + 1);
+    let end = colon.unwrap_or(first_value).min(first_value).min(6);
+    let text = printed[..end].join(" ");
+    let text = text.trim_end_matches(':').trim();
+    if end == 0 || text.chars().filter(|c| c.is_alphabetic()).count() < 3 || text.len() > 48 {
+        return None;
+    }
+    Some((end, text.to_string()))
 }

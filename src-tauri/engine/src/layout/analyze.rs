@@ -56,18 +56,33 @@ pub fn document_layout(lib: &Library, id: &DocId, mode: LayoutMode) -> Result<Ve
 
 /// Like [`document_layout`], for the document's pages already read from the library.
 pub fn layout_of_pages(lib: &Library, id: &DocId, pages: &[Page], mode: LayoutMode) -> Result<Vec<PageLayout>> {
+    cached_layouts(lib, id, pages, &|_| true, mode)
+}
+
+/// The layout of one page (analysed with what the document's pages share, like every page), from
+/// the cache or analysed now: what a viewer needs to show one page quickly.
+pub fn page_layout(lib: &Library, id: &DocId, page: u32, mode: LayoutMode) -> Result<PageLayout> {
+    let pages = lib.pages(id)?;
+    let doc = lib.document(id)?;
+    cached_layouts(lib, id, &pages, &|no| no == page, mode)?.pop().ok_or(Error::NoSuchPage { doc: doc.name, page, pages: doc.pages })
+}
+
+/// The layouts of the `wanted` pages among `pages`: cached ones as they are, the others analysed
+/// and cached.
+fn cached_layouts(lib: &Library, id: &DocId, pages: &[Page], wanted: &(dyn Fn(u32) -> bool + Sync), mode: LayoutMode) -> Result<Vec<PageLayout>> {
     let key = format!("{}@{ANALYZER_VERSION}", mode.as_str());
     let mut cached = lib.stored_layouts(id, &key)?;
-    if pages.iter().all(|p| cached.contains_key(&p.page)) {
-        return Ok(pages.iter().map(|p| cached.remove(&p.page).unwrap()).collect());
+    let wanted_pages = || pages.iter().filter(|p| wanted(p.page));
+    if wanted_pages().all(|p| cached.contains_key(&p.page)) {
+        return Ok(wanted_pages().map(|p| cached.remove(&p.page).unwrap()).collect());
     }
     let image_of = |no| Ok(image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, DETECTOR_PIXELS)?).to_rgb8());
-    let fresh = analyze_pages(pages, &|no| !cached.contains_key(&no), mode, &image_of);
+    let fresh = analyze_pages(pages, &|no| wanted(no) && !cached.contains_key(&no), mode, &image_of);
     // Pages that failed (a model not installed yet, say) are analysed again next time.
     let done: Vec<&PageLayout> = fresh.iter().filter(|l| l.error.is_none()).collect();
     lib.store_layouts(id, &key, &done)?;
     cached.extend(fresh.into_iter().map(|l| (l.page, l)));
-    Ok(pages.iter().filter_map(|p| cached.remove(&p.page)).collect())
+    Ok(wanted_pages().filter_map(|p| cached.remove(&p.page)).collect())
 }
 
 /// Analyse a document's pages; `image_of(page)` renders a page for the detector.

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::doc::BBox;
 use crate::ErrorReport;
 
-pub use analyze::{analyze_document, document_layout, LayoutMode};
+pub use analyze::{analyze_document, document_layout, page_layout, LayoutMode};
 
 /// The DocLayNet label set plus Key-Value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
