@@ -55,7 +55,7 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.until("three documents", async () => (await s.findAll("#documents li.doc[data-id]")).length === 3, 120000);
     const failed = await s.until("the failed file", async () => {
       const items = await s.findAll("#documents li.doc.failed");
-      return items.length === 1 && s.text("#documents li.doc.failed");
+      return items.length === 1 && s.exec("return document.querySelector('#documents li.doc.failed').textContent");
     });
     assert.match(failed, /broken-invoice\.pdf/);
     assert.match(failed, /damaged|not a valid/);
