@@ -17,49 +17,51 @@ fn paths(picked: Option<Vec<FilePath>>) -> Vec<PathBuf> {
     picked.unwrap_or_default().into_iter().filter_map(|f| f.into_path().ok()).collect()
 }
 
-/// Documents to add: several files, or one folder.
-pub async fn pick_documents(window: &tauri::Window, folder: bool) -> Vec<PathBuf> {
-    if let Some(p) = answered("PAGEWISE_PICK") {
+type Done = Box<dyn FnOnce(Option<Vec<FilePath>>) + Send>;
+
+/// The paths a dialog answers: from the test variable `var` when it is set, else from the
+/// dialog that `show` opens (it calls `Done` when the person closes it).
+async fn answer(var: &str, show: impl FnOnce(Done)) -> Vec<PathBuf> {
+    if let Some(p) = answered(var) {
         return p;
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let dialog = window.dialog().file().set_parent(window).set_title("Add documents");
-    if folder {
-        dialog.pick_folder(move |f| drop(tx.send(f.map(|f| vec![f]))));
-    } else {
-        dialog.add_filter("Documents", &["pdf", "png", "jpg", "jpeg", "tif", "tiff", "webp"]).pick_files(move |f| drop(tx.send(f)));
-    }
+    show(Box::new(move |f| drop(tx.send(f))));
     paths(rx.await.unwrap_or(None))
 }
 
+fn one(done: Done) -> impl FnOnce(Option<FilePath>) + Send + 'static {
+    move |f| done(f.map(|f| vec![f]))
+}
+
+/// Documents to add: several files, or one folder.
+pub async fn pick_documents(window: &tauri::Window, folder: bool) -> Vec<PathBuf> {
+    answer("PAGEWISE_PICK", |done| {
+        let dialog = window.dialog().file().set_parent(window).set_title("Add documents");
+        match folder {
+            true => dialog.pick_folder(one(done)),
+            false => dialog.add_filter("Documents", &["pdf", "png", "jpg", "jpeg", "tif", "tiff", "webp"]).pick_files(done),
+        }
+    })
+    .await
+}
+
 pub async fn pick_schema(window: &tauri::Window) -> Option<PathBuf> {
-    if let Some(p) = answered("PAGEWISE_PICK_SCHEMA") {
-        return p.into_iter().next();
-    }
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    window
-        .dialog()
-        .file()
-        .set_parent(window)
-        .set_title("Open a schema")
-        .add_filter("Schema (TOML)", &["toml"])
-        .pick_file(move |f| drop(tx.send(f.map(|f| vec![f]))));
-    paths(rx.await.unwrap_or(None)).into_iter().next()
+    answer("PAGEWISE_PICK_SCHEMA", |done| {
+        window.dialog().file().set_parent(window).set_title("Open a schema").add_filter("Schema (TOML)", &["toml"]).pick_file(one(done))
+    })
+    .await
+    .into_iter()
+    .next()
 }
 
 /// Where to save an export (`csv` or `json`).
 pub async fn save_as(window: &tauri::Window, format: &str) -> Option<PathBuf> {
-    if let Some(p) = answered("PAGEWISE_SAVE_TO") {
-        return p.into_iter().next();
-    }
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    window
-        .dialog()
-        .file()
-        .set_parent(window)
-        .set_title("Export fields")
-        .set_file_name(format!("fields.{format}"))
-        .add_filter(format.to_uppercase(), &[format])
-        .save_file(move |f| drop(tx.send(f.map(|f| vec![f]))));
-    paths(rx.await.unwrap_or(None)).into_iter().next()
+    answer("PAGEWISE_SAVE_TO", |done| {
+        let dialog = window.dialog().file().set_parent(window).set_title("Export fields");
+        dialog.set_file_name(format!("fields.{format}")).add_filter(format.to_uppercase(), &[format]).save_file(one(done))
+    })
+    .await
+    .into_iter()
+    .next()
 }
