@@ -211,17 +211,20 @@ run_tests() {
     xvfb-run -a -s "-screen 0 1280x900x24" node --test --test-reporter=spec tests/e2e/ 2>&1 | tee -a "$log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   set -e
+  # Rust's "test result: … N passed; M failed;", Vitest's "Tests  N passed", node:test's "ℹ pass N".
   local passed failed
-  passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-  passed=$((passed + $(grep -oE '^ +Tests +[0-9]+ passed' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')))
-  passed=$((passed + $(grep -oE '^ℹ pass [0-9]+' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')))
-  failed=$(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
-  failed=$((failed + $(grep -oE '^ℹ fail [0-9]+' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')))
-  failed=$((failed + $(grep -oE '^ +Tests .*[0-9]+ failed' "$log" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')))
+  passed=$(( $(sum_matches '^test result: .* [0-9]+ passed' '[0-9]+ passed') + $(sum_matches '^ +Tests +[0-9]+ passed') + $(sum_matches '^ℹ pass [0-9]+') ))
+  failed=$(( $(sum_matches '[0-9]+ failed;') + $(sum_matches '^ +Tests .*[0-9]+ failed' '[0-9]+ failed') + $(sum_matches '^ℹ fail [0-9]+') ))
   grep -E '^SKIP |# SKIP' "$log" || true
   rm -f "$log"
   echo "tests: $passed passed, $failed failed"
   return "$status"
+}
+
+# The sum of the numbers in what `pattern` matches in $log (narrowed by `within`, if given); 0
+# when it matches nothing.
+sum_matches() {
+  { grep -oE "$1" "$log" | grep -oE "${2:-[0-9]+}" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}'; } || true
 }
 
 # The UI's TypeScript types are generated from the Rust types when the tests run (ts-rs): a

@@ -18,6 +18,8 @@ const shots = process.env.PAGEWISE_SCREENSHOTS ?? join(root, "target/e2e-screens
 const work = mkdtempSync(join(tmpdir(), "pagewise-e2e-"));
 const corrupt = join(work, "broken-invoice.pdf");
 const csv = join(work, "fields.csv");
+// What tauri-driver and WebKitWebDriver said, beside the screenshots.
+const driverLog = join(shots, "tauri-driver.log");
 
 let driver, s;
 
@@ -35,6 +37,7 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
         PAGEWISE_PICK: [join(root, "assets/demo"), corrupt].join(delimiter),
         PAGEWISE_SAVE_TO: csv,
       },
+      log: driverLog,
     });
     s = await driver.session(app);
     await s.until("the window to be ready", () => s.exec("return document.body.dataset.ready === 'true'"), 30000);

@@ -1,7 +1,7 @@
 // A small WebDriver client (W3C protocol over HTTP, Node's fetch) for driving the real Pagewise
 // app through tauri-driver and WebKitWebDriver. Only what the tests use.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { openSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
@@ -12,11 +12,14 @@ export class Driver {
   }
 
   /// Start tauri-driver (which starts WebKitWebDriver) and wait until it answers.
-  static async launch({ port = 4444, env = {} } = {}) {
+  /// Its output goes to `log` (it reports harmless connection errors while WebKitWebDriver
+  /// starts); the tests print it when they fail.
+  static async launch({ port = 4444, env = {}, log = "/dev/null" } = {}) {
     const native = process.env.WEBKIT_WEBDRIVER ?? "/usr/bin/WebKitWebDriver";
+    const out = openSync(log, "w");
     const proc = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port), "--native-port", String(port + 1), "--native-driver", native], {
       env: { ...process.env, ...env },
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", out, out],
     });
     const driver = new Driver(port);
     driver.proc = proc;
