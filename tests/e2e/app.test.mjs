@@ -102,6 +102,24 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.click("#layer-order");
   });
 
+  it("finds pages by search, and a hit opens its page", async () => {
+    await s.type("#search", "stapler heavy");
+    const hit = await s.until("a search hit", () => s.exec("const h = document.querySelector('#hits li.hit'); return h && !document.querySelector('#hits').hidden && h.textContent"));
+    assert.match(hit, /invoice-northwind\.pdf · page 1/);
+    assert.match(hit, /Stapler/i);
+    await s.click("#hits li.hit");
+    await s.until("the invoice opened", () => s.exec("return document.querySelector('#doc-title').textContent === 'invoice-northwind.pdf'"));
+    await s.exec("const b = document.querySelector('#search'); b.value = ''; b.dispatchEvent(new Event('input'))");
+  });
+
+  it("shows a table region as a grid", async () => {
+    await s.until("the invoice's regions", async () => (await s.findAll("#overlay .region[data-label=Table]")).length === 1);
+    await s.exec("const r = document.querySelector('#overlay .region[data-label=Table]'); const b = r.getBoundingClientRect(); r.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: b.left + 5, clientY: b.top + 5}))");
+    const cells = await s.until("the grid", () => s.exec("return [...document.querySelectorAll('#region table.grid th, #region table.grid td')].map(c => c.textContent)"));
+    assert.ok(cells.includes("Description") && cells.includes("Stapler, heavy duty") && cells.includes("48.00"), JSON.stringify(cells));
+    await shot("04-table-grid");
+  });
+
   it("answers a question and highlights the evidence on the page", async () => {
     await s.click("#documents li.doc[data-id][title$='invoice-northwind.pdf']");
     await s.until("the invoice shown", () => s.exec("return document.querySelector('#doc-title').textContent === 'invoice-northwind.pdf' && !!document.querySelector('#sheet').dataset.shown"));
@@ -112,7 +130,7 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     const box = await s.until("a highlight", () => s.exec("const e = document.querySelector('#overlay .evidence'); return e && [e.offsetWidth, e.offsetHeight]"));
     assert.ok(box[0] > 5 && box[1] > 3, `highlight ${box}`);
     assert.match(await s.text("#history"), /What is the total\?/);
-    await shot("04-answer-highlighted");
+    await shot("05-answer-highlighted");
   });
 
   it("runs a schema, shows the values, keeps an edit as a correction and exports CSV", async () => {
@@ -129,7 +147,7 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.wait(`${cell} input`);
     await s.keys("NW-CORRECTED-1" + KEY.enter);
     await s.until("the corrected cell", () => s.exec(`const c = document.querySelector("${cell}"); return c && c.classList.contains('corrected') && c.textContent.includes('NW-CORRECTED-1')`));
-    await shot("05-fields-table");
+    await shot("06-fields-table");
     await s.click("#export-csv");
     await s.until("the export", () => s.exec("return document.querySelector('#fields-note').textContent.startsWith('Saved')"));
     const out = readFileSync(csv, "utf8");
@@ -149,12 +167,12 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     const jobs = await s.text("#jobs-list");
     assert.match(jobs, /broken-invoice\.pdf/);
     assert.match(jobs, /invoice fields of 3 documents/);
-    await shot("06-jobs");
+    await shot("07-jobs");
     await s.click("nav button[data-view=models]");
     const models = await s.until("the models table", () => s.exec("return document.querySelectorAll('table.models tbody tr').length"));
     assert.ok(models >= 5);
     assert.match(await s.text("table.models"), /ocr-rec|embed/);
-    await shot("07-models");
+    await shot("08-models");
     // The README's screenshot: the invoice with its layout and the answer.
     await s.click("nav button[data-view=read]");
     await s.type("#question", "What is the total?");
