@@ -29,7 +29,7 @@ const stats = (xs) => {
   return { n: s.length, median: Math.round(q(0.5)), p95: Math.round(q(0.95)), max: Math.round(s[s.length - 1]), samples: xs.map(Math.round) };
 };
 
-const driver = await Driver.launch({ env: { PAGEWISE_LIBRARY: join(work, "library"), PAGEWISE_PICK: [join(root, "assets/demo"), ...extra].join(delimiter) } });
+const driver = await Driver.launch({ log: join(root, "target/bench-app-driver.log"), env: { PAGEWISE_LIBRARY: join(work, "library"), PAGEWISE_PICK: [join(root, "assets/demo"), ...extra].join(delimiter) } });
 const ready = (s) => s.until("ready", () => s.exec("return document.body.dataset.ready === 'true'"), 60000);
 const results = {};
 try {

@@ -82,12 +82,22 @@ function layoutSheet() {
 }
 
 /// Point the page image at the page drawn for `cssWidth` (unless it shows that already).
+let wanted = "";
 function requestImage(doc: string, page: number, cssWidth: number) {
   const img = $<HTMLImageElement>("#page-img");
   const src = pageImage(doc, page, drawWidth(cssWidth, window.devicePixelRatio || 1));
-  if (img.getAttribute("src") === src) return;
+  if (img.getAttribute("src") === src || wanted === src) return;
+  wanted = src;
   img.classList.add("loading");
-  img.src = src;
+  // Decoded off screen first, then swapped in: the window never stalls on a big image.
+  const next = new Image();
+  next.src = src;
+  next
+    .decode()
+    .catch(() => {})
+    .then(() => {
+      if (wanted === src) img.src = src;
+    });
 }
 
 /// Once both the page's image and its words and layout are in: the page is shown.
