@@ -209,7 +209,9 @@ pub async fn export(window: tauri::Window, app: State<'_, App>, ids: Vec<DocId>,
     let dir = app.library.clone();
     blocking(move || {
         let (lib, schema) = (Library::open(&dir)?, Schema::load(&schema)?);
-        let (docs, _) = extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &Default::default(), &mut |_| {})?;
+        // The values as the table shows them: stored ones are reused, nothing new is recorded.
+        let mut answerer = Extractive::new();
+        let docs = ids.iter().map(|id| extract::extract_document(&lib, id, &schema, &mut answerer)).collect::<pagewise_engine::Result<Vec<_>>>()?;
         let bytes = match format.as_str() {
             "json" => to_json(&docs),
             _ => to_csv(&schema, &docs, CsvOptions { with_evidence, excel: false }),

@@ -7,12 +7,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use clap::Subcommand;
-use pagewise_engine::pipeline::{self, AddOptions, AddStatus};
+use pagewise_engine::pipeline::{self, collect_files, AddOptions, AddStatus};
 use pagewise_engine::{pdfium, source, FileKind, Library, Result};
 use serde_json::json;
 
 use crate::Ctx;
-use pagewise_engine::pipeline::collect_files;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {

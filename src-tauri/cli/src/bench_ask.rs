@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use pagewise_engine::ask::{self, Answerer, Extractive, Prepared, Question};
 use pagewise_engine::extract::{self, Schema};
+use pagewise_engine::pipeline::collect_files;
 use pagewise_engine::pipeline::{self, AddOptions};
 use pagewise_engine::{DocId, Error, Library, Result};
 use serde_json::json;
@@ -16,7 +17,6 @@ use serde_json::json;
 use crate::bench::peak_rss_kib;
 use crate::commands::print_json;
 use crate::Ctx;
-use pagewise_engine::pipeline::collect_files;
 
 const QUESTIONS: [&str; 6] = [
     "What is the total?",

@@ -7,13 +7,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use pagewise_engine::layout::{self, detector, LayoutMode};
-use pagewise_engine::pipeline::{self, AddOptions, AddStatus};
+use pagewise_engine::pipeline::{self, collect_files, AddOptions, AddStatus};
 use pagewise_engine::{source, Error, FileKind, Library, Page, Result};
 use serde_json::{json, Value};
 
 use crate::bench::run_reference;
 use crate::Ctx;
-use pagewise_engine::pipeline::collect_files;
 
 pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use pagewise_engine::ocr::reader::{Reader, Timings};
+use pagewise_engine::pipeline::collect_files;
 use pagewise_engine::{source, Error, FileKind, Result};
 use serde_json::{json, Value};
 
 use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
 use crate::Ctx;
-use pagewise_engine::pipeline::collect_files;
 
 pub fn run(ctx: &Ctx, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
     let mut images: Vec<(PathBuf, FileKind)> = collect_files(paths)

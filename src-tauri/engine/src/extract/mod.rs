@@ -136,8 +136,9 @@ pub fn extract_documents(
                 None
             }
             Err(e) => {
-                failed.push((id.clone(), e.to_report()));
-                Some(e.to_report())
+                let report = e.to_report();
+                failed.push((id.clone(), report.clone()));
+                Some(report)
             }
         };
         progress(&Progress::Extracted { index, doc_id: id.clone(), name, error });

@@ -62,9 +62,13 @@ pub fn layout_of_pages(lib: &Library, id: &DocId, pages: &[Page], mode: LayoutMo
 /// The layout of one page (analysed with what the document's pages share, like every page), from
 /// the cache or analysed now: what a viewer needs to show one page quickly.
 pub fn page_layout(lib: &Library, id: &DocId, page: u32, mode: LayoutMode) -> Result<PageLayout> {
-    let pages = lib.pages(id)?;
-    let doc = lib.document(id)?;
-    cached_layouts(lib, id, &pages, &|no| no == page, mode)?.pop().ok_or(Error::NoSuchPage { doc: doc.name, page, pages: doc.pages })
+    match cached_layouts(lib, id, &lib.pages(id)?, &|no| no == page, mode)?.pop() {
+        Some(layout) => Ok(layout),
+        None => {
+            let doc = lib.document(id)?;
+            Err(Error::NoSuchPage { doc: doc.name, page, pages: doc.pages })
+        }
+    }
 }
 
 /// The layouts of the `wanted` pages among `pages`: cached ones as they are, the others analysed
