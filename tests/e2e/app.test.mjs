@@ -180,5 +180,15 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.until("the answer again", () => s.exec("return !!document.querySelector('#overlay .evidence')"));
     await shot("readme");
   });
+
+  it("removes a document from the library after a second click", async () => {
+    const item = "#documents li.doc[data-id][title$='two-column-article.pdf']";
+    await s.click(`${item} button.remove`);
+    assert.equal(await s.exec(`return document.querySelector("${item} button.remove").textContent`), "Remove?");
+    await s.click(`${item} button.remove`);
+    await s.until("two documents left", async () => (await s.findAll("#documents li.doc[data-id]")).length === 2);
+    // The invoice, still open, is untouched.
+    assert.equal(await s.exec("return document.querySelector('#doc-title').textContent"), "invoice-northwind.pdf");
+  });
 });
 

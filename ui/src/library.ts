@@ -76,7 +76,38 @@ function docItem(d: Document): HTMLElement {
     check,
     h("img.thumb", { src: thumbnail(d.id), alt: "", loading: "lazy" }),
     h("div.doc-text", {}, h("div.name", {}, d.name), h("div.meta", {}, `${d.pages} page${d.pages === 1 ? "" : "s"} · ${d.kind.toUpperCase()} `, h(`span.badge.${s.tone}`, { title: s.why ?? "" }, s.label))),
+    removeButton(d),
   );
+}
+
+/// Remove from the library (the original file stays where it was): a second click confirms.
+function removeButton(d: Document): HTMLElement {
+  const button = h("button.icon.remove", { title: "Remove from the library" }, "×");
+  button.addEventListener("click", async (e) => {
+    e.stopPropagation();
+    if (!button.classList.contains("confirm")) {
+      button.classList.add("confirm");
+      button.textContent = "Remove?";
+      return;
+    }
+    try {
+      const wasOpen = state.current?.id === d.id;
+      await api.remove(d.id);
+      state.selected.delete(d.id);
+      await refresh(); // forgets the open document when it was this one
+      if (wasOpen) {
+        emit("open");
+        emit("page");
+      }
+    } catch (err) {
+      $("#library-note").textContent = errorText(err);
+    }
+  });
+  button.addEventListener("blur", () => {
+    button.classList.remove("confirm");
+    button.textContent = "×";
+  });
+  return button;
 }
 
 function renderList() {

@@ -41,7 +41,14 @@ async function show() {
   const empty = $("#viewer-empty");
   empty.hidden = !!doc;
   $("#sheet").hidden = !doc;
-  if (!doc) return;
+  if (!doc) {
+    // Nothing open (the open document was removed): no leftovers of it.
+    view = null;
+    for (const id of ["#doc-title", "#page-count", "#page-note"]) $(id).textContent = "";
+    $("#overlay").replaceChildren();
+    $("#legend").replaceChildren();
+    return;
+  }
   const seq = ++requested;
   timings.pageRequested = performance.now();
   delete $("#sheet").dataset.shown;
