@@ -11,6 +11,7 @@ mod commands;
 mod eval;
 mod extract_cmd;
 mod layout_cmd;
+mod models_cmd;
 mod progress;
 
 use std::path::PathBuf;
@@ -162,6 +163,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Mode::Auto)]
         mode: Mode,
     },
+    /// Models: list, get from the hub, verify, import offline, remove
+    Models {
+        #[command(subcommand)]
+        what: models_cmd::ModelsCommand,
+    },
     /// Benchmarks
     Bench {
         #[command(subcommand)]
@@ -237,6 +243,7 @@ fn main() -> ExitCode {
         Command::Search { query, limit, semantic } => commands::search(&ctx, &query, limit, semantic),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
         Command::Eval { sets, mode } => eval::run(&ctx, &sets, mode.into()),
+        Command::Models { what } => models_cmd::run(&ctx, what),
         Command::Bench { what } => bench::run(&ctx, what),
     };
     match result {

