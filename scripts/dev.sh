@@ -4,7 +4,8 @@
 #   bash scripts/dev.sh test   set up, build, and run every test (Rust, Vitest, the desktop app
 #                              end to end through WebDriver under Xvfb)
 # `setup` alone installs what is missing; every step is idempotent. `models` fetches only the
-# model weights; `reference` makes the onnxruntime venv for parity scripts and benchmarks.
+# model weights; `reference` makes the onnxruntime venv for parity scripts and benchmarks;
+# `vlm-reference` makes the torch venv and rewrites the VLM parity fixtures.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -143,6 +144,17 @@ setup_reference() {
     onnxruntime==1.32.0 numpy==2.4.6 opencv-python-headless==5.0.0.93 rapid-layout==1.2.1 rapidocr==3.10.0 pillow==13.0.0 tokenizers==0.23.3 safetensors==0.8.0
 }
 
+# PyTorch + transformers for the vision-language parity fixtures and `pagewise bench vlm`'s
+# reference (not needed by the app or the tests; PyPI's torch brings ~3 GB of CUDA libraries).
+setup_torch_reference() {
+  if [ ! -x .venv-torch/bin/python ]; then
+    say "creating .venv-torch with torch and transformers"
+    python3 -m venv .venv-torch
+  fi
+  .venv-torch/bin/python -m pip install --quiet --disable-pip-version-check \
+    torch==2.15.0 transformers==5.23.0 numpy==2.4.6 pillow==13.0.0 tokenizers==0.23.3 safetensors==0.8.0 "setuptools>=77"
+}
+
 setup_npm() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages"
@@ -250,8 +262,9 @@ case "${1:-}" in
   setup) setup ;;
   models) setup_models ;;
   reference) setup_reference ;;
+  vlm-reference) setup_torch_reference; .venv-torch/bin/python scripts/vlm_reference.py ;;
   run) setup; run_demo ;;
   test) setup; run_tests ;;
   bench-app) shift; setup; bench_app "$@" ;;
-  *) echo "usage: bash scripts/dev.sh run|test|setup|models|reference|bench-app [DOCS...]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dev.sh run|test|setup|models|reference|vlm-reference|bench-app [DOCS...]" >&2; exit 2 ;;
 esac

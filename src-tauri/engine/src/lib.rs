@@ -19,6 +19,7 @@
 //! - [`extract`]: schemas (presets and TOML) filled in per document, stored with evidence.
 //! - [`export`]: CSV (RFC 4180, formula-safe) and JSON of extracted fields.
 //! - [`store`]: the SQLite library (WAL, embedded migrations) and the stored originals.
+//! - [`vlm`]: vision-language models on candle (Qwen3-VL), the image processor, chat templates.
 //!
 //! Geometry is in page points, origin top-left (see [`doc`]). Errors are typed ([`Error`]) and
 //! carry what and where; a failed file or page is data in a report, never a crash.
@@ -39,6 +40,7 @@ pub mod read;
 pub mod render;
 pub mod source;
 pub mod store;
+pub mod vlm;
 
 pub use doc::{BBox, DocId, Document, FileKind, Line, Page, PageNo, PageSource, Word};
 pub use error::{Error, ErrorReport, Result};

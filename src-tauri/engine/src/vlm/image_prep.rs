@@ -1,0 +1,210 @@
+//! Page image → the vision encoder's patches, as the Qwen2-VL/Qwen3-VL image processor does it:
+//! a size that keeps the aspect ratio, is a multiple of patch × merge and stays within the pixel
+//! budget ("smart resize"); PIL's bicubic resampling (bit-exact, 8-bit two-pass); scaling to
+//! [0, 1] and normalising; patches in merge-block order, each frame repeated over the temporal
+//! patch.
+
+use image::RgbImage;
+use serde::Deserialize;
+
+use crate::{Error, Result};
+
+/// The parts of a model's `preprocessor_config.json` that matter here.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PreprocessorConfig {
+    pub patch_size: usize,
+    pub temporal_patch_size: usize,
+    pub merge_size: usize,
+    pub image_mean: [f32; 3],
+    pub image_std: [f32; 3],
+    #[serde(default = "default_rescale")]
+    pub rescale_factor: f32,
+    pub size: PixelBudget,
+}
+
+fn default_rescale() -> f32 {
+    1.0 / 255.0
+}
+
+/// `shortest_edge` and `longest_edge` are, for these processors, the minimum and maximum pixel
+/// counts (not edge lengths).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PixelBudget {
+    pub shortest_edge: usize,
+    pub longest_edge: usize,
+}
+
+/// Patches of one image: rows of `channels × temporal × patch × patch` values, and the grid
+/// (t, h, w) in patches.
+#[derive(Debug, Clone)]
+pub struct Patches {
+    pub values: Vec<f32>,
+    pub row_len: usize,
+    pub grid_thw: [usize; 3],
+}
+
+/// Height and width: multiples of `factor`, pixel count within [min, max], aspect kept.
+pub fn smart_resize(height: usize, width: usize, factor: usize, min_pixels: usize, max_pixels: usize) -> Result<(usize, usize)> {
+    let (h, w, f) = (height as f64, width as f64, factor as f64);
+    if height == 0 || width == 0 || h.max(w) / h.min(w) > 200.0 {
+        return Err(Error::Model { model: "vlm".into(), detail: format!("a {width}x{height} image cannot be read (aspect ratio above 200 or empty)") });
+    }
+    // Python's round() rounds halves to even.
+    let round = |x: f64| x.round_ties_even();
+    let (mut h_bar, mut w_bar) = (round(h / f) * f, round(w / f) * f);
+    if h_bar * w_bar > max_pixels as f64 {
+        let beta = (h * w / max_pixels as f64).sqrt();
+        h_bar = f.max((h / beta / f).floor() * f);
+        w_bar = f.max((w / beta / f).floor() * f);
+    } else if h_bar * w_bar < min_pixels as f64 {
+        let beta = (min_pixels as f64 / (h * w)).sqrt();
+        h_bar = (h * beta / f).ceil() * f;
+        w_bar = (w * beta / f).ceil() * f;
+    }
+    Ok((h_bar as usize, w_bar as usize))
+}
+
+impl PreprocessorConfig {
+    pub fn patches(&self, image: &RgbImage) -> Result<Patches> {
+        let factor = self.patch_size * self.merge_size;
+        let (h, w) = smart_resize(image.height() as usize, image.width() as usize, factor, self.size.shortest_edge, self.size.longest_edge)?;
+        let resized = resize_bicubic_pil(image, w, h);
+        let (ps, ms, tp) = (self.patch_size, self.merge_size, self.temporal_patch_size);
+        let (gh, gw) = (h / ps, w / ps);
+        let row_len = 3 * tp * ps * ps;
+        let mut values = Vec::with_capacity(gh * gw * row_len);
+        let pixel = |c: usize, y: usize, x: usize| {
+            let v = resized[(y * w + x) * 3 + c] as f32 * self.rescale_factor;
+            (v - self.image_mean[c]) / self.image_std[c]
+        };
+        // Order (block row, block col, row in block, col in block) × (channel, t, py, px).
+        for by in 0..gh / ms {
+            for bx in 0..gw / ms {
+                for my in 0..ms {
+                    for mx in 0..ms {
+                        let (py0, px0) = ((by * ms + my) * ps, (bx * ms + mx) * ps);
+                        for c in 0..3 {
+                            for _ in 0..tp {
+                                for py in 0..ps {
+                                    for px in 0..ps {
+                                        values.push(pixel(c, py0 + py, px0 + px));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Patches { values, row_len, grid_thw: [1, gh, gw] })
+    }
+}
+
+/// PIL's bicubic filter (a = -0.5), support 2.
+fn bicubic(x: f64) -> f64 {
+    const A: f64 = -0.5;
+    let x = x.abs();
+    if x < 1.0 {
+        ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
+    } else if x < 2.0 {
+        (((x - 5.0) * x + 8.0) * x - 4.0) * A
+    } else {
+        0.0
+    }
+}
+
+const PRECISION_BITS: u32 = 32 - 8 - 2;
+
+/// Per output pixel: the first input pixel and the fixed-point weights (PIL's precompute_coeffs
+/// and normalize_coeffs_8bpc).
+fn coefficients(in_size: usize, out_size: usize) -> Vec<(usize, Vec<i32>)> {
+    let scale = in_size as f64 / out_size as f64;
+    let filterscale = scale.max(1.0);
+    let support = 2.0 * filterscale;
+    (0..out_size)
+        .map(|xx| {
+            let center = (xx as f64 + 0.5) * scale;
+            let xmin = ((center - support + 0.5) as i64).max(0) as usize;
+            let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
+            let weights: Vec<f64> = (xmin..xmax).map(|x| bicubic((x as f64 - center + 0.5) / filterscale)).collect();
+            let total: f64 = weights.iter().sum();
+            let fixed = weights
+                .iter()
+                .map(|w| {
+                    let w = if total != 0.0 { w / total } else { *w };
+                    let scaled = w * (1u64 << PRECISION_BITS) as f64;
+                    (if w < 0.0 { scaled - 0.5 } else { scaled + 0.5 }) as i32
+                })
+                .collect();
+            (xmin, fixed)
+        })
+        .collect()
+}
+
+fn clip8(v: i64) -> u8 {
+    (v >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// One resampling pass over packed RGB along rows (`horizontal`) or columns.
+fn resample_pass(src: &[u8], in_w: usize, in_h: usize, out_len: usize, horizontal: bool) -> Vec<u8> {
+    let round = 1i64 << (PRECISION_BITS - 1);
+    let (in_len, across) = if horizontal { (in_w, in_h) } else { (in_h, in_w) };
+    let (out_w, out_h) = if horizontal { (out_len, in_h) } else { (in_w, out_len) };
+    let coeffs = coefficients(in_len, out_len);
+    let mut out = vec![0u8; out_w * out_h * 3];
+    for line in 0..across {
+        for (o, (first, k)) in coeffs.iter().enumerate() {
+            for c in 0..3 {
+                let sample = |i: usize| if horizontal { src[(line * in_w + first + i) * 3 + c] } else { src[((first + i) * in_w + line) * 3 + c] };
+                let sum: i64 = k.iter().enumerate().map(|(i, &w)| sample(i) as i64 * w as i64).sum();
+                let at = if horizontal { line * out_w + o } else { o * out_w + line };
+                out[at * 3 + c] = clip8(sum + round);
+            }
+        }
+    }
+    out
+}
+
+/// `Image.resize((w, h), Image.BICUBIC)` on an RGB image, bit for bit as Pillow 13 does it: two
+/// 8-bit passes, the vertical one first when the height shrinks by more than twice as many
+/// pixels as the width. Returns packed RGB.
+pub fn resize_bicubic_pil(image: &RgbImage, out_w: usize, out_h: usize) -> Vec<u8> {
+    let (in_w, in_h) = (image.width() as usize, image.height() as usize);
+    let shrink_h = in_h as i64 - out_h as i64;
+    let vertical_first = shrink_h > 0 && shrink_h > (in_w as i64 - out_w as i64) * 2;
+    let mut pixels = image.as_raw().to_vec();
+    let (mut w, mut h) = (in_w, in_h);
+    let order = if vertical_first { [false, true] } else { [true, false] };
+    for horizontal in order {
+        if horizontal && out_w != w {
+            pixels = resample_pass(&pixels, w, h, out_w, true);
+            w = out_w;
+        } else if !horizontal && out_h != h {
+            pixels = resample_pass(&pixels, w, h, out_h, false);
+            h = out_h;
+        }
+    }
+    pixels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smart_resize_keeps_multiples_and_the_budget() {
+        assert_eq!(smart_resize(1013, 463, 32, 65536, 16_777_216).unwrap(), (1024, 448));
+        let (h, w) = smart_resize(9000, 7000, 32, 65536, 1_000_000).unwrap();
+        assert!(h % 32 == 0 && w % 32 == 0 && h * w <= 1_000_000);
+        let (h, w) = smart_resize(20, 20, 32, 65536, 16_777_216).unwrap();
+        assert!(h * w >= 65536);
+        assert!(smart_resize(1, 500, 32, 1, 100).is_err(), "aspect ratio above 200");
+    }
+
+    #[test]
+    fn resizing_a_flat_image_keeps_its_colour() {
+        let image = RgbImage::from_pixel(37, 23, image::Rgb([200, 10, 90]));
+        let out = resize_bicubic_pil(&image, 64, 32);
+        assert!(out.chunks(3).all(|p| p == [200, 10, 90]));
+    }
+}

@@ -1,0 +1,194 @@
+//! Vision-language models on candle: a page image and a prompt in, text out, token by token.
+//!
+//! - [`image_prep`]: the image processor (smart resize, PIL bicubic, patches).
+//! - [`prompt`]: the model's chat template and tokenizer.
+//! - [`qwen3_vl`]: Qwen3-VL (visual question answering).
+//! - [`generate`]: greedy decoding, repetition loops cut.
+//!
+//! A model is a folder as the hub has it (config.json, preprocessor_config.json, tokenizer.json,
+//! a chat template, *.safetensors); `models::hub` installs and finds it.
+
+pub mod generate;
+pub mod image_prep;
+pub mod prompt;
+pub mod qwen3_vl;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+use image::RgbImage;
+
+use crate::{Error, Result};
+use image_prep::PreprocessorConfig;
+use prompt::{Part, Prompter};
+use qwen3_vl::{Config, Qwen3Vl};
+
+/// Why generation stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    EndOfText,
+    TokenLimit,
+    /// A repetition loop was detected and cut.
+    Loop,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Generation {
+    pub text: String,
+    pub tokens: Vec<u32>,
+    pub stop: Stop,
+    pub prompt_tokens: usize,
+    pub image_tokens: usize,
+    pub prefill_ms: f64,
+    pub decode_ms: f64,
+}
+
+/// Qwen3-VL loaded from a model folder, with its processor and prompt.
+pub struct VisualAnswerer {
+    name: String,
+    model: Qwen3Vl,
+    prep: PreprocessorConfig,
+    prompter: Prompter,
+    stop_tokens: Vec<u32>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(model: &str, path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Model { model: model.into(), detail: format!("{}: {e}", path.display()) })?;
+    serde_json::from_str(&text).map_err(|e| Error::Model { model: model.into(), detail: format!("{}: {e}", path.display()) })
+}
+
+/// The model's weight files (one `model.safetensors` or the shards).
+fn weight_files(model: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::Model { model: model.into(), detail: format!("{}: {e}", dir.display()) })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Model { model: model.into(), detail: format!("no .safetensors weights in {}", dir.display()) });
+    }
+    Ok(files)
+}
+
+/// Refuses to load weights that will not fit in the memory available now.
+fn check_memory(model: &str, bytes: u64) -> Result<()> {
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map(|kb| kb * 1024);
+    match available {
+        Some(free) if bytes > free => Err(Error::Model {
+            model: model.into(),
+            detail: format!(
+                "needs about {:.1} GB of memory, {:.1} GB is available; close other programs or use --dtype bf16",
+                bytes as f64 / 1e9,
+                free as f64 / 1e9
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl VisualAnswerer {
+    /// Loads a Qwen3-VL folder in `dtype` (F32 or BF16) on the CPU.
+    pub fn load(name: &str, dir: &Path, dtype: DType) -> Result<VisualAnswerer> {
+        let config = Config::parse(
+            name,
+            &std::fs::read_to_string(dir.join("config.json")).map_err(|e| Error::Model { model: name.into(), detail: format!("config.json: {e}") })?,
+        )?;
+        let prep: PreprocessorConfig = read_json(name, &dir.join("preprocessor_config.json"))?;
+        if prep.merge_size != config.vision_config.spatial_merge_size || prep.patch_size != config.vision_config.patch_size {
+            return Err(Error::Model { model: name.into(), detail: "preprocessor_config.json and config.json disagree on patch or merge size".into() });
+        }
+        let prompter = Prompter::load(name, dir, "<|image_pad|>", prep.merge_size)?;
+        let files = weight_files(name, dir)?;
+        let on_disk: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+        check_memory(name, if dtype == DType::F32 { on_disk * 2 } else { on_disk })?;
+        // SAFETY: the weight files are memory-mapped read-only; the installed model's files are
+        // not modified while Pagewise runs (installs replace the folder by renaming).
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&files, dtype, &Device::Cpu) }
+            .map_err(|e| Error::Model { model: name.into(), detail: format!("weights: {e}") })?;
+        let model = Qwen3Vl::load(config, vb).map_err(|e| match e {
+            Error::Model { detail, .. } => Error::Model { model: name.into(), detail: format!("weights do not match config.json ({detail})") },
+            other => other,
+        })?;
+        let stop_tokens = ["<|im_end|>", "<|endoftext|>"].iter().filter_map(|t| prompter.token_id(t)).collect();
+        Ok(VisualAnswerer { name: name.into(), model, prep, prompter, stop_tokens })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn prompter(&self) -> &Prompter {
+        &self.prompter
+    }
+
+    pub fn preprocessor(&self) -> &PreprocessorConfig {
+        &self.prep
+    }
+
+    pub fn model_mut(&mut self) -> &mut Qwen3Vl {
+        &mut self.model
+    }
+
+    /// Answers `text` about `image`, greedily, calling `on_text` with each new piece of text;
+    /// `on_text` returning false cancels.
+    pub fn generate(&mut self, image: Option<&RgbImage>, text: &str, max_tokens: usize, on_text: &mut dyn FnMut(&str) -> bool) -> Result<Generation> {
+        let patches = image.map(|i| self.prep.patches(i)).transpose()?;
+        let mut parts = Vec::new();
+        if patches.is_some() {
+            parts.push(Part::Image);
+        }
+        parts.push(Part::Text(text.to_string()));
+        let prompt = self.prompter.render(&parts)?;
+        let grids: Vec<[usize; 3]> = patches.iter().map(|p| p.grid_thw).collect();
+        let ids = self.prompter.encode(&prompt, &grids)?;
+        let image_tokens = ids.iter().filter(|&&t| t == self.model.config.image_token_id).count();
+
+        let started = Instant::now();
+        let logits = self.model.prefill(&ids, patches.as_ref(), false)?;
+        let prefill_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        let mut tokens = Vec::new();
+        let mut shown = String::new();
+        let mut next = generate::argmax(&logits)?;
+        let mut stop = Stop::TokenLimit;
+        while tokens.len() < max_tokens {
+            if self.stop_tokens.contains(&next) {
+                stop = Stop::EndOfText;
+                break;
+            }
+            tokens.push(next);
+            if let Some(cut) = generate::repetition_cut(&tokens) {
+                tokens.truncate(cut);
+                stop = Stop::Loop;
+                break;
+            }
+            // Text is shown as whole characters: decode all and send what is new.
+            let text = self.prompter.decode(&tokens, true);
+            if text.len() > shown.len() && text.starts_with(&shown) && !text.ends_with('\u{FFFD}') {
+                if !on_text(&text[shown.len()..]) {
+                    stop = Stop::Cancelled;
+                    break;
+                }
+                shown = text;
+            }
+            if tokens.len() == max_tokens {
+                break;
+            }
+            next = generate::argmax(&self.model.step(next)?)?;
+        }
+        let text = self.prompter.decode(&tokens, true);
+        if stop != Stop::Cancelled && text.len() > shown.len() && text.starts_with(&shown) {
+            on_text(&text[shown.len()..]);
+        }
+        Ok(Generation { text, tokens, stop, prompt_tokens: ids.len(), image_tokens, prefill_ms, decode_ms: started.elapsed().as_secs_f64() * 1e3 })
+    }
+}

@@ -1,0 +1,137 @@
+//! Qwen3-VL in Pagewise against transformers (scripts/vlm_reference.py) on a tiny random
+//! checkpoint of the same architecture and a real receipt image: the chat template's prompt,
+//! the processor's pixel values and grid, input ids, 3-D positions, vision features, logits and
+//! greedy tokens; and the processor with Qwen3-VL's own settings on three real pages.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use pagewise_engine::vlm::image_prep::{PixelBudget, PreprocessorConfig};
+use pagewise_engine::vlm::prompt::Part;
+use pagewise_engine::vlm::qwen3_vl::rope_positions;
+use pagewise_engine::vlm::VisualAnswerer;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vlm")
+}
+
+fn eval_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("PAGEWISE_EVAL").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: {} is absent (the parity images are real pages from the evaluation sets)", dir.display());
+        None
+    }
+}
+
+fn expected(name: &str) -> (Value, HashMap<String, Tensor>) {
+    let json = serde_json::from_str(&std::fs::read_to_string(fixtures().join(format!("{name}.expected.json"))).unwrap()).unwrap();
+    let tensors = candle_core::safetensors::load(fixtures().join(format!("{name}.expected.safetensors")), &Device::Cpu).unwrap();
+    (json, tensors)
+}
+
+/// Largest absolute difference, and the reference's largest magnitude.
+fn max_diff(ours: &Tensor, reference: &Tensor) -> (f32, f32) {
+    assert_eq!(ours.dims(), reference.dims());
+    let ours = ours.to_dtype(DType::F32).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let reference = reference.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let diff = ours.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    (diff, reference.iter().map(|v| v.abs()).fold(0f32, f32::max))
+}
+
+fn ids(value: &Value) -> Vec<u32> {
+    value.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect()
+}
+
+#[test]
+fn tiny_qwen3_vl_matches_transformers() {
+    let Some(eval) = eval_dir() else { return };
+    let (want, tensors) = expected("qwen3-vl-tiny");
+    let mut model = VisualAnswerer::load("qwen3-vl-tiny", &fixtures().join("qwen3-vl-tiny"), DType::F32).unwrap();
+
+    let question = want["question"].as_str().unwrap();
+    let prompt = model.prompter().render(&[Part::Image, Part::Text(question.into())]).unwrap();
+    assert_eq!(prompt, want["prompt"].as_str().unwrap(), "chat template rendering");
+
+    let image = image::open(eval.join(want["image"].as_str().unwrap())).unwrap().to_rgb8();
+    let patches = model.preprocessor().patches(&image).unwrap();
+    let grid: Vec<usize> = want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    assert_eq!(patches.grid_thw.to_vec(), grid);
+    let pixels = Tensor::from_slice(&patches.values, (patches.values.len() / patches.row_len, patches.row_len), &Device::Cpu).unwrap();
+    let (diff, _) = max_diff(&pixels, &tensors["pixel_values"]);
+    eprintln!("pixel values: max |diff| {diff:.5}");
+    // Both sides resize alike (PIL's bicubic, bit-exact); the JPEG decoders may differ by a level.
+    assert!(diff <= 2.5 / 127.5, "pixel values differ by {diff}");
+
+    let input_ids = model.prompter().encode(&prompt, &[patches.grid_thw]).unwrap();
+    assert_eq!(input_ids, ids(&want["input_ids"]), "input ids");
+    let config = model.model_mut().config.clone();
+    let (positions, delta) = rope_positions(&input_ids, config.image_token_id, &[patches.grid_thw], 2).unwrap();
+    assert_eq!(delta, want["rope_delta"].as_i64().unwrap());
+    let reference_positions = tensors["position_ids"].to_vec2::<i64>().unwrap();
+    for (axis, row) in reference_positions.iter().enumerate() {
+        assert_eq!(&positions.iter().map(|p| p[axis]).collect::<Vec<_>>(), row, "3-D positions, axis {axis}");
+    }
+
+    // From the reference's own pixel values, so that the model is compared on identical input.
+    let reference_patches = pagewise_engine::vlm::image_prep::Patches {
+        values: tensors["pixel_values"].flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        row_len: patches.row_len,
+        grid_thw: patches.grid_thw,
+    };
+    let (embeds, deepstack) = model.model_mut().encode_image(&reference_patches).unwrap();
+    let (diff, scale) = max_diff(&embeds, &tensors["vision_embeds"]);
+    eprintln!("vision embeddings: max |diff| {diff:.2e} (values up to {scale:.2})");
+    assert!(diff < 1e-4 * scale.max(1.0));
+    for (i, d) in deepstack.iter().enumerate() {
+        let (diff, scale) = max_diff(d, &tensors[&format!("deepstack_{i}")]);
+        assert!(diff < 1e-4 * scale.max(1.0), "deepstack {i}: {diff}");
+    }
+    let logits = model.model_mut().prefill(&input_ids, Some(&reference_patches), true).unwrap().squeeze(0).unwrap();
+    let (diff, scale) = max_diff(&logits, &tensors["logits"]);
+    eprintln!("logits: max |diff| {diff:.2e} (values up to {scale:.2})");
+    assert!(diff < 1e-3 * scale.max(1.0));
+
+    // Greedy decoding from the real image through Pagewise's whole path.
+    let greedy = ids(&want["greedy_tokens"]);
+    let mut streamed = String::new();
+    let generation = model.generate(Some(&image), question, greedy.len(), &mut |piece| {
+        streamed.push_str(piece);
+        true
+    });
+    let generation = generation.unwrap();
+    assert_eq!(generation.tokens, greedy, "greedy tokens");
+    assert_eq!(generation.prompt_tokens, input_ids.len());
+    assert_eq!(streamed, generation.text, "streamed pieces add up to the answer");
+}
+
+#[test]
+fn qwen3_vl_processor_on_real_pages() {
+    let Some(eval) = eval_dir() else { return };
+    let (want, tensors) = expected("qwen3-vl-preprocess");
+    let config = PreprocessorConfig {
+        patch_size: 16,
+        temporal_patch_size: 2,
+        merge_size: 2,
+        image_mean: [0.5; 3],
+        image_std: [0.5; 3],
+        rescale_factor: 1.0 / 255.0,
+        size: PixelBudget { shortest_edge: 65536, longest_edge: 16_777_216 },
+    };
+    for (i, page) in want.as_array().unwrap().iter().enumerate() {
+        let image = image::open(eval.join(page["image"].as_str().unwrap())).unwrap().to_rgb8();
+        let patches = config.patches(&image).unwrap();
+        let grid: Vec<usize> = page["grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        assert_eq!(patches.grid_thw.to_vec(), grid, "{}", page["image"]);
+        let rows = patches.values.len() / patches.row_len;
+        let pixels = Tensor::from_slice(&patches.values, (rows, patches.row_len), &Device::Cpu).unwrap();
+        let (diff, _) = max_diff(&pixels.mean(1).unwrap(), &tensors[&format!("patch_mean_{i}")]);
+        let picked = pixels.index_select(&Tensor::new(&[0u32, rows as u32 / 2, rows as u32 - 1], &Device::Cpu).unwrap(), 0).unwrap();
+        let (row_diff, _) = max_diff(&picked, &tensors[&format!("rows_{i}")]);
+        eprintln!("{}: grid {grid:?}, patch means max |diff| {diff:.5}, rows {row_diff:.5}", page["image"]);
+        assert!(diff < 0.01 && row_diff <= 2.5 / 127.5, "{}", page["image"]);
+    }
+}
