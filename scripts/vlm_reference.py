@@ -100,7 +100,9 @@ def tiny_tokenizer(path: Path) -> Qwen2TokenizerFast:
     tokenizer = Qwen2TokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None)
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(path)
-    (path / "chat_template.jinja").write_text(CHAT_TEMPLATE)
+    # As Qwen3-VL's hub folder has it: the template in chat_template.json.
+    (path / "chat_template.jinja").unlink(missing_ok=True)
+    (path / "chat_template.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE}, indent=1) + "\n")
     return tokenizer
 
 
@@ -145,6 +147,7 @@ def main():
     processor.save_pretrained(ckpt)
 
     model = Qwen3VLForConditionalGeneration(config).eval()
+    model.generation_config.save_pretrained(ckpt)
     # Larger weights than the init's 0.02 so that logits are far apart and greedy tokens stable.
     with torch.no_grad():
         for name, p in model.named_parameters():

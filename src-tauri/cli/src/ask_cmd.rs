@@ -1,19 +1,56 @@
 //! `pagewise ask DOC "QUESTION"`: an answer with its evidence (page and box), or "not found"
 //! with the best guesses.
 
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use pagewise_engine::ask::{self, Answer, Extractive};
+use pagewise_engine::ask::{self, visual, Answer, Extractive};
 use pagewise_engine::Result;
 
 use crate::commands::{open, print_json, resolve};
 use crate::Ctx;
 
-pub fn ask(ctx: &Ctx, doc: &str, question: &str, page: Option<u32>) -> Result<ExitCode> {
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum Engine {
+    Extractive,
+    Vlm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum Precision {
+    F32,
+    Bf16,
+}
+
+pub fn ask(ctx: &Ctx, doc: &str, question: &str, page: Option<u32>, engine: Engine, max_pixels: usize, dtype: Precision) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let doc = resolve(&mut lib, doc)?;
-    let mut answerer = Extractive::new();
-    let answer = ask::ask(&lib, &doc.id, question, page, &mut answerer)?;
+    let answer = match engine {
+        Engine::Extractive => ask::ask(&lib, &doc.id, question, page, &mut Extractive::new())?,
+        Engine::Vlm => {
+            ask::parse_question(question)?;
+            let mut model = visual::load_model(if dtype == Precision::Bf16 { pagewise_engine::DType::BF16 } else { pagewise_engine::DType::F32 })?;
+            // The model's words as they come, on stderr when it is a terminal.
+            let stream = std::io::stderr().is_terminal() && !ctx.json;
+            let (lib_ref, id) = (&lib, doc.id.clone());
+            let mut answerer = visual::Visual::new(
+                &mut model,
+                move |p| visual::page_image(lib_ref, &id, p),
+                |piece| {
+                    if stream {
+                        eprint!("{piece}");
+                        let _ = std::io::stderr().flush();
+                    }
+                },
+            );
+            answerer.max_pixels = max_pixels;
+            let answer = ask::ask(&lib, &doc.id, question, page, &mut answerer)?;
+            if stream {
+                eprintln!();
+            }
+            answer
+        }
+    };
     if ctx.json {
         print_json(&answer);
     } else {
@@ -24,6 +61,14 @@ pub fn ask(ctx: &Ctx, doc: &str, question: &str, page: Option<u32>) -> Result<Ex
 }
 
 fn print_answer(a: &Answer) {
+    if let Some(c) = &a.checks {
+        let flagged = if c.not_on_page.is_empty() { String::new() } else { format!("; not on the page: {}", c.not_on_page.join(", ")) };
+        let looped = if c.loop_cut { "; a repetition loop was cut" } else { "" };
+        println!(
+            "[{}: {} tokens, prefill {:.0} ms, decode {:.0} ms; evidence from {}{flagged}{looped}]",
+            c.model, c.tokens, c.prefill_ms, c.decode_ms, c.grounded_by
+        );
+    }
     match (&a.answer, a.found) {
         (Some(text), true) => {
             let norm = a.normalized.as_deref().filter(|n| n != text).map(|n| format!("  = {n}")).unwrap_or_default();
@@ -38,6 +83,9 @@ fn print_answer(a: &Answer) {
         }
         _ => {
             println!("not found: {}", a.reason.as_deref().unwrap_or("no answer"));
+            if let (Some(text), Some(_)) = (&a.answer, &a.checks) {
+                println!("  the model said: {text}");
+            }
             for g in &a.guesses {
                 let at = g.evidence.first().map(|e| format!("p.{}", e.page)).unwrap_or_default();
                 println!("  guess {:.2}  {}  {at}", g.confidence, g.answer);

@@ -112,6 +112,16 @@ enum Command {
         question: String,
         #[arg(long)]
         page: Option<u32>,
+        /// extractive: the page's words and layout (fast, no large model); vlm: Qwen3-VL looks at
+        /// the page (`pagewise models get qwen3-vl-2b-instruct`), grounded and checked
+        #[arg(long, value_enum, default_value_t = ask_cmd::Engine::Extractive)]
+        engine: ask_cmd::Engine,
+        /// With --engine vlm: the largest page image given to the model, in pixels
+        #[arg(long, default_value_t = pagewise_engine::ask::visual::DEFAULT_MAX_PIXELS)]
+        max_pixels: usize,
+        /// With --engine vlm: weights in f32 (default) or bf16 (half the memory)
+        #[arg(long, value_enum, default_value_t = ask_cmd::Precision::F32)]
+        dtype: ask_cmd::Precision,
     },
     /// Fill in a schema's fields (invoice, receipt, contract, or a TOML file) for documents,
     /// folders or globs, and export them (CSV, or JSON with --json)
@@ -234,7 +244,7 @@ fn main() -> ExitCode {
         Command::Tables { doc, page, csv, mode } => layout_cmd::tables(&ctx, &doc, page, csv.as_deref(), mode.into()),
         Command::Render { doc, page, dpi, output, overlay } => commands::render(&ctx, &doc, page, dpi, &output, overlay),
         Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
-        Command::Ask { doc, question, page } => ask_cmd::ask(&ctx, &doc, &question, page),
+        Command::Ask { doc, question, page, engine, max_pixels, dtype } => ask_cmd::ask(&ctx, &doc, &question, page, engine, max_pixels, dtype),
         Command::Extract { docs, schema, csv, with_evidence, excel, force } => {
             extract_cmd::extract(&ctx, &extract_cmd::ExtractArgs { docs, schema, csv, with_evidence, excel, force })
         }

@@ -42,6 +42,8 @@ pub mod source;
 pub mod store;
 pub mod vlm;
 
+/// Tensor element types, for choosing a model's precision.
+pub use candle_core::DType;
 pub use doc::{BBox, DocId, Document, FileKind, Line, Page, PageNo, PageSource, Word};
 pub use error::{Error, ErrorReport, Result};
 pub use store::Library;

@@ -10,7 +10,7 @@ use candle_core::{DType, Device, Tensor};
 use pagewise_engine::vlm::image_prep::{PixelBudget, PreprocessorConfig};
 use pagewise_engine::vlm::prompt::Part;
 use pagewise_engine::vlm::qwen3_vl::rope_positions;
-use pagewise_engine::vlm::VisualAnswerer;
+use pagewise_engine::vlm::Vlm;
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -50,7 +50,7 @@ fn ids(value: &Value) -> Vec<u32> {
 fn tiny_qwen3_vl_matches_transformers() {
     let Some(eval) = eval_dir() else { return };
     let (want, tensors) = expected("qwen3-vl-tiny");
-    let mut model = VisualAnswerer::load("qwen3-vl-tiny", &fixtures().join("qwen3-vl-tiny"), DType::F32).unwrap();
+    let mut model = Vlm::load("qwen3-vl-tiny", &fixtures().join("qwen3-vl-tiny"), DType::F32).unwrap();
 
     let question = want["question"].as_str().unwrap();
     let prompt = model.prompter().render(&[Part::Image, Part::Text(question.into())]).unwrap();

@@ -9,6 +9,7 @@
 //! - [`spans`]: free-text candidates (names, addresses, places, sentences); [`parties`]: a
 //!   contract's parties.
 //! - [`embed`], [`meaning`]: sentence embeddings (all-MiniLM-L6-v2) for labels and sentences.
+//! - [`visual`]: the vision-language answerer (Qwen3-VL), grounded and checked against the page.
 
 pub mod embed;
 pub mod extractive;
@@ -18,6 +19,7 @@ pub mod parties;
 pub mod question;
 pub mod spans;
 pub mod values;
+pub mod visual;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,10 +79,13 @@ pub struct Answer {
     /// Why nothing was found, when nothing was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a model's answer: what the honesty checks found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<visual::ModelChecks>,
 }
 
 /// Something that answers questions about a document's pages. The extractive answerer is the
-/// default; the visual-language answerer (a later stage) plugs in here too.
+/// default; the vision-language one ([`visual::Visual`]) plugs in here too.
 pub trait Answerer {
     fn answer(&mut self, pages: &[PageText], question: &Question) -> Answer;
     /// Every candidate above `min` (a list field: parties, line items).
@@ -221,6 +226,7 @@ impl Answerer for Extractive {
             evidence: best.map(|c| c.guess().evidence).unwrap_or_default(),
             guesses,
             reason,
+            checks: None,
         }
     }
 

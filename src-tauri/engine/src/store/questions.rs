@@ -71,6 +71,7 @@ mod tests {
             evidence: vec![],
             guesses: vec![],
             reason: Some("nothing".into()),
+            checks: None,
         }
     }
 

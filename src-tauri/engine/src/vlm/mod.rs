@@ -48,7 +48,7 @@ pub struct Generation {
 }
 
 /// Qwen3-VL loaded from a model folder, with its processor and prompt.
-pub struct VisualAnswerer {
+pub struct Vlm {
     name: String,
     model: Qwen3Vl,
     prep: PreprocessorConfig,
@@ -95,9 +95,9 @@ fn check_memory(model: &str, bytes: u64) -> Result<()> {
     }
 }
 
-impl VisualAnswerer {
+impl Vlm {
     /// Loads a Qwen3-VL folder in `dtype` (F32 or BF16) on the CPU.
-    pub fn load(name: &str, dir: &Path, dtype: DType) -> Result<VisualAnswerer> {
+    pub fn load(name: &str, dir: &Path, dtype: DType) -> Result<Vlm> {
         let config = Config::parse(
             name,
             &std::fs::read_to_string(dir.join("config.json")).map_err(|e| Error::Model { model: name.into(), detail: format!("config.json: {e}") })?,
@@ -119,7 +119,7 @@ impl VisualAnswerer {
             other => other,
         })?;
         let stop_tokens = ["<|im_end|>", "<|endoftext|>"].iter().filter_map(|t| prompter.token_id(t)).collect();
-        Ok(VisualAnswerer { name: name.into(), model, prep, prompter, stop_tokens })
+        Ok(Vlm { name: name.into(), model, prep, prompter, stop_tokens })
     }
 
     pub fn name(&self) -> &str {

@@ -1,0 +1,83 @@
+//! End-to-end: the model manager and `ask --engine vlm` through the CLI. A page that needs an
+//! absent model says which command installs it; the tiny Qwen3-VL checkpoint of the parity test
+//! (random weights, a real architecture) is imported offline as the visual answerer, verified,
+//! asked about a generated invoice (its answer goes through the honesty checks: words not on the
+//! page mean not found), and removed.
+
+mod common;
+
+use common::{pdfium_available, Lib};
+use pagewise_testkit::{PdfBuilder, PdfPage};
+use serde_json::Value;
+
+fn invoice() -> Vec<u8> {
+    PdfBuilder::new()
+        .page(
+            PdfPage::a4()
+                .bold(50.0, 70.0, 20.0, "Harbour Trading Ltd")
+                .text(380.0, 100.0, 10.0, "Invoice No: HT-7781")
+                .text(380.0, 300.0, 10.0, "Total amount")
+                .text(480.0, 300.0, 10.0, "$1,296.00"),
+        )
+        .build()
+}
+
+fn tiny_model() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vlm/qwen3-vl-tiny")
+}
+
+#[test]
+fn vlm_answers_need_the_model_and_are_checked_against_the_page() {
+    if !pdfium_available("vlm_answers_need_the_model_and_are_checked_against_the_page") {
+        return;
+    }
+    let lib = Lib::new();
+    let models = lib.dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let doc = lib.file("invoice.pdf", &invoice());
+    let doc = doc.to_str().unwrap();
+    let run = |args: &[&str]| lib.cmd().env("PAGEWISE_MODELS", &models).args(args).output().unwrap();
+
+    // No model: a clear message with the exact command.
+    let out = run(&["ask", doc, "What is the total?", "--engine", "vlm"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("pagewise models get qwen3-vl-2b-instruct"), "{err}");
+
+    // Offline import of a model folder, then verify.
+    let out = run(&["models", "import", tiny_model().to_str().unwrap(), "--as", "qwen3-vl-2b-instruct"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["models", "verify", "qwen3-vl-2b-instruct"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("model.safetensors\tok"));
+    let listed: Value = serde_json::from_slice(&run(&["--json", "models", "list"]).stdout).unwrap();
+    let entry = listed.as_array().unwrap().iter().find(|m| m["name"] == "qwen3-vl-2b-instruct").unwrap();
+    assert_eq!(entry["installed"], true);
+
+    let out = run(&["--json", "ask", doc, "What is the total?", "--engine", "vlm", "--max-pixels", "200000"]);
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let checks = &answer["checks"];
+    assert_eq!(checks["model"], "qwen3-vl-2b-instruct");
+    assert!(checks["tokens"].as_u64().unwrap() > 0 && checks["prefill_ms"].as_f64().unwrap() > 0.0, "{answer}");
+    // Random weights say random things: whatever is not on the page must not count as found.
+    let flagged = !checks["not_on_page"].as_array().unwrap().is_empty();
+    assert!(!flagged || answer["found"] == false, "{answer}");
+    if answer["found"] == false {
+        assert!(answer["reason"].as_str().is_some_and(|r| !r.is_empty()));
+        assert_eq!(out.status.code(), Some(3));
+    }
+
+    // A 5,000-character question is refused before the model runs.
+    let long = "why ".repeat(1250);
+    let out = run(&["ask", doc, &long, "--engine", "vlm"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at most 1000"));
+
+    // A corrupt weight file is found by verify and refused by the loader.
+    let weights = models.join("hub/qwen3-vl-2b-instruct/model.safetensors");
+    std::fs::write(&weights, b"not safetensors").unwrap();
+    let out = run(&["models", "verify", "qwen3-vl-2b-instruct"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["ask", doc, "What is the total?", "--engine", "vlm"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("qwen3-vl-2b-instruct"));
+
+    assert!(run(&["models", "rm", "qwen3-vl-2b-instruct"]).status.success());
+    assert!(!models.join("hub/qwen3-vl-2b-instruct").exists());
+}
