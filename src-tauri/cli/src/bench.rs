@@ -44,6 +44,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         repeat: u32,
     },
+    /// Vision-language model speed: Qwen3-VL-2B at full size with random weights on a page
+    /// image (prefill, first token, decode, peak memory) beside PyTorch, and the decode ceiling
+    /// that memory bandwidth sets
+    Vlm {
+        /// A page image
+        image: PathBuf,
+        /// The page's pixel budget (256 image tokens by default; Qwen3-VL allows far more)
+        #[arg(long, default_value_t = 262_144)]
+        max_pixels: usize,
+        /// Tokens to generate
+        #[arg(long, default_value_t = 16)]
+        tokens: usize,
+        /// Weights in bf16 instead of f32
+        #[arg(long)]
+        bf16: bool,
+        /// Do not run the PyTorch reference
+        #[arg(long)]
+        no_reference: bool,
+    },
     /// Layout speed: the geometric analyzer (pages/s) and the detector (ms/page, beside
     /// onnxruntime on the same model and image)
     Layout {
@@ -63,6 +82,10 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
         BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(ctx, &paths, image, repeat),
         BenchCommand::Ocr { paths, limit } => return crate::bench_ocr::run(ctx, &paths, limit),
         BenchCommand::Ask { paths, repeat } => return crate::bench_ask::run(ctx, &paths, repeat),
+        BenchCommand::Vlm { image, max_pixels, tokens, bf16, no_reference } => {
+            let bench = crate::bench_vlm::VlmBench { image, max_pixels, tokens: tokens.max(2), bf16, skip_reference: no_reference };
+            return crate::bench_vlm::run(ctx, &bench);
+        }
     };
     let scratch = tempfile::tempdir().map_err(|e| pagewise_engine::Error::Io { path: std::env::temp_dir(), source: e })?;
     let mut files: Vec<PathBuf> =
@@ -173,14 +196,16 @@ pub fn reset_peak_rss() -> u64 {
     proc_status_kib("VmRSS:")
 }
 
-/// Run a reference script of scripts/ (onnxruntime and friends) with the Python that has them
-/// ($PAGEWISE_REFERENCE_PYTHON, else the venv `bash scripts/dev.sh reference` makes); its
-/// stdout's last line is JSON.
-pub fn run_reference(script: &str, args: &[std::ffi::OsString]) -> std::result::Result<serde_json::Value, String> {
+/// Run a reference script of scripts/ with the Python of a venv of the checkout
+/// (`.venv-reference`: onnxruntime and friends, made by `bash scripts/dev.sh reference`;
+/// `.venv-torch`: PyTorch and transformers, `bash scripts/dev.sh vlm-reference`), or
+/// $PAGEWISE_REFERENCE_PYTHON; its stdout's last line is JSON.
+pub fn run_reference(venv: &str, script: &str, args: &[std::ffi::OsString]) -> std::result::Result<serde_json::Value, String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = std::env::var_os("PAGEWISE_REFERENCE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv-reference/bin/python"));
+    let python = std::env::var_os("PAGEWISE_REFERENCE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(venv).join("bin/python"));
     if !python.exists() {
-        return Err(format!("no Python with onnxruntime at {}; run `bash scripts/dev.sh reference`", python.display()));
+        let setup = if venv == ".venv-torch" { "vlm-reference" } else { "reference" };
+        return Err(format!("no reference Python at {}; run `bash scripts/dev.sh {setup}`", python.display()));
     }
     let out = std::process::Command::new(&python).arg(root.join(script)).args(args).output().map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     if !out.status.success() {

@@ -116,6 +116,6 @@ fn bench_detector(path: &Path, repeat: u32) -> Result<Value> {
 
 /// The reference: scripts/detector_reference.py --bench on the same image.
 fn onnxruntime_ms(image: &Path, runs: usize) -> std::result::Result<(f64, String), String> {
-    let v = run_reference("scripts/detector_reference.py", &[image.into(), "--bench".into(), runs.to_string().into()])?;
+    let v = run_reference(".venv-reference", "scripts/detector_reference.py", &[image.into(), "--bench".into(), runs.to_string().into()])?;
     Ok((v["ms_per_image"].as_f64().unwrap_or(f64::NAN), v["runtime"].as_str().unwrap_or_default().to_string()))
 }

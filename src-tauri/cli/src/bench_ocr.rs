@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
         "threads": rayon::current_num_threads(),
     });
     let files: Vec<std::ffi::OsString> = images.iter().map(|(p, _)| p.clone().into_os_string()).collect();
-    let reference = match run_reference("scripts/ocr_reference.py", &[&["--bench".into()], &files[..]].concat()) {
+    let reference = match run_reference(".venv-reference", "scripts/ocr_reference.py", &[&["--bench".into()], &files[..]].concat()) {
         Ok(v) => summarise_reference(&v, n),
         Err(e) => json!({"error": e}),
     };

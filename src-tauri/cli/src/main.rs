@@ -7,6 +7,7 @@ mod bench;
 mod bench_ask;
 mod bench_layout;
 mod bench_ocr;
+mod bench_vlm;
 mod commands;
 mod eval;
 mod extract_cmd;

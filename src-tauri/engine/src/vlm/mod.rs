@@ -3,15 +3,18 @@
 //! - [`image_prep`]: the image processor (smart resize, PIL bicubic, patches).
 //! - [`prompt`]: the model's chat template and tokenizer.
 //! - [`qwen3_vl`]: Qwen3-VL (visual question answering).
-//! - [`generate`]: greedy decoding, repetition loops cut.
+//! - [`generate`]: greedy decoding, repetition loops cut; [`matvec`]: the decoding kernel.
+//! - [`random_weights`]: full-size models with random weights, for benchmarks.
 //!
 //! A model is a folder as the hub has it (config.json, preprocessor_config.json, tokenizer.json,
 //! a chat template, *.safetensors); `models::hub` installs and finds it.
 
 pub mod generate;
 pub mod image_prep;
+pub mod matvec;
 pub mod prompt;
 pub mod qwen3_vl;
+pub mod random_weights;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

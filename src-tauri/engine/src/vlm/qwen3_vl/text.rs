@@ -5,25 +5,70 @@
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{embedding, linear_no_bias, rms_norm, Embedding, Linear, RmsNorm, VarBuilder};
 
+use crate::vlm::matvec::Proj;
+
 use super::config::Config;
 use super::rotate_half;
 
 struct Layer {
     input_norm: RmsNorm,
     post_norm: RmsNorm,
-    q_proj: Linear,
-    k_proj: Linear,
-    v_proj: Linear,
-    o_proj: Linear,
+    /// q, k and v projections as one matrix (one pass over the weights when decoding).
+    qkv: Proj,
+    o_proj: Proj,
     q_norm: RmsNorm,
     k_norm: RmsNorm,
-    gate: Linear,
-    up: Linear,
-    down: Linear,
+    /// gate and up projections as one matrix.
+    gate_up: Proj,
+    down: Proj,
     heads: usize,
     kv_heads: usize,
     head_dim: usize,
-    cache: Option<(Tensor, Tensor)>,
+    cache: Option<KvCache>,
+}
+
+/// Linear layers without bias over the same input, as one (their outputs side by side).
+fn stacked(parts: &[Linear]) -> candle_core::Result<Proj> {
+    let weights: Vec<&Tensor> = parts.iter().map(|l| l.weight()).collect();
+    Ok(Proj::new(Linear::new(Tensor::cat(&weights, 0)?, None)))
+}
+
+/// Keys and values of the tokens so far, in buffers with room to grow: a new token is written in
+/// place instead of the whole cache being copied each step.
+struct KvCache {
+    k: Tensor,
+    v: Tensor,
+    len: usize,
+}
+
+impl KvCache {
+    /// Room for this many more tokens is made whenever the buffers fill up.
+    const GROW: usize = 256;
+
+    fn new(k: &Tensor, v: &Tensor) -> candle_core::Result<KvCache> {
+        let (b, h, n, d) = k.dims4()?;
+        let mut cache = KvCache {
+            k: Tensor::zeros((b, h, n + Self::GROW, d), k.dtype(), k.device())?,
+            v: Tensor::zeros((b, h, n + Self::GROW, d), v.dtype(), v.device())?,
+            len: 0,
+        };
+        cache.append(k, v)?;
+        Ok(cache)
+    }
+
+    fn append(&mut self, k: &Tensor, v: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+        let n = k.dim(2)?;
+        if self.len + n > self.k.dim(2)? {
+            let (b, h, _, d) = self.k.dims4()?;
+            let room = Tensor::zeros((b, h, n + Self::GROW, d), k.dtype(), k.device())?;
+            self.k = Tensor::cat(&[&self.k.narrow(2, 0, self.len)?, &room], 2)?;
+            self.v = Tensor::cat(&[&self.v.narrow(2, 0, self.len)?, &room], 2)?;
+        }
+        self.k.slice_set(k, 2, self.len)?;
+        self.v.slice_set(v, 2, self.len)?;
+        self.len += n;
+        Ok((self.k.narrow(2, 0, self.len)?, self.v.narrow(2, 0, self.len)?))
+    }
 }
 
 impl Layer {
@@ -34,15 +79,19 @@ impl Layer {
         Ok(Layer {
             input_norm: rms_norm(h, t.rms_norm_eps, vb.pp("input_layernorm"))?,
             post_norm: rms_norm(h, t.rms_norm_eps, vb.pp("post_attention_layernorm"))?,
-            q_proj: linear_no_bias(h, t.num_attention_heads * hd, attn.pp("q_proj"))?,
-            k_proj: linear_no_bias(h, t.num_key_value_heads * hd, attn.pp("k_proj"))?,
-            v_proj: linear_no_bias(h, t.num_key_value_heads * hd, attn.pp("v_proj"))?,
-            o_proj: linear_no_bias(t.num_attention_heads * hd, h, attn.pp("o_proj"))?,
+            qkv: stacked(&[
+                linear_no_bias(h, t.num_attention_heads * hd, attn.pp("q_proj"))?,
+                linear_no_bias(h, t.num_key_value_heads * hd, attn.pp("k_proj"))?,
+                linear_no_bias(h, t.num_key_value_heads * hd, attn.pp("v_proj"))?,
+            ])?,
+            o_proj: Proj::new(linear_no_bias(t.num_attention_heads * hd, h, attn.pp("o_proj"))?),
             q_norm: rms_norm(hd, t.rms_norm_eps, attn.pp("q_norm"))?,
             k_norm: rms_norm(hd, t.rms_norm_eps, attn.pp("k_norm"))?,
-            gate: linear_no_bias(h, t.intermediate_size, vb.pp("mlp.gate_proj"))?,
-            up: linear_no_bias(h, t.intermediate_size, vb.pp("mlp.up_proj"))?,
-            down: linear_no_bias(t.intermediate_size, h, vb.pp("mlp.down_proj"))?,
+            gate_up: stacked(&[
+                linear_no_bias(h, t.intermediate_size, vb.pp("mlp.gate_proj"))?,
+                linear_no_bias(h, t.intermediate_size, vb.pp("mlp.up_proj"))?,
+            ])?,
+            down: Proj::new(linear_no_bias(t.intermediate_size, h, vb.pp("mlp.down_proj"))?),
             heads: t.num_attention_heads,
             kv_heads: t.num_key_value_heads,
             head_dim: hd,
@@ -54,24 +103,27 @@ impl Layer {
     /// the new tokens over cached + new keys (None for a single token).
     fn forward(&mut self, xs: &Tensor, cos: &Tensor, sin: &Tensor, mask: Option<&Tensor>) -> candle_core::Result<Tensor> {
         let (b, n, _) = xs.dims3()?;
-        let normed = self.input_norm.forward(xs)?;
-        let heads = |proj: &Linear, count: usize, norm: Option<&RmsNorm>| -> candle_core::Result<Tensor> {
-            let t = proj.forward(&normed)?.reshape((b, n, count, self.head_dim))?;
+        let qkv = self.qkv.forward(&self.input_norm.forward(xs)?)?;
+        let hd = self.head_dim;
+        let heads = |start: usize, count: usize, norm: Option<&RmsNorm>| -> candle_core::Result<Tensor> {
+            let t = qkv.narrow(2, start * hd, count * hd)?.reshape((b, n, count, hd))?;
             let t = match norm {
-                Some(norm) => norm.forward(&t)?,
+                Some(norm) => norm.forward(&t.contiguous()?)?,
                 None => t,
             };
             t.transpose(1, 2)?.contiguous()
         };
         let rope = |t: Tensor| -> candle_core::Result<Tensor> { t.broadcast_mul(cos)? + rotate_half(&t)?.broadcast_mul(sin)? };
-        let q = rope(heads(&self.q_proj, self.heads, Some(&self.q_norm))?)?;
-        let k = rope(heads(&self.k_proj, self.kv_heads, Some(&self.k_norm))?)?;
-        let v = heads(&self.v_proj, self.kv_heads, None)?;
-        let (k, v) = match self.cache.take() {
-            Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
-            None => (k, v),
+        let q = rope(heads(0, self.heads, Some(&self.q_norm))?)?;
+        let k = rope(heads(self.heads, self.kv_heads, Some(&self.k_norm))?)?;
+        let v = heads(self.heads + self.kv_heads, self.kv_heads, None)?;
+        let (k, v) = match &mut self.cache {
+            Some(cache) => cache.append(&k, &v)?,
+            None => {
+                self.cache = Some(KvCache::new(&k, &v)?);
+                (k, v)
+            }
         };
-        self.cache = Some((k.clone(), v.clone()));
         // Grouped-query attention: each key/value head serves `group` query heads.
         let group = self.heads / self.kv_heads;
         let q = q.reshape((b, self.kv_heads, group * n, self.head_dim))?;
@@ -84,7 +136,9 @@ impl Layer {
         let attn = attn.reshape((b, self.heads, n, self.head_dim))?.transpose(1, 2)?.reshape((b, n, self.heads * self.head_dim))?;
         let xs = (xs + self.o_proj.forward(&attn)?)?;
         let normed = self.post_norm.forward(&xs)?;
-        let mlp = self.down.forward(&(candle_nn::ops::silu(&self.gate.forward(&normed)?)? * self.up.forward(&normed)?)?)?;
+        let gate_up = self.gate_up.forward(&normed)?;
+        let half = gate_up.dim(2)? / 2;
+        let mlp = self.down.forward(&(candle_nn::ops::silu(&gate_up.narrow(2, 0, half)?)? * gate_up.narrow(2, half, half)?)?)?;
         xs + mlp
     }
 }
@@ -93,7 +147,7 @@ pub struct TextModel {
     embed: Embedding,
     layers: Vec<Layer>,
     norm: RmsNorm,
-    lm_head: Linear,
+    lm_head: Proj,
     inv_freq: Vec<f32>,
     mrope_section: Vec<usize>,
 }
@@ -104,11 +158,11 @@ impl TextModel {
         let lm = vb.pp("model.language_model");
         let embed = embedding(t.vocab_size, t.hidden_size, lm.pp("embed_tokens"))?;
         let layers = (0..t.num_hidden_layers).map(|i| Layer::new(config, lm.pp(format!("layers.{i}")))).collect::<candle_core::Result<_>>()?;
-        let lm_head = if config.tie_word_embeddings() {
+        let lm_head = Proj::new(if config.tie_word_embeddings() {
             Linear::new(embed.embeddings().clone(), None)
         } else {
             linear_no_bias(t.hidden_size, t.vocab_size, vb.pp("lm_head"))?
-        };
+        });
         let theta = config.rope_theta();
         let inv_freq = (0..t.head_dim).step_by(2).map(|i| 1.0 / theta.powf(i as f64 / t.head_dim as f64) as f32).collect();
         Ok(TextModel { embed, layers, norm: rms_norm(t.hidden_size, t.rms_norm_eps, lm.pp("norm"))?, lm_head, inv_freq, mrope_section: config.mrope_section() })
@@ -125,7 +179,7 @@ impl TextModel {
     }
 
     pub fn cached_tokens(&self) -> usize {
-        self.layers.first().and_then(|l| l.cache.as_ref()).map(|(k, _)| k.dim(2).unwrap_or(0)).unwrap_or(0)
+        self.layers.first().and_then(|l| l.cache.as_ref()).map_or(0, |c| c.len)
     }
 
     /// cos and sin (tokens, head_dim) for positions given as [time, row, column] per token: the

@@ -1,0 +1,66 @@
+"""PyTorch reference for `pagewise bench vlm`: transformers' Qwen3-VL built from the same config
+with random weights, on the same page image (same processor settings), the same prompt token ids
+and the same number of generated tokens, on the CPU with as many threads as there are cores.
+
+Usage: bench_vlm_torch.py CONFIG.json IDS.json IMAGE MAX_PIXELS TOKENS f32|bf16
+Prints one JSON line: time to first token, prefill and decode tokens/s, peak memory.
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+from PIL import Image
+from transformers import LogitsProcessor, LogitsProcessorList, Qwen3VLConfig, Qwen3VLForConditionalGeneration
+from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+
+class StepClock(LogitsProcessor):
+    """Records when each new token's logits are ready."""
+
+    def __init__(self):
+        self.times = []
+
+    def __call__(self, input_ids, scores):
+        self.times.append(time.perf_counter())
+        return scores
+
+
+def main():
+    config_path, ids_path, image_path, max_pixels, tokens, dtype = sys.argv[1:7]
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(0)
+    config = Qwen3VLConfig(**json.load(open(config_path)))
+    dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
+    with torch.no_grad():
+        model = Qwen3VLForConditionalGeneration(config).to(dtype).eval()
+    processor = Qwen2VLImageProcessorPil(patch_size=16, temporal_patch_size=2, merge_size=2, image_mean=[0.5] * 3, image_std=[0.5] * 3,
+                                          size={"shortest_edge": 65536, "longest_edge": int(max_pixels)})
+    vision = processor(images=[Image.open(image_path).convert("RGB")], return_tensors="pt")
+    ids = torch.tensor([json.load(open(ids_path))])
+    mm_types = (ids == config.image_token_id).int()
+    tokens = int(tokens)
+    clock = StepClock()
+    with torch.no_grad():
+        start = time.perf_counter()
+        model.generate(input_ids=ids, pixel_values=vision["pixel_values"].to(dtype), image_grid_thw=vision["image_grid_thw"], mm_token_type_ids=mm_types,
+                       max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False, logits_processor=LogitsProcessorList([clock]),
+                       eos_token_id=None, pad_token_id=0)
+        end = time.perf_counter()
+    first = clock.times[0] - start
+    print(json.dumps({
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "grid_thw": vision["image_grid_thw"][0].tolist(),
+        "time_to_first_token_s": first,
+        "prefill_tokens_per_s": ids.shape[1] / first,
+        "decode_tokens_per_s": (tokens - 1) / (end - clock.times[0]),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()
