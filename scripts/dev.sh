@@ -12,6 +12,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pagewise-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Incremental caches grow by gigabytes per build and do not speed up a test run.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # pdfium comes from the pypdfium2 wheel (BSD-3, Apache-2.0 for pdfium itself): pinned version and sha256.
 PYPDFIUM2_VERSION="5.15.2"

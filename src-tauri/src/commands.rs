@@ -242,7 +242,24 @@ pub fn models() -> Vec<ModelView> {
                 version: m.version,
                 licence: m.licence,
                 source: m.source,
+                optional: false,
             }
         })
+        .chain(models::hub_models().into_iter().map(|m| {
+            let installed = models::hub::installed_dir(&dir, &m).ok();
+            ModelView {
+                installed: installed.is_some(),
+                bytes: Some(m.approx_bytes),
+                path: models::hub::hub_dir(&dir).join(&m.id).display().to_string(),
+                fetch: m.get_command(),
+                task: format!("{} (needs {} GB of memory)", m.purpose, m.min_memory_gb),
+                package: m.repo.clone(),
+                version: if m.is_pinned() { m.revision[..8].to_string() } else { "unpinned".into() },
+                source: format!("https://huggingface.co/{}", m.repo),
+                name: m.id,
+                licence: m.licence,
+                optional: true,
+            }
+        }))
         .collect()
 }

@@ -102,4 +102,7 @@ pub struct ModelView {
     pub path: String,
     /// How to install it when it is missing.
     pub fetch: String,
+    /// A large model people download when they want it (the vision-language readers); the
+    /// app works without it.
+    pub optional: bool,
 }

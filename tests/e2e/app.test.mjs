@@ -172,6 +172,8 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     const models = await s.until("the models table", () => s.exec("return document.querySelectorAll('table.models tbody tr').length"));
     assert.ok(models >= 5);
     assert.match(await s.text("table.models"), /ocr-rec|embed/);
+    // The optional vision-language models, with the command that downloads them.
+    assert.match(await s.text("table.models"), /qwen3-vl-2b-instruct[\s\S]*(not downloaded[\s\S]*pagewise models get qwen3-vl-2b-instruct|installed)/);
     await shot("08-models");
     // The README's screenshot: the invoice with its layout and the answer.
     await s.click("nav button[data-view=read]");

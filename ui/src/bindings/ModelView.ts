@@ -11,4 +11,9 @@ task: string, package: string, version: string, licence: string, source: string,
 /**
  * How to install it when it is missing.
  */
-fetch: string, };
+fetch: string, 
+/**
+ * A large model people download when they want it (the vision-language readers); the
+ * app works without it.
+ */
+optional: boolean, };
