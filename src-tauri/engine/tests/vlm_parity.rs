@@ -135,3 +135,40 @@ fn qwen3_vl_processor_on_real_pages() {
         assert!(diff < 0.01 && row_diff <= 2.5 / 127.5, "{}", page["image"]);
     }
 }
+
+/// Qwen3-VL-2B at full size with random weights: loads within the memory its manifest states and
+/// generates end to end. Ignored by default (about a minute and 8 GB); run with
+/// `cargo test --release -p pagewise-engine --test vlm_parity -- --ignored`.
+#[test]
+#[ignore]
+fn full_size_qwen3_vl_generates_within_its_memory() {
+    use pagewise_engine::vlm::qwen3_vl::{Config, Qwen3Vl};
+    use pagewise_engine::vlm::{generate, random_weights};
+    let config = Config::parse("qwen3-vl-2b-instruct", include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json")).unwrap();
+    let mut model = Qwen3Vl::load(config.clone(), random_weights::random_var_builder(DType::F32)).unwrap();
+    let prep = PreprocessorConfig {
+        patch_size: 16,
+        temporal_patch_size: 2,
+        merge_size: 2,
+        image_mean: [0.5; 3],
+        image_std: [0.5; 3],
+        rescale_factor: 1.0 / 255.0,
+        size: PixelBudget { shortest_edge: 65536, longest_edge: 65536 },
+    };
+    let image = image::RgbImage::from_fn(300, 400, |x, y| image::Rgb([(x % 255) as u8, (y % 255) as u8, 128]));
+    let patches = prep.patches(&image).unwrap();
+    let image_tokens = patches.grid_thw.iter().product::<usize>() / 4;
+    let mut ids = vec![100, 200, config.vision_start_token_id];
+    ids.extend(std::iter::repeat_n(config.image_token_id, image_tokens));
+    ids.extend([config.vision_end_token_id, 300, 400]);
+    let mut next = generate::argmax(&model.prefill(&ids, Some(&patches), false).unwrap()).unwrap();
+    for _ in 0..3 {
+        next = generate::argmax(&model.step(next).unwrap()).unwrap();
+        assert!((next as usize) < config.text_config.vocab_size);
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let peak_kib: u64 = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap();
+    let manifest = pagewise_engine::models::hub_model("qwen3-vl-2b-instruct").unwrap();
+    eprintln!("peak memory {:.1} GB", peak_kib as f64 / 1e6 * 1.024);
+    assert!((peak_kib as f64 * 1024.0) < manifest.min_memory_gb as f64 * 1e9, "more memory than the manifest's minimum");
+}
