@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-use pagewise_engine::ask::{self, Answer, Extractive};
+use pagewise_engine::ask::{self, visual, Answer, Extractive};
 use pagewise_engine::export::csv::{to_csv, CsvOptions};
 use pagewise_engine::export::{to_json, write_file};
 use pagewise_engine::extract::{self, FieldValue, Schema};
@@ -132,6 +132,28 @@ pub async fn ask(app: State<'_, App>, id: DocId, question: String, page: Option<
         let lib = Library::open(&dir)?;
         // One answerer for the session: its cache of embedded wording stays warm.
         let answer = ask::ask(&lib, &id, &question, page, &mut *answerer.lock().unwrap_or_else(|p| p.into_inner()))?;
+        lib.record_question(&id, page, &answer)?;
+        Ok(answer)
+    })
+    .await
+}
+
+/// Ask the vision-language model (Qwen3-VL, loaded on first use) about a page: its words stream
+/// through `tokens` as it writes them; the answer comes back grounded and checked.
+#[tauri::command]
+pub async fn ask_visual(app: State<'_, App>, id: DocId, question: String, page: Option<u32>, tokens: Channel<String>) -> Reply<Answer> {
+    let (dir, vlm) = (app.library.clone(), app.vlm.clone());
+    blocking(move || {
+        let lib = Library::open(&dir)?;
+        ask::parse_question(&question)?;
+        let mut slot = vlm.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(visual::load_model(pagewise_engine::DType::F32)?);
+        }
+        let model = slot.as_mut().expect("loaded just now");
+        let (lib_ref, doc) = (&lib, id.clone());
+        let mut answerer = visual::Visual::new(model, move |p| visual::page_image(lib_ref, &doc, p), |piece| drop(tokens.send(piece.to_string())));
+        let answer = ask::ask(&lib, &id, &question, page, &mut answerer)?;
         lib.record_question(&id, page, &answer)?;
         Ok(answer)
     })

@@ -27,6 +27,8 @@ pub struct App {
     pub jobs: Arc<jobs::Jobs>,
     pub pages: Arc<pages::PageCache>,
     pub answerer: Arc<Mutex<Extractive>>,
+    /// The vision-language answerer, loaded the first time someone asks it (gigabytes).
+    pub vlm: Arc<Mutex<Option<pagewise_engine::vlm::Vlm>>>,
     /// Which document open is being prepared for questions (the latest wins).
     pub preparing: Arc<AtomicU64>,
     pub started_ms: u64,
@@ -50,8 +52,16 @@ fn main() {
         let mut slot = warm.lock().unwrap_or_else(|p| p.into_inner());
         *slot = Extractive::new();
     });
-    let app =
-        App { library, grants: Default::default(), jobs: Default::default(), pages: Default::default(), answerer, preparing: Default::default(), started_ms };
+    let app = App {
+        library,
+        grants: Default::default(),
+        jobs: Default::default(),
+        pages: Default::default(),
+        answerer,
+        vlm: Default::default(),
+        preparing: Default::default(),
+        started_ms,
+    };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(app)
@@ -76,6 +86,7 @@ fn main() {
             commands::page_view,
             commands::search,
             commands::ask,
+            commands::ask_visual,
             commands::questions,
             commands::prepare_questions,
             commands::schemas,

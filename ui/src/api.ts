@@ -14,9 +14,9 @@ import type { Progress } from "./bindings/Progress";
 import type { SchemaView } from "./bindings/SchemaView";
 import type { SearchHit } from "./bindings/SearchHit";
 
-function channel(onProgress: (p: Progress) => void): Channel<Progress> {
-  const ch = new Channel<Progress>();
-  ch.onmessage = onProgress;
+function channel<T = Progress>(onMessage: (message: T) => void): Channel<T> {
+  const ch = new Channel<T>();
+  ch.onmessage = onMessage;
   return ch;
 }
 
@@ -29,6 +29,8 @@ export const api = {
   page: (id: DocId, page: number) => invoke<PageView>("page_view", { id, page }),
   search: (query: string, semantic: boolean) => invoke<SearchHit[]>("search", { query, semantic }),
   ask: (id: DocId, question: string, page: number | null) => invoke<Answer>("ask", { id, question, page }),
+  askVisual: (id: DocId, question: string, page: number | null, onText: (piece: string) => void) =>
+    invoke<Answer>("ask_visual", { id, question, page, tokens: channel<string>(onText) }),
   questions: (id: DocId) => invoke<Asked[]>("questions", { id }),
   prepareQuestions: (id: DocId) => invoke<void>("prepare_questions", { id }),
   schemas: () => invoke<SchemaView[]>("schemas"),

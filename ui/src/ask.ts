@@ -30,10 +30,13 @@ function answerCard(a: Answer): HTMLElement {
       {},
       h("div.answer-text", {}, "No answer found"),
       a.reason ? h("p.muted", {}, a.reason) : null,
+      a.checks && a.answer ? h("p.small", {}, `The model said: ${a.answer}`) : null,
+      checksNote(a),
       a.guesses.length ? h("div.muted.small", {}, "Best guesses:") : null,
       ...a.guesses.slice(0, 3).map((g) => h("button.guess", { onclick: () => showEvidence({ ...a, evidence: g.evidence }) }, `${g.answer} (${Math.round(g.confidence * 100)}%)`)),
     );
   const where = a.evidence.length ? `page ${a.evidence[0].page}` : "";
+  const checks = a.checks ? checksNote(a) : null;
   return h(
     "div.answer",
     {},
@@ -41,7 +44,18 @@ function answerCard(a: Answer): HTMLElement {
     a.normalized && a.normalized !== a.answer ? h("div.muted", {}, `${a.normalized}${a.currency ? ` ${a.currency}` : ""}`) : a.currency ? h("div.muted", {}, a.currency) : null,
     h("div.confidence", { title: "How sure the answerer is" }, h("meter", { min: 0, max: 100, value: pct, low: 40, high: 70, optimum: 100 }), `${pct}% · ${where}`),
     a.evidence.length ? h("button.link", { onclick: () => showEvidence(a) }, "Show on the page") : null,
+    checks,
   );
+}
+
+/// What the honesty checks found about a model's answer.
+function checksNote(a: Answer): HTMLElement | null {
+  const c = a.checks;
+  if (!c) return null;
+  const parts = [`${c.model}, ${c.tokens} tokens in ${((c.prefill_ms + c.decode_ms) / 1000).toFixed(1)} s`, `evidence: ${c.grounded_by}`];
+  if (c.not_on_page.length) parts.push(`not on the page: ${c.not_on_page.join(", ")}`);
+  if (c.loop_cut) parts.push("a repetition loop was cut");
+  return h("div.small.muted.checks", {}, parts.join(" · "));
 }
 
 async function renderHistory() {
@@ -78,8 +92,15 @@ async function ask(e: Event) {
   timings.asked = performance.now();
   const out = $("#answer");
   out.replaceChildren(h("div.muted", {}, "Reading…"));
+  const visual = $<HTMLSelectElement>("#engine").value === "vlm";
   try {
-    const a = await api.ask(doc.id, question, page);
+    let streamed = "";
+    const a = visual
+      ? await api.askVisual(doc.id, question, page, (piece) => {
+          streamed += piece;
+          out.replaceChildren(h("div.muted", {}, "The model is writing…"), h("div.answer-text.streaming", {}, streamed));
+        })
+      : await api.ask(doc.id, question, page);
     out.replaceChildren(answerCard(a));
     if (a.found) showEvidence(a);
     requestAnimationFrame(() => {
