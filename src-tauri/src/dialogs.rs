@@ -3,7 +3,8 @@
 //!
 //! The end-to-end tests cannot click a GTK dialog through WebDriver, so these variables answer
 //! a dialog without showing it: `PAGEWISE_PICK` (paths, separated like `$PATH`),
-//! `PAGEWISE_PICK_SCHEMA` and `PAGEWISE_SAVE_TO`. Everything after the dialog is the real path.
+//! `PAGEWISE_PICK_SCHEMA`, `PAGEWISE_PICK_MODEL` and `PAGEWISE_SAVE_TO`. Everything after the
+//! dialog is the real path.
 
 use std::path::PathBuf;
 
@@ -44,6 +45,14 @@ pub async fn pick_documents(window: &tauri::Window, folder: bool) -> Vec<PathBuf
         }
     })
     .await
+}
+
+/// A model folder to import (a hub snapshot).
+pub async fn pick_model_folder(window: &tauri::Window) -> Option<PathBuf> {
+    answer("PAGEWISE_PICK_MODEL", |done| window.dialog().file().set_parent(window).set_title("Import a model folder").pick_folder(one(done)))
+        .await
+        .into_iter()
+        .next()
 }
 
 pub async fn pick_schema(window: &tauri::Window) -> Option<PathBuf> {

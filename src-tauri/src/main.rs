@@ -9,6 +9,7 @@ mod commands;
 mod dialogs;
 mod grants;
 mod jobs;
+mod model_commands;
 mod pages;
 mod views;
 
@@ -95,6 +96,10 @@ fn main() {
             commands::correct,
             commands::export,
             commands::models,
+            model_commands::model_get,
+            model_commands::model_verify,
+            model_commands::model_remove,
+            model_commands::model_import,
         ])
         .run(tauri::generate_context!())
         .expect("the Pagewise window could not start");

@@ -106,3 +106,23 @@ pub struct ModelView {
     /// app works without it.
     pub optional: bool,
 }
+
+/// A model download's progress: the file being fetched and the bytes of the whole model.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ModelProgress {
+    pub file: String,
+    #[ts(type = "number")]
+    pub done: u64,
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+/// One file of an installed model after `verify`.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct FileCheckView {
+    pub file: String,
+    pub ok: bool,
+    pub detail: String,
+}

@@ -9,6 +9,8 @@ import type { ExtractRun } from "./bindings/ExtractRun";
 import type { FieldValue } from "./bindings/FieldValue";
 import type { LibraryView } from "./bindings/LibraryView";
 import type { ModelView } from "./bindings/ModelView";
+import type { ModelProgress } from "./bindings/ModelProgress";
+import type { FileCheckView } from "./bindings/FileCheckView";
 import type { PageView } from "./bindings/PageView";
 import type { Progress } from "./bindings/Progress";
 import type { SchemaView } from "./bindings/SchemaView";
@@ -40,6 +42,10 @@ export const api = {
   correct: (id: DocId, schema: string, field: string, value: string) => invoke<FieldValue>("correct", { id, schema, field, value }),
   export: (ids: DocId[], schema: string, format: "csv" | "json", withEvidence: boolean) => invoke<string | null>("export", { ids, schema, format, withEvidence }),
   models: () => invoke<ModelView[]>("models"),
+  modelGet: (name: string, job: number, onProgress: (p: ModelProgress) => void) => invoke<string>("model_get", { name, job, progress: channel<ModelProgress>(onProgress) }),
+  modelVerify: (name: string) => invoke<FileCheckView[]>("model_verify", { name }),
+  modelRemove: (name: string) => invoke<boolean>("model_remove", { name }),
+  modelImport: () => invoke<string | null>("model_import"),
 };
 
 // Page images come through the shell's `page:` protocol (the web view has no file access).

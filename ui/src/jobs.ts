@@ -56,6 +56,14 @@ export function track(job: Job, p: Progress) {
   render();
 }
 
+/// Progress measured in something other than files (a download's megabytes).
+export function progress(job: Job, done: number, total: number, current: string) {
+  job.done = done;
+  job.total = total;
+  job.current = current;
+  render();
+}
+
 export function finish(job: Job, error?: string) {
   job.finished = true;
   if (error) job.errors.push({ what: job.title, why: error });
