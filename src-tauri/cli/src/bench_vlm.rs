@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use pagewise_engine::vlm::image_prep::{PixelBudget, PreprocessorConfig};
+use pagewise_engine::vlm::image_prep::PreprocessorConfig;
 use pagewise_engine::vlm::qwen3_vl::{Config, Qwen3Vl};
 use pagewise_engine::vlm::{generate, random_weights};
 use pagewise_engine::{DType, Error, Result};
@@ -55,15 +55,7 @@ fn prompt_ids(config: &Config, image_tokens: usize) -> Vec<u32> {
 
 pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
     let config = Config::parse("qwen3-vl-2b-instruct", CONFIG)?;
-    let prep = PreprocessorConfig {
-        patch_size: config.vision_config.patch_size,
-        temporal_patch_size: config.vision_config.temporal_patch_size,
-        merge_size: config.vision_config.spatial_merge_size,
-        image_mean: [0.5; 3],
-        image_std: [0.5; 3],
-        rescale_factor: 1.0 / 255.0,
-        size: PixelBudget { shortest_edge: 65_536, longest_edge: bench.max_pixels },
-    };
+    let prep = PreprocessorConfig::qwen3_vl(65_536, bench.max_pixels);
     let image = image::open(&bench.image).map_err(|e| Error::Corrupt { path: bench.image.clone(), format: "image", detail: e.to_string() })?.to_rgb8();
     let patches = prep.patches(&image)?;
     let image_tokens = patches.grid_thw.iter().product::<usize>() / 4;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
-use pagewise_engine::vlm::image_prep::{PixelBudget, PreprocessorConfig};
+use pagewise_engine::vlm::image_prep::PreprocessorConfig;
 use pagewise_engine::vlm::prompt::Part;
 use pagewise_engine::vlm::qwen3_vl::rope_positions;
 use pagewise_engine::vlm::Vlm;
@@ -112,15 +112,7 @@ fn tiny_qwen3_vl_matches_transformers() {
 fn qwen3_vl_processor_on_real_pages() {
     let Some(eval) = eval_dir() else { return };
     let (want, tensors) = expected("qwen3-vl-preprocess");
-    let config = PreprocessorConfig {
-        patch_size: 16,
-        temporal_patch_size: 2,
-        merge_size: 2,
-        image_mean: [0.5; 3],
-        image_std: [0.5; 3],
-        rescale_factor: 1.0 / 255.0,
-        size: PixelBudget { shortest_edge: 65536, longest_edge: 16_777_216 },
-    };
+    let config = PreprocessorConfig::qwen3_vl(65536, 16_777_216);
     for (i, page) in want.as_array().unwrap().iter().enumerate() {
         let image = image::open(eval.join(page["image"].as_str().unwrap())).unwrap().to_rgb8();
         let patches = config.patches(&image).unwrap();
@@ -146,15 +138,7 @@ fn full_size_qwen3_vl_generates_within_its_memory() {
     use pagewise_engine::vlm::{generate, random_weights};
     let config = Config::parse("qwen3-vl-2b-instruct", include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json")).unwrap();
     let mut model = Qwen3Vl::load(config.clone(), random_weights::random_var_builder(DType::F32)).unwrap();
-    let prep = PreprocessorConfig {
-        patch_size: 16,
-        temporal_patch_size: 2,
-        merge_size: 2,
-        image_mean: [0.5; 3],
-        image_std: [0.5; 3],
-        rescale_factor: 1.0 / 255.0,
-        size: PixelBudget { shortest_edge: 65536, longest_edge: 65536 },
-    };
+    let prep = PreprocessorConfig::qwen3_vl(65536, 65536);
     let image = image::RgbImage::from_fn(300, 400, |x, y| image::Rgb([(x % 255) as u8, (y % 255) as u8, 128]));
     let patches = prep.patches(&image).unwrap();
     let image_tokens = patches.grid_thw.iter().product::<usize>() / 4;

@@ -65,6 +65,20 @@ pub fn smart_resize(height: usize, width: usize, factor: usize, min_pixels: usiz
 }
 
 impl PreprocessorConfig {
+    /// Qwen3-VL's processor settings (16-pixel patches, 2×2 merging, mean and std 0.5) with the
+    /// given pixel budget.
+    pub fn qwen3_vl(min_pixels: usize, max_pixels: usize) -> PreprocessorConfig {
+        PreprocessorConfig {
+            patch_size: 16,
+            temporal_patch_size: 2,
+            merge_size: 2,
+            image_mean: [0.5; 3],
+            image_std: [0.5; 3],
+            rescale_factor: default_rescale(),
+            size: PixelBudget { shortest_edge: min_pixels, longest_edge: max_pixels },
+        }
+    }
+
     pub fn patches(&self, image: &RgbImage) -> Result<Patches> {
         let factor = self.patch_size * self.merge_size;
         let (h, w) = smart_resize(image.height() as usize, image.width() as usize, factor, self.size.shortest_edge, self.size.longest_edge)?;
