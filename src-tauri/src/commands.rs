@@ -276,7 +276,7 @@ pub fn models() -> Vec<ModelView> {
                 fetch: m.get_command(),
                 task: format!("{} (needs {} GB of memory)", m.purpose, m.min_memory_gb),
                 package: m.repo.clone(),
-                version: if m.is_pinned() { m.revision[..8].to_string() } else { "unpinned".into() },
+                version: m.version_label(),
                 source: format!("https://huggingface.co/{}", m.repo),
                 name: m.id,
                 licence: m.licence,

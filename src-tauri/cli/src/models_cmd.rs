@@ -62,15 +62,13 @@ pub fn run(ctx: &Ctx, command: ModelsCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ModelsCommand::Verify { name } => {
-            let installed: Vec<_> = hub::hub_models().into_iter().filter(|m| name.as_deref().is_none_or(|n| n == m.id)).collect();
-            if let Some(name) = &name {
-                hub::hub_model(name)?;
-            }
+            // One model when named; else every installed one.
+            let to_check = match &name {
+                Some(name) => vec![hub::hub_model(name)?],
+                None => hub::hub_models().into_iter().filter(|m| hub::receipt(&dir, &m.id).is_some()).collect(),
+            };
             let mut bad = 0;
-            for model in installed {
-                if hub::receipt(&dir, &model.id).is_none() && name.is_none() {
-                    continue;
-                }
+            for model in to_check {
                 for check in install::verify(&dir, &model)? {
                     bad += usize::from(!check.ok);
                     println!("{}\t{}\t{}", model.id, check.file, check.detail);
@@ -102,7 +100,7 @@ fn list(ctx: &Ctx) -> Result<ExitCode> {
     }
     for m in hub::hub_models() {
         let installed = hub::installed_dir(&dir, &m).is_ok();
-        rows.push(serde_json::json!({"name": m.id, "for": m.purpose, "source": format!("hub {}{}", m.repo, if m.is_pinned() { format!("@{}", &m.revision[..8]) } else { " (unpinned)".into() }),
+        rows.push(serde_json::json!({"name": m.id, "for": m.purpose, "source": format!("hub {} ({})", m.repo, m.version_label()),
             "licence": m.licence, "installed": installed, "size_gb": m.approx_bytes as f64 / 1e9, "min_memory_gb": m.min_memory_gb, "get": m.get_command()}));
     }
     if ctx.json {
@@ -110,17 +108,12 @@ fn list(ctx: &Ctx) -> Result<ExitCode> {
     } else {
         println!("models in {}", dir.display());
         for r in &rows {
-            let state = if r["installed"].as_bool() == Some(true) { "installed".to_string() } else { format!("missing: {}", r["get"].as_str().unwrap_or("")) };
-            println!(
-                "{:<22} {:<10} {}\n{:<22} {}",
-                r["name"].as_str().unwrap_or(""),
-                state.split(':').next().unwrap_or(""),
-                r["for"].as_str().unwrap_or(""),
-                "",
-                r["source"].as_str().unwrap_or("")
-            );
-            if r["installed"].as_bool() != Some(true) {
-                println!("{:<22} {state}", "");
+            let installed = r["installed"].as_bool() == Some(true);
+            let text = |key: &str| r[key].as_str().unwrap_or("").to_string();
+            println!("{:<22} {:<10} {}", text("name"), if installed { "installed" } else { "missing" }, text("for"));
+            println!("{:<22} {}", "", text("source"));
+            if !installed {
+                println!("{:<22} missing: {}", "", text("get"));
             }
         }
     }

@@ -60,6 +60,15 @@ impl HubModel {
         self.revision.len() == 40 && self.revision.bytes().all(|b| b.is_ascii_hexdigit())
     }
 
+    /// The pinned commit, shortened, or "unpinned".
+    pub fn version_label(&self) -> String {
+        if self.is_pinned() {
+            self.revision[..8].to_string()
+        } else {
+            "unpinned".into()
+        }
+    }
+
     /// The command that installs this model, shown wherever it is missing.
     pub fn get_command(&self) -> String {
         let unpinned = if self.is_pinned() { "" } else { " --unpinned" };
