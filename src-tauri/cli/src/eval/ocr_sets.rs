@@ -44,6 +44,7 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
     let files = gt.as_object().cloned().unwrap_or_default();
     let (mut edits, mut case_edits, mut chars, mut words, mut found, mut unread) = (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
     let mut rows = Vec::new();
+    let mut wrong_lines = Vec::new();
     for (file, lines) in &files {
         let truth: Vec<TruthLine> = lines
             .as_array()
@@ -69,6 +70,7 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
         let s = score_page(&truth, &read);
         let page_chars: usize = truth.iter().map(|t| t.text.chars().count()).sum();
         rows.push((file.clone(), s.edits as f64 / page_chars.max(1) as f64, s.found as f64 / s.words.max(1) as f64));
+        wrong_lines.extend(s.wrong_lines.iter().map(|(n, want, got)| (*n, file.clone(), want.clone(), got.clone())));
         (edits, case_edits, chars, words, found) = (edits + s.edits, case_edits + s.case_edits, chars + page_chars, words + s.words, found + s.found);
     }
     let cer = edits as f64 / chars.max(1) as f64;
@@ -81,6 +83,11 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
     let case_cer = case_edits as f64 / chars.max(1) as f64;
     let _ = writeln!(table, "  all: CER {:.2}% ({edits} edits / {chars} characters), word recall {:.1}% ({found}/{words})", cer * 100.0, recall * 100.0);
     let _ = writeln!(table, "  (CER with case kept: {:.2}%)", case_cer * 100.0);
+    // The lines that cost most, so a change to the reader can be judged line by line.
+    wrong_lines.sort_by(|a, b| b.0.cmp(&a.0));
+    for (n, file, want, got) in wrong_lines.iter().take(15) {
+        let _ = writeln!(table, "    {n:>3} edits  {file}: expected {want:?}, read {got:?}");
+    }
     if unread > 0 {
         let _ = writeln!(table, "  {unread} images were not read (see above)");
     }
@@ -88,6 +95,7 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
         "set": set_name(dir), "kind": "ocr-transcripts", "images": files.len(), "cer": cer, "cer_case_kept": case_cer, "word_recall": recall,
         "edits": edits, "characters": chars, "words": words, "words_found": found, "unread": unread,
         "per_image": rows.iter().map(|(f, c, r)| json!({"file": f, "cer": c, "word_recall": r})).collect::<Vec<_>>(),
+        "wrong_lines": wrong_lines.iter().map(|(n, f, want, got)| json!({"file": f, "edits": n, "expected": want, "read": got})).collect::<Vec<_>>(),
     });
     Ok(Report { table, json })
 }
@@ -97,6 +105,8 @@ struct PageScore {
     case_edits: usize,
     words: usize,
     found: usize,
+    /// Transcript lines read with errors: (edits, transcript, as read).
+    wrong_lines: Vec<(usize, String, String)>,
 }
 
 /// Each word read goes to the transcript line its box overlaps most (none: an insertion); a
@@ -105,21 +115,31 @@ struct PageScore {
 fn score_page(truth: &[TruthLine], read: &ReadPage) -> PageScore {
     let s = read.pixels_per_point;
     let mut assigned: Vec<Vec<(f32, &str)>> = vec![Vec::new(); truth.len()];
-    let mut inserted = 0;
+    let mut extra = Vec::new();
     for w in &read.page.words {
         let b = [w.bbox.x0 * s, w.bbox.y0 * s, w.bbox.x1 * s, w.bbox.y1 * s];
         let best = truth.iter().enumerate().map(|(i, t)| (i, overlap(&b, &t.bbox))).filter(|(_, o)| *o > 0.0).max_by(|a, b| a.1.total_cmp(&b.1));
         match best {
             Some((i, _)) => assigned[i].push((b[0], w.text.as_str())),
-            None => inserted += w.text.chars().count(),
+            None => extra.push(w.text.as_str()),
         }
     }
+    // Words outside every transcript line count as inserted characters.
+    let inserted: usize = extra.iter().map(|w| w.chars().count()).sum();
     let (mut edits, mut case_edits) = (inserted, inserted);
+    let mut wrong_lines = Vec::new();
+    if inserted > 0 {
+        wrong_lines.push((inserted, String::new(), extra.join(" ")));
+    }
     for (t, mut got) in truth.iter().zip(assigned) {
         got.sort_by(|a, b| a.0.total_cmp(&b.0));
         let text = got.iter().map(|g| g.1).collect::<Vec<_>>().join(" ");
-        edits += edit_distance(&text.to_lowercase(), &t.text.to_lowercase());
+        let line_edits = edit_distance(&text.to_lowercase(), &t.text.to_lowercase());
+        edits += line_edits;
         case_edits += edit_distance(&text, &t.text);
+        if line_edits > 0 {
+            wrong_lines.push((line_edits, t.text.clone(), text));
+        }
     }
     let mut bag: HashMap<String, usize> = HashMap::new();
     for w in &read.page.words {
@@ -133,7 +153,7 @@ fn score_page(truth: &[TruthLine], read: &ReadPage) -> PageScore {
             found += 1;
         }
     }
-    PageScore { edits, case_edits, words, found }
+    PageScore { edits, case_edits, words, found, wrong_lines }
 }
 
 /// Intersection area of two boxes.

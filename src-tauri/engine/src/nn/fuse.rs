@@ -1,5 +1,5 @@
-//! Fusing steps after compilation: hard-swish recognised from its four nodes, and an
-//! activation folded into the convolution before it.
+//! Fusing steps after compilation: hard-swish recognised from its four nodes, GELU from its
+//! five, and an activation folded into the convolution before it.
 
 use std::collections::HashMap;
 
@@ -16,23 +16,77 @@ pub(super) fn reads(step: &Step) -> Vec<usize> {
     r
 }
 
+/// A one-element constant equal to `value` (to float precision).
 fn scalar(o: &Operand, value: f32) -> bool {
-    matches!(o, Operand::Const(t) if t.elem_count() == 1 && t.flatten_all().and_then(|t| t.to_vec1::<f32>()).is_ok_and(|v| v[0] == value))
+    matches!(o, Operand::Const(t) if t.elem_count() == 1
+        && t.flatten_all().and_then(|t| t.to_vec1::<f32>()).is_ok_and(|v| (v[0] - value).abs() <= 1e-6 * value.abs()))
 }
 
-/// Recognise hard-swish (Add 3, Clip 0..6, Mul, Div 6) as one step, and fold it (or a Relu)
-/// into the convolution that feeds it when nothing else reads the convolution's output.
-pub(super) fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
-    let count_readers = |steps: &[Step]| {
-        let mut n: HashMap<usize, usize> = HashMap::new();
-        for s in steps.iter().filter(|s| !matches!(s.op, Op::Fused)) {
-            for i in reads(s) {
-                *n.entry(i).or_default() += 1;
+/// The binary step's operands as (slot, constant-or-slot) in either order, where the slot is
+/// one of the step's; for commutative operators.
+fn slot_and(op: &Op, kind: Binary) -> Vec<(usize, &Operand)> {
+    match op {
+        Op::Binary(k, a, b) if std::mem::discriminant(k) == std::mem::discriminant(&kind) => {
+            let mut v = Vec::new();
+            if let Operand::Slot(i) = a {
+                v.push((*i, b));
             }
+            if let Operand::Slot(i) = b {
+                v.push((*i, a));
+            }
+            v
         }
-        n
-    };
-    let producer = |steps: &[Step], slot: usize| steps.iter().position(|s| !matches!(s.op, Op::Fused) && s.outputs.contains(&slot));
+        _ => Vec::new(),
+    }
+}
+
+/// GELU as exported: Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5, into one step.
+fn fuse_gelu(steps: &mut [Step], keep: &[usize]) {
+    let readers = count_readers(steps);
+    let single = |slot: usize| readers.get(&slot) == Some(&1) && !keep.contains(&slot);
+    for last in 0..steps.len() {
+        // Mul(m, 0.5), m = Mul(x, a), a = Add(e, 1), e = Erf(d), d = Div(x, sqrt 2).
+        let Some(m) = slot_and(&steps[last].op, Binary::Mul).into_iter().find(|(_, c)| scalar(c, 0.5)).map(|(m, _)| m) else { continue };
+        let Some(mul) = producer(steps, m).filter(|_| single(m)) else { continue };
+        let found = slot_and(&steps[mul].op, Binary::Mul).into_iter().find_map(|(a, x)| {
+            let Operand::Slot(x) = x else { return None };
+            let add = producer(steps, a).filter(|_| single(a))?;
+            let e = slot_and(&steps[add].op, Binary::Add).into_iter().find(|(_, c)| scalar(c, 1.0))?.0;
+            let erf = producer(steps, e).filter(|&k| single(e) && matches!(steps[k].op, Op::Erf))?;
+            let d = steps[erf].inputs[0];
+            let div = producer(steps, d).filter(|_| single(d))?;
+            let divides_x = matches!(&steps[div].op, Op::Binary(Binary::Div, Operand::Slot(s), c) if s == x && scalar(c, std::f32::consts::SQRT_2));
+            divides_x.then_some((*x, [div, erf, add, mul]))
+        });
+        if let Some((x, fused)) = found {
+            for k in fused {
+                steps[k].op = Op::Fused;
+            }
+            steps[last].op = Op::Gelu;
+            steps[last].inputs = vec![x];
+        }
+    }
+}
+
+fn count_readers(steps: &[Step]) -> HashMap<usize, usize> {
+    let mut n: HashMap<usize, usize> = HashMap::new();
+    for s in steps.iter().filter(|s| !matches!(s.op, Op::Fused)) {
+        for i in reads(s) {
+            *n.entry(i).or_default() += 1;
+        }
+    }
+    n
+}
+
+/// The live step that computes `slot`.
+fn producer(steps: &[Step], slot: usize) -> Option<usize> {
+    steps.iter().position(|s| !matches!(s.op, Op::Fused) && s.outputs.contains(&slot))
+}
+
+/// Recognise hard-swish (Add 3, Clip 0..6, Mul, Div 6) and GELU as one step each, and fold
+/// them (or a Relu) into the convolution that feeds them when nothing else reads its output.
+pub(super) fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
+    fuse_gelu(steps, keep);
     let readers = count_readers(steps);
     let single = |slot: usize| readers.get(&slot) == Some(&1) && !keep.contains(&slot);
     for d in 0..steps.len() {
@@ -72,6 +126,7 @@ pub(super) fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
         let act = match steps[k].op {
             Op::HardSwish => Act::HardSwish,
             Op::Relu => Act::Relu,
+            Op::Gelu => Act::Gelu,
             _ => continue,
         };
         let x = steps[k].inputs[0];

@@ -91,10 +91,11 @@ impl Graph {
 
     /// Run the graph on `input`; the graph's outputs in order.
     pub fn run(&self, input: Tensor) -> Res<Vec<Tensor>> {
+        super::kernels::flush_denormals();
         let mut values: Vec<Option<Tensor>> = vec![None; self.slots];
         values[self.input] = Some(input);
         let profile = std::env::var_os("PAGEWISE_PROFILE_GRAPH").is_some();
-        let mut spent: HashMap<String, f64> = HashMap::new();
+        let (mut spent, mut flops): (HashMap<String, f64>, HashMap<String, f64>) = Default::default();
         for (k, step) in self.steps.iter().enumerate() {
             let started = std::time::Instant::now();
             let get = |i: usize| values[i].clone().ok_or_else(|| format!("value {i} read before it was computed"));
@@ -117,6 +118,13 @@ impl Graph {
                 }
                 op => run_op(op, &args).map_err(ce)?,
             };
+            if profile {
+                // Multiply-adds of a convolution: output elements x input channels per group x kernel.
+                if let (Op::Conv { weight, .. }, Some(y)) = (&step.op, results.first()) {
+                    let d = weight.dims();
+                    *flops.entry(op_name(&step.op)).or_default() += 2.0 * (y.elem_count() * d[1] * d[2] * d[3]) as f64;
+                }
+            }
             for (&slot, value) in step.outputs.iter().zip(results) {
                 values[slot] = Some(value);
             }
@@ -124,20 +132,31 @@ impl Graph {
                 values[slot] = None;
             }
             if profile {
-                let name = format!("{:?}", step.op).split(['(', ' ', '{']).next().unwrap_or_default().to_string();
-                let name = match &step.op {
-                    Op::Conv { weight, depthwise, .. } => format!("Conv{}x{}{}", weight.dims()[2], weight.dims()[3], if *depthwise { "dw" } else { "" }),
-                    _ => name,
-                };
-                *spent.entry(name).or_default() += started.elapsed().as_secs_f64() * 1000.0;
+                *spent.entry(op_name(&step.op)).or_default() += started.elapsed().as_secs_f64() * 1000.0;
             }
         }
         if profile {
             let mut v: Vec<_> = spent.into_iter().collect();
             v.sort_by(|a, b| b.1.total_cmp(&a.1));
-            eprintln!("graph time per op (ms): {v:?}");
+            let line: Vec<String> = v
+                .iter()
+                .map(|(name, ms)| match flops.get(name) {
+                    Some(f) => format!("{name} {ms:.1} ({:.1} GFLOP/s)", f / ms / 1e6),
+                    None => format!("{name} {ms:.1}"),
+                })
+                .collect();
+            eprintln!("graph time per op (ms): {}", line.join(", "));
         }
         self.outputs.iter().map(|&i| values[i].clone().ok_or_else(|| "an output was not computed".to_string())).collect()
+    }
+}
+
+/// An operator's name for profiles; convolutions by kernel size and kind.
+fn op_name(op: &Op) -> String {
+    match op {
+        Op::Conv { weight, depthwise, .. } => format!("Conv{}x{}{}", weight.dims()[2], weight.dims()[3], if *depthwise { "dw" } else { "" }),
+        Op::Binary(kind, _, _) => format!("{kind:?}"),
+        _ => format!("{op:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_string(),
     }
 }
 
@@ -275,6 +294,14 @@ impl Compiler {
                     _ => Binary::Div,
                 };
                 let (a, b) = (self.operand(&ins[0])?, self.operand(&ins[1])?);
+                if let (Binary::Add, Operand::Slot(x), Operand::Const(c)) | (Binary::Add, Operand::Const(c), Operand::Slot(x)) = (kind, &a, &b) {
+                    // A bias added after a convolution without one: the convolution's bias.
+                    let (x, name) = (*x, if matches!(a, Operand::Slot(_)) { &ins[0] } else { &ins[1] });
+                    if self.readers.get(name) == Some(&1) && self.fold_bias(x, c).map_err(ce)? {
+                        self.slots.insert(node.output[0].clone(), x);
+                        return Ok(());
+                    }
+                }
                 self.push(node, Op::Binary(kind, a, b), vec![]);
             }
             "Clip" => {
@@ -446,6 +473,25 @@ impl Compiler {
             other => return Err(format!("operator {other} is not supported")),
         }
         Ok(())
+    }
+}
+
+impl Compiler {
+    /// Add a per-channel constant (shape [C, 1, 1] or [1, C, 1, 1]) to the bias of the
+    /// convolution computing `slot`, if one does; whether it did.
+    fn fold_bias(&mut self, slot: usize, c: &Tensor) -> candle_core::Result<bool> {
+        let Some(&k) = self.producer.get(&slot) else { return Ok(false) };
+        let Op::Conv { weight, bias, act: Act::Identity, .. } = &mut self.steps[k].op else { return Ok(false) };
+        let n = weight.dim(0)?;
+        let dims = c.dims();
+        let per_channel = dims.len() >= 3 && dims.len() <= 4 && dims[dims.len() - 3] == n && c.elem_count() == n;
+        if !per_channel || c.dtype() != DType::F32 {
+            return Ok(false);
+        }
+        let add: Vec<f32> = c.flatten_all()?.to_vec1()?;
+        let b = bias.take().unwrap_or_else(|| vec![0.0; n]);
+        *bias = Some(b.iter().zip(&add).map(|(b, a)| b + a).collect());
+        Ok(true)
     }
 }
 

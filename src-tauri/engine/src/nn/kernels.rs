@@ -11,17 +11,8 @@ pub enum Act {
     Relu,
     /// x * clip(x + 3, 0, 6) / 6
     HardSwish,
-}
-
-impl Act {
-    #[inline]
-    fn apply(self, x: f32) -> f32 {
-        match self {
-            Act::Identity => x,
-            Act::Relu => x.max(0.0),
-            Act::HardSwish => x * (x + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0),
-        }
-    }
+    /// x * (1 + erf(x / sqrt 2)) / 2
+    Gelu,
 }
 
 fn contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
@@ -32,14 +23,22 @@ fn contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32
 
 /// Finish each channel plane: add its bias, apply the activation.
 fn finish(out: &mut [f32], plane: usize, channels: usize, bias: Option<&[f32]>, act: Act) {
-    if bias.is_none() && act == Act::Identity {
-        return;
+    // One loop compiled per activation: a match inside the loop keeps it from vectorising.
+    match act {
+        Act::Identity if bias.is_none() => {}
+        Act::Identity => finish_with(out, plane, channels, bias, |x| x),
+        Act::Relu => finish_with(out, plane, channels, bias, |x| x.max(0.0)),
+        Act::HardSwish => finish_with(out, plane, channels, bias, |x| x * (x + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0)),
+        Act::Gelu => finish_with(out, plane, channels, bias, super::elementwise::gelu),
     }
+}
+
+fn finish_with(out: &mut [f32], plane: usize, channels: usize, bias: Option<&[f32]>, f: impl Fn(f32) -> f32 + Sync + Copy) {
     out.par_chunks_mut(plane).enumerate().for_each(|(nc, o)| {
         let b = bias.map_or(0.0, |b| b[nc % channels]);
         with_simd(|| {
             for v in o.iter_mut() {
-                *v = act.apply(*v + b);
+                *v = f(*v + b);
             }
         })
     });
@@ -58,7 +57,7 @@ fn axpy(acc: &mut [f32], k: f32, v: &[f32]) {
 /// Run a loop compiled for AVX2 and FMA when the CPU has them (the build targets plain
 /// x86-64, whose SSE2 is half as wide and has no fused multiply-add); as it is elsewhere.
 #[inline(always)]
-fn with_simd(f: impl FnOnce()) {
+pub(super) fn with_simd(f: impl FnOnce()) {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2,fma")]
@@ -71,6 +70,32 @@ fn with_simd(f: impl FnOnce()) {
         }
     }
     f()
+}
+
+/// Treat subnormal floats as zero on this thread and on rayon's worker threads (the MXCSR
+/// flags FTZ and DAZ), as inference runtimes do: activations that decay into subnormals (as deep
+/// in PP-OCR's detector) otherwise make every multiply on them a hundred times slower, and
+/// values below 1e-38 change nothing a network computes. Set once per thread.
+pub fn flush_denormals() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        thread_local!(static SET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+        #[allow(deprecated)] // _mm_setcsr: the flags have no other interface in std.
+        fn set_flags() {
+            SET.with(|set| {
+                if !set.get() {
+                    // SAFETY: only the flush-to-zero (bit 15) and denormals-are-zero (bit 6) flags change.
+                    unsafe { std::arch::x86_64::_mm_setcsr(std::arch::x86_64::_mm_getcsr() | 0x8040) };
+                    set.set(true);
+                }
+            })
+        }
+        static POOL: std::sync::Once = std::sync::Once::new();
+        POOL.call_once(|| {
+            rayon::broadcast(|_| set_flags());
+        });
+        set_flags();
+    }
 }
 
 /// Bias and activation over an NCHW tensor, in one pass.

@@ -99,6 +99,15 @@ pub enum Data {
     Int(Vec<i64>),
 }
 
+/// `v`, or zero where it is subnormal.
+fn normal(v: f32) -> f32 {
+    if v.is_subnormal() {
+        0.0
+    } else {
+        v
+    }
+}
+
 impl TensorProto {
     pub fn shape(&self) -> Vec<usize> {
         self.dims.iter().map(|&d| d.max(0) as usize).collect()
@@ -108,8 +117,10 @@ impl TensorProto {
     pub fn data(&self) -> Result<Data, String> {
         let raw = &self.raw_data;
         match self.data_type {
-            FLOAT if !raw.is_empty() => Ok(Data::Float(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())),
-            FLOAT => Ok(Data::Float(self.float_data.clone())),
+            // Subnormal weights (pruned ones in PP-OCR's detector) are zero for all purposes,
+            // and arithmetic on them runs a hundred times slower.
+            FLOAT if !raw.is_empty() => Ok(Data::Float(raw.chunks_exact(4).map(|c| normal(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect())),
+            FLOAT => Ok(Data::Float(self.float_data.iter().map(|&v| normal(v)).collect())),
             INT64 if !raw.is_empty() => Ok(Data::Int(raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect())),
             INT64 => Ok(Data::Int(self.int64_data.clone())),
             INT32 if !raw.is_empty() => Ok(Data::Int(raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect())),

@@ -3,6 +3,7 @@
 
 use candle_core::{DType, Device, Tensor};
 
+use super::elementwise::{unary, Unary};
 use super::kernels::{im2col, Act, Depthwise, Epilogue, Window};
 
 #[derive(Debug)]
@@ -31,6 +32,8 @@ pub(super) enum Op {
     },
     /// x * clip(x + 3, 0, 6) / 6, recognised from its four nodes.
     HardSwish,
+    /// GELU, recognised from its five nodes.
+    Gelu,
     /// A step whose work was fused into another.
     Fused,
     Binary(Binary, Operand, Operand),
@@ -113,10 +116,11 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             y.inplace_op1(&Epilogue { bias: None, act: Act::HardSwish })?;
             y
         }
+        Op::Gelu => unary(x, Unary::Gelu)?,
         Op::Fused => unreachable!("fused steps are removed before running"),
         Op::Clip(lo, hi) => x.clamp(*lo, *hi)?,
-        Op::Sigmoid => (x.neg()?.exp()? + 1.0)?.recip()?,
-        Op::Relu => x.relu()?,
+        Op::Sigmoid => unary(x, Unary::Sigmoid)?,
+        Op::Relu => unary(x, Unary::Relu)?,
         Op::HardSigmoid(alpha, beta) => x.affine(*alpha as f64, *beta as f64)?.clamp(0f32, 1f32)?,
         Op::ChannelAffine(scale, shift) => x.broadcast_mul(scale)?.broadcast_add(shift)?,
         Op::GlobalAveragePool => x.mean_keepdim(3)?.mean_keepdim(2)?,
@@ -189,10 +193,13 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             }
             x.contiguous()?.max_pool2d_with_stride(*k, *s)?
         }
-        Op::Erf => x.erf()?,
+        Op::Erf => unary(x, Unary::Erf)?,
         Op::Pad([top, left, bottom, right]) => x.pad_with_zeros(2, *top, *bottom)?.pad_with_zeros(3, *left, *right)?,
         Op::Softmax(axis) => {
             let axis = axes_of(&[*axis], x.rank())[0];
+            if axis + 1 == x.rank() {
+                return Ok(vec![candle_nn::ops::softmax_last_dim(&x.contiguous()?)?]);
+            }
             let e = x.broadcast_sub(&x.max_keepdim(axis)?)?.exp()?;
             e.broadcast_div(&e.sum_keepdim(axis)?)?
         }
