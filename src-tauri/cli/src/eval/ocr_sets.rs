@@ -84,7 +84,7 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
     let _ = writeln!(table, "  all: CER {:.2}% ({edits} edits / {chars} characters), word recall {:.1}% ({found}/{words})", cer * 100.0, recall * 100.0);
     let _ = writeln!(table, "  (CER with case kept: {:.2}%)", case_cer * 100.0);
     // The lines that cost most, so a change to the reader can be judged line by line.
-    wrong_lines.sort_by(|a, b| b.0.cmp(&a.0));
+    wrong_lines.sort_by_key(|l| std::cmp::Reverse(l.0));
     for (n, file, want, got) in wrong_lines.iter().take(15) {
         let _ = writeln!(table, "    {n:>3} edits  {file}: expected {want:?}, read {got:?}");
     }

@@ -4,7 +4,7 @@
 use candle_core::{DType, Device, Tensor};
 
 use super::elementwise::{unary, Unary};
-use super::kernels::{im2col, Act, Depthwise, Epilogue, Window};
+use super::kernels::{conv_banded, Act, Depthwise, Epilogue, Window};
 
 #[derive(Debug)]
 pub(super) enum Operand {
@@ -87,7 +87,7 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
     let Some(x) = args.first() else { candle_core::bail!("{op:?} has no input") };
     Ok(vec![match op {
         Op::Conv { weight, bias, window, depthwise, act } => {
-            let (out_c, _, kh, kw) = weight.dims4()?;
+            let out_c = weight.dim(0)?;
             if *depthwise {
                 return Ok(vec![x.contiguous()?.apply_op2_no_bwd(weight, &Depthwise { window: *window, bias: bias.clone(), act: *act })?]);
             }
@@ -96,16 +96,16 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
                 let flat = x.contiguous()?.reshape((n, c, h * w))?;
                 weight.reshape((1, out_c, c))?.broadcast_matmul(&flat)?.reshape((n, out_c, h, w))?
             } else {
-                // im2col, then one matrix product.
+                // im2col and a matrix product, a band of rows at a time.
                 let (n, c, h, w) = x.dims4()?;
                 let data = x.flatten_all()?.to_vec1::<f32>()?;
-                let mut outs = Vec::with_capacity(n);
-                for b in 0..n {
-                    let (cols, ho, wo) = im2col(&data[b * c * h * w..(b + 1) * c * h * w], c, h, w, window);
-                    let cols = Tensor::from_vec(cols, (c * kh * kw, ho * wo), &Device::Cpu)?;
-                    outs.push(weight.reshape((out_c, c * kh * kw))?.matmul(&cols)?.reshape((1, out_c, ho, wo))?);
+                let weight = weight.flatten_all()?.to_vec1::<f32>()?;
+                let (ho, wo) = window.output(h, w);
+                let mut y = Vec::with_capacity(n * out_c * ho * wo);
+                for image in data.chunks_exact(c * h * w) {
+                    y.extend(conv_banded(image, c, h, w, window, &weight, out_c).0);
                 }
-                Tensor::cat(&outs, 0)?
+                Tensor::from_vec(y, (n, out_c, ho, wo), &Device::Cpu)?
             };
             // y is this step's own fresh tensor: finish it in place.
             y.inplace_op1(&Epilogue { bias: bias.clone(), act: *act })?;
