@@ -595,4 +595,52 @@ mod tests {
         let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(diff < 1e-5, "{diff}");
     }
+
+    #[test]
+    fn bias_add_and_gelu_fold_into_the_convolution() {
+        // Conv without bias -> Add per-channel bias -> GELU as exported (five nodes): one step.
+        let w: Vec<f32> = (0..3 * 2 * 3 * 3).map(|i| (i as f32 * 0.37).sin() * 0.5).collect();
+        let b = vec![0.3f32, -0.2, 0.1];
+        let init = |name: &str, dims: &[i64], v: &[f32]| TensorProto {
+            dims: dims.to_vec(),
+            data_type: 1,
+            float_data: v.to_vec(),
+            name: name.into(),
+            ..Default::default()
+        };
+        let attrs = vec![ints("strides", &[1, 1]), ints("pads", &[1, 1, 1, 1]), ints("kernel_shape", &[3, 3])];
+        let graph = GraphProto {
+            node: vec![
+                node("Conv", &["x", "w"], "c", attrs),
+                node("Add", &["c", "b"], "a", vec![]),
+                node("Div", &["a", "sqrt2"], "d", vec![]),
+                node("Erf", &["d"], "e", vec![]),
+                node("Add", &["e", "one"], "e1", vec![]),
+                node("Mul", &["a", "e1"], "m", vec![]),
+                node("Mul", &["m", "half"], "y", vec![]),
+            ],
+            initializer: vec![
+                init("w", &[3, 2, 3, 3], &w),
+                init("b", &[1, 3, 1, 1], &b),
+                init("sqrt2", &[], &[std::f32::consts::SQRT_2]),
+                init("one", &[], &[1.0]),
+                init("half", &[], &[0.5]),
+            ],
+            input: vec![ValueInfoProto { name: "x".into() }],
+            output: vec![ValueInfoProto { name: "y".into() }],
+        };
+        let g = Graph::from_onnx(&ModelProto { graph: Some(graph), metadata_props: vec![] }.encode_to_vec()).unwrap();
+        assert_eq!(g.steps.len(), 1, "{:?}", g.steps);
+        assert!(matches!(g.steps[0].op, Op::Conv { act: Act::Gelu, bias: Some(_), .. }), "{:?}", g.steps[0].op);
+        let x = Tensor::arange(0f32, 2.0 * 5.0 * 6.0, &Device::Cpu).unwrap().reshape((1, 2, 5, 6)).unwrap().affine(0.05, -1.2).unwrap();
+        let ours = g.run(x.clone()).unwrap().remove(0);
+        let a = x
+            .conv2d(&Tensor::from_vec(w, (3, 2, 3, 3), &Device::Cpu).unwrap(), 1, 1, 1, 1)
+            .unwrap()
+            .broadcast_add(&Tensor::from_vec(b, (1, 3, 1, 1), &Device::Cpu).unwrap())
+            .unwrap();
+        let reference = ((a.clone() * 0.5).unwrap() * ((a / std::f64::consts::SQRT_2).unwrap().erf().unwrap() + 1.0).unwrap()).unwrap();
+        let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(diff < 1e-5, "{diff}");
+    }
 }
