@@ -525,6 +525,11 @@ mod tests {
         NodeProto { input: inputs.iter().map(|s| s.to_string()).collect(), output: vec![output.into()], name: output.into(), op_type: op.into(), attribute }
     }
 
+    /// A float initializer.
+    fn init(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+        TensorProto { dims: dims.to_vec(), data_type: 1, float_data: v.to_vec(), name: name.into(), ..Default::default() }
+    }
+
     fn ints(name: &str, v: &[i64]) -> AttributeProto {
         AttributeProto { name: name.into(), ints: v.to_vec(), ..Default::default() }
     }
@@ -533,7 +538,7 @@ mod tests {
     fn shape_arithmetic_layer_norm_and_softmax_as_a_recogniser_uses_them() {
         let int =
             |name: &str, v: &[i64]| TensorProto { dims: vec![v.len() as i64], data_type: 7, int64_data: v.to_vec(), name: name.into(), ..Default::default() };
-        let two = TensorProto { dims: vec![], data_type: 1, float_data: vec![2.0], name: "two".into(), ..Default::default() };
+        let two = init("two", &[], &[2.0]);
         let graph = GraphProto {
             node: vec![
                 node("Shape", &["x"], "s", vec![]),
@@ -570,13 +575,6 @@ mod tests {
     #[test]
     fn identity_then_transposed_convolution_match_candle() {
         let (w, b): (Vec<f32>, Vec<f32>) = ((0..2 * 3 * 2 * 2).map(|i| i as f32 * 0.1 - 1.0).collect(), vec![0.5, -0.25, 1.0]);
-        let init = |name: &str, dims: &[i64], v: &[f32]| TensorProto {
-            dims: dims.to_vec(),
-            data_type: 1,
-            float_data: v.to_vec(),
-            name: name.into(),
-            ..Default::default()
-        };
         let attrs = vec![ints("strides", &[2, 2]), ints("pads", &[0, 0, 0, 0]), ints("kernel_shape", &[2, 2])];
         let graph = GraphProto {
             node: vec![node("Identity", &["x"], "y", vec![]), node("ConvTranspose", &["y", "w", "b"], "z", attrs)],
@@ -601,13 +599,6 @@ mod tests {
         // Conv without bias -> Add per-channel bias -> GELU as exported (five nodes): one step.
         let w: Vec<f32> = (0..3 * 2 * 3 * 3).map(|i| (i as f32 * 0.37).sin() * 0.5).collect();
         let b = vec![0.3f32, -0.2, 0.1];
-        let init = |name: &str, dims: &[i64], v: &[f32]| TensorProto {
-            dims: dims.to_vec(),
-            data_type: 1,
-            float_data: v.to_vec(),
-            name: name.into(),
-            ..Default::default()
-        };
         let attrs = vec![ints("strides", &[1, 1]), ints("pads", &[1, 1, 1, 1]), ints("kernel_shape", &[3, 3])];
         let graph = GraphProto {
             node: vec![
