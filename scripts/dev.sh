@@ -264,7 +264,7 @@ case "${1:-}" in
   setup) setup ;;
   models) setup_models ;;
   reference) setup_reference ;;
-  vlm-reference) setup_torch_reference; .venv-torch/bin/python scripts/vlm_reference.py ;;
+  vlm-reference) setup_torch_reference; .venv-torch/bin/python scripts/vlm_reference.py && .venv-torch/bin/python scripts/paddleocr_vl_reference.py ;;
   run) setup; run_demo ;;
   test) setup; run_tests ;;
   bench-app) shift; setup; bench_app "$@" ;;

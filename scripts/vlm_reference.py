@@ -91,13 +91,18 @@ The quick brown fox jumps over the lazy dog 0123456789 ()[]{}<>:;,.!?'"-/+=%$#&*
 """
 
 
-def tiny_tokenizer(path: Path) -> Qwen2TokenizerFast:
+def train_bpe(special: list) -> Tokenizer:
+    """A 400-token byte-level BPE trained on CORPUS, with the model's special tokens."""
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=SPECIAL)
+    trainer = trainers.BpeTrainer(vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=special)
     bpe.train_from_iterator([CORPUS] * 20, trainer)
-    tokenizer = Qwen2TokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None)
+    return bpe
+
+
+def tiny_tokenizer(path: Path) -> Qwen2TokenizerFast:
+    tokenizer = Qwen2TokenizerFast(tokenizer_object=train_bpe(SPECIAL), eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None)
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(path)
     # As Qwen3-VL's hub folder has it: the template in chat_template.json.

@@ -3,7 +3,56 @@
 
 use candle_core::{DType, Tensor, D};
 
+use super::prompt::Prompter;
+use super::Stop;
 use crate::{Error, Result};
+
+/// Greedy decoding from the prompt's last logits: `step` feeds a token and returns the next
+/// logits. Stops at a stop token, the token limit, a repetition loop (cut), or when `on_text`
+/// (called with each new piece of whole characters) returns false.
+pub fn decode(
+    first: &Tensor,
+    mut step: impl FnMut(u32) -> Result<Tensor>,
+    stop_tokens: &[u32],
+    prompter: &Prompter,
+    max_tokens: usize,
+    on_text: &mut dyn FnMut(&str) -> bool,
+) -> Result<(Vec<u32>, Stop)> {
+    let mut tokens = Vec::new();
+    let mut shown = String::new();
+    let mut next = argmax(first)?;
+    let mut stop = Stop::TokenLimit;
+    while tokens.len() < max_tokens {
+        if stop_tokens.contains(&next) {
+            stop = Stop::EndOfText;
+            break;
+        }
+        tokens.push(next);
+        if let Some(cut) = repetition_cut(&tokens) {
+            tokens.truncate(cut);
+            stop = Stop::Loop;
+            break;
+        }
+        // Text is shown as whole characters: decode all and send what is new.
+        let text = prompter.decode(&tokens, true);
+        if text.len() > shown.len() && text.starts_with(&shown) && !text.ends_with('\u{FFFD}') {
+            if !on_text(&text[shown.len()..]) {
+                stop = Stop::Cancelled;
+                break;
+            }
+            shown = text;
+        }
+        if tokens.len() == max_tokens {
+            break;
+        }
+        next = argmax(&step(next)?)?;
+    }
+    let text = prompter.decode(&tokens, true);
+    if stop != Stop::Cancelled && text.len() > shown.len() && text.starts_with(&shown) {
+        on_text(&text[shown.len()..]);
+    }
+    Ok((tokens, stop))
+}
 
 /// The highest-scoring token of the last position's logits.
 pub fn argmax(logits: &Tensor) -> Result<u32> {

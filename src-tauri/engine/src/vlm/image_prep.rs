@@ -1,8 +1,9 @@
-//! Page image → the vision encoder's patches, as the Qwen2-VL/Qwen3-VL image processor does it:
-//! a size that keeps the aspect ratio, is a multiple of patch × merge and stays within the pixel
-//! budget ("smart resize"); PIL's bicubic resampling (bit-exact, 8-bit two-pass); scaling to
-//! [0, 1] and normalising; patches in merge-block order, each frame repeated over the temporal
-//! patch.
+//! Page image → the vision encoder's input, as the Qwen2-VL/Qwen3-VL and PaddleOCR-VL image
+//! processors do it: a size that keeps the aspect ratio, is a multiple of patch × merge and stays
+//! within the pixel budget ("smart resize"); PIL's bicubic resampling (bit-exact, 8-bit two-pass);
+//! scaling to [0, 1] and normalising; for Qwen, patches in merge-block order, each frame repeated
+//! over the temporal patch; for PaddleOCR-VL, the resized image itself (its encoder cuts patches
+//! with a convolution).
 
 use image::RgbImage;
 use serde::Deserialize;
@@ -19,7 +20,13 @@ pub struct PreprocessorConfig {
     pub image_std: [f32; 3],
     #[serde(default = "default_rescale")]
     pub rescale_factor: f32,
-    pub size: PixelBudget,
+    /// The pixel budget; older PaddleOCR-VL folders give `min_pixels`/`max_pixels` instead.
+    #[serde(default)]
+    pub size: Option<PixelBudget>,
+    #[serde(default)]
+    pub min_pixels: Option<usize>,
+    #[serde(default)]
+    pub max_pixels: Option<usize>,
 }
 
 fn default_rescale() -> f32 {
@@ -40,6 +47,16 @@ pub struct PixelBudget {
 pub struct Patches {
     pub values: Vec<f32>,
     pub row_len: usize,
+    pub grid_thw: [usize; 3],
+}
+
+/// An image normalised to `(3, height, width)` at the size the processor chose, and its grid
+/// (1, height, width) in patches.
+#[derive(Debug, Clone)]
+pub struct Pixels {
+    pub values: Vec<f32>,
+    pub height: usize,
+    pub width: usize,
     pub grid_thw: [usize; 3],
 }
 
@@ -64,6 +81,23 @@ pub fn smart_resize(height: usize, width: usize, factor: usize, min_pixels: usiz
     Ok((h_bar as usize, w_bar as usize))
 }
 
+/// PaddleOCR-VL's variant: a side shorter than `factor` is first brought up to it (aspect kept),
+/// so that a single text line a few pixels high is still read.
+pub fn smart_resize_thin(height: usize, width: usize, factor: usize, min_pixels: usize, max_pixels: usize) -> Result<(usize, usize)> {
+    let (mut h, mut w) = (height, width);
+    if h > 0 && w > 0 {
+        if h < factor {
+            w = (w as f64 * factor as f64 / h as f64).round_ties_even() as usize;
+            h = factor;
+        }
+        if w < factor {
+            h = (h as f64 * factor as f64 / w as f64).round_ties_even() as usize;
+            w = factor;
+        }
+    }
+    smart_resize(h, w, factor, min_pixels, max_pixels)
+}
+
 impl PreprocessorConfig {
     /// Qwen3-VL's processor settings (16-pixel patches, 2×2 merging, mean and std 0.5) with the
     /// given pixel budget.
@@ -75,22 +109,50 @@ impl PreprocessorConfig {
             image_mean: [0.5; 3],
             image_std: [0.5; 3],
             rescale_factor: default_rescale(),
-            size: PixelBudget { shortest_edge: min_pixels, longest_edge: max_pixels },
+            size: Some(PixelBudget { shortest_edge: min_pixels, longest_edge: max_pixels }),
+            min_pixels: None,
+            max_pixels: None,
         }
     }
 
-    pub fn patches(&self, image: &RgbImage) -> Result<Patches> {
+    /// PaddleOCR-VL's processor settings (14-pixel patches, 2×2 merging, mean and std 0.5).
+    pub fn paddleocr_vl(min_pixels: usize, max_pixels: usize) -> PreprocessorConfig {
+        PreprocessorConfig { patch_size: 14, temporal_patch_size: 1, ..PreprocessorConfig::qwen3_vl(min_pixels, max_pixels) }
+    }
+
+    /// (min, max) pixel counts.
+    pub fn budget(&self) -> Result<(usize, usize)> {
+        match (&self.size, self.min_pixels, self.max_pixels) {
+            (Some(size), _, _) => Ok((size.shortest_edge, size.longest_edge)),
+            (None, Some(min), Some(max)) => Ok((min, max)),
+            _ => Err(Error::Model { model: "vlm".into(), detail: "preprocessor_config.json gives no pixel budget (size or min_pixels/max_pixels)".into() }),
+        }
+    }
+
+    fn normalise(&self, resized: &[u8], at: usize, c: usize) -> f32 {
+        (resized[at * 3 + c] as f32 * self.rescale_factor - self.image_mean[c]) / self.image_std[c]
+    }
+
+    /// The resized, normalised image in channel-major order (PaddleOCR-VL's encoder input).
+    pub fn pixels(&self, image: &RgbImage) -> Result<Pixels> {
+        let (min, max) = self.budget()?;
         let factor = self.patch_size * self.merge_size;
-        let (h, w) = smart_resize(image.height() as usize, image.width() as usize, factor, self.size.shortest_edge, self.size.longest_edge)?;
+        let (h, w) = smart_resize_thin(image.height() as usize, image.width() as usize, factor, min, max)?;
+        let resized = resize_bicubic_pil(image, w, h);
+        let values = (0..3).flat_map(|c| (0..h * w).map(move |at| (c, at))).map(|(c, at)| self.normalise(&resized, at, c)).collect();
+        Ok(Pixels { values, height: h, width: w, grid_thw: [1, h / self.patch_size, w / self.patch_size] })
+    }
+
+    pub fn patches(&self, image: &RgbImage) -> Result<Patches> {
+        let (min, max) = self.budget()?;
+        let factor = self.patch_size * self.merge_size;
+        let (h, w) = smart_resize(image.height() as usize, image.width() as usize, factor, min, max)?;
         let resized = resize_bicubic_pil(image, w, h);
         let (ps, ms, tp) = (self.patch_size, self.merge_size, self.temporal_patch_size);
         let (gh, gw) = (h / ps, w / ps);
         let row_len = 3 * tp * ps * ps;
         let mut values = Vec::with_capacity(gh * gw * row_len);
-        let pixel = |c: usize, y: usize, x: usize| {
-            let v = resized[(y * w + x) * 3 + c] as f32 * self.rescale_factor;
-            (v - self.image_mean[c]) / self.image_std[c]
-        };
+        let pixel = |c: usize, y: usize, x: usize| self.normalise(&resized, y * w + x, c);
         // Order (block row, block col, row in block, col in block) × (channel, t, py, px).
         for by in 0..gh / ms {
             for bx in 0..gw / ms {
@@ -213,6 +275,13 @@ mod tests {
         let (h, w) = smart_resize(20, 20, 32, 65536, 16_777_216).unwrap();
         assert!(h * w >= 65536);
         assert!(smart_resize(1, 500, 32, 1, 100).is_err(), "aspect ratio above 200");
+    }
+
+    #[test]
+    fn a_thin_line_is_brought_up_to_one_block() {
+        // 10 px high: first 28 x 840, then within the budget.
+        assert_eq!(smart_resize_thin(10, 300, 28, 3136, 1_000_000).unwrap(), (28, 840));
+        assert!(smart_resize(10, 300, 28, 3136, 1_000_000).unwrap().0 >= 28);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 pub mod generate;
 pub mod image_prep;
 pub mod matvec;
+pub mod paddleocr_vl;
 pub mod prompt;
 pub mod qwen3_vl;
 pub mod random_weights;
@@ -79,6 +80,11 @@ fn weight_files(model: &str, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Bytes the weights take once loaded in `dtype` (candle copies them out of the mapping).
+fn loaded_bytes(weights: &candle_core::safetensors::MmapedSafetensors, dtype: DType) -> u64 {
+    weights.tensors().iter().map(|(_, view)| view.shape().iter().product::<usize>() as u64 * dtype.size_in_bytes() as u64).sum()
+}
+
 /// Refuses to load weights that will not fit in the memory available now.
 fn check_memory(model: &str, bytes: u64) -> Result<()> {
     let available = std::fs::read_to_string("/proc/meminfo")
@@ -111,12 +117,12 @@ impl Vlm {
         }
         let prompter = Prompter::load(name, dir, "<|image_pad|>", prep.merge_size)?;
         let files = weight_files(name, dir)?;
-        let on_disk: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-        check_memory(name, if dtype == DType::F32 { on_disk * 2 } else { on_disk })?;
         // SAFETY: the weight files are memory-mapped read-only; the installed model's files are
         // not modified while Pagewise runs (installs replace the folder by renaming).
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&files, dtype, &Device::Cpu) }
+        let weights = unsafe { candle_core::safetensors::MmapedSafetensors::multi(&files) }
             .map_err(|e| Error::Model { model: name.into(), detail: format!("weights: {e}") })?;
+        check_memory(name, loaded_bytes(&weights, dtype))?;
+        let vb = VarBuilder::from_backend(Box::new(weights), dtype, Device::Cpu);
         let model = Qwen3Vl::load(config, vb).map_err(|e| match e {
             Error::Model { detail, .. } => Error::Model { model: name.into(), detail: format!("weights do not match config.json ({detail})") },
             other => other,
@@ -159,39 +165,9 @@ impl Vlm {
         let logits = self.model.prefill(&ids, patches.as_ref(), false)?;
         let prefill_ms = started.elapsed().as_secs_f64() * 1e3;
         let started = Instant::now();
-        let mut tokens = Vec::new();
-        let mut shown = String::new();
-        let mut next = generate::argmax(&logits)?;
-        let mut stop = Stop::TokenLimit;
-        while tokens.len() < max_tokens {
-            if self.stop_tokens.contains(&next) {
-                stop = Stop::EndOfText;
-                break;
-            }
-            tokens.push(next);
-            if let Some(cut) = generate::repetition_cut(&tokens) {
-                tokens.truncate(cut);
-                stop = Stop::Loop;
-                break;
-            }
-            // Text is shown as whole characters: decode all and send what is new.
-            let text = self.prompter.decode(&tokens, true);
-            if text.len() > shown.len() && text.starts_with(&shown) && !text.ends_with('\u{FFFD}') {
-                if !on_text(&text[shown.len()..]) {
-                    stop = Stop::Cancelled;
-                    break;
-                }
-                shown = text;
-            }
-            if tokens.len() == max_tokens {
-                break;
-            }
-            next = generate::argmax(&self.model.step(next)?)?;
-        }
+        let model = &mut self.model;
+        let (tokens, stop) = generate::decode(&logits, |t| model.step(t), &self.stop_tokens, &self.prompter, max_tokens, on_text)?;
         let text = self.prompter.decode(&tokens, true);
-        if stop != Stop::Cancelled && text.len() > shown.len() && text.starts_with(&shown) {
-            on_text(&text[shown.len()..]);
-        }
         Ok(Generation { text, tokens, stop, prompt_tokens: ids.len(), image_tokens, prefill_ms, decode_ms: started.elapsed().as_secs_f64() * 1e3 })
     }
 }
