@@ -22,6 +22,15 @@ pub enum Precision {
     Bf16,
 }
 
+impl Precision {
+    pub fn dtype(self) -> pagewise_engine::DType {
+        match self {
+            Precision::F32 => pagewise_engine::DType::F32,
+            Precision::Bf16 => pagewise_engine::DType::BF16,
+        }
+    }
+}
+
 pub fn ask(ctx: &Ctx, doc: &str, question: &str, page: Option<u32>, engine: Engine, max_pixels: usize, dtype: Precision) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let doc = resolve(&mut lib, doc)?;
@@ -29,7 +38,7 @@ pub fn ask(ctx: &Ctx, doc: &str, question: &str, page: Option<u32>, engine: Engi
         Engine::Extractive => ask::ask(&lib, &doc.id, question, page, &mut Extractive::new())?,
         Engine::Vlm => {
             ask::parse_question(question)?;
-            let mut model = visual::load_model(if dtype == Precision::Bf16 { pagewise_engine::DType::BF16 } else { pagewise_engine::DType::F32 })?;
+            let mut model = visual::load_model(dtype.dtype())?;
             // The model's words as they come, on stderr when it is a terminal.
             let stream = std::io::stderr().is_terminal() && !ctx.json;
             let (lib_ref, id) = (&lib, doc.id.clone());

@@ -189,7 +189,7 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
             println!("--- page {} ---", p.page);
         }
         match p.source {
-            pagewise_engine::PageSource::TextLayer | pagewise_engine::PageSource::Ocr => println!("{}", p.text),
+            pagewise_engine::PageSource::TextLayer | pagewise_engine::PageSource::Ocr | pagewise_engine::PageSource::Vlm => println!("{}", p.text),
             pagewise_engine::PageSource::NeedsReader => {
                 let why = p.error.as_ref().map(|e| format!(" ({})", e.message)).unwrap_or_default();
                 eprintln!("page {}: no text layer (a scan or photo) and not read yet{why}: `pagewise text DOC --reader ocr --save` reads it", p.page)
@@ -223,6 +223,68 @@ pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool) -> Resul
             for l in &read.lines {
                 println!("{}", l.text);
             }
+        }
+    }
+    if ctx.json {
+        print_json(&json!({"doc_id": d.id, "name": d.name, "pages": out}));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `text --reader vlm`: pages read by PaddleOCR-VL region by region, each region's text printed
+/// as it ends (tables tab-separated, formulas as LaTeX), then a line on what the checks found.
+pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, dtype: pagewise_engine::DType) -> Result<ExitCode> {
+    let mut lib = open(ctx)?;
+    let d = resolve(&mut lib, doc)?;
+    let mut model = pagewise_engine::vlm::paddleocr_vl::load_installed(dtype)?;
+    let pages: Vec<u32> = page.map(|n| vec![n]).unwrap_or_else(|| (1..=d.pages).collect());
+    let mut out = Vec::new();
+    for n in pages {
+        if !ctx.json && d.pages > 1 && page.is_none() {
+            println!("--- page {n} ---");
+        }
+        let mut print_region = |_: usize, _: usize, r: &pagewise_engine::vlm::page_reader::RegionReading| {
+            if ctx.json {
+                return;
+            }
+            match (&r.error, r.task) {
+                (Some(e), _) => eprintln!("[{} region not read: {e}]", r.label.as_str()),
+                (None, None) => eprintln!("[{}: not read]", r.label.as_str()),
+                (None, Some(_)) if !r.text.is_empty() => println!("{}\n", r.text),
+                _ => {}
+            }
+        };
+        // One page failing (its pixels, the model) is reported and the others go on.
+        match pipeline::read_page_by_vlm(&mut lib, &d.id, n, save, &mut model, &mut print_region) {
+            Ok((_, read)) => {
+                let confirmed = read.confirmed.iter().filter(|&&c| c).count();
+                let not_on_page: Vec<&String> = read.regions.iter().flat_map(|r| &r.not_on_page).collect();
+                let loops = read.regions.iter().filter(|r| r.stop == Some(pagewise_engine::vlm::Stop::Loop)).count();
+                if ctx.json {
+                    out.push(json!({"page": n, "source": "vlm", "saved": save, "checked_against": read.checked_against, "confirmed_words": confirmed, "words": read.words.len(), "regions": read.regions}));
+                } else {
+                    eprintln!(
+                        "page {n}: {} regions, {confirmed} of {} words confirmed by the page's {} reading{}{}",
+                        read.regions.len(),
+                        read.words.len(),
+                        read.checked_against,
+                        match not_on_page.len() {
+                            0 => String::new(),
+                            n => format!(
+                                "; {n} word(s) not on the page: {}{}",
+                                not_on_page.iter().take(12).map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+                                if n > 12 { " …" } else { "" }
+                            ),
+                        },
+                        if loops > 0 { format!("; {loops} repetition loop(s) cut") } else { String::new() },
+                    );
+                }
+            }
+            Err(e) if page.is_none() => {
+                eprintln!("page {n}: {e}");
+                out.push(json!({"page": n, "error": e.to_report()}));
+            }
+            Err(e) => return Err(e),
         }
     }
     if ctx.json {

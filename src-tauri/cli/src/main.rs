@@ -59,14 +59,19 @@ enum Command {
         page: Option<u32>,
         #[arg(long, value_enum, default_value_t = TextFormat::Plain)]
         format: TextFormat,
-        /// Where the text comes from: the stored text layer, or read now from the pixels
-        /// (PP-OCRv5; for scans, photos and pages whose text layer is garbage)
+        /// Where the text comes from: the stored text layer; read now from the pixels by OCR
+        /// (PP-OCR; for scans, photos and pages whose text layer is garbage); or by PaddleOCR-VL
+        /// region by region (`pagewise models get paddleocr-vl`), its words checked against
+        /// the page's other reading
         #[arg(long, value_enum, default_value_t = ReaderKind::TextLayer)]
         reader: ReaderKind,
-        /// With --reader ocr: keep the reading as the page's words (search, layout and
+        /// With --reader ocr or vlm: keep the reading as the page's words (search, layout and
         /// extraction then use it)
         #[arg(long)]
         save: bool,
+        /// With --reader vlm: weights in f32 (default) or bf16 (half the memory)
+        #[arg(long, value_enum, default_value_t = ask_cmd::Precision::F32)]
+        dtype: ask_cmd::Precision,
     },
     /// Layout regions (label, box, reading order, text, confidence, source; table cells)
     Layout {
@@ -190,6 +195,7 @@ enum Command {
 enum ReaderKind {
     TextLayer,
     Ocr,
+    Vlm,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -239,6 +245,7 @@ fn main() -> ExitCode {
         Command::List => commands::list(&ctx),
         Command::Show { doc } => commands::show(&ctx, &doc),
         Command::Text { doc, page, reader: ReaderKind::Ocr, save, .. } => commands::text_by_ocr(&ctx, &doc, page, save),
+        Command::Text { doc, page, reader: ReaderKind::Vlm, save, dtype, .. } => commands::text_by_vlm(&ctx, &doc, page, save, dtype.dtype()),
         Command::Text { doc, page, format: TextFormat::Plain, .. } => commands::text(&ctx, &doc, page),
         Command::Text { doc, page, format: TextFormat::Markdown, .. } => layout_cmd::markdown(&ctx, &doc, page),
         Command::Layout { doc, page, mode } => layout_cmd::layout(&ctx, &doc, page, mode.into()),

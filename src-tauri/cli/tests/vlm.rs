@@ -2,7 +2,8 @@
 //! absent model says which command installs it; the tiny Qwen3-VL checkpoint of the parity test
 //! (random weights, a real architecture) is imported offline as the visual answerer, verified,
 //! asked about a generated invoice (its answer goes through the honesty checks: words not on the
-//! page mean not found), and removed.
+//! page mean not found), and removed. The same for `text --reader vlm` with the tiny
+//! PaddleOCR-VL checkpoint: regions read, words checked against the text layer, the reading saved.
 
 mod common;
 
@@ -22,8 +23,8 @@ fn invoice() -> Vec<u8> {
         .build()
 }
 
-fn tiny_model() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vlm/qwen3-vl-tiny")
+fn tiny_model(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vlm").join(name)
 }
 
 #[test]
@@ -44,7 +45,7 @@ fn vlm_answers_need_the_model_and_are_checked_against_the_page() {
     assert!(!out.status.success() && err.contains("pagewise models get qwen3-vl-2b-instruct"), "{err}");
 
     // Offline import of a model folder, then verify.
-    let out = run(&["models", "import", tiny_model().to_str().unwrap(), "--as", "qwen3-vl-2b-instruct"]);
+    let out = run(&["models", "import", tiny_model("qwen3-vl-tiny").to_str().unwrap(), "--as", "qwen3-vl-2b-instruct"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run(&["models", "verify", "qwen3-vl-2b-instruct"]);
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("model.safetensors\tok"));
@@ -80,4 +81,44 @@ fn vlm_answers_need_the_model_and_are_checked_against_the_page() {
 
     assert!(run(&["models", "rm", "qwen3-vl-2b-instruct"]).status.success());
     assert!(!models.join("hub/qwen3-vl-2b-instruct").exists());
+}
+
+#[test]
+fn vlm_reader_reads_regions_and_checks_its_words_against_the_page() {
+    if !pdfium_available("vlm_reader_reads_regions_and_checks_its_words_against_the_page") {
+        return;
+    }
+    let lib = Lib::new();
+    let models = lib.dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let doc = lib.file("invoice.pdf", &invoice());
+    let doc = doc.to_str().unwrap();
+    let run = |args: &[&str]| lib.cmd().env("PAGEWISE_MODELS", &models).args(args).output().unwrap();
+    assert!(run(&["add", doc]).status.success());
+
+    let out = run(&["text", doc, "--reader", "vlm"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("pagewise models get paddleocr-vl"), "{err}");
+
+    let out = run(&["models", "import", tiny_model("paddleocr-vl-tiny").to_str().unwrap(), "--as", "paddleocr-vl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["--json", "text", doc, "--reader", "vlm", "--page", "1", "--save"]);
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let page = &read["pages"][0];
+    assert_eq!(page["source"], "vlm");
+    assert_eq!(page["checked_against"], "text-layer");
+    let regions = page["regions"].as_array().unwrap();
+    assert!(!regions.is_empty(), "{page}");
+    let words: usize = regions.iter().map(|r| r["words"].as_array().unwrap().len()).sum();
+    assert_eq!(words as u64, page["words"].as_u64().unwrap());
+    for r in regions {
+        assert!(r["error"].is_null(), "{r}");
+        assert!(r["tokens"].as_u64().unwrap() > 0, "{r}");
+        // Random weights write random words: those whose letters are not on the page are listed.
+        let confirmed_or_flagged = r["not_on_page"].as_array().unwrap().len() + page["confirmed_words"].as_u64().unwrap() as usize;
+        assert!(r["words"].as_array().unwrap().is_empty() || confirmed_or_flagged > 0, "{r}");
+    }
+    // Saved: the page's words are now the model's, and say so.
+    let shown: Value = serde_json::from_slice(&run(&["--json", "show", doc]).stdout).unwrap();
+    assert_eq!(shown["pages"][0]["source"], "vlm", "{shown}");
 }

@@ -140,6 +140,8 @@ pub enum PageSource {
     TextLayer,
     /// Read from the page's pixels by the OCR reader (a scan, a photo, or on request).
     Ocr,
+    /// Read from the page's pixels by a vision-language model (on request).
+    Vlm,
     /// No text layer and not read yet (the reader model was missing or not asked for).
     NeedsReader,
     /// Reading this page failed; `Page::error` says why.
@@ -151,6 +153,7 @@ impl PageSource {
         match self {
             PageSource::TextLayer => "text-layer",
             PageSource::Ocr => "ocr",
+            PageSource::Vlm => "vlm",
             PageSource::NeedsReader => "needs-reader",
             PageSource::Failed => "failed",
         }
@@ -159,6 +162,7 @@ impl PageSource {
         match s {
             "text-layer" => Some(PageSource::TextLayer),
             "ocr" => Some(PageSource::Ocr),
+            "vlm" => Some(PageSource::Vlm),
             "needs-reader" => Some(PageSource::NeedsReader),
             "failed" => Some(PageSource::Failed),
             _ => None,

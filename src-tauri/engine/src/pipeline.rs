@@ -415,3 +415,53 @@ pub fn reread_page(lib: &mut Library, id: &DocId, no: u32, save: bool) -> Result
     }
     Ok((page, read))
 }
+
+/// Read a stored page again with PaddleOCR-VL, region by region (see [`crate::vlm::page_reader`]):
+/// the regions come from the layout detector over the page's other reading (its text layer, its
+/// stored OCR words, or the scan reader run now), which the model's words are checked against.
+/// Without the detector the whole page is one text region. With `save` the reading replaces the
+/// page's words in the library (source `vlm`).
+pub fn read_page_by_vlm(
+    lib: &mut Library,
+    id: &DocId,
+    no: u32,
+    save: bool,
+    model: &mut crate::vlm::paddleocr_vl::PaddleOcrVl,
+    on_region: &mut dyn FnMut(usize, usize, &crate::vlm::page_reader::RegionReading),
+) -> Result<(Page, crate::vlm::page_reader::VlmReading)> {
+    use crate::layout::{analyze, Label, PageLayout, Region, RegionSource};
+    use crate::vlm::page_reader;
+    let before = lib.page(id, no)?;
+    let img = image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, ocr::page::PDF_PIXELS)?).to_rgb8();
+    let (reference, img, checked_against) = match before.source {
+        PageSource::TextLayer | PageSource::Ocr if !before.words.is_empty() => {
+            let against = if before.source == PageSource::Ocr { "ocr" } else { "text-layer" };
+            (before.clone(), img, against)
+        }
+        _ => match read_into(before.clone(), &img) {
+            Ok((page, read)) => (page, render::turn(img, read.turned), "ocr"),
+            Err(_) => (before.clone(), img, "nothing"),
+        },
+    };
+    let scale = reference.width / img.width().max(1) as f32;
+    let mut layout = analyze::detector_page(&reference, &img).unwrap_or_else(|_| PageLayout {
+        page: no,
+        width: reference.width,
+        height: reference.height,
+        regions: vec![],
+        error: None,
+    });
+    page_reader::cover_unplaced_words(&mut layout, &reference);
+    if layout.regions.is_empty() {
+        // Nothing detected and no other reading: the whole page as one text region.
+        let whole = crate::doc::BBox::new(0.0, 0.0, reference.width, reference.height);
+        layout.regions.push(Region::new(Label::Text, whole, vec![], String::new(), 1.0, RegionSource::Geometric));
+    }
+    let read = page_reader::read_regions(model, &img, scale, &layout, &reference.words, checked_against, on_region);
+    let (lines, text) = order::arrange(&read.words);
+    let page = Page { source: PageSource::Vlm, text, words: read.words.clone(), lines, error: None, ..reference };
+    if save {
+        lib.replace_reading(id, &page)?;
+    }
+    Ok((page, read))
+}

@@ -115,33 +115,11 @@ pub fn average_precision(images: &[ImageBoxes], threshold: f32) -> f64 {
         / 101.0
 }
 
-/// Levenshtein distance in characters (insertions, deletions, substitutions).
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
+pub use pagewise_engine::read::edit_distance;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_counts_characters() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("Ünï", "Uni"), 2);
-        assert_eq!(edit_distance("same", "same"), 0);
-    }
 
     #[test]
     fn tau_of_same_reversed_and_swapped_orders() {

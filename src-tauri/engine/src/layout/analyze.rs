@@ -44,7 +44,7 @@ impl LayoutMode {
             LayoutMode::Detector => true,
             LayoutMode::Geometric => false,
             // Pages read from pixels get the analyzer that reads pixels.
-            LayoutMode::Auto => matches!(page.source, PageSource::NeedsReader | PageSource::Ocr),
+            LayoutMode::Auto => matches!(page.source, PageSource::NeedsReader | PageSource::Ocr | PageSource::Vlm),
         }
     }
 }

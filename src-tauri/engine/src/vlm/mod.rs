@@ -3,6 +3,8 @@
 //! - [`image_prep`]: the image processor (smart resize, PIL bicubic, patches).
 //! - [`prompt`]: the model's chat template and tokenizer.
 //! - [`qwen3_vl`]: Qwen3-VL (visual question answering).
+//! - [`paddleocr_vl`]: PaddleOCR-VL (OCR-free reading); [`page_reader`]: a page read region by
+//!   region with it, its words checked against the page's other reading.
 //! - [`generate`]: greedy decoding, repetition loops cut; [`matvec`]: the decoding kernel.
 //! - [`random_weights`]: full-size models with random weights, for benchmarks.
 //!
@@ -13,6 +15,7 @@ pub mod generate;
 pub mod image_prep;
 pub mod matvec;
 pub mod paddleocr_vl;
+pub mod page_reader;
 pub mod prompt;
 pub mod qwen3_vl;
 pub mod random_weights;

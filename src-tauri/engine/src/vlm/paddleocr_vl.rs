@@ -43,6 +43,16 @@ impl Task {
 
 pub const IMAGE_TOKEN: &str = "<|IMAGE_PLACEHOLDER|>";
 
+/// The manifest name of the reader model.
+pub const MODEL: &str = "paddleocr-vl";
+
+/// Loads the installed PaddleOCR-VL, or says which command installs it.
+pub fn load_installed(dtype: DType) -> Result<PaddleOcrVl> {
+    let manifest = crate::models::hub_model(MODEL)?;
+    let dir = crate::models::hub::installed_dir(&crate::models::models_dir(), &manifest)?;
+    PaddleOcrVl::load(MODEL, &dir, dtype)
+}
+
 pub struct PaddleOcrVl {
     name: String,
     model: PaddleOCRVLModel,
