@@ -1,8 +1,9 @@
-"""PyTorch reference for `pagewise bench vlm`: transformers' Qwen3-VL built from the same config
-with random weights, on the same page image (same processor settings), the same prompt token ids
-and the same number of generated tokens, on the CPU with as many threads as there are cores.
+"""PyTorch reference for `pagewise bench vlm`: transformers' Qwen3-VL or PaddleOCR-VL built from
+the same config with random weights, on the same image (same processor settings), the same prompt
+token ids and the same number of generated tokens, on the CPU with as many threads as there are
+cores.
 
-Usage: bench_vlm_torch.py CONFIG.json IDS.json IMAGE MAX_PIXELS TOKENS f32|bf16
+Usage: bench_vlm_torch.py qwen3_vl|paddleocr_vl CONFIG.json IDS.json IMAGE MAX_PIXELS TOKENS f32|bf16
 Prints one JSON line: time to first token, prefill and decode tokens/s, peak memory.
 """
 
@@ -14,7 +15,9 @@ import time
 
 import torch
 from PIL import Image
-from transformers import LogitsProcessor, LogitsProcessorList, Qwen3VLConfig, Qwen3VLForConditionalGeneration
+from transformers import (LogitsProcessor, LogitsProcessorList, PaddleOCRVLConfig, PaddleOCRVLForConditionalGeneration, Qwen3VLConfig,
+                          Qwen3VLForConditionalGeneration)
+from transformers.models.paddleocr_vl.image_processing_pil_paddleocr_vl import PaddleOCRVLImageProcessorPil
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
 
@@ -30,15 +33,21 @@ class StepClock(LogitsProcessor):
 
 
 def main():
-    config_path, ids_path, image_path, max_pixels, tokens, dtype = sys.argv[1:7]
+    kind, config_path, ids_path, image_path, max_pixels, tokens, dtype = sys.argv[1:8]
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
-    config = Qwen3VLConfig(**json.load(open(config_path)))
     dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
+    if kind == "paddleocr_vl":
+        config = PaddleOCRVLConfig(**json.load(open(config_path)))
+        build = PaddleOCRVLForConditionalGeneration
+        processor = PaddleOCRVLImageProcessorPil(image_mean=[0.5] * 3, image_std=[0.5] * 3, min_pixels=147384, max_pixels=int(max_pixels))
+    else:
+        config = Qwen3VLConfig(**json.load(open(config_path)))
+        build = Qwen3VLForConditionalGeneration
+        processor = Qwen2VLImageProcessorPil(patch_size=16, temporal_patch_size=2, merge_size=2, image_mean=[0.5] * 3, image_std=[0.5] * 3,
+                                              size={"shortest_edge": 65536, "longest_edge": int(max_pixels)})
     with torch.no_grad():
-        model = Qwen3VLForConditionalGeneration(config).to(dtype).eval()
-    processor = Qwen2VLImageProcessorPil(patch_size=16, temporal_patch_size=2, merge_size=2, image_mean=[0.5] * 3, image_std=[0.5] * 3,
-                                          size={"shortest_edge": 65536, "longest_edge": int(max_pixels)})
+        model = build(config).to(dtype).eval()
     vision = processor(images=[Image.open(image_path).convert("RGB")], return_tensors="pt")
     ids = torch.tensor([json.load(open(ids_path))])
     mm_types = (ids == config.image_token_id).int()

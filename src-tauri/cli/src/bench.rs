@@ -44,12 +44,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         repeat: u32,
     },
-    /// Vision-language model speed: Qwen3-VL-2B at full size with random weights on a page
-    /// image (prefill, first token, decode, peak memory) beside PyTorch, and the decode ceiling
-    /// that memory bandwidth sets
+    /// Vision-language model speed: Qwen3-VL-2B or PaddleOCR-VL at full size with random weights
+    /// on a page or region image (prefill, first token, decode, peak memory) beside PyTorch, and
+    /// the decode ceiling that memory bandwidth sets
     Vlm {
-        /// A page image
+        /// A page (or region) image
         image: PathBuf,
+        #[arg(long, value_enum, default_value_t = crate::bench_vlm::BenchModel::Qwen3Vl)]
+        model: crate::bench_vlm::BenchModel,
         /// The page's pixel budget (256 image tokens by default; Qwen3-VL allows far more)
         #[arg(long, default_value_t = 262_144)]
         max_pixels: usize,
@@ -82,8 +84,8 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
         BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(ctx, &paths, image, repeat),
         BenchCommand::Ocr { paths, limit } => return crate::bench_ocr::run(ctx, &paths, limit),
         BenchCommand::Ask { paths, repeat } => return crate::bench_ask::run(ctx, &paths, repeat),
-        BenchCommand::Vlm { image, max_pixels, tokens, bf16, no_reference } => {
-            let bench = crate::bench_vlm::VlmBench { image, max_pixels, tokens: tokens.max(2), bf16, skip_reference: no_reference };
+        BenchCommand::Vlm { image, model, max_pixels, tokens, bf16, no_reference } => {
+            let bench = crate::bench_vlm::VlmBench { model, image, max_pixels, tokens: tokens.max(2), bf16, skip_reference: no_reference };
             return crate::bench_vlm::run(ctx, &bench);
         }
     };

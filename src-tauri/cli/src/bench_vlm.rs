@@ -1,14 +1,15 @@
-//! `pagewise bench vlm`: Qwen3-VL-2B at full size with random weights (speed does not depend on
-//! the values) on a real page image: prefill tokens/s, time to first token, decode tokens/s and
-//! peak memory; PyTorch (transformers on CPU) on the same config, image, token ids and token
-//! count in the same run; and the memory-bandwidth ceiling for decoding (bytes of weights read
-//! per token against this machine's measured read bandwidth).
+//! `pagewise bench vlm`: Qwen3-VL-2B or PaddleOCR-VL at full size with random weights (speed does
+//! not depend on the values) on a real page or region image: prefill tokens/s, time to first
+//! token, decode tokens/s and peak memory; PyTorch (transformers on CPU) on the same config,
+//! image, token ids and token count in the same run; and the memory-bandwidth ceiling for
+//! decoding (bytes of weights read per token against this machine's measured read bandwidth).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use pagewise_engine::vlm::image_prep::PreprocessorConfig;
+use pagewise_engine::vlm::paddleocr_vl::{self, PaddleNet};
 use pagewise_engine::vlm::qwen3_vl::{Config, Qwen3Vl};
 use pagewise_engine::vlm::{generate, random_weights};
 use pagewise_engine::{DType, Error, Result};
@@ -17,9 +18,28 @@ use serde_json::json;
 use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
 use crate::Ctx;
 
-const CONFIG: &str = include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json");
+const QWEN3_VL: &str = include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json");
+const PADDLEOCR_VL: &str = include_str!("../../../models/configs/paddleocr-vl.config.json");
+
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum BenchModel {
+    /// Qwen3-VL-2B-Instruct (visual question answering)
+    Qwen3Vl,
+    /// PaddleOCR-VL 0.9B (the OCR-free reader; give it a region or a page)
+    PaddleocrVl,
+}
+
+impl BenchModel {
+    fn name(self) -> &'static str {
+        match self {
+            BenchModel::Qwen3Vl => "Qwen3-VL-2B",
+            BenchModel::PaddleocrVl => "PaddleOCR-VL",
+        }
+    }
+}
 
 pub struct VlmBench {
+    pub model: BenchModel,
     pub image: PathBuf,
     pub max_pixels: usize,
     pub tokens: usize,
@@ -42,57 +62,113 @@ fn read_bandwidth_gbs() -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Prompt ids: a chat prefix, the image's placeholders, a question's worth of text ids.
-fn prompt_ids(config: &Config, image_tokens: usize) -> Vec<u32> {
-    let text = |n: usize, seed: u32| (0..n as u32).map(move |i| 1000 + (i * 7919 + seed) % 100_000);
+/// Prompt ids: a chat prefix, the image's placeholders between their start and end tokens, then
+/// `after` text ids (a question, or a task prompt).
+fn prompt_ids(start: u32, image: u32, end: u32, image_tokens: usize, after: usize) -> Vec<u32> {
+    let text = |n: usize, seed: u32| (0..n as u32).map(move |i| 1000 + (i * 7919 + seed) % 99_000);
     let mut ids: Vec<u32> = text(4, 1).collect();
-    ids.push(config.vision_start_token_id);
-    ids.extend(std::iter::repeat_n(config.image_token_id, image_tokens));
-    ids.push(config.vision_end_token_id);
-    ids.extend(text(40, 2));
+    ids.push(start);
+    ids.extend(std::iter::repeat_n(image, image_tokens));
+    ids.push(end);
+    ids.extend(text(after, 2));
     ids
 }
 
+/// Weights a decoding step reads: the attention and MLP projections of every layer and the output
+/// projection.
+fn decode_params(layers: usize, hidden: usize, heads: usize, kv_heads: usize, head_dim: usize, intermediate: usize, vocab: usize) -> usize {
+    layers * (2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + 3 * hidden * intermediate) + vocab * hidden
+}
+
+/// What a run measured: seconds to load, to the first token, and for the other tokens.
+struct Run {
+    load_s: f64,
+    first_token_s: f64,
+    decode_s: f64,
+}
+
+/// The image's grid, the prompt ids and the weights read per decoded token, for `model`.
+fn prepare(model: BenchModel, image: &image::RgbImage, max_pixels: usize) -> Result<([usize; 3], Vec<u32>, usize)> {
+    Ok(match model {
+        BenchModel::Qwen3Vl => {
+            let c = Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?;
+            let grid = PreprocessorConfig::qwen3_vl(65_536, max_pixels).patches(image)?.grid_thw;
+            let ids = prompt_ids(c.vision_start_token_id, c.image_token_id, c.vision_end_token_id, grid.iter().product::<usize>() / 4, 40);
+            let t = &c.text_config;
+            // The output projection is tied to the embeddings but read all the same.
+            (
+                grid,
+                ids,
+                decode_params(t.num_hidden_layers, t.hidden_size, t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.intermediate_size, t.vocab_size),
+            )
+        }
+        BenchModel::PaddleocrVl => {
+            let c = paddleocr_vl::parse_config("paddleocr-vl", PADDLEOCR_VL)?;
+            let grid = PreprocessorConfig::paddleocr_vl(147_384, max_pixels).pixels(image)?.grid_thw;
+            let ids = prompt_ids(c.vision_start_token_id, c.image_token_id, c.vision_end_token_id, grid.iter().product::<usize>() / 4, 6);
+            (
+                grid,
+                ids,
+                decode_params(c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.intermediate_size, c.vocab_size),
+            )
+        }
+    })
+}
+
+/// Builds the model with random weights, prefills `ids` with the image and decodes `tokens`.
+fn measure(model: BenchModel, image: &image::RgbImage, max_pixels: usize, ids: &[u32], tokens: usize, dtype: DType) -> Result<Run> {
+    let started = Instant::now();
+    match model {
+        BenchModel::Qwen3Vl => {
+            let patches = PreprocessorConfig::qwen3_vl(65_536, max_pixels).patches(image)?;
+            let mut m = Qwen3Vl::load(Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?, random_weights::random_var_builder(dtype))?;
+            let load_s = started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let mut next = generate::argmax(&m.prefill(ids, Some(&patches), false)?)?;
+            let first_token_s = started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            for _ in 1..tokens {
+                next = generate::argmax(&m.step(next)?)?;
+            }
+            Ok(Run { load_s, first_token_s, decode_s: started.elapsed().as_secs_f64() })
+        }
+        BenchModel::PaddleocrVl => {
+            let pixels = PreprocessorConfig::paddleocr_vl(147_384, max_pixels).pixels(image)?;
+            let config = paddleocr_vl::parse_config("paddleocr-vl", PADDLEOCR_VL)?;
+            let mut m =
+                PaddleNet::new(config, random_weights::random_var_builder(dtype)).map_err(|e| Error::Model { model: "bench".into(), detail: e.to_string() })?;
+            let load_s = started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let mut next = generate::argmax(&m.prefill(ids, &pixels)?)?;
+            let first_token_s = started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            for _ in 1..tokens {
+                next = generate::argmax(&m.step(next)?)?;
+            }
+            Ok(Run { load_s, first_token_s, decode_s: started.elapsed().as_secs_f64() })
+        }
+    }
+}
+
 pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
-    let config = Config::parse("qwen3-vl-2b-instruct", CONFIG)?;
-    let prep = PreprocessorConfig::qwen3_vl(65_536, bench.max_pixels);
     let image = image::open(&bench.image).map_err(|e| Error::Corrupt { path: bench.image.clone(), format: "image", detail: e.to_string() })?.to_rgb8();
-    let patches = prep.patches(&image)?;
-    let image_tokens = patches.grid_thw.iter().product::<usize>() / 4;
-    let ids = prompt_ids(&config, image_tokens);
+    let (grid, ids, params) = prepare(bench.model, &image, bench.max_pixels)?;
+    let image_tokens = grid.iter().product::<usize>() / 4;
     let dtype = if bench.bf16 { DType::BF16 } else { DType::F32 };
     let bandwidth = read_bandwidth_gbs();
 
     let rss_before = reset_peak_rss();
-    let started = Instant::now();
-    let mut model = Qwen3Vl::load(config.clone(), random_weights::random_var_builder(dtype))?;
-    let load_s = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let logits = model.prefill(&ids, Some(&patches), false)?;
-    let mut next = generate::argmax(&logits)?;
-    let first_token_s = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    for _ in 1..bench.tokens {
-        next = generate::argmax(&model.step(next)?)?;
-    }
-    let decode_s = started.elapsed().as_secs_f64();
+    let run = measure(bench.model, &image, bench.max_pixels, &ids, bench.tokens, dtype)?;
     let peak_mib = peak_rss_kib() / 1024;
-    drop(model);
 
-    let t = &config.text_config;
-    let text_params = t.num_hidden_layers
-        * (2 * t.hidden_size * t.num_attention_heads * t.head_dim
-            + 2 * t.hidden_size * t.num_key_value_heads * t.head_dim
-            + 3 * t.hidden_size * t.intermediate_size)
-        + t.vocab_size * t.hidden_size; // the output projection (tied to the embeddings)
-    let bytes_per_token = text_params as f64 * if bench.bf16 { 2.0 } else { 4.0 };
+    let bytes_per_token = params as f64 * if bench.bf16 { 2.0 } else { 4.0 };
     let ceiling = bandwidth * 1e9 / bytes_per_token;
-    let decode_rate = (bench.tokens - 1) as f64 / decode_s;
+    let decode_rate = (bench.tokens - 1) as f64 / run.decode_s;
     let ours = json!({
         "dtype": if bench.bf16 { "bf16" } else { "f32" },
-        "load_s": load_s,
-        "time_to_first_token_s": first_token_s,
-        "prefill_tokens_per_s": ids.len() as f64 / first_token_s,
+        "load_s": run.load_s,
+        "time_to_first_token_s": run.first_token_s,
+        "prefill_tokens_per_s": ids.len() as f64 / run.first_token_s,
         "decode_tokens_per_s": decode_rate,
         "peak_rss_mib": peak_mib,
         "rss_before_mib": rss_before / 1024,
@@ -104,9 +180,11 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
         let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
         let config_path = scratch.path().join("config.json");
         let ids_path = scratch.path().join("ids.json");
-        std::fs::write(&config_path, CONFIG).map_err(|e| Error::Io { path: config_path.clone(), source: e })?;
+        let config = if bench.model == BenchModel::Qwen3Vl { QWEN3_VL } else { PADDLEOCR_VL };
+        std::fs::write(&config_path, config).map_err(|e| Error::Io { path: config_path.clone(), source: e })?;
         std::fs::write(&ids_path, serde_json::to_string(&ids).expect("ids")).map_err(|e| Error::Io { path: ids_path.clone(), source: e })?;
         let args: Vec<std::ffi::OsString> = vec![
+            (if bench.model == BenchModel::Qwen3Vl { "qwen3_vl" } else { "paddleocr_vl" }).into(),
             config_path.into(),
             ids_path.into(),
             bench.image.clone().into(),
@@ -118,9 +196,9 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
     };
 
     let report = json!({
-        "model": "Qwen3-VL-2B-Instruct config, random weights",
+        "model": format!("{} config, random weights", bench.model.name()),
         "image": bench.image.display().to_string(),
-        "grid_thw": patches.grid_thw,
+        "grid_thw": grid,
         "prompt_tokens": ids.len(),
         "image_tokens": image_tokens,
         "generated_tokens": bench.tokens,
@@ -136,10 +214,11 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "Qwen3-VL-2B (random weights, {}), page {} -> grid {:?}: {} prompt tokens ({} image), {} generated",
+        "{} (random weights, {}), image {} -> grid {:?}: {} prompt tokens ({} image), {} generated",
+        bench.model.name(),
         ours["dtype"].as_str().unwrap_or(""),
         short(&bench.image),
-        patches.grid_thw,
+        grid,
         ids.len(),
         image_tokens,
         bench.tokens

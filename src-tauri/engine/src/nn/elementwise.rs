@@ -13,23 +13,34 @@ use super::kernels::with_simd;
 const BLOCK: usize = 8 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Unary {
+pub(crate) enum Unary {
     Erf,
     Sigmoid,
     Relu,
     /// x * (1 + erf(x / sqrt 2)) / 2, recognised from its five nodes.
     Gelu,
+    /// GELU's tanh approximation (`gelu_pytorch_tanh`, the vision encoders').
+    GeluTanh,
 }
 
 /// `f` of every element of `x`.
-pub(super) fn unary(x: &Tensor, f: Unary) -> candle_core::Result<Tensor> {
+pub(crate) fn unary(x: &Tensor, f: Unary) -> candle_core::Result<Tensor> {
     // One loop compiled per function (a function pointer would keep the loops from vectorising).
     match f {
         Unary::Erf => map(x, erf),
         Unary::Sigmoid => map(x, |x| 1.0 / (1.0 + (-x).exp())),
         Unary::Relu => map(x, |x| x.max(0.0)),
         Unary::Gelu => map(x, gelu),
+        Unary::GeluTanh => map(x, gelu_tanh),
     }
+}
+
+/// 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), with tanh(u) = 1 − 2 / (e^{2u} + 1).
+#[inline]
+fn gelu_tanh(x: f32) -> f32 {
+    let u = 0.797_884_6 * (x + 0.044_715 * x * x * x);
+    let tanh = 1.0 - 2.0 / ((2.0 * u).exp() + 1.0);
+    0.5 * x * (1.0 + tanh)
 }
 
 /// erf to float precision (Abramowitz and Stegun 7.1.26, error below 1.5e-7), several times
@@ -72,7 +83,7 @@ mod tests {
     fn matches_candle() {
         let x = Tensor::randn(0f32, 2.0, (3, 50_000), &Device::Cpu).unwrap();
         let gelu = ((x.clone() * 0.5).unwrap() * ((x.clone() / std::f64::consts::SQRT_2).unwrap().erf().unwrap() + 1.0).unwrap()).unwrap();
-        for (f, want) in [(Unary::Erf, x.erf().unwrap()), (Unary::Relu, x.relu().unwrap()), (Unary::Gelu, gelu)] {
+        for (f, want) in [(Unary::Erf, x.erf().unwrap()), (Unary::Relu, x.relu().unwrap()), (Unary::Gelu, gelu), (Unary::GeluTanh, x.gelu().unwrap())] {
             let got = unary(&x, f).unwrap();
             assert_eq!(got.dims(), x.dims());
             let diff = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();

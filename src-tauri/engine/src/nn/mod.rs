@@ -3,7 +3,7 @@
 //! kernels candle lacks or runs slowly (`kernels`, `elementwise`), the operators (`ops`) and step fusion (`fuse`);
 //! [`prep`] prepares images as the models' reference pipelines do.
 
-mod elementwise;
+pub(crate) mod elementwise;
 mod fuse;
 pub mod graph;
 mod kernels;

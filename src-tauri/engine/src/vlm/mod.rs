@@ -5,12 +5,15 @@
 //! - [`qwen3_vl`]: Qwen3-VL (visual question answering).
 //! - [`paddleocr_vl`]: PaddleOCR-VL (OCR-free reading); [`page_reader`]: a page read region by
 //!   region with it, its words checked against the page's other reading.
+//! - [`decoder`]: their language models (Llama-style layers, multimodal rotary positions).
 //! - [`generate`]: greedy decoding, repetition loops cut; [`matvec`]: the decoding kernel.
+//! - [`vit`]: pieces the vision encoders share.
 //! - [`random_weights`]: full-size models with random weights, for benchmarks.
 //!
 //! A model is a folder as the hub has it (config.json, preprocessor_config.json, tokenizer.json,
 //! a chat template, *.safetensors); `models::hub` installs and finds it.
 
+pub mod decoder;
 pub mod generate;
 pub mod image_prep;
 pub mod matvec;
@@ -19,6 +22,7 @@ pub mod page_reader;
 pub mod prompt;
 pub mod qwen3_vl;
 pub mod random_weights;
+pub mod vit;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -4,25 +4,18 @@
 //! transformers (tests/vlm_parity.rs) is what this file answers to.
 
 pub mod config;
-mod text;
 mod vision;
 
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
+pub use super::decoder::rope_positions;
+use super::decoder::{self, DecoderSpec, RopeLayout, TextModel};
 pub use config::Config;
-use text::TextModel;
 use vision::VisionEncoder;
 
 use super::image_prep::Patches;
 use crate::{Error, Result};
-
-pub(crate) fn rotate_half(xs: &Tensor) -> candle_core::Result<Tensor> {
-    let half = xs.dim(D::Minus1)? / 2;
-    let x1 = xs.narrow(D::Minus1, 0, half)?;
-    let x2 = xs.narrow(D::Minus1, half, half)?;
-    Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)
-}
 
 pub struct Qwen3Vl {
     pub config: Config,
@@ -35,40 +28,6 @@ pub struct Qwen3Vl {
     rope_delta: i64,
 }
 
-/// 3-D rotary positions of a prompt, as transformers' `get_rope_index`: text tokens count on
-/// all three axes; an image's tokens take (start, start + row, start + column) and the text
-/// after it resumes at start + max(rows, columns).
-pub fn rope_positions(ids: &[u32], image_token: u32, grids: &[[usize; 3]], merge: usize) -> Result<(Vec<[i64; 3]>, i64)> {
-    let mut positions = Vec::with_capacity(ids.len());
-    let mut grids = grids.iter();
-    let mut current = 0i64;
-    let mut i = 0;
-    while i < ids.len() {
-        if ids[i] != image_token {
-            positions.push([current; 3]);
-            current += 1;
-            i += 1;
-            continue;
-        }
-        let [t, h, w] = *grids.next().ok_or_else(|| Error::Model { model: "qwen3-vl".into(), detail: "more image placeholders than images".into() })?;
-        let (gh, gw) = (h / merge, w / merge);
-        for ti in 0..t {
-            for y in 0..gh {
-                for x in 0..gw {
-                    positions.push([current + ti as i64, current + y as i64, current + x as i64]);
-                }
-            }
-        }
-        i += t * gh * gw;
-        current += gh.max(gw) as i64;
-    }
-    if positions.len() != ids.len() {
-        return Err(Error::Model { model: "qwen3-vl".into(), detail: "image placeholders do not match the image's size".into() });
-    }
-    let max = positions.iter().flat_map(|p| p.iter()).copied().max().unwrap_or(-1);
-    Ok((positions, max + 1 - ids.len() as i64))
-}
-
 fn model_error(e: candle_core::Error) -> Error {
     Error::Model { model: "qwen3-vl".into(), detail: e.to_string() }
 }
@@ -76,7 +35,24 @@ fn model_error(e: candle_core::Error) -> Error {
 impl Qwen3Vl {
     pub fn load(config: Config, vb: VarBuilder) -> Result<Qwen3Vl> {
         let vision = VisionEncoder::new(&config, vb.pp("model.visual")).map_err(model_error)?;
-        let text = TextModel::new(&config, vb.clone()).map_err(model_error)?;
+        let t = &config.text_config;
+        let spec = DecoderSpec {
+            vocab_size: t.vocab_size,
+            hidden_size: t.hidden_size,
+            intermediate_size: t.intermediate_size,
+            layers: t.num_hidden_layers,
+            heads: t.num_attention_heads,
+            kv_heads: t.num_key_value_heads,
+            head_dim: t.head_dim,
+            rms_norm_eps: t.rms_norm_eps,
+            rope_theta: config.rope_theta(),
+            mrope_section: config.mrope_section(),
+            rope_layout: RopeLayout::Interleaved,
+            qk_norm: true,
+            tie_word_embeddings: config.tie_word_embeddings(),
+            prefix: "model.language_model".into(),
+        };
+        let text = TextModel::new(&spec, vb.clone()).map_err(model_error)?;
         Ok(Qwen3Vl { config, vision, text, device: vb.device().clone(), dtype: vb.dtype(), rope_delta: 0 })
     }
 
@@ -114,7 +90,7 @@ impl Qwen3Vl {
                     .squeeze(0)
                     .and_then(|e| e.index_select(&Tensor::new(image_at.iter().map(|&i| i as u32).collect::<Vec<_>>().as_slice(), &self.device)?, 0));
                 let replace = placeholders.and_then(|p| vision.to_dtype(self.dtype)? - p).map_err(model_error)?;
-                embeds = text::add_rows(&embeds, &image_at, &replace).map_err(model_error)?;
+                embeds = decoder::add_rows(&embeds, &image_at, &replace).map_err(model_error)?;
                 deepstack
             }
             None => Vec::new(),
@@ -130,22 +106,5 @@ impl Qwen3Vl {
         let ids = Tensor::new(&[token], &self.device).and_then(|t| t.unsqueeze(0)).map_err(model_error)?;
         let embeds = self.text.embed(&ids).map_err(model_error)?;
         self.text.forward(embeds, &[[position; 3]], None, false).map_err(model_error)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rope_positions;
-
-    #[test]
-    fn text_after_an_image_resumes_at_its_longest_side() {
-        // 2 text tokens, a 4x6-patch image (2x3 merged tokens), 1 text token.
-        let ids = [1, 2, 9, 9, 9, 9, 9, 9, 3];
-        let (pos, delta) = rope_positions(&ids, 9, &[[1, 4, 6]], 2).unwrap();
-        assert_eq!(pos[2], [2, 2, 2]);
-        assert_eq!(pos[7], [2, 3, 4]);
-        assert_eq!(pos[8], [5, 5, 5]);
-        assert_eq!(delta, 6 - 9);
-        assert!(rope_positions(&ids, 9, &[], 2).is_err());
     }
 }

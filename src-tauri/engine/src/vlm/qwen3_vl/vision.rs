@@ -3,59 +3,24 @@
 //! rotary attention, the 2×2 merger into the language model's width, and the DeepStack features
 //! taken from early blocks.
 
-use candle_core::{DType, Device, Module, Tensor, D};
-use candle_nn::{layer_norm, linear, Embedding, LayerNorm, LayerNormConfig, Linear, VarBuilder};
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{linear, Embedding, LayerNorm, Linear, VarBuilder};
 
 use super::config::{Config, VisionConfig};
-use super::rotate_half;
+use crate::vlm::vit::{self, ln, Block};
 
-struct Block {
-    norm1: LayerNorm,
-    norm2: LayerNorm,
-    qkv: Linear,
-    proj: Linear,
-    fc1: Linear,
-    fc2: Linear,
-    heads: usize,
-}
-
-fn ln(size: usize, vb: VarBuilder) -> candle_core::Result<LayerNorm> {
-    layer_norm(size, LayerNormConfig { eps: 1e-6, ..Default::default() }, vb)
-}
-
-impl Block {
-    fn new(cfg: &VisionConfig, vb: VarBuilder) -> candle_core::Result<Block> {
-        let h = cfg.hidden_size;
-        Ok(Block {
-            norm1: ln(h, vb.pp("norm1"))?,
-            norm2: ln(h, vb.pp("norm2"))?,
-            qkv: linear(h, 3 * h, vb.pp("attn.qkv"))?,
-            proj: linear(h, h, vb.pp("attn.proj"))?,
-            fc1: linear(h, cfg.intermediate_size, vb.pp("mlp.linear_fc1"))?,
-            fc2: linear(cfg.intermediate_size, h, vb.pp("mlp.linear_fc2"))?,
-            heads: cfg.num_heads,
-        })
-    }
-
-    /// `xs`: (patches, hidden) of one image; every patch attends to every other.
-    fn forward(&self, xs: &Tensor, cos: &Tensor, sin: &Tensor) -> candle_core::Result<Tensor> {
-        let (n, hidden) = xs.dims2()?;
-        let head_dim = hidden / self.heads;
-        let qkv = self.qkv.forward(&self.norm1.forward(xs)?)?.reshape((n, 3, self.heads, head_dim))?;
-        let rope = |t: Tensor| -> candle_core::Result<Tensor> {
-            let (c, s) = (cos.unsqueeze(1)?, sin.unsqueeze(1)?);
-            t.broadcast_mul(&c)? + rotate_half(&t)?.broadcast_mul(&s)?
-        };
-        let q = rope(qkv.narrow(1, 0, 1)?.squeeze(1)?)?.transpose(0, 1)?.contiguous()?;
-        let k = rope(qkv.narrow(1, 1, 1)?.squeeze(1)?)?.transpose(0, 1)?.contiguous()?;
-        let v = qkv.narrow(1, 2, 1)?.squeeze(1)?.transpose(0, 1)?.contiguous()?;
-        let scores = (q.matmul(&k.t()?)? * (head_dim as f64).powf(-0.5))?;
-        let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&v)?;
-        let attn = attn.transpose(0, 1)?.reshape((n, hidden))?;
-        let xs = (xs + self.proj.forward(&attn)?)?;
-        let mlp = self.fc2.forward(&self.fc1.forward(&self.norm2.forward(&xs)?)?.gelu()?)?;
-        xs + mlp
-    }
+/// Qwen's names: `norm1`, `attn.qkv`, `attn.proj`, `norm2`, `mlp.linear_fc1/2`.
+fn qwen_block(cfg: &VisionConfig, vb: VarBuilder) -> candle_core::Result<Block> {
+    let h = cfg.hidden_size;
+    Ok(Block {
+        norm1: ln(h, vb.pp("norm1"))?,
+        norm2: ln(h, vb.pp("norm2"))?,
+        qkv: linear(h, 3 * h, vb.pp("attn.qkv"))?,
+        proj: linear(h, h, vb.pp("attn.proj"))?,
+        fc1: linear(h, cfg.intermediate_size, vb.pp("mlp.linear_fc1"))?,
+        fc2: linear(cfg.intermediate_size, h, vb.pp("mlp.linear_fc2"))?,
+        heads: cfg.num_heads,
+    })
 }
 
 /// Layer norm, then 2×2 neighbouring patches concatenated and projected. The main merger
@@ -113,7 +78,7 @@ impl VisionEncoder {
         let weight = proj.get((cfg.hidden_size, cfg.in_channels, cfg.temporal_patch_size, cfg.patch_size, cfg.patch_size), "weight")?;
         let patch_embed = Linear::new(weight.reshape((cfg.hidden_size, patch_len))?, Some(proj.get(cfg.hidden_size, "bias")?));
         let pos_embed = Embedding::new(vb.get((cfg.num_position_embeddings, cfg.hidden_size), "pos_embed.weight")?, cfg.hidden_size);
-        let blocks = (0..cfg.depth).map(|i| Block::new(&cfg, vb.pp(format!("blocks.{i}")))).collect::<candle_core::Result<_>>()?;
+        let blocks = (0..cfg.depth).map(|i| qwen_block(&cfg, vb.pp(format!("blocks.{i}")))).collect::<candle_core::Result<_>>()?;
         let merger = Merger::new(&cfg, false, vb.pp("merger"))?;
         let deepstack = cfg
             .deepstack_visual_indexes
@@ -162,46 +127,13 @@ impl VisionEncoder {
         out
     }
 
-    /// Bilinear taps (align_corners) into the square position table, as in transformers'
-    /// `get_vision_interpolation_indices_and_weights`.
+    /// Bilinear taps (align_corners) into the square position table.
     fn position_taps(&self, grid: [usize; 3], device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
         let side = (self.cfg.num_position_embeddings as f64).sqrt() as usize;
-        let axis = |i: usize, size: usize| -> ([usize; 2], [f32; 2]) {
-            let src = i as f32 * (side - 1) as f32 / (size.max(2) - 1) as f32;
-            let floor = src.floor();
-            let f = floor as usize;
-            let d = src - floor;
-            ([f.min(side - 1), (f + 1).min(side - 1)], [1.0 - d, d])
-        };
-        let (mut index, mut weight) = (Vec::new(), Vec::new());
-        for (row, col) in self.patch_positions(grid) {
-            let (ht, hw) = axis(row, grid[1]);
-            let (wt, ww) = axis(col, grid[2]);
-            for a in 0..2 {
-                for b in 0..2 {
-                    index.push((ht[a] * side + wt[b]) as u32);
-                    weight.push(hw[a] * ww[b]);
-                }
-            }
-        }
-        let n = index.len() / 4;
-        Ok((Tensor::from_vec(index, n * 4, device)?, Tensor::from_vec(weight, (n, 4), device)?))
+        vit::position_taps(&self.patch_positions(grid), grid[1], grid[2], side, true, device)
     }
 
-    /// 2-D rotary angles: a quarter of the head for rows, a quarter for columns, twice.
     fn rotary(&self, grid: [usize; 3], device: &Device, dtype: DType) -> candle_core::Result<(Tensor, Tensor)> {
-        let head_dim = self.cfg.hidden_size / self.cfg.num_heads;
-        let spatial = head_dim / 2;
-        let inv_freq: Vec<f32> = (0..spatial).step_by(2).map(|i| 1.0 / self.rope_theta.powf(i as f64 / spatial as f64) as f32).collect();
-        let positions = self.patch_positions(grid);
-        let mut angles = Vec::with_capacity(positions.len() * spatial);
-        for (row, col) in positions {
-            angles.extend(inv_freq.iter().map(|f| row as f32 * f));
-            angles.extend(inv_freq.iter().map(|f| col as f32 * f));
-        }
-        let n = angles.len() / spatial;
-        let angles = Tensor::from_vec(angles, (n, spatial), device)?;
-        let angles = Tensor::cat(&[&angles, &angles], D::Minus1)?;
-        Ok((angles.cos()?.to_dtype(dtype)?, angles.sin()?.to_dtype(dtype)?))
+        vit::rotary(&self.patch_positions(grid), self.cfg.hidden_size / self.cfg.num_heads, self.rope_theta, device, dtype)
     }
 }

@@ -1,14 +1,53 @@
-//! Qwen3-VL's language model: Qwen3 decoder layers (q/k RMS norms, grouped-query attention,
-//! SwiGLU) with interleaved multimodal rotary positions (each frequency follows the time, row or
-//! column position of its token) and DeepStack visual features added after the first layers.
+//! The language models of the vision-language models: Llama-style decoder layers (grouped-query
+//! attention, SwiGLU, RMS norms; Qwen3's q/k norms where the model has them) with multimodal
+//! rotary positions (each frequency follows the time, row or column position of its token:
+//! interleaved in Qwen3-VL, in three sections in PaddleOCR-VL's ERNIE-4.5) and, for Qwen3-VL,
+//! DeepStack visual features added after the first layers. Decoding runs every projection
+//! through [`Proj`], which reads the weights once per token.
 
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{embedding, linear_no_bias, rms_norm, Embedding, Linear, RmsNorm, VarBuilder};
 
 use crate::vlm::matvec::Proj;
+use crate::{Error, Result};
 
-use super::config::Config;
-use super::rotate_half;
+/// The half-rotation of rotary embeddings: (x1, x2) -> (-x2, x1).
+pub fn rotate_half(xs: &Tensor) -> candle_core::Result<Tensor> {
+    let half = xs.dim(D::Minus1)? / 2;
+    let x1 = xs.narrow(D::Minus1, 0, half)?;
+    let x2 = xs.narrow(D::Minus1, half, half)?;
+    Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)
+}
+
+/// How the rotary frequencies are shared out among the time, row and column positions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RopeLayout {
+    /// Frequency pairs cycle t, h, w (Qwen3-VL).
+    Interleaved,
+    /// The first section's frequencies follow t, the next h, the last w (Qwen2-VL, ERNIE-4.5).
+    Sectioned,
+}
+
+/// The decoder's shape and where its weights are.
+#[derive(Debug, Clone)]
+pub struct DecoderSpec {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub intermediate_size: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+    pub rms_norm_eps: f64,
+    pub rope_theta: f64,
+    pub mrope_section: Vec<usize>,
+    pub rope_layout: RopeLayout,
+    /// Qwen3's RMS norms on each head's queries and keys.
+    pub qk_norm: bool,
+    pub tie_word_embeddings: bool,
+    /// The prefix of the decoder's weights ("model.language_model", "model").
+    pub prefix: String,
+}
 
 struct Layer {
     input_norm: RmsNorm,
@@ -16,8 +55,8 @@ struct Layer {
     /// q, k and v projections as one matrix (one pass over the weights when decoding).
     qkv: Proj,
     o_proj: Proj,
-    q_norm: RmsNorm,
-    k_norm: RmsNorm,
+    q_norm: Option<RmsNorm>,
+    k_norm: Option<RmsNorm>,
     /// gate and up projections as one matrix.
     gate_up: Proj,
     down: Proj,
@@ -72,28 +111,28 @@ impl KvCache {
 }
 
 impl Layer {
-    fn new(config: &Config, vb: VarBuilder) -> candle_core::Result<Layer> {
-        let t = &config.text_config;
+    fn new(t: &DecoderSpec, vb: VarBuilder) -> candle_core::Result<Layer> {
         let (h, hd) = (t.hidden_size, t.head_dim);
         let attn = vb.pp("self_attn");
+        let qk_norm = |name: &str| -> candle_core::Result<Option<RmsNorm>> { t.qk_norm.then(|| rms_norm(hd, t.rms_norm_eps, attn.pp(name))).transpose() };
         Ok(Layer {
             input_norm: rms_norm(h, t.rms_norm_eps, vb.pp("input_layernorm"))?,
             post_norm: rms_norm(h, t.rms_norm_eps, vb.pp("post_attention_layernorm"))?,
             qkv: stacked(&[
-                linear_no_bias(h, t.num_attention_heads * hd, attn.pp("q_proj"))?,
-                linear_no_bias(h, t.num_key_value_heads * hd, attn.pp("k_proj"))?,
-                linear_no_bias(h, t.num_key_value_heads * hd, attn.pp("v_proj"))?,
+                linear_no_bias(h, t.heads * hd, attn.pp("q_proj"))?,
+                linear_no_bias(h, t.kv_heads * hd, attn.pp("k_proj"))?,
+                linear_no_bias(h, t.kv_heads * hd, attn.pp("v_proj"))?,
             ])?,
-            o_proj: Proj::new(linear_no_bias(t.num_attention_heads * hd, h, attn.pp("o_proj"))?),
-            q_norm: rms_norm(hd, t.rms_norm_eps, attn.pp("q_norm"))?,
-            k_norm: rms_norm(hd, t.rms_norm_eps, attn.pp("k_norm"))?,
+            o_proj: Proj::new(linear_no_bias(t.heads * hd, h, attn.pp("o_proj"))?),
+            q_norm: qk_norm("q_norm")?,
+            k_norm: qk_norm("k_norm")?,
             gate_up: stacked(&[
                 linear_no_bias(h, t.intermediate_size, vb.pp("mlp.gate_proj"))?,
                 linear_no_bias(h, t.intermediate_size, vb.pp("mlp.up_proj"))?,
             ])?,
             down: Proj::new(linear_no_bias(t.intermediate_size, h, vb.pp("mlp.down_proj"))?),
-            heads: t.num_attention_heads,
-            kv_heads: t.num_key_value_heads,
+            heads: t.heads,
+            kv_heads: t.kv_heads,
             head_dim: hd,
             cache: None,
         })
@@ -114,8 +153,8 @@ impl Layer {
             t.transpose(1, 2)?.contiguous()
         };
         let rope = |t: Tensor| -> candle_core::Result<Tensor> { t.broadcast_mul(cos)? + rotate_half(&t)?.broadcast_mul(sin)? };
-        let q = rope(heads(0, self.heads, Some(&self.q_norm))?)?;
-        let k = rope(heads(self.heads, self.kv_heads, Some(&self.k_norm))?)?;
+        let q = rope(heads(0, self.heads, self.q_norm.as_ref())?)?;
+        let k = rope(heads(self.heads, self.kv_heads, self.k_norm.as_ref())?)?;
         let v = heads(self.heads + self.kv_heads, self.kv_heads, None)?;
         let (k, v) = match &mut self.cache {
             Some(cache) => cache.append(&k, &v)?,
@@ -150,22 +189,29 @@ pub struct TextModel {
     lm_head: Proj,
     inv_freq: Vec<f32>,
     mrope_section: Vec<usize>,
+    rope_layout: RopeLayout,
 }
 
 impl TextModel {
-    pub fn new(config: &Config, vb: VarBuilder) -> candle_core::Result<TextModel> {
-        let t = &config.text_config;
-        let lm = vb.pp("model.language_model");
+    pub fn new(t: &DecoderSpec, vb: VarBuilder) -> candle_core::Result<TextModel> {
+        let lm = vb.pp(&t.prefix);
         let embed = embedding(t.vocab_size, t.hidden_size, lm.pp("embed_tokens"))?;
-        let layers = (0..t.num_hidden_layers).map(|i| Layer::new(config, lm.pp(format!("layers.{i}")))).collect::<candle_core::Result<_>>()?;
-        let lm_head = Proj::new(if config.tie_word_embeddings() {
+        let layers = (0..t.layers).map(|i| Layer::new(t, lm.pp(format!("layers.{i}")))).collect::<candle_core::Result<_>>()?;
+        let lm_head = Proj::new(if t.tie_word_embeddings {
             Linear::new(embed.embeddings().clone(), None)
         } else {
             linear_no_bias(t.hidden_size, t.vocab_size, vb.pp("lm_head"))?
         });
-        let theta = config.rope_theta();
-        let inv_freq = (0..t.head_dim).step_by(2).map(|i| 1.0 / theta.powf(i as f64 / t.head_dim as f64) as f32).collect();
-        Ok(TextModel { embed, layers, norm: rms_norm(t.hidden_size, t.rms_norm_eps, lm.pp("norm"))?, lm_head, inv_freq, mrope_section: config.mrope_section() })
+        let inv_freq = (0..t.head_dim).step_by(2).map(|i| 1.0 / t.rope_theta.powf(i as f64 / t.head_dim as f64) as f32).collect();
+        Ok(TextModel {
+            embed,
+            layers,
+            norm: rms_norm(t.hidden_size, t.rms_norm_eps, lm.pp("norm"))?,
+            lm_head,
+            inv_freq,
+            mrope_section: t.mrope_section.clone(),
+            rope_layout: t.rope_layout,
+        })
     }
 
     pub fn embed(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
@@ -182,23 +228,28 @@ impl TextModel {
         self.layers.first().and_then(|l| l.cache.as_ref()).map_or(0, |c| c.len)
     }
 
-    /// cos and sin (tokens, head_dim) for positions given as [time, row, column] per token: the
-    /// frequency pairs cycle t, h, w (the first `3 × section[1]` and `3 × section[2]` of them;
-    /// the rest follow time).
+    /// Which position (0 time, 1 row, 2 column) frequency `j` follows. Interleaved: the pairs
+    /// cycle t, h, w (the first `3 × section[1]` and `3 × section[2]` of them; the rest follow
+    /// time). Sectioned: `section[0]` for time, then `section[1]` rows, then columns.
+    fn axis_of(&self, j: usize) -> usize {
+        let s = &self.mrope_section;
+        match self.rope_layout {
+            RopeLayout::Interleaved if j % 3 == 1 && j < s[1] * 3 => 1,
+            RopeLayout::Interleaved if j % 3 == 2 && j < s[2] * 3 => 2,
+            RopeLayout::Interleaved => 0,
+            RopeLayout::Sectioned if j < s[0] => 0,
+            RopeLayout::Sectioned if j < s[0] + s[1] => 1,
+            RopeLayout::Sectioned => 2,
+        }
+    }
+
+    /// cos and sin (tokens, head_dim) for positions given as [time, row, column] per token.
     fn rotary(&self, positions: &[[i64; 3]], device: &Device, dtype: DType) -> candle_core::Result<(Tensor, Tensor)> {
         let half = self.inv_freq.len();
+        let axes: Vec<usize> = (0..half).map(|j| self.axis_of(j)).collect();
         let mut angles = Vec::with_capacity(positions.len() * half);
         for pos in positions {
-            for (j, f) in self.inv_freq.iter().enumerate() {
-                let axis = if j % 3 == 1 && j < self.mrope_section[1] * 3 {
-                    1
-                } else if j % 3 == 2 && j < self.mrope_section[2] * 3 {
-                    2
-                } else {
-                    0
-                };
-                angles.push(pos[axis] as f32 * f);
-            }
+            angles.extend(self.inv_freq.iter().zip(&axes).map(|(f, &axis)| pos[axis] as f32 * f));
         }
         let angles = Tensor::from_vec(angles, (positions.len(), half), device)?;
         let angles = Tensor::cat(&[&angles, &angles], D::Minus1)?;
@@ -235,6 +286,40 @@ impl TextModel {
     }
 }
 
+/// 3-D rotary positions of a prompt, as transformers' `get_rope_index`: text tokens count on
+/// all three axes; an image's tokens take (start, start + row, start + column) and the text
+/// after it resumes at start + max(rows, columns).
+pub fn rope_positions(ids: &[u32], image_token: u32, grids: &[[usize; 3]], merge: usize) -> Result<(Vec<[i64; 3]>, i64)> {
+    let mut positions = Vec::with_capacity(ids.len());
+    let mut grids = grids.iter();
+    let mut current = 0i64;
+    let mut i = 0;
+    while i < ids.len() {
+        if ids[i] != image_token {
+            positions.push([current; 3]);
+            current += 1;
+            i += 1;
+            continue;
+        }
+        let [t, h, w] = *grids.next().ok_or_else(|| Error::Model { model: "vlm".into(), detail: "more image placeholders than images".into() })?;
+        let (gh, gw) = (h / merge, w / merge);
+        for ti in 0..t {
+            for y in 0..gh {
+                for x in 0..gw {
+                    positions.push([current + ti as i64, current + y as i64, current + x as i64]);
+                }
+            }
+        }
+        i += t * gh * gw;
+        current += gh.max(gw) as i64;
+    }
+    if positions.len() != ids.len() {
+        return Err(Error::Model { model: "vlm".into(), detail: "image placeholders do not match the image's size".into() });
+    }
+    let max = positions.iter().flat_map(|p| p.iter()).copied().max().unwrap_or(-1);
+    Ok((positions, max + 1 - ids.len() as i64))
+}
+
 /// `xs[0, at[r], :] += rows[r, :]` for each r.
 pub fn add_rows(xs: &Tensor, at: &[usize], rows: &Tensor) -> candle_core::Result<Tensor> {
     let (_, n, hidden) = xs.dims3()?;
@@ -244,4 +329,41 @@ pub fn add_rows(xs: &Tensor, at: &[usize], rows: &Tensor) -> candle_core::Result
         full[pos * hidden..(pos + 1) * hidden].copy_from_slice(&rows_data[r * hidden..(r + 1) * hidden]);
     }
     xs + Tensor::from_vec(full, (1, n, hidden), xs.device())?.to_dtype(xs.dtype())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{rope_positions, RopeLayout};
+
+    #[test]
+    fn text_after_an_image_resumes_at_its_longest_side() {
+        // 2 text tokens, a 4x6-patch image (2x3 merged tokens), 1 text token.
+        let ids = [1, 2, 9, 9, 9, 9, 9, 9, 3];
+        let (pos, delta) = rope_positions(&ids, 9, &[[1, 4, 6]], 2).unwrap();
+        assert_eq!(pos[2], [2, 2, 2]);
+        assert_eq!(pos[7], [2, 3, 4]);
+        assert_eq!(pos[8], [5, 5, 5]);
+        assert_eq!(delta, 6 - 9);
+        assert!(rope_positions(&ids, 9, &[], 2).is_err());
+    }
+
+    #[test]
+    fn sectioned_and_interleaved_rotary_layouts_share_frequencies_differently() {
+        let spec = |rope_layout| super::TextModel {
+            embed: candle_nn::Embedding::new(candle_core::Tensor::zeros((1, 1), candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(), 1),
+            layers: vec![],
+            norm: candle_nn::RmsNorm::new(candle_core::Tensor::ones(1, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(), 1e-6),
+            lm_head: crate::vlm::matvec::Proj::new(candle_nn::Linear::new(
+                candle_core::Tensor::zeros((1, 1), candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(),
+                None,
+            )),
+            inv_freq: vec![1.0; 8],
+            mrope_section: vec![2, 3, 3],
+            rope_layout,
+        };
+        let sectioned: Vec<usize> = (0..8).map(|j| spec(RopeLayout::Sectioned).axis_of(j)).collect();
+        assert_eq!(sectioned, [0, 0, 1, 1, 1, 2, 2, 2]);
+        let interleaved: Vec<usize> = (0..8).map(|j| spec(RopeLayout::Interleaved).axis_of(j)).collect();
+        assert_eq!(interleaved, [0, 1, 2, 0, 1, 2, 0, 1]);
+    }
 }
