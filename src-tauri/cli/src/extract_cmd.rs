@@ -7,13 +7,14 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pagewise_engine::ask::Extractive;
+use pagewise_engine::ask::{visual, Extractive};
 use pagewise_engine::export::csv::{to_csv, CsvOptions};
 use pagewise_engine::export::{to_json, write_file};
 use pagewise_engine::extract::{self, DocumentFields, Schema};
 use pagewise_engine::pipeline::{self, AddOptions, AddStatus, Progress};
 use pagewise_engine::{DocId, Error, Result};
 
+use crate::ask_cmd::Engine;
 use crate::commands::{open, print_json};
 use crate::progress::ImportBars;
 use crate::Ctx;
@@ -26,6 +27,9 @@ pub struct ExtractArgs {
     pub with_evidence: bool,
     pub excel: bool,
     pub force: bool,
+    /// Who answers each field's questions; with `Vlm`, the weights' precision.
+    pub engine: crate::ask_cmd::Engine,
+    pub dtype: crate::ask_cmd::Precision,
 }
 
 /// DOC arguments as paths: existing files and folders, and glob patterns expanded; anything
@@ -80,11 +84,27 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
 
     let bar = ProgressBar::new(ids.len() as u64);
     bar.set_style(ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} documents  {msg}  ({eta} left)").expect("template").progress_chars("=> "));
-    let (results, errors) = extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &AtomicBool::new(false), &mut |e| match e {
-        Progress::FileStarted { path, .. } => bar.set_message(path.clone()),
+    // The document being extracted, for the visual answerer's page images.
+    let current = std::cell::Cell::new(0usize);
+    let mut on_progress = |e: &Progress| match e {
+        Progress::FileStarted { path, index } => {
+            current.set(*index);
+            bar.set_message(path.clone())
+        }
         Progress::Extracted { .. } => bar.inc(1),
         _ => {}
-    })?;
+    };
+    let (results, errors) = match args.engine {
+        Engine::Extractive => extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &AtomicBool::new(false), &mut on_progress)?,
+        Engine::Vlm => {
+            // Each field's questions are put to Qwen3-VL looking at the page (answers checked
+            // against the page's words, as `ask --engine vlm`).
+            let mut model = visual::load_model(args.dtype.dtype())?;
+            let (lib_ref, ids_ref, at) = (&lib, &ids, &current);
+            let mut answerer = visual::Visual::new(&mut model, move |p| visual::page_image(lib_ref, &ids_ref[at.get()], p), |_| {});
+            extract::extract_documents(&lib, &ids, &schema, &mut answerer, &AtomicBool::new(false), &mut on_progress)?
+        }
+    };
     bar.finish_and_clear();
     failed.extend(errors.into_iter().map(|(id, e)| (id.to_string(), e.message)));
 

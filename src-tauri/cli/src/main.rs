@@ -149,6 +149,13 @@ enum Command {
         /// Replace the output file if it exists
         #[arg(long)]
         force: bool,
+        /// extractive: the page's words and layout; vlm: each field's questions put to Qwen3-VL
+        /// looking at the page, answers checked against the page's words
+        #[arg(long, value_enum, default_value_t = ask_cmd::Engine::Extractive)]
+        engine: ask_cmd::Engine,
+        /// With --engine vlm: weights in f32 (default) or bf16
+        #[arg(long, value_enum, default_value_t = ask_cmd::Precision::F32)]
+        dtype: ask_cmd::Precision,
     },
     /// Set a field's value by hand (kept and marked as yours when extraction runs again)
     Correct {
@@ -253,8 +260,8 @@ fn main() -> ExitCode {
         Command::Render { doc, page, dpi, output, overlay } => commands::render(&ctx, &doc, page, dpi, &output, overlay),
         Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
         Command::Ask { doc, question, page, engine, max_pixels, dtype } => ask_cmd::ask(&ctx, &doc, &question, page, engine, max_pixels, dtype),
-        Command::Extract { docs, schema, csv, with_evidence, excel, force } => {
-            extract_cmd::extract(&ctx, &extract_cmd::ExtractArgs { docs, schema, csv, with_evidence, excel, force })
+        Command::Extract { docs, schema, csv, with_evidence, excel, force, engine, dtype } => {
+            extract_cmd::extract(&ctx, &extract_cmd::ExtractArgs { docs, schema, csv, with_evidence, excel, force, engine, dtype })
         }
         Command::Correct { doc, schema, field, value } => extract_cmd::correct(&ctx, &doc, &schema, &field, &value),
         Command::Schema { name } => extract_cmd::show_schema(&name),

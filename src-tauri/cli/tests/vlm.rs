@@ -66,6 +66,21 @@ fn vlm_answers_need_the_model_and_are_checked_against_the_page() {
         assert_eq!(out.status.code(), Some(3));
     }
 
+    // Per-field extraction by the model: every value it keeps is on the page with its evidence;
+    // the extractive engine's values are not mistaken for the model's (nor the other way round).
+    let out = run(&["--json", "extract", doc, "--schema", "invoice", "--engine", "vlm"]);
+    let fields: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let values = fields["documents"][0]["fields"].as_array().unwrap();
+    assert!(!values.is_empty(), "{fields}");
+    for v in values.iter().filter(|v| !v["value"].is_null()) {
+        assert!(v["evidence"].as_array().is_some_and(|e| !e.is_empty() && e.iter().all(|e| e["source"] == "vlm")), "{v}");
+    }
+    let out = run(&["--json", "extract", doc, "--schema", "invoice"]);
+    let fields: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let total = fields["documents"][0]["fields"].as_array().unwrap().iter().find(|v| v["field"] == "total").unwrap().clone();
+    assert!(total["value"].as_str().is_some_and(|t| t.contains("1,296.00") || t.contains("1296")), "{total}");
+    assert!(total["evidence"].as_array().unwrap().iter().all(|e| e["source"] != "vlm"), "{total}");
+
     // A 5,000-character question is refused before the model runs.
     let long = "why ".repeat(1250);
     let out = run(&["ask", doc, &long, "--engine", "vlm"]);

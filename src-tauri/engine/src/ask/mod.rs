@@ -87,6 +87,11 @@ pub struct Answer {
 /// Something that answers questions about a document's pages. The extractive answerer is the
 /// default; the vision-language one ([`visual::Visual`]) plugs in here too.
 pub trait Answerer {
+    /// What answers (stored with extracted values, so that another answerer's values are not
+    /// taken for its own).
+    fn name(&self) -> &str {
+        "extractive"
+    }
     fn answer(&mut self, pages: &[PageText], question: &Question) -> Answer;
     /// Every candidate above `min` (a list field: parties, line items).
     fn answer_all(&mut self, pages: &[PageText], question: &Question, min: f32) -> Vec<Guess>;

@@ -193,6 +193,10 @@ fn says_not_on_page(answer: &str) -> bool {
 }
 
 impl Answerer for Visual<'_> {
+    fn name(&self) -> &str {
+        self.vlm.name()
+    }
+
     fn answer(&mut self, pages: &[PageText], q: &Question) -> Answer {
         let Some(pt) = self.pick_page(pages, q) else { return Self::failed(q, "the document has no pages".into()) };
         let image = match (self.render)(pt.page.page) {

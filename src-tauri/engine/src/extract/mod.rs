@@ -98,9 +98,10 @@ pub struct DocumentFields {
     pub missing_required: Vec<String>,
 }
 
-fn fingerprint(spec: &FieldSpec, prepared: &Prepared) -> String {
+fn fingerprint(spec: &FieldSpec, prepared: &Prepared, answerer: &str) -> String {
     let mut h = Sha256::new();
     h.update(EXTRACTOR_VERSION.to_le_bytes());
+    h.update(answerer);
     h.update(serde_json::to_vec(spec).expect("specs serialise"));
     for p in &prepared.pages {
         h.update(p.page.to_le_bytes());
@@ -157,7 +158,7 @@ pub fn extract_document(lib: &Library, id: &DocId, schema: &Schema, answerer: &m
     let mut fields = Vec::new();
     let mut reused = 0;
     for spec in &schema.fields {
-        let key = fingerprint(spec, &prepared);
+        let key = fingerprint(spec, &prepared, answerer.name());
         match lib.stored_field(id, &schema.name, &spec.name)? {
             Some(stored) if stored.corrected || stored.input_key == key => {
                 reused += 1;
