@@ -22,7 +22,6 @@ renders whatever template a model ships.
 """
 
 import json
-import sys
 import zlib
 
 import numpy as np
@@ -32,13 +31,12 @@ from safetensors.torch import save_file
 from transformers import PaddleOCRVLConfig, PaddleOCRVLForConditionalGeneration, PreTrainedTokenizerFast
 from transformers.models.paddleocr_vl.image_processing_pil_paddleocr_vl import PaddleOCRVLImageProcessorPil
 
-from vlm_reference import EVAL, OUT, PREPROCESS_IMAGES, train_bpe
+from vlm_reference import EVAL, OUT, PREPROCESS_IMAGES, run_reference, train_bpe
 
 PAGE_IMAGE = "fields-receipts-sroie/images/000.jpg"
 # A region of the receipt (left, top, right, bottom in pixels), as the reader sends regions.
 REGION = (20, 40, 400, 200)
 TASK = "OCR:"
-NEW_TOKENS = 12
 
 SPECIAL = ["<unk>", "<s>", "</s>", "<|begin_of_sentence|>", "<|end_of_sentence|>", "<|IMAGE_START|>", "<|IMAGE_END|>",
            "<|IMAGE_PLACEHOLDER|>", "<|video_pad|>"]
@@ -142,20 +140,9 @@ def main():
     count = int(np.prod(grid[0].tolist())) // 4
     full_prompt = prompt.replace("<|IMAGE_PLACEHOLDER|>", "<|IMAGE_PLACEHOLDER|>" * count, 1)
     input_ids = tokenizer(full_prompt, return_tensors="pt")["input_ids"]
-    mm_types = (input_ids == config["image_token_id"]).int()
-
     with torch.no_grad():
         visual = model.model.get_image_features(vision["pixel_values"], grid)
-        position_ids, deltas = model.model.get_rope_index(input_ids, mm_types, image_grid_thw=grid)
-        out = model(input_ids=input_ids, pixel_values=vision["pixel_values"], image_grid_thw=grid, mm_token_type_ids=mm_types)
-        generated = model.generate(
-            input_ids=input_ids, pixel_values=vision["pixel_values"], image_grid_thw=grid, mm_token_type_ids=mm_types,
-            max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=None, pad_token_id=tokenizer.pad_token_id,
-        )
-    new_tokens = generated[0, input_ids.shape[1]:].tolist()
-    last = out.logits[0, -1]
-    top2 = torch.topk(last, 2).values
-    print(f"grid {grid.tolist()}, {input_ids.shape[1]} prompt tokens, top-2 logit margin {float(top2[0] - top2[1]):.3f}", file=sys.stderr)
+    out, position_ids, deltas, new_tokens = run_reference(model, vision, input_ids, config["image_token_id"], tokenizer.pad_token_id)
 
     embeds = visual.pooler_output
     embeds = torch.cat(embeds) if isinstance(embeds, (list, tuple)) else embeds

@@ -141,6 +141,24 @@ def expand_image_tokens(prompt: str, grid, merge: int) -> str:
     return prompt.replace("<|image_pad|>", "<|image_pad|>" * count, 1)
 
 
+def run_reference(model, vision, input_ids, image_token_id, pad_token_id):
+    """The reference's 3-D positions, forward pass and NEW_TOKENS greedy tokens for one prompt and
+    image; prints the top-2 logit margin (greedy tokens are only stable when it is not tiny)."""
+    grid = vision["image_grid_thw"]
+    mm_types = (input_ids == image_token_id).int()
+    with torch.no_grad():
+        position_ids, deltas = model.model.get_rope_index(input_ids, mm_types, image_grid_thw=grid)
+        out = model(input_ids=input_ids, pixel_values=vision["pixel_values"], image_grid_thw=grid, mm_token_type_ids=mm_types)
+        generated = model.generate(
+            input_ids=input_ids, pixel_values=vision["pixel_values"], image_grid_thw=grid, mm_token_type_ids=mm_types,
+            max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=None, pad_token_id=pad_token_id,
+        )
+    new_tokens = generated[0, input_ids.shape[1]:].tolist()
+    top2 = torch.topk(out.logits[0, -1], 2).values
+    print(f"grid {grid.tolist()}, {input_ids.shape[1]} prompt tokens, top-2 logit margin {float(top2[0] - top2[1]):.3f}", file=sys.stderr)
+    return out, position_ids, deltas, new_tokens
+
+
 def main():
     torch.manual_seed(0)
     ckpt = OUT / "qwen3-vl-tiny"
@@ -168,20 +186,9 @@ def main():
     grid = vision["image_grid_thw"]
     full_prompt = expand_image_tokens(prompt, grid[0].tolist(), 2)
     input_ids = tokenizer(full_prompt, return_tensors="pt")["input_ids"]
-    mm_types = (input_ids == config.image_token_id).int()
-
     with torch.no_grad():
         visual = model.model.visual(vision["pixel_values"], grid_thw=grid)
-        position_ids, deltas = model.model.get_rope_index(input_ids, mm_types, image_grid_thw=grid)
-        out = model(input_ids=input_ids, pixel_values=vision["pixel_values"], image_grid_thw=grid, mm_token_type_ids=mm_types)
-        generated = model.generate(
-            input_ids=input_ids, pixel_values=vision["pixel_values"], image_grid_thw=grid, mm_token_type_ids=mm_types,
-            max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=None, pad_token_id=tokenizer.pad_token_id,
-        )
-    new_tokens = generated[0, input_ids.shape[1]:].tolist()
-    last = out.logits[0, -1]
-    top2 = torch.topk(last, 2).values
-    print(f"grid {grid.tolist()}, {input_ids.shape[1]} prompt tokens, top-2 logit margin {float(top2[0] - top2[1]):.3f}", file=sys.stderr)
+    out, position_ids, deltas, new_tokens = run_reference(model, vision, input_ids, config.image_token_id, tokenizer.pad_token_id)
 
     tensors = {
         "pixel_values": vision["pixel_values"].float(),

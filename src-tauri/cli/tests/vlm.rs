@@ -27,17 +27,36 @@ fn tiny_model(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vlm").join(name)
 }
 
+/// A library with the invoice in its folder and an empty model store, or None (with a message)
+/// without pdfium.
+struct Setup {
+    lib: Lib,
+    models: std::path::PathBuf,
+    doc: String,
+}
+
+impl Setup {
+    fn new(test: &str) -> Option<Setup> {
+        if !pdfium_available(test) {
+            return None;
+        }
+        let lib = Lib::new();
+        let models = lib.dir.path().join("models");
+        std::fs::create_dir_all(&models).unwrap();
+        let doc = lib.file("invoice.pdf", &invoice()).to_str().unwrap().to_string();
+        Some(Setup { lib, models, doc })
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.lib.cmd().env("PAGEWISE_MODELS", &self.models).args(args).output().unwrap()
+    }
+}
+
 #[test]
 fn vlm_answers_need_the_model_and_are_checked_against_the_page() {
-    if !pdfium_available("vlm_answers_need_the_model_and_are_checked_against_the_page") {
-        return;
-    }
-    let lib = Lib::new();
-    let models = lib.dir.path().join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    let doc = lib.file("invoice.pdf", &invoice());
-    let doc = doc.to_str().unwrap();
-    let run = |args: &[&str]| lib.cmd().env("PAGEWISE_MODELS", &models).args(args).output().unwrap();
+    let Some(t) = Setup::new("vlm_answers_need_the_model_and_are_checked_against_the_page") else { return };
+    let (models, doc) = (&t.models, t.doc.as_str());
+    let run = |args: &[&str]| t.run(args);
 
     // No model: a clear message with the exact command.
     let out = run(&["ask", doc, "What is the total?", "--engine", "vlm"]);
@@ -100,15 +119,9 @@ fn vlm_answers_need_the_model_and_are_checked_against_the_page() {
 
 #[test]
 fn vlm_reader_reads_regions_and_checks_its_words_against_the_page() {
-    if !pdfium_available("vlm_reader_reads_regions_and_checks_its_words_against_the_page") {
-        return;
-    }
-    let lib = Lib::new();
-    let models = lib.dir.path().join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    let doc = lib.file("invoice.pdf", &invoice());
-    let doc = doc.to_str().unwrap();
-    let run = |args: &[&str]| lib.cmd().env("PAGEWISE_MODELS", &models).args(args).output().unwrap();
+    let Some(t) = Setup::new("vlm_reader_reads_regions_and_checks_its_words_against_the_page") else { return };
+    let doc = t.doc.as_str();
+    let run = |args: &[&str]| t.run(args);
     assert!(run(&["add", doc]).status.success());
 
     let out = run(&["text", doc, "--reader", "vlm"]);

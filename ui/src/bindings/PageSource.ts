@@ -3,4 +3,4 @@
 /**
  * Where a page's words came from.
  */
-export type PageSource = "text-layer" | "ocr" | "needs-reader" | "failed";
+export type PageSource = "text-layer" | "ocr" | "vlm" | "needs-reader" | "failed";

@@ -239,3 +239,20 @@ impl PaddleOcrVl {
         Ok(Generation { text, tokens, stop, prompt_tokens: ids.len(), image_tokens, prefill_ms, decode_ms: started.elapsed().as_secs_f64() * 1e3 })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_config;
+
+    #[test]
+    fn configs_of_other_models_or_newer_layouts_are_refused_with_a_reason() {
+        let full = include_str!("../../../../../models/configs/paddleocr-vl.config.json");
+        let config = parse_config("paddleocr-vl", full).unwrap();
+        assert_eq!((config.num_hidden_layers, config.vision_config.num_hidden_layers), (18, 27));
+        let err = |text: &str| parse_config("paddleocr-vl", text).unwrap_err().to_string();
+        assert!(err(r#"{"model_type": "qwen3_vl"}"#).contains("not PaddleOCR-VL"));
+        assert!(err(r#"{"model_type": "paddleocr_vl", "text_config": {}}"#).contains("newer"));
+        assert!(err(r#"{"model_type": "paddleocr_vl", "use_bias": true}"#).contains("use_bias"));
+        assert!(err("not json").contains("config.json"));
+    }
+}
