@@ -419,7 +419,8 @@ pub fn reread_page(lib: &mut Library, id: &DocId, no: u32, save: bool) -> Result
 /// Read a stored page again with PaddleOCR-VL, region by region (see [`crate::vlm::page_reader`]):
 /// the regions come from the layout detector over the page's other reading (its text layer, its
 /// stored OCR words, or the scan reader run now), which the model's words are checked against.
-/// Without the detector the whole page is one text region. With `save` the reading replaces the
+/// Blocks of words the detector misses get regions of their own; with neither detector regions
+/// nor words, the whole page is one text region. With `save` the reading replaces the
 /// page's words in the library (source `vlm`).
 pub fn read_page_by_vlm(
     lib: &mut Library,

@@ -272,7 +272,8 @@ pub fn read_regions(
         };
         for (word, confirmed) in placed {
             let k = key(&word.text);
-            if !confirmed && task != Some(Task::Formula) && !k.is_empty() && !page_keys.contains(&k) {
+            // Only a page with another reading can say a word is not on it.
+            if !confirmed && task != Some(Task::Formula) && !k.is_empty() && !reference.is_empty() && !page_keys.contains(&k) {
                 out.not_on_page.push(word.text.clone());
             }
             out.words.push(reading.words.len() as u32);
