@@ -31,7 +31,7 @@ from safetensors.torch import save_file
 from transformers import PaddleOCRVLConfig, PaddleOCRVLForConditionalGeneration, PreTrainedTokenizerFast
 from transformers.models.paddleocr_vl.image_processing_pil_paddleocr_vl import PaddleOCRVLImageProcessorPil
 
-from vlm_reference import EVAL, OUT, PREPROCESS_IMAGES, run_reference, train_bpe
+from vlm_reference import EVAL, OUT, PREPROCESS_IMAGES, run_reference, train_bpe, write_expected_json
 
 PAGE_IMAGE = "fields-receipts-sroie/images/000.jpg"
 # A region of the receipt (left, top, right, bottom in pixels), as the reader sends regions.
@@ -152,18 +152,8 @@ def main():
         "logits": out.logits[0].float().contiguous(),
         "position_ids": position_ids[:, 0].to(torch.int64).contiguous(),
     }, OUT / "paddleocr-vl-tiny.expected.safetensors")
-    (OUT / "paddleocr-vl-tiny.expected.json").write_text(json.dumps({
-        "image": PAGE_IMAGE,
-        "region": REGION,
-        "task": TASK,
-        "prompt": prompt,
-        "input_ids": input_ids[0].tolist(),
-        "image_grid_thw": grid[0].tolist(),
-        "rope_delta": int(deltas[0]),
-        "greedy_tokens": new_tokens,
-        "greedy_text": tokenizer.decode(new_tokens, skip_special_tokens=False),
-        "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
-    }, indent=1) + "\n")
+    write_expected_json("paddleocr-vl-tiny", {"image": PAGE_IMAGE, "region": REGION, "task": TASK}, prompt, input_ids, grid, deltas, new_tokens,
+                        tokenizer)
 
     # The processor with PaddleOCR-VL's own settings on real pages.
     real = image_processor(147384, 2822400)

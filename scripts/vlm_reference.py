@@ -159,6 +159,21 @@ def run_reference(model, vision, input_ids, image_token_id, pad_token_id):
     return out, position_ids, deltas, new_tokens
 
 
+def write_expected_json(name, about, prompt, input_ids, grid, deltas, new_tokens, tokenizer):
+    """NAME.expected.json: what the test was given (`about`), the prompt and ids, the grid, the rope
+    delta, the greedy tokens and the versions that produced them."""
+    (OUT / f"{name}.expected.json").write_text(json.dumps({
+        **about,
+        "prompt": prompt,
+        "input_ids": input_ids[0].tolist(),
+        "image_grid_thw": grid[0].tolist(),
+        "rope_delta": int(deltas[0]),
+        "greedy_tokens": new_tokens,
+        "greedy_text": tokenizer.decode(new_tokens, skip_special_tokens=False),
+        "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
+    }, indent=1) + "\n")
+
+
 def main():
     torch.manual_seed(0)
     ckpt = OUT / "qwen3-vl-tiny"
@@ -199,17 +214,7 @@ def main():
     for i, d in enumerate(visual.deepstack_features):
         tensors[f"deepstack_{i}"] = d.float()
     save_file(tensors, OUT / "qwen3-vl-tiny.expected.safetensors")
-    (OUT / "qwen3-vl-tiny.expected.json").write_text(json.dumps({
-        "image": PAGE_IMAGE,
-        "question": QUESTION,
-        "prompt": prompt,
-        "input_ids": input_ids[0].tolist(),
-        "image_grid_thw": grid[0].tolist(),
-        "rope_delta": int(deltas[0]),
-        "greedy_tokens": new_tokens,
-        "greedy_text": tokenizer.decode(new_tokens, skip_special_tokens=False),
-        "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
-    }, indent=1) + "\n")
+    write_expected_json("qwen3-vl-tiny", {"image": PAGE_IMAGE, "question": QUESTION}, prompt, input_ids, grid, deltas, new_tokens, tokenizer)
 
     # The processor with Qwen3-VL's own settings on real pages.
     real = image_processor(shortest_edge=65536, longest_edge=16777216)
