@@ -1,7 +1,8 @@
 //! One token through a linear layer: a matrix–vector product that streams the weights once,
-//! every core on its own rows, compiled for AVX2/FMA when the CPU has them. Decoding is bound by how fast the
-//! weights can be read; candle's general matrix product leaves much of that on the table for a
-//! single row.
+//! every core on its own rows, four rows at a time (four streams in flight per core read ~10 %
+//! faster than one), compiled for AVX2/FMA when the CPU has them. Decoding is bound by how fast
+//! the weights can be read; candle's general matrix product leaves much of that on the table for
+//! a single row.
 
 use candle_core::{CpuStorage, DType, Module, Storage, Tensor};
 use candle_nn::Linear;
@@ -26,35 +27,45 @@ impl Weight for half::bf16 {
     }
 }
 
-/// 16 independent sums so that the compiler keeps two 8-wide registers busy.
+/// `R` rows against `x` at once: `R` weight streams in flight per core instead of one.
 #[inline(always)]
-fn dot_lanes<T: Weight>(row: &[T], x: &[f32]) -> f32 {
-    let mut acc = [0f32; 16];
-    let (rc, xc) = (row.chunks_exact(16), x.chunks_exact(16));
-    let (rr, xr) = (rc.remainder(), xc.remainder());
-    for (r, v) in rc.zip(xc) {
-        for i in 0..16 {
-            acc[i] += r[i].f32() * v[i];
+fn dot_rows_lanes<T: Weight, const R: usize>(rows: [&[T]; R], x: &[f32]) -> [f32; R] {
+    let mut acc = [[0f32; 8]; R];
+    let chunks = x.len() / 8;
+    for c in 0..chunks {
+        let xs = &x[c * 8..c * 8 + 8];
+        for (r, row) in rows.iter().enumerate() {
+            let w = &row[c * 8..c * 8 + 8];
+            for i in 0..8 {
+                acc[r][i] += w[i].f32() * xs[i];
+            }
         }
     }
-    let tail: f32 = rr.iter().zip(xr).map(|(r, v)| r.f32() * v).sum();
-    acc.iter().sum::<f32>() + tail
+    let mut out = [0f32; R];
+    for r in 0..R {
+        let tail: f32 = rows[r][chunks * 8..].iter().zip(&x[chunks * 8..]).map(|(w, v)| w.f32() * v).sum();
+        out[r] = acc[r].iter().sum::<f32>() + tail;
+    }
+    out
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn dot_avx2<T: Weight>(row: &[T], x: &[f32]) -> f32 {
-    dot_lanes(row, x)
+unsafe fn dot_rows_avx2<T: Weight, const R: usize>(rows: [&[T]; R], x: &[f32]) -> [f32; R] {
+    dot_rows_lanes(rows, x)
 }
 
-fn dot<T: Weight>(row: &[T], x: &[f32]) -> f32 {
+fn dot_rows<T: Weight, const R: usize>(rows: [&[T]; R], x: &[f32]) -> [f32; R] {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the features were just detected on this CPU.
-        return unsafe { dot_avx2(row, x) };
+        return unsafe { dot_rows_avx2(rows, x) };
     }
-    dot_lanes(row, x)
+    dot_rows_lanes(rows, x)
 }
+
+/// Rows taken together by the kernel.
+const ROWS: usize = 4;
 
 /// `weight` (n, k) row-major times `x` (k).
 fn matvec<T: Weight>(weight: &[T], k: usize, x: &[f32]) -> Vec<f32> {
@@ -64,8 +75,14 @@ fn matvec<T: Weight>(weight: &[T], k: usize, x: &[f32]) -> Vec<f32> {
     let rows = out.len().div_ceil(2 * rayon::current_num_threads()).max(1);
     out.par_chunks_mut(rows).enumerate().for_each(|(task, out)| {
         let first = task * rows;
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = dot(&weight[(first + i) * k..(first + i + 1) * k], x);
+        let row = |i: usize| &weight[(first + i) * k..(first + i + 1) * k];
+        let done = out.len() / ROWS * ROWS;
+        let mut groups = out.chunks_exact_mut(ROWS);
+        for (g, o) in (&mut groups).enumerate() {
+            o.copy_from_slice(&dot_rows::<T, ROWS>(std::array::from_fn(|r| row(g * ROWS + r)), x));
+        }
+        for (i, o) in groups.into_remainder().iter_mut().enumerate() {
+            *o = dot_rows::<T, 1>([row(done + i)], x)[0];
         }
     });
     out
