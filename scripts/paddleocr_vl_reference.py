@@ -31,7 +31,7 @@ from safetensors.torch import save_file
 from transformers import PaddleOCRVLConfig, PaddleOCRVLForConditionalGeneration, PreTrainedTokenizerFast
 from transformers.models.paddleocr_vl.image_processing_pil_paddleocr_vl import PaddleOCRVLImageProcessorPil
 
-from vlm_reference import EVAL, OUT, PREPROCESS_IMAGES, run_reference, train_bpe, write_expected_json
+from vlm_reference import EVAL, OUT, run_reference, train_bpe, write_expected_json, write_processor_stats
 
 PAGE_IMAGE = "fields-receipts-sroie/images/000.jpg"
 # A region of the receipt (left, top, right, bottom in pixels), as the reader sends regions.
@@ -157,17 +157,7 @@ def main():
 
     # The processor with PaddleOCR-VL's own settings on real pages.
     real = image_processor(147384, 2822400)
-    stats, tensors = [], {}
-    for i, rel in enumerate(PREPROCESS_IMAGES):
-        page = Image.open(EVAL / rel).convert("RGB")
-        res = real(images=[page], return_tensors="pt")
-        pv = res["pixel_values"].float().flatten(1)
-        stats.append({"image": rel, "size": list(page.size), "grid_thw": res["image_grid_thw"][0].tolist(), "patches": pv.shape[0]})
-        tensors[f"patch_mean_{i}"] = pv.mean(dim=1)
-        tensors[f"rows_{i}"] = pv[[0, pv.shape[0] // 2, pv.shape[0] - 1]]
-    save_file(tensors, OUT / "paddleocr-vl-preprocess.expected.safetensors")
-    (OUT / "paddleocr-vl-preprocess.expected.json").write_text(json.dumps(stats, indent=1) + "\n")
-
+    write_processor_stats("paddleocr-vl-preprocess", real)
 
 if __name__ == "__main__":
     main()

@@ -174,6 +174,21 @@ def write_expected_json(name, about, prompt, input_ids, grid, deltas, new_tokens
     }, indent=1) + "\n")
 
 
+def write_processor_stats(name, processor):
+    """NAME.expected.*: the processor's grid on each of PREPROCESS_IMAGES, and per image the mean of
+    every patch row and the first, middle and last rows themselves."""
+    stats, tensors = [], {}
+    for i, rel in enumerate(PREPROCESS_IMAGES):
+        page = Image.open(EVAL / rel).convert("RGB")
+        res = processor(images=[page], return_tensors="pt")
+        pv = res["pixel_values"].float().flatten(1)
+        stats.append({"image": rel, "size": list(page.size), "grid_thw": res["image_grid_thw"][0].tolist(), "patches": pv.shape[0]})
+        tensors[f"patch_mean_{i}"] = pv.mean(dim=1)
+        tensors[f"rows_{i}"] = pv[[0, pv.shape[0] // 2, pv.shape[0] - 1]]
+    save_file(tensors, OUT / f"{name}.expected.safetensors")
+    (OUT / f"{name}.expected.json").write_text(json.dumps(stats, indent=1) + "\n")
+
+
 def main():
     torch.manual_seed(0)
     ckpt = OUT / "qwen3-vl-tiny"
@@ -218,16 +233,7 @@ def main():
 
     # The processor with Qwen3-VL's own settings on real pages.
     real = image_processor(shortest_edge=65536, longest_edge=16777216)
-    stats, tensors = [], {}
-    for i, rel in enumerate(PREPROCESS_IMAGES):
-        page = Image.open(EVAL / rel).convert("RGB")
-        res = real(images=[page], return_tensors="pt")
-        pv = res["pixel_values"].float()
-        stats.append({"image": rel, "size": list(page.size), "grid_thw": res["image_grid_thw"][0].tolist(), "patches": pv.shape[0]})
-        tensors[f"patch_mean_{i}"] = pv.mean(dim=1)
-        tensors[f"rows_{i}"] = pv[[0, pv.shape[0] // 2, pv.shape[0] - 1]]
-    save_file(tensors, OUT / "qwen3-vl-preprocess.expected.safetensors")
-    (OUT / "qwen3-vl-preprocess.expected.json").write_text(json.dumps(stats, indent=1) + "\n")
+    write_processor_stats("qwen3-vl-preprocess", real)
 
 
 if __name__ == "__main__":
