@@ -53,7 +53,7 @@ setup_apt() {
 
 setup_rust() {
   if ! command -v cargo >/dev/null; then
-    echo "Rust (cargo, rustc >= 1.85) is required: install it with rustup, then run this again." >&2
+    echo "Rust (cargo, rustc >= 1.89) is required: install it with rustup, then run this again." >&2
     exit 1
   fi
 }

@@ -12,6 +12,7 @@ use super::fuse::{fuse_activations, reads};
 use super::kernels::{Act, Window};
 use super::onnx::{self, Data, NodeProto};
 use super::ops::{axes_of, reshape_target, run_op, Binary, Op, Operand};
+use super::product::WeightMatrix;
 
 type Res<T> = std::result::Result<T, String>;
 
@@ -72,6 +73,14 @@ impl Graph {
             graph.output.iter().map(|o| c.slots.get(&o.name).copied().ok_or(format!("output {} is never computed", o.name))).collect::<Res<Vec<_>>>()?;
         fuse_activations(&mut c.steps, &outputs);
         c.steps.retain(|s| !matches!(s.op, Op::Fused));
+        // Weights are final now (batch norms and biases folded in): lay them out for the product.
+        for step in &mut c.steps {
+            if let Op::Conv { weight, depthwise: false, matrix, .. } = &mut step.op {
+                let rows = weight.dim(0).map_err(ce)?;
+                let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
+                *matrix = Some(WeightMatrix::new(data, rows, weight.elem_count() / rows.max(1)));
+            }
+        }
         let slots = c.slots.values().copied().max().map_or(0, |m| m + 1);
         let mut last = vec![None; slots];
         for (k, s) in c.steps.iter().enumerate() {
@@ -264,7 +273,7 @@ impl Compiler {
                     return Err(format!("grouped convolution with {group} groups is not supported"));
                 }
                 let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
-                self.push(node, Op::Conv { weight, bias, window, depthwise, act: Act::Identity }, vec![x]);
+                self.push(node, Op::Conv { weight, bias, window, depthwise, act: Act::Identity, matrix: None }, vec![x]);
             }
             "BatchNormalization" => {
                 let eps = node.attr_f("epsilon", 1e-5);

@@ -1,8 +1,11 @@
-//! CPU kernels the graph runner adds to candle: a direct depthwise convolution, and a fused
-//! epilogue (per-channel bias, then an activation) run in one parallel pass over the output.
+//! CPU kernels the graph runner adds to candle: full convolutions as matrix products with their
+//! bias and activation fused in, a direct depthwise convolution, and an epilogue (per-channel
+//! bias, then an activation) run in one parallel pass over an output.
 
-use candle_core::{CpuStorage, CustomOp2, InplaceOp1, Layout, Shape};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, InplaceOp1, Layout, Shape};
 use rayon::prelude::*;
+
+use super::product::{WeightMatrix, NR};
 
 /// An activation fused into the operation before it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,25 +26,39 @@ fn contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32
 
 /// Finish each channel plane: add its bias, apply the activation.
 fn finish(out: &mut [f32], plane: usize, channels: usize, bias: Option<&[f32]>, act: Act) {
-    // One loop compiled per activation: a match inside the loop keeps it from vectorising.
-    match act {
-        Act::Identity if bias.is_none() => {}
-        Act::Identity => finish_with(out, plane, channels, bias, |x| x),
-        Act::Relu => finish_with(out, plane, channels, bias, |x| x.max(0.0)),
-        Act::HardSwish => finish_with(out, plane, channels, bias, |x| x * (x + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0)),
-        Act::Gelu => finish_with(out, plane, channels, bias, super::elementwise::gelu),
+    if act == Act::Identity && bias.is_none() {
+        return;
+    }
+    out.par_chunks_mut(plane).enumerate().for_each(|(nc, o)| finish_row(o, bias.map_or(0.0, |b| b[nc % channels]), act));
+}
+
+/// Bias and activation over `rows` rows of `n` floats at row stride `ldc`, on this thread.
+///
+/// # Safety
+/// `c` must be writable for `rows` rows of `n` floats at stride `ldc`, and not in use elsewhere.
+pub(super) unsafe fn finish_block(c: *mut f32, ldc: usize, rows: usize, n: usize, bias: Option<&[f32]>, act: Act) {
+    for r in 0..rows {
+        finish_row(std::slice::from_raw_parts_mut(c.add(r * ldc), n), bias.map_or(0.0, |b| b[r]), act);
     }
 }
 
-fn finish_with(out: &mut [f32], plane: usize, channels: usize, bias: Option<&[f32]>, f: impl Fn(f32) -> f32 + Sync + Copy) {
-    out.par_chunks_mut(plane).enumerate().for_each(|(nc, o)| {
-        let b = bias.map_or(0.0, |b| b[nc % channels]);
-        with_simd(|| {
-            for v in o.iter_mut() {
-                *v = f(*v + b);
-            }
-        })
-    });
+fn finish_row(o: &mut [f32], b: f32, act: Act) {
+    // One loop compiled per activation: a match inside the loop keeps it from vectorising.
+    match act {
+        Act::Identity if b == 0.0 => {}
+        Act::Identity => finish_with(o, b, |x| x),
+        Act::Relu => finish_with(o, b, |x| x.max(0.0)),
+        Act::HardSwish => finish_with(o, b, |x| x * (x + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0)),
+        Act::Gelu => finish_with(o, b, super::elementwise::gelu),
+    }
+}
+
+fn finish_with(o: &mut [f32], b: f32, f: impl Fn(f32) -> f32) {
+    with_simd(|| {
+        for v in o.iter_mut() {
+            *v = f(*v + b);
+        }
+    })
 }
 
 /// acc += k * v
@@ -182,6 +199,64 @@ impl CustomOp2 for Depthwise {
     }
 }
 
+/// Max pooling, with "same" padding (extra at the end, SAME_UPPER) or none; padding never wins
+/// a window (only the real pixels under it count).
+pub struct MaxPool {
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub same: bool,
+}
+
+impl MaxPool {
+    /// Output size and padding before, on one axis of `n`.
+    fn axis(&self, n: usize, k: usize, s: usize) -> (usize, usize) {
+        if self.same {
+            let out = n.div_ceil(s);
+            (out, ((out - 1) * s + k).saturating_sub(n) / 2)
+        } else {
+            (n.saturating_sub(k) / s + 1, 0)
+        }
+    }
+}
+
+impl CustomOp1 for MaxPool {
+    fn name(&self) -> &'static str {
+        "max-pool"
+    }
+
+    fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = contiguous(xs, xl)?;
+        let (n, c, h, w) = xl.shape().dims4()?;
+        let ((kh, kw), (sy, sx)) = (self.kernel, self.stride);
+        let ((ho, top), (wo, left)) = (self.axis(h, kh, sy), self.axis(w, kw, sx));
+        // Each plane is copied into a frame of -inf as wide as the windows reach, so that every
+        // tap is one pass along an output row.
+        let (fh, fw) = ((ho - 1) * sy + kh, (wo - 1) * sx + kw);
+        let mut out = vec![f32::NEG_INFINITY; n * c * ho * wo];
+        out.par_chunks_mut(ho * wo).zip(x.par_chunks(h * w)).for_each(|(o, plane)| {
+            let mut frame = vec![f32::NEG_INFINITY; fh * fw];
+            for (y, row) in plane.chunks_exact(w).enumerate().take(fh.saturating_sub(top)) {
+                let n = w.min(fw - left);
+                frame[(y + top) * fw + left..][..n].copy_from_slice(&row[..n]);
+            }
+            for (oy, row) in o.chunks_exact_mut(wo).enumerate() {
+                for ky in 0..kh {
+                    let src = &frame[(oy * sy + ky) * fw..][..fw];
+                    for kx in 0..kw {
+                        if sx == 1 {
+                            // Contiguous: the loop vectorises.
+                            row.iter_mut().zip(&src[kx..]).for_each(|(v, &p)| *v = v.max(p));
+                        } else {
+                            row.iter_mut().zip(src[kx..].iter().step_by(sx)).for_each(|(v, &p)| *v = v.max(p));
+                        }
+                    }
+                }
+            }
+        });
+        Ok((CpuStorage::F32(out), Shape::from((n, c, ho, wo))))
+    }
+}
+
 /// A zero-padded input plane split into its stride phases: phase (ry, rx) holds the padded
 /// pixels at rows ry, ry+sy, ... and columns rx, rx+sx, ..., `pitch` wide. Tap (ky, kx) of
 /// output (oy, ox) is then phase (ky % sy, kx % sx) at row oy + ky / sy, column ox + kx / sx.
@@ -240,19 +315,73 @@ impl Phases {
     }
 }
 
+/// A full convolution (no groups) with its bias and activation: a 1x1 convolution is one
+/// product per image (its input planes are the columns), others go through [`conv_banded`].
+pub struct Convolution<'a> {
+    pub matrix: &'a WeightMatrix,
+    pub window: Window,
+    pub bias: Option<&'a [f32]>,
+    pub act: Act,
+}
+
+/// Output columns one task of a 1x1 convolution computes (its inputs stay in cache while all
+/// the weights pass over them).
+const POINTWISE_COLUMNS: usize = 4 * NR;
+
+impl CustomOp1 for Convolution<'_> {
+    fn name(&self) -> &'static str {
+        "conv2d"
+    }
+
+    fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = contiguous(xs, xl)?;
+        let (n, c, h, w) = xl.shape().dims4()?;
+        let out_c = self.matrix.rows();
+        let g = &self.window;
+        if self.matrix.depth() != c * g.kh * g.kw {
+            candle_core::bail!("a convolution of {} inputs per output got {c} channels of {}x{} windows", self.matrix.depth(), g.kh, g.kw);
+        }
+        if !g.is_pointwise() {
+            let mut y = Vec::with_capacity(n * out_c * g.output(h, w).0 * g.output(h, w).1);
+            for image in x.chunks_exact(c * h * w) {
+                y.extend(conv_banded(image, c, h, w, g, self.matrix, self.bias, self.act).0);
+            }
+            let (ho, wo) = g.output(h, w);
+            return Ok((CpuStorage::F32(y), Shape::from((n, out_c, ho, wo))));
+        }
+        let plane = h * w;
+        // Not zeroed first: the tasks below write every element.
+        let mut out: Vec<f32> = Vec::with_capacity(n * out_c * plane);
+        let dst = SharedOut(out.as_mut_ptr());
+        let blocks = plane.div_ceil(POINTWISE_COLUMNS);
+        (0..n * blocks).into_par_iter().for_each(|task| {
+            let (image, j0) = (task / blocks, task % blocks * POINTWISE_COLUMNS);
+            let cols = POINTWISE_COLUMNS.min(plane - j0);
+            // SAFETY: the task reads columns j0.. of its image's c input planes and writes the
+            // same columns of its out_c output planes, which no other task writes.
+            unsafe { self.matrix.product(x[image * c * plane + j0..].as_ptr(), plane, cols, dst.at(image * out_c * plane + j0), plane, self.bias, self.act) };
+        });
+        // SAFETY: the tasks wrote all n x out_c planes, every column of each.
+        unsafe { out.set_len(n * out_c * plane) };
+        Ok((CpuStorage::F32(out), Shape::from((n, out_c, h, w))))
+    }
+}
+
 /// Floats of im2col columns one band may hold (1 MiB: the band stays in a core's cache).
 const BAND_FLOATS: usize = 256 * 1024;
 
 /// A full convolution (no groups) of one image, `c` x `h` x `w`, by `weight` (`out_c` rows of
-/// c * kh * kw): im2col then a matrix product, a band of output rows at a time. Each band's
-/// columns stay in cache and bands run in parallel, each product on one thread; a whole-image
-/// im2col buffer ran to 254 MB for one layer of the text detector and cost more than the product.
-/// Returns the output (`out_c` planes of ho x wo) and its size.
-pub fn conv_banded(x: &[f32], c: usize, h: usize, w: usize, g: &Window, weight: &[f32], out_c: usize) -> (Vec<f32>, usize, usize) {
+/// c * kh * kw), with its bias and activation: im2col then a matrix product, a band of output
+/// rows at a time. Each band's columns stay in cache and bands run in parallel, each product on
+/// one thread; a whole-image im2col buffer ran to 254 MB for one layer of the text detector
+/// and cost more than the product. Returns the output (`out_c` planes of ho x wo) and its size.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_banded(x: &[f32], c: usize, h: usize, w: usize, g: &Window, weight: &WeightMatrix, bias: Option<&[f32]>, act: Act) -> (Vec<f32>, usize, usize) {
     let (kh, kw) = (g.kh, g.kw);
     let (ho, wo) = g.output(h, w);
     let k = c * kh * kw;
-    debug_assert_eq!(weight.len(), out_c * k);
+    let out_c = weight.rows();
+    debug_assert_eq!(weight.depth(), k);
     let phases: Vec<Phases> = (0..c).into_par_iter().map(|ch| Phases::new(&x[ch * h * w..(ch + 1) * h * w], h, w, g, ho)).collect();
     let mut out = vec![0f32; out_c * ho * wo];
     let rows = (BAND_FLOATS / (k * wo).max(1)).clamp(1, ho.max(1));
@@ -274,30 +403,8 @@ pub fn conv_banded(x: &[f32], c: usize, h: usize, w: usize, g: &Window, weight: 
             }
         }
         // SAFETY: the band writes output rows oy0..oy1 of every channel (row stride ho * wo),
-        // which no other band touches; weight is out_c x k and cols k x n, both row-major.
-        unsafe {
-            gemm::gemm(
-                out_c,
-                n,
-                k,
-                dst.at(oy0 * wo),
-                1,
-                (ho * wo) as isize,
-                false,
-                weight.as_ptr(),
-                1,
-                k as isize,
-                cols.as_ptr(),
-                1,
-                n as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            )
-        };
+        // which no other band touches; cols is k x n, row-major.
+        unsafe { weight.product(cols.as_ptr(), n, n, dst.at(oy0 * wo), ho * wo, bias, act) };
     });
     (out, ho, wo)
 }
@@ -343,7 +450,7 @@ mod tests {
             let wt = Tensor::arange(0f32, (o * c * k * k) as f32, &Device::Cpu).unwrap().reshape((o, c, k, k)).unwrap().affine(0.03, -0.4).unwrap();
             let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let weight = wt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            let (out, ho, wo) = conv_banded(&data, c, h, w, &Window::square(k, stride, pad), &weight, o);
+            let (out, ho, wo) = conv_banded(&data, c, h, w, &Window::square(k, stride, pad), &WeightMatrix::new(weight, o, c * k * k), None, Act::Identity);
             let ours = Tensor::from_vec(out, (1, o, ho, wo), &Device::Cpu).unwrap();
             let reference = x.conv2d(&wt, pad, stride, 1, 1).unwrap();
             // Relative to the largest output (the large case sums big values).
@@ -363,7 +470,7 @@ mod tests {
         let g = Window { kh: 1, kw: 3, sy: 2, sx: 1, py: 0, px: 1 };
         let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let weight = wt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let (out, ho, wo) = conv_banded(&data, c, h, w, &g, &weight, o);
+        let (out, ho, wo) = conv_banded(&data, c, h, w, &g, &WeightMatrix::new(weight, o, c * 3), None, Act::Identity);
         assert_eq!((ho, wo), (3, 5));
         let ours = Tensor::from_vec(out, (1, o, ho, wo), &Device::Cpu).unwrap();
         let padded = x.pad_with_zeros(3, 1, 1).unwrap();
@@ -372,6 +479,26 @@ mod tests {
         let reference = Tensor::cat(&rows, 2).unwrap();
         let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(diff < 1e-4, "{diff}");
+    }
+
+    #[test]
+    fn max_pool_matches_candle_with_and_without_same_padding() {
+        let x = Tensor::arange(0f32, 2.0 * 7.0 * 9.0, &Device::Cpu).unwrap().reshape((1, 2, 7, 9)).unwrap().sin().unwrap();
+        for (k, s) in [(2, 1), (3, 2), (2, 2)] {
+            let plain = x.apply_op1_no_bwd(&MaxPool { kernel: (k, k), stride: (s, s), same: false }).unwrap();
+            let reference = x.max_pool2d_with_stride(k, s).unwrap();
+            assert_eq!(plain.flatten_all().unwrap().to_vec1::<f32>().unwrap(), reference.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+            // Same padding: candle on the input padded with copies of its edges (never above a window's real maximum).
+            let same = x.apply_op1_no_bwd(&MaxPool { kernel: (k, k), stride: (s, s), same: true }).unwrap();
+            let mut padded = x.clone();
+            for (axis, n) in [(2, 7), (3, 9)] {
+                let total = ((n as usize).div_ceil(s) - 1) * s + k - n as usize;
+                padded = padded.pad_with_same(axis, total / 2, total - total / 2).unwrap();
+            }
+            let reference = padded.max_pool2d_with_stride(k, s).unwrap();
+            assert_eq!(same.dims(), reference.dims(), "k {k} s {s}");
+            assert_eq!(same.flatten_all().unwrap().to_vec1::<f32>().unwrap(), reference.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+        }
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The operators the graph runner executes, each on candle tensors (or the kernels beside
 //! them): what a compiled step does with its inputs.
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 
-use super::elementwise::{unary, Unary};
-use super::kernels::{conv_banded, Act, Depthwise, Epilogue, Window};
+use super::elementwise::{softmax_last, unary, Unary};
+use super::kernels::{Act, Convolution, Depthwise, Epilogue, MaxPool, Window};
+use super::product::WeightMatrix;
 
 #[derive(Debug)]
 pub(super) enum Operand {
@@ -29,6 +30,9 @@ pub(super) enum Op {
         window: Window,
         depthwise: bool,
         act: Act,
+        /// The weights as a matrix (output channels x inputs per output), for full
+        /// convolutions; set once the graph is compiled and its weights are final.
+        matrix: Option<WeightMatrix>,
     },
     /// x * clip(x + 3, 0, 6) / 6, recognised from its four nodes.
     HardSwish,
@@ -86,30 +90,12 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
     }
     let Some(x) = args.first() else { candle_core::bail!("{op:?} has no input") };
     Ok(vec![match op {
-        Op::Conv { weight, bias, window, depthwise, act } => {
-            let out_c = weight.dim(0)?;
+        Op::Conv { weight, bias, window, depthwise, act, matrix } => {
             if *depthwise {
                 return Ok(vec![x.contiguous()?.apply_op2_no_bwd(weight, &Depthwise { window: *window, bias: bias.clone(), act: *act })?]);
             }
-            let y = if window.is_pointwise() {
-                let (n, c, h, w) = x.dims4()?;
-                let flat = x.contiguous()?.reshape((n, c, h * w))?;
-                weight.reshape((1, out_c, c))?.broadcast_matmul(&flat)?.reshape((n, out_c, h, w))?
-            } else {
-                // im2col and a matrix product, a band of rows at a time.
-                let (n, c, h, w) = x.dims4()?;
-                let data = x.flatten_all()?.to_vec1::<f32>()?;
-                let weight = weight.flatten_all()?.to_vec1::<f32>()?;
-                let (ho, wo) = window.output(h, w);
-                let mut y = Vec::with_capacity(n * out_c * ho * wo);
-                for image in data.chunks_exact(c * h * w) {
-                    y.extend(conv_banded(image, c, h, w, window, &weight, out_c).0);
-                }
-                Tensor::from_vec(y, (n, out_c, ho, wo), &Device::Cpu)?
-            };
-            // y is this step's own fresh tensor: finish it in place.
-            y.inplace_op1(&Epilogue { bias: bias.clone(), act: *act })?;
-            y
+            let Some(matrix) = matrix else { candle_core::bail!("convolution run before its weights were laid out") };
+            x.contiguous()?.apply_op1_no_bwd(&Convolution { matrix, window: *window, bias: bias.as_deref(), act: *act })?
         }
         Op::HardSwish => {
             let y = x.copy()?;
@@ -180,25 +166,13 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             y
         }
         Op::AveragePool(k, s) => x.contiguous()?.avg_pool2d_with_stride(*k, *s)?,
-        Op::MaxPool(k, s, same) => {
-            let mut x = x.clone();
-            if *same {
-                // Replicated edges never change a window's maximum (each window holds a real
-                // value equal to its padding), so they stand in for -inf padding.
-                for (axis, k, s) in [(2, k.0, s.0), (3, k.1, s.1)] {
-                    let n = x.dim(axis)?;
-                    let total = ((n.div_ceil(s) - 1) * s + k).saturating_sub(n);
-                    x = x.pad_with_same(axis, total / 2, total - total / 2)?;
-                }
-            }
-            x.contiguous()?.max_pool2d_with_stride(*k, *s)?
-        }
+        Op::MaxPool(kernel, stride, same) => x.contiguous()?.apply_op1_no_bwd(&MaxPool { kernel: *kernel, stride: *stride, same: *same })?,
         Op::Erf => unary(x, Unary::Erf)?,
         Op::Pad([top, left, bottom, right]) => x.pad_with_zeros(2, *top, *bottom)?.pad_with_zeros(3, *left, *right)?,
         Op::Softmax(axis) => {
             let axis = axes_of(&[*axis], x.rank())[0];
             if axis + 1 == x.rank() {
-                return Ok(vec![candle_nn::ops::softmax_last_dim(&x.contiguous()?)?]);
+                return Ok(vec![softmax_last(x)?]);
             }
             let e = x.broadcast_sub(&x.max_keepdim(axis)?)?.exp()?;
             e.broadcast_div(&e.sum_keepdim(axis)?)?
