@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use candle_core::{DType, Device, Tensor};
 
 use super::fuse::{fuse_activations, reads};
-use super::kernels::{Act, Window};
+use super::kernels::{Act, TiledTranspose, Window};
 use super::onnx::{self, Data, NodeProto};
 use super::ops::{axes_of, reshape_target, run_op, Binary, Op, Operand};
 use super::product::WeightMatrix;
@@ -343,7 +343,14 @@ impl Compiler {
                     return Err("only square, ungrouped transposed convolutions without output padding are supported".into());
                 }
                 let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
-                self.push(node, Op::ConvTranspose { weight, bias, stride: s, pad: p }, vec![first()?]);
+                let (c_in, c_out, kh, kw) = weight.dims4().map_err(ce)?;
+                let tiled = if kh == s && kw == s && p == 0 {
+                    let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
+                    Some(TiledTranspose::new(&data, c_in, c_out, s, bias.as_deref()))
+                } else {
+                    None
+                };
+                self.push(node, Op::ConvTranspose { weight, bias, stride: s, pad: p, tiled }, vec![first()?]);
             }
             "HardSigmoid" => {
                 let op = Op::HardSigmoid(node.attr_f("alpha", 0.2), node.attr_f("beta", 0.5));

@@ -4,7 +4,7 @@
 use candle_core::{DType, Tensor};
 
 use super::elementwise::{softmax_last, unary, Unary};
-use super::kernels::{Act, Convolution, Depthwise, Epilogue, MaxPool, Window};
+use super::kernels::{Act, Convolution, Depthwise, Epilogue, MaxPool, TiledTranspose, Window};
 use super::product::WeightMatrix;
 
 #[derive(Debug)]
@@ -55,6 +55,8 @@ pub(super) enum Op {
         bias: Option<Vec<f32>>,
         stride: usize,
         pad: usize,
+        /// Where the kernel equals the stride and there is no padding: the same as one product.
+        tiled: Option<TiledTranspose>,
     },
     Concat(usize),
     /// A constant as a value (for operators whose inputs are all values, like Concat).
@@ -110,7 +112,8 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
         Op::HardSigmoid(alpha, beta) => x.affine(*alpha as f64, *beta as f64)?.clamp(0f32, 1f32)?,
         Op::ChannelAffine(scale, shift) => x.broadcast_mul(scale)?.broadcast_add(shift)?,
         Op::GlobalAveragePool => x.mean_keepdim(3)?.mean_keepdim(2)?,
-        Op::ConvTranspose { weight, bias, stride, pad } => {
+        Op::ConvTranspose { tiled: Some(tiled), .. } => x.contiguous()?.apply_op1_no_bwd(tiled)?,
+        Op::ConvTranspose { weight, bias, stride, pad, tiled: None } => {
             let y = x.contiguous()?.conv_transpose2d(weight, *pad, 0, *stride, 1)?;
             y.inplace_op1(&Epilogue { bias: bias.clone(), act: Act::Identity })?;
             y
