@@ -10,4 +10,4 @@ mod kernels;
 pub mod onnx;
 mod ops;
 pub mod prep;
-mod product;
+pub(crate) mod product;

@@ -8,6 +8,7 @@ use candle_nn::{layer_norm, linear, LayerNorm, LayerNormConfig, Linear, VarBuild
 
 use super::decoder::rotate_half;
 use crate::nn::elementwise::{unary, Unary};
+use crate::nn::product::gemm_on_this_thread;
 
 /// Layer norm with the encoders' epsilon (1e-6).
 pub fn ln(size: usize, vb: VarBuilder) -> candle_core::Result<LayerNorm> {
@@ -89,29 +90,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> candle_core:
         let mut scores = vec![0f32; n * n];
         // SAFETY: scores is n x n, q and k are n x d, all row-major; k is read transposed
         // (column stride d, row stride 1).
-        unsafe {
-            gemm::gemm(
-                n,
-                n,
-                d,
-                scores.as_mut_ptr(),
-                1,
-                n as isize,
-                false,
-                q.as_ptr(),
-                1,
-                d as isize,
-                k.as_ptr(),
-                d as isize,
-                1,
-                0.0,
-                scale as f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+        unsafe { gemm_on_this_thread(n, n, d, (scores.as_mut_ptr(), n as isize), (q.as_ptr(), d as isize, 1), (k.as_ptr(), 1, d as isize), scale as f32) };
         for row in scores.chunks_mut(n) {
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let mut sum = 0.0;
@@ -123,29 +102,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> candle_core:
             row.iter_mut().for_each(|x| *x *= inv);
         }
         // SAFETY: out is n x d, scores n x n, v n x d, all row-major.
-        unsafe {
-            gemm::gemm(
-                n,
-                d,
-                n,
-                out.as_mut_ptr(),
-                1,
-                d as isize,
-                false,
-                scores.as_ptr(),
-                1,
-                n as isize,
-                v.as_ptr(),
-                1,
-                d as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+        unsafe { gemm_on_this_thread(n, d, n, (out.as_mut_ptr(), d as isize), (scores.as_ptr(), n as isize, 1), (v.as_ptr(), d as isize, 1), 1.0) };
     });
     Tensor::from_vec(out, (heads, n, d), &Device::Cpu)
 }
