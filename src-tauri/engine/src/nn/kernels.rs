@@ -342,11 +342,11 @@ impl CustomOp1 for Convolution<'_> {
             candle_core::bail!("a convolution of {} inputs per output got {c} channels of {}x{} windows", self.matrix.depth(), g.kh, g.kw);
         }
         if !g.is_pointwise() {
-            let mut y = Vec::with_capacity(n * out_c * g.output(h, w).0 * g.output(h, w).1);
+            let (ho, wo) = g.output(h, w);
+            let mut y = Vec::with_capacity(n * out_c * ho * wo);
             for image in x.chunks_exact(c * h * w) {
                 y.extend(conv_banded(image, c, h, w, g, self.matrix, self.bias, self.act).0);
             }
-            let (ho, wo) = g.output(h, w);
             return Ok((CpuStorage::F32(y), Shape::from((n, out_c, ho, wo))));
         }
         Ok((CpuStorage::F32(pointwise(x, n, c, h * w, self.matrix, self.bias, self.act)), Shape::from((n, out_c, h, w))))
