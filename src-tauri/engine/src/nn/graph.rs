@@ -8,11 +8,12 @@ use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
 
+use super::conv::Window;
 use super::fuse::{fuse_activations, reads};
-use super::kernels::{Act, TiledTranspose, Window};
+use super::kernels::{Act, TiledTranspose};
 use super::onnx::{self, Data, NodeProto};
 use super::ops::{axes_of, reshape_target, run_op, Binary, Op, Operand};
-use super::product::WeightMatrix;
+use super::product::{Linear, WeightMatrix};
 
 type Res<T> = std::result::Result<T, String>;
 
@@ -104,6 +105,7 @@ impl Graph {
         let mut values: Vec<Option<Tensor>> = vec![None; self.slots];
         values[self.input] = Some(input);
         let profile = std::env::var_os("PAGEWISE_PROFILE_GRAPH").is_some();
+        let by_shape = std::env::var("PAGEWISE_PROFILE_GRAPH").is_ok_and(|v| v == "shapes");
         let (mut spent, mut flops): (HashMap<String, f64>, HashMap<String, f64>) = Default::default();
         for (k, step) in self.steps.iter().enumerate() {
             let started = std::time::Instant::now();
@@ -127,11 +129,17 @@ impl Graph {
                 }
                 op => run_op(op, &args).map_err(ce)?,
             };
+            // The profile's key: the operator, and with PAGEWISE_PROFILE_GRAPH=shapes its input and output shapes.
+            let key = match (profile, by_shape, results.first()) {
+                (true, true, Some(y)) => format!("{} {:?}->{:?}", op_name(&step.op), args.first().map(|x| x.dims()).unwrap_or_default(), y.dims()),
+                (true, ..) => op_name(&step.op),
+                (false, ..) => String::new(),
+            };
             if profile {
                 // Multiply-adds of a convolution: output elements x input channels per group x kernel.
                 if let (Op::Conv { weight, .. }, Some(y)) = (&step.op, results.first()) {
                     let d = weight.dims();
-                    *flops.entry(op_name(&step.op)).or_default() += 2.0 * (y.elem_count() * d[1] * d[2] * d[3]) as f64;
+                    *flops.entry(key.clone()).or_default() += 2.0 * (y.elem_count() * d[1] * d[2] * d[3]) as f64;
                 }
             }
             for (&slot, value) in step.outputs.iter().zip(results) {
@@ -141,7 +149,7 @@ impl Graph {
                 values[slot] = None;
             }
             if profile {
-                *spent.entry(op_name(&step.op)).or_default() += started.elapsed().as_secs_f64() * 1000.0;
+                *spent.entry(key).or_default() += started.elapsed().as_secs_f64() * 1000.0;
             }
         }
         if profile {
@@ -154,7 +162,7 @@ impl Graph {
                     None => format!("{name} {ms:.1}"),
                 })
                 .collect();
-            eprintln!("graph time per op (ms): {}", line.join(", "));
+            eprintln!("graph time per op (ms, {:.1} in all): {}", v.iter().map(|(_, ms)| ms).sum::<f64>(), line.join(", "));
         }
         self.outputs.iter().map(|&i| values[i].clone().ok_or_else(|| "an output was not computed".to_string())).collect()
     }
@@ -245,30 +253,21 @@ impl Compiler {
                 let (strides, pads) = (node.attr_ints("strides"), node.attr_ints("pads"));
                 let (sy, sx) = (*strides.first().unwrap_or(&1) as usize, *strides.get(1).unwrap_or(&1) as usize);
                 let (kh, kw) = (weight.dims()[2], weight.dims()[3]);
-                let mut x = first()?;
-                let pads = match node.attr_s("auto_pad").as_str() {
+                let x = first()?;
+                let pads: Vec<usize> = match node.attr_s("auto_pad").as_str() {
                     "" | "NOTSET" if pads.is_empty() => vec![0; 4],
-                    "" | "NOTSET" | "VALID" => pads,
-                    // "Same" output size at stride 1: the kernel's overhang, the odd pixel at the
-                    // end, padded by a step of its own so the convolution stays symmetric.
-                    "SAME_UPPER" if sy == 1 && sx == 1 => {
-                        let padded = format!("{}#same", node.output[0]);
-                        let (top, left) = ((kh - 1) / 2, (kw - 1) / 2);
-                        let step = Op::Pad([top, left, kh - 1 - top, kw - 1 - left]);
-                        let out = self.slot(&padded);
-                        self.producer.insert(out, self.steps.len());
-                        self.steps.push(Step { op: step, inputs: vec![x], outputs: vec![out] });
-                        x = out;
-                        vec![0; 4]
-                    }
+                    "" | "NOTSET" | "VALID" => pads.iter().map(|&p| p.max(0) as usize).collect(),
+                    // "Same" output size at stride 1: the kernel's overhang, the odd pixel after.
+                    "SAME_UPPER" if sy == 1 && sx == 1 => vec![(kh - 1) / 2, (kw - 1) / 2, kh / 2, kw / 2],
                     other => return Err(format!("auto_pad {other} is not supported at strides {sy}x{sx}")),
                 };
                 // ONNX pads: [top, left, bottom, right].
-                if pads.len() != 4 || pads[0] != pads[2] || pads[1] != pads[3] || node.attr_ints("dilations").iter().any(|&d| d != 1) {
-                    return Err("only symmetric pads without dilation are supported".into());
+                let [top, left, bottom, right] = pads[..] else { return Err(format!("a convolution with {} pads", pads.len())) };
+                if node.attr_ints("dilations").iter().any(|&d| d != 1) {
+                    return Err("only convolutions without dilation are supported".into());
                 }
                 let depthwise = group > 1 && group == out_c && in_per_group == 1;
-                let window = Window { kh, kw, sy, sx, py: pads[0] as usize, px: pads[1] as usize };
+                let window = Window { kh, kw, sy, sx, top, left, bottom, right };
                 if group > 1 && !depthwise {
                     return Err(format!("grouped convolution with {group} groups is not supported"));
                 }
@@ -412,6 +411,13 @@ impl Compiler {
             }
             "MatMul" => {
                 let (a, b) = (self.operand(&ins[0])?, self.operand(&ins[1])?);
+                if let (Operand::Slot(x), Operand::Const(w)) = (&a, &b) {
+                    if let [depth, width] = w.dims()[..] {
+                        let data: Vec<f32> = w.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
+                        self.push(node, Op::Linear(Linear::new(data, depth, width)), vec![*x]);
+                        return Ok(());
+                    }
+                }
                 self.push(node, Op::Binary(Binary::MatMul, a, b), vec![]);
             }
             "Softmax" => self.push(node, Op::Softmax(node.attr_i("axis", -1)), vec![first()?]),
@@ -497,6 +503,14 @@ impl Compiler {
     /// convolution computing `slot`, if one does; whether it did.
     fn fold_bias(&mut self, slot: usize, c: &Tensor) -> candle_core::Result<bool> {
         let Some(&k) = self.producer.get(&slot) else { return Ok(false) };
+        if let Op::Linear(linear) = &mut self.steps[k].op {
+            // A bias over the last axis of a product by weights (1-D, so the sum's shape is the product's).
+            if c.dims() != [linear.width()] || c.dtype() != DType::F32 {
+                return Ok(false);
+            }
+            linear.add_bias(&c.flatten_all()?.to_vec1()?);
+            return Ok(true);
+        }
         let Op::Conv { weight, bias, act: Act::Identity, .. } = &mut self.steps[k].op else { return Ok(false) };
         let n = weight.dim(0)?;
         let dims = c.dims();

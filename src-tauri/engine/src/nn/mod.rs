@@ -1,8 +1,9 @@
 //! Neural-network plumbing shared by the models Pagewise runs on candle: ONNX model files
 //! decoded with prost ([`onnx`]), compiled into a small graph runner ([`graph`]) with a few CPU
-//! kernels candle lacks or runs slowly (`kernels`, `elementwise`), the operators (`ops`) and step fusion (`fuse`);
+//! kernels candle lacks or runs slowly (`conv` and the matrix `product` under it, `kernels`, `elementwise`), the operators (`ops`) and step fusion (`fuse`);
 //! [`prep`] prepares images as the models' reference pipelines do.
 
+mod conv;
 pub(crate) mod elementwise;
 mod fuse;
 pub mod graph;

@@ -3,9 +3,10 @@
 
 use candle_core::{DType, Tensor};
 
+use super::conv::{Convolution, Depthwise, Window};
 use super::elementwise::{softmax_last, unary, Unary};
-use super::kernels::{Act, Convolution, Depthwise, Epilogue, MaxPool, TiledTranspose, Window};
-use super::product::WeightMatrix;
+use super::kernels::{Act, Epilogue, MaxPool, TiledTranspose};
+use super::product::{Linear, WeightMatrix};
 
 #[derive(Debug)]
 pub(super) enum Operand {
@@ -41,6 +42,8 @@ pub(super) enum Op {
     /// A step whose work was fused into another.
     Fused,
     Binary(Binary, Operand, Operand),
+    /// A product by constant weights over the last axis, with its bias.
+    Linear(Linear),
     Clip(f32, f32),
     Sigmoid,
     Relu,
@@ -79,8 +82,6 @@ pub(super) enum Op {
     /// Max pooling: (kh, kw), (sy, sx), and "same" padding (extra at the end: SAME_UPPER) or none.
     MaxPool((usize, usize), (usize, usize), bool),
     Erf,
-    /// Zeros around the picture: [top, left, bottom, right].
-    Pad([usize; 4]),
     Split(usize, Vec<usize>),
     Reshape(Vec<i64>),
     Transpose(Vec<usize>),
@@ -105,6 +106,7 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             y
         }
         Op::Gelu => unary(x, Unary::Gelu)?,
+        Op::Linear(linear) => x.contiguous()?.apply_op1_no_bwd(linear)?,
         Op::Fused => unreachable!("fused steps are removed before running"),
         Op::Clip(lo, hi) => x.clamp(*lo, *hi)?,
         Op::Sigmoid => unary(x, Unary::Sigmoid)?,
@@ -171,7 +173,6 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
         Op::AveragePool(k, s) => x.contiguous()?.avg_pool2d_with_stride(*k, *s)?,
         Op::MaxPool(kernel, stride, same) => x.contiguous()?.apply_op1_no_bwd(&MaxPool { kernel: *kernel, stride: *stride, same: *same })?,
         Op::Erf => unary(x, Unary::Erf)?,
-        Op::Pad([top, left, bottom, right]) => x.pad_with_zeros(2, *top, *bottom)?.pad_with_zeros(3, *left, *right)?,
         Op::Softmax(axis) => {
             let axis = axes_of(&[*axis], x.rank())[0];
             if axis + 1 == x.rank() {
