@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use pagewise_engine::models;
 use pagewise_engine::nn::graph::Graph;
-use pagewise_engine::ocr::ctc::{decode, Alphabet};
+use pagewise_engine::ocr::ctc::{decode, Alphabet, Scores};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
@@ -80,7 +80,15 @@ fn ppocr_networks_match_onnxruntime() {
         assert!((*p as f64 - m.as_f64().unwrap()).abs() < 1e-3, "rec step {t}: {p} vs {m}");
     }
     let alphabet = Alphabet::from_keys(&rec.metadata["character"], classes).unwrap();
-    assert_eq!(decode(&probs, steps, &alphabet).text, e["text"].as_str().unwrap());
+    let from_probs = decode(&probs, steps, &alphabet, Scores::Probabilities);
+    assert_eq!(from_probs.text, e["text"].as_str().unwrap());
+    // As the reader runs it: without the final softmax, decoding the scores before it.
+    let mut rec = rec;
+    assert!(rec.drop_final_softmax(3), "the recogniser ends in a softmax over its classes");
+    let logits = rec.run(line(&expected["crops"]["rec"]).0).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let from_logits = decode(&logits, steps, &alphabet, Scores::Logits);
+    assert_eq!(from_logits.text, from_probs.text);
+    assert!((from_logits.confidence - from_probs.confidence).abs() < 1e-5, "{} vs {}", from_logits.confidence, from_probs.confidence);
 }
 
 /// The process's OCR reader, or a visible skip line when its models are not installed.

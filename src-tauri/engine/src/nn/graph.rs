@@ -83,20 +83,28 @@ impl Graph {
             }
         }
         let slots = c.slots.values().copied().max().map_or(0, |m| m + 1);
-        let mut last = vec![None; slots];
-        for (k, s) in c.steps.iter().enumerate() {
-            for i in reads(s) {
-                last[i] = Some(k);
-            }
-        }
-        let mut frees = vec![Vec::new(); c.steps.len()];
-        for (slot, k) in last.iter().enumerate() {
-            if let (Some(k), false) = (k, outputs.contains(&slot)) {
-                frees[*k].push(slot);
-            }
-        }
+        let frees = frees(&c.steps, &outputs, slots);
         let metadata = model.metadata_props.into_iter().map(|p| (p.key, p.value)).collect();
         Ok(Graph { steps: c.steps, slots, input, outputs, frees, metadata })
+    }
+
+    /// Make the graph end before a softmax over the last axis (of an output of `rank` axes)
+    /// that computes its output: the output becomes the scores the softmax would have
+    /// normalised. For a reader that needs only each row's best class and can normalise that
+    /// one score itself (for the text recogniser's 18,710 classes, the softmax and the copy of
+    /// its output cost more than the product before it). Whether there was one.
+    pub fn drop_final_softmax(&mut self, rank: usize) -> bool {
+        let Some((k, slot)) = self.steps.iter().enumerate().find_map(|(k, s)| match (&s.op, &s.outputs[..]) {
+            (Op::Softmax(axis), [out]) if axes_of(&[*axis], rank) == [rank - 1] && self.outputs.contains(out) => Some((k, *out)),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let scores = self.steps[k].inputs[0];
+        self.steps.remove(k);
+        self.outputs.iter_mut().filter(|o| **o == slot).for_each(|o| *o = scores);
+        self.frees = frees(&self.steps, &self.outputs, self.slots);
+        true
     }
 
     /// Run the graph on `input`; the graph's outputs in order.
@@ -166,6 +174,23 @@ impl Graph {
         }
         self.outputs.iter().map(|&i| values[i].clone().ok_or_else(|| "an output was not computed".to_string())).collect()
     }
+}
+
+/// For each step, the slots whose last reader it is (freed once it has run); never an output.
+fn frees(steps: &[Step], outputs: &[usize], slots: usize) -> Vec<Vec<usize>> {
+    let mut last = vec![None; slots];
+    for (k, s) in steps.iter().enumerate() {
+        for i in reads(s) {
+            last[i] = Some(k);
+        }
+    }
+    let mut frees = vec![Vec::new(); steps.len()];
+    for (slot, k) in last.iter().enumerate() {
+        if let (Some(k), false) = (k, outputs.contains(&slot)) {
+            frees[*k].push(slot);
+        }
+    }
+    frees
 }
 
 /// An operator's name for profiles; convolutions by kernel size and kind.
@@ -533,6 +558,16 @@ fn fold_affine(weight: &mut Tensor, bias: &mut Option<Vec<f32>>, scale: &[f32], 
     let b = bias.take().unwrap_or_else(|| vec![0.0; n]);
     *bias = Some(b.iter().zip(scale).zip(shift).map(|((b, s), t)| b * s + t).collect());
     Ok(())
+}
+
+/// `f` of a float tensor's values in order, read in place where they lie contiguous on the CPU.
+pub fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Res<R> {
+    let t = t.contiguous().map_err(ce)?;
+    let (storage, layout) = t.storage_and_layout();
+    match (&*storage, layout.contiguous_offsets()) {
+        (candle_core::Storage::Cpu(candle_core::CpuStorage::F32(v)), Some((a, b))) => Ok(f(&v[a..b])),
+        _ => Err(format!("expected a float tensor on the CPU, got {:?} on {:?}", t.dtype(), t.device())),
+    }
 }
 
 /// An NCHW float tensor on the CPU.

@@ -63,16 +63,6 @@ fn finish_with(o: &mut [f32], b: f32, f: impl Fn(f32) -> f32) {
     })
 }
 
-/// acc += k * v
-#[inline]
-pub(super) fn axpy(acc: &mut [f32], k: f32, v: &[f32]) {
-    with_simd(|| {
-        for (a, &x) in acc.iter_mut().zip(v) {
-            *a = x.mul_add(k, *a);
-        }
-    })
-}
-
 /// Run a loop compiled for AVX2 and FMA when the CPU has them (the build targets plain
 /// x86-64, whose SSE2 is half as wide and has no fused multiply-add); as it is elsewhere.
 #[inline(always)]

@@ -44,19 +44,24 @@ pub struct Decoded {
     pub steps: Vec<usize>,
 }
 
-/// Decode `steps` rows of class probabilities.
-pub fn decode(probs: &[f32], steps: usize, alphabet: &Alphabet) -> Decoded {
+/// What a recogniser's rows hold: each class's probability, or the scores before the softmax.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scores {
+    Probabilities,
+    Logits,
+}
+
+/// Decode `steps` rows of class scores.
+pub fn decode(scores: &[f32], steps: usize, alphabet: &Alphabet, kind: Scores) -> Decoded {
     let classes = alphabet.len();
     let mut out = Decoded::default();
-    if steps == 0 || probs.len() != steps * classes {
+    if steps == 0 || scores.len() != steps * classes {
         return out;
     }
     let (mut sum, mut kept) = (0f32, 0usize);
     let mut previous = usize::MAX;
-    for (t, row) in probs.chunks_exact(classes).enumerate() {
-        // NaN never wins: total_cmp puts it above everything, so filter it out first.
-        let best = row.iter().enumerate().filter(|(_, p)| p.is_finite()).max_by(|a, b| a.1.total_cmp(b.1));
-        let Some((k, &p)) = best else {
+    for (t, row) in scores.chunks_exact(classes).enumerate() {
+        let Some((k, p)) = best_class(row, kind) else {
             previous = usize::MAX;
             continue;
         };
@@ -73,6 +78,51 @@ pub fn decode(probs: &[f32], steps: usize, alphabet: &Alphabet) -> Decoded {
     out
 }
 
+/// The row's best class (the first of equals; NaN and infinities never win) and its
+/// probability, compiled for AVX2 and FMA where the CPU has them: rows are thousands of classes.
+fn best_class(row: &[f32], kind: Scores) -> Option<(usize, f32)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn wide(row: &[f32], kind: Scores) -> Option<(usize, f32)> {
+            best_class_body(row, kind)
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the features were just detected on this CPU.
+            return unsafe { wide(row, kind) };
+        }
+    }
+    best_class_body(row, kind)
+}
+
+#[inline(always)]
+fn best_class_body(row: &[f32], kind: Scores) -> Option<(usize, f32)> {
+    // Sixteen lanes for the maximum and the sum, so both loops vectorise.
+    let mut lanes = [f32::NEG_INFINITY; 16];
+    let mut chunks = row.chunks_exact(16);
+    for c in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l = if v > *l && v.is_finite() { v } else { *l };
+        }
+    }
+    let max = chunks.remainder().iter().chain(&lanes).copied().filter(|v| v.is_finite()).fold(f32::NEG_INFINITY, f32::max);
+    let k = row.iter().position(|&v| v == max)?;
+    let p = match kind {
+        Scores::Probabilities => max,
+        // softmax(x)_k at the maximum: 1 / sum of e^(x - max).
+        Scores::Logits => {
+            let mut sums = [0f32; 16];
+            for c in row.chunks(16) {
+                for (s, &v) in sums.iter_mut().zip(c) {
+                    *s += if v.is_finite() { crate::nn::elementwise::exp(v - max) } else { 0.0 };
+                }
+            }
+            1.0 / sums.iter().sum::<f32>()
+        }
+    };
+    Some((k, p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,22 +136,54 @@ mod tests {
         let a = Alphabet::from_keys("a\nb\nc", 5).unwrap();
         assert_eq!(a.len(), 5);
         let full = Alphabet::from_keys("blank\na\nb\nc\n ", 5).unwrap();
-        assert_eq!(decode(&one_hot(5, &[1, 0, 4, 3]), 4, &full).text, "a c", "both layouts decode alike");
+        assert_eq!(decode(&one_hot(5, &[1, 0, 4, 3]), 4, &full, Scores::Probabilities).text, "a c", "both layouts decode alike");
         assert!(Alphabet::from_keys("a\nb", 9).is_err());
         // a a _ a b _ space c  ->  "aab c"
         let probs = one_hot(5, &[1, 1, 0, 1, 2, 0, 4, 3]);
-        let d = decode(&probs, 8, &a);
+        let d = decode(&probs, 8, &a, Scores::Probabilities);
         assert_eq!(d.text, "aab c");
         assert_eq!(d.steps, [0, 3, 4, 6, 7], "each character at the step it was read");
         assert!((d.confidence - 0.9).abs() < 1e-6);
     }
 
     #[test]
+    fn logits_decode_as_their_softmax_does() {
+        let a = Alphabet::from_keys("a\nb\nc", 5).unwrap();
+        // Rows long enough for the vector lanes and a remainder, the best class anywhere in them.
+        let classes = 5;
+        let logits: Vec<f32> = (0..6 * classes).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.9).collect();
+        let probs: Vec<f32> = logits
+            .chunks(classes)
+            .flat_map(|row| {
+                let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let z: f32 = row.iter().map(|v| (v - m).exp()).sum();
+                row.iter().map(move |v| (v - m).exp() / z).collect::<Vec<_>>()
+            })
+            .collect();
+        let (p, l) = (decode(&probs, 6, &a, Scores::Probabilities), decode(&logits, 6, &a, Scores::Logits));
+        assert_eq!(p.text, l.text);
+        assert_eq!(p.steps, l.steps);
+        assert!((p.confidence - l.confidence).abs() < 1e-6, "{} vs {}", p.confidence, l.confidence);
+        // A long row: the maximum in the last lanes, a NaN and an infinity elsewhere.
+        let mut row = vec![0f32; 18_710];
+        row[18_700] = 9.0;
+        row[3] = f32::NAN;
+        row[5] = f32::INFINITY;
+        let (k, prob) = best_class(&row, Scores::Logits).unwrap();
+        assert_eq!(k, 18_700);
+        let want = 1.0 / (9f32.exp() + 18_707.0) * 9f32.exp();
+        assert!((prob - want).abs() < 1e-5, "{prob} vs {want}");
+    }
+
+    #[test]
     fn empty_and_malformed_input_decode_to_nothing() {
         let a = Alphabet::from_keys("a\nb", 4).unwrap();
-        assert_eq!(decode(&[], 0, &a), Decoded::default());
-        assert_eq!(decode(&[0.5; 7], 2, &a), Decoded::default());
-        assert_eq!(decode(&[f32::NAN; 8], 2, &a), Decoded::default());
-        assert_eq!(decode(&one_hot(4, &[0, 0, 0]), 3, &a).text, "");
+        for kind in [Scores::Probabilities, Scores::Logits] {
+            assert_eq!(decode(&[], 0, &a, kind), Decoded::default());
+            assert_eq!(decode(&[0.5; 7], 2, &a, kind), Decoded::default());
+            assert_eq!(decode(&[f32::NAN; 8], 2, &a, kind), Decoded::default());
+            assert_eq!(decode(&[f32::INFINITY; 8], 2, &a, kind), Decoded::default());
+            assert_eq!(decode(&one_hot(4, &[0, 0, 0]), 3, &a, kind).text, "");
+        }
     }
 }

@@ -13,10 +13,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
+use rayon::prelude::*;
 
-use super::ctc::{decode, Alphabet, Decoded};
+use super::ctc::{decode, Alphabet, Decoded, Scores};
 use super::db;
-use crate::nn::graph::{nchw, nchw_batch, Graph};
+use crate::nn::graph::{nchw, nchw_batch, with_f32, Graph};
 use crate::nn::prep::{bgr_planes, resize_bilinear};
 use crate::{models, Error, Result};
 
@@ -84,6 +85,8 @@ pub struct Reader {
     det: Graph,
     cls: Graph,
     rec: Graph,
+    /// What the recogniser's output holds (logits where its final softmax was dropped).
+    scores: Scores,
     alphabet: Alphabet,
 }
 
@@ -101,11 +104,13 @@ impl Reader {
         READER
             .get_or_init(|| {
                 let graph = |p: &std::path::Path| Graph::from_onnx(&std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
-                let rec = graph(&rec)?;
+                let mut rec = graph(&rec)?;
+                // Decoding needs each step's best class and its probability only.
+                let scores = if rec.drop_final_softmax(3) { Scores::Logits } else { Scores::Probabilities };
                 // The recogniser carries its dictionary (the characters, one a line).
                 let keys = rec.metadata.get("character").ok_or("the recogniser has no dictionary (metadata 'character')")?;
                 let alphabet = Alphabet::from_keys(keys, keys.lines().count() + 2)?;
-                Ok(Reader { det: graph(&det)?, cls: graph(&cls)?, rec, alphabet })
+                Ok(Reader { det: graph(&det)?, cls: graph(&cls)?, rec, scores, alphabet })
             })
             .as_ref()
             .map_err(|d| model_error(d.clone()))
@@ -226,14 +231,17 @@ impl Reader {
             // Decoding would read nothing: say so rather than return empty lines.
             return Err(model_error(format!("the recogniser has {classes} classes but its dictionary {}", self.alphabet.len())));
         }
-        let probs: Vec<f32> = out[0].flatten_all().and_then(|t| t.to_vec1()).map_err(model_error)?;
         let per_line = (steps * classes).max(1);
-        Ok(lines
-            .iter()
-            .zip(&widths)
-            .zip(probs.chunks(per_line))
-            .map(|((line, &rw), p)| (decode(p, steps, &self.alphabet), width as f32 / steps.max(1) as f32 * line.width() as f32 / rw as f32))
-            .collect())
+        // Lines decoded in parallel, straight from the output (a copy of it cost as much).
+        with_f32(&out[0], |scores| {
+            lines
+                .par_iter()
+                .zip(&widths)
+                .zip(scores.par_chunks(per_line))
+                .map(|((line, &rw), p)| (decode(p, steps, &self.alphabet, self.scores), width as f32 / steps.max(1) as f32 * line.width() as f32 / rw as f32))
+                .collect()
+        })
+        .map_err(model_error)
     }
 }
 
