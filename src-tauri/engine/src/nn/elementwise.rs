@@ -126,6 +126,57 @@ pub(crate) fn softmax_last(x: &Tensor) -> candle_core::Result<Tensor> {
     Tensor::from_vec(out, x.shape(), &Device::Cpu)
 }
 
+/// `f(a, b)` element by element, on all cores, where `b` has `a`'s shape or holds one value per
+/// block of `a` (its shape is a prefix of `a`'s followed by ones, as a per-channel scale
+/// [n, c, 1, 1] or a scalar); None for other shapes. (candle's broadcasting operators hand
+/// their work to a pool of their own whose spinning workers took the cores from the next step.)
+pub(crate) fn zip_map(a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync + Copy) -> candle_core::Result<Option<Tensor>> {
+    let (ad, bd) = (a.dims(), b.dims());
+    // b's dimensions aligned to a's from the right, ones in front.
+    let bd: Vec<usize> = std::iter::repeat_n(1, ad.len().saturating_sub(bd.len())).chain(bd.iter().copied()).collect();
+    if bd.len() != ad.len() {
+        return Ok(None);
+    }
+    // The longest prefix b shares with a; past it b must be all ones.
+    let p = ad.iter().zip(&bd).take_while(|(x, y)| x == y).count();
+    let p = if bd[p..].iter().all(|&d| d == 1) {
+        p
+    } else if b.elem_count() == 1 {
+        0
+    } else {
+        return Ok(None);
+    };
+    let block: usize = ad[p..].iter().product::<usize>().max(1);
+    let (a, b) = (a.contiguous()?, b.contiguous()?);
+    let (sa, la) = a.storage_and_layout();
+    let (sb, lb) = b.storage_and_layout();
+    let (Storage::Cpu(CpuStorage::F32(va)), Storage::Cpu(CpuStorage::F32(vb))) = (&*sa, &*sb) else { return Ok(None) };
+    let (Some((a0, a1)), Some((b0, b1))) = (la.contiguous_offsets(), lb.contiguous_offsets()) else { return Ok(None) };
+    let (va, vb) = (&va[a0..a1], &vb[b0..b1]);
+    let mut out: Vec<f32> = Vec::with_capacity(va.len());
+    let spare = &mut out.spare_capacity_mut()[..va.len()];
+    if block == 1 && vb.len() == va.len() {
+        spare
+            .par_chunks_mut(BLOCK)
+            .zip(va.par_chunks(BLOCK).zip(vb.par_chunks(BLOCK)))
+            .for_each(|(o, (x, y))| with_simd(|| o.iter_mut().zip(x.iter().zip(y)).for_each(|(o, (&x, &y))| _ = o.write(f(x, y)))));
+    } else {
+        // One value of b per block of a (blocks of at least a few thousand go to a task each).
+        let per_task = BLOCK.div_ceil(block).max(1) * block;
+        spare.par_chunks_mut(per_task).zip(va.par_chunks(per_task)).enumerate().for_each(|(t, (o, x))| {
+            for (j, (o, x)) in o.chunks_mut(block).zip(x.chunks(block)).enumerate() {
+                let y = vb[(t * per_task / block + j) % vb.len()];
+                with_simd(|| o.iter_mut().zip(x).for_each(|(o, &x)| _ = o.write(f(x, y))));
+            }
+        });
+    }
+    // SAFETY: every element up to va.len() was written just above.
+    unsafe { out.set_len(va.len()) };
+    let shape = a.shape().clone();
+    drop((sa, sb));
+    Tensor::from_vec(out, shape, &Device::Cpu).map(Some)
+}
+
 #[inline]
 pub(super) fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
@@ -172,6 +223,22 @@ mod tests {
             // Relative to each value: both sum thousands of terms in floats, in different orders.
             let worst = ours.iter().zip(&reference).map(|(a, b)| (a - b).abs() / b.abs().max(1e-30)).fold(0f32, f32::max);
             assert!(worst < 1e-5, "width {width}: relative difference {worst}");
+        }
+    }
+
+    #[test]
+    fn zip_map_matches_candle_broadcasting() {
+        let a = Tensor::randn(0f32, 1.0, (3, 5, 4, 700), &Device::Cpu).unwrap();
+        for b_shape in [vec![3, 5, 4, 700], vec![3, 5, 1, 1], vec![1], vec![3, 1, 1, 1], vec![3, 5, 4, 1]] {
+            let b = Tensor::randn(0f32, 1.0, b_shape.as_slice(), &Device::Cpu).unwrap();
+            let ours = zip_map(&a, &b, |x, y| x - y).unwrap().expect("a shape it takes");
+            let want = a.broadcast_sub(&b).unwrap();
+            assert_eq!(ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(), want.flatten_all().unwrap().to_vec1::<f32>().unwrap(), "{b_shape:?}");
+        }
+        // Broadcasting along a middle axis, or from a: left to candle.
+        for b_shape in [vec![1, 5, 1, 1], vec![3, 5, 4, 700, 2]] {
+            let b = Tensor::randn(0f32, 1.0, b_shape.as_slice(), &Device::Cpu).unwrap();
+            assert!(zip_map(&a, &b, |x, y| x + y).unwrap().is_none(), "{b_shape:?}");
         }
     }
 

@@ -12,7 +12,7 @@ use super::conv::Window;
 use super::fuse::{fuse_activations, reads};
 use super::kernels::{Act, TiledTranspose};
 use super::onnx::{self, Data, NodeProto};
-use super::ops::{axes_of, reshape_target, run_op, Binary, Op, Operand};
+use super::ops::{axes_of, binary, reshape_target, run_op, Binary, Op, Operand};
 use super::product::{Linear, WeightMatrix};
 
 type Res<T> = std::result::Result<T, String>;
@@ -126,14 +126,7 @@ impl Graph {
             let results = match &step.op {
                 Op::Binary(kind, a, b) => {
                     let (a, b) = (operand(a)?, operand(b)?);
-                    vec![match kind {
-                        Binary::Add => a.broadcast_add(&b),
-                        Binary::Mul => a.broadcast_mul(&b),
-                        Binary::Div => a.broadcast_div(&b),
-                        Binary::Sub => a.broadcast_sub(&b),
-                        Binary::MatMul => a.broadcast_matmul(&b),
-                    }
-                    .map_err(ce)?]
+                    vec![binary(*kind, &a, &b).map_err(ce)?]
                 }
                 op => run_op(op, &args).map_err(ce)?,
             };

@@ -4,7 +4,7 @@
 use candle_core::{DType, Tensor};
 
 use super::conv::{Convolution, Depthwise, Window};
-use super::elementwise::{softmax_last, unary, Unary};
+use super::elementwise::{softmax_last, unary, zip_map, Unary};
 use super::kernels::{Act, Epilogue, MaxPool, TiledTranspose};
 use super::product::{Linear, WeightMatrix};
 
@@ -194,6 +194,34 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
         Op::Transpose(perm) => x.permute(perm.clone())?.contiguous()?,
         Op::Binary(..) => unreachable!("binary ops are run by the caller"),
     }])
+}
+
+/// a op b with ONNX broadcasting: on all cores where `zip_map` takes the shapes (for the
+/// commutative operators, either way round), otherwise through candle.
+pub(super) fn binary(kind: Binary, a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+    let fast = match kind {
+        Binary::Add => match zip_map(a, b, |x, y| x + y)? {
+            None => zip_map(b, a, |x, y| x + y)?,
+            some => some,
+        },
+        Binary::Mul => match zip_map(a, b, |x, y| x * y)? {
+            None => zip_map(b, a, |x, y| x * y)?,
+            some => some,
+        },
+        Binary::Sub => zip_map(a, b, |x, y| x - y)?,
+        Binary::Div => zip_map(a, b, |x, y| x / y)?,
+        Binary::MatMul => None,
+    };
+    if let Some(y) = fast {
+        return Ok(y);
+    }
+    match kind {
+        Binary::Add => a.broadcast_add(b),
+        Binary::Mul => a.broadcast_mul(b),
+        Binary::Div => a.broadcast_div(b),
+        Binary::Sub => a.broadcast_sub(b),
+        Binary::MatMul => a.broadcast_matmul(b),
+    }
 }
 
 /// ONNX axes (negative ones count from the end) as indices, sorted, for a tensor of `rank`.

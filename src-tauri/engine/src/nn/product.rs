@@ -18,6 +18,9 @@ use super::kernels::{contiguous, finish_block, Act, SharedOut};
 pub const MR: usize = 12;
 /// Output columns per kernel call: two 16-float vectors.
 pub const NR: usize = 32;
+/// Inputs (the depth) the kernel sums before it goes on to the next panel: a slice of a
+/// block, KC x NR floats (24 KiB), stays in the first-level cache.
+const KC: usize = 192;
 
 /// A layer's weights, row-major (`rows` x `depth`), and their packed panels where the CPU has
 /// the kernel for them.
@@ -63,6 +66,23 @@ impl WeightMatrix {
         gemm_on_this_thread(self.rows, n, self.depth, (c, ldc as isize), (self.data.as_ptr(), self.depth as isize, 1), (b, ldb as isize, 1), 1.0);
         finish_block(c, ldc, self.rows, n, bias, act);
     }
+
+    /// `c` = self · b where b is already laid out as the kernel reads it: blocks of `depth` rows
+    /// of NR columns side by side, for `n` columns in all.
+    ///
+    /// # Safety
+    /// The matrix must have packed panels (it does where the CPU has the kernel), `blocks` must
+    /// hold the n.div_ceil(NR) blocks, and `c` be writable as in [`WeightMatrix::product`].
+    pub unsafe fn product_by_blocks(&self, blocks: &[f32], n: usize, c: *mut f32, ldc: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(panels) = &self.panels {
+            for (j, block) in blocks.chunks_exact(self.depth * NR).take(n.div_ceil(NR)).enumerate() {
+                avx512::panels_times_block(panels, self.rows, self.depth, block, NR.min(n - j * NR), c.add(j * NR), ldc, None, Act::Identity);
+            }
+            return;
+        }
+        unreachable!("blocks are laid out only where the kernel runs");
+    }
 }
 
 /// y = x · W + b for a constant W (`depth` x `width`) over the last axis of x: an ONNX MatMul
@@ -71,20 +91,39 @@ impl WeightMatrix {
 pub struct Linear {
     depth: usize,
     width: usize,
-    /// W, and the bias as one more row: the kernel adds its bias per output row, and here it
-    /// is per column, so each row of x is given a trailing 1 instead.
+    /// W and the bias as one more row, (depth + 1) x width: the kernel adds its bias per output
+    /// row, and here it is per column, so each row of x is given a trailing 1 instead. Where
+    /// the CPU has the kernel, laid out as it reads them, once: column blocks of NR, each
+    /// depth + 1 rows of NR side by side (zeros past the last column); row-major elsewhere.
     weights: Vec<f32>,
-    has_bias: bool,
+    packed: bool,
 }
 
 /// Rows of x, and columns of W, that one task computes.
-const LINEAR_ROWS: usize = 8 * MR;
+const LINEAR_ROWS: usize = 32 * MR;
 const LINEAR_COLUMNS: usize = 8 * NR;
 
 impl Linear {
     pub fn new(weights: Vec<f32>, depth: usize, width: usize) -> Self {
         assert_eq!(weights.len(), depth * width, "weights of {depth} x {width}");
-        Linear { depth, width, weights, has_bias: false }
+        let packed = has_kernel();
+        let mut linear = Linear { depth, width, weights: vec![0.0; if packed { width.div_ceil(NR) * NR } else { width } * (depth + 1)], packed };
+        for (k, row) in weights.chunks_exact(width.max(1)).enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                let at = linear.at(k, j);
+                linear.weights[at] = v;
+            }
+        }
+        linear
+    }
+
+    /// Where W's row k, column j lies in `weights`.
+    fn at(&self, k: usize, j: usize) -> usize {
+        if self.packed {
+            (j / NR * (self.depth + 1) + k) * NR + j % NR
+        } else {
+            k * self.width + j
+        }
     }
 
     pub fn width(&self) -> usize {
@@ -94,28 +133,22 @@ impl Linear {
     /// Add `bias` (one value per output column) to the output.
     pub fn add_bias(&mut self, bias: &[f32]) {
         assert_eq!(bias.len(), self.width, "a bias of {} columns", self.width);
-        if self.has_bias {
-            let row = self.depth * self.width;
-            self.weights[row..].iter_mut().zip(bias).for_each(|(w, b)| *w += b);
-        } else {
-            self.weights.extend_from_slice(bias);
-            self.has_bias = true;
+        for (j, b) in bias.iter().enumerate() {
+            let at = self.at(self.depth, j);
+            self.weights[at] += b;
         }
     }
 
     /// The product for `rows` rows of x (each `depth` long); tasks of up to LINEAR_ROWS rows by
     /// LINEAR_COLUMNS columns in parallel, x's rows being the packed side.
     pub fn apply(&self, x: &[f32], rows: usize) -> Vec<f32> {
-        let (depth, width) = (self.depth + self.has_bias as usize, self.width);
+        let (depth, width) = (self.depth + 1, self.width);
         let groups: Vec<WeightMatrix> = (0..rows.div_ceil(LINEAR_ROWS))
             .into_par_iter()
             .map(|g| {
                 let r = g * LINEAR_ROWS..((g + 1) * LINEAR_ROWS).min(rows);
-                let n = r.len();
-                let rows_of_x = x[r.start * self.depth..r.end * self.depth].chunks_exact(self.depth);
-                let data =
-                    if self.has_bias { rows_of_x.flat_map(|row| row.iter().copied().chain([1.0])).collect() } else { rows_of_x.flatten().copied().collect() };
-                WeightMatrix::new(data, n, depth)
+                let rows_of_x = x[r.start * self.depth..r.end * self.depth].chunks_exact(self.depth.max(1));
+                WeightMatrix::new(rows_of_x.flat_map(|row| row.iter().copied().chain([1.0])).collect(), r.len(), depth)
             })
             .collect();
         let mut out: Vec<f32> = Vec::with_capacity(rows * width);
@@ -123,19 +156,16 @@ impl Linear {
         let chunks = width.div_ceil(LINEAR_COLUMNS);
         (0..groups.len() * chunks).into_par_iter().for_each(|task| {
             let (g, j0) = (task / chunks, task % chunks * LINEAR_COLUMNS);
+            let (cols, c) = (LINEAR_COLUMNS.min(width - j0), dst.at(g * LINEAR_ROWS * width + j0));
             // SAFETY: the task reads columns j0.. of W and writes its group's rows at those
-            // columns, which no other task writes.
+            // columns, which no other task writes; packed blocks hold depth rows of NR each.
             unsafe {
-                groups[g].product(
-                    self.weights[j0..].as_ptr(),
-                    width,
-                    LINEAR_COLUMNS.min(width - j0),
-                    dst.at(g * LINEAR_ROWS * width + j0),
-                    width,
-                    None,
-                    Act::Identity,
-                )
-            };
+                if self.packed {
+                    groups[g].product_by_blocks(&self.weights[self.at(0, j0)..], cols, c, width);
+                } else {
+                    groups[g].product(self.weights[j0..].as_ptr(), width, cols, c, width, None, Act::Identity);
+                }
+            }
         });
         // SAFETY: the tasks wrote every column of every row.
         unsafe { out.set_len(rows * width) };
@@ -170,7 +200,7 @@ impl std::fmt::Debug for WeightMatrix {
 
 impl std::fmt::Debug for Linear {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Linear({} x {}{})", self.depth, self.width, if self.has_bias { ", bias" } else { "" })
+        write!(f, "Linear({} x {}{})", self.depth, self.width, if self.packed { ", packed" } else { "" })
     }
 }
 
@@ -221,7 +251,7 @@ fn pack(data: &[f32], rows: usize, depth: usize) -> Vec<f32> {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::{Act, MR, NR};
+    use super::{Act, KC, MR, NR};
 
     /// Every column block of NR, every panel of MR rows within it. The block's input columns
     /// are first copied side by side (depth x NR; lanes past the right edge are never stored):
@@ -245,28 +275,79 @@ mod avx512 {
         let mut n0 = 0;
         while n0 < n {
             let cols = NR.min(n - n0);
+            let masks = lane_masks(cols);
+            // Two masked vector moves a row (a call to memcpy a row cost a tenth of the product).
             for (k, dst) in block.chunks_exact_mut(NR).enumerate() {
-                std::ptr::copy_nonoverlapping(b.add(k * ldb + n0), dst.as_mut_ptr(), cols);
+                let src = b.add(k * ldb + n0);
+                _mm512_storeu_ps(dst.as_mut_ptr(), _mm512_maskz_loadu_ps(masks[0], src));
+                _mm512_storeu_ps(dst.as_mut_ptr().add(16), _mm512_maskz_loadu_ps(masks[1], src.add(16)));
             }
-            // Lanes to store of the two vectors.
-            let lanes = if cols == NR { u32::MAX } else { (1u32 << cols) - 1 };
-            let masks = [lanes as __mmask16, (lanes >> 16) as __mmask16];
-            for (p, panel) in panels.chunks_exact(depth * MR).enumerate() {
-                let r0 = p * MR;
-                let tile_bias = bias.map(|bv| &bv[r0..(r0 + MR).min(rows)]);
-                tile(panel, &block, masks, c.add(r0 * ldc + n0), ldc, (rows - r0).min(MR), tile_bias, act);
-            }
+            panels_times_block(panels, rows, depth, &block, cols, c.add(n0), ldc, bias, act);
             n0 += NR;
         }
     }
 
-    /// MR x NR outputs: 24 accumulators over the whole depth, then bias, activation, store.
+    /// Lanes to read and store of the two vectors, for `cols` columns.
+    fn lane_masks(cols: usize) -> [__mmask16; 2] {
+        let lanes = if cols >= NR { u32::MAX } else { (1u32 << cols) - 1 };
+        [lanes as __mmask16, (lanes >> 16) as __mmask16]
+    }
+
+    /// Every panel times one block of `cols` (at most NR) columns, depth x NR side by side.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn panels_times_block(
+        panels: &[f32],
+        rows: usize,
+        depth: usize,
+        block: &[f32],
+        cols: usize,
+        c: *mut f32,
+        ldc: usize,
+        bias: Option<&[f32]>,
+        act: Act,
+    ) {
+        let masks = lane_masks(cols);
+        // A slice of the depth at a time, so that its part of the block stays in the first-level
+        // cache while every panel passes (a whole block of 384 inputs filled the cache alone).
+        let slices = depth.div_ceil(KC).max(1);
+        for s in 0..slices {
+            let (k0, k1) = (s * KC, ((s + 1) * KC).min(depth));
+            let (first, last) = (s == 0, s + 1 == slices);
+            for (p, panel) in panels.chunks_exact(depth * MR).enumerate() {
+                let r0 = p * MR;
+                let tile_bias = bias.filter(|_| first).map(|bv| &bv[r0..(r0 + MR).min(rows)]);
+                let tile_act = if last { act } else { Act::Identity };
+                tile(&panel[k0 * MR..k1 * MR], &block[k0 * NR..k1 * NR], masks, c.add(r0 * ldc), ldc, (rows - r0).min(MR), tile_bias, tile_act, !first);
+            }
+        }
+    }
+
+    /// MR x NR outputs: 24 accumulators, starting from the bias (or, to go on with a later
+    /// slice of the depth, from what `c` holds), over the slice the panel and block hold; then
+    /// the activation, and the store.
     #[target_feature(enable = "avx512f")]
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tile(panel: &[f32], block: &[f32], masks: [__mmask16; 2], c: *mut f32, ldc: usize, rows: usize, bias: Option<&[f32]>, act: Act) {
+    unsafe fn tile(
+        panel: &[f32],
+        block: &[f32],
+        masks: [__mmask16; 2],
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+        bias: Option<&[f32]>,
+        act: Act,
+        accumulate: bool,
+    ) {
         let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-        if let Some(bias) = bias {
+        if accumulate {
+            for (r, acc) in acc.iter_mut().enumerate().take(rows) {
+                for (h, v) in acc.iter_mut().enumerate() {
+                    *v = _mm512_maskz_loadu_ps(masks[h], c.add(r * ldc + 16 * h));
+                }
+            }
+        } else if let Some(bias) = bias {
             for (r, &v) in bias.iter().enumerate() {
                 acc[r] = [_mm512_set1_ps(v); 2];
             }
@@ -361,7 +442,8 @@ mod tests {
             eprintln!("SKIP (in part): this CPU has no AVX-512; both matrices take the gemm crate's path");
         }
         // Rows and columns that fill no panel or block exactly, and exact ones.
-        for (rows, depth, n) in [(1, 1, 1), (12, 8, 32), (13, 7, 33), (25, 40, 95), (48, 3, 16), (5, 130, 70)] {
+        // Depths past KC take several slices, each going on from what the last stored.
+        for (rows, depth, n) in [(1, 1, 1), (12, 8, 32), (13, 7, 33), (25, 40, 95), (48, 3, 16), (5, 130, 70), (25, 2 * KC + 7, 40)] {
             for act in [Act::Identity, Act::Relu, Act::HardSwish, Act::Gelu] {
                 let w: Vec<f32> = (0..rows * depth).map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.05).collect();
                 let b: Vec<f32> = (0..depth * n).map(|i| ((i * 17 % 29) as f32 - 14.0) * 0.04).collect();
@@ -398,18 +480,21 @@ mod tests {
         let w: Vec<f32> = (0..depth * width).map(|i| ((i * 31 % 19) as f32 - 9.0) * 0.03).collect();
         let x: Vec<f32> = (0..rows * depth).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
         let bias: Vec<f32> = (0..width).map(|j| j as f32 * 0.01 - 1.0).collect();
-        let mut linear = Linear::new(w.clone(), depth, width);
-        let plain = linear.apply(&x, rows);
-        // The bias folded in twice adds twice (an ONNX graph may add two constants in a row).
-        linear.add_bias(&bias);
-        linear.add_bias(&bias);
-        let biased = linear.apply(&x, rows);
-        for r in 0..rows {
-            for j in 0..width {
-                let s: f64 = (0..depth).map(|k| x[r * depth + k] as f64 * w[k * width + j] as f64).sum();
-                let (got, with_bias) = (plain[r * width + j], biased[r * width + j]);
-                assert!((got as f64 - s).abs() < 1e-4, "({r}, {j}): {got} vs {s}");
-                assert!((with_bias as f64 - s - 2.0 * bias[j] as f64).abs() < 1e-4, "({r}, {j}) with bias: {with_bias}");
+        // Both layouts of the weights: blocks for the kernel, and row-major for the gemm crate.
+        let row_major = Linear { depth, width, weights: w.iter().copied().chain(std::iter::repeat_n(0.0, width)).collect(), packed: false };
+        for mut linear in [Linear::new(w.clone(), depth, width), row_major] {
+            let plain = linear.apply(&x, rows);
+            // The bias folded in twice adds twice (an ONNX graph may add two constants in a row).
+            linear.add_bias(&bias);
+            linear.add_bias(&bias);
+            let biased = linear.apply(&x, rows);
+            for r in 0..rows {
+                for j in 0..width {
+                    let s: f64 = (0..depth).map(|k| x[r * depth + k] as f64 * w[k * width + j] as f64).sum();
+                    let (got, with_bias) = (plain[r * width + j], biased[r * width + j]);
+                    assert!((got as f64 - s).abs() < 1e-4, "{linear:?} ({r}, {j}): {got} vs {s}");
+                    assert!((with_bias as f64 - s - 2.0 * bias[j] as f64).abs() < 1e-4, "{linear:?} ({r}, {j}) with bias: {with_bias}");
+                }
             }
         }
     }
