@@ -1,6 +1,7 @@
 //! A page read by PaddleOCR-VL region by region: the layout detector finds the regions and their
 //! reading order, each region's pixels go to the model with the task its label calls for (text,
-//! table, formula), and what the model writes comes back as words with boxes in page points.
+//! table, formula; chart for a picture whose words look like an axis), and what the model writes
+//! comes back as words with boxes in page points.
 //!
 //! Kept honest: each word the model writes is aligned, in order, with the words the page's text
 //! layer or the fast scan reader found in that region. An aligned word takes that word's box
@@ -58,15 +59,56 @@ pub struct VlmReading {
     pub checked_against: String,
 }
 
-/// The task a layout region calls for. A picture is read only when the page's other reading
-/// found words in it (a scanned receipt the detector takes for a photo, text in a figure).
-pub fn task_for(label: Label, has_words: bool) -> Option<Task> {
+/// The task a layout region calls for, given the words the page's other reading found in it. A
+/// picture is read only when it holds words: as a chart when they look like a chart's axis,
+/// as text otherwise (a scanned receipt the detector takes for a photo, text in a figure).
+pub fn task_for(label: Label, words: &[&Word]) -> Option<Task> {
     match label {
         Label::Table => Some(Task::Table),
         Label::Formula => Some(Task::Formula),
-        Label::Picture if !has_words => None,
+        Label::Picture if words.is_empty() => None,
+        Label::Picture if looks_like_chart(words) => Some(Task::Chart),
         _ => Some(Task::Text),
     }
+}
+
+/// At least three numbers (ticks, values, years) lined up in a column, as on a value axis, or
+/// in a row, as on a category axis, and no more than a few words of running text around them.
+fn looks_like_chart(words: &[&Word]) -> bool {
+    let number = |w: &&&Word| {
+        let t: String = w.text.chars().filter(|c| !matches!(c, ',' | '%' | '$' | '€' | '£' | '+' | '(' | ')')).collect();
+        !t.is_empty() && t.parse::<f64>().is_ok()
+    };
+    let numbers: Vec<&&Word> = words.iter().filter(number).collect();
+    if numbers.len() < 3 || words.len() > 4 * numbers.len() + 12 {
+        return false;
+    }
+    let lined_up = |centre: fn(&BBox) -> f32, tolerance: f32| {
+        numbers.iter().any(|a| numbers.iter().filter(|b| (centre(&a.bbox) - centre(&b.bbox)).abs() <= tolerance * a.bbox.height().max(1.0)).count() >= 3)
+    };
+    lined_up(|b| (b.x0 + b.x1) / 2.0, 1.0) || lined_up(|b| (b.y0 + b.y1) / 2.0, 0.5)
+}
+
+/// A chart's data as PaddleOCR-VL writes it (rows of cells separated by `|`, the first row the
+/// header), laid over `area` as an even grid. None when no line holds a separator.
+pub fn chart_cells(text: &str, area: BBox) -> Option<Vec<Cell>> {
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains('|') && !l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    let n_cols = rows.iter().map(Vec::len).max()?;
+    let (cw, rh) = (area.width() / n_cols as f32, area.height() / rows.len() as f32);
+    let cell = |(r, c, text): (usize, usize, &str)| Cell {
+        row: r as u32,
+        col: c as u32,
+        row_span: 1,
+        col_span: 1,
+        bbox: BBox::new(area.x0 + c as f32 * cw, area.y0 + r as f32 * rh, area.x0 + (c + 1) as f32 * cw, area.y0 + (r + 1) as f32 * rh),
+        text: text.to_string(),
+    };
+    Some(rows.iter().enumerate().flat_map(|(r, row)| row.iter().enumerate().map(move |(c, t)| (r, c, *t))).map(cell).collect())
 }
 
 /// Adds a text region for each block of the page's words that no detected region holds (text the
@@ -212,7 +254,8 @@ pub fn read_regions(
     let mut reading = VlmReading { words: vec![], confirmed: vec![], regions: vec![], checked_against: checked_against.into() };
     let count = layout.regions.len();
     for (i, region) in layout.regions.iter().enumerate() {
-        let task = task_for(region.label, !region.words.is_empty());
+        let inside: Vec<&Word> = region.words.iter().filter_map(|&w| reference.get(w as usize)).collect();
+        let task = task_for(region.label, &inside);
         let mut out = RegionReading {
             label: region.label,
             task,
@@ -238,10 +281,9 @@ pub fn read_regions(
                 Err(e) => out.error = Some(e.to_string()),
             }
         }
-        let inside: Vec<&Word> = region.words.iter().filter_map(|&w| reference.get(w as usize)).collect();
         let placed = match task {
-            Some(Task::Table) => {
-                out.cells = otsl_cells(&out.raw, region.bbox);
+            Some(task @ (Task::Table | Task::Chart)) => {
+                out.cells = if task == Task::Table { otsl_cells(&out.raw, region.bbox) } else { chart_cells(&out.raw, region.bbox) };
                 let cells = out.cells.as_deref().unwrap_or_default();
                 let mut rows: Vec<Vec<&str>> = vec![];
                 for c in cells {
@@ -336,10 +378,35 @@ mod tests {
 
     #[test]
     fn labels_pick_the_models_tasks() {
-        assert_eq!(task_for(Label::Table, true), Some(Task::Table));
-        assert_eq!(task_for(Label::Formula, false), Some(Task::Formula));
-        assert_eq!(task_for(Label::SectionHeader, true), Some(Task::Text));
-        assert_eq!(task_for(Label::Picture, false), None);
-        assert_eq!(task_for(Label::Picture, true), Some(Task::Text), "a picture holding words");
+        let word = |text: &str, x: f32, y: f32| Word { text: text.into(), bbox: BBox::new(x, y, x + 20.0, y + 8.0), size: 8.0, bold: false };
+        let caption = [word("Sales", 0.0, 0.0), word("by", 25.0, 0.0), word("region", 50.0, 0.0)];
+        let caption: Vec<&Word> = caption.iter().collect();
+        assert_eq!(task_for(Label::Table, &caption), Some(Task::Table));
+        assert_eq!(task_for(Label::Formula, &[]), Some(Task::Formula));
+        assert_eq!(task_for(Label::SectionHeader, &caption), Some(Task::Text));
+        assert_eq!(task_for(Label::Picture, &[]), None);
+        assert_eq!(task_for(Label::Picture, &caption), Some(Task::Text), "a picture holding words");
+        // A value axis (numbers in a column) or a category axis of years (in a row): a chart.
+        let axis = [word("0", 0.0, 90.0), word("50", 0.0, 60.0), word("100", 0.0, 30.0), word("150%", 1.0, 0.0)];
+        let years = [word("2021", 30.0, 100.0), word("2022", 60.0, 101.0), word("2023", 90.0, 100.0)];
+        for ticks in [&axis[..], &years[..]] {
+            let words: Vec<&Word> = caption.iter().copied().chain(ticks).collect();
+            assert_eq!(task_for(Label::Picture, &words), Some(Task::Chart));
+        }
+        // Three numbers scattered over a photo's text are not an axis.
+        let scattered = [word("12", 0.0, 0.0), word("7", 80.0, 40.0), word("2024", 160.0, 90.0)];
+        let words: Vec<&Word> = caption.iter().copied().chain(&scattered).collect();
+        assert_eq!(task_for(Label::Picture, &words), Some(Task::Text));
+    }
+
+    #[test]
+    fn chart_data_becomes_cells() {
+        let area = BBox::new(0.0, 0.0, 200.0, 90.0);
+        let cells = chart_cells("Year | Sales | Cost\n|---|---|---|\n2021 | 10 | 4\n| 2022 | 12.5 | 6 |", area).unwrap();
+        assert_eq!(cells.len(), 9);
+        assert_eq!((cells[4].row, cells[4].col, cells[4].text.as_str()), (1, 1, "10"));
+        assert_eq!((cells[8].row, cells[8].col, cells[8].text.as_str()), (2, 2, "6"));
+        assert_eq!(cells[0].bbox, BBox::new(0.0, 0.0, 200.0 / 3.0, 30.0));
+        assert!(chart_cells("no data here", area).is_none());
     }
 }
