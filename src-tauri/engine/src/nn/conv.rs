@@ -255,7 +255,7 @@ fn depthwise_plane(x: &[f32], size: (usize, usize), filter: &[f32], g: &Window, 
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the features were just detected on this CPU.
             unsafe {
-                if g.sy == 1 && g.sx == 1 {
+                if g.sy == 1 && g.sx == 1 && size.1 > 0 {
                     let mut frame = FRAME.take();
                     framed::depthwise(x, size, filter, g, out, bias, &mut frame);
                     FRAME.set(frame);

@@ -1,12 +1,14 @@
-//! The matrix product behind the graph runner's convolutions: a layer's weights (`rows` output
-//! channels by `depth` inputs) times a block of input columns, with the bias and activation
-//! applied as the result is stored.
+//! The matrix product behind the graph runner's convolutions and products by weights: a
+//! layer's weights (`rows` output channels by `depth` inputs) times a block of input columns,
+//! with the bias and activation applied as the result is stored; and [`Linear`], x · W for
+//! constant weights W.
 //!
 //! On CPUs with AVX-512 the weights are packed once into panels of [`MR`] rows and a
 //! register-blocked kernel computes [`MR`] x [`NR`] outputs at a time from a block of [`NR`]
-//! input columns copied side by side: PP-OCR's 1x1 convolutions ran at 110-160 GFLOP/s through
-//! the general `gemm` crate and run at 170-195 here (the kernel alone: 270-325 on two cores).
-//! Elsewhere the `gemm` crate computes the product and a second pass finishes it.
+//! input columns copied side by side, [`KC`] inputs at a time: PP-OCR's 1x1 convolutions ran at
+//! 110-160 GFLOP/s through the general `gemm` crate and run at 235-260 here inside the network
+//! (the kernel alone: 165-177 on one core). Elsewhere the `gemm` crate computes the product and
+//! a second pass finishes it.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
 use rayon::prelude::*;
