@@ -252,7 +252,7 @@ fn depthwise_plane(x: &[f32], size: (usize, usize), filter: &[f32], g: &Window, 
         unsafe fn wide(x: &[f32], size: (usize, usize), filter: &[f32], g: &Window, out: &mut [f32], bias: f32, act: Act) {
             depthwise_rows(x, size, filter, g, out, bias, act)
         }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if super::kernels::has_avx2_fma() {
             // SAFETY: the features were just detected on this CPU.
             unsafe {
                 if g.sy == 1 && g.sx == 1 && size.1 > 0 {

@@ -78,7 +78,7 @@ fn softmax_row(o: &mut [MaybeUninit<f32>], i: &[f32]) {
         unsafe fn wide(o: &mut [MaybeUninit<f32>], i: &[f32]) {
             softmax_row_body(o, i)
         }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if super::kernels::has_avx2_fma() {
             // SAFETY: the features were just detected on this CPU.
             return unsafe { wide(o, i) };
         }

@@ -63,6 +63,14 @@ fn finish_with(o: &mut [f32], b: f32, f: impl Fn(f32) -> f32) {
     })
 }
 
+/// Whether this CPU has AVX2 and FMA, for the loops compiled with them (each caller keeps the
+/// check inside its `cfg(target_arch = "x86_64")`).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn has_avx2_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
 /// Run a loop compiled for AVX2 and FMA when the CPU has them (the build targets plain
 /// x86-64, whose SSE2 is half as wide and has no fused multiply-add); as it is elsewhere.
 #[inline(always)]
@@ -73,7 +81,7 @@ pub(super) fn with_simd(f: impl FnOnce()) {
         unsafe fn wide(f: impl FnOnce()) {
             f()
         }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if has_avx2_fma() {
             // SAFETY: the features were just detected on this CPU.
             return unsafe { wide(f) };
         }

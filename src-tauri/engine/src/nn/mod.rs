@@ -12,3 +12,6 @@ pub mod onnx;
 mod ops;
 pub mod prep;
 pub(crate) mod product;
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use kernels::has_avx2_fma;

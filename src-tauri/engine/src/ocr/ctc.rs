@@ -87,7 +87,7 @@ fn best_class(row: &[f32], kind: Scores) -> Option<(usize, f32)> {
         unsafe fn wide(row: &[f32], kind: Scores) -> Option<(usize, f32)> {
             best_class_body(row, kind)
         }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if crate::nn::has_avx2_fma() {
             // SAFETY: the features were just detected on this CPU.
             return unsafe { wide(row, kind) };
         }

@@ -57,7 +57,7 @@ unsafe fn dot_rows_avx2<T: Weight, const R: usize>(rows: [&[T]; R], x: &[f32]) -
 
 fn dot_rows<T: Weight, const R: usize>(rows: [&[T]; R], x: &[f32]) -> [f32; R] {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if crate::nn::has_avx2_fma() {
         // SAFETY: the features were just detected on this CPU.
         return unsafe { dot_rows_avx2(rows, x) };
     }
