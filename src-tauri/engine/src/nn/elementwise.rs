@@ -4,7 +4,7 @@
 
 use std::mem::MaybeUninit;
 
-use candle_core::{CpuStorage, Device, Storage, Tensor};
+use candle_core::{CpuStorage, DType, Device, Storage, Tensor};
 use rayon::prelude::*;
 
 use super::kernels::with_simd;
@@ -112,17 +112,15 @@ fn softmax_row_body(o: &mut [MaybeUninit<f32>], i: &[f32]) {
 /// Softmax over the last axis: each row's maximum, e^(x - max), divided by their sum; rows in
 /// parallel.
 pub(crate) fn softmax_last(x: &Tensor) -> candle_core::Result<Tensor> {
-    let x = x.contiguous()?;
     let width = x.dims().last().copied().unwrap_or(1).max(1);
-    let (storage, layout) = x.storage_and_layout();
-    let Storage::Cpu(CpuStorage::F32(v)) = &*storage else { candle_core::bail!("expected an f32 tensor on the CPU") };
-    let Some((start, end)) = layout.contiguous_offsets() else { candle_core::bail!("expected a contiguous tensor") };
-    let mut out: Vec<f32> = Vec::with_capacity(end - start);
-    // Written without zeroing first, as in `map`: each row is written whole.
-    out.spare_capacity_mut()[..end - start].par_chunks_mut(width).zip(v[start..end].par_chunks(width)).for_each(|(o, i)| softmax_row(o, i));
-    // SAFETY: every row was written just above.
-    unsafe { out.set_len(end - start) };
-    drop(storage);
+    let out = with_f32(x, |v| {
+        let mut out: Vec<f32> = Vec::with_capacity(v.len());
+        // Written without zeroing first, as in `map`: each row is written whole.
+        out.spare_capacity_mut()[..v.len()].par_chunks_mut(width).zip(v.par_chunks(width)).for_each(|(o, i)| softmax_row(o, i));
+        // SAFETY: every row was written just above.
+        unsafe { out.set_len(v.len()) };
+        out
+    })?;
     Tensor::from_vec(out, x.shape(), &Device::Cpu)
 }
 
@@ -146,35 +144,35 @@ pub(crate) fn zip_map(a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync
     } else {
         return Ok(None);
     };
-    let block: usize = ad[p..].iter().product::<usize>().max(1);
-    let (a, b) = (a.contiguous()?, b.contiguous()?);
-    let (sa, la) = a.storage_and_layout();
-    let (sb, lb) = b.storage_and_layout();
-    let (Storage::Cpu(CpuStorage::F32(va)), Storage::Cpu(CpuStorage::F32(vb))) = (&*sa, &*sb) else { return Ok(None) };
-    let (Some((a0, a1)), Some((b0, b1))) = (la.contiguous_offsets(), lb.contiguous_offsets()) else { return Ok(None) };
-    let (va, vb) = (&va[a0..a1], &vb[b0..b1]);
-    let mut out: Vec<f32> = Vec::with_capacity(va.len());
-    let spare = &mut out.spare_capacity_mut()[..va.len()];
-    if block == 1 && vb.len() == va.len() {
-        spare
-            .par_chunks_mut(BLOCK)
-            .zip(va.par_chunks(BLOCK).zip(vb.par_chunks(BLOCK)))
-            .for_each(|(o, (x, y))| with_simd(|| o.iter_mut().zip(x.iter().zip(y)).for_each(|(o, (&x, &y))| _ = o.write(f(x, y)))));
-    } else {
-        // One value of b per block of a (blocks of at least a few thousand go to a task each).
-        let per_task = BLOCK.div_ceil(block).max(1) * block;
-        spare.par_chunks_mut(per_task).zip(va.par_chunks(per_task)).enumerate().for_each(|(t, (o, x))| {
-            for (j, (o, x)) in o.chunks_mut(block).zip(x.chunks(block)).enumerate() {
-                let y = vb[(t * per_task / block + j) % vb.len()];
-                with_simd(|| o.iter_mut().zip(x).for_each(|(o, &x)| _ = o.write(f(x, y))));
-            }
-        });
+    if a.dtype() != DType::F32 || b.dtype() != DType::F32 || !a.device().is_cpu() || !b.device().is_cpu() {
+        return Ok(None);
     }
-    // SAFETY: every element up to va.len() was written just above.
-    unsafe { out.set_len(va.len()) };
-    let shape = a.shape().clone();
-    drop((sa, sb));
-    Tensor::from_vec(out, shape, &Device::Cpu).map(Some)
+    let block: usize = ad[p..].iter().product::<usize>().max(1);
+    let out = with_f32(a, |va| {
+        with_f32(b, |vb| {
+            let mut out: Vec<f32> = Vec::with_capacity(va.len());
+            let spare = &mut out.spare_capacity_mut()[..va.len()];
+            if block == 1 && vb.len() == va.len() {
+                spare
+                    .par_chunks_mut(BLOCK)
+                    .zip(va.par_chunks(BLOCK).zip(vb.par_chunks(BLOCK)))
+                    .for_each(|(o, (x, y))| with_simd(|| o.iter_mut().zip(x.iter().zip(y)).for_each(|(o, (&x, &y))| _ = o.write(f(x, y)))));
+            } else {
+                // One value of b per block of a (blocks of at least a few thousand go to a task each).
+                let per_task = BLOCK.div_ceil(block).max(1) * block;
+                spare.par_chunks_mut(per_task).zip(va.par_chunks(per_task)).enumerate().for_each(|(t, (o, x))| {
+                    for (j, (o, x)) in o.chunks_mut(block).zip(x.chunks(block)).enumerate() {
+                        let y = vb[t * per_task / block + j];
+                        with_simd(|| o.iter_mut().zip(x).for_each(|(o, &x)| _ = o.write(f(x, y))));
+                    }
+                });
+            }
+            // SAFETY: every element up to va.len() was written just above.
+            unsafe { out.set_len(va.len()) };
+            out
+        })
+    })??;
+    Tensor::from_vec(out, a.shape(), &Device::Cpu).map(Some)
 }
 
 #[inline]
@@ -183,20 +181,27 @@ pub(super) fn gelu(x: f32) -> f32 {
 }
 
 fn map(x: &Tensor, f: impl Fn(f32) -> f32 + Sync + Copy) -> candle_core::Result<Tensor> {
-    let x = x.contiguous()?;
-    let (storage, layout) = x.storage_and_layout();
-    let Storage::Cpu(CpuStorage::F32(v)) = &*storage else { candle_core::bail!("expected an f32 tensor on the CPU") };
-    let Some((start, end)) = layout.contiguous_offsets() else { candle_core::bail!("expected a contiguous tensor") };
-    let v = &v[start..end];
-    let mut out: Vec<f32> = Vec::with_capacity(v.len());
-    // Written without zeroing first (zeroing a fresh buffer cost more than the work).
-    out.spare_capacity_mut()[..v.len()].par_chunks_mut(BLOCK).zip(v.par_chunks(BLOCK)).for_each(|(o, i)| {
-        with_simd(|| o.iter_mut().zip(i).for_each(|(o, &i): (&mut MaybeUninit<f32>, &f32)| _ = o.write(f(i))));
-    });
-    // SAFETY: every element up to v.len() was written just above.
-    unsafe { out.set_len(v.len()) };
-    drop(storage);
+    let out = with_f32(x, |v| {
+        let mut out: Vec<f32> = Vec::with_capacity(v.len());
+        // Written without zeroing first (zeroing a fresh buffer cost more than the work).
+        out.spare_capacity_mut()[..v.len()].par_chunks_mut(BLOCK).zip(v.par_chunks(BLOCK)).for_each(|(o, i)| {
+            with_simd(|| o.iter_mut().zip(i).for_each(|(o, &i): (&mut MaybeUninit<f32>, &f32)| _ = o.write(f(i))));
+        });
+        // SAFETY: every element up to v.len() was written just above.
+        unsafe { out.set_len(v.len()) };
+        out
+    })?;
     Tensor::from_vec(out, x.shape(), &Device::Cpu)
+}
+
+/// `f` of a float tensor's values in order, read in place where they lie contiguous on the CPU.
+pub(crate) fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    match (&*storage, layout.contiguous_offsets()) {
+        (Storage::Cpu(CpuStorage::F32(v)), Some((a, b))) => Ok(f(&v[a..b])),
+        _ => candle_core::bail!("expected a float tensor on the CPU, got {:?} on {:?}", t.dtype(), t.device()),
+    }
 }
 
 #[cfg(test)]

@@ -553,16 +553,6 @@ fn fold_affine(weight: &mut Tensor, bias: &mut Option<Vec<f32>>, scale: &[f32], 
     Ok(())
 }
 
-/// `f` of a float tensor's values in order, read in place where they lie contiguous on the CPU.
-pub fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Res<R> {
-    let t = t.contiguous().map_err(ce)?;
-    let (storage, layout) = t.storage_and_layout();
-    match (&*storage, layout.contiguous_offsets()) {
-        (candle_core::Storage::Cpu(candle_core::CpuStorage::F32(v)), Some((a, b))) => Ok(f(&v[a..b])),
-        _ => Err(format!("expected a float tensor on the CPU, got {:?} on {:?}", t.dtype(), t.device())),
-    }
-}
-
 /// An NCHW float tensor on the CPU.
 pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Res<Tensor> {
     nchw_batch(data, 1, c, h, w)

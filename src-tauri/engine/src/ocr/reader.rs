@@ -17,7 +17,8 @@ use rayon::prelude::*;
 
 use super::ctc::{decode, Alphabet, Decoded, Scores};
 use super::db;
-use crate::nn::graph::{nchw, nchw_batch, with_f32, Graph};
+use crate::nn::elementwise::with_f32;
+use crate::nn::graph::{nchw, nchw_batch, Graph};
 use crate::nn::prep::{bgr_planes, resize_bilinear};
 use crate::{models, Error, Result};
 
