@@ -26,7 +26,11 @@ pub fn webp_page(w: u32, h: u32) -> Vec<u8> {
 
 /// A JPEG of `w` x `h` stored pixels carrying an EXIF Orientation tag (1..=8).
 pub fn jpeg_with_orientation(w: u32, h: u32, orientation: u16) -> Vec<u8> {
-    let jpeg = encode(&marked_page(w, h), ImageFormat::Jpeg);
+    with_exif_orientation(&encode(&marked_page(w, h), ImageFormat::Jpeg), orientation)
+}
+
+/// `jpeg` with an EXIF Orientation tag (1..=8) put in front of its data, as cameras write it.
+pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     // APP1 "Exif\0\0" + little-endian TIFF header + one IFD entry: 0x0112 SHORT 1 = orientation.
     let mut tiff = b"II*\0\x08\0\0\0".to_vec();
     tiff.extend_from_slice(&1u16.to_le_bytes());

@@ -5,7 +5,7 @@
 mod images;
 mod pdf;
 
-pub use images::{jpeg_with_orientation, multipage_tiff, png_page, webp_page};
+pub use images::{jpeg_with_orientation, multipage_tiff, png_page, webp_page, with_exif_orientation};
 pub use pdf::{PdfBuilder, PdfPage, TextItem};
 
 /// Width of `text` in Helvetica at `size` points (standard AFM widths; used to predict boxes).

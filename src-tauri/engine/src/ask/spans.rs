@@ -285,6 +285,10 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
     {
         return 0;
     }
+    // A VAT number ("VAT No GB 123 4567 89") has the digits and "No" of a street address.
+    if l.norm.iter().any(|t| t == "vat" || t == "tva" || t == "ust") {
+        return 0;
+    }
     // The company's own line and its registration number ("(81109-A)") are not its address.
     let registration =
         |w: &String| w.trim_matches(|c: char| c == '(' || c == ')').split('-').next().is_some_and(|d| d.len() >= 5 && d.chars().all(|c| c.is_ascii_digit()));
@@ -332,7 +336,7 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
     if l.norm.iter().any(|t| street.contains(&t.as_str())) {
         cues += 2;
     }
-    if l.norm.iter().any(|t| t.len() >= 4 && t.len() <= 6 && t.chars().all(|c| c.is_ascii_digit())) {
+    if has_postcode(l) {
         cues += 2;
     }
     if text.chars().any(|c| c.is_ascii_digit()) && text.chars().any(char::is_alphabetic) {
@@ -347,8 +351,32 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
     cues
 }
 
+/// A postcode: 4 to 6 digits (most of Europe and Asia, US ZIP codes), or the two parts of a
+/// British ("BS1 5TX", "SW1A 1AA") or Canadian ("K1A 0B1") one.
 fn has_postcode(l: &super::labels::LineText) -> bool {
-    l.norm.iter().any(|t| t.len() >= 4 && t.len() <= 6 && t.chars().all(|c| c.is_ascii_digit()))
+    if l.norm.iter().any(|t| t.len() >= 4 && t.len() <= 6 && t.chars().all(|c| c.is_ascii_digit())) {
+        return true;
+    }
+    let shape = |t: &str| -> String {
+        t.trim_end_matches([',', '.'])
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    '9'
+                } else if c.is_ascii_uppercase() {
+                    'A'
+                } else {
+                    '?'
+                }
+            })
+            .collect()
+    };
+    l.printed.windows(2).any(|p| {
+        let (outward, inward) = (shape(&p[0]), shape(&p[1]));
+        let british = ["A9", "A99", "AA9", "AA99", "A9A", "AA9A"].contains(&outward.as_str()) && inward == "9AA";
+        let canadian = outward == "A9A" && inward == "9A9";
+        british || canadian
+    })
 }
 
 fn is_region(l: &super::labels::LineText) -> bool {
@@ -423,4 +451,28 @@ fn sentences(pt: &PageText, q: &Question, hits: &[LabelHit], meaning: &mut Meani
         out.push(Candidate::new(pt, li, 0, l.printed.len(), texts[li].clone(), 0.4 * overlap + 0.3 * label + 0.4 * sim, None));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ask::labels::{norm_token, LineText};
+
+    fn line(text: &str) -> LineText {
+        let printed: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+        let norm = printed.iter().map(|w| norm_token(w)).collect();
+        LineText { words: vec![], bbox: crate::doc::BBox::new(0.0, 0.0, 1.0, 1.0), printed, norm, values: vec![] }
+    }
+
+    #[test]
+    fn postcodes_of_several_countries() {
+        for address in
+            ["81200 Johor Bahru", "10115 Berlin", "Springfield, IL 62704", "Bristol BS1 5TX", "London SW1A 1AA", "Leeds LS11 5QT,", "Ottawa ON K1A 0B1"]
+        {
+            assert!(has_postcode(&line(address)), "{address}");
+        }
+        for not in ["Total 13.75", "Table 2 of 3", "A4 PAPER", "Room B2 3rd floor", "GB 123"] {
+            assert!(!has_postcode(&line(not)), "{not}");
+        }
+    }
 }
