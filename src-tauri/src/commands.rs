@@ -17,6 +17,7 @@ use pagewise_engine::{index, models, DocId, Document, ErrorReport, Library};
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::model_commands::Loaded;
 use crate::views::{ExtractRun, Failure, FieldView, LabelColour, LibraryView, ModelView, PageView, SchemaView};
 use crate::{dialogs, App};
 
@@ -89,26 +90,27 @@ pub async fn remove_document(app: State<'_, App>, id: DocId) -> Reply<()> {
 #[tauri::command]
 pub async fn page_view(app: State<'_, App>, id: DocId, page: u32) -> Reply<PageView> {
     let dir = app.library.clone();
-    blocking(move || {
-        let lib = Library::open(&dir)?;
-        let doc: Document = lib.document(&id)?;
-        let p = lib.page(&id, page)?;
-        let layout = page_layout(&lib, &id, page, LayoutMode::Auto)?;
-        Ok(PageView {
-            doc_id: id,
-            page,
-            pages: doc.pages,
-            width: p.width,
-            height: p.height,
-            source: p.source,
-            turned: p.turned,
-            words: p.words,
-            lines: p.lines,
-            layout,
-            error: p.error,
-        })
+    blocking(move || page_view_of(&Library::open(&dir)?, id, page)).await
+}
+
+/// A stored page as the viewer draws it, with its layout (detected now if not stored yet).
+pub fn page_view_of(lib: &Library, id: DocId, page: u32) -> pagewise_engine::Result<PageView> {
+    let doc: Document = lib.document(&id)?;
+    let p = lib.page(&id, page)?;
+    let layout = page_layout(lib, &id, page, LayoutMode::Auto)?;
+    Ok(PageView {
+        doc_id: id,
+        page,
+        pages: doc.pages,
+        width: p.width,
+        height: p.height,
+        source: p.source,
+        turned: p.turned,
+        words: p.words,
+        lines: p.lines,
+        layout,
+        error: p.error,
     })
-    .await
 }
 
 #[tauri::command]
@@ -142,15 +144,12 @@ pub async fn ask(app: State<'_, App>, id: DocId, question: String, page: Option<
 /// through `tokens` as it writes them; the answer comes back grounded and checked.
 #[tauri::command]
 pub async fn ask_visual(app: State<'_, App>, id: DocId, question: String, page: Option<u32>, tokens: Channel<String>) -> Reply<Answer> {
-    let (dir, vlm) = (app.library.clone(), app.vlm.clone());
+    let (dir, loaded) = (app.library.clone(), app.loaded.clone());
     blocking(move || {
         let lib = Library::open(&dir)?;
         ask::parse_question(&question)?;
-        let mut slot = vlm.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(visual::load_model(pagewise_engine::DType::F32)?);
-        }
-        let model = slot.as_mut().expect("loaded just now");
+        let mut slot = Loaded::get(&loaded.answerer, &loaded.reader, || visual::load_model(pagewise_engine::DType::F32))?;
+        let model = slot.as_mut().expect("loaded");
         let (lib_ref, doc) = (&lib, id.clone());
         let mut answerer = visual::Visual::new(model, move |p| visual::page_image(lib_ref, &doc, p), |piece| drop(tokens.send(piece.to_string())));
         let answer = ask::ask(&lib, &id, &question, page, &mut answerer)?;

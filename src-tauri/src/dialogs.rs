@@ -47,12 +47,9 @@ pub async fn pick_documents(window: &tauri::Window, folder: bool) -> Vec<PathBuf
     .await
 }
 
-/// A model folder to import (a hub snapshot).
-pub async fn pick_model_folder(window: &tauri::Window) -> Option<PathBuf> {
-    answer("PAGEWISE_PICK_MODEL", |done| window.dialog().file().set_parent(window).set_title("Import a model folder").pick_folder(one(done)))
-        .await
-        .into_iter()
-        .next()
+/// A model folder to import (a hub snapshot); the test variable may name several.
+pub async fn pick_model_folders(window: &tauri::Window) -> Vec<PathBuf> {
+    answer("PAGEWISE_PICK_MODEL", |done| window.dialog().file().set_parent(window).set_title("Import a model folder").pick_folder(one(done))).await
 }
 
 pub async fn pick_schema(window: &tauri::Window) -> Option<PathBuf> {

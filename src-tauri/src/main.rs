@@ -11,6 +11,7 @@ mod grants;
 mod jobs;
 mod model_commands;
 mod pages;
+mod reading;
 mod views;
 
 use std::path::PathBuf;
@@ -28,8 +29,8 @@ pub struct App {
     pub jobs: Arc<jobs::Jobs>,
     pub pages: Arc<pages::PageCache>,
     pub answerer: Arc<Mutex<Extractive>>,
-    /// The vision-language answerer, loaded the first time someone asks it (gigabytes).
-    pub vlm: Arc<Mutex<Option<pagewise_engine::vlm::Vlm>>>,
+    /// The vision-language models, each loaded the first time it is used.
+    pub loaded: Arc<model_commands::Loaded>,
     /// Which document open is being prepared for questions (the latest wins).
     pub preparing: Arc<AtomicU64>,
     pub started_ms: u64,
@@ -59,7 +60,7 @@ fn main() {
         jobs: Default::default(),
         pages: Default::default(),
         answerer,
-        vlm: Default::default(),
+        loaded: Default::default(),
         preparing: Default::default(),
         started_ms,
     };
@@ -88,6 +89,7 @@ fn main() {
             commands::search,
             commands::ask,
             commands::ask_visual,
+            reading::read_again,
             commands::questions,
             commands::prepare_questions,
             commands::schemas,

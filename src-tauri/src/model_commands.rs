@@ -2,7 +2,10 @@
 //! cancellable by its job), verify, remove, and import a model folder picked in a dialog. Each
 //! is a few lines over the engine's model manager, which checks every file before installing.
 
+use std::sync::{Mutex, MutexGuard};
+
 use pagewise_engine::models::{self, hub, install};
+use pagewise_engine::vlm::paddleocr_vl::PaddleOcrVl;
 use pagewise_engine::ErrorReport;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -13,22 +16,47 @@ use crate::{dialogs, App};
 
 type Reply<T> = Result<T, ErrorReport>;
 
-type Loaded = std::sync::Arc<std::sync::Mutex<Option<pagewise_engine::vlm::Vlm>>>;
+/// The vision-language models loaded in this session (gigabytes each, so loaded on first use):
+/// Qwen3-VL answers questions, PaddleOCR-VL reads pages.
+#[derive(Default)]
+pub struct Loaded {
+    pub answerer: Mutex<Option<pagewise_engine::vlm::Vlm>>,
+    pub reader: Mutex<Option<PaddleOcrVl>>,
+}
 
-/// The loaded vision-language model is let go when its files change (or go), so that the next
-/// question loads what is installed now. (Called off the async threads: a question being
-/// answered holds the model until it is done.)
-fn forget_loaded(loaded: &Loaded) {
-    *loaded.lock().unwrap_or_else(|p| p.into_inner()) = None;
+impl Loaded {
+    /// Let both models go when model files change (or go), so that the next use loads what is
+    /// installed now. (Called off the async threads: a model at work is let go when it is done.)
+    pub fn forget(&self) {
+        *self.answerer.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.reader.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The slot of one model, loaded if it is not, after letting the other go when it is idle:
+    /// one multi-gigabyte model in memory at a time.
+    pub fn get<'a, T>(
+        slot: &'a Mutex<Option<T>>,
+        other: &Mutex<Option<impl Sized>>,
+        load: impl FnOnce() -> pagewise_engine::Result<T>,
+    ) -> pagewise_engine::Result<MutexGuard<'a, Option<T>>> {
+        let mut held = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if held.is_none() {
+            if let Ok(mut other) = other.try_lock() {
+                *other = None;
+            }
+            *held = Some(load()?);
+        }
+        Ok(held)
+    }
 }
 
 /// Download a model from the hub. An unpinned manifest's files are checked against the hub's
 /// own checksums for its current commit (the panel says so before starting).
 #[tauri::command]
 pub async fn model_get(app: State<'_, App>, name: String, job: u32, progress: Channel<ModelProgress>) -> Reply<String> {
-    let (guard, loaded) = (app.jobs.start(job), app.vlm.clone());
+    let (guard, loaded) = (app.jobs.start(job), app.loaded.clone());
     blocking(move || {
-        forget_loaded(&loaded);
+        loaded.forget();
         let model = hub::hub_model(&name)?;
         let unpinned = !model.is_pinned();
         let path = install::get(&models::models_dir(), &model, unpinned, &guard.flag, &mut |p| {
@@ -51,23 +79,25 @@ pub async fn model_verify(name: String) -> Reply<Vec<FileCheckView>> {
 
 #[tauri::command]
 pub async fn model_remove(app: State<'_, App>, name: String) -> Reply<bool> {
-    let loaded = app.vlm.clone();
+    let loaded = app.loaded.clone();
     blocking(move || {
-        forget_loaded(&loaded);
+        loaded.forget();
         hub::hub_model(&name)?;
         install::remove(&models::models_dir(), &name)
     })
     .await
 }
 
-/// Install a model from a folder picked in a dialog (a hub snapshot copied from elsewhere).
+/// Install a model from a folder picked in a dialog (a hub snapshot copied from elsewhere);
+/// where it went, or nothing when the dialog was closed.
 #[tauri::command]
-pub async fn model_import(window: tauri::Window, app: State<'_, App>) -> Reply<Option<String>> {
-    let Some(folder) = dialogs::pick_model_folder(&window).await else { return Ok(None) };
-    let loaded = app.vlm.clone();
+pub async fn model_import(window: tauri::Window, app: State<'_, App>) -> Reply<Vec<String>> {
+    let folders = dialogs::pick_model_folders(&window).await;
+    let loaded = app.loaded.clone();
     blocking(move || {
-        forget_loaded(&loaded);
-        Ok(Some(install::import(&models::models_dir(), &folder, None, &hub::hub_models())?.display().to_string()))
+        loaded.forget();
+        let known = hub::hub_models();
+        folders.iter().map(|f| Ok(install::import(&models::models_dir(), f, None, &known)?.display().to_string())).collect()
     })
     .await
 }

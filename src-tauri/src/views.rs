@@ -3,7 +3,7 @@
 
 use pagewise_engine::layout::PageLayout;
 use pagewise_engine::{DocId, Document, ErrorReport, Line, PageSource, Word};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The library the app has open.
@@ -125,4 +125,46 @@ pub struct FileCheckView {
     pub file: String,
     pub ok: bool,
     pub detail: String,
+}
+
+/// Which reader "Read again" uses.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum ReaderChoice {
+    /// The scan reader (PP-OCR): detection, orientation, recognition.
+    Ocr,
+    /// PaddleOCR-VL, region by region (a download).
+    Vlm,
+}
+
+/// A region PaddleOCR-VL has just read (streamed while the page is read).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct RegionRead {
+    /// 1-based, of `regions`.
+    pub region: u32,
+    pub regions: u32,
+    pub label: pagewise_engine::layout::Label,
+    pub text: String,
+}
+
+/// A page read again: the page as it is now stored, and what the reading found.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ReadAgain {
+    pub view: PageView,
+    pub reader: ReaderChoice,
+    pub words: u32,
+    pub lines: u32,
+    /// With the VLM: what its words were checked against ("text-layer", "ocr" or "nothing"),
+    /// how many of them were found there, and the words whose letters appear nowhere on the page.
+    pub checked_against: Option<String>,
+    pub confirmed: u32,
+    pub not_on_page: Vec<String>,
+    pub regions: u32,
+    /// Regions the model could not read, with why.
+    pub failed_regions: Vec<String>,
+    /// Regions where the model repeated itself and was cut.
+    pub loops: u32,
 }

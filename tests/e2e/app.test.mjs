@@ -22,6 +22,8 @@ const csv = join(work, "fields.csv");
 const driverLog = join(shots, "tauri-driver.log");
 
 let driver, s;
+// Whether the tiny PaddleOCR-VL was imported (where no real one was installed before).
+let readerImported = false;
 
 async function shot(name) {
   await s.screenshot(join(shots, `${name}.png`));
@@ -36,7 +38,8 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
         PAGEWISE_LIBRARY: join(work, "library"),
         PAGEWISE_PICK: [join(root, "assets/demo"), corrupt].join(delimiter),
         PAGEWISE_SAVE_TO: csv,
-        PAGEWISE_PICK_MODEL: join(root, "tests/fixtures/vlm/qwen3-vl-tiny"),
+        // The tiny random checkpoints of the parity tests stand in for the real models.
+        PAGEWISE_PICK_MODEL: [join(root, "tests/fixtures/vlm/qwen3-vl-tiny"), join(root, "tests/fixtures/vlm/paddleocr-vl-tiny")].join(delimiter),
       },
       log: driverLog,
     });
@@ -64,7 +67,7 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     assert.match(failed, /broken-invoice\.pdf/);
     assert.match(failed, /damaged|not a valid/);
     const names = await s.exec("return [...document.querySelectorAll('#documents li.doc[data-id] .name')].map(e => e.textContent)");
-    assert.deepEqual([...names].sort(), ["invoice-northwind.pdf", "photo-of-a-page.jpg", "two-column-article.pdf"]);
+    assert.deepEqual([...names].sort(), ["invoice-northwind.pdf", "photo-of-a-receipt.jpg", "two-column-article.pdf"]);
     // The thumbnails come through the page: protocol.
     await s.until("thumbnails", () => s.exec("return [...document.querySelectorAll('#documents img.thumb')].every(i => i.complete && i.naturalWidth > 0)"));
     await shot("02-imported");
@@ -163,6 +166,8 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.until("the read view with a highlight", () => s.exec("return !document.querySelector('#view-read').hidden && !!document.querySelector('#overlay .evidence')"));
   });
 
+  const readAgain = (reader) => s.exec(`document.querySelector('#read-said').replaceChildren(); document.querySelector('#reader').value = '${reader}'; document.querySelector('#read-again').click();`);
+
   const askVisual = () =>
     s.exec("document.querySelector('#engine').value = 'vlm'; document.querySelector('#question').value = 'What is the total?'; document.querySelector('#ask-form').requestSubmit();");
 
@@ -187,13 +192,18 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
       const said = await s.until("the missing-model message", () => s.exec("const e = document.querySelector('#answer .error'); return e && e.textContent"));
       assert.match(said, /pagewise models get qwen3-vl-2b-instruct/);
       await shot("09-vlm-missing");
-      // Import a model folder (the tiny random Qwen3-VL of the parity test stands in for the real
-      // one), verify it, ask it (its words are checked against the page), and remove it.
+      // So does reading a page again with PaddleOCR-VL.
+      await readAgain("vlm");
+      const missing = await s.until("the missing-reader message", () => s.exec("const e = document.querySelector('#read-said .bad'); return e && e.textContent"));
+      assert.match(missing, /pagewise models get paddleocr-vl/);
+      // Import the model folders (Qwen3-VL and PaddleOCR-VL), verify one, ask it (its words are
+      // checked against the page), and remove it; the reader is used and removed below.
       await s.click("nav button[data-view=models]");
       // The view draws itself again when shown: click once its table is there.
       await s.until("the import button", () => s.exec("return !!document.querySelector('tr[data-model=\"qwen3-vl-2b-instruct\"]') && !!document.querySelector('#import-model')"));
       await s.exec("document.querySelector('#import-model').click()");
-      await s.until("the imported model", () => s.exec("return /installed/.test(document.querySelector('tr[data-model=\"qwen3-vl-2b-instruct\"]').textContent)"));
+      await s.until("the imported models", () => s.exec("return ['qwen3-vl-2b-instruct', 'paddleocr-vl'].every((m) => /installed/.test(document.querySelector(`tr[data-model=\"${m}\"]`).textContent))"));
+      readerImported = true;
       await s.exec("document.querySelector('tr[data-model=\"qwen3-vl-2b-instruct\"] button').click()");
       const verified = await s.until("the verification", () => s.exec("const e = document.querySelector('#models-said'); return /match their checksums|differ|missing/.test(e.textContent) && e.textContent"));
       assert.match(verified, /all \d+ files match their checksums/);
@@ -215,14 +225,42 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await shot("readme");
   });
 
+  it("reads a page again with PaddleOCR-VL (its words checked against the page) and with OCR", async () => {
+    await s.click("nav button[data-view=read]");
+    await s.click("#documents li.doc[data-id][title$='photo-of-a-receipt.jpg']");
+    await s.until("the photo shown", () => s.exec("return document.querySelector('#doc-title').textContent === 'photo-of-a-receipt.jpg' && !!document.querySelector('#sheet').dataset.shown"));
+    assert.equal(await s.text("#page-source"), "read by OCR");
+    if (readerImported) {
+      await readAgain("vlm");
+      const said = await s.until("the VLM reading", () => s.exec("const e = document.querySelector('#read-said .note'); return e && !/^Read(ing| region)/.test(e.textContent) && e.textContent"), 120000);
+      // Random weights write random words: the page's OCR reading confirms few, and says which are not on the page.
+      assert.match(said, /^Read by PaddleOCR-VL: \d+ words in \d+ lines from \d+ regions; \d+ of \d+ words confirmed by the page's OCR reading/);
+      await s.until("the page's new source", async () => (await s.text("#page-source")) === "read by PaddleOCR-VL");
+      assert.match(await s.exec("return document.querySelector('#jobs-list').textContent"), /Reading photo-of-a-receipt\.jpg page 1 with PaddleOCR-VL/);
+      await shot("11-read-by-vlm");
+    }
+    await readAgain("ocr");
+    const said = await s.until("the OCR reading", () => s.exec("const e = document.querySelector('#read-said .note'); return e && /^Read by/.test(e.textContent) && e.textContent"), 120000);
+    const words = Number(said.match(/^Read by OCR: (\d+) words/)?.[1]);
+    assert.ok(words > 20, said);
+    await s.until("the page read by OCR again", async () => (await s.text("#page-source")) === "read by OCR");
+    if (readerImported) {
+      await s.click("nav button[data-view=models]");
+      await s.until("the reader's row", () => s.exec("return !!document.querySelector('tr[data-model=\"paddleocr-vl\"] button')"));
+      await s.exec("window.confirm = () => true; [...document.querySelectorAll('tr[data-model=\"paddleocr-vl\"] button')].find((b) => b.textContent === 'Remove').click()");
+      await s.until("the reader removed", () => s.exec("return /not downloaded/.test(document.querySelector('tr[data-model=\"paddleocr-vl\"]').textContent)"));
+      await s.click("nav button[data-view=read]");
+    }
+  });
+
   it("removes a document from the library after a second click", async () => {
     const item = "#documents li.doc[data-id][title$='two-column-article.pdf']";
     await s.click(`${item} button.remove`);
     assert.equal(await s.exec(`return document.querySelector("${item} button.remove").textContent`), "Remove?");
     await s.click(`${item} button.remove`);
     await s.until("two documents left", async () => (await s.findAll("#documents li.doc[data-id]")).length === 2);
-    // The invoice, still open, is untouched.
-    assert.equal(await s.exec("return document.querySelector('#doc-title').textContent"), "invoice-northwind.pdf");
+    // The photo, still open, is untouched.
+    assert.equal(await s.exec("return document.querySelector('#doc-title').textContent"), "photo-of-a-receipt.jpg");
   });
 });
 

@@ -12,6 +12,9 @@ import type { ModelView } from "./bindings/ModelView";
 import type { ModelProgress } from "./bindings/ModelProgress";
 import type { FileCheckView } from "./bindings/FileCheckView";
 import type { PageView } from "./bindings/PageView";
+import type { ReadAgain } from "./bindings/ReadAgain";
+import type { ReaderChoice } from "./bindings/ReaderChoice";
+import type { RegionRead } from "./bindings/RegionRead";
 import type { Progress } from "./bindings/Progress";
 import type { SchemaView } from "./bindings/SchemaView";
 import type { SearchHit } from "./bindings/SearchHit";
@@ -33,6 +36,8 @@ export const api = {
   ask: (id: DocId, question: string, page: number | null) => invoke<Answer>("ask", { id, question, page }),
   askVisual: (id: DocId, question: string, page: number | null, onText: (piece: string) => void) =>
     invoke<Answer>("ask_visual", { id, question, page, tokens: channel<string>(onText) }),
+  readAgain: (id: DocId, page: number, reader: ReaderChoice, job: number, onRegion: (r: RegionRead) => void) =>
+    invoke<ReadAgain>("read_again", { id, page, reader, job, regions: channel<RegionRead>(onRegion) }),
   questions: (id: DocId) => invoke<Asked[]>("questions", { id }),
   prepareQuestions: (id: DocId) => invoke<void>("prepare_questions", { id }),
   schemas: () => invoke<SchemaView[]>("schemas"),
@@ -45,10 +50,12 @@ export const api = {
   modelGet: (name: string, job: number, onProgress: (p: ModelProgress) => void) => invoke<string>("model_get", { name, job, progress: channel<ModelProgress>(onProgress) }),
   modelVerify: (name: string) => invoke<FileCheckView[]>("model_verify", { name }),
   modelRemove: (name: string) => invoke<boolean>("model_remove", { name }),
-  modelImport: () => invoke<string | null>("model_import"),
+  modelImport: () => invoke<string[]>("model_import"),
 };
 
 // Page images come through the shell's `page:` protocol (the web view has no file access).
 const base = navigator.userAgent.includes("Windows") ? "http://page.localhost/" : "page://localhost/";
-export const pageImage = (doc: DocId, page: number, width: number) => `${base}p/${doc}/${page}?w=${width}`;
+/// `drawn` counts the page's readings in this session: a page turned upright by a new reading
+/// gets a new URL, so the web view does not show its cached image.
+export const pageImage = (doc: DocId, page: number, width: number, drawn = 0) => `${base}p/${doc}/${page}?w=${width}${drawn ? `&r=${drawn}` : ""}`;
 export const thumbnail = (doc: DocId, page = 1) => `${base}t/${doc}/${page}`;

@@ -8,6 +8,7 @@ import * as fields from "./fields";
 import * as jobs from "./jobs";
 import * as library from "./library";
 import * as models from "./models";
+import * as reread from "./reread";
 import { currentView, emit, goToPage, on, open, showView, state, type View } from "./state";
 import * as viewer from "./viewer";
 
@@ -68,6 +69,7 @@ async function start() {
   library.mount();
   viewer.mount();
   ask.mount();
+  reread.mount();
   jobs.render();
   renderView();
   const [lib] = await Promise.all([api.library(), fields.mount()]);

@@ -52,7 +52,7 @@ async function remove(m: ModelView) {
 async function importFolder() {
   try {
     const where = await api.modelImport();
-    if (where) say(`Imported into ${where}; every file was checked.`);
+    if (where.length) say(`Imported into ${where.join(", ")}; every file was checked.`);
   } catch (e) {
     say(errorText(e), "bad");
   }

@@ -20,7 +20,12 @@ let view: PageView | null = null;
 let scale = 1;
 let selected: number | null = null;
 const views = new Map<string, PageView>();
+/// Pages read again in this session, and how many times (their images' URLs change).
+const readings = new Map<string, number>();
 let requested = 0;
+
+/// Where a page's words come from, as the toolbar says it.
+const SOURCES: Record<PageView["source"], string> = { "text-layer": "text layer", ocr: "read by OCR", vlm: "read by PaddleOCR-VL", "needs-reader": "not read yet", failed: "failed" };
 
 /// Timings of the last page shown (read by the benchmark through WebDriver).
 export const timings = { pageRequested: 0, viewReady: 0, imageLoaded: 0, pageShown: 0 };
@@ -44,7 +49,7 @@ async function show() {
   if (!doc) {
     // Nothing open (the open document was removed): no leftovers of it.
     view = null;
-    for (const id of ["#doc-title", "#page-count", "#page-note"]) $(id).textContent = "";
+    for (const id of ["#doc-title", "#page-count", "#page-source", "#page-note"]) $(id).textContent = "";
     $("#overlay").replaceChildren();
     $("#legend").replaceChildren();
     return;
@@ -65,6 +70,7 @@ async function show() {
     timings.viewReady = performance.now();
     view = v;
     selected = null;
+    $("#page-source").textContent = SOURCES[v.source];
     $("#page-note").textContent = v.error ? v.error.message : v.source === "needs-reader" ? "This page has no text yet: its reader model is not installed (see Models)." : "";
     layoutSheet();
     renderRegionDetails();
@@ -92,7 +98,7 @@ function layoutSheet() {
 let wanted = "";
 function requestImage(doc: string, page: number, cssWidth: number) {
   const img = $<HTMLImageElement>("#page-img");
-  const src = pageImage(doc, page, drawWidth(cssWidth, window.devicePixelRatio || 1));
+  const src = pageImage(doc, page, drawWidth(cssWidth, window.devicePixelRatio || 1), readings.get(`${doc}/${page}`));
   if (img.getAttribute("src") === src || wanted === src) return;
   wanted = src;
   img.classList.add("loading");
@@ -201,6 +207,14 @@ function select(i: number | null) {
   selected = i;
   drawOverlays();
   renderRegionDetails();
+}
+
+/// A page just read again: keep its new words and layout, and show it if it is open.
+export function replaceView(v: PageView) {
+  const key = `${v.doc_id}/${v.page}`;
+  views.set(key, v);
+  readings.set(key, (readings.get(key) ?? 0) + 1);
+  if (state.current?.id === v.doc_id && state.page === v.page) show();
 }
 
 export function setZoom(z: Zoom) {

@@ -255,7 +255,7 @@ pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, dtype: p
             }
         };
         // One page failing (its pixels, the model) is reported and the others go on.
-        match pipeline::read_page_by_vlm(&mut lib, &d.id, n, save, &mut model, &mut print_region) {
+        match pipeline::read_page_by_vlm(&mut lib, &d.id, n, save, &mut model, &mut print_region, &Default::default()) {
             Ok((_, read)) => {
                 let confirmed = read.confirmed.iter().filter(|&&c| c).count();
                 let not_on_page: Vec<&String> = read.regions.iter().flat_map(|r| &r.not_on_page).collect();

@@ -421,7 +421,9 @@ pub fn reread_page(lib: &mut Library, id: &DocId, no: u32, save: bool) -> Result
 /// stored OCR words, or the scan reader run now), which the model's words are checked against.
 /// Blocks of words the detector misses get regions of their own; with neither detector regions
 /// nor words, the whole page is one text region. With `save` the reading replaces the
-/// page's words in the library (source `vlm`).
+/// page's words in the library (source `vlm`). Setting `cancel` stops the reading
+/// ([`Error::Cancelled`]); the stored page is then left as it was.
+#[allow(clippy::too_many_arguments)]
 pub fn read_page_by_vlm(
     lib: &mut Library,
     id: &DocId,
@@ -429,6 +431,7 @@ pub fn read_page_by_vlm(
     save: bool,
     model: &mut crate::vlm::paddleocr_vl::PaddleOcrVl,
     on_region: &mut dyn FnMut(usize, usize, &crate::vlm::page_reader::RegionReading),
+    cancel: &AtomicBool,
 ) -> Result<(Page, crate::vlm::page_reader::VlmReading)> {
     use crate::layout::{analyze, Label, PageLayout, Region, RegionSource};
     use crate::vlm::page_reader;
@@ -458,7 +461,10 @@ pub fn read_page_by_vlm(
         let whole = crate::doc::BBox::new(0.0, 0.0, reference.width, reference.height);
         layout.regions.push(Region::new(Label::Text, whole, vec![], String::new(), 1.0, RegionSource::Geometric));
     }
-    let read = page_reader::read_regions(model, &img, scale, &layout, &reference.words, checked_against, on_region);
+    let read = page_reader::read_regions(model, &img, scale, &layout, &reference.words, checked_against, on_region, cancel);
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Error::Cancelled);
+    }
     let (lines, text) = order::arrange(&read.words);
     let page = Page { source: PageSource::Vlm, text, words: read.words.clone(), lines, error: None, ..reference };
     if save {

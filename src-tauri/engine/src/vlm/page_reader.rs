@@ -9,6 +9,8 @@
 //! when its letters appear nowhere on the page it is listed in `not_on_page`. Repetition loops
 //! are cut by the decoder and noted per region.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use image::RgbImage;
 use serde::Serialize;
 
@@ -241,6 +243,8 @@ fn text_lines(text: &str, area: BBox) -> Vec<(BBox, &str)> {
 /// Reads the regions of `layout` (page points) from `img` (the upright page, `points_per_pixel`
 /// points a pixel). `reference` is the page's other reading (text layer or scan reader) that the
 /// words are checked against; `on_region` hears each region's index, count and text as it ends.
+/// Setting `cancel` stops the model mid-region and leaves the remaining regions unread.
+#[allow(clippy::too_many_arguments)]
 pub fn read_regions(
     model: &mut PaddleOcrVl,
     img: &RgbImage,
@@ -249,6 +253,7 @@ pub fn read_regions(
     reference: &[Word],
     checked_against: &str,
     on_region: &mut dyn FnMut(usize, usize, &RegionReading),
+    cancel: &AtomicBool,
 ) -> VlmReading {
     let page_keys: String = reference.iter().map(|w| key(&w.text)).collect::<Vec<_>>().join(" ");
     let mut reading = VlmReading { words: vec![], confirmed: vec![], regions: vec![], checked_against: checked_against.into() };
@@ -270,8 +275,11 @@ pub fn read_regions(
             tokens: 0,
             ms: 0.0,
         };
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
         if let Some(task) = task {
-            match read_region(model, img, points_per_pixel, region.bbox, task) {
+            match read_region(model, img, points_per_pixel, region.bbox, task, cancel) {
                 Ok(g) => {
                     out.raw = g.text.clone();
                     out.stop = Some(g.stop);
@@ -329,7 +337,7 @@ pub fn read_regions(
 }
 
 /// One region's pixels (padded, clamped to the image) read as `task`.
-fn read_region(model: &mut PaddleOcrVl, img: &RgbImage, points_per_pixel: f32, bbox: BBox, task: Task) -> Result<super::Generation> {
+fn read_region(model: &mut PaddleOcrVl, img: &RgbImage, points_per_pixel: f32, bbox: BBox, task: Task, cancel: &AtomicBool) -> Result<super::Generation> {
     let s = points_per_pixel.max(1e-6);
     let (w, h) = img.dimensions();
     let x0 = ((bbox.x0 / s) as u32).saturating_sub(PAD).min(w.saturating_sub(1));
@@ -337,7 +345,7 @@ fn read_region(model: &mut PaddleOcrVl, img: &RgbImage, points_per_pixel: f32, b
     let x1 = ((bbox.x1 / s).ceil() as u32 + PAD).clamp(x0 + 1, w);
     let y1 = ((bbox.y1 / s).ceil() as u32 + PAD).clamp(y0 + 1, h);
     let crop = image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
-    model.read(&crop, task, MAX_REGION_TOKENS, &mut |_| true)
+    model.read(&crop, task, MAX_REGION_TOKENS, &mut |_| !cancel.load(Ordering::Relaxed))
 }
 
 #[cfg(test)]
