@@ -229,13 +229,13 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.click("nav button[data-view=read]");
     await s.click("#documents li.doc[data-id][title$='photo-of-a-receipt.jpg']");
     await s.until("the photo shown", () => s.exec("return document.querySelector('#doc-title').textContent === 'photo-of-a-receipt.jpg' && !!document.querySelector('#sheet').dataset.shown"));
-    assert.equal(await s.text("#page-source"), "read by OCR");
+    assert.equal(await s.text("#page-source"), "Words read by OCR");
     if (readerImported) {
       await readAgain("vlm");
       const said = await s.until("the VLM reading", () => s.exec("const e = document.querySelector('#read-said .note'); return e && !/^Read(ing| region)/.test(e.textContent) && e.textContent"), 120000);
       // Random weights write random words: the page's OCR reading confirms few, and says which are not on the page.
       assert.match(said, /^Read by PaddleOCR-VL: \d+ words in \d+ lines from \d+ regions; \d+ of \d+ words confirmed by the page's OCR reading/);
-      await s.until("the page's new source", async () => (await s.text("#page-source")) === "read by PaddleOCR-VL");
+      await s.until("the page's new source", async () => (await s.text("#page-source")) === "Words read by PaddleOCR-VL");
       assert.match(await s.exec("return document.querySelector('#jobs-list').textContent"), /Reading photo-of-a-receipt\.jpg page 1 with PaddleOCR-VL/);
       await shot("11-read-by-vlm");
     }
@@ -243,7 +243,7 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     const said = await s.until("the OCR reading", () => s.exec("const e = document.querySelector('#read-said .note'); return e && /^Read by/.test(e.textContent) && e.textContent"), 120000);
     const words = Number(said.match(/^Read by OCR: (\d+) words/)?.[1]);
     assert.ok(words > 20, said);
-    await s.until("the page read by OCR again", async () => (await s.text("#page-source")) === "read by OCR");
+    await s.until("the page read by OCR again", async () => (await s.text("#page-source")) === "Words read by OCR");
     if (readerImported) {
       await s.click("nav button[data-view=models]");
       await s.until("the reader's row", () => s.exec("return !!document.querySelector('tr[data-model=\"paddleocr-vl\"] button')"));

@@ -6,6 +6,7 @@ import { api } from "./api";
 import type { ModelView } from "./bindings/ModelView";
 import { $, errorText, h } from "./dom";
 import * as jobs from "./jobs";
+import { emit } from "./state";
 
 function say(text: string, kind: "ok" | "warn" | "bad" = "ok") {
   $("#models-said").replaceChildren(h(`p.note.${kind}`, {}, text));
@@ -21,6 +22,7 @@ async function download(m: ModelView) {
     await api.modelGet(m.name, job.id, (p) => jobs.progress(job, Math.round(p.done / 1e6), Math.round(p.total / 1e6), p.file));
     jobs.finish(job);
     say(`${m.name} is installed.`);
+    emit("models");
   } catch (e) {
     jobs.finish(job, errorText(e));
     say(errorText(e), "bad");
@@ -43,6 +45,7 @@ async function remove(m: ModelView) {
   try {
     await api.modelRemove(m.name);
     say(`${m.name} was removed.`);
+    emit("models");
   } catch (e) {
     say(errorText(e), "bad");
   }
@@ -53,6 +56,7 @@ async function importFolder() {
   try {
     const where = await api.modelImport();
     if (where.length) say(`Imported into ${where.join(", ")}; every file was checked.`);
+    emit("models");
   } catch (e) {
     say(errorText(e), "bad");
   }

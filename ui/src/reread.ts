@@ -7,7 +7,7 @@ import { $, errorText, h } from "./dom";
 import * as jobs from "./jobs";
 import * as library from "./library";
 import { NAMES, summary } from "./reading";
-import { state } from "./state";
+import { on, state } from "./state";
 import * as viewer from "./viewer";
 
 function say(text: string, tone: "ok" | "warn" | "bad" = "ok") {
@@ -44,4 +44,7 @@ async function readAgain() {
 
 export function mount() {
   $("#read-again").addEventListener("click", readAgain);
+  // What a reading said belongs to its page and to the models installed then.
+  on("page", () => $("#read-said").replaceChildren());
+  on("models", () => $("#read-said").replaceChildren());
 }

@@ -25,7 +25,7 @@ export const state = {
   highlight: [] as Evidence[],
 };
 
-type Topic = "documents" | "open" | "page" | "highlight" | "view";
+type Topic = "documents" | "open" | "page" | "highlight" | "view" | "models";
 const listeners = new Map<Topic, Array<() => void>>();
 
 export function on(topic: Topic, f: () => void) {

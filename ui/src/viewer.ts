@@ -25,7 +25,13 @@ const readings = new Map<string, number>();
 let requested = 0;
 
 /// Where a page's words come from, as the toolbar says it.
-const SOURCES: Record<PageView["source"], string> = { "text-layer": "text layer", ocr: "read by OCR", vlm: "read by PaddleOCR-VL", "needs-reader": "not read yet", failed: "failed" };
+const SOURCES: Record<PageView["source"], string> = {
+  "text-layer": "Words from the text layer",
+  ocr: "Words read by OCR",
+  vlm: "Words read by PaddleOCR-VL",
+  "needs-reader": "Not read yet",
+  failed: "Could not be read",
+};
 
 /// Timings of the last page shown (read by the benchmark through WebDriver).
 export const timings = { pageRequested: 0, viewReady: 0, imageLoaded: 0, pageShown: 0 };
