@@ -36,6 +36,7 @@ def main():
     kind, config_path, ids_path, image_path, max_pixels, tokens, dtype = sys.argv[1:8]
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
+    quantized = dtype == "q8"
     dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
     if kind == "paddleocr_vl":
         config = PaddleOCRVLConfig(**json.load(open(config_path)))
@@ -48,6 +49,15 @@ def main():
                                               size={"shortest_edge": 65536, "longest_edge": int(max_pixels)})
     with torch.no_grad():
         model = build(config).to(dtype).eval()
+    if quantized:
+        # As Pagewise's q8: the language model's linear layers and the output projection in 8
+        # bits (PyTorch's dynamic int8 quantisation, fbgemm), the vision encoder in f32.
+        import warnings
+        from torch.ao.quantization import quantize_dynamic
+
+        warnings.filterwarnings("ignore")
+        quantize_dynamic(model.model.language_model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        model.lm_head = quantize_dynamic(torch.nn.Sequential(model.lm_head), {torch.nn.Linear}, dtype=torch.qint8)[0]
     vision = processor(images=[Image.open(image_path).convert("RGB")], return_tensors="pt")
     ids = torch.tensor([json.load(open(ids_path))])
     mm_types = (ids == config.image_token_id).int()
@@ -63,6 +73,7 @@ def main():
     print(json.dumps({
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "weights": "int8 (dynamic quantisation) language model, f32 vision" if quantized else str(dtype).removeprefix("torch."),
         "grid_thw": vision["image_grid_thw"][0].tolist(),
         "time_to_first_token_s": first,
         "prefill_tokens_per_s": ids.shape[1] / first,

@@ -148,7 +148,7 @@ pub async fn ask_visual(app: State<'_, App>, id: DocId, question: String, page: 
     blocking(move || {
         let lib = Library::open(&dir)?;
         ask::parse_question(&question)?;
-        let mut slot = Loaded::get(&loaded.answerer, &loaded.reader, || visual::load_model(pagewise_engine::DType::F32))?;
+        let mut slot = Loaded::get(&loaded.answerer, &loaded.reader, || visual::load_model(pagewise_engine::vlm::Precision::F32))?;
         let model = slot.as_mut().expect("loaded");
         let (lib_ref, doc) = (&lib, id.clone());
         let mut answerer = visual::Visual::new(model, move |p| visual::page_image(lib_ref, &doc, p), |piece| drop(tokens.send(piece.to_string())));

@@ -32,7 +32,7 @@ pub async fn read_again(
                 outcome(&lib, &id, page, reader)?
             }
             ReaderChoice::Vlm => {
-                let mut slot = Loaded::get(&loaded.reader, &loaded.answerer, || paddleocr_vl::load_installed(pagewise_engine::DType::F32))?;
+                let mut slot = Loaded::get(&loaded.reader, &loaded.answerer, || paddleocr_vl::load_installed(pagewise_engine::vlm::Precision::F32))?;
                 let model = slot.as_mut().expect("loaded");
                 let mut on_region = |i: usize, n: usize, r: &RegionReading| {
                     let _ = regions.send(RegionRead { region: i as u32 + 1, regions: n as u32, label: r.label, text: r.text.clone() });

@@ -16,17 +16,23 @@ pub enum Engine {
     Vlm,
 }
 
+/// `--dtype`: how the vision-language model's weights are held.
 #[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum Precision {
+    /// f32 (the default)
     F32,
+    /// bf16: half the memory, slow prefill
     Bf16,
+    /// the language model in 8 bits: decoding about 3x faster, about half the memory
+    Q8,
 }
 
 impl Precision {
-    pub fn dtype(self) -> pagewise_engine::DType {
+    pub fn engine(self) -> pagewise_engine::vlm::Precision {
         match self {
-            Precision::F32 => pagewise_engine::DType::F32,
-            Precision::Bf16 => pagewise_engine::DType::BF16,
+            Precision::F32 => pagewise_engine::vlm::Precision::F32,
+            Precision::Bf16 => pagewise_engine::vlm::Precision::Bf16,
+            Precision::Q8 => pagewise_engine::vlm::Precision::Q8,
         }
     }
 }
@@ -38,7 +44,7 @@ pub fn ask(ctx: &Ctx, doc: &str, question: &str, page: Option<u32>, engine: Engi
         Engine::Extractive => ask::ask(&lib, &doc.id, question, page, &mut Extractive::new())?,
         Engine::Vlm => {
             ask::parse_question(question)?;
-            let mut model = visual::load_model(dtype.dtype())?;
+            let mut model = visual::load_model(dtype.engine())?;
             // The model's words as they come, on stderr when it is a terminal.
             let stream = std::io::stderr().is_terminal() && !ctx.json;
             let (lib_ref, id) = (&lib, doc.id.clone());

@@ -59,8 +59,11 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 16)]
         tokens: usize,
         /// Weights in bf16 instead of f32
-        #[arg(long)]
+        #[arg(long, conflicts_with = "q8")]
         bf16: bool,
+        /// The language model's weights in 8 bits (PyTorch: dynamic int8 quantisation)
+        #[arg(long)]
+        q8: bool,
         /// Do not run the PyTorch reference
         #[arg(long)]
         no_reference: bool,
@@ -84,8 +87,16 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
         BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(ctx, &paths, image, repeat),
         BenchCommand::Ocr { paths, limit } => return crate::bench_ocr::run(ctx, &paths, limit),
         BenchCommand::Ask { paths, repeat } => return crate::bench_ask::run(ctx, &paths, repeat),
-        BenchCommand::Vlm { image, model, max_pixels, tokens, bf16, no_reference } => {
-            let bench = crate::bench_vlm::VlmBench { model, image, max_pixels, tokens: tokens.max(2), bf16, skip_reference: no_reference };
+        BenchCommand::Vlm { image, model, max_pixels, tokens, bf16, q8, no_reference } => {
+            use pagewise_engine::vlm::Precision;
+            let precision = if q8 {
+                Precision::Q8
+            } else if bf16 {
+                Precision::Bf16
+            } else {
+                Precision::F32
+            };
+            let bench = crate::bench_vlm::VlmBench { model, image, max_pixels, tokens: tokens.max(2), precision, skip_reference: no_reference };
             return crate::bench_vlm::run(ctx, &bench);
         }
     };

@@ -11,8 +11,8 @@ use std::time::Instant;
 use pagewise_engine::vlm::image_prep::PreprocessorConfig;
 use pagewise_engine::vlm::paddleocr_vl::{self, PaddleNet};
 use pagewise_engine::vlm::qwen3_vl::{Config, Qwen3Vl};
-use pagewise_engine::vlm::{generate, random_weights};
-use pagewise_engine::{DType, Error, Result};
+use pagewise_engine::vlm::{generate, random_weights, Precision};
+use pagewise_engine::{Error, Result};
 use serde_json::json;
 
 use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
@@ -43,7 +43,7 @@ pub struct VlmBench {
     pub image: PathBuf,
     pub max_pixels: usize,
     pub tokens: usize,
-    pub bf16: bool,
+    pub precision: Precision,
     pub skip_reference: bool,
 }
 
@@ -116,12 +116,17 @@ fn prepare(model: BenchModel, image: &image::RgbImage, max_pixels: usize) -> Res
 }
 
 /// Builds the model with random weights, prefills `ids` with the image and decodes `tokens`.
-fn measure(model: BenchModel, image: &image::RgbImage, max_pixels: usize, ids: &[u32], tokens: usize, dtype: DType) -> Result<Run> {
+fn measure(model: BenchModel, image: &image::RgbImage, max_pixels: usize, ids: &[u32], tokens: usize, precision: Precision) -> Result<Run> {
+    let dtype = precision.dtype();
+    let q8 = precision == Precision::Q8;
     let started = Instant::now();
     match model {
         BenchModel::Qwen3Vl => {
             let patches = PreprocessorConfig::qwen3_vl(65_536, max_pixels).patches(image)?;
             let mut m = Qwen3Vl::load(Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?, random_weights::random_var_builder(dtype))?;
+            if q8 {
+                m.quantize()?;
+            }
             let load_s = started.elapsed().as_secs_f64();
             let started = Instant::now();
             let mut next = generate::argmax(&m.prefill(ids, Some(&patches), false)?)?;
@@ -137,6 +142,9 @@ fn measure(model: BenchModel, image: &image::RgbImage, max_pixels: usize, ids: &
             let config = paddleocr_vl::parse_config("paddleocr-vl", PADDLEOCR_VL)?;
             let mut m =
                 PaddleNet::new(config, random_weights::random_var_builder(dtype)).map_err(|e| Error::Model { model: "bench".into(), detail: e.to_string() })?;
+            if q8 {
+                m.quantize().map_err(|e| Error::Model { model: "bench".into(), detail: e.to_string() })?;
+            }
             let load_s = started.elapsed().as_secs_f64();
             let started = Instant::now();
             let mut next = generate::argmax(&m.prefill(ids, &pixels)?)?;
@@ -154,18 +162,28 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
     let image = image::open(&bench.image).map_err(|e| Error::Corrupt { path: bench.image.clone(), format: "image", detail: e.to_string() })?.to_rgb8();
     let (grid, ids, params) = prepare(bench.model, &image, bench.max_pixels)?;
     let image_tokens = grid.iter().product::<usize>() / 4;
-    let dtype = if bench.bf16 { DType::BF16 } else { DType::F32 };
+    let weights = match bench.precision {
+        Precision::F32 => "f32",
+        Precision::Bf16 => "bf16",
+        Precision::Q8 => "q8",
+    };
     let bandwidth = read_bandwidth_gbs();
 
     let rss_before = reset_peak_rss();
-    let run = measure(bench.model, &image, bench.max_pixels, &ids, bench.tokens, dtype)?;
+    let run = measure(bench.model, &image, bench.max_pixels, &ids, bench.tokens, bench.precision)?;
     let peak_mib = peak_rss_kib() / 1024;
 
-    let bytes_per_token = params as f64 * if bench.bf16 { 2.0 } else { 4.0 };
+    // q8: a byte per weight and an f32 scale per block of 32.
+    let bytes_per_token = params as f64
+        * match bench.precision {
+            Precision::F32 => 4.0,
+            Precision::Bf16 => 2.0,
+            Precision::Q8 => 1.0 + 4.0 / pagewise_engine::vlm::matvec::Q8_BLOCK as f64,
+        };
     let ceiling = bandwidth * 1e9 / bytes_per_token;
     let decode_rate = (bench.tokens - 1) as f64 / run.decode_s;
     let ours = json!({
-        "dtype": if bench.bf16 { "bf16" } else { "f32" },
+        "dtype": weights,
         "load_s": run.load_s,
         "time_to_first_token_s": run.first_token_s,
         "prefill_tokens_per_s": ids.len() as f64 / run.first_token_s,
@@ -190,7 +208,7 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
             bench.image.clone().into(),
             bench.max_pixels.to_string().into(),
             bench.tokens.to_string().into(),
-            (if bench.bf16 { "bf16" } else { "f32" }).into(),
+            weights.into(),
         ];
         run_reference(".venv-torch", "scripts/bench_vlm_torch.py", &args).unwrap_or_else(|e| json!({"error": e}))
     };

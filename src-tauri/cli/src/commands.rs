@@ -233,10 +233,10 @@ pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool) -> Resul
 
 /// `text --reader vlm`: pages read by PaddleOCR-VL region by region, each region's text printed
 /// as it ends (tables tab-separated, formulas as LaTeX), then a line on what the checks found.
-pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, dtype: pagewise_engine::DType) -> Result<ExitCode> {
+pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, precision: pagewise_engine::vlm::Precision) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
-    let mut model = pagewise_engine::vlm::paddleocr_vl::load_installed(dtype)?;
+    let mut model = pagewise_engine::vlm::paddleocr_vl::load_installed(precision)?;
     let pages: Vec<u32> = page.map(|n| vec![n]).unwrap_or_else(|| (1..=d.pages).collect());
     let mut out = Vec::new();
     for n in pages {

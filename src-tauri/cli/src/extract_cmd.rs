@@ -99,7 +99,7 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
         Engine::Vlm => {
             // Each field's questions are put to Qwen3-VL looking at the page (answers checked
             // against the page's words, as `ask --engine vlm`).
-            let mut model = visual::load_model(args.dtype.dtype())?;
+            let mut model = visual::load_model(args.dtype.engine())?;
             let (lib_ref, ids_ref, at) = (&lib, &ids, &current);
             let mut answerer = visual::Visual::new(&mut model, move |p| visual::page_image(lib_ref, &ids_ref[at.get()], p), |_| {});
             extract::extract_documents(&lib, &ids, &schema, &mut answerer, &AtomicBool::new(false), &mut on_progress)?

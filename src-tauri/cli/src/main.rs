@@ -69,7 +69,8 @@ enum Command {
         /// extraction then use it)
         #[arg(long)]
         save: bool,
-        /// With --reader vlm: weights in f32 (default) or bf16 (half the memory)
+        /// With --reader vlm: weights in f32 (default), bf16 (half the memory) or q8 (the language
+        /// model in 8 bits: faster decoding)
         #[arg(long, value_enum, default_value_t = ask_cmd::Precision::F32)]
         dtype: ask_cmd::Precision,
     },
@@ -125,7 +126,8 @@ enum Command {
         /// With --engine vlm: the largest page image given to the model, in pixels
         #[arg(long, default_value_t = pagewise_engine::ask::visual::DEFAULT_MAX_PIXELS)]
         max_pixels: usize,
-        /// With --engine vlm: weights in f32 (default) or bf16 (half the memory)
+        /// With --engine vlm: weights in f32 (default), bf16 (half the memory) or q8 (the language
+        /// model in 8 bits: faster decoding)
         #[arg(long, value_enum, default_value_t = ask_cmd::Precision::F32)]
         dtype: ask_cmd::Precision,
     },
@@ -153,7 +155,7 @@ enum Command {
         /// looking at the page, answers checked against the page's words
         #[arg(long, value_enum, default_value_t = ask_cmd::Engine::Extractive)]
         engine: ask_cmd::Engine,
-        /// With --engine vlm: weights in f32 (default) or bf16
+        /// With --engine vlm: weights in f32 (default), bf16 or q8
         #[arg(long, value_enum, default_value_t = ask_cmd::Precision::F32)]
         dtype: ask_cmd::Precision,
     },
@@ -252,7 +254,7 @@ fn main() -> ExitCode {
         Command::List => commands::list(&ctx),
         Command::Show { doc } => commands::show(&ctx, &doc),
         Command::Text { doc, page, reader: ReaderKind::Ocr, save, .. } => commands::text_by_ocr(&ctx, &doc, page, save),
-        Command::Text { doc, page, reader: ReaderKind::Vlm, save, dtype, .. } => commands::text_by_vlm(&ctx, &doc, page, save, dtype.dtype()),
+        Command::Text { doc, page, reader: ReaderKind::Vlm, save, dtype, .. } => commands::text_by_vlm(&ctx, &doc, page, save, dtype.engine()),
         Command::Text { doc, page, format: TextFormat::Plain, .. } => commands::text(&ctx, &doc, page),
         Command::Text { doc, page, format: TextFormat::Markdown, .. } => layout_cmd::markdown(&ctx, &doc, page),
         Command::Layout { doc, page, mode } => layout_cmd::layout(&ctx, &doc, page, mode.into()),

@@ -12,7 +12,7 @@ use pagewise_engine::vlm::image_prep::{Pixels, PreprocessorConfig};
 use pagewise_engine::vlm::paddleocr_vl::{PaddleOcrVl, Task};
 use pagewise_engine::vlm::prompt::Part;
 use pagewise_engine::vlm::qwen3_vl::rope_positions;
-use pagewise_engine::vlm::Vlm;
+use pagewise_engine::vlm::{Precision, Vlm};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -52,7 +52,7 @@ fn ids(value: &Value) -> Vec<u32> {
 fn tiny_qwen3_vl_matches_transformers() {
     let Some(eval) = eval_dir() else { return };
     let (want, tensors) = expected("qwen3-vl-tiny");
-    let mut model = Vlm::load("qwen3-vl-tiny", &fixtures().join("qwen3-vl-tiny"), DType::F32).unwrap();
+    let mut model = Vlm::load("qwen3-vl-tiny", &fixtures().join("qwen3-vl-tiny"), Precision::F32).unwrap();
 
     let question = want["question"].as_str().unwrap();
     let prompt = model.prompter().render(&[Part::Image, Part::Text(question.into())]).unwrap();
@@ -177,7 +177,7 @@ fn unpatchify(patches: &Tensor, grid: [usize; 3], patch: usize) -> Pixels {
 fn tiny_paddleocr_vl_matches_transformers() {
     let Some(eval) = eval_dir() else { return };
     let (want, tensors) = expected("paddleocr-vl-tiny");
-    let mut model = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), DType::F32).unwrap();
+    let mut model = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap();
 
     let prompt = model.prompter().render(&[Part::Image, Part::Text(Task::Text.prompt().into())]).unwrap();
     assert_eq!(prompt, want["prompt"].as_str().unwrap(), "chat template rendering");
@@ -246,4 +246,51 @@ fn paddleocr_vl_processor_on_real_pages() {
         eprintln!("{}: grid {grid:?}, patch means max |diff| {diff:.5}, rows {row_diff:.5}", page["image"]);
         assert!(diff < 0.01 && row_diff <= 2.5 / 127.5, "{}", page["image"]);
     }
+}
+
+/// The 8-bit path: both tiny models loaded at `Precision::Q8` (language-model weights quantised
+/// in blocks of 32) give the reference's logits within the rounding of their weights (each
+/// weight is off by up to half a step of 1/127 of its block's largest; over the layers that
+/// reaches 1-2 % of the largest logit, where f32 agrees to 1e-6), and the reference's first
+/// greedy token.
+#[test]
+fn eight_bit_language_models_stay_close_to_transformers() {
+    let Some(eval) = eval_dir() else { return };
+    let (want, tensors) = expected("paddleocr-vl-tiny");
+    let model = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::Q8).unwrap();
+    let input_ids = ids(&want["input_ids"]);
+    let grid: Vec<usize> = want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let reference = unpatchify(&tensors["pixel_values"], [grid[0], grid[1], grid[2]], 14);
+    let mut net = model.net;
+    let logits = net.prefill(&input_ids, &reference).unwrap().flatten_all().unwrap();
+    let (diff, scale) = max_diff(&logits, &tensors["logits"].get(input_ids.len() - 1).unwrap());
+    eprintln!("paddleocr-vl q8 last logits: max |diff| {diff:.2e} (values up to {scale:.2})");
+    assert!(diff > 0.0 && diff < 4e-2 * scale.max(1.0), "{diff}");
+    let greedy = ids(&want["greedy_tokens"]);
+    assert_eq!(logits.argmax(0).unwrap().to_scalar::<u32>().unwrap(), greedy[0]);
+    // A decoding step (the 8-bit matrix-vector kernel) against the f32 model's, which matches
+    // the reference above.
+    let mut exact = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap().net;
+    exact.prefill(&input_ids, &reference).unwrap();
+    let (step, step_exact) = (net.step(greedy[0]).unwrap(), exact.step(greedy[0]).unwrap());
+    let (diff, scale) = max_diff(&step, &step_exact);
+    eprintln!("paddleocr-vl q8 decoding step: max |diff| {diff:.2e} (values up to {scale:.2})");
+    assert!(diff > 0.0 && diff < 4e-2 * scale.max(1.0), "{diff}");
+
+    let (want, tensors) = expected("qwen3-vl-tiny");
+    let mut model = Vlm::load("qwen3-vl-tiny", &fixtures().join("qwen3-vl-tiny"), Precision::Q8).unwrap();
+    let grid: Vec<usize> = want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let patches = pagewise_engine::vlm::image_prep::Patches {
+        values: tensors["pixel_values"].flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        row_len: tensors["pixel_values"].dim(1).unwrap(),
+        grid_thw: [grid[0], grid[1], grid[2]],
+    };
+    let input_ids = ids(&want["input_ids"]);
+    let logits = model.model_mut().prefill(&input_ids, Some(&patches), true).unwrap().squeeze(0).unwrap();
+    let (diff, scale) = max_diff(&logits, &tensors["logits"]);
+    eprintln!("qwen3-vl q8 logits: max |diff| {diff:.2e} (values up to {scale:.2})");
+    assert!(diff > 0.0 && diff < 4e-2 * scale.max(1.0), "{diff}");
+    let last = logits.get(input_ids.len() - 1).unwrap();
+    assert_eq!(last.argmax(0).unwrap().to_scalar::<u32>().unwrap(), ids(&want["greedy_tokens"])[0]);
+    let _ = eval;
 }

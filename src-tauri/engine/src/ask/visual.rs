@@ -38,11 +38,11 @@ pub struct ModelChecks {
 /// The manifest name of the visual question-answering model.
 pub const MODEL: &str = "qwen3-vl-2b-instruct";
 
-/// Loads the installed Qwen3-VL (f32 or bf16), or says how to install it.
-pub fn load_model(dtype: candle_core::DType) -> Result<Vlm> {
+/// Loads the installed Qwen3-VL (f32, bf16 or 8-bit), or says how to install it.
+pub fn load_model(precision: crate::vlm::Precision) -> Result<Vlm> {
     let manifest = crate::models::hub_model(MODEL)?;
     let dir = crate::models::hub::installed_dir(&crate::models::models_dir(), &manifest)?;
-    Vlm::load(MODEL, &dir, dtype)
+    Vlm::load(MODEL, &dir, precision)
 }
 
 /// A document page's pixels for the model (upright; PDF pages drawn 1,600 pixels on the long side).

@@ -255,13 +255,13 @@ impl CustomOp1 for TiledTranspose {
 
 /// The output buffer, shared by bands that write disjoint parts of it.
 #[derive(Clone, Copy)]
-pub(super) struct SharedOut(pub(super) *mut f32);
+pub(crate) struct SharedOut(pub(crate) *mut f32);
 // SAFETY: bands write disjoint rows (see conv_banded).
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
 impl SharedOut {
-    pub(super) fn at(self, offset: usize) -> *mut f32 {
+    pub(crate) fn at(self, offset: usize) -> *mut f32 {
         // SAFETY: callers stay within the buffer.
         unsafe { self.0.add(offset) }
     }

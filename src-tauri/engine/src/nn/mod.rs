@@ -15,3 +15,4 @@ pub(crate) mod product;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use kernels::has_avx2_fma;
+pub(crate) use kernels::SharedOut;

@@ -36,6 +36,30 @@ use image_prep::PreprocessorConfig;
 use prompt::{Part, Prompter};
 use qwen3_vl::{Config, Qwen3Vl};
 
+/// How a model's weights are held in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    /// Half of f32's memory; decoding reads half the bytes, but prefill is slow (candle's bf16
+    /// matrix product).
+    Bf16,
+    /// The language model's weights in 8 bits ([`matvec::Q8Matrix`]), the rest in f32: decoding
+    /// reads about a quarter of f32's bytes per token. Loading passes through f32 (its peak
+    /// memory is f32's).
+    Q8,
+}
+
+impl Precision {
+    /// The dtype the weights are loaded in.
+    pub fn dtype(self) -> DType {
+        match self {
+            Precision::Bf16 => DType::BF16,
+            Precision::F32 | Precision::Q8 => DType::F32,
+        }
+    }
+}
+
 /// Why generation stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -112,8 +136,9 @@ fn check_memory(model: &str, bytes: u64) -> Result<()> {
 }
 
 impl Vlm {
-    /// Loads a Qwen3-VL folder in `dtype` (F32 or BF16) on the CPU.
-    pub fn load(name: &str, dir: &Path, dtype: DType) -> Result<Vlm> {
+    /// Loads a Qwen3-VL folder at `precision` on the CPU.
+    pub fn load(name: &str, dir: &Path, precision: Precision) -> Result<Vlm> {
+        let dtype = precision.dtype();
         let config = Config::parse(
             name,
             &std::fs::read_to_string(dir.join("config.json")).map_err(|e| Error::Model { model: name.into(), detail: format!("config.json: {e}") })?,
@@ -130,10 +155,13 @@ impl Vlm {
             .map_err(|e| Error::Model { model: name.into(), detail: format!("weights: {e}") })?;
         check_memory(name, loaded_bytes(&weights, dtype))?;
         let vb = VarBuilder::from_backend(Box::new(weights), dtype, Device::Cpu);
-        let model = Qwen3Vl::load(config, vb).map_err(|e| match e {
+        let mut model = Qwen3Vl::load(config, vb).map_err(|e| match e {
             Error::Model { detail, .. } => Error::Model { model: name.into(), detail: format!("weights do not match config.json ({detail})") },
             other => other,
         })?;
+        if precision == Precision::Q8 {
+            model.quantize()?;
+        }
         let stop_tokens = ["<|im_end|>", "<|endoftext|>"].iter().filter_map(|t| prompter.token_id(t)).collect();
         Ok(Vlm { name: name.into(), model, prep, prompter, stop_tokens })
     }

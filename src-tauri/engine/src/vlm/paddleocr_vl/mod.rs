@@ -21,7 +21,7 @@ use image::RgbImage;
 use super::decoder::{self, rope_positions, DecoderSpec, RopeLayout, TextModel};
 use super::image_prep::{Pixels, PreprocessorConfig};
 use super::prompt::{Part, Prompter};
-use super::{check_memory, generate, loaded_bytes, read_json, weight_files, Generation};
+use super::{check_memory, generate, loaded_bytes, read_json, weight_files, Generation, Precision};
 use crate::{Error, Result};
 
 /// What to read a region as: the model's own task prompts.
@@ -51,10 +51,10 @@ pub const IMAGE_TOKEN: &str = "<|IMAGE_PLACEHOLDER|>";
 pub const MODEL: &str = "paddleocr-vl";
 
 /// Loads the installed PaddleOCR-VL, or says which command installs it.
-pub fn load_installed(dtype: DType) -> Result<PaddleOcrVl> {
+pub fn load_installed(precision: Precision) -> Result<PaddleOcrVl> {
     let manifest = crate::models::hub_model(MODEL)?;
     let dir = crate::models::hub::installed_dir(&crate::models::models_dir(), &manifest)?;
-    PaddleOcrVl::load(MODEL, &dir, dtype)
+    PaddleOcrVl::load(MODEL, &dir, precision)
 }
 
 /// The network: image and prompt ids in, logits out.
@@ -129,6 +129,11 @@ fn net_error(e: impl std::fmt::Display) -> Error {
 }
 
 impl PaddleNet {
+    /// The language model's weights in 8 bits (the vision encoder stays as loaded).
+    pub fn quantize(&mut self) -> candle_core::Result<()> {
+        self.text.quantize()
+    }
+
     /// The network from `config` with the weights `vb` gives (the hub's names: `visual.*`,
     /// `mlp_AR.*`, `model.*`, `lm_head`).
     pub fn new(config: Config, vb: VarBuilder) -> candle_core::Result<PaddleNet> {
@@ -175,8 +180,9 @@ impl PaddleNet {
 }
 
 impl PaddleOcrVl {
-    /// Loads a PaddleOCR-VL folder in `dtype` (F32 or BF16) on the CPU.
-    pub fn load(name: &str, dir: &Path, dtype: DType) -> Result<PaddleOcrVl> {
+    /// Loads a PaddleOCR-VL folder at `precision` on the CPU.
+    pub fn load(name: &str, dir: &Path, precision: Precision) -> Result<PaddleOcrVl> {
+        let dtype = precision.dtype();
         let text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| model_error(name, format!("config.json: {e}")))?;
         let config = parse_config(name, &text)?;
         let files = weight_files(name, dir)?;
@@ -184,7 +190,11 @@ impl PaddleOcrVl {
         // by renaming, never by writing into it.
         let file = unsafe { MmapedSafetensors::multi(&files) }.map_err(|e| model_error(name, format!("weights: {e}")))?;
         check_memory(name, loaded_bytes(&file, dtype))?;
-        Self::build(name, dir, config, VarBuilder::from_backend(Box::new(file), dtype, Device::Cpu))
+        let mut model = Self::build(name, dir, config, VarBuilder::from_backend(Box::new(file), dtype, Device::Cpu))?;
+        if precision == Precision::Q8 {
+            model.net.quantize().map_err(|e| model_error(name, e))?;
+        }
+        Ok(model)
     }
 
     /// The model from `config` with the weights `vb` gives, and the processor, template and

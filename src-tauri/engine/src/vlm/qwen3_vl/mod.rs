@@ -33,6 +33,11 @@ fn model_error(e: candle_core::Error) -> Error {
 }
 
 impl Qwen3Vl {
+    /// The language model's weights in 8 bits (the vision encoder stays as loaded).
+    pub fn quantize(&mut self) -> Result<()> {
+        self.text.quantize().map_err(model_error)
+    }
+
     pub fn load(config: Config, vb: VarBuilder) -> Result<Qwen3Vl> {
         let vision = VisionEncoder::new(&config, vb.pp("model.visual")).map_err(model_error)?;
         let t = &config.text_config;
