@@ -149,4 +149,9 @@ fn vlm_reader_reads_regions_and_checks_its_words_against_the_page() {
     // Saved: the page's words are now the model's, and say so.
     let shown: Value = serde_json::from_slice(&run(&["--json", "show", doc]).stdout).unwrap();
     assert_eq!(shown["pages"][0]["source"], "vlm", "{shown}");
+    // With the language model in 8 bits the page is read the same way.
+    let out = run(&["--json", "text", doc, "--reader", "vlm", "--page", "1", "--dtype", "q8"]);
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let regions = read["pages"][0]["regions"].as_array().unwrap();
+    assert!(!regions.is_empty() && regions.iter().all(|r| r["error"].is_null() && r["tokens"].as_u64().unwrap() > 0), "{read}");
 }
