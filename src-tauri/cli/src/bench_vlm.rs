@@ -118,15 +118,11 @@ fn prepare(model: BenchModel, image: &image::RgbImage, max_pixels: usize) -> Res
 /// Builds the model with random weights, prefills `ids` with the image and decodes `tokens`.
 fn measure(model: BenchModel, image: &image::RgbImage, max_pixels: usize, ids: &[u32], tokens: usize, precision: Precision) -> Result<Run> {
     let dtype = precision.dtype();
-    let q8 = precision == Precision::Q8;
     let started = Instant::now();
     match model {
         BenchModel::Qwen3Vl => {
             let patches = PreprocessorConfig::qwen3_vl(65_536, max_pixels).patches(image)?;
-            let mut m = Qwen3Vl::load(Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?, random_weights::random_var_builder(dtype))?;
-            if q8 {
-                m.quantize()?;
-            }
+            let mut m = Qwen3Vl::load(Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?, random_weights::random_var_builder(dtype), precision)?;
             let load_s = started.elapsed().as_secs_f64();
             let started = Instant::now();
             let mut next = generate::argmax(&m.prefill(ids, Some(&patches), false)?)?;
@@ -140,11 +136,8 @@ fn measure(model: BenchModel, image: &image::RgbImage, max_pixels: usize, ids: &
         BenchModel::PaddleocrVl => {
             let pixels = PreprocessorConfig::paddleocr_vl(147_384, max_pixels).pixels(image)?;
             let config = paddleocr_vl::parse_config("paddleocr-vl", PADDLEOCR_VL)?;
-            let mut m =
-                PaddleNet::new(config, random_weights::random_var_builder(dtype)).map_err(|e| Error::Model { model: "bench".into(), detail: e.to_string() })?;
-            if q8 {
-                m.quantize().map_err(|e| Error::Model { model: "bench".into(), detail: e.to_string() })?;
-            }
+            let mut m = PaddleNet::new(config, random_weights::random_var_builder(dtype), precision)
+                .map_err(|e| Error::Model { model: "bench".into(), detail: e.to_string() })?;
             let load_s = started.elapsed().as_secs_f64();
             let started = Instant::now();
             let mut next = generate::argmax(&m.prefill(ids, &pixels)?)?;

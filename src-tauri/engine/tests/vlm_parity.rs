@@ -139,7 +139,7 @@ fn full_size_qwen3_vl_generates_within_its_memory() {
     use pagewise_engine::vlm::qwen3_vl::{Config, Qwen3Vl};
     use pagewise_engine::vlm::{generate, random_weights};
     let config = Config::parse("qwen3-vl-2b-instruct", include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json")).unwrap();
-    let mut model = Qwen3Vl::load(config.clone(), random_weights::random_var_builder(DType::F32)).unwrap();
+    let mut model = Qwen3Vl::load(config.clone(), random_weights::random_var_builder(DType::F32), Precision::F32).unwrap();
     let prep = PreprocessorConfig::qwen3_vl(65536, 65536);
     let image = image::RgbImage::from_fn(300, 400, |x, y| image::Rgb([(x % 255) as u8, (y % 255) as u8, 128]));
     let patches = prep.patches(&image).unwrap();

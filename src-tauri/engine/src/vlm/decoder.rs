@@ -138,6 +138,8 @@ impl Layer {
         })
     }
 
+    /// The projections in 8 bits (see [`crate::vlm::matvec::Q8Matrix`]): each decoded token
+    /// reads a quarter of the bytes it reads in f32.
     fn quantize(&mut self) -> candle_core::Result<()> {
         for proj in [&mut self.qkv, &mut self.o_proj, &mut self.gate_up, &mut self.down] {
             proj.quantize()?;
@@ -200,15 +202,29 @@ pub struct TextModel {
 }
 
 impl TextModel {
-    pub fn new(t: &DecoderSpec, vb: VarBuilder) -> candle_core::Result<TextModel> {
+    /// With `quantize`, each layer's projections and the output head are brought to 8 bits as
+    /// they are loaded (see [`TextModel::quantize`]), so that loading never holds the whole
+    /// decoder in f32.
+    pub fn new(t: &DecoderSpec, vb: VarBuilder, quantize: bool) -> candle_core::Result<TextModel> {
         let lm = vb.pp(&t.prefix);
         let embed = embedding(t.vocab_size, t.hidden_size, lm.pp("embed_tokens"))?;
-        let layers = (0..t.layers).map(|i| Layer::new(t, lm.pp(format!("layers.{i}")))).collect::<candle_core::Result<_>>()?;
-        let lm_head = Proj::new(if t.tie_word_embeddings {
+        let layers = (0..t.layers)
+            .map(|i| {
+                let mut layer = Layer::new(t, lm.pp(format!("layers.{i}")))?;
+                if quantize {
+                    layer.quantize()?;
+                }
+                Ok(layer)
+            })
+            .collect::<candle_core::Result<_>>()?;
+        let mut lm_head = Proj::new(if t.tie_word_embeddings {
             Linear::new(embed.embeddings().clone(), None)
         } else {
             linear_no_bias(t.hidden_size, t.vocab_size, vb.pp("lm_head"))?
         });
+        if quantize {
+            lm_head.quantize()?;
+        }
         let inv_freq = (0..t.head_dim).step_by(2).map(|i| 1.0 / t.rope_theta.powf(i as f64 / t.head_dim as f64) as f32).collect();
         Ok(TextModel {
             embed,
@@ -219,15 +235,6 @@ impl TextModel {
             mrope_section: t.mrope_section.clone(),
             rope_layout: t.rope_layout,
         })
-    }
-
-    /// The projections and the output head in 8 bits (see [`crate::vlm::matvec::Q8Matrix`]):
-    /// each decoded token reads a quarter of the bytes it reads in f32.
-    pub fn quantize(&mut self) -> candle_core::Result<()> {
-        for layer in &mut self.layers {
-            layer.quantize()?;
-        }
-        self.lm_head.quantize()
     }
 
     pub fn embed(&self, ids: &Tensor) -> candle_core::Result<Tensor> {

@@ -44,9 +44,9 @@ pub enum Precision {
     /// Half of f32's memory; decoding reads half the bytes, but prefill is slow (candle's bf16
     /// matrix product).
     Bf16,
-    /// The language model's weights in 8 bits ([`matvec::Q8Matrix`]), the rest in f32: decoding
-    /// reads about a quarter of f32's bytes per token. Loading passes through f32 (its peak
-    /// memory is f32's).
+    /// The language model's weights in 8 bits ([`matvec::Q8Matrix`]), brought there layer by
+    /// layer as they load; the rest in f32. Decoding reads about a quarter of f32's bytes per
+    /// token.
     Q8,
 }
 
@@ -111,9 +111,17 @@ fn weight_files(model: &str, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Bytes the weights take once loaded in `dtype` (candle copies them out of the mapping).
-fn loaded_bytes(weights: &candle_core::safetensors::MmapedSafetensors, dtype: DType) -> u64 {
-    weights.tensors().iter().map(|(_, view)| view.shape().iter().product::<usize>() as u64 * dtype.size_in_bytes() as u64).sum()
+/// Bytes the weights take once loaded at `precision` (candle copies them out of the mapping): at
+/// Q8 the language model's layer matrices take a byte and an eighth per weight.
+fn loaded_bytes(weights: &candle_core::safetensors::MmapedSafetensors, precision: Precision) -> u64 {
+    let per_weight = precision.dtype().size_in_bytes() as f64;
+    let quantized = |name: &str| precision == Precision::Q8 && name.contains("layers.") && name.ends_with("proj.weight") && !name.contains("visual");
+    let bytes: f64 = weights
+        .tensors()
+        .iter()
+        .map(|(name, view)| view.shape().iter().product::<usize>() as f64 * if quantized(name) { 1.0 + 4.0 / matvec::Q8_BLOCK as f64 } else { per_weight })
+        .sum();
+    bytes as u64
 }
 
 /// Refuses to load weights that will not fit in the memory available now.
@@ -153,15 +161,12 @@ impl Vlm {
         // not modified while Pagewise runs (installs replace the folder by renaming).
         let weights = unsafe { candle_core::safetensors::MmapedSafetensors::multi(&files) }
             .map_err(|e| Error::Model { model: name.into(), detail: format!("weights: {e}") })?;
-        check_memory(name, loaded_bytes(&weights, dtype))?;
+        check_memory(name, loaded_bytes(&weights, precision))?;
         let vb = VarBuilder::from_backend(Box::new(weights), dtype, Device::Cpu);
-        let mut model = Qwen3Vl::load(config, vb).map_err(|e| match e {
+        let model = Qwen3Vl::load(config, vb, precision).map_err(|e| match e {
             Error::Model { detail, .. } => Error::Model { model: name.into(), detail: format!("weights do not match config.json ({detail})") },
             other => other,
         })?;
-        if precision == Precision::Q8 {
-            model.quantize()?;
-        }
         let stop_tokens = ["<|im_end|>", "<|endoftext|>"].iter().filter_map(|t| prompter.token_id(t)).collect();
         Ok(Vlm { name: name.into(), model, prep, prompter, stop_tokens })
     }

@@ -129,17 +129,13 @@ fn net_error(e: impl std::fmt::Display) -> Error {
 }
 
 impl PaddleNet {
-    /// The language model's weights in 8 bits (the vision encoder stays as loaded).
-    pub fn quantize(&mut self) -> candle_core::Result<()> {
-        self.text.quantize()
-    }
-
     /// The network from `config` with the weights `vb` gives (the hub's names: `visual.*`,
-    /// `mlp_AR.*`, `model.*`, `lm_head`).
-    pub fn new(config: Config, vb: VarBuilder) -> candle_core::Result<PaddleNet> {
+    /// `mlp_AR.*`, `model.*`, `lm_head`); at [`Precision::Q8`] the language model's weights are
+    /// brought to 8 bits as they load (`vb` then gives f32).
+    pub fn new(config: Config, vb: VarBuilder, precision: Precision) -> candle_core::Result<PaddleNet> {
         let dtype = vb.dtype();
         let vision = vision::VisionEncoder::new(&config, vb.clone())?;
-        let text = TextModel::new(&decoder_spec(&config), vb)?;
+        let text = TextModel::new(&decoder_spec(&config), vb, precision == Precision::Q8)?;
         Ok(PaddleNet { vision, text, config, dtype, rope_delta: 0 })
     }
 
@@ -189,23 +185,19 @@ impl PaddleOcrVl {
         // SAFETY: the weight files are memory-mapped read-only; installs replace a model's folder
         // by renaming, never by writing into it.
         let file = unsafe { MmapedSafetensors::multi(&files) }.map_err(|e| model_error(name, format!("weights: {e}")))?;
-        check_memory(name, loaded_bytes(&file, dtype))?;
-        let mut model = Self::build(name, dir, config, VarBuilder::from_backend(Box::new(file), dtype, Device::Cpu))?;
-        if precision == Precision::Q8 {
-            model.net.quantize().map_err(|e| model_error(name, e))?;
-        }
-        Ok(model)
+        check_memory(name, loaded_bytes(&file, precision))?;
+        Self::build(name, dir, config, VarBuilder::from_backend(Box::new(file), dtype, Device::Cpu), precision)
     }
 
     /// The model from `config` with the weights `vb` gives, and the processor, template and
     /// tokenizer of the folder `dir`.
-    pub fn build(name: &str, dir: &Path, config: Config, vb: VarBuilder) -> Result<PaddleOcrVl> {
+    pub fn build(name: &str, dir: &Path, config: Config, vb: VarBuilder, precision: Precision) -> Result<PaddleOcrVl> {
         let prep: PreprocessorConfig = read_json(name, &dir.join("preprocessor_config.json"))?;
         if prep.merge_size != config.vision_config.spatial_merge_size || prep.patch_size != config.vision_config.patch_size {
             return Err(model_error(name, "preprocessor_config.json and config.json disagree on patch or merge size"));
         }
         let prompter = Prompter::load(name, dir, IMAGE_TOKEN, prep.merge_size)?;
-        let net = PaddleNet::new(config, vb).map_err(|e| model_error(name, format!("weights do not match config.json ({e})")))?;
+        let net = PaddleNet::new(config, vb, precision).map_err(|e| model_error(name, format!("weights do not match config.json ({e})")))?;
         let mut stop_tokens: Vec<u32> = ["</s>", "<|end_of_sentence|>"].iter().filter_map(|t| prompter.token_id(t)).collect();
         if let Ok(generation) = read_json::<serde_json::Value>(name, &dir.join("generation_config.json")) {
             let ids = generation.get("eos_token_id").cloned().unwrap_or_default();

@@ -15,6 +15,7 @@ pub use config::Config;
 use vision::VisionEncoder;
 
 use super::image_prep::Patches;
+use crate::vlm::Precision;
 use crate::{Error, Result};
 
 pub struct Qwen3Vl {
@@ -33,12 +34,9 @@ fn model_error(e: candle_core::Error) -> Error {
 }
 
 impl Qwen3Vl {
-    /// The language model's weights in 8 bits (the vision encoder stays as loaded).
-    pub fn quantize(&mut self) -> Result<()> {
-        self.text.quantize().map_err(model_error)
-    }
-
-    pub fn load(config: Config, vb: VarBuilder) -> Result<Qwen3Vl> {
+    /// The model from `config` with the weights `vb` gives; at [`Precision::Q8`] the language
+    /// model's weights are brought to 8 bits as they load (`vb` then gives f32).
+    pub fn load(config: Config, vb: VarBuilder, precision: Precision) -> Result<Qwen3Vl> {
         let vision = VisionEncoder::new(&config, vb.pp("model.visual")).map_err(model_error)?;
         let t = &config.text_config;
         let spec = DecoderSpec {
@@ -57,7 +55,7 @@ impl Qwen3Vl {
             tie_word_embeddings: config.tie_word_embeddings(),
             prefix: "model.language_model".into(),
         };
-        let text = TextModel::new(&spec, vb.clone()).map_err(model_error)?;
+        let text = TextModel::new(&spec, vb.clone(), precision == Precision::Q8).map_err(model_error)?;
         Ok(Qwen3Vl { config, vision, text, device: vb.device().clone(), dtype: vb.dtype(), rope_delta: 0 })
     }
 
