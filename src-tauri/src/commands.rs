@@ -13,6 +13,7 @@ use pagewise_engine::extract::{self, FieldValue, Schema};
 use pagewise_engine::layout::{page_layout, LayoutMode};
 use pagewise_engine::pipeline::{self, AddOptions, AddOutcome, Progress};
 use pagewise_engine::store::Asked;
+use pagewise_engine::vlm::Precision;
 use pagewise_engine::{index, models, DocId, Document, ErrorReport, Library};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -143,13 +144,13 @@ pub async fn ask(app: State<'_, App>, id: DocId, question: String, page: Option<
 /// Ask the vision-language model (Qwen3-VL, loaded on first use) about a page: its words stream
 /// through `tokens` as it writes them; the answer comes back grounded and checked.
 #[tauri::command]
-pub async fn ask_visual(app: State<'_, App>, id: DocId, question: String, page: Option<u32>, tokens: Channel<String>) -> Reply<Answer> {
+pub async fn ask_visual(app: State<'_, App>, id: DocId, question: String, page: Option<u32>, precision: Precision, tokens: Channel<String>) -> Reply<Answer> {
     let (dir, loaded) = (app.library.clone(), app.loaded.clone());
     blocking(move || {
         let lib = Library::open(&dir)?;
         ask::parse_question(&question)?;
-        let mut slot = Loaded::get(&loaded.answerer, &loaded.reader, || visual::load_model(pagewise_engine::vlm::Precision::F32))?;
-        let model = slot.as_mut().expect("loaded");
+        let mut model = Loaded::get(&loaded.answerer, &loaded.reader, precision, visual::load_model)?;
+        let model = &mut *model;
         let (lib_ref, doc) = (&lib, id.clone());
         let mut answerer = visual::Visual::new(model, move |p| visual::page_image(lib_ref, &doc, p), |piece| drop(tokens.send(piece.to_string())));
         let answer = ask::ask(&lib, &id, &question, page, &mut answerer)?;

@@ -6,6 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use pagewise_engine::models::{self, hub, install};
 use pagewise_engine::vlm::paddleocr_vl::PaddleOcrVl;
+use pagewise_engine::vlm::Precision;
 use pagewise_engine::ErrorReport;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -16,12 +17,12 @@ use crate::{dialogs, App};
 
 type Reply<T> = Result<T, ErrorReport>;
 
-/// The vision-language models loaded in this session (gigabytes each, so loaded on first use):
-/// Qwen3-VL answers questions, PaddleOCR-VL reads pages.
+/// The vision-language models loaded in this session (gigabytes each, so loaded on first use),
+/// with the precision each was loaded at: Qwen3-VL answers questions, PaddleOCR-VL reads pages.
 #[derive(Default)]
 pub struct Loaded {
-    pub answerer: Mutex<Option<pagewise_engine::vlm::Vlm>>,
-    pub reader: Mutex<Option<PaddleOcrVl>>,
+    pub answerer: Mutex<Option<(Precision, pagewise_engine::vlm::Vlm)>>,
+    pub reader: Mutex<Option<(Precision, PaddleOcrVl)>>,
 }
 
 impl Loaded {
@@ -32,21 +33,39 @@ impl Loaded {
         *self.reader.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    /// The slot of one model, loaded if it is not, after letting the other go when it is idle:
-    /// one multi-gigabyte model in memory at a time.
+    /// One model at `precision`, loaded if it is not (or was at another precision), after
+    /// letting the other go when it is idle: one multi-gigabyte model in memory at a time.
     pub fn get<'a, T>(
-        slot: &'a Mutex<Option<T>>,
+        slot: &'a Mutex<Option<(Precision, T)>>,
         other: &Mutex<Option<impl Sized>>,
-        load: impl FnOnce() -> pagewise_engine::Result<T>,
-    ) -> pagewise_engine::Result<MutexGuard<'a, Option<T>>> {
+        precision: Precision,
+        load: impl FnOnce(Precision) -> pagewise_engine::Result<T>,
+    ) -> pagewise_engine::Result<Held<'a, T>> {
         let mut held = slot.lock().unwrap_or_else(|p| p.into_inner());
-        if held.is_none() {
+        if held.as_ref().is_none_or(|(p, _)| *p != precision) {
+            *held = None;
             if let Ok(mut other) = other.try_lock() {
                 *other = None;
             }
-            *held = Some(load()?);
+            *held = Some((precision, load(precision)?));
         }
-        Ok(held)
+        Ok(Held(held))
+    }
+}
+
+/// A loaded model, held for one use (the others wait).
+pub struct Held<'a, T>(MutexGuard<'a, Option<(Precision, T)>>);
+
+impl<T> std::ops::Deref for Held<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0.as_ref().expect("Loaded::get loads it").1
+    }
+}
+
+impl<T> std::ops::DerefMut for Held<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0.as_mut().expect("Loaded::get loads it").1
     }
 }
 

@@ -4,7 +4,7 @@
 //! ends, and the job can be cancelled, which leaves the stored page as it was.
 
 use pagewise_engine::vlm::page_reader::RegionReading;
-use pagewise_engine::vlm::{paddleocr_vl, Stop};
+use pagewise_engine::vlm::{paddleocr_vl, Precision, Stop};
 use pagewise_engine::{pipeline, DocId, ErrorReport, Library};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -20,6 +20,7 @@ pub async fn read_again(
     id: DocId,
     page: u32,
     reader: ReaderChoice,
+    precision: Precision,
     job: u32,
     regions: Channel<RegionRead>,
 ) -> Result<ReadAgain, ErrorReport> {
@@ -32,12 +33,11 @@ pub async fn read_again(
                 outcome(&lib, &id, page, reader)?
             }
             ReaderChoice::Vlm => {
-                let mut slot = Loaded::get(&loaded.reader, &loaded.answerer, || paddleocr_vl::load_installed(pagewise_engine::vlm::Precision::F32))?;
-                let model = slot.as_mut().expect("loaded");
+                let mut model = Loaded::get(&loaded.reader, &loaded.answerer, precision, paddleocr_vl::load_installed)?;
                 let mut on_region = |i: usize, n: usize, r: &RegionReading| {
                     let _ = regions.send(RegionRead { region: i as u32 + 1, regions: n as u32, label: r.label, text: r.text.clone() });
                 };
-                let (_, read) = pipeline::read_page_by_vlm(&mut lib, &id, page, true, model, &mut on_region, &guard.flag)?;
+                let (_, read) = pipeline::read_page_by_vlm(&mut lib, &id, page, true, &mut model, &mut on_region, &guard.flag)?;
                 let mut out = outcome(&lib, &id, page, reader)?;
                 out.checked_against = Some(read.checked_against.clone());
                 out.confirmed = read.confirmed.iter().filter(|&&c| c).count() as u32;

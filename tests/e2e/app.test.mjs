@@ -231,6 +231,11 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.until("the photo shown", () => s.exec("return document.querySelector('#doc-title').textContent === 'photo-of-a-receipt.jpg' && !!document.querySelector('#sheet').dataset.shown"));
     assert.equal(await s.text("#page-source"), "Words read by OCR");
     if (readerImported) {
+      // Read at the 8-bit setting of the Models panel.
+      await s.click("nav button[data-view=models]");
+      await s.until("the precision choice", () => s.exec("return !!document.querySelector('#precision')"));
+      await s.exec("const p = document.querySelector('#precision'); p.value = 'q8'; p.dispatchEvent(new Event('change'));");
+      await s.click("nav button[data-view=read]");
       await readAgain("vlm");
       const said = await s.until("the VLM reading", () => s.exec("const e = document.querySelector('#read-said .note'); return e && !/^Read(ing| region)/.test(e.textContent) && e.textContent"), 120000);
       // Random weights write random words: the page's OCR reading confirms few, and says which are not on the page.
@@ -249,6 +254,8 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
       await s.until("the reader's row", () => s.exec("return !!document.querySelector('tr[data-model=\"paddleocr-vl\"] button')"));
       await s.exec("window.confirm = () => true; [...document.querySelectorAll('tr[data-model=\"paddleocr-vl\"] button')].find((b) => b.textContent === 'Remove').click()");
       await s.until("the reader removed", () => s.exec("return /not downloaded/.test(document.querySelector('tr[data-model=\"paddleocr-vl\"]').textContent)"));
+      assert.equal(await s.exec("return document.querySelector('#precision').value"), "q8", "the setting is kept");
+      await s.exec("const p = document.querySelector('#precision'); p.value = 'f32'; p.dispatchEvent(new Event('change'));");
       await s.click("nav button[data-view=read]");
     }
   });

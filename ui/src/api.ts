@@ -12,6 +12,7 @@ import type { ModelView } from "./bindings/ModelView";
 import type { ModelProgress } from "./bindings/ModelProgress";
 import type { FileCheckView } from "./bindings/FileCheckView";
 import type { PageView } from "./bindings/PageView";
+import type { Precision } from "./bindings/Precision";
 import type { ReadAgain } from "./bindings/ReadAgain";
 import type { ReaderChoice } from "./bindings/ReaderChoice";
 import type { RegionRead } from "./bindings/RegionRead";
@@ -34,10 +35,10 @@ export const api = {
   page: (id: DocId, page: number) => invoke<PageView>("page_view", { id, page }),
   search: (query: string, semantic: boolean) => invoke<SearchHit[]>("search", { query, semantic }),
   ask: (id: DocId, question: string, page: number | null) => invoke<Answer>("ask", { id, question, page }),
-  askVisual: (id: DocId, question: string, page: number | null, onText: (piece: string) => void) =>
-    invoke<Answer>("ask_visual", { id, question, page, tokens: channel<string>(onText) }),
-  readAgain: (id: DocId, page: number, reader: ReaderChoice, job: number, onRegion: (r: RegionRead) => void) =>
-    invoke<ReadAgain>("read_again", { id, page, reader, job, regions: channel<RegionRead>(onRegion) }),
+  askVisual: (id: DocId, question: string, page: number | null, precision: Precision, onText: (piece: string) => void) =>
+    invoke<Answer>("ask_visual", { id, question, page, precision, tokens: channel<string>(onText) }),
+  readAgain: (id: DocId, page: number, reader: ReaderChoice, precision: Precision, job: number, onRegion: (r: RegionRead) => void) =>
+    invoke<ReadAgain>("read_again", { id, page, reader, precision, job, regions: channel<RegionRead>(onRegion) }),
   questions: (id: DocId) => invoke<Asked[]>("questions", { id }),
   prepareQuestions: (id: DocId) => invoke<void>("prepare_questions", { id }),
   schemas: () => invoke<SchemaView[]>("schemas"),

@@ -5,6 +5,7 @@ import { api } from "./api";
 import type { Answer } from "./bindings/Answer";
 import type { Asked } from "./bindings/Asked";
 import { $, errorText, h } from "./dom";
+import * as models from "./models";
 import { emit, on, open, state } from "./state";
 
 const PREPARE_AFTER_MS = 1500;
@@ -96,7 +97,7 @@ async function ask(e: Event) {
   try {
     let streamed = "";
     const a = visual
-      ? await api.askVisual(doc.id, question, page, (piece) => {
+      ? await api.askVisual(doc.id, question, page, models.precision(), (piece) => {
           streamed += piece;
           out.replaceChildren(h("div.muted", {}, "The model is writing…"), h("div.answer-text.streaming", {}, streamed));
         })

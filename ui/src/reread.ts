@@ -6,6 +6,7 @@ import type { ReaderChoice } from "./bindings/ReaderChoice";
 import { $, errorText, h } from "./dom";
 import * as jobs from "./jobs";
 import * as library from "./library";
+import * as models from "./models";
 import { NAMES, summary } from "./reading";
 import { on, state } from "./state";
 import * as viewer from "./viewer";
@@ -24,7 +25,7 @@ async function readAgain() {
   button.disabled = true;
   say(`Reading page ${page} with ${NAMES[reader]}…`);
   try {
-    const r = await api.readAgain(doc.id, page, reader, job.id, (region) => {
+    const r = await api.readAgain(doc.id, page, reader, models.precision(), job.id, (region) => {
       jobs.progress(job, region.region, region.regions, `${region.label}: ${region.text.slice(0, 80)}`);
       say(`Read region ${region.region} of ${region.regions} (${region.label})…`);
     });

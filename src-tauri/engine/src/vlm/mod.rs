@@ -37,8 +37,9 @@ use prompt::{Part, Prompter};
 use qwen3_vl::{Config, Qwen3Vl};
 
 /// How a model's weights are held in memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum Precision {
     F32,
     /// Half of f32's memory; decoding reads half the bytes, but prefill is slow (candle's bf16
