@@ -302,9 +302,13 @@ impl Proj {
         Proj::Dense(linear)
     }
 
-    /// The weights in 8 bits from now on (the f32 or bf16 ones are let go).
+    /// The weights in 8 bits from now on (the f32 or bf16 ones are let go). Weights on a GPU
+    /// stay as they are: the 8-bit kernels are the CPU's.
     pub fn quantize(&mut self) -> candle_core::Result<()> {
         if let Proj::Dense(linear) = self {
+            if !linear.weight().device().is_cpu() {
+                return Ok(());
+            }
             let (rows, cols) = linear.weight().dims2()?;
             let w = linear.weight().to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
             *self = Proj::Q8(Q8Matrix::quantize(&w, rows, cols));

@@ -36,6 +36,18 @@ use image_prep::PreprocessorConfig;
 use prompt::{Part, Prompter};
 use qwen3_vl::{Config, Qwen3Vl};
 
+/// Where the vision-language models run: the first CUDA or Metal GPU when Pagewise was built
+/// with the `cuda` or `metal` feature and one is there (`PAGEWISE_DEVICE=cpu` keeps them on the
+/// CPU), else the CPU. On a GPU candle's own kernels run everything (the CPU kernels of
+/// [`matvec`] and [`vit`] step aside) and `q8` keeps the weights as loaded.
+pub fn device() -> Device {
+    if std::env::var("PAGEWISE_DEVICE").is_ok_and(|d| d == "cpu") {
+        return Device::Cpu;
+    }
+    // Both fail in a build without the feature.
+    Device::new_cuda(0).or_else(|_| Device::new_metal(0)).unwrap_or(Device::Cpu)
+}
+
 /// How a model's weights are held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
@@ -145,7 +157,7 @@ fn check_memory(model: &str, bytes: u64) -> Result<()> {
 }
 
 impl Vlm {
-    /// Loads a Qwen3-VL folder at `precision` on the CPU.
+    /// Loads a Qwen3-VL folder at `precision` on [`device`].
     pub fn load(name: &str, dir: &Path, precision: Precision) -> Result<Vlm> {
         let dtype = precision.dtype();
         let config = Config::parse(
@@ -162,8 +174,11 @@ impl Vlm {
         // not modified while Pagewise runs (installs replace the folder by renaming).
         let weights = unsafe { candle_core::safetensors::MmapedSafetensors::multi(&files) }
             .map_err(|e| Error::Model { model: name.into(), detail: format!("weights: {e}") })?;
-        check_memory(name, loaded_bytes(&weights, precision))?;
-        let vb = VarBuilder::from_backend(Box::new(weights), dtype, Device::Cpu);
+        let device = device();
+        if device.is_cpu() {
+            check_memory(name, loaded_bytes(&weights, precision))?;
+        }
+        let vb = VarBuilder::from_backend(Box::new(weights), dtype, device);
         let model = Qwen3Vl::load(config, vb, precision).map_err(|e| match e {
             Error::Model { detail, .. } => Error::Model { model: name.into(), detail: format!("weights do not match config.json ({detail})") },
             other => other,

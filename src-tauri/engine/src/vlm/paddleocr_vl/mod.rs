@@ -63,6 +63,7 @@ pub struct PaddleNet {
     text: TextModel,
     pub config: Config,
     dtype: DType,
+    device: Device,
     /// Added to a generated token's index to get its rotary position.
     rope_delta: i64,
 }
@@ -133,15 +134,15 @@ impl PaddleNet {
     /// `mlp_AR.*`, `model.*`, `lm_head`); at [`Precision::Q8`] the language model's weights are
     /// brought to 8 bits as they load (`vb` then gives f32).
     pub fn new(config: Config, vb: VarBuilder, precision: Precision) -> candle_core::Result<PaddleNet> {
-        let dtype = vb.dtype();
+        let (dtype, vb_device) = (vb.dtype(), vb.device().clone());
         let vision = vision::VisionEncoder::new(&config, vb.clone())?;
         let text = TextModel::new(&decoder_spec(&config), vb, precision == Precision::Q8)?;
-        Ok(PaddleNet { vision, text, config, dtype, rope_delta: 0 })
+        Ok(PaddleNet { vision, text, config, dtype, device: vb_device, rope_delta: 0 })
     }
 
     /// The image's embeddings as the language model receives them (one per merged patch).
     pub fn encode_image(&self, pixels: &Pixels) -> Result<Tensor> {
-        self.vision.forward(pixels, &Device::Cpu).map_err(net_error)
+        self.vision.forward(pixels, &self.device).map_err(net_error)
     }
 
     /// The last position's logits after the prompt (the KV cache then holds the prompt).
@@ -151,7 +152,7 @@ impl PaddleNet {
         let (positions, delta) = rope_positions(ids, self.config.image_token_id, &[pixels.grid_thw], merge)?;
         self.rope_delta = delta;
         self.text.clear_cache();
-        let ids_t = Tensor::new(ids, &Device::Cpu).and_then(|t| t.unsqueeze(0)).map_err(e)?;
+        let ids_t = Tensor::new(ids, &self.device).and_then(|t| t.unsqueeze(0)).map_err(e)?;
         let embeds = self.text.embed(&ids_t).map_err(e)?;
         let image = self.encode_image(pixels)?.to_dtype(self.dtype).map_err(e)?;
         let at: Vec<usize> = ids.iter().enumerate().filter(|(_, &t)| t == self.config.image_token_id).map(|(i, _)| i).collect();
@@ -159,7 +160,7 @@ impl PaddleNet {
             return Err(net_error(format!("{} image tokens in the prompt for {} image features", at.len(), image.dims()[0])));
         }
         // The placeholders' embeddings are replaced by the image's: subtract, then add.
-        let index = Tensor::new(at.iter().map(|&i| i as u32).collect::<Vec<_>>().as_slice(), &Device::Cpu).map_err(e)?;
+        let index = Tensor::new(at.iter().map(|&i| i as u32).collect::<Vec<_>>().as_slice(), &self.device).map_err(e)?;
         let placeholders = embeds.squeeze(0).and_then(|x| x.index_select(&index, 0)).map_err(e)?;
         let embeds = decoder::add_rows(&embeds, &at, &(image - placeholders).map_err(e)?).map_err(e)?;
         self.text.forward(embeds, &positions, None, false).map_err(e)
@@ -169,14 +170,14 @@ impl PaddleNet {
     pub fn step(&mut self, token: u32) -> Result<Tensor> {
         let e = |e: candle_core::Error| net_error(e);
         let position = self.text.cached_tokens() as i64 + self.rope_delta;
-        let ids = Tensor::new(&[token], &Device::Cpu).and_then(|t| t.unsqueeze(0)).map_err(e)?;
+        let ids = Tensor::new(&[token], &self.device).and_then(|t| t.unsqueeze(0)).map_err(e)?;
         let embeds = self.text.embed(&ids).map_err(e)?;
         self.text.forward(embeds, &[[position; 3]], None, false).map_err(e)
     }
 }
 
 impl PaddleOcrVl {
-    /// Loads a PaddleOCR-VL folder at `precision` on the CPU.
+    /// Loads a PaddleOCR-VL folder at `precision` on [`super::device`].
     pub fn load(name: &str, dir: &Path, precision: Precision) -> Result<PaddleOcrVl> {
         let dtype = precision.dtype();
         let text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| model_error(name, format!("config.json: {e}")))?;
@@ -185,8 +186,11 @@ impl PaddleOcrVl {
         // SAFETY: the weight files are memory-mapped read-only; installs replace a model's folder
         // by renaming, never by writing into it.
         let file = unsafe { MmapedSafetensors::multi(&files) }.map_err(|e| model_error(name, format!("weights: {e}")))?;
-        check_memory(name, loaded_bytes(&file, precision))?;
-        Self::build(name, dir, config, VarBuilder::from_backend(Box::new(file), dtype, Device::Cpu), precision)
+        let device = super::device();
+        if device.is_cpu() {
+            check_memory(name, loaded_bytes(&file, precision))?;
+        }
+        Self::build(name, dir, config, VarBuilder::from_backend(Box::new(file), dtype, device), precision)
     }
 
     /// The model from `config` with the weights `vb` gives, and the processor, template and
