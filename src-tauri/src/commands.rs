@@ -202,14 +202,38 @@ pub async fn pick_schema(window: tauri::Window, app: State<'_, App>) -> Reply<Op
 
 /// Fill in a schema for documents, one progress event per document; failures are listed.
 #[tauri::command]
-pub async fn extract(app: State<'_, App>, ids: Vec<DocId>, schema: String, job: u32, progress: Channel<Progress>) -> Reply<ExtractRun> {
+/// Run a schema over documents. With `vlm`, each field's questions are put to Qwen3-VL
+/// looking at the page (loaded at `precision`; its answers checked as `ask_visual`'s).
+#[allow(clippy::too_many_arguments)]
+pub async fn extract(
+    app: State<'_, App>,
+    ids: Vec<DocId>,
+    schema: String,
+    vlm: bool,
+    precision: Precision,
+    job: u32,
+    progress: Channel<Progress>,
+) -> Reply<ExtractRun> {
     let schema = granted_schema(&app, schema)?;
-    let (dir, guard) = (app.library.clone(), app.jobs.start(job));
+    let (dir, guard, loaded) = (app.library.clone(), app.jobs.start(job), app.loaded.clone());
     blocking(move || {
         let (lib, schema) = (Library::open(&dir)?, Schema::load(&schema)?);
-        let (documents, failed) = extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &guard.flag, &mut |e| {
+        // The document being extracted, for the visual answerer's page images.
+        let current = std::cell::Cell::new(0usize);
+        let mut on_progress = |e: &Progress| {
+            if let Progress::FileStarted { index, .. } = e {
+                current.set(*index);
+            }
             let _ = progress.send(e.clone());
-        })?;
+        };
+        let (documents, failed) = if vlm {
+            let mut model = Loaded::get(&loaded.answerer, &loaded.reader, precision, visual::load_model)?;
+            let (lib_ref, ids_ref, at) = (&lib, &ids, &current);
+            let mut answerer = visual::Visual::new(&mut model, move |p| visual::page_image(lib_ref, &ids_ref[at.get()], p), |_| {});
+            extract::extract_documents(&lib, &ids, &schema, &mut answerer, &guard.flag, &mut on_progress)?
+        } else {
+            extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &guard.flag, &mut on_progress)?
+        };
         Ok(ExtractRun { documents, failed: failed.into_iter().map(|(doc_id, error)| Failure { doc_id, error }).collect() })
     })
     .await

@@ -212,6 +212,13 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
       const card = await s.until("the model's checked answer", () => s.exec("const e = document.querySelector('#answer .checks'); return e && e.textContent"), 60000);
       assert.match(card, /qwen3-vl-2b-instruct, \d+ tokens/);
       await shot("10-vlm-answer");
+      // The schema run with Qwen3-VL answering each field (random weights: few values found,
+      // each checked against the page; what matters here is that every document goes through).
+      await s.click("nav button[data-view=fields]");
+      await s.exec("document.querySelector('#fields-engine').value = 'vlm'; document.querySelector('#run-fields').click();");
+      const run = await s.until("the visual schema run", () => s.exec("const n = document.querySelector('#fields-note'); return /^(Done|.*failed)/.test(n.textContent) && n.textContent"), 120000);
+      assert.match(run, /^Done: 3 documents\./);
+      await s.exec("document.querySelector('#fields-engine').value = 'extractive';");
       await s.click("nav button[data-view=models]");
       await s.exec("window.confirm = () => true; [...document.querySelectorAll('tr[data-model=\"qwen3-vl-2b-instruct\"] button')].find((b) => b.textContent === 'Remove').click()");
       await s.until("the model removed", () => s.exec("return /not downloaded/.test(document.querySelector('tr[data-model=\"qwen3-vl-2b-instruct\"]').textContent)"));

@@ -43,8 +43,8 @@ export const api = {
   prepareQuestions: (id: DocId) => invoke<void>("prepare_questions", { id }),
   schemas: () => invoke<SchemaView[]>("schemas"),
   pickSchema: () => invoke<SchemaView | null>("pick_schema"),
-  extract: (ids: DocId[], schema: string, job: number, onProgress: (p: Progress) => void) =>
-    invoke<ExtractRun>("extract", { ids, schema, job, progress: channel(onProgress) }),
+  extract: (ids: DocId[], schema: string, vlm: boolean, precision: Precision, job: number, onProgress: (p: Progress) => void) =>
+    invoke<ExtractRun>("extract", { ids, schema, vlm, precision, job, progress: channel(onProgress) }),
   correct: (id: DocId, schema: string, field: string, value: string) => invoke<FieldValue>("correct", { id, schema, field, value }),
   export: (ids: DocId[], schema: string, format: "csv" | "json", withEvidence: boolean) => invoke<string | null>("export", { ids, schema, format, withEvidence }),
   models: () => invoke<ModelView[]>("models"),

@@ -5,6 +5,7 @@ import { api } from "./api";
 import type { SchemaView } from "./bindings/SchemaView";
 import { $, errorText, h } from "./dom";
 import * as jobs from "./jobs";
+import * as models from "./models";
 import { on, open, state } from "./state";
 import { FieldsTable } from "./table";
 
@@ -126,7 +127,8 @@ export async function run() {
   bar.value = 0;
   note("Running…");
   try {
-    const res = await api.extract(ids, schema.spec, job.id, (p) => {
+    const vlm = $<HTMLSelectElement>("#fields-engine").value === "vlm";
+    const res = await api.extract(ids, schema.spec, vlm, models.precision(), job.id, (p) => {
       jobs.track(job, p);
       if (p.event === "extracted") bar.value = p.data.index + 1;
     });
