@@ -200,10 +200,10 @@ pub async fn pick_schema(window: tauri::Window, app: State<'_, App>) -> Reply<Op
     blocking(move || schema_view(path.display().to_string()).map(Some)).await
 }
 
-/// Fill in a schema for documents, one progress event per document; failures are listed.
+/// Fill in a schema for documents, one progress event per document; failures are listed. With
+/// `vlm`, each field's questions are put to Qwen3-VL looking at the page (loaded at `precision`;
+/// its answers checked as `ask_visual`'s).
 #[tauri::command]
-/// Run a schema over documents. With `vlm`, each field's questions are put to Qwen3-VL
-/// looking at the page (loaded at `precision`; its answers checked as `ask_visual`'s).
 #[allow(clippy::too_many_arguments)]
 pub async fn extract(
     app: State<'_, App>,

@@ -25,7 +25,7 @@ pub async fn read_again(
     regions: Channel<RegionRead>,
 ) -> Result<ReadAgain, ErrorReport> {
     let (dir, loaded, guard, pages) = (app.library.clone(), app.loaded.clone(), app.jobs.start(job), app.pages.clone());
-    let read = blocking(move || {
+    let (read, id) = blocking(move || {
         let mut lib = Library::open(&dir)?;
         let out = match reader {
             ReaderChoice::Ocr => {
@@ -52,8 +52,8 @@ pub async fn read_again(
     })
     .await?;
     // The page may have been turned upright: its drawn images are stale.
-    pages.forget(&read.1 .0);
-    Ok(read.0)
+    pages.forget(&id.0);
+    Ok(read)
 }
 
 /// The page as now stored, with the counts every reader has.

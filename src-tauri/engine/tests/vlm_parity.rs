@@ -294,3 +294,22 @@ fn eight_bit_language_models_stay_close_to_transformers() {
     assert_eq!(last.argmax(0).unwrap().to_scalar::<u32>().unwrap(), ids(&want["greedy_tokens"])[0]);
     let _ = eval;
 }
+
+/// Regions are read one after the other until the cancel flag is set: the tiny reader reads both
+/// regions of a page, and none once cancelled.
+#[test]
+fn a_cancelled_page_reading_stops_between_regions() {
+    use pagewise_engine::layout::{Label, PageLayout, Region, RegionSource};
+    use pagewise_engine::vlm::page_reader::read_regions;
+    use std::sync::atomic::AtomicBool;
+    let mut model = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap();
+    let page = image::RgbImage::from_fn(400, 200, |x, y| if (x / 20 + y / 20) % 2 == 0 { image::Rgb([20, 20, 20]) } else { image::Rgb([240, 240, 240]) });
+    let region =
+        |y0: f32| Region::new(Label::Text, pagewise_engine::BBox::new(10.0, y0, 390.0, y0 + 80.0), vec![], String::new(), 1.0, RegionSource::Geometric);
+    let layout = PageLayout { page: 1, width: 400.0, height: 200.0, regions: vec![region(10.0), region(110.0)], error: None };
+    let mut read = |cancel: bool| read_regions(&mut model, &page, 1.0, &layout, &[], "nothing", &mut |_, _, _| {}, &AtomicBool::new(cancel));
+    let all = read(false);
+    assert_eq!(all.regions.len(), 2);
+    assert!(all.regions.iter().all(|r| r.error.is_none() && r.tokens > 0), "{:?}", all.regions);
+    assert!(read(true).regions.is_empty());
+}

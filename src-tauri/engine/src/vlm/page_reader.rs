@@ -259,6 +259,9 @@ pub fn read_regions(
     let mut reading = VlmReading { words: vec![], confirmed: vec![], regions: vec![], checked_against: checked_against.into() };
     let count = layout.regions.len();
     for (i, region) in layout.regions.iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
         let inside: Vec<&Word> = region.words.iter().filter_map(|&w| reference.get(w as usize)).collect();
         let task = task_for(region.label, &inside);
         let mut out = RegionReading {
@@ -275,9 +278,6 @@ pub fn read_regions(
             tokens: 0,
             ms: 0.0,
         };
-        if cancel.load(Ordering::Relaxed) {
-            break;
-        }
         if let Some(task) = task {
             match read_region(model, img, points_per_pixel, region.bbox, task, cancel) {
                 Ok(g) => {
