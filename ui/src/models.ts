@@ -1,7 +1,8 @@
 // Models: what each local model is for, whether it is installed, its size, licence and source,
 // and how to get the ones that are missing. The optional vision-language models can be
 // downloaded here (a job with a progress bar; every file checked before it is installed),
-// verified, removed, or imported from a folder for computers without internet.
+// verified, removed, or imported from a folder for computers without internet; and the
+// precision they run at (full, or the language model in 8 bits).
 import { api } from "./api";
 import type { ModelView } from "./bindings/ModelView";
 import type { Precision } from "./bindings/Precision";
