@@ -317,37 +317,32 @@ impl Proj {
     }
 
     pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let dims = xs.dims().to_vec();
-        let k = *dims.last().unwrap_or(&0);
-        let rows: usize = dims.iter().rev().skip(1).product();
+        let k = xs.dims().last().copied().unwrap_or(0);
+        let rows = xs.elem_count() / k.max(1);
         let linear = match self {
-            Proj::Q8(q) => {
-                let x = xs.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-                let out = if rows == 1 { q.matvec(&x) } else { q.matmul_t(&x, rows) };
-                let mut shape = dims;
-                *shape.last_mut().expect("non-empty") = q.rows();
-                return Tensor::from_vec(out, shape, xs.device())?.to_dtype(xs.dtype());
-            }
+            Proj::Q8(q) => return on_rows(xs, q.rows(), |x| if rows == 1 { q.matvec(x) } else { q.matmul_t(x, rows) }),
             Proj::Dense(linear) => linear,
         };
         let weight = linear.weight();
         if rows != 1 || linear.bias().is_some() || !weight.is_contiguous() || !xs.device().is_cpu() {
             return linear.forward(xs);
         }
-        let x = xs.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
         let (storage, layout) = weight.storage_and_layout();
-        let Storage::Cpu(cpu) = &*storage else { return linear.forward(xs) };
-        let start = layout.start_offset();
-        let n = weight.dim(0)?;
-        let out = match cpu {
-            CpuStorage::F32(w) => matvec(&w[start..start + n * k], k, &x),
-            CpuStorage::BF16(w) => matvec(&w[start..start + n * k], k, &x),
-            _ => return linear.forward(xs),
-        };
-        let mut shape = dims;
-        *shape.last_mut().expect("non-empty") = n;
-        Tensor::from_vec(out, shape, xs.device())?.to_dtype(xs.dtype())
+        let (start, n) = (layout.start_offset(), weight.dim(0)?);
+        match &*storage {
+            Storage::Cpu(CpuStorage::F32(w)) => on_rows(xs, n, |x| matvec(&w[start..start + n * k], k, x)),
+            Storage::Cpu(CpuStorage::BF16(w)) => on_rows(xs, n, |x| matvec(&w[start..start + n * k], k, x)),
+            _ => linear.forward(xs),
+        }
     }
+}
+
+/// `product` of xs's values (in f32), as a tensor shaped as xs with `width` for its last axis.
+fn on_rows(xs: &Tensor, width: usize, product: impl FnOnce(&[f32]) -> Vec<f32>) -> candle_core::Result<Tensor> {
+    let out = product(&xs.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?);
+    let mut shape = xs.dims().to_vec();
+    *shape.last_mut().expect("a product's input has an axis") = width;
+    Tensor::from_vec(out, shape, xs.device())?.to_dtype(xs.dtype())
 }
 
 #[cfg(test)]
