@@ -155,24 +155,14 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
     let image = image::open(&bench.image).map_err(|e| Error::Corrupt { path: bench.image.clone(), format: "image", detail: e.to_string() })?.to_rgb8();
     let (grid, ids, params) = prepare(bench.model, &image, bench.max_pixels)?;
     let image_tokens = grid.iter().product::<usize>() / 4;
-    let weights = match bench.precision {
-        Precision::F32 => "f32",
-        Precision::Bf16 => "bf16",
-        Precision::Q8 => "q8",
-    };
+    let weights = bench.precision.name();
     let bandwidth = read_bandwidth_gbs();
 
     let rss_before = reset_peak_rss();
     let run = measure(bench.model, &image, bench.max_pixels, &ids, bench.tokens, bench.precision)?;
     let peak_mib = peak_rss_kib() / 1024;
 
-    // q8: a byte per weight and an f32 scale per block of 32.
-    let bytes_per_token = params as f64
-        * match bench.precision {
-            Precision::F32 => 4.0,
-            Precision::Bf16 => 2.0,
-            Precision::Q8 => 1.0 + 4.0 / pagewise_engine::vlm::matvec::Q8_BLOCK as f64,
-        };
+    let bytes_per_token = params as f64 * bench.precision.decoder_bytes_per_weight();
     let ceiling = bandwidth * 1e9 / bytes_per_token;
     let decode_rate = (bench.tokens - 1) as f64 / run.decode_s;
     let ours = json!({

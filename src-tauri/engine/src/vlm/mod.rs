@@ -71,6 +71,24 @@ impl Precision {
             Precision::F32 | Precision::Q8 => DType::F32,
         }
     }
+
+    /// Bytes a weight of the language model's layers takes in memory (and is read per decoded
+    /// token): at Q8 a byte and its share of the block's f32 scale.
+    pub fn decoder_bytes_per_weight(self) -> f64 {
+        match self {
+            Precision::Q8 => 1.0 + 4.0 / matvec::Q8_BLOCK as f64,
+            _ => self.dtype().size_in_bytes() as f64,
+        }
+    }
+
+    /// Its name, as `--dtype` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+            Precision::Q8 => "q8",
+        }
+    }
 }
 
 /// Why generation stopped.
@@ -128,11 +146,13 @@ fn weight_files(model: &str, dir: &Path) -> Result<Vec<PathBuf>> {
 /// Q8 the language model's layer matrices take a byte and an eighth per weight.
 fn loaded_bytes(weights: &candle_core::safetensors::MmapedSafetensors, precision: Precision) -> u64 {
     let per_weight = precision.dtype().size_in_bytes() as f64;
-    let quantized = |name: &str| precision == Precision::Q8 && name.contains("layers.") && name.ends_with("proj.weight") && !name.contains("visual");
+    let decoder_matrix = |name: &str| name.contains("layers.") && name.ends_with("proj.weight") && !name.contains("visual");
     let bytes: f64 = weights
         .tensors()
         .iter()
-        .map(|(name, view)| view.shape().iter().product::<usize>() as f64 * if quantized(name) { 1.0 + 4.0 / matvec::Q8_BLOCK as f64 } else { per_weight })
+        .map(|(name, view)| {
+            view.shape().iter().product::<usize>() as f64 * if decoder_matrix(name) { precision.decoder_bytes_per_weight() } else { per_weight }
+        })
         .sum();
     bytes as u64
 }
