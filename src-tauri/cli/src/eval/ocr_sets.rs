@@ -21,6 +21,15 @@ struct TruthLine {
     text: String,
 }
 
+impl TruthLine {
+    /// A region the annotators masked rather than transcribed ("###" in ICDAR sets, "***" in
+    /// SROIE, where it hides Chinese lines): as in ICDAR's scoring, what is read there is
+    /// neither right nor wrong, and its characters are not counted.
+    fn masked(&self) -> bool {
+        self.text.chars().count() >= 3 && self.text.chars().all(|c| c == '#' || c == '*')
+    }
+}
+
 /// A page as read, in the image's pixels (the reader's boxes are in page points).
 struct ReadPage {
     page: Page,
@@ -43,6 +52,7 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
     let gt = read_json(&dir.join("ocr_lines.json"))?;
     let files = gt.as_object().cloned().unwrap_or_default();
     let (mut edits, mut case_edits, mut chars, mut words, mut found, mut unread) = (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut masked = 0;
     let mut rows = Vec::new();
     let mut wrong_lines = Vec::new();
     for (file, lines) in &files {
@@ -68,7 +78,8 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
             eprintln!("{file}: not read by OCR ({})", read.page.error.as_ref().map_or("no reason given", |e| e.message.as_str()));
         }
         let s = score_page(&truth, &read);
-        let page_chars: usize = truth.iter().map(|t| t.text.chars().count()).sum();
+        masked += truth.iter().filter(|t| t.masked()).count();
+        let page_chars: usize = truth.iter().filter(|t| !t.masked()).map(|t| t.text.chars().count()).sum();
         rows.push((file.clone(), s.edits as f64 / page_chars.max(1) as f64, s.found as f64 / s.words.max(1) as f64));
         wrong_lines.extend(s.wrong_lines.iter().map(|(n, want, got)| (*n, file.clone(), want.clone(), got.clone())));
         (edits, case_edits, chars, words, found) = (edits + s.edits, case_edits + s.case_edits, chars + page_chars, words + s.words, found + s.found);
@@ -82,7 +93,7 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
     }
     let case_cer = case_edits as f64 / chars.max(1) as f64;
     let _ = writeln!(table, "  all: CER {:.2}% ({edits} edits / {chars} characters), word recall {:.1}% ({found}/{words})", cer * 100.0, recall * 100.0);
-    let _ = writeln!(table, "  (CER with case kept: {:.2}%)", case_cer * 100.0);
+    let _ = writeln!(table, "  (CER with case kept: {:.2}%; {masked} masked lines, such as \"***\", not scored)", case_cer * 100.0);
     // The lines that cost most, so a change to the reader can be judged line by line.
     wrong_lines.sort_by_key(|l| std::cmp::Reverse(l.0));
     for (n, file, want, got) in wrong_lines.iter().take(15) {
@@ -93,7 +104,7 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
     }
     let json = json!({
         "set": set_name(dir), "kind": "ocr-transcripts", "images": files.len(), "cer": cer, "cer_case_kept": case_cer, "word_recall": recall,
-        "edits": edits, "characters": chars, "words": words, "words_found": found, "unread": unread,
+        "edits": edits, "characters": chars, "masked_lines": masked, "words": words, "words_found": found, "unread": unread,
         "per_image": rows.iter().map(|(f, c, r)| json!({"file": f, "cer": c, "word_recall": r})).collect::<Vec<_>>(),
         "wrong_lines": wrong_lines.iter().map(|(n, f, want, got)| json!({"file": f, "edits": n, "expected": want, "read": got})).collect::<Vec<_>>(),
     });
@@ -131,7 +142,7 @@ fn score_page(truth: &[TruthLine], read: &ReadPage) -> PageScore {
     if inserted > 0 {
         wrong_lines.push((inserted, String::new(), extra.join(" ")));
     }
-    for (t, mut got) in truth.iter().zip(assigned) {
+    for (t, mut got) in truth.iter().zip(assigned).filter(|(t, _)| !t.masked()) {
         got.sort_by(|a, b| a.0.total_cmp(&b.0));
         let text = got.iter().map(|g| g.1).collect::<Vec<_>>().join(" ");
         let line_edits = edit_distance(&text.to_lowercase(), &t.text.to_lowercase());
@@ -146,7 +157,7 @@ fn score_page(truth: &[TruthLine], read: &ReadPage) -> PageScore {
         *bag.entry(w.text.to_lowercase()).or_default() += 1;
     }
     let (mut words, mut found) = (0, 0);
-    for word in truth.iter().flat_map(|t| t.text.split_whitespace()) {
+    for word in truth.iter().filter(|t| !t.masked()).flat_map(|t| t.text.split_whitespace()) {
         words += 1;
         if let Some(n) = bag.get_mut(&word.to_lowercase()).filter(|n| **n > 0) {
             *n -= 1;
@@ -221,6 +232,51 @@ pub fn answers(lib: &mut Library, dir: &Path) -> Result<Report> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn page_of(words: &[(&str, [f32; 4])]) -> ReadPage {
+        let words = words
+            .iter()
+            .map(|(t, b)| pagewise_engine::Word {
+                text: t.to_string(),
+                bbox: pagewise_engine::BBox { x0: b[0], y0: b[1], x1: b[2], y1: b[3] },
+                size: 0.0,
+                bold: false,
+            })
+            .collect();
+        let page = Page {
+            page: 1,
+            width: 100.0,
+            height: 100.0,
+            rotation: 0,
+            turned: 0,
+            source: PageSource::Ocr,
+            text: String::new(),
+            words,
+            lines: Vec::new(),
+            graphics: Default::default(),
+            error: None,
+        };
+        ReadPage { page, pixels_per_point: 1.0 }
+    }
+
+    #[test]
+    fn lines_are_scored_by_the_words_read_over_them_and_masked_lines_not_at_all() {
+        let line = |text: &str, y: f32| TruthLine { bbox: [0.0, y, 100.0, y + 10.0], text: text.into() };
+        let truth = [line("TOTAL : 9.00", 0.0), line("***", 20.0), line("THANK YOU", 40.0)];
+        let read = page_of(&[
+            ("9.00", [60.0, 1.0, 90.0, 9.0]),
+            ("Total", [0.0, 1.0, 30.0, 9.0]),
+            ("谢谢光临", [0.0, 21.0, 50.0, 29.0]),
+            ("THANK", [0.0, 41.0, 40.0, 49.0]),
+            ("x", [0.0, 70.0, 5.0, 75.0]),
+        ]);
+        let s = score_page(&truth, &read);
+        // " :" missing from the first line, "YOU" from the last, one inserted "x"; the masked
+        // line's Chinese words cost nothing.
+        assert_eq!(s.edits, 2 + 4 + 1, "{:?}", s.wrong_lines);
+        assert_eq!((s.words, s.found), (5, 3));
+        assert!(truth[1].masked() && !truth[0].masked() && !line("*S", 0.0).masked());
+    }
 
     #[test]
     fn numbers_read_as_printed() {
