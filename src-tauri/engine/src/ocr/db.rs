@@ -19,8 +19,12 @@ pub struct DbParams {
     pub dilate: bool,
 }
 
-/// PP-OCRv6's settings (RapidOCR 3.10's defaults for its small detector).
-pub const PP_OCR_V6: DbParams = DbParams { binary: 0.3, min_score: 0.5, unclip: 1.6, dilate: true };
+/// PP-OCRv6's settings: RapidOCR 3.10's defaults for its small detector (unclip 1.6, dilation),
+/// with the text pixels taken from a probability of 0.2 rather than 0.3 and regions kept from a
+/// mean of 0.4 rather than 0.5, so faint thermal print is found; the reader's line confidence
+/// then drops what is not text. On the SROIE receipts the character error rate went from
+/// 3.33 % to 3.16 %; from 0.15 or 0.1 more noise is found than text (3.48 %, 3.56 %).
+pub const PP_OCR_V6: DbParams = DbParams { binary: 0.2, min_score: 0.4, unclip: 1.6, dilate: true };
 /// Regions narrower or shorter than this (map pixels) are noise.
 const MIN_SIDE: usize = 3;
 

@@ -1,9 +1,10 @@
 //! The PP-OCR pipeline on a page image (PP-OCRv6 small detector and recogniser, PP-LCNet
-//! text-line orientation), with RapidOCR's settings for these models: the DB detector finds
-//! text lines, each line is cut out, scaled to the recogniser's height and read, and CTC
-//! decoding gives its text and where each character sits, which splits the line into words
-//! with boxes. Lines read with low
-//! confidence are dropped, as PP-OCR does (0.5).
+//! text-line orientation), set up as RapidOCR sets these models up except where said: the DB
+//! detector finds text lines, each line is cut out, scaled to the recogniser's height and read,
+//! and CTC decoding gives its text and where each character sits, which splits the line into
+//! words with boxes. Lines read with low confidence are dropped (below 0.7, where PP-OCR drops
+//! below 0.5: between the two lie mostly stamps, logos and smudges read as text; on the SROIE
+//! receipts the character error rate went from 3.60 % to 3.33 %).
 //!
 //! Pages lying sideways or upside down are turned upright first ([`Reader::read_upright`]):
 //! mostly tall text boxes mean the page lies on its side; the text-line orientation classifier
@@ -32,9 +33,9 @@ const REC_HEIGHT: usize = 48;
 /// Lines narrower than this are padded (PP-OCR's recogniser input is 48 x 320).
 const REC_MIN_WIDTH: usize = 320;
 const REC_MAX_WIDTH: usize = 3200;
-/// Lines read in one run of the recogniser (RapidOCR's batch).
+/// At most this many lines in one run of the recogniser (RapidOCR's batch).
 const REC_BATCH: usize = 6;
-const MIN_CONFIDENCE: f32 = 0.5;
+const MIN_CONFIDENCE: f32 = 0.7;
 /// The orientation classifier's input (PP-LCNet textline orientation) and how many lines vote.
 const CLS_WIDTH: usize = 160;
 const CLS_HEIGHT: usize = 80;
@@ -194,14 +195,18 @@ impl Reader {
         Ok(!votes.is_empty() && mean > if votes.len() >= 3 { 0.6 } else { 0.9 })
     }
 
-    /// Read each box; drop empty and unsure lines; top to bottom. Lines of similar shape are
-    /// read together, a batch at a time, as RapidOCR does (one network run for several lines).
+    /// Read each box; drop empty and unsure lines; top to bottom. Lines that the recogniser
+    /// sees at the same width are read together (one network run for several lines). Unlike
+    /// RapidOCR, a line is never padded out to a wider neighbour's width: the recogniser's
+    /// sequence neck attends over the padding too, and reading lines padded to their batch's
+    /// widest put the SROIE receipts' character error rate at 3.16 %, 3.59 % with batches of
+    /// twelve, against 3.12 % read at their own width.
     fn recognise(&self, img: &RgbImage, boxes: &[[f32; 4]], t: &mut Timings) -> Result<Vec<TextLine>> {
         let start = Instant::now();
         let mut crops: Vec<([f32; 4], RgbImage)> = boxes.iter().filter_map(|&b| crop(img, b).map(|c| (b, c))).collect();
         crops.sort_by(|a, b| aspect(&a.1).total_cmp(&aspect(&b.1)));
         let mut lines = Vec::new();
-        for batch in crops.chunks(REC_BATCH) {
+        for batch in crops.chunk_by(|a, b| rec_width(&a.1) == rec_width(&b.1)).flat_map(|same| same.chunks(REC_BATCH)) {
             let read = self.read_lines(&batch.iter().map(|(_, c)| c).collect::<Vec<_>>())?;
             for ((bbox, _), (decoded, pixels_per_step)) in batch.iter().zip(read) {
                 if decoded.text.trim().is_empty() || decoded.confidence < MIN_CONFIDENCE {
@@ -219,8 +224,8 @@ impl Reader {
     /// Each line decoded, with how many of its crop's pixels one decoder step spans. The lines
     /// are scaled to the recogniser's height and padded on the right to the widest.
     fn read_lines(&self, lines: &[&RgbImage]) -> Result<Vec<(Decoded, f32)>> {
-        let widths: Vec<usize> = lines.iter().map(|l| ((REC_HEIGHT as f32 * aspect(l)).ceil() as usize).clamp(1, REC_MAX_WIDTH)).collect();
-        let width = widths.iter().copied().max().unwrap_or(0).max(REC_MIN_WIDTH);
+        let widths: Vec<usize> = lines.iter().map(|l| scaled_width(l)).collect();
+        let width = lines.iter().map(|l| rec_width(l)).max().unwrap_or(REC_MIN_WIDTH);
         let mut data = Vec::with_capacity(lines.len() * 3 * REC_HEIGHT * width);
         for (line, &rw) in lines.iter().zip(&widths) {
             // (v / 255 - 0.5) / 0.5; the padding to the right stays 0.
@@ -244,6 +249,16 @@ impl Reader {
         })
         .map_err(model_error)
     }
+}
+
+/// A line's width once scaled to the recogniser's height.
+fn scaled_width(line: &RgbImage) -> usize {
+    ((REC_HEIGHT as f32 * aspect(line)).ceil() as usize).clamp(1, REC_MAX_WIDTH)
+}
+
+/// The width the recogniser sees a line at: its own, padded to the narrowest input.
+fn rec_width(line: &RgbImage) -> usize {
+    scaled_width(line).max(REC_MIN_WIDTH)
 }
 
 /// Width over height.
