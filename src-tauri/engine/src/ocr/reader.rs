@@ -225,7 +225,7 @@ impl Reader {
     /// are scaled to the recogniser's height and padded on the right to the widest.
     fn read_lines(&self, lines: &[&RgbImage]) -> Result<Vec<(Decoded, f32)>> {
         let widths: Vec<usize> = lines.iter().map(|l| scaled_width(l)).collect();
-        let width = lines.iter().map(|l| rec_width(l)).max().unwrap_or(REC_MIN_WIDTH);
+        let width = widths.iter().copied().max().unwrap_or(0).max(REC_MIN_WIDTH);
         let mut data = Vec::with_capacity(lines.len() * 3 * REC_HEIGHT * width);
         for (line, &rw) in lines.iter().zip(&widths) {
             // (v / 255 - 0.5) / 0.5; the padding to the right stays 0.
@@ -256,7 +256,7 @@ fn scaled_width(line: &RgbImage) -> usize {
     ((REC_HEIGHT as f32 * aspect(line)).ceil() as usize).clamp(1, REC_MAX_WIDTH)
 }
 
-/// The width the recogniser sees a line at: its own, padded to the narrowest input.
+/// The width the recogniser sees a line at alone: its own, padded to the narrowest input.
 fn rec_width(line: &RgbImage) -> usize {
     scaled_width(line).max(REC_MIN_WIDTH)
 }
