@@ -150,6 +150,8 @@ pub fn add_files(lib: &mut Library, paths: &[PathBuf], opts: &AddOptions, cancel
         progress(&Progress::FileFinished { index, outcome: outcome.clone() });
         outcomes.push(outcome);
     }
+    // The networks keep freed memory for their next steps; the batch is done with it.
+    crate::nn::release_freed_memory();
     let cancelled = outcomes.len() < paths.len();
     lib.finish_job(job, if cancelled { "cancelled" } else { "done" })?;
     let count = |s: AddStatus| outcomes.iter().filter(|o| o.status == s).count();

@@ -110,6 +110,7 @@ impl Graph {
     /// Run the graph on `input`; the graph's outputs in order.
     pub fn run(&self, input: Tensor) -> Res<Vec<Tensor>> {
         super::kernels::flush_denormals();
+        super::kernels::keep_freed_memory();
         let mut values: Vec<Option<Tensor>> = vec![None; self.slots];
         values[self.input] = Some(input);
         let profile = std::env::var_os("PAGEWISE_PROFILE_GRAPH").is_some();

@@ -15,4 +15,5 @@ pub(crate) mod product;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use kernels::has_avx2_fma;
+pub use kernels::release_freed_memory;
 pub(crate) use kernels::SharedOut;
