@@ -328,6 +328,30 @@ mod tests {
     }
 
     #[test]
+    fn a_line_reads_the_same_in_its_batch_as_alone() {
+        let reader = match Reader::get() {
+            Ok(r) => r,
+            Err(e) => return println!("SKIP batch test: {e}"),
+        };
+        // The top of our rendered demo invoice: its heading, addresses and table head.
+        let page = image::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/detector/invoice-p1.png")).unwrap().to_rgb8();
+        let top = image::imageops::crop_imm(&page, 0, 0, page.width(), page.height() / 3).to_image();
+        let mut t = Timings::default();
+        let boxes = reader.detect(&top, &mut t).unwrap();
+        let together = reader.recognise(&top, &boxes, &mut t).unwrap();
+        let mut crops: Vec<_> = boxes.iter().filter_map(|&b| crop(&top, b)).collect();
+        crops.sort_by_key(rec_width);
+        let batched = crops.chunk_by(|a, b| rec_width(a) == rec_width(b)).filter(|same| same.len() > 1).count();
+        assert!(batched > 0, "no two of the {} lines share a width: the test would test nothing", boxes.len());
+        assert!(!together.is_empty());
+        for line in &together {
+            let alone = reader.read_lines(&[&crop(&top, line.bbox).unwrap()]).unwrap().remove(0).0;
+            assert_eq!(alone.text, line.text, "{:?}", line.bbox);
+            assert!((alone.confidence - line.confidence).abs() < 1e-4, "{}: {} alone, {} in its batch", line.text, alone.confidence, line.confidence);
+        }
+    }
+
+    #[test]
     fn sideways_pages_have_mostly_tall_boxes() {
         let wide = [0.0, 0.0, 100.0, 10.0];
         let tall = [0.0, 0.0, 10.0, 100.0];
