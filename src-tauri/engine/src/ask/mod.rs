@@ -310,3 +310,36 @@ pub fn ask(lib: &Library, id: &DocId, question: &str, page: Option<u32>, answere
     let prepared = Prepared::load(lib, id, page)?;
     Ok(answerer.answer(&prepared.view(), &q))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::doc::{BBox, Line, Page, PageSource, Word};
+
+    /// A text-layer page with one line per row, its words 80 points apart, rows 20 apart.
+    pub(crate) fn page_of_rows(rows: &[&str]) -> Page {
+        let (mut words, mut lines) = (Vec::new(), Vec::new());
+        for (r, row) in rows.iter().enumerate() {
+            let mut ids = Vec::new();
+            for (i, t) in row.split_whitespace().enumerate() {
+                ids.push(words.len() as u32);
+                let (x, y) = (50.0 + i as f32 * 80.0, 100.0 + r as f32 * 20.0);
+                words.push(Word { text: t.to_string(), bbox: BBox::new(x, y, x + 70.0, y + 12.0), size: 10.0, bold: false });
+            }
+            let bbox = ids.iter().map(|&w| words[w as usize].bbox).reduce(|a: BBox, b| a.union(&b)).unwrap();
+            lines.push(Line { words: ids, bbox, block: 0 });
+        }
+        Page {
+            page: 1,
+            width: 600.0,
+            height: 800.0,
+            rotation: 0,
+            turned: 0,
+            source: PageSource::TextLayer,
+            text: String::new(),
+            words,
+            lines,
+            graphics: Default::default(),
+            error: None,
+        }
+    }
+}

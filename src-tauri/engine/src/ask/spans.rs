@@ -396,8 +396,10 @@ fn addresses(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
             if end > start && pt.lines[end].bbox.y0 - pt.lines[end - 1].bbox.y1 > 2.0 * pt.line_height {
                 break;
             }
-            // After the postcode line, a short line of words is the state or country ("JOHOR.").
-            let region = end > start && has_postcode(&pt.lines[end - 1]) && is_region(&pt.lines[end]);
+            // A short line of words is the state or country after the postcode line ("JOHOR."),
+            // or the district before it ("SETAPAK." between the street and "53200, KUALA LUMPUR").
+            let close = |k: usize| k < pt.lines.len() && pt.lines[k].bbox.y0 - pt.lines[k - 1].bbox.y1 <= 2.0 * pt.line_height;
+            let region = end > start && is_region(&pt.lines[end]) && (has_postcode(&pt.lines[end - 1]) || close(end + 1) && has_postcode(&pt.lines[end + 1]));
             if cues[end] == 0 && !region {
                 break;
             }
@@ -462,6 +464,24 @@ mod tests {
         let printed: Vec<String> = text.split_whitespace().map(str::to_string).collect();
         let norm = printed.iter().map(|w| norm_token(w)).collect();
         LineText { words: vec![], bbox: crate::doc::BBox::new(0.0, 0.0, 1.0, 1.0), printed, norm, values: vec![] }
+    }
+
+    #[test]
+    fn an_address_runs_over_its_district_line_to_the_postcode() {
+        let page = crate::ask::tests::page_of_rows(&[
+            "SYARIKAT PERNIAGAAN GIN KEE",
+            "NO 290, JALAN AIR PANAS.",
+            "SETAPAK.",
+            "53200, KUALA LUMPUR.",
+            "TEL:03-40210276",
+        ]);
+        let pt = PageText::new(&page, None, crate::ask::values::Locale::default());
+        let best = addresses(&pt, &[]).into_iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
+        assert_eq!(best.text, "NO 290, JALAN AIR PANAS. SETAPAK. 53200, KUALA LUMPUR.");
+        // Without a postcode after it, a line of words ends the run.
+        let page = crate::ask::tests::page_of_rows(&["NO 290, JALAN AIR PANAS.", "THANK YOU", "PLEASE COME AGAIN"]);
+        let pt = PageText::new(&page, None, crate::ask::values::Locale::default());
+        assert!(addresses(&pt, &[]).iter().all(|c| c.text == "NO 290, JALAN AIR PANAS."));
     }
 
     #[test]

@@ -291,36 +291,10 @@ fn fit_pixels(image: RgbImage, max_pixels: usize) -> RgbImage {
 mod tests {
     use super::*;
     use crate::ask::values::Locale;
-    use crate::doc::{Line, Page, PageSource, Word};
+    use crate::doc::Page;
 
     fn page() -> Page {
-        let rows = [vec!["INVOICE", "No.", "2024-117"], vec!["Total", "amount", "due:", "1,234.56", "EUR"], vec!["Thank", "you"]];
-        let mut words = Vec::new();
-        let mut lines = Vec::new();
-        for (r, row) in rows.iter().enumerate() {
-            let mut ids = Vec::new();
-            for (i, t) in row.iter().enumerate() {
-                ids.push(words.len() as u32);
-                let x = 50.0 + i as f32 * 80.0;
-                let y = 100.0 + r as f32 * 20.0;
-                words.push(Word { text: t.to_string(), bbox: BBox::new(x, y, x + 70.0, y + 12.0), size: 10.0, bold: false });
-            }
-            let bbox = ids.iter().map(|&w| words[w as usize].bbox).reduce(|a: BBox, b| a.union(&b)).unwrap();
-            lines.push(Line { words: ids, bbox, block: 0 });
-        }
-        Page {
-            page: 1,
-            width: 600.0,
-            height: 800.0,
-            rotation: 0,
-            turned: 0,
-            source: PageSource::TextLayer,
-            text: String::new(),
-            words,
-            lines,
-            graphics: Default::default(),
-            error: None,
-        }
+        crate::ask::tests::page_of_rows(&["INVOICE No. 2024-117", "Total amount due: 1,234.56 EUR", "Thank you"])
     }
 
     #[test]
