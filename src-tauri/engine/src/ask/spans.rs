@@ -387,18 +387,19 @@ fn is_region(l: &super::labels::LineText) -> bool {
 fn addresses(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
     let mut out = Vec::new();
     let cues: Vec<usize> = (0..pt.lines.len()).map(|li| address_cues(pt, li)).collect();
+    // Line k follows line k - 1 closely enough to go on with its address.
+    let close = |k: usize| k < pt.lines.len() && pt.lines[k].bbox.y0 - pt.lines[k - 1].bbox.y1 <= 2.0 * pt.line_height;
     for start in 0..pt.lines.len() {
         if cues[start] == 0 {
             continue;
         }
         let mut total = 0;
         for end in start..(start + 5).min(pt.lines.len()) {
-            if end > start && pt.lines[end].bbox.y0 - pt.lines[end - 1].bbox.y1 > 2.0 * pt.line_height {
+            if end > start && !close(end) {
                 break;
             }
             // A short line of words is the state or country after the postcode line ("JOHOR."),
             // or the district before it ("SETAPAK." between the street and "53200, KUALA LUMPUR").
-            let close = |k: usize| k < pt.lines.len() && pt.lines[k].bbox.y0 - pt.lines[k - 1].bbox.y1 <= 2.0 * pt.line_height;
             let region = end > start && is_region(&pt.lines[end]) && (has_postcode(&pt.lines[end - 1]) || close(end + 1) && has_postcode(&pt.lines[end + 1]));
             if cues[end] == 0 && !region {
                 break;
