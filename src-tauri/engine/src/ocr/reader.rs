@@ -300,7 +300,10 @@ impl LineBox {
         let mut words = split_words(d, pixels_per_step, [0.0, 0.0, cw, ch]);
         for w in &mut words {
             let corners = [[w.bbox[0], 0.0], [w.bbox[2], 0.0], [w.bbox[2], ch], [w.bbox[0], ch]].map(|[a, b]| along(q, a / cw, b / ch));
-            w.bbox = bounds(&corners);
+            let [x0, y0, x1, y1] = bounds(&corners);
+            // Within the line's box, which stops at the page's edges.
+            let b = self.bbox;
+            w.bbox = [x0.max(b[0]), y0.max(b[1]), x1.min(b[2]).max(x0.max(b[0])), y1.min(b[3]).max(y0.max(b[1]))];
         }
         words
     }
