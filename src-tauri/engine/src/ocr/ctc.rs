@@ -97,11 +97,10 @@ struct Path {
 impl Path {
     const NONE: Path = Path { logp: f64::NEG_INFINITY, steps: Vec::new(), probs: Vec::new() };
 
-    fn better(self, other: &Path) -> Path {
+    /// Keep `other` instead where it is more probable.
+    fn offer(&mut self, other: Path) {
         if other.logp > self.logp {
-            other.clone()
-        } else {
-            self
+            *self = other;
         }
     }
 
@@ -152,11 +151,11 @@ pub fn beam_search(scores: &[f32], steps: usize, alphabet: &Alphabet, kind: Scor
         let mut next: HashMap<Vec<u32>, Beam> = HashMap::new();
         for (prefix, b) in &beams {
             let total = b.blank + b.last;
-            let best = b.via_blank.clone().better(&b.via_last);
+            let best = if b.via_last.logp > b.via_blank.logp { &b.via_last } else { &b.via_blank };
             if cands.is_empty() {
                 let e = next.entry(prefix.clone()).or_default();
                 e.blank += total;
-                e.via_blank = std::mem::replace(&mut e.via_blank, Path::NONE).better(&best);
+                e.via_blank.offer(best.clone());
                 continue;
             }
             for &(c, p) in &cands {
@@ -164,16 +163,16 @@ pub fn beam_search(scores: &[f32], steps: usize, alphabet: &Alphabet, kind: Scor
                 if c == 0 {
                     let e = next.entry(prefix.clone()).or_default();
                     e.blank += total * p;
-                    e.via_blank = std::mem::replace(&mut e.via_blank, Path::NONE).better(&best.then(p, None));
+                    e.via_blank.offer(best.then(p, None));
                     continue;
                 }
                 let repeat = prefix.last() == Some(&(c as u32));
                 if repeat {
                     let e = next.entry(prefix.clone()).or_default();
                     e.last += b.last * p;
-                    e.via_last = std::mem::replace(&mut e.via_last, Path::NONE).better(&b.via_last.then(p, None));
+                    e.via_last.offer(b.via_last.then(p, None));
                 }
-                let (gained, from) = if repeat { (b.blank * p, &b.via_blank) } else { (total * p, &best) };
+                let (gained, from) = if repeat { (b.blank * p, &b.via_blank) } else { (total * p, best) };
                 if gained <= 0.0 {
                     continue;
                 }
@@ -181,7 +180,7 @@ pub fn beam_search(scores: &[f32], steps: usize, alphabet: &Alphabet, kind: Scor
                 longer.push(c as u32);
                 let e = next.entry(longer).or_default();
                 e.last += gained;
-                e.via_last = std::mem::replace(&mut e.via_last, Path::NONE).better(&from.then(p, Some(t)));
+                e.via_last.offer(from.then(p, Some(t)));
             }
         }
         let mut ranked: Vec<(Vec<u32>, Beam)> = next.into_iter().collect();
@@ -202,7 +201,8 @@ pub fn beam_search(scores: &[f32], steps: usize, alphabet: &Alphabet, kind: Scor
     let Some((prefix, best)) = beams.into_iter().next() else {
         return Decoded::default();
     };
-    let path = best.via_blank.better(&best.via_last);
+    let mut path = best.via_blank;
+    path.offer(best.via_last);
     let mut out = Decoded::default();
     for (&c, &t) in prefix.iter().zip(&path.steps) {
         let entry = &alphabet.chars[c as usize];
@@ -216,13 +216,15 @@ pub fn beam_search(scores: &[f32], steps: usize, alphabet: &Alphabet, kind: Scor
 /// A row's classes with at least `CANDIDATE_FLOOR` probability.
 fn candidates(row: &[f32], kind: Scores) -> Vec<(usize, f32)> {
     let Some((k, p)) = best_class(row, kind) else { return Vec::new() };
-    // The scores from which a class is probable enough, and its probability from its score.
-    let (cut, prob): (f32, Box<dyn Fn(f32) -> f32>) = match kind {
-        Scores::Probabilities => (CANDIDATE_FLOOR, Box::new(|v| v)),
-        Scores::Logits => {
-            let max = row[k];
-            (max + (CANDIDATE_FLOOR / p).ln(), Box::new(move |v| p * (v - max).exp()))
-        }
+    // The score from which a class is probable enough, and a class's probability from its score.
+    let max = row[k];
+    let cut = match kind {
+        Scores::Probabilities => CANDIDATE_FLOOR,
+        Scores::Logits => max + (CANDIDATE_FLOOR / p).ln(),
+    };
+    let prob = |v: f32| match kind {
+        Scores::Probabilities => v,
+        Scores::Logits => p * (v - max).exp(),
     };
     // Rows are thousands of classes and hold a few candidates: whole blocks below the cut are
     // passed over by their maximum, which vectorises.

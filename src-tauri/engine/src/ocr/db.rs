@@ -112,17 +112,8 @@ pub fn boxes(prob: &[f32], width: usize, height: usize, p: DbParams) -> Vec<Text
             continue;
         }
         if let Some(slant) = slanted_rectangle(&region, width, unclip, (w * h) as f32) {
-            let xs = slant.map(|c| c[0]);
-            let ys = slant.map(|c| c[1]);
-            let (lo, hi) = (|v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min), |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max));
-            out.push(TextBox {
-                x0: lo(xs).max(0.0),
-                y0: lo(ys).max(0.0),
-                x1: hi(xs).min(width as f32),
-                y1: hi(ys).min(height as f32),
-                score,
-                slant: Some(slant),
-            });
+            let [x0, y0, x1, y1] = bounds(&slant);
+            out.push(TextBox { x0: x0.max(0.0), y0: y0.max(0.0), x1: x1.min(width as f32), y1: y1.min(height as f32), score, slant: Some(slant) });
             continue;
         }
         // Grow the shrunk region back: offset = area * ratio / perimeter.
@@ -138,6 +129,11 @@ pub fn boxes(prob: &[f32], width: usize, height: usize, p: DbParams) -> Vec<Text
         });
     }
     out
+}
+
+/// The upright box around some points.
+pub fn bounds(points: &[[f32; 2]]) -> [f32; 4] {
+    points.iter().fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])])
 }
 
 /// Regions slanting by less than this (radians, 1 degree) keep their upright box...

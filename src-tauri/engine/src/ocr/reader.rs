@@ -18,7 +18,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::ctc::{beam_search, Alphabet, Decoded, Scores};
-use super::db;
+use super::db::{self, bounds};
 use crate::nn::elementwise::with_f32;
 use crate::nn::graph::{nchw, nchw_batch, Graph};
 use crate::nn::prep::{bgr_planes, resize_bilinear};
@@ -320,11 +320,6 @@ impl LineBox {
 fn along(q: &[[f32; 2]; 4], a: f32, b: f32) -> [f32; 2] {
     let [o, right, _, down] = *q;
     [o[0] + a * (right[0] - o[0]) + b * (down[0] - o[0]), o[1] + a * (right[1] - o[1]) + b * (down[1] - o[1])]
-}
-
-/// The upright box around some points.
-fn bounds(points: &[[f32; 2]]) -> [f32; 4] {
-    points.iter().fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])])
 }
 
 /// A slanted rectangle's pixels turned level, sampled bilinearly (edges repeated), at the
