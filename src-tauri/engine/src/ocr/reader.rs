@@ -298,12 +298,13 @@ impl LineBox {
         // Placed along the level crop, then their corners on the page.
         let (cw, ch) = (crop.width() as f32, crop.height() as f32);
         let mut words = split_words(d, pixels_per_step, [0.0, 0.0, cw, ch]);
+        // Within the line's box, which stops at the page's edges.
+        let line = self.bbox;
         for w in &mut words {
             let corners = [[w.bbox[0], 0.0], [w.bbox[2], 0.0], [w.bbox[2], ch], [w.bbox[0], ch]].map(|[a, b]| along(q, a / cw, b / ch));
             let [x0, y0, x1, y1] = bounds(&corners);
-            // Within the line's box, which stops at the page's edges.
-            let b = self.bbox;
-            w.bbox = [x0.max(b[0]), y0.max(b[1]), x1.min(b[2]).max(x0.max(b[0])), y1.min(b[3]).max(y0.max(b[1]))];
+            let (x0, y0) = (x0.max(line[0]), y0.max(line[1]));
+            w.bbox = [x0, y0, x1.min(line[2]).max(x0), y1.min(line[3]).max(y0)];
         }
         words
     }
