@@ -26,7 +26,10 @@ type Reply<T> = Result<T, ErrorReport>;
 
 /// Run engine work off the UI thread.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> pagewise_engine::Result<T> + Send + 'static) -> Reply<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ErrorReport { kind: "internal".into(), message: e.to_string() })?.map_err(|e| e.to_report())
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ErrorReport { kind: "internal".into(), message: e.to_string() })?
+        .map_err(|e| e.to_report())
 }
 
 fn refused(message: String) -> ErrorReport {
@@ -46,7 +49,12 @@ pub async fn library(app: State<'_, App>) -> Reply<LibraryView> {
     let (dir, started) = (app.library.clone(), app.started_ms);
     blocking(move || {
         let documents = Library::open(&dir)?.documents()?;
-        Ok(LibraryView { dir: dir.display().to_string(), documents, process_started_ms: started, label_colours: LabelColour::all() })
+        Ok(LibraryView {
+            dir: dir.display().to_string(),
+            documents,
+            process_started_ms: started,
+            label_colours: LabelColour::all(),
+        })
     })
     .await
 }
@@ -61,7 +69,12 @@ pub async fn pick_files(window: tauri::Window, app: State<'_, App>, folders: boo
 
 /// Import dropped or picked files and folders, one progress event at a time.
 #[tauri::command]
-pub async fn import(app: State<'_, App>, paths: Vec<String>, job: u32, progress: Channel<Progress>) -> Reply<Vec<AddOutcome>> {
+pub async fn import(
+    app: State<'_, App>,
+    paths: Vec<String>,
+    job: u32,
+    progress: Channel<Progress>,
+) -> Reply<Vec<AddOutcome>> {
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
     for p in &paths {
         app.grants.check(p).map_err(refused)?;
@@ -144,7 +157,14 @@ pub async fn ask(app: State<'_, App>, id: DocId, question: String, page: Option<
 /// Ask the vision-language model (Qwen3-VL, loaded on first use) about a page: its words stream
 /// through `tokens` as it writes them; the answer comes back grounded and checked.
 #[tauri::command]
-pub async fn ask_visual(app: State<'_, App>, id: DocId, question: String, page: Option<u32>, precision: Precision, tokens: Channel<String>) -> Reply<Answer> {
+pub async fn ask_visual(
+    app: State<'_, App>,
+    id: DocId,
+    question: String,
+    page: Option<u32>,
+    precision: Precision,
+    tokens: Channel<String>,
+) -> Reply<Answer> {
     let (dir, loaded) = (app.library.clone(), app.loaded.clone());
     blocking(move || {
         let lib = Library::open(&dir)?;
@@ -152,7 +172,11 @@ pub async fn ask_visual(app: State<'_, App>, id: DocId, question: String, page: 
         let mut model = Loaded::get(&loaded.answerer, &loaded.reader, precision, visual::load_model)?;
         let model = &mut *model;
         let (lib_ref, doc) = (&lib, id.clone());
-        let mut answerer = visual::Visual::new(model, move |p| visual::page_image(lib_ref, &doc, p), |piece| drop(tokens.send(piece.to_string())));
+        let mut answerer = visual::Visual::new(
+            model,
+            move |p| visual::page_image(lib_ref, &doc, p),
+            |piece| drop(tokens.send(piece.to_string())),
+        );
         let answer = ask::ask(&lib, &id, &question, page, &mut answerer)?;
         lib.record_question(&id, page, &answer)?;
         Ok(answer)
@@ -183,7 +207,8 @@ pub async fn questions(app: State<'_, App>, id: DocId) -> Reply<Vec<Asked>> {
 
 fn schema_view(spec: String) -> pagewise_engine::Result<SchemaView> {
     let s = Schema::load(&spec)?;
-    let fields = s.fields.iter().map(|f| FieldView { name: f.name.clone(), kind: f.kind, required: f.required }).collect();
+    let fields =
+        s.fields.iter().map(|f| FieldView { name: f.name.clone(), kind: f.kind, required: f.required }).collect();
     Ok(SchemaView { spec, name: s.name, description: s.description, fields })
 }
 
@@ -229,19 +254,29 @@ pub async fn extract(
         let (documents, failed) = if vlm {
             let mut model = Loaded::get(&loaded.answerer, &loaded.reader, precision, visual::load_model)?;
             let (lib_ref, ids_ref, at) = (&lib, &ids, &current);
-            let mut answerer = visual::Visual::new(&mut model, move |p| visual::page_image(lib_ref, &ids_ref[at.get()], p), |_| {});
+            let mut answerer =
+                visual::Visual::new(&mut model, move |p| visual::page_image(lib_ref, &ids_ref[at.get()], p), |_| {});
             extract::extract_documents(&lib, &ids, &schema, &mut answerer, &guard.flag, &mut on_progress)?
         } else {
             extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &guard.flag, &mut on_progress)?
         };
-        Ok(ExtractRun { documents, failed: failed.into_iter().map(|(doc_id, error)| Failure { doc_id, error }).collect() })
+        Ok(ExtractRun {
+            documents,
+            failed: failed.into_iter().map(|(doc_id, error)| Failure { doc_id, error }).collect(),
+        })
     })
     .await
 }
 
 /// A person's value for a field, kept when extraction runs again.
 #[tauri::command]
-pub async fn correct(app: State<'_, App>, id: DocId, schema: String, field: String, value: String) -> Reply<FieldValue> {
+pub async fn correct(
+    app: State<'_, App>,
+    id: DocId,
+    schema: String,
+    field: String,
+    value: String,
+) -> Reply<FieldValue> {
     let schema = granted_schema(&app, schema)?;
     let dir = app.library.clone();
     blocking(move || extract::correct(&Library::open(&dir)?, &id, &Schema::load(&schema)?, &field, &value)).await
@@ -249,7 +284,14 @@ pub async fn correct(app: State<'_, App>, id: DocId, schema: String, field: Stri
 
 /// Save the documents' values as CSV or JSON where the person chooses; None when they cancel.
 #[tauri::command]
-pub async fn export(window: tauri::Window, app: State<'_, App>, ids: Vec<DocId>, schema: String, format: String, with_evidence: bool) -> Reply<Option<String>> {
+pub async fn export(
+    window: tauri::Window,
+    app: State<'_, App>,
+    ids: Vec<DocId>,
+    schema: String,
+    format: String,
+    with_evidence: bool,
+) -> Reply<Option<String>> {
     let schema = granted_schema(&app, schema)?;
     let Some(path) = dialogs::save_as(&window, &format).await else { return Ok(None) };
     let dir = app.library.clone();
@@ -257,7 +299,10 @@ pub async fn export(window: tauri::Window, app: State<'_, App>, ids: Vec<DocId>,
         let (lib, schema) = (Library::open(&dir)?, Schema::load(&schema)?);
         // The values as the table shows them: stored ones are reused, nothing new is recorded.
         let mut answerer = Extractive::new();
-        let docs = ids.iter().map(|id| extract::extract_document(&lib, id, &schema, &mut answerer)).collect::<pagewise_engine::Result<Vec<_>>>()?;
+        let docs = ids
+            .iter()
+            .map(|id| extract::extract_document(&lib, id, &schema, &mut answerer))
+            .collect::<pagewise_engine::Result<Vec<_>>>()?;
         let bytes = match format.as_str() {
             "json" => to_json(&docs),
             _ => to_csv(&schema, &docs, CsvOptions { with_evidence, excel: false }),

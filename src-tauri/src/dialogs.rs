@@ -41,7 +41,9 @@ pub async fn pick_documents(window: &tauri::Window, folder: bool) -> Vec<PathBuf
         let dialog = window.dialog().file().set_parent(window).set_title("Add documents");
         match folder {
             true => dialog.pick_folder(one(done)),
-            false => dialog.add_filter("Documents", &["pdf", "png", "jpg", "jpeg", "tif", "tiff", "webp"]).pick_files(done),
+            false => {
+                dialog.add_filter("Documents", &["pdf", "png", "jpg", "jpeg", "tif", "tiff", "webp"]).pick_files(done)
+            }
         }
     })
     .await
@@ -49,12 +51,21 @@ pub async fn pick_documents(window: &tauri::Window, folder: bool) -> Vec<PathBuf
 
 /// A model folder to import (a hub snapshot); the test variable may name several.
 pub async fn pick_model_folders(window: &tauri::Window) -> Vec<PathBuf> {
-    answer("PAGEWISE_PICK_MODEL", |done| window.dialog().file().set_parent(window).set_title("Import a model folder").pick_folder(one(done))).await
+    answer("PAGEWISE_PICK_MODEL", |done| {
+        window.dialog().file().set_parent(window).set_title("Import a model folder").pick_folder(one(done))
+    })
+    .await
 }
 
 pub async fn pick_schema(window: &tauri::Window) -> Option<PathBuf> {
     answer("PAGEWISE_PICK_SCHEMA", |done| {
-        window.dialog().file().set_parent(window).set_title("Open a schema").add_filter("Schema (TOML)", &["toml"]).pick_file(one(done))
+        window
+            .dialog()
+            .file()
+            .set_parent(window)
+            .set_title("Open a schema")
+            .add_filter("Schema (TOML)", &["toml"])
+            .pick_file(one(done))
     })
     .await
     .into_iter()
@@ -65,7 +76,10 @@ pub async fn pick_schema(window: &tauri::Window) -> Option<PathBuf> {
 pub async fn save_as(window: &tauri::Window, format: &str) -> Option<PathBuf> {
     answer("PAGEWISE_SAVE_TO", |done| {
         let dialog = window.dialog().file().set_parent(window).set_title("Export fields");
-        dialog.set_file_name(format!("fields.{format}")).add_filter(format.to_uppercase(), &[format]).save_file(one(done))
+        dialog
+            .set_file_name(format!("fields.{format}"))
+            .add_filter(format.to_uppercase(), &[format])
+            .save_file(one(done))
     })
     .await
     .into_iter()

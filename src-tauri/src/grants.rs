@@ -27,7 +27,10 @@ impl Grants {
         let deadline = Instant::now() + Duration::from_millis(500);
         while !self.allows(path) {
             if Instant::now() > deadline {
-                return Err(format!("{}: not dropped on the window or picked in a dialog; Pagewise only reads files you give it", path.display()));
+                return Err(format!(
+                    "{}: not dropped on the window or picked in a dialog; Pagewise only reads files you give it",
+                    path.display()
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }

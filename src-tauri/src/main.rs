@@ -37,8 +37,13 @@ pub struct App {
 }
 
 fn main() {
-    let started_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    let library = match std::env::var_os("PAGEWISE_LIBRARY").map(PathBuf::from).map(Ok).unwrap_or_else(pagewise_engine::Library::default_dir) {
+    let started_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let library = match std::env::var_os("PAGEWISE_LIBRARY")
+        .map(PathBuf::from)
+        .map(Ok)
+        .unwrap_or_else(pagewise_engine::Library::default_dir)
+    {
         Ok(dir) => dir,
         Err(e) => {
             eprintln!("error: {e}");

@@ -116,7 +116,10 @@ pub async fn model_import(window: tauri::Window, app: State<'_, App>) -> Reply<V
     blocking(move || {
         loaded.forget();
         let known = hub::hub_models();
-        folders.iter().map(|f| Ok(install::import(&models::models_dir(), f, None, &known)?.display().to_string())).collect()
+        folders
+            .iter()
+            .map(|f| Ok(install::import(&models::models_dir(), f, None, &known)?.display().to_string()))
+            .collect()
     })
     .await
 }

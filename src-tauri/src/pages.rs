@@ -68,7 +68,12 @@ impl PageRequest {
         match what {
             "t" => Some(PageRequest::Thumbnail { doc, page }),
             "p" => {
-                let width = query.unwrap_or("").split('&').find_map(|kv| kv.strip_prefix("w=")).and_then(|w| w.parse::<u32>().ok()).unwrap_or(1000);
+                let width = query
+                    .unwrap_or("")
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("w="))
+                    .and_then(|w| w.parse::<u32>().ok())
+                    .unwrap_or(1000);
                 Some(PageRequest::Page { doc, page, width: width.clamp(MIN_WIDTH, MAX_WIDTH) })
             }
             _ => None,
@@ -85,21 +90,29 @@ pub fn respond(library: &Path, cache: &Arc<PageCache>, path: &str, query: Option
         PageRequest::Thumbnail { doc, page } => thumbnail(library, doc, *page).map(|b| (Arc::new(b), "image/png")),
         PageRequest::Page { doc, page, width } => {
             let served = drawn(library, cache, doc, *page, *width).map(|b| (b, "image/png"));
-            let (library, cache, doc, next, width) = (library.to_path_buf(), cache.clone(), doc.clone(), page + 1, *width);
+            let (library, cache, doc, next, width) =
+                (library.to_path_buf(), cache.clone(), doc.clone(), page + 1, *width);
             std::thread::spawn(move || draw_ahead(&library, &cache, &doc, next, width));
             served
         }
     };
     match served {
-        Ok((bytes, mime)) => {
-            Response::builder().status(StatusCode::OK).header("Content-Type", mime).header("Cache-Control", "no-store").body(bytes.to_vec()).expect("response")
-        }
+        Ok((bytes, mime)) => Response::builder()
+            .status(StatusCode::OK)
+            .header("Content-Type", mime)
+            .header("Cache-Control", "no-store")
+            .body(bytes.to_vec())
+            .expect("response"),
         Err(e) => plain(StatusCode::NOT_FOUND, e.to_string()),
     }
 }
 
 fn plain(status: StatusCode, message: String) -> Response<Vec<u8>> {
-    Response::builder().status(status).header("Content-Type", "text/plain; charset=utf-8").body(message.into_bytes()).expect("response")
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body(message.into_bytes())
+        .expect("response")
 }
 
 fn thumbnail(library: &Path, doc: &str, page: u32) -> Result<Vec<u8>> {
@@ -124,7 +137,11 @@ fn drawn(library: &Path, cache: &PageCache, doc: &str, page: u32, width: u32) ->
     let mut bytes = Vec::with_capacity(rgb.len() / 4);
     PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Sub)
         .write_image(&rgb, rgb.width(), rgb.height(), ExtendedColorType::Rgb8)
-        .map_err(|e| pagewise_engine::Error::Page { doc: doc.into(), page, detail: format!("could not encode the page image: {e}") })?;
+        .map_err(|e| pagewise_engine::Error::Page {
+            doc: doc.into(),
+            page,
+            detail: format!("could not encode the page image: {e}"),
+        })?;
     let bytes = Arc::new(bytes);
     cache.put(key, bytes.clone());
     Ok(bytes)
@@ -144,9 +161,18 @@ mod tests {
     #[test]
     fn parses_page_and_thumbnail_addresses_and_nothing_else() {
         let id = "ab".repeat(32);
-        assert_eq!(PageRequest::parse(&format!("/p/{id}/3"), Some("w=900")), Some(PageRequest::Page { doc: id.clone(), page: 3, width: 900 }));
-        assert_eq!(PageRequest::parse(&format!("/p/{id}/1"), Some("w=99999")), Some(PageRequest::Page { doc: id.clone(), page: 1, width: MAX_WIDTH }));
-        assert_eq!(PageRequest::parse(&format!("/t/{id}/2"), None), Some(PageRequest::Thumbnail { doc: id.clone(), page: 2 }));
+        assert_eq!(
+            PageRequest::parse(&format!("/p/{id}/3"), Some("w=900")),
+            Some(PageRequest::Page { doc: id.clone(), page: 3, width: 900 })
+        );
+        assert_eq!(
+            PageRequest::parse(&format!("/p/{id}/1"), Some("w=99999")),
+            Some(PageRequest::Page { doc: id.clone(), page: 1, width: MAX_WIDTH })
+        );
+        assert_eq!(
+            PageRequest::parse(&format!("/t/{id}/2"), None),
+            Some(PageRequest::Thumbnail { doc: id.clone(), page: 2 })
+        );
         assert_eq!(PageRequest::parse(&format!("/p/{id}/0"), None), None);
         assert_eq!(PageRequest::parse("/p/../../etc/passwd/1", None), None);
         assert_eq!(PageRequest::parse(&format!("/x/{id}/1"), None), None);

@@ -35,15 +35,25 @@ pub async fn read_again(
             ReaderChoice::Vlm => {
                 let mut model = Loaded::get(&loaded.reader, &loaded.answerer, precision, paddleocr_vl::load_installed)?;
                 let mut on_region = |i: usize, n: usize, r: &RegionReading| {
-                    let _ = regions.send(RegionRead { region: i as u32 + 1, regions: n as u32, label: r.label, text: r.text.clone() });
+                    let _ = regions.send(RegionRead {
+                        region: i as u32 + 1,
+                        regions: n as u32,
+                        label: r.label,
+                        text: r.text.clone(),
+                    });
                 };
-                let (_, read) = pipeline::read_page_by_vlm(&mut lib, &id, page, true, &mut model, &mut on_region, &guard.flag)?;
+                let (_, read) =
+                    pipeline::read_page_by_vlm(&mut lib, &id, page, true, &mut model, &mut on_region, &guard.flag)?;
                 let mut out = outcome(&lib, &id, page, reader)?;
                 out.checked_against = Some(read.checked_against.clone());
                 out.confirmed = read.confirmed.iter().filter(|&&c| c).count() as u32;
                 out.not_on_page = read.regions.iter().flat_map(|r| r.not_on_page.iter().cloned()).collect();
                 out.regions = read.regions.len() as u32;
-                out.failed_regions = read.regions.iter().filter_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.label.as_str()))).collect();
+                out.failed_regions = read
+                    .regions
+                    .iter()
+                    .filter_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.label.as_str())))
+                    .collect();
                 out.loops = read.regions.iter().filter(|r| r.stop == Some(Stop::Loop)).count() as u32;
                 out
             }

@@ -44,7 +44,12 @@ fn invoice() -> Vec<u8> {
         .text(490.0, 386.0, 10.0, "45.42")
         .bold(400.0, 404.0, 11.0, "Total due")
         .bold(490.0, 404.0, 11.0, "GBP 272.52")
-        .text(50.0, 780.0, 8.0, "Payment within 30 days to IBAN GB29 NWBK 6016 1331 9268 19. Thank you for your business.")
+        .text(
+            50.0,
+            780.0,
+            8.0,
+            "Payment within 30 days to IBAN GB29 NWBK 6016 1331 9268 19. Thank you for your business.",
+        )
         .into_pdf()
 }
 
@@ -69,7 +74,8 @@ fn receipt() -> Vec<u8> {
         .text(130.0, 104.0, 8.5, "Time: 12:41")
         .text(16.0, 117.0, 8.5, "Receipt No: 004517")
         .rule(16.0, 126.0, 211.0, 126.0);
-    let items = [("Flat white", "3.40"), ("Cinnamon bun", "2.95"), ("Sourdough loaf", "4.80"), ("Orange juice", "2.60")];
+    let items =
+        [("Flat white", "3.40"), ("Cinnamon bun", "2.95"), ("Sourdough loaf", "4.80"), ("Orange juice", "2.60")];
     for (i, (what, price)) in items.iter().enumerate() {
         let y = 142.0 + 14.0 * i as f32;
         page = page.text(16.0, y, 9.0, what).text(178.0, y, 9.0, price);

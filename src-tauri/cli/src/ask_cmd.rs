@@ -37,7 +37,15 @@ impl Precision {
     }
 }
 
-pub fn ask(ctx: &Ctx, doc: &str, question: &str, page: Option<u32>, engine: Engine, max_pixels: usize, dtype: Precision) -> Result<ExitCode> {
+pub fn ask(
+    ctx: &Ctx,
+    doc: &str,
+    question: &str,
+    page: Option<u32>,
+    engine: Engine,
+    max_pixels: usize,
+    dtype: Precision,
+) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let doc = resolve(&mut lib, doc)?;
     let answer = match engine {
@@ -77,7 +85,11 @@ pub fn ask(ctx: &Ctx, doc: &str, question: &str, page: Option<u32>, engine: Engi
 
 fn print_answer(a: &Answer) {
     if let Some(c) = &a.checks {
-        let flagged = if c.not_on_page.is_empty() { String::new() } else { format!("; not on the page: {}", c.not_on_page.join(", ")) };
+        let flagged = if c.not_on_page.is_empty() {
+            String::new()
+        } else {
+            format!("; not on the page: {}", c.not_on_page.join(", "))
+        };
         let looped = if c.loop_cut { "; a repetition loop was cut" } else { "" };
         println!(
             "[{}: {} tokens, prefill {:.0} ms, decode {:.0} ms; evidence from {}{flagged}{looped}]",

@@ -96,17 +96,28 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
             } else {
                 Precision::F32
             };
-            let bench = crate::bench_vlm::VlmBench { model, image, max_pixels, tokens: tokens.max(2), precision, skip_reference: no_reference };
+            let bench = crate::bench_vlm::VlmBench {
+                model,
+                image,
+                max_pixels,
+                tokens: tokens.max(2),
+                precision,
+                skip_reference: no_reference,
+            };
             return crate::bench_vlm::run(ctx, &bench);
         }
     };
-    let scratch = tempfile::tempdir().map_err(|e| pagewise_engine::Error::Io { path: std::env::temp_dir(), source: e })?;
-    let mut files: Vec<PathBuf> =
-        collect_files(&paths).into_iter().filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf)).collect();
+    let scratch =
+        tempfile::tempdir().map_err(|e| pagewise_engine::Error::Io { path: std::env::temp_dir(), source: e })?;
+    let mut files: Vec<PathBuf> = collect_files(&paths)
+        .into_iter()
+        .filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf))
+        .collect();
     let mut memory = Vec::new();
     for &n in &synthetic {
         let path = scratch.path().join(format!("article-{n}.pdf"));
-        std::fs::write(&path, pagewise_testkit::article(n, n)).map_err(|e| pagewise_engine::Error::Io { path: path.clone(), source: e })?;
+        std::fs::write(&path, pagewise_testkit::article(n, n))
+            .map_err(|e| pagewise_engine::Error::Io { path: path.clone(), source: e })?;
         // Reset the kernel's peak-RSS mark so the peak read afterwards is this ingest's own.
         let resident_before = reset_peak_rss();
         let (pages, secs) = ingest(scratch.path(), &[path.clone()], &format!("mem-{n}"))?;
@@ -144,8 +155,16 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
         println!("{report}");
     } else {
         println!("files: {}   pages: {}   (best of {repeat})", files.len(), best_ingest.0);
-        println!("  pagewise ingest (import + text layer + order + index): {:>8.1} pages/s  ({:.3} s)", rate(best_ingest), best_ingest.1);
-        println!("  pdfium raw text extraction (the ceiling):               {:>8.1} pages/s  ({:.3} s)", rate(best_raw), best_raw.1);
+        println!(
+            "  pagewise ingest (import + text layer + order + index): {:>8.1} pages/s  ({:.3} s)",
+            rate(best_ingest),
+            best_ingest.1
+        );
+        println!(
+            "  pdfium raw text extraction (the ceiling):               {:>8.1} pages/s  ({:.3} s)",
+            rate(best_raw),
+            best_raw.1
+        );
         println!("  ratio: {:.2} of pdfium's raw speed", rate(best_ingest) / rate(best_raw));
         for m in &memory {
             println!(
@@ -165,7 +184,13 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
 fn ingest(scratch: &std::path::Path, files: &[PathBuf], name: &str) -> Result<(u32, f64)> {
     let mut lib = Library::open(&scratch.join(name))?;
     let start = Instant::now();
-    let outcomes = pipeline::add_files(&mut lib, files, &AddOptions { skip_ocr: true, ..Default::default() }, &AtomicBool::new(false), &mut |_| {})?;
+    let outcomes = pipeline::add_files(
+        &mut lib,
+        files,
+        &AddOptions { skip_ocr: true, ..Default::default() },
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )?;
     let secs = start.elapsed().as_secs_f64();
     let pages = outcomes.iter().filter(|o| o.status == AddStatus::Added).map(|o| o.pages).sum();
     Ok((pages, secs))
@@ -213,17 +238,31 @@ pub fn reset_peak_rss() -> u64 {
 /// (`.venv-reference`: onnxruntime and friends, made by `bash scripts/dev.sh reference`;
 /// `.venv-torch`: PyTorch and transformers, `bash scripts/dev.sh vlm-reference`), or
 /// $PAGEWISE_REFERENCE_PYTHON; its stdout's last line is JSON.
-pub fn run_reference(venv: &str, script: &str, args: &[std::ffi::OsString]) -> std::result::Result<serde_json::Value, String> {
+pub fn run_reference(
+    venv: &str,
+    script: &str,
+    args: &[std::ffi::OsString],
+) -> std::result::Result<serde_json::Value, String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = std::env::var_os("PAGEWISE_REFERENCE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(venv).join("bin/python"));
+    let python = std::env::var_os("PAGEWISE_REFERENCE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(venv).join("bin/python"));
     if !python.exists() {
         let setup = if venv == ".venv-torch" { "vlm-reference" } else { "reference" };
         return Err(format!("no reference Python at {}; run `bash scripts/dev.sh {setup}`", python.display()));
     }
-    let out = std::process::Command::new(&python).arg(root.join(script)).args(args).output().map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let out = std::process::Command::new(&python)
+        .arg(root.join(script))
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     if !out.status.success() {
-        return Err(format!("{script} failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()));
+        return Err(format!(
+            "{script} failed: {}",
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
+        ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(stdout.lines().last().unwrap_or_default()).map_err(|e| format!("unexpected output from {script}: {e}"))
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .map_err(|e| format!("unexpected output from {script}: {e}"))
 }

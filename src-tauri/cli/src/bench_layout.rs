@@ -16,19 +16,27 @@ use crate::Ctx;
 
 pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
-    let files: Vec<PathBuf> =
-        collect_files(paths).into_iter().filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf)).collect();
+    let files: Vec<PathBuf> = collect_files(paths)
+        .into_iter()
+        .filter(|p| std::fs::read(p).ok().and_then(|b| source::sniff(&b)) == Some(FileKind::Pdf))
+        .collect();
     let mut lib = Library::open(scratch.path())?;
     let mut pages: Vec<Vec<Page>> = Vec::new();
-    for o in
-        pipeline::add_files(&mut lib, &files, &AddOptions { skip_ocr: true, ..Default::default() }, &std::sync::atomic::AtomicBool::new(false), &mut |_| {})?
-    {
+    for o in pipeline::add_files(
+        &mut lib,
+        &files,
+        &AddOptions { skip_ocr: true, ..Default::default() },
+        &std::sync::atomic::AtomicBool::new(false),
+        &mut |_| {},
+    )? {
         if let (AddStatus::Added, Some(id)) = (o.status, o.doc_id) {
             pages.push(lib.pages(&id)?);
         }
     }
     let total: usize = pages.iter().map(|d| d.len()).sum();
-    let no_image = |_: u32| -> Result<image::RgbImage> { Err(Error::Internal { path: PathBuf::new(), detail: "no rendering in this benchmark".into() }) };
+    let no_image = |_: u32| -> Result<image::RgbImage> {
+        Err(Error::Internal { path: PathBuf::new(), detail: "no rendering in this benchmark".into() })
+    };
     let analyze_all = || {
         let start = Instant::now();
         for doc in &pages {
@@ -38,7 +46,11 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
     };
     let best = |f: &dyn Fn() -> f64| (0..repeat.max(1)).map(|_| f()).fold(f64::INFINITY, f64::min);
     let all_cores = if total > 0 { best(&analyze_all) } else { f64::NAN };
-    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().map(|pool| pool.install(|| best(&analyze_all))).unwrap_or(f64::NAN);
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map(|pool| pool.install(|| best(&analyze_all)))
+        .unwrap_or(f64::NAN);
     let geometric = json!({
         "documents": pages.len(), "pages": total,
         "pages_per_second": total as f64 / all_cores, "pages_per_second_one_thread": total as f64 / one_thread,
@@ -70,11 +82,20 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
                 detector["candle_end_to_end_ms"].as_f64().unwrap_or(0.0)
             );
             match detector["onnxruntime_ms"].as_f64() {
-                Some(ort) => println!("  onnxruntime: {ort:>7.1} ms per page (network)   candle / onnxruntime = {:.2}", ms.as_f64().unwrap_or(0.0) / ort),
-                None => println!("  onnxruntime: not measured ({})", detector["onnxruntime_error"].as_str().unwrap_or_default()),
+                Some(ort) => println!(
+                    "  onnxruntime: {ort:>7.1} ms per page (network)   candle / onnxruntime = {:.2}",
+                    ms.as_f64().unwrap_or(0.0) / ort
+                ),
+                None => println!(
+                    "  onnxruntime: not measured ({})",
+                    detector["onnxruntime_error"].as_str().unwrap_or_default()
+                ),
             }
         }
-        None => println!("detector: {}", detector.get("skipped").or(detector.get("error")).and_then(Value::as_str).unwrap_or_default()),
+        None => println!(
+            "detector: {}",
+            detector.get("skipped").or(detector.get("error")).and_then(Value::as_str).unwrap_or_default()
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -84,7 +105,9 @@ fn bench_detector(path: &Path, repeat: u32) -> Result<Value> {
         Ok(d) => d,
         Err(e) => return Ok(json!({"error": e.to_string()})),
     };
-    let img = image::open(path).map_err(|e| Error::Corrupt { path: path.into(), format: "image", detail: e.to_string() })?.to_rgb8();
+    let img = image::open(path)
+        .map_err(|e| Error::Corrupt { path: path.into(), format: "image", detail: e.to_string() })?
+        .to_rgb8();
     let runs = (repeat.max(1) * 3) as usize;
     let model_err = |detail: String| Error::Model { model: detector::MODEL.into(), detail };
     let input = det.preprocess(&img).map_err(model_err)?;
@@ -116,6 +139,10 @@ fn bench_detector(path: &Path, repeat: u32) -> Result<Value> {
 
 /// The reference: scripts/detector_reference.py --bench on the same image.
 fn onnxruntime_ms(image: &Path, runs: usize) -> std::result::Result<(f64, String), String> {
-    let v = run_reference(".venv-reference", "scripts/detector_reference.py", &[image.into(), "--bench".into(), runs.to_string().into()])?;
+    let v = run_reference(
+        ".venv-reference",
+        "scripts/detector_reference.py",
+        &[image.into(), "--bench".into(), runs.to_string().into()],
+    )?;
     Ok((v["ms_per_image"].as_f64().unwrap_or(f64::NAN), v["runtime"].as_str().unwrap_or_default().to_string()))
 }

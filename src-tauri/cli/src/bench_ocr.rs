@@ -53,10 +53,12 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
         "threads": rayon::current_num_threads(),
     });
     let files: Vec<std::ffi::OsString> = images.iter().map(|(p, _)| p.clone().into_os_string()).collect();
-    let reference = match run_reference(".venv-reference", "scripts/ocr_reference.py", &[&["--bench".into()], &files[..]].concat()) {
-        Ok(v) => summarise_reference(&v, n),
-        Err(e) => json!({"error": e}),
-    };
+    let reference =
+        match run_reference(".venv-reference", "scripts/ocr_reference.py", &[&["--bench".into()], &files[..]].concat())
+        {
+            Ok(v) => summarise_reference(&v, n),
+            Err(e) => json!({"error": e}),
+        };
     let report = json!({"images": images.len(), "pagewise": ours, "onnxruntime": reference});
     if ctx.json {
         println!("{report}");
@@ -66,14 +68,30 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
     println!("  {:<28} {:>7} {:>7} {:>7} {:>7} {:>9} {:>10}", "", "det", "cls", "rec", "total", "lines", "peak MiB");
     let row = |name: &str, v: &Value| {
         let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-        println!("  {name:<28} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>9} {:>10}", f("det"), f("cls"), f("rec"), f("total"), v["lines"], v["peak_rss_mib"]);
+        println!(
+            "  {name:<28} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>9} {:>10}",
+            f("det"),
+            f("cls"),
+            f("rec"),
+            f("total"),
+            v["lines"],
+            v["peak_rss_mib"]
+        );
     };
     row("pagewise (candle)", &report["pagewise"]);
     match report["onnxruntime"].get("error") {
         None => {
             row("rapidocr (onnxruntime)", &report["onnxruntime"]);
-            let ratio = |k: &str| report["pagewise"][k].as_f64().unwrap_or(f64::NAN) / report["onnxruntime"][k].as_f64().unwrap_or(f64::NAN);
-            println!("  candle / onnxruntime: det {:.2}, rec {:.2}, total {:.2}", ratio("det"), ratio("rec"), ratio("total"));
+            let ratio = |k: &str| {
+                report["pagewise"][k].as_f64().unwrap_or(f64::NAN)
+                    / report["onnxruntime"][k].as_f64().unwrap_or(f64::NAN)
+            };
+            println!(
+                "  candle / onnxruntime: det {:.2}, rec {:.2}, total {:.2}",
+                ratio("det"),
+                ratio("rec"),
+                ratio("total")
+            );
             println!("  (rapidocr runs the orientation classifier on every line; pagewise on up to 9 lines to vote on the page's orientation)");
         }
         Some(e) => println!("  onnxruntime: not measured ({})", e.as_str().unwrap_or_default()),

@@ -76,8 +76,17 @@ fn prompt_ids(start: u32, image: u32, end: u32, image_tokens: usize, after: usiz
 
 /// Weights a decoding step reads: the attention and MLP projections of every layer and the output
 /// projection.
-fn decode_params(layers: usize, hidden: usize, heads: usize, kv_heads: usize, head_dim: usize, intermediate: usize, vocab: usize) -> usize {
-    layers * (2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + 3 * hidden * intermediate) + vocab * hidden
+fn decode_params(
+    layers: usize,
+    hidden: usize,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    intermediate: usize,
+    vocab: usize,
+) -> usize {
+    layers * (2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + 3 * hidden * intermediate)
+        + vocab * hidden
 }
 
 /// What a run measured: seconds to load, to the first token, and for the other tokens.
@@ -93,36 +102,75 @@ fn prepare(model: BenchModel, image: &image::RgbImage, max_pixels: usize) -> Res
         BenchModel::Qwen3Vl => {
             let c = Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?;
             let grid = PreprocessorConfig::qwen3_vl(65_536, max_pixels).patches(image)?.grid_thw;
-            let ids = prompt_ids(c.vision_start_token_id, c.image_token_id, c.vision_end_token_id, grid.iter().product::<usize>() / 4, 40);
+            let ids = prompt_ids(
+                c.vision_start_token_id,
+                c.image_token_id,
+                c.vision_end_token_id,
+                grid.iter().product::<usize>() / 4,
+                40,
+            );
             let t = &c.text_config;
             // The output projection is tied to the embeddings but read all the same.
             (
                 grid,
                 ids,
-                decode_params(t.num_hidden_layers, t.hidden_size, t.num_attention_heads, t.num_key_value_heads, t.head_dim, t.intermediate_size, t.vocab_size),
+                decode_params(
+                    t.num_hidden_layers,
+                    t.hidden_size,
+                    t.num_attention_heads,
+                    t.num_key_value_heads,
+                    t.head_dim,
+                    t.intermediate_size,
+                    t.vocab_size,
+                ),
             )
         }
         BenchModel::PaddleocrVl => {
             let c = paddleocr_vl::parse_config("paddleocr-vl", PADDLEOCR_VL)?;
             let grid = PreprocessorConfig::paddleocr_vl(147_384, max_pixels).pixels(image)?.grid_thw;
-            let ids = prompt_ids(c.vision_start_token_id, c.image_token_id, c.vision_end_token_id, grid.iter().product::<usize>() / 4, 6);
+            let ids = prompt_ids(
+                c.vision_start_token_id,
+                c.image_token_id,
+                c.vision_end_token_id,
+                grid.iter().product::<usize>() / 4,
+                6,
+            );
             (
                 grid,
                 ids,
-                decode_params(c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.intermediate_size, c.vocab_size),
+                decode_params(
+                    c.num_hidden_layers,
+                    c.hidden_size,
+                    c.num_attention_heads,
+                    c.num_key_value_heads,
+                    c.head_dim,
+                    c.intermediate_size,
+                    c.vocab_size,
+                ),
             )
         }
     })
 }
 
 /// Builds the model with random weights, prefills `ids` with the image and decodes `tokens`.
-fn measure(model: BenchModel, image: &image::RgbImage, max_pixels: usize, ids: &[u32], tokens: usize, precision: Precision) -> Result<Run> {
+fn measure(
+    model: BenchModel,
+    image: &image::RgbImage,
+    max_pixels: usize,
+    ids: &[u32],
+    tokens: usize,
+    precision: Precision,
+) -> Result<Run> {
     let dtype = precision.dtype();
     let started = Instant::now();
     match model {
         BenchModel::Qwen3Vl => {
             let patches = PreprocessorConfig::qwen3_vl(65_536, max_pixels).patches(image)?;
-            let mut m = Qwen3Vl::load(Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?, random_weights::random_var_builder(dtype), precision)?;
+            let mut m = Qwen3Vl::load(
+                Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?,
+                random_weights::random_var_builder(dtype),
+                precision,
+            )?;
             let load_s = started.elapsed().as_secs_f64();
             let started = Instant::now();
             let mut next = generate::argmax(&m.prefill(ids, Some(&patches), false)?)?;
@@ -152,7 +200,9 @@ fn measure(model: BenchModel, image: &image::RgbImage, max_pixels: usize, ids: &
 }
 
 pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
-    let image = image::open(&bench.image).map_err(|e| Error::Corrupt { path: bench.image.clone(), format: "image", detail: e.to_string() })?.to_rgb8();
+    let image = image::open(&bench.image)
+        .map_err(|e| Error::Corrupt { path: bench.image.clone(), format: "image", detail: e.to_string() })?
+        .to_rgb8();
     let (grid, ids, params) = prepare(bench.model, &image, bench.max_pixels)?;
     let image_tokens = grid.iter().product::<usize>() / 4;
     let weights = bench.precision.name();
@@ -183,7 +233,8 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
         let ids_path = scratch.path().join("ids.json");
         let config = if bench.model == BenchModel::Qwen3Vl { QWEN3_VL } else { PADDLEOCR_VL };
         std::fs::write(&config_path, config).map_err(|e| Error::Io { path: config_path.clone(), source: e })?;
-        std::fs::write(&ids_path, serde_json::to_string(&ids).expect("ids")).map_err(|e| Error::Io { path: ids_path.clone(), source: e })?;
+        std::fs::write(&ids_path, serde_json::to_string(&ids).expect("ids"))
+            .map_err(|e| Error::Io { path: ids_path.clone(), source: e })?;
         let args: Vec<std::ffi::OsString> = vec![
             (if bench.model == BenchModel::Qwen3Vl { "qwen3_vl" } else { "paddleocr_vl" }).into(),
             config_path.into(),

@@ -189,13 +189,19 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
             println!("--- page {} ---", p.page);
         }
         match p.source {
-            pagewise_engine::PageSource::TextLayer | pagewise_engine::PageSource::Ocr | pagewise_engine::PageSource::Vlm => println!("{}", p.text),
+            pagewise_engine::PageSource::TextLayer
+            | pagewise_engine::PageSource::Ocr
+            | pagewise_engine::PageSource::Vlm => println!("{}", p.text),
             pagewise_engine::PageSource::NeedsReader => {
                 let why = p.error.as_ref().map(|e| format!(" ({})", e.message)).unwrap_or_default();
                 eprintln!("page {}: no text layer (a scan or photo) and not read yet{why}: `pagewise text DOC --reader ocr --save` reads it", p.page)
             }
             pagewise_engine::PageSource::Failed => {
-                eprintln!("page {}: could not be read: {}", p.page, p.error.as_ref().map(|e| e.message.as_str()).unwrap_or("unknown"))
+                eprintln!(
+                    "page {}: could not be read: {}",
+                    p.page,
+                    p.error.as_ref().map(|e| e.message.as_str()).unwrap_or("unknown")
+                )
             }
         }
     }
@@ -233,7 +239,13 @@ pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool) -> Resul
 
 /// `text --reader vlm`: pages read by PaddleOCR-VL region by region, each region's text printed
 /// as it ends (tables tab-separated, formulas as LaTeX), then a line on what the checks found.
-pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, precision: pagewise_engine::vlm::Precision) -> Result<ExitCode> {
+pub fn text_by_vlm(
+    ctx: &Ctx,
+    doc: &str,
+    page: Option<u32>,
+    save: bool,
+    precision: pagewise_engine::vlm::Precision,
+) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
     let mut model = pagewise_engine::vlm::paddleocr_vl::load_installed(precision)?;
@@ -298,11 +310,20 @@ pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path, overlay:
     let d = resolve(&mut lib, doc)?;
     let mut img = render::render_page(&lib, &d.id, page, dpi)?;
     if let Some(Overlay::Layout) = overlay {
-        crate::layout_cmd::draw_overlay(ctx, d.id.0.as_str(), page, &mut img, pagewise_engine::layout::LayoutMode::Auto)?;
+        crate::layout_cmd::draw_overlay(
+            ctx,
+            d.id.0.as_str(),
+            page,
+            &mut img,
+            pagewise_engine::layout::LayoutMode::Auto,
+        )?;
     }
-    img.save_with_format(output, image_format(output)).map_err(|e| Error::Io { path: output.into(), source: std::io::Error::other(e) })?;
+    img.save_with_format(output, image_format(output))
+        .map_err(|e| Error::Io { path: output.into(), source: std::io::Error::other(e) })?;
     if ctx.json {
-        print_json(&json!({"doc_id": d.id, "page": page, "width": img.width(), "height": img.height(), "output": output}));
+        print_json(
+            &json!({"doc_id": d.id, "page": page, "width": img.width(), "height": img.height(), "output": output}),
+        );
     } else {
         eprintln!("wrote {} ({}x{} px)", output.display(), img.width(), img.height());
     }
@@ -337,7 +358,10 @@ pub fn search(ctx: &Ctx, query: &str, limit: usize, semantic: bool) -> Result<Ex
     let hits = if semantic {
         let mut meaning = pagewise_engine::ask::meaning::Meaning::installed();
         if !meaning.available() {
-            eprintln!("note: the embedding model is not installed ({}); full-text search only", pagewise_engine::models::FETCH_COMMAND);
+            eprintln!(
+                "note: the embedding model is not installed ({}); full-text search only",
+                pagewise_engine::models::FETCH_COMMAND
+            );
         }
         index::semantic_search(&lib, query, limit, &mut meaning)?
     } else {

@@ -63,12 +63,16 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
     let files = pipeline::collect_files(&paths);
     if !files.is_empty() {
         let bars = ImportBars::new();
-        let outcomes = pipeline::add_files(&mut lib, &files, &AddOptions::default(), &AtomicBool::new(false), &mut |e| bars.on(e))?;
+        let outcomes =
+            pipeline::add_files(&mut lib, &files, &AddOptions::default(), &AtomicBool::new(false), &mut |e| {
+                bars.on(e)
+            })?;
         for o in outcomes {
             match (o.status, o.doc_id) {
-                (AddStatus::Failed, _) | (_, None) => {
-                    failed.push((o.path.clone(), o.error.map(|e| e.message).unwrap_or_else(|| "could not be imported".into())))
-                }
+                (AddStatus::Failed, _) | (_, None) => failed.push((
+                    o.path.clone(),
+                    o.error.map(|e| e.message).unwrap_or_else(|| "could not be imported".into()),
+                )),
                 (_, Some(id)) => ids.push(id),
             }
         }
@@ -83,7 +87,11 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
     ids.retain(|id| seen.insert(id.clone()));
 
     let bar = ProgressBar::new(ids.len() as u64);
-    bar.set_style(ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} documents  {msg}  ({eta} left)").expect("template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} documents  {msg}  ({eta} left)")
+            .expect("template")
+            .progress_chars("=> "),
+    );
     // The document being extracted, for the visual answerer's page images.
     let current = std::cell::Cell::new(0usize);
     let mut on_progress = |e: &Progress| match e {
@@ -95,13 +103,21 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
         _ => {}
     };
     let (results, errors) = match args.engine {
-        Engine::Extractive => extract::extract_documents(&lib, &ids, &schema, &mut Extractive::new(), &AtomicBool::new(false), &mut on_progress)?,
+        Engine::Extractive => extract::extract_documents(
+            &lib,
+            &ids,
+            &schema,
+            &mut Extractive::new(),
+            &AtomicBool::new(false),
+            &mut on_progress,
+        )?,
         Engine::Vlm => {
             // Each field's questions are put to Qwen3-VL looking at the page (answers checked
             // against the page's words, as `ask --engine vlm`).
             let mut model = visual::load_model(args.dtype.engine())?;
             let (lib_ref, ids_ref, at) = (&lib, &ids, &current);
-            let mut answerer = visual::Visual::new(&mut model, move |p| visual::page_image(lib_ref, &ids_ref[at.get()], p), |_| {});
+            let mut answerer =
+                visual::Visual::new(&mut model, move |p| visual::page_image(lib_ref, &ids_ref[at.get()], p), |_| {});
             extract::extract_documents(&lib, &ids, &schema, &mut answerer, &AtomicBool::new(false), &mut on_progress)?
         }
     };
@@ -132,7 +148,12 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
         eprintln!("check: {} has no value for required field(s) {}", r.name, r.missing_required.join(", "));
     }
     let reused: usize = results.iter().map(|r| r.reused).sum();
-    eprintln!("{} documents extracted, {} failed ({} values unchanged since the last run)", results.len(), failed.len(), reused);
+    eprintln!(
+        "{} documents extracted, {} failed ({} values unchanged since the last run)",
+        results.len(),
+        failed.len(),
+        reused
+    );
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -181,6 +202,10 @@ pub fn show_schema(name: &str) -> Result<ExitCode> {
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
-        None => Err(Error::BadSchema { path: name.into(), line: 0, detail: "no such preset (invoice, receipt, contract)".into() }),
+        None => Err(Error::BadSchema {
+            path: name.into(),
+            line: 0,
+            detail: "no such preset (invoice, receipt, contract)".into(),
+        }),
     }
 }

@@ -11,7 +11,12 @@ use crate::commands::{open, print_json, resolve};
 use crate::Ctx;
 
 /// The layout of one page or all pages; exit 1 when a page could not be analysed.
-fn layouts(ctx: &Ctx, doc: &str, page: Option<u32>, mode: LayoutMode) -> Result<(pagewise_engine::Document, Vec<PageLayout>)> {
+fn layouts(
+    ctx: &Ctx,
+    doc: &str,
+    page: Option<u32>,
+    mode: LayoutMode,
+) -> Result<(pagewise_engine::Document, Vec<PageLayout>)> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
     if let Some(n) = page {
@@ -71,7 +76,10 @@ pub fn tables(ctx: &Ctx, doc: &str, page: Option<u32>, csv_dir: Option<&Path>, m
     if let Some(dir) = csv_dir {
         std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.into(), source: e })?;
     }
-    let stem: String = Path::new(&d.name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| d.id.short().to_string());
+    let stem: String = Path::new(&d.name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| d.id.short().to_string());
     let mut written = Vec::new();
     for p in &pages {
         for (k, r) in p.regions.iter().filter(|r| r.cells.is_some()).enumerate() {

@@ -250,21 +250,30 @@ fn main() -> ExitCode {
     };
     let ctx = Ctx { library_dir, json: cli.json };
     let result = match cli.command {
-        Command::Add { paths, password, no_ocr } => commands::add(&ctx, &paths, pagewise_engine::pipeline::AddOptions { password, skip_ocr: no_ocr }),
+        Command::Add { paths, password, no_ocr } => {
+            commands::add(&ctx, &paths, pagewise_engine::pipeline::AddOptions { password, skip_ocr: no_ocr })
+        }
         Command::List => commands::list(&ctx),
         Command::Show { doc } => commands::show(&ctx, &doc),
         Command::Text { doc, page, reader: ReaderKind::Ocr, save, .. } => commands::text_by_ocr(&ctx, &doc, page, save),
-        Command::Text { doc, page, reader: ReaderKind::Vlm, save, dtype, .. } => commands::text_by_vlm(&ctx, &doc, page, save, dtype.engine()),
+        Command::Text { doc, page, reader: ReaderKind::Vlm, save, dtype, .. } => {
+            commands::text_by_vlm(&ctx, &doc, page, save, dtype.engine())
+        }
         Command::Text { doc, page, format: TextFormat::Plain, .. } => commands::text(&ctx, &doc, page),
         Command::Text { doc, page, format: TextFormat::Markdown, .. } => layout_cmd::markdown(&ctx, &doc, page),
         Command::Layout { doc, page, mode } => layout_cmd::layout(&ctx, &doc, page, mode.into()),
         Command::Tables { doc, page, csv, mode } => layout_cmd::tables(&ctx, &doc, page, csv.as_deref(), mode.into()),
-        Command::Render { doc, page, dpi, output, overlay } => commands::render(&ctx, &doc, page, dpi, &output, overlay),
-        Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
-        Command::Ask { doc, question, page, engine, max_pixels, dtype } => ask_cmd::ask(&ctx, &doc, &question, page, engine, max_pixels, dtype),
-        Command::Extract { docs, schema, csv, with_evidence, excel, force, engine, dtype } => {
-            extract_cmd::extract(&ctx, &extract_cmd::ExtractArgs { docs, schema, csv, with_evidence, excel, force, engine, dtype })
+        Command::Render { doc, page, dpi, output, overlay } => {
+            commands::render(&ctx, &doc, page, dpi, &output, overlay)
         }
+        Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
+        Command::Ask { doc, question, page, engine, max_pixels, dtype } => {
+            ask_cmd::ask(&ctx, &doc, &question, page, engine, max_pixels, dtype)
+        }
+        Command::Extract { docs, schema, csv, with_evidence, excel, force, engine, dtype } => extract_cmd::extract(
+            &ctx,
+            &extract_cmd::ExtractArgs { docs, schema, csv, with_evidence, excel, force, engine, dtype },
+        ),
         Command::Correct { doc, schema, field, value } => extract_cmd::correct(&ctx, &doc, &schema, &field, &value),
         Command::Schema { name } => extract_cmd::show_schema(&name),
         Command::Search { query, limit, semantic } => commands::search(&ctx, &query, limit, semantic),

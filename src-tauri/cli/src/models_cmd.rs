@@ -45,9 +45,11 @@ pub fn run(ctx: &Ctx, command: ModelsCommand) -> Result<ExitCode> {
             let model = hub::hub_model(&name)?;
             let bar = ProgressBar::new(model.approx_bytes);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({bytes_per_sec}, {eta} left)")
-                    .expect("template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({bytes_per_sec}, {eta} left)",
+                )
+                .expect("template")
+                .progress_chars("=> "),
             );
             let path = install::get(&dir, &model, unpinned, &AtomicBool::new(false), &mut |p| {
                 if p.total > 0 {
@@ -95,8 +97,10 @@ fn list(ctx: &Ctx) -> Result<ExitCode> {
     let mut rows = Vec::new();
     for m in models::manifest() {
         let installed = dir.join(&m.file).is_file();
-        rows.push(serde_json::json!({"name": m.name, "for": m.task, "source": format!("PyPI {} {}", m.package, m.version),
-            "licence": m.licence, "installed": installed, "get": models::FETCH_COMMAND}));
+        rows.push(
+            serde_json::json!({"name": m.name, "for": m.task, "source": format!("PyPI {} {}", m.package, m.version),
+            "licence": m.licence, "installed": installed, "get": models::FETCH_COMMAND}),
+        );
     }
     for m in hub::hub_models() {
         let installed = hub::installed_dir(&dir, &m).is_ok();

@@ -11,7 +11,11 @@ pub struct ImportBars {
 impl ImportBars {
     pub fn new() -> Self {
         let files = ProgressBar::new(0);
-        files.set_style(ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files  {msg}  ({eta} left)").expect("template").progress_chars("=> "));
+        files.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files  {msg}  ({eta} left)")
+                .expect("template")
+                .progress_chars("=> "),
+        );
         ImportBars { files }
     }
 
@@ -19,7 +23,9 @@ impl ImportBars {
         match event {
             Progress::JobStarted { files, .. } => self.files.set_length(*files as u64),
             Progress::FileStarted { path, .. } => self.files.set_message(short(path)),
-            Progress::PageRead { page, pages, .. } if *pages > 20 => self.files.set_message(format!("page {page}/{pages}")),
+            Progress::PageRead { page, pages, .. } if *pages > 20 => {
+                self.files.set_message(format!("page {page}/{pages}"))
+            }
             Progress::FileFinished { .. } => self.files.inc(1),
             Progress::JobFinished { .. } => self.files.finish_and_clear(),
             _ => {}

@@ -51,7 +51,12 @@ fn german_invoice() -> Vec<u8> {
                 .text(480.0, 316.0, 10.0, "15,97")
                 .bold(380.0, 334.0, 11.0, "Gesamtbetrag")
                 .bold(480.0, 334.0, 11.0, "100,00 EUR")
-                .text(50.0, 800.0, 7.0, "Brenner Werkzeuge GmbH, Hafenstr. 9, 20457 Hamburg, Geschäftsführer: K. Brenner"),
+                .text(
+                    50.0,
+                    800.0,
+                    7.0,
+                    "Brenner Werkzeuge GmbH, Hafenstr. 9, 20457 Hamburg, Geschäftsführer: K. Brenner",
+                ),
         )
         .build()
 }
@@ -169,7 +174,16 @@ fn extract_exports_csv_and_keeps_corrections() {
     let out_csv = lib.dir.path().join("fields.csv");
     let run = |extra: &[&str]| {
         let mut c = lib.cmd();
-        c.args(["extract", folder.to_str().unwrap(), "--schema", "invoice", "--csv", out_csv.to_str().unwrap(), "--with-evidence"]).args(extra);
+        c.args([
+            "extract",
+            folder.to_str().unwrap(),
+            "--schema",
+            "invoice",
+            "--csv",
+            out_csv.to_str().unwrap(),
+            "--with-evidence",
+        ])
+        .args(extra);
         c.output().unwrap()
     };
     let out = run(&[]);
@@ -207,18 +221,31 @@ fn extract_exports_csv_and_keeps_corrections() {
 
     // A person's correction survives a rerun, marked as theirs; unchanged values are reused.
     let de_path = folder.join("b-de.pdf");
-    let c = lib.cmd().args(["correct", de_path.to_str().unwrap(), "--schema", "invoice", "total", "99.00"]).output().unwrap();
+    let c = lib
+        .cmd()
+        .args(["correct", de_path.to_str().unwrap(), "--schema", "invoice", "total", "99.00"])
+        .output()
+        .unwrap();
     assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
-    let again = lib.cmd().args(["--json", "extract", de_path.to_str().unwrap(), "--schema", "invoice"]).output().unwrap();
+    let again =
+        lib.cmd().args(["--json", "extract", de_path.to_str().unwrap(), "--schema", "invoice"]).output().unwrap();
     assert!(again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("(8 values unchanged since the last run)"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("(8 values unchanged since the last run)"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     let v: Value = serde_json::from_slice(&again.stdout).unwrap();
     let total = v["documents"][0]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "total").unwrap();
     assert_eq!(total["value"], "99.00");
     assert_eq!(total["source"], "user");
 
     // Excel dialect to stdout.
-    let x = lib.cmd().args(["extract", de_path.to_str().unwrap(), "--schema", "invoice", "--csv", "-", "--excel"]).output().unwrap();
+    let x = lib
+        .cmd()
+        .args(["extract", de_path.to_str().unwrap(), "--schema", "invoice", "--csv", "-", "--excel"])
+        .output()
+        .unwrap();
     let text = String::from_utf8(x.stdout).unwrap();
     assert!(text.starts_with("\u{feff}file;vendor;invoice_number;"), "{text}");
 }
@@ -228,7 +255,10 @@ fn schemas_are_checked_and_presets_printed() {
     let lib = Lib::new();
     let preset = lib.cmd().args(["schema", "contract"]).output().unwrap();
     assert!(String::from_utf8_lossy(&preset.stdout).contains("name = \"party\""));
-    let bad = lib.file("bad.toml", b"name = \"mine\"\n\n[[field]]\nname = \"colour\"\ntype = \"rgb\"\nquestions = [\"What colour?\"]\n");
+    let bad = lib.file(
+        "bad.toml",
+        b"name = \"mine\"\n\n[[field]]\nname = \"colour\"\ntype = \"rgb\"\nquestions = [\"What colour?\"]\n",
+    );
     let out = lib.cmd().args(["--json", "extract", "nothing.pdf", "--schema", bad.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err: Value = serde_json::from_slice(&out.stderr).unwrap();
@@ -275,7 +305,19 @@ fn an_unwritable_output_is_a_clear_error() {
     }
     let lib = Lib::new();
     let en = lib.file("en.pdf", &english_invoice());
-    let out = lib.cmd().args(["--json", "extract", en.to_str().unwrap(), "--schema", "invoice", "--csv", "/nonexistent-dir/fields.csv"]).output().unwrap();
+    let out = lib
+        .cmd()
+        .args([
+            "--json",
+            "extract",
+            en.to_str().unwrap(),
+            "--schema",
+            "invoice",
+            "--csv",
+            "/nonexistent-dir/fields.csv",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["kind"], "unwritable", "{err}");

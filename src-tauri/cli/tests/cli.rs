@@ -4,7 +4,9 @@
 mod common;
 
 use common::{bbox, pdfium_available, word, Lib};
-use pagewise_testkit::{helvetica_width, jpeg_with_orientation, multipage_tiff, png_page, webp_page, PdfBuilder, PdfPage};
+use pagewise_testkit::{
+    helvetica_width, jpeg_with_orientation, multipage_tiff, png_page, webp_page, PdfBuilder, PdfPage,
+};
 use predicates::prelude::*;
 
 fn invoice_pdf() -> Vec<u8> {
@@ -80,7 +82,10 @@ fn rotated_pages_report_displayed_geometry() {
     let path = lib.file("rotated.pdf", &pdf);
     let text = lib.json(&["text", path.to_str().unwrap()]);
     let page = &text["pages"][0];
-    assert_eq!((page["width"].as_f64(), page["height"].as_f64(), page["rotation"].as_u64()), (Some(400.0), Some(600.0), Some(90)));
+    assert_eq!(
+        (page["width"].as_f64(), page["height"].as_f64(), page["rotation"].as_u64()),
+        (Some(400.0), Some(600.0), Some(90))
+    );
     // Top-left of the unrotated page shows at the top-right once turned clockwise.
     let b = bbox(word(&text, 1, "Corner"));
     assert!(b[0] > 340.0 && b[1] < 80.0, "{b:?}");
@@ -103,7 +108,12 @@ fn encrypted_pdfs_need_the_right_password() {
     let lib = Lib::new();
     let plain = lib.file("plain.pdf", &invoice_pdf());
     let locked = lib.dir.path().join("locked.pdf");
-    let ok = std::process::Command::new("qpdf").args(["--encrypt", "s3cret", "owner", "256", "--"]).arg(&plain).arg(&locked).status().unwrap();
+    let ok = std::process::Command::new("qpdf")
+        .args(["--encrypt", "s3cret", "owner", "256", "--"])
+        .arg(&plain)
+        .arg(&locked)
+        .status()
+        .unwrap();
     assert!(ok.success());
     let (code, lines) = lib.add(&[locked.to_str().unwrap()]);
     assert_eq!((code, lines[0]["error"]["kind"].as_str()), (1, Some("password_required")));
@@ -227,7 +237,8 @@ fn bad_input_gets_a_clear_error_and_loses_nothing() {
         }
     }
     assert_eq!(lines.last().unwrap()["status"], "added", "the good file after the bad ones still imports");
-    let names: Vec<String> = lib.json(&["list"]).as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> =
+        lib.json(&["list"]).as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect();
     assert!(names.contains(&"keep.pdf".to_string()) && names.contains(&"fresh.png".to_string()), "{names:?}");
     let originals = std::fs::read_dir(lib.dir.path().join("library/originals")).unwrap().count();
     assert_eq!(originals, names.len(), "no stray copies of failed files");
@@ -239,7 +250,10 @@ fn scanned_pdf_pages_left_unread_are_marked_as_needing_a_reader() {
         return;
     }
     let lib = Lib::new();
-    let pdf = PdfBuilder::new().page(PdfPage::a4().scanned(60, 80)).page(PdfPage::a4().text(72.0, 72.0, 12.0, "Digital page")).build();
+    let pdf = PdfBuilder::new()
+        .page(PdfPage::a4().scanned(60, 80))
+        .page(PdfPage::a4().text(72.0, 72.0, 12.0, "Digital page"))
+        .build();
     let path = lib.file("mixed.pdf", &pdf);
     let (code, lines) = lib.add(&[path.to_str().unwrap(), "--no-ocr"]);
     assert_eq!(code, 0, "{lines:?}");
@@ -277,10 +291,19 @@ fn render_writes_a_png_at_the_dpi() {
     let lib = Lib::new();
     let path = lib.file("invoice.pdf", &invoice_pdf());
     let out = lib.dir.path().join("p1.png");
-    lib.cmd().args(["render", path.to_str().unwrap(), "--page", "1", "--dpi", "144", "-o"]).arg(&out).assert().success();
+    lib.cmd()
+        .args(["render", path.to_str().unwrap(), "--page", "1", "--dpi", "144", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
     let img = image::open(&out).unwrap();
     assert_eq!((img.width(), img.height()), (1190, 1684));
-    lib.cmd().args(["render", "invoice.pdf", "--page", "9", "-o"]).arg(&out).assert().code(1).stderr(predicate::str::contains("no page 9"));
+    lib.cmd()
+        .args(["render", "invoice.pdf", "--page", "9", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no page 9"));
 }
 
 #[test]
@@ -302,7 +325,11 @@ fn usage_errors_exit_2_and_unknown_documents_exit_1() {
     let lib = Lib::new();
     lib.cmd().arg("frobnicate").assert().code(2);
     lib.cmd().args(["text"]).assert().code(2);
-    lib.cmd().args(["--json", "show", "deadbeef"]).assert().code(1).stderr(predicate::str::contains("unknown_document"));
+    lib.cmd()
+        .args(["--json", "show", "deadbeef"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown_document"));
 }
 
 #[test]

@@ -14,7 +14,9 @@ fn eval_root(test: &str) -> Option<PathBuf> {
     if !pdfium_available(test) {
         return None;
     }
-    let root = std::env::var_os("PAGEWISE_EVAL").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
+    let root = std::env::var_os("PAGEWISE_EVAL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
     if !root.is_dir() {
         eprintln!("SKIP {test}: ../shared/eval is absent");
         return None;
@@ -50,7 +52,12 @@ fn robustness_and_reading_sets_import_as_expected() {
                     let (code2, again) = lib.add(&[p, "--password", password]);
                     refused && code2 == 0 && again[0]["status"] == "added"
                 }
-                "error" => code == 1 && got["error"]["message"].as_str().is_some_and(|m| m.contains(name.rsplit('/').next().unwrap())),
+                "error" => {
+                    code == 1
+                        && got["error"]["message"]
+                            .as_str()
+                            .is_some_and(|m| m.contains(name.rsplit('/').next().unwrap()))
+                }
                 other => panic!("unknown expectation {other}"),
             };
             if !ok {
@@ -81,7 +88,8 @@ fn reading_reference_text_is_recovered() {
     };
     let lib = Lib::new();
     let text = lib.json(&["text", pdf.to_str().unwrap()]);
-    let got: Vec<String> = text["pages"][0]["text"].as_str().unwrap().split_whitespace().map(str::to_lowercase).collect();
+    let got: Vec<String> =
+        text["pages"][0]["text"].as_str().unwrap().split_whitespace().map(str::to_lowercase).collect();
     let want: Vec<String> = reference.split_whitespace().map(str::to_lowercase).collect();
     let common = want.iter().filter(|w| got.contains(w)).count();
     assert!(common as f64 >= 0.95 * want.len() as f64, "{common} of {} reference words found", want.len());
@@ -123,7 +131,12 @@ fn layout_eval_reports_scores_above_the_floors() {
 #[test]
 fn field_and_question_sets_score_above_the_floors() {
     let Some(root) = eval_root("field_and_question_sets_score_above_the_floors") else { return };
-    let sets = ["fields-invoices-invoice2data", "fields-invoices-parsee", "fields-contracts-kleister-nda", "tables-revenues-parsee"];
+    let sets = [
+        "fields-invoices-invoice2data",
+        "fields-invoices-parsee",
+        "fields-contracts-kleister-nda",
+        "tables-revenues-parsee",
+    ];
     let dirs: Vec<PathBuf> = sets.iter().map(|s| root.join(s)).filter(|d| d.is_dir()).collect();
     if dirs.len() < sets.len() {
         eprintln!("SKIP field_and_question_sets_score_above_the_floors: some field sets are absent");
@@ -134,7 +147,13 @@ fn field_and_question_sets_score_above_the_floors() {
     args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
     let reports = lib.json(&args);
     let report = |set: &str, kind: &str| {
-        reports.as_array().unwrap().iter().find(|r| r["set"] == set && r["kind"] == kind).cloned().unwrap_or_else(|| panic!("no {kind} report for {set}"))
+        reports
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["set"] == set && r["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} report for {set}"))
     };
     for set in ["fields-invoices-invoice2data", "fields-invoices-parsee", "tables-revenues-parsee"] {
         let qa = report(set, "qa");

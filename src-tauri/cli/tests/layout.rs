@@ -12,7 +12,12 @@ use serde_json::Value;
 fn report_pdf() -> Vec<u8> {
     let mut pdf = PdfBuilder::new();
     for p in 0..3u32 {
-        let mut page = PdfPage::a4().text(72.0, 40.0, 8.0, "Pagewise quarterly report").text(290.0, 815.0, 8.0, &format!("Page {}", p + 1));
+        let mut page = PdfPage::a4().text(72.0, 40.0, 8.0, "Pagewise quarterly report").text(
+            290.0,
+            815.0,
+            8.0,
+            &format!("Page {}", p + 1),
+        );
         let mut y = 100.0;
         if p == 0 {
             page = page.bold(72.0, y, 22.0, "Quarterly Report");
@@ -26,12 +31,22 @@ fn report_pdf() -> Vec<u8> {
         }
         if p == 0 {
             y += 10.0;
-            page = page.text(72.0, y, 10.0, "1. first numbered point of the list").text(72.0, y + 13.0, 10.0, "2. second numbered point of the list");
+            page = page.text(72.0, y, 10.0, "1. first numbered point of the list").text(
+                72.0,
+                y + 13.0,
+                10.0,
+                "2. second numbered point of the list",
+            );
             y += 40.0;
             page = page.text(72.0, y, 10.0, "Table 1: Revenue by region");
             let top = y + 8.0;
             page = page.rule(72.0, top, 400.0, top);
-            let rows = [("Region", "2023", "2024"), ("North", "10.5", "12.0"), ("South", "7.25", "9.75"), ("East", "3.0", "4.5")];
+            let rows = [
+                ("Region", "2023", "2024"),
+                ("North", "10.5", "12.0"),
+                ("South", "7.25", "9.75"),
+                ("East", "3.0", "4.5"),
+            ];
             for (r, (a, b, c)) in rows.iter().enumerate() {
                 let base = top + 14.0 + 16.0 * r as f32;
                 page = page.text(80.0, base, 10.0, a).text(220.0, base, 10.0, b).text(320.0, base, 10.0, c);
@@ -48,14 +63,16 @@ fn report_pdf() -> Vec<u8> {
 }
 
 fn regions(layout: &Value, page: u64) -> Vec<Value> {
-    layout["pages"].as_array().unwrap().iter().find(|p| p["page"] == page).unwrap()["regions"].as_array().unwrap().clone()
+    layout["pages"].as_array().unwrap().iter().find(|p| p["page"] == page).unwrap()["regions"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 fn find<'a>(regions: &'a [Value], label: &str, text: &str) -> &'a Value {
-    regions
-        .iter()
-        .find(|r| r["label"] == label && r["text"].as_str().unwrap().contains(text))
-        .unwrap_or_else(|| panic!("no {label} region with '{text}' in {}", serde_json::to_string_pretty(regions).unwrap()))
+    regions.iter().find(|r| r["label"] == label && r["text"].as_str().unwrap().contains(text)).unwrap_or_else(|| {
+        panic!("no {label} region with '{text}' in {}", serde_json::to_string_pretty(regions).unwrap())
+    })
 }
 
 #[test]
@@ -84,12 +101,19 @@ fn layout_labels_a_report_and_orders_its_regions() {
     assert_eq!(pair["pair"]["key"], "Invoice No");
     assert_eq!(pair["pair"]["value"], "PW-2024-77");
     let cells = table["cells"].as_array().unwrap();
-    let cell = |row: u64, col: u64| cells.iter().find(|c| c["row"] == row && c["col"] == col).map(|c| c["text"].as_str().unwrap().to_string());
+    let cell = |row: u64, col: u64| {
+        cells.iter().find(|c| c["row"] == row && c["col"] == col).map(|c| c["text"].as_str().unwrap().to_string())
+    };
     assert_eq!(cell(0, 0).as_deref(), Some("Region"));
     assert_eq!(cell(2, 2).as_deref(), Some("9.75"));
     assert_eq!(cell(3, 0).as_deref(), Some("East"));
     let order = |x: &Value| x["order"].as_u64().unwrap();
-    assert!(order(title) < order(section) && order(section) < order(caption) && order(caption) < order(table) && order(table) < order(pair));
+    assert!(
+        order(title) < order(section)
+            && order(section) < order(caption)
+            && order(caption) < order(table)
+            && order(table) < order(pair)
+    );
     // Later pages: the running head and page number again, and no title.
     let r3 = regions(&layout, 3);
     find(&r3, "Page-footer", "Page 3");
@@ -130,7 +154,10 @@ fn overlay_draws_the_layout_over_the_page() {
     let plain = lib.dir.path().join("plain.png");
     let drawn = lib.dir.path().join("drawn.png");
     lib.cmd().args(["render", pdf.to_str().unwrap(), "--dpi", "50", "-o", plain.to_str().unwrap()]).assert().success();
-    lib.cmd().args(["render", "report.pdf", "--dpi", "50", "--overlay", "layout", "-o", drawn.to_str().unwrap()]).assert().success();
+    lib.cmd()
+        .args(["render", "report.pdf", "--dpi", "50", "--overlay", "layout", "-o", drawn.to_str().unwrap()])
+        .assert()
+        .success();
     let (a, b) = (image::open(&plain).unwrap().to_rgb8(), image::open(&drawn).unwrap().to_rgb8());
     assert_eq!(a.dimensions(), b.dimensions());
     // The table's outline in its label colour (RGB 41, 128, 185) is somewhere on the page.
@@ -180,7 +207,8 @@ fn a_scanned_page_without_the_model_keeps_the_text_pages_analysed() {
     let pdf = lib.file("mixed.pdf", &pdf);
     let empty = lib.dir.path().join("no-models");
     std::fs::create_dir_all(&empty).unwrap();
-    let out = lib.cmd().env("PAGEWISE_MODELS", &empty).args(["--json", "layout", pdf.to_str().unwrap()]).output().unwrap();
+    let out =
+        lib.cmd().env("PAGEWISE_MODELS", &empty).args(["--json", "layout", pdf.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "a page failed");
     let layout: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!regions(&layout, 1).is_empty(), "page 1 is analysed");

@@ -15,11 +15,20 @@ fn text_can_be_read_from_the_pixels() {
         return;
     }
     if pagewise_engine::models::model_file("ocr-rec").is_err() {
-        eprintln!("SKIP text_can_be_read_from_the_pixels: the OCR models are absent (run `bash scripts/dev.sh models`)");
+        eprintln!(
+            "SKIP text_can_be_read_from_the_pixels: the OCR models are absent (run `bash scripts/dev.sh models`)"
+        );
         return;
     }
     let lib = Lib::new();
-    let pdf = PdfBuilder::new().page(PdfPage::a4().bold(72.0, 100.0, 20.0, "Quarterly Report").text(72.0, 140.0, 12.0, "Invoice Number: INV-2024-001")).build();
+    let pdf = PdfBuilder::new()
+        .page(PdfPage::a4().bold(72.0, 100.0, 20.0, "Quarterly Report").text(
+            72.0,
+            140.0,
+            12.0,
+            "Invoice Number: INV-2024-001",
+        ))
+        .build();
     let pdf = lib.file("report.pdf", &pdf);
     let out = lib.json(&["text", pdf.to_str().unwrap(), "--reader", "ocr"]);
     let lines = out["pages"][0]["lines"].as_array().unwrap();
@@ -62,7 +71,8 @@ fn scans_are_read_on_import_upright_and_searchable() {
     let upright = lib.file("invoice.png", &png_bytes(&page));
     let upside_down = lib.file("upside-down.png", &png_bytes(&image::imageops::rotate180(&page)));
     let sideways = lib.file("sideways.png", &png_bytes(&image::imageops::rotate90(&page)));
-    let (code, lines) = lib.add(&[upright.to_str().unwrap(), upside_down.to_str().unwrap(), sideways.to_str().unwrap()]);
+    let (code, lines) =
+        lib.add(&[upright.to_str().unwrap(), upside_down.to_str().unwrap(), sideways.to_str().unwrap()]);
     assert_eq!(code, 0, "{lines:?}");
     for (name, turned) in [("invoice.png", 0), ("upside-down.png", 180), ("sideways.png", 270)] {
         let show = lib.json(&["show", name]);
@@ -70,9 +80,14 @@ fn scans_are_read_on_import_upright_and_searchable() {
         assert_eq!(p["source"], "ocr", "{name}");
         assert_eq!(p["turned"].as_u64().unwrap_or(0), turned, "{name} is turned upright");
         // The upright page is as wide as the original image (72 DPI: a pixel is a point).
-        assert_eq!((p["width"].as_f64(), p["height"].as_f64()), (Some(page.width() as f64), Some(page.height() as f64)), "{name}");
+        assert_eq!(
+            (p["width"].as_f64(), p["height"].as_f64()),
+            (Some(page.width() as f64), Some(page.height() as f64)),
+            "{name}"
+        );
         let text = lib.json(&["text", name]);
-        let words: Vec<&str> = text["pages"][0]["words"].as_array().unwrap().iter().map(|w| w["text"].as_str().unwrap()).collect();
+        let words: Vec<&str> =
+            text["pages"][0]["words"].as_array().unwrap().iter().map(|w| w["text"].as_str().unwrap()).collect();
         assert!(words.contains(&"Northwind") && words.contains(&"INVOICE"), "{name}: {words:?}");
         // Words have boxes on the upright page: the title sits in its top part.
         let title = text["pages"][0]["words"].as_array().unwrap().iter().find(|w| w["text"] == "INVOICE").unwrap();
@@ -85,7 +100,9 @@ fn scans_are_read_on_import_upright_and_searchable() {
     lib.cmd().args(["render", "upside-down.png", "--dpi", "72", "-o"]).arg(&out).assert().success();
     let rendered = image::open(&out).unwrap().to_luma8();
     let original = image::DynamicImage::ImageRgb8(page).to_luma8();
-    let diff: f64 = rendered.pixels().zip(original.pixels()).map(|(a, b)| (a[0] as f64 - b[0] as f64).abs()).sum::<f64>() / original.len() as f64;
+    let diff: f64 =
+        rendered.pixels().zip(original.pixels()).map(|(a, b)| (a[0] as f64 - b[0] as f64).abs()).sum::<f64>()
+            / original.len() as f64;
     assert!(diff < 2.0, "mean pixel difference {diff}");
     // Layout works on the read page as on a digital one.
     let layout = lib.json(&["layout", "upside-down.png"]);
@@ -102,7 +119,8 @@ fn without_the_models_scans_wait_with_the_reason_and_are_read_later() {
     let png = lib.file("invoice.png", &std::fs::read(invoice_png()).unwrap());
     let out = lib.cmd().env("PAGEWISE_MODELS", empty.path()).args(["--json", "add"]).arg(&png).output().unwrap();
     assert!(out.status.success(), "the import itself succeeds");
-    let outcome: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    let outcome: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
     assert_eq!(outcome["status"], "added");
     assert_eq!(outcome["unread_pages"], serde_json::json!([1]));
     assert_eq!(outcome["unread_reason"]["kind"], "model_missing", "{outcome}");
@@ -132,7 +150,14 @@ fn a_photographed_receipt_is_read_and_its_fields_extracted() {
     assert!(page["height"].as_f64() > page["width"].as_f64(), "shown upright (portrait): {page}");
     let out = lib.json(&["extract", "photo-of-a-receipt.jpg", "--schema", "receipt"]);
     let fields = &out["documents"][0]["fields"];
-    let value = |name: &str| fields.as_array().unwrap().iter().find(|f| f["field"] == name).map(|f| f["value"].as_str().unwrap_or("").to_string());
+    let value = |name: &str| {
+        fields
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .map(|f| f["value"].as_str().unwrap_or("").to_string())
+    };
     assert_eq!(value("vendor").as_deref(), Some("HARBOUR CAFE & BAKERY"), "{out}");
     assert_eq!(value("date").as_deref(), Some("2024-05-02"), "{out}");
     assert_eq!(value("total").as_deref(), Some("13.75"), "{out}");

@@ -73,7 +73,8 @@ fn vlm_answers_need_the_model_and_are_checked_against_the_page() {
     assert_eq!(entry["installed"], true);
 
     let out = run(&["--json", "ask", doc, "What is the total?", "--engine", "vlm", "--max-pixels", "200000"]);
-    let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let answer: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     let checks = &answer["checks"];
     assert_eq!(checks["model"], "qwen3-vl-2b-instruct");
     assert!(checks["tokens"].as_u64().unwrap() > 0 && checks["prefill_ms"].as_f64().unwrap() > 0.0, "{answer}");
@@ -88,15 +89,20 @@ fn vlm_answers_need_the_model_and_are_checked_against_the_page() {
     // Per-field extraction by the model: every value it keeps is on the page with its evidence;
     // the extractive engine's values are not mistaken for the model's (nor the other way round).
     let out = run(&["--json", "extract", doc, "--schema", "invoice", "--engine", "vlm"]);
-    let fields: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let fields: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     let values = fields["documents"][0]["fields"].as_array().unwrap();
     assert!(!values.is_empty(), "{fields}");
     for v in values.iter().filter(|v| !v["value"].is_null()) {
-        assert!(v["evidence"].as_array().is_some_and(|e| !e.is_empty() && e.iter().all(|e| e["source"] == "vlm")), "{v}");
+        assert!(
+            v["evidence"].as_array().is_some_and(|e| !e.is_empty() && e.iter().all(|e| e["source"] == "vlm")),
+            "{v}"
+        );
     }
     let out = run(&["--json", "extract", doc, "--schema", "invoice"]);
     let fields: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let total = fields["documents"][0]["fields"].as_array().unwrap().iter().find(|v| v["field"] == "total").unwrap().clone();
+    let total =
+        fields["documents"][0]["fields"].as_array().unwrap().iter().find(|v| v["field"] == "total").unwrap().clone();
     assert!(total["value"].as_str().is_some_and(|t| t.contains("1,296.00") || t.contains("1296")), "{total}");
     assert!(total["evidence"].as_array().unwrap().iter().all(|e| e["source"] != "vlm"), "{total}");
 
@@ -131,7 +137,8 @@ fn vlm_reader_reads_regions_and_checks_its_words_against_the_page() {
     let out = run(&["models", "import", tiny_model("paddleocr-vl-tiny").to_str().unwrap(), "--as", "paddleocr-vl"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run(&["--json", "text", doc, "--reader", "vlm", "--page", "1", "--save"]);
-    let read: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let read: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     let page = &read["pages"][0];
     assert_eq!(page["source"], "vlm");
     assert_eq!(page["checked_against"], "text-layer");
@@ -143,7 +150,8 @@ fn vlm_reader_reads_regions_and_checks_its_words_against_the_page() {
         assert!(r["error"].is_null(), "{r}");
         assert!(r["tokens"].as_u64().unwrap() > 0, "{r}");
         // Random weights write random words: those whose letters are not on the page are listed.
-        let confirmed_or_flagged = r["not_on_page"].as_array().unwrap().len() + page["confirmed_words"].as_u64().unwrap() as usize;
+        let confirmed_or_flagged =
+            r["not_on_page"].as_array().unwrap().len() + page["confirmed_words"].as_u64().unwrap() as usize;
         assert!(r["words"].as_array().unwrap().is_empty() || confirmed_or_flagged > 0, "{r}");
     }
     // Saved: the page's words are now the model's, and say so.
@@ -151,7 +159,11 @@ fn vlm_reader_reads_regions_and_checks_its_words_against_the_page() {
     assert_eq!(shown["pages"][0]["source"], "vlm", "{shown}");
     // With the language model in 8 bits the page is read the same way.
     let out = run(&["--json", "text", doc, "--reader", "vlm", "--page", "1", "--dtype", "q8"]);
-    let read: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let read: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     let regions = read["pages"][0]["regions"].as_array().unwrap();
-    assert!(!regions.is_empty() && regions.iter().all(|r| r["error"].is_null() && r["tokens"].as_u64().unwrap() > 0), "{read}");
+    assert!(
+        !regions.is_empty() && regions.iter().all(|r| r["error"].is_null() && r["tokens"].as_u64().unwrap() > 0),
+        "{read}"
+    );
 }

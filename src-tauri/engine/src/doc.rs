@@ -221,7 +221,9 @@ impl FileKind {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [FileKind::Pdf, FileKind::Png, FileKind::Jpeg, FileKind::Tiff, FileKind::Webp].into_iter().find(|k| k.as_str() == s)
+        [FileKind::Pdf, FileKind::Png, FileKind::Jpeg, FileKind::Tiff, FileKind::Webp]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
     pub fn extension(&self) -> &'static str {
         match self {

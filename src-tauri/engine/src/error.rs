@@ -21,7 +21,9 @@ pub enum Error {
     WrongPassword { path: PathBuf },
     #[error("{path}: damaged or not a valid {format} ({detail})")]
     Corrupt { path: PathBuf, format: &'static str, detail: String },
-    #[error("{path}: image is {width}x{height} pixels, above the limit of {limit} pixels (possible decompression bomb)")]
+    #[error(
+        "{path}: image is {width}x{height} pixels, above the limit of {limit} pixels (possible decompression bomb)"
+    )]
     ImageTooLarge { path: PathBuf, width: u64, height: u64, limit: u64 },
     #[error("{path}: this document's security handler is not supported by pdfium")]
     UnsupportedSecurity { path: PathBuf },
@@ -100,7 +102,9 @@ impl Error {
         let path = path.into();
         match source.kind() {
             std::io::ErrorKind::NotFound => Error::NotFound { path },
-            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::IsADirectory => Error::Unreadable { path, source },
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::IsADirectory => {
+                Error::Unreadable { path, source }
+            }
             _ => Error::Io { path, source },
         }
     }

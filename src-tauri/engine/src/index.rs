@@ -68,7 +68,8 @@ fn embed_missing_blocks(lib: &Library, meaning: &mut Meaning) -> Result<()> {
     for doc in lib.documents()? {
         // Per page: a page read again (its embeddings dropped) is embedded again.
         let mut stmt = lib.conn.prepare_cached("SELECT DISTINCT page FROM block_embeddings WHERE doc_id = ?1")?;
-        let done: std::collections::HashSet<u32> = stmt.query_map([&doc.id.0], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let done: std::collections::HashSet<u32> =
+            stmt.query_map([&doc.id.0], |r| r.get(0))?.collect::<Result<_, _>>()?;
         if done.len() as u32 >= doc.pages {
             continue;
         }
@@ -93,7 +94,9 @@ fn embed_missing_blocks(lib: &Library, meaning: &mut Meaning) -> Result<()> {
     let Some(vectors) = meaning.embed(&texts) else { return Ok(()) };
     let tx = lib.conn.unchecked_transaction()?;
     {
-        let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO block_embeddings (doc_id, page, block, text, vector) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR REPLACE INTO block_embeddings (doc_id, page, block, text, vector) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
         for ((doc, page, block, text), v) in todo.iter().zip(vectors) {
             let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
             stmt.execute(rusqlite::params![doc, page, block, text, bytes])?;
@@ -111,11 +114,22 @@ const MAX_BLOCK_CHARS: usize = 600;
 pub fn semantic_search(lib: &Library, query: &str, limit: usize, meaning: &mut Meaning) -> Result<Vec<SearchHit>> {
     let fts = search(lib, query, limit * 3)?;
     embed_missing_blocks(lib, meaning)?;
-    let Some(q) = meaning.embed(&[query]).map(|mut v| v.remove(0)) else { return Ok(fts.into_iter().take(limit).collect()) };
-    let mut stmt = lib.conn.prepare("SELECT b.doc_id, d.name, b.page, b.text, b.vector FROM block_embeddings b JOIN documents d ON d.id = b.doc_id")?;
+    let Some(q) = meaning.embed(&[query]).map(|mut v| v.remove(0)) else {
+        return Ok(fts.into_iter().take(limit).collect());
+    };
+    let mut stmt = lib.conn.prepare(
+        "SELECT b.doc_id, d.name, b.page, b.text, b.vector FROM block_embeddings b JOIN documents d ON d.id = b.doc_id",
+    )?;
     let mut best: std::collections::HashMap<(String, u32), (f32, String, String)> = Default::default();
-    let rows =
-        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?, r.get::<_, String>(3)?, r.get::<_, Vec<u8>>(4)?)))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u32>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Vec<u8>>(4)?,
+        ))
+    })?;
     for row in rows {
         let (doc, name, page, text, bytes) = row?;
         let v: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
@@ -136,7 +150,10 @@ pub fn semantic_search(lib: &Library, query: &str, limit: usize, meaning: &mut M
     for (rank, ((doc, page), (sim, name, text))) in by_meaning.into_iter().take(limit * 3).enumerate() {
         let add = 1.0 / (60.0 + rank as f64);
         let snippet: String = text.chars().take(120).collect();
-        let e = fused.entry((doc.clone(), page)).or_insert((0.0, SearchHit { doc_id: DocId(doc), name, page, snippet: format!("≈ {snippet}"), score: 0.0 }));
+        let e = fused.entry((doc.clone(), page)).or_insert((
+            0.0,
+            SearchHit { doc_id: DocId(doc), name, page, snippet: format!("≈ {snippet}"), score: 0.0 },
+        ));
         e.0 += add;
         e.1.score = sim as f64;
     }

@@ -67,7 +67,11 @@ impl PdfiumWorker {
 }
 
 pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into())
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Where libpdfium is: `$PAGEWISE_PDFIUM` (the file or its folder), beside the executable,
@@ -77,7 +81,11 @@ fn locate_library() -> std::result::Result<PathBuf, String> {
     let as_file = |p: PathBuf| if p.is_dir() { p.join(&name) } else { p };
     if let Some(env) = std::env::var_os("PAGEWISE_PDFIUM") {
         let path = as_file(PathBuf::from(env));
-        return if path.is_file() { Ok(path) } else { Err(format!("PAGEWISE_PDFIUM points to {}, which does not exist", path.display())) };
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("PAGEWISE_PDFIUM points to {}, which does not exist", path.display()))
+        };
     }
     let mut candidates = Vec::new();
     if let Ok(exe) = std::env::current_exe() {
@@ -93,10 +101,12 @@ fn locate_library() -> std::result::Result<PathBuf, String> {
     candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vendor/pdfium").join(&name));
     candidates.push(PathBuf::from("/usr/lib").join(&name));
     candidates.push(PathBuf::from("/usr/local/lib").join(&name));
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .ok_or_else(|| format!("looked for {} in PAGEWISE_PDFIUM, beside the executable, vendor/pdfium and /usr/lib", name.to_string_lossy()))
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        format!(
+            "looked for {} in PAGEWISE_PDFIUM, beside the executable, vendor/pdfium and /usr/lib",
+            name.to_string_lossy()
+        )
+    })
 }
 
 /// Map pdfium's load errors onto the engine's typed errors.
@@ -109,7 +119,9 @@ pub(crate) fn load_error(path: &Path, password: Option<&str>, err: PdfiumError) 
                 Error::PasswordRequired { path: path.into() }
             }
         }
-        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::SecurityError) => Error::UnsupportedSecurity { path: path.into() },
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::SecurityError) => {
+            Error::UnsupportedSecurity { path: path.into() }
+        }
         PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FormatError) => Error::Corrupt {
             path: path.into(),
             format: "PDF",

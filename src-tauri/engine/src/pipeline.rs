@@ -117,8 +117,10 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let walker =
-                walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            let walker = walkdir::WalkDir::new(p)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
             out.extend(walker.filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()).map(|e| e.into_path()));
         } else {
             out.push(p.clone());
@@ -128,7 +130,13 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Import `paths` (files; walk directories with [`collect_files`] first) one after another.
-pub fn add_files(lib: &mut Library, paths: &[PathBuf], opts: &AddOptions, cancel: &AtomicBool, progress: &mut dyn FnMut(&Progress)) -> Result<Vec<AddOutcome>> {
+pub fn add_files(
+    lib: &mut Library,
+    paths: &[PathBuf],
+    opts: &AddOptions,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Vec<AddOutcome>> {
     let job = lib.start_job("import", paths.len())?;
     progress(&Progress::JobStarted { job, files: paths.len() });
     let mut outcomes = Vec::with_capacity(paths.len());
@@ -137,7 +145,8 @@ pub fn add_files(lib: &mut Library, paths: &[PathBuf], opts: &AddOptions, cancel
             break;
         }
         progress(&Progress::FileStarted { index, path: path.display().to_string() });
-        let outcome = add_file(lib, path, opts, &mut |page, pages| progress(&Progress::PageRead { index, page, pages }));
+        let outcome =
+            add_file(lib, path, opts, &mut |page, pages| progress(&Progress::PageRead { index, page, pages }));
         lib.record_job_item(
             job,
             &JobItem {
@@ -198,7 +207,9 @@ pub fn add_file(lib: &mut Library, path: &Path, opts: &AddOptions, on_page: &mut
             _ => import_image(lib, &src, opts, &mut outcome, on_page),
         })
     }))
-    .unwrap_or_else(|panic| Err(Error::Internal { path: src.path.clone(), detail: crate::pdfium::panic_message(panic) }));
+    .unwrap_or_else(|panic| {
+        Err(Error::Internal { path: src.path.clone(), detail: crate::pdfium::panic_message(panic) })
+    });
     match result {
         Ok(pages) => {
             outcome.status = AddStatus::Added;
@@ -251,7 +262,8 @@ fn import_pdf(
 ) -> Result<u32> {
     let worker = pdfium::worker()?;
     let (tx, rx) = sync_channel::<std::result::Result<PdfEvent, Error>>(8);
-    let (file, user_path, password, ocr) = (stored.to_path_buf(), src.path.clone(), opts.password.clone(), !opts.skip_ocr);
+    let (file, user_path, password, ocr) =
+        (stored.to_path_buf(), src.path.clone(), opts.password.clone(), !opts.skip_ocr);
     worker.spawn(move |pdfium| {
         let doc = match pdfium.load_pdf_from_file(&file, password.as_deref()) {
             Ok(doc) => doc,
@@ -260,7 +272,8 @@ fn import_pdf(
                 return;
             }
         };
-        let encrypted = !matches!(doc.permissions().security_handler_revision(), Ok(PdfSecurityHandlerRevision::Unprotected));
+        let encrypted =
+            !matches!(doc.permissions().security_handler_revision(), Ok(PdfSecurityHandlerRevision::Unprotected));
         let pages = doc.pages().len() as u32;
         if tx.send(Ok(PdfEvent::Opened { pages, encrypted })).is_err() {
             return;
@@ -274,12 +287,15 @@ fn import_pdf(
                     // No text layer: draw the page for the reader (a scan).
                     let pixels = (raw.words.is_empty() && ocr).then(|| {
                         let scale = ocr::page::PDF_PIXELS / raw.width.max(raw.height).max(1.0);
-                        let (w, h) = ((raw.width * scale).round().max(1.0) as u32, (raw.height * scale).round().max(1.0) as u32);
-                        render::pdf_bitmap(&page, w, h).map(|img| image::DynamicImage::ImageRgba8(img).to_rgb8()).map_err(|e| Error::Page {
-                            doc: user_path.display().to_string(),
-                            page: index + 1,
-                            detail: format!("pdfium could not render it: {e:?}"),
-                        })
+                        let (w, h) =
+                            ((raw.width * scale).round().max(1.0) as u32, (raw.height * scale).round().max(1.0) as u32);
+                        render::pdf_bitmap(&page, w, h)
+                            .map(|img| image::DynamicImage::ImageRgba8(img).to_rgb8())
+                            .map_err(|e| Error::Page {
+                                doc: user_path.display().to_string(),
+                                page: index + 1,
+                                detail: format!("pdfium could not render it: {e:?}"),
+                            })
                     });
                     Ok((raw, pixels))
                 })
@@ -289,7 +305,8 @@ fn import_pdf(
             }
         }
     })?;
-    let disconnected = || Error::Corrupt { path: src.path.clone(), format: "PDF", detail: "pdfium stopped while reading it".into() };
+    let disconnected =
+        || Error::Corrupt { path: src.path.clone(), format: "PDF", detail: "pdfium stopped while reading it".into() };
     let (pages, encrypted) = match rx.recv() {
         Ok(Ok(PdfEvent::Opened { pages, encrypted })) => (pages, encrypted),
         Ok(Err(e)) => return Err(e),
@@ -298,7 +315,16 @@ fn import_pdf(
     let name = name_of(&src.path);
     let origin = src.path.display().to_string();
     let password = if encrypted { opts.password.as_deref().filter(|p| !p.is_empty()) } else { None };
-    let new = NewDocument { id: &src.id, name: &name, origin: &origin, kind: FileKind::Pdf, bytes: src.bytes.len() as u64, pages, encrypted, password };
+    let new = NewDocument {
+        id: &src.id,
+        name: &name,
+        origin: &origin,
+        kind: FileKind::Pdf,
+        bytes: src.bytes.len() as u64,
+        pages,
+        encrypted,
+        password,
+    };
     let mut tx = lib.begin_import(&new)?;
     for _ in 0..pages {
         let Ok(Ok(PdfEvent::Page(no, read))) = rx.recv() else {
@@ -369,16 +395,41 @@ fn read_into(page: Page, img: &image::RgbImage) -> Result<(Page, ocr::OcrPage)> 
     let read = ocr::read_image(img, page.width / img.width().max(1) as f32)?;
     let (lines, text) = order::arrange(&read.words);
     let turned = (page.turned + read.turned) % 360;
-    let page = Page { width: read.width, height: read.height, turned, source: PageSource::Ocr, text, words: read.words.clone(), lines, error: None, ..page };
+    let page = Page {
+        width: read.width,
+        height: read.height,
+        turned,
+        source: PageSource::Ocr,
+        text,
+        words: read.words.clone(),
+        lines,
+        error: None,
+        ..page
+    };
     Ok((page, read))
 }
 
-fn import_image(lib: &mut Library, src: &SourceFile, opts: &AddOptions, outcome: &mut AddOutcome, on_page: &mut dyn FnMut(u32, u32)) -> Result<u32> {
+fn import_image(
+    lib: &mut Library,
+    src: &SourceFile,
+    opts: &AddOptions,
+    outcome: &mut AddOutcome,
+    on_page: &mut dyn FnMut(u32, u32),
+) -> Result<u32> {
     let image_pages = source::image_pages(&src.path, &src.bytes, src.kind)?;
     let pages = image_pages.len() as u32;
     let name = name_of(&src.path);
     let origin = src.path.display().to_string();
-    let new = NewDocument { id: &src.id, name: &name, origin: &origin, kind: src.kind, bytes: src.bytes.len() as u64, pages, encrypted: false, password: None };
+    let new = NewDocument {
+        id: &src.id,
+        name: &name,
+        origin: &origin,
+        kind: src.kind,
+        bytes: src.bytes.len() as u64,
+        pages,
+        encrypted: false,
+        password: None,
+    };
     let mut tx = lib.begin_import(&new)?;
     for (i, ip) in image_pages.iter().enumerate() {
         let (width, height) = ip.size_points();
@@ -396,7 +447,10 @@ fn import_image(lib: &mut Library, src: &SourceFile, opts: &AddOptions, outcome:
             error: None,
         };
         if !opts.skip_ocr {
-            page = read_pixels(page, source::decode_image_page(&src.path, &src.bytes, src.kind, i).map(|img| img.to_rgb8()));
+            page = read_pixels(
+                page,
+                source::decode_image_page(&src.path, &src.bytes, src.kind, i).map(|img| img.to_rgb8()),
+            );
         }
         outcome.note(&page);
         tx.add_page(&page, ImageMeta { dpi: Some(ip.dpi), orientation: Some(ip.orientation) })?;
@@ -463,7 +517,8 @@ pub fn read_page_by_vlm(
         let whole = crate::doc::BBox::new(0.0, 0.0, reference.width, reference.height);
         layout.regions.push(Region::new(Label::Text, whole, vec![], String::new(), 1.0, RegionSource::Geometric));
     }
-    let read = page_reader::read_regions(model, &img, scale, &layout, &reference.words, checked_against, on_region, cancel);
+    let read =
+        page_reader::read_regions(model, &img, scale, &layout, &reference.words, checked_against, on_region, cancel);
     if cancel.load(Ordering::Relaxed) {
         return Err(Error::Cancelled);
     }

@@ -22,7 +22,8 @@ pub fn render_page(lib: &Library, id: &DocId, page: u32, dpi: f32) -> Result<Rgb
     let doc = lib.document(id)?;
     let meta = lib.page(id, page)?;
     let dpi = dpi.clamp(MIN_DPI, MAX_DPI);
-    let (w, h) = ((meta.width * dpi / 72.0).round().max(1.0) as u32, (meta.height * dpi / 72.0).round().max(1.0) as u32);
+    let (w, h) =
+        ((meta.width * dpi / 72.0).round().max(1.0) as u32, (meta.height * dpi / 72.0).round().max(1.0) as u32);
     if w as u64 * h as u64 > MAX_PIXELS {
         return Err(Error::Page {
             doc: doc.name,
@@ -45,7 +46,10 @@ pub fn render_page(lib: &Library, id: &DocId, page: u32, dpi: f32) -> Result<Rgb
 }
 
 /// `img` turned clockwise by `degrees` (0, 90, 180 or 270).
-pub fn turn<P: image::Pixel + 'static>(img: image::ImageBuffer<P, Vec<P::Subpixel>>, degrees: u16) -> image::ImageBuffer<P, Vec<P::Subpixel>> {
+pub fn turn<P: image::Pixel + 'static>(
+    img: image::ImageBuffer<P, Vec<P::Subpixel>>,
+    degrees: u16,
+) -> image::ImageBuffer<P, Vec<P::Subpixel>> {
     match degrees % 360 {
         90 => image::imageops::rotate90(&img),
         180 => image::imageops::rotate180(&img),
@@ -56,14 +60,24 @@ pub fn turn<P: image::Pixel + 'static>(img: image::ImageBuffer<P, Vec<P::Subpixe
 
 /// A pdfium page drawn `width` pixels wide (at most `height` high), forms and annotations too.
 pub(crate) fn pdf_bitmap(page: &PdfPage, width: u32, height: u32) -> std::result::Result<RgbaImage, PdfiumError> {
-    let config = PdfRenderConfig::new().set_target_width(width as i32).set_maximum_height(height as i32 + 1).render_form_data(true).render_annotations(true);
+    let config = PdfRenderConfig::new()
+        .set_target_width(width as i32)
+        .set_maximum_height(height as i32 + 1)
+        .render_form_data(true)
+        .render_annotations(true);
     page.render_with_config(&config)?.as_image().map(|img| img.to_rgba8())
 }
 
 fn render_pdf_page(path: PathBuf, password: Option<String>, page: u32, width: u32, height: u32) -> Result<RgbaImage> {
     pdfium::worker()?.run(move |pdfium| {
-        let doc = pdfium.load_pdf_from_file(&path, password.as_deref()).map_err(|e| pdfium::load_error(&path, password.as_deref(), e))?;
-        let page_fail = |e: PdfiumError| Error::Page { doc: path.display().to_string(), page, detail: format!("pdfium could not render it: {e:?}") };
+        let doc = pdfium
+            .load_pdf_from_file(&path, password.as_deref())
+            .map_err(|e| pdfium::load_error(&path, password.as_deref(), e))?;
+        let page_fail = |e: PdfiumError| Error::Page {
+            doc: path.display().to_string(),
+            page,
+            detail: format!("pdfium could not render it: {e:?}"),
+        };
         let p = doc.pages().get(page as PdfPageIndex - 1).map_err(page_fail)?;
         pdf_bitmap(&p, width, height).map_err(page_fail)
     })?

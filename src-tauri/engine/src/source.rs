@@ -26,13 +26,17 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn read(path: &Path) -> Result<Self> {
         if path.is_dir() {
-            return Err(Error::Unreadable { path: path.into(), source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory") });
+            return Err(Error::Unreadable {
+                path: path.into(),
+                source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+            });
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         if bytes.is_empty() {
             return Err(Error::EmptyFile { path: path.into() });
         }
-        let kind = sniff(&bytes).ok_or_else(|| Error::UnsupportedType { path: path.into(), detail: describe_unknown(&bytes) })?;
+        let kind = sniff(&bytes)
+            .ok_or_else(|| Error::UnsupportedType { path: path.into(), detail: describe_unknown(&bytes) })?;
         let id = DocId(hex(&Sha256::digest(&bytes)));
         Ok(SourceFile { path: path.into(), bytes, kind, id })
     }
@@ -226,10 +230,17 @@ fn decode_tiff_page(path: &Path, bytes: &[u8], index: usize, limits: image::Limi
     }
     let color = decoder.colortype().map_err(|e| corrupt(path, FileKind::Tiff, e))?;
     let data = decoder.read_image().map_err(|e| corrupt(path, FileKind::Tiff, e))?;
-    tiff_buffer_to_image(w, h, color, data).ok_or_else(|| corrupt(path, FileKind::Tiff, format!("page {} has an unsupported colour type {color:?}", index + 1)))
+    tiff_buffer_to_image(w, h, color, data).ok_or_else(|| {
+        corrupt(path, FileKind::Tiff, format!("page {} has an unsupported colour type {color:?}", index + 1))
+    })
 }
 
-fn tiff_buffer_to_image(w: u32, h: u32, color: tiff::ColorType, data: tiff::decoder::DecodingResult) -> Option<image::DynamicImage> {
+fn tiff_buffer_to_image(
+    w: u32,
+    h: u32,
+    color: tiff::ColorType,
+    data: tiff::decoder::DecodingResult,
+) -> Option<image::DynamicImage> {
     use image::DynamicImage as D;
     use tiff::decoder::DecodingResult as R;
     use tiff::ColorType as C;

@@ -30,7 +30,10 @@ fn check(expected_file: &Path, image_dir: &Path) -> usize {
             let score = r["score"].as_f64().unwrap() as f32;
             let b: Vec<f32> = r["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
             let b = [b[0], b[1], b[2], b[3]];
-            let best = ours.iter().filter(|d| det.classes[d.class] == label).max_by(|x, y| iou_of(&x.bbox, &b).total_cmp(&iou_of(&y.bbox, &b)));
+            let best = ours
+                .iter()
+                .filter(|d| det.classes[d.class] == label)
+                .max_by(|x, y| iou_of(&x.bbox, &b).total_cmp(&iou_of(&y.bbox, &b)));
             // A reference box scoring at the threshold may fall on either side of it.
             if score < detector::CONFIDENCE + 0.02 && best.is_none() {
                 continue;
@@ -41,7 +44,8 @@ fn check(expected_file: &Path, image_dir: &Path) -> usize {
             compared += 1;
         }
         let strong = ours.iter().filter(|d| d.score >= detector::CONFIDENCE + 0.02).count();
-        let strong_ref = reference.iter().filter(|r| r["score"].as_f64().unwrap() as f32 >= detector::CONFIDENCE + 0.02).count();
+        let strong_ref =
+            reference.iter().filter(|r| r["score"].as_f64().unwrap() as f32 >= detector::CONFIDENCE + 0.02).count();
         assert_eq!(strong, strong_ref, "{name}: {strong} confident boxes, reference has {strong_ref}");
     }
     compared

@@ -49,7 +49,8 @@ fn a_page_without_words_has_no_regions() {
 #[test]
 fn a_hundred_thousand_words_are_analysed() {
     // 250 rows of 400 tiny words: a dense page (a data dump, a map legend).
-    let words: Vec<Word> = (0..100_000).map(|i| word("w", (i % 400) as f32 * 1.4, 20.0 + (i / 400) as f32 * 3.2, 1.0, 2.5)).collect();
+    let words: Vec<Word> =
+        (0..100_000).map(|i| word("w", (i % 400) as f32 * 1.4, 20.0 + (i / 400) as f32 * 3.2, 1.0, 2.5)).collect();
     let page = page_of(words);
     let layout = geometric_page(&page, &context(std::slice::from_ref(&page)));
     assert!(!layout.regions.is_empty());
@@ -69,7 +70,12 @@ fn overlapping_zero_size_and_nan_boxes_do_not_break_analysis() {
         words.push(word("text", 140.0, y, 25.0, 10.0));
     }
     words.push(word("point", 300.0, 300.0, 0.0, 0.0));
-    words.push(Word { text: "nan".into(), bbox: BBox { x0: f32::NAN, y0: 10.0, x1: f32::NAN, y1: 20.0 }, size: 10.0, bold: false });
+    words.push(Word {
+        text: "nan".into(),
+        bbox: BBox { x0: f32::NAN, y0: 10.0, x1: f32::NAN, y1: 20.0 },
+        size: 10.0,
+        bold: false,
+    });
     let page = page_of(words);
     let layout = geometric_page(&page, &context(std::slice::from_ref(&page)));
     assert!(layout.error.is_none());
@@ -80,7 +86,11 @@ fn overlapping_zero_size_and_nan_boxes_do_not_break_analysis() {
 
 #[test]
 fn a_failing_page_is_recorded_and_the_others_are_analysed() {
-    let text = page_of((0..20).map(|i| word("word", 72.0 + 40.0 * (i % 5) as f32, 100.0 + 14.0 * (i / 5) as f32, 30.0, 10.0)).collect());
+    let text = page_of(
+        (0..20)
+            .map(|i| word("word", 72.0 + 40.0 * (i % 5) as f32, 100.0 + 14.0 * (i / 5) as f32, 30.0, 10.0))
+            .collect(),
+    );
     let mut scan = page_of(vec![]);
     scan.page = 2;
     let pages = vec![text, scan];

@@ -110,14 +110,21 @@ fn serve(model: Arc<TinyModel>, faults: Arc<Faults>) -> String {
     address
 }
 
-fn respond(mut stream: std::net::TcpStream, path: &str, range_start: Option<usize>, model: &TinyModel, faults: &Faults) {
+fn respond(
+    mut stream: std::net::TcpStream,
+    path: &str,
+    range_start: Option<usize>,
+    model: &TinyModel,
+    faults: &Faults,
+) {
     if path.starts_with("/api/models/test/tiny-vl/revision/") {
         let body = model.file_list();
         let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
         return;
     }
     let prefix = format!("/test/tiny-vl/resolve/{COMMIT}/");
-    let Some((_, bytes)) = path.strip_prefix(&prefix).and_then(|name| model.files.iter().find(|(n, _)| n == name)) else {
+    let Some((_, bytes)) = path.strip_prefix(&prefix).and_then(|name| model.files.iter().find(|(n, _)| n == name))
+    else {
         let _ = write!(stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
     };
@@ -170,7 +177,11 @@ fn a_pinned_model_downloads_checks_and_installs() {
         assert_eq!(&std::fs::read(dir.join(name)).unwrap(), bytes, "{name}");
     }
     let receipt = hub::receipt(store.path(), "tiny-vl").unwrap();
-    assert_eq!((receipt.revision.as_str(), receipt.checked_against.as_str()), (COMMIT, "hub"), "tokenizer/config are checked by the hub's blob ids");
+    assert_eq!(
+        (receipt.revision.as_str(), receipt.checked_against.as_str()),
+        (COMMIT, "hub"),
+        "tokenizer/config are checked by the hub's blob ids"
+    );
     assert!(install::verify(store.path(), &manifest).unwrap().iter().all(|c| c.ok));
 
     // A file changed after install is found by verify.
@@ -217,7 +228,10 @@ fn a_wrong_checksum_installs_nothing_and_a_second_get_starts_clean() {
     let manifest = model.manifest(None);
     let err = get(store.path(), &manifest, true).unwrap_err();
     assert!(err.to_string().contains("checksum mismatch") && err.to_string().contains("model.safetensors"), "{err}");
-    assert!(hub::receipt(store.path(), "tiny-vl").is_none() && !hub::hub_dir(store.path()).join("tiny-vl").exists(), "nothing installed");
+    assert!(
+        hub::receipt(store.path(), "tiny-vl").is_none() && !hub::hub_dir(store.path()).join("tiny-vl").exists(),
+        "nothing installed"
+    );
 
     faults.corrupt_weights.store(false, Ordering::SeqCst);
     get(store.path(), &manifest, true).unwrap();

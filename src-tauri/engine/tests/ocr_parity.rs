@@ -31,7 +31,10 @@ fn model(name: &str) -> Option<Graph> {
 fn crop(gray: &image::GrayImage, b: &Value) -> (Vec<f32>, usize, usize) {
     let n: Vec<u32> = b.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
     let (t, l, h, w) = (n[0], n[1], n[2], n[3]);
-    let v = (t..t + h).flat_map(|y| (l..l + w).map(move |x| (y, x))).map(|(y, x)| gray.get_pixel(x, y).0[0] as f32 / 255.0).collect();
+    let v = (t..t + h)
+        .flat_map(|y| (l..l + w).map(move |x| (y, x)))
+        .map(|(y, x)| gray.get_pixel(x, y).0[0] as f32 / 255.0)
+        .collect();
     (v, h as usize, w as usize)
 }
 
@@ -42,7 +45,8 @@ fn three_channels(planes: [Vec<f32>; 3], h: usize, w: usize) -> Tensor {
 #[test]
 fn ppocr_networks_match_onnxruntime() {
     let (Some(det), Some(cls), Some(rec)) = (model("ocr-det"), model("ocr-cls"), model("ocr-rec")) else { return };
-    let expected: Value = serde_json::from_slice(&std::fs::read(repo().join("tests/fixtures/ocr/expected.json")).unwrap()).unwrap();
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("tests/fixtures/ocr/expected.json")).unwrap()).unwrap();
     let gray = image::open(repo().join("tests/fixtures/detector/invoice-p1.png")).unwrap().to_luma8();
 
     let line = |b: &Value| {
@@ -58,13 +62,15 @@ fn ppocr_networks_match_onnxruntime() {
     let (bh, bw) = (h / 8, w / 8);
     for (gy, row) in e["grid8"].as_array().unwrap().iter().enumerate() {
         for (gx, want) in row.as_array().unwrap().iter().enumerate() {
-            let sum: f32 = (0..bh).flat_map(|y| (0..bw).map(move |x| (gy * bh + y) * w + gx * bw + x)).map(|i| prob[i]).sum();
+            let sum: f32 =
+                (0..bh).flat_map(|y| (0..bw).map(move |x| (gy * bh + y) * w + gx * bw + x)).map(|i| prob[i]).sum();
             let got = sum / (bh * bw) as f32;
             assert!((got as f64 - want.as_f64().unwrap()).abs() < 2e-3, "det block ({gy}, {gx}): {got} vs {want}");
         }
     }
 
-    let c = cls.run(line(&expected["crops"]["cls"]).0).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let c =
+        cls.run(line(&expected["crops"]["cls"]).0).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
     for (got, want) in c.iter().zip(expected["cls"].as_array().unwrap()) {
         assert!((*got as f64 - want.as_f64().unwrap()).abs() < 1e-4, "cls {c:?} vs {}", expected["cls"]);
     }
@@ -85,10 +91,16 @@ fn ppocr_networks_match_onnxruntime() {
     // As the reader runs it: without the final softmax, decoding the scores before it.
     let mut rec = rec;
     assert!(rec.drop_final_softmax(3), "the recogniser ends in a softmax over its classes");
-    let logits = rec.run(line(&expected["crops"]["rec"]).0).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let logits =
+        rec.run(line(&expected["crops"]["rec"]).0).unwrap().remove(0).flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let from_logits = decode(&logits, steps, &alphabet, Scores::Logits);
     assert_eq!(from_logits.text, from_probs.text);
-    assert!((from_logits.confidence - from_probs.confidence).abs() < 1e-5, "{} vs {}", from_logits.confidence, from_probs.confidence);
+    assert!(
+        (from_logits.confidence - from_probs.confidence).abs() < 1e-5,
+        "{} vs {}",
+        from_logits.confidence,
+        from_probs.confidence
+    );
 }
 
 /// The process's OCR reader, or a visible skip line when its models are not installed.
@@ -122,7 +134,8 @@ fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
 #[test]
 fn whole_pages_read_as_the_reference_pipeline_reads_them() {
     let Some(reader) = reader() else { return };
-    let expected: Value = serde_json::from_slice(&std::fs::read(repo().join("tests/fixtures/ocr/expected-pages.json")).unwrap()).unwrap();
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("tests/fixtures/ocr/expected-pages.json")).unwrap()).unwrap();
     for (page, lines) in expected["pages"].as_object().unwrap() {
         let path = match page.strip_prefix("eval:") {
             Some(rest) => repo().join("../shared/eval").join(rest),

@@ -54,9 +54,12 @@ fn blank_noise_and_degenerate_images_read_as_nothing() {
 fn pages_lying_sideways_or_upside_down_are_turned_upright() {
     let Some(reader) = reader() else { return };
     let page = invoice();
-    for (img, want) in
-        [(page.clone(), 0), (image::imageops::rotate180(&page), 180), (image::imageops::rotate90(&page), 270), (image::imageops::rotate270(&page), 90)]
-    {
+    for (img, want) in [
+        (page.clone(), 0),
+        (image::imageops::rotate180(&page), 180),
+        (image::imageops::rotate90(&page), 270),
+        (image::imageops::rotate270(&page), 90),
+    ] {
         let r = reader.read_upright(&img).unwrap();
         assert_eq!(r.turned, want, "{:?}", texts(&r.lines));
         assert_eq!((r.width, r.height), page.dimensions(), "the upright size");
@@ -69,7 +72,8 @@ fn a_30_megapixel_photo_is_brought_down_and_read() {
     let Some(reader) = reader() else { return };
     // The invoice three times its size on a 6000 x 5000 canvas (a phone photo of a page).
     let page = invoice();
-    let big = image::imageops::resize(&page, page.width() * 3, page.height() * 3, image::imageops::FilterType::Triangle);
+    let big =
+        image::imageops::resize(&page, page.width() * 3, page.height() * 3, image::imageops::FilterType::Triangle);
     let mut photo = RgbImage::from_pixel(6000, 5000, Rgb([250, 250, 245]));
     image::imageops::overlay(&mut photo, &big, 500, 100);
     let r = reader.read_upright(&photo).unwrap();

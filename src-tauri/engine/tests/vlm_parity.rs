@@ -20,7 +20,9 @@ fn fixtures() -> PathBuf {
 }
 
 fn eval_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("PAGEWISE_EVAL").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
+    let dir = std::env::var_os("PAGEWISE_EVAL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -30,8 +32,11 @@ fn eval_dir() -> Option<PathBuf> {
 }
 
 fn expected(name: &str) -> (Value, HashMap<String, Tensor>) {
-    let json = serde_json::from_str(&std::fs::read_to_string(fixtures().join(format!("{name}.expected.json"))).unwrap()).unwrap();
-    let tensors = candle_core::safetensors::load(fixtures().join(format!("{name}.expected.safetensors")), &Device::Cpu).unwrap();
+    let json =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join(format!("{name}.expected.json"))).unwrap())
+            .unwrap();
+    let tensors =
+        candle_core::safetensors::load(fixtures().join(format!("{name}.expected.safetensors")), &Device::Cpu).unwrap();
     (json, tensors)
 }
 
@@ -60,9 +65,12 @@ fn tiny_qwen3_vl_matches_transformers() {
 
     let image = image::open(eval.join(want["image"].as_str().unwrap())).unwrap().to_rgb8();
     let patches = model.preprocessor().patches(&image).unwrap();
-    let grid: Vec<usize> = want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let grid: Vec<usize> =
+        want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     assert_eq!(patches.grid_thw.to_vec(), grid);
-    let pixels = Tensor::from_slice(&patches.values, (patches.values.len() / patches.row_len, patches.row_len), &Device::Cpu).unwrap();
+    let pixels =
+        Tensor::from_slice(&patches.values, (patches.values.len() / patches.row_len, patches.row_len), &Device::Cpu)
+            .unwrap();
     let (diff, _) = max_diff(&pixels, &tensors["pixel_values"]);
     eprintln!("pixel values: max |diff| {diff:.5}");
     // Both sides resize alike (PIL's bicubic, bit-exact); the JPEG decoders may differ by a level.
@@ -118,12 +126,15 @@ fn qwen3_vl_processor_on_real_pages() {
     for (i, page) in want.as_array().unwrap().iter().enumerate() {
         let image = image::open(eval.join(page["image"].as_str().unwrap())).unwrap().to_rgb8();
         let patches = config.patches(&image).unwrap();
-        let grid: Vec<usize> = page["grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let grid: Vec<usize> =
+            page["grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
         assert_eq!(patches.grid_thw.to_vec(), grid, "{}", page["image"]);
         let rows = patches.values.len() / patches.row_len;
         let pixels = Tensor::from_slice(&patches.values, (rows, patches.row_len), &Device::Cpu).unwrap();
         let (diff, _) = max_diff(&pixels.mean(1).unwrap(), &tensors[&format!("patch_mean_{i}")]);
-        let picked = pixels.index_select(&Tensor::new(&[0u32, rows as u32 / 2, rows as u32 - 1], &Device::Cpu).unwrap(), 0).unwrap();
+        let picked = pixels
+            .index_select(&Tensor::new(&[0u32, rows as u32 / 2, rows as u32 - 1], &Device::Cpu).unwrap(), 0)
+            .unwrap();
         let (row_diff, _) = max_diff(&picked, &tensors[&format!("rows_{i}")]);
         eprintln!("{}: grid {grid:?}, patch means max |diff| {diff:.5}, rows {row_diff:.5}", page["image"]);
         assert!(diff < 0.01 && row_diff <= 2.5 / 127.5, "{}", page["image"]);
@@ -138,8 +149,11 @@ fn qwen3_vl_processor_on_real_pages() {
 fn full_size_qwen3_vl_generates_within_its_memory() {
     use pagewise_engine::vlm::qwen3_vl::{Config, Qwen3Vl};
     use pagewise_engine::vlm::{generate, random_weights};
-    let config = Config::parse("qwen3-vl-2b-instruct", include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json")).unwrap();
-    let mut model = Qwen3Vl::load(config.clone(), random_weights::random_var_builder(DType::F32), Precision::F32).unwrap();
+    let config =
+        Config::parse("qwen3-vl-2b-instruct", include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json"))
+            .unwrap();
+    let mut model =
+        Qwen3Vl::load(config.clone(), random_weights::random_var_builder(DType::F32), Precision::F32).unwrap();
     let prep = PreprocessorConfig::qwen3_vl(65536, 65536);
     let image = image::RgbImage::from_fn(300, 400, |x, y| image::Rgb([(x % 255) as u8, (y % 255) as u8, 128]));
     let patches = prep.patches(&image).unwrap();
@@ -153,10 +167,17 @@ fn full_size_qwen3_vl_generates_within_its_memory() {
         assert!((next as usize) < config.text_config.vocab_size);
     }
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let peak_kib: u64 = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap();
     let manifest = pagewise_engine::models::hub_model("qwen3-vl-2b-instruct").unwrap();
     eprintln!("peak memory {:.1} GB", peak_kib as f64 / 1e6 * 1.024);
-    assert!((peak_kib as f64 * 1024.0) < manifest.min_memory_gb as f64 * 1e9, "more memory than the manifest's minimum");
+    assert!(
+        (peak_kib as f64 * 1024.0) < manifest.min_memory_gb as f64 * 1e9,
+        "more memory than the manifest's minimum"
+    );
 }
 
 /// The reference's patches (`(n, 3, p, p)` in grid order) put back into one `(3, h, w)` image.
@@ -177,16 +198,19 @@ fn unpatchify(patches: &Tensor, grid: [usize; 3], patch: usize) -> Pixels {
 fn tiny_paddleocr_vl_matches_transformers() {
     let Some(eval) = eval_dir() else { return };
     let (want, tensors) = expected("paddleocr-vl-tiny");
-    let mut model = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap();
+    let mut model =
+        PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap();
 
     let prompt = model.prompter().render(&[Part::Image, Part::Text(Task::Text.prompt().into())]).unwrap();
     assert_eq!(prompt, want["prompt"].as_str().unwrap(), "chat template rendering");
 
     let region: Vec<u32> = want["region"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
     let page = image::open(eval.join(want["image"].as_str().unwrap())).unwrap().to_rgb8();
-    let image = image::imageops::crop_imm(&page, region[0], region[1], region[2] - region[0], region[3] - region[1]).to_image();
+    let image =
+        image::imageops::crop_imm(&page, region[0], region[1], region[2] - region[0], region[3] - region[1]).to_image();
     let pixels = model.preprocessor().pixels(&image).unwrap();
-    let grid: Vec<usize> = want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let grid: Vec<usize> =
+        want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     assert_eq!(pixels.grid_thw.to_vec(), grid);
     let reference = unpatchify(&tensors["pixel_values"], pixels.grid_thw, 14);
     let ours = Tensor::new(pixels.values.as_slice(), &Device::Cpu).unwrap();
@@ -196,7 +220,8 @@ fn tiny_paddleocr_vl_matches_transformers() {
 
     let input_ids = model.prompt_ids(pixels.grid_thw, Task::Text).unwrap();
     assert_eq!(input_ids, ids(&want["input_ids"]), "input ids");
-    let (positions, delta) = rope_positions(&input_ids, model.net.config.image_token_id, &[pixels.grid_thw], 2).unwrap();
+    let (positions, delta) =
+        rope_positions(&input_ids, model.net.config.image_token_id, &[pixels.grid_thw], 2).unwrap();
     assert_eq!(delta, want["rope_delta"].as_i64().unwrap());
     for (axis, row) in tensors["position_ids"].to_vec2::<i64>().unwrap().iter().enumerate() {
         assert_eq!(&positions.iter().map(|p| p[axis]).collect::<Vec<_>>(), row, "3-D positions, axis {axis}");
@@ -234,7 +259,8 @@ fn paddleocr_vl_processor_on_real_pages() {
     for (i, page) in want.as_array().unwrap().iter().enumerate() {
         let image = image::open(eval.join(page["image"].as_str().unwrap())).unwrap().to_rgb8();
         let pixels = config.pixels(&image).unwrap();
-        let grid: Vec<usize> = page["grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let grid: Vec<usize> =
+            page["grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
         assert_eq!(pixels.grid_thw.to_vec(), grid, "{}", page["image"]);
         // Our image cut into the reference's patch rows: (cell, channel, py, px).
         let chw = Tensor::from_slice(&pixels.values, (3, grid[1], 14, grid[2], 14), &Device::Cpu).unwrap();
@@ -259,7 +285,8 @@ fn eight_bit_language_models_stay_close_to_transformers() {
     let (want, tensors) = expected("paddleocr-vl-tiny");
     let model = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::Q8).unwrap();
     let input_ids = ids(&want["input_ids"]);
-    let grid: Vec<usize> = want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let grid: Vec<usize> =
+        want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let reference = unpatchify(&tensors["pixel_values"], [grid[0], grid[1], grid[2]], 14);
     let mut net = model.net;
     let logits = net.prefill(&input_ids, &reference).unwrap().flatten_all().unwrap();
@@ -270,7 +297,8 @@ fn eight_bit_language_models_stay_close_to_transformers() {
     assert_eq!(logits.argmax(0).unwrap().to_scalar::<u32>().unwrap(), greedy[0]);
     // A decoding step (the 8-bit matrix-vector kernel) against the f32 model's, which matches
     // the reference above.
-    let mut exact = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap().net;
+    let mut exact =
+        PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap().net;
     exact.prefill(&input_ids, &reference).unwrap();
     let (step, step_exact) = (net.step(greedy[0]).unwrap(), exact.step(greedy[0]).unwrap());
     let (diff, scale) = max_diff(&step, &step_exact);
@@ -279,7 +307,8 @@ fn eight_bit_language_models_stay_close_to_transformers() {
 
     let (want, tensors) = expected("qwen3-vl-tiny");
     let mut model = Vlm::load("qwen3-vl-tiny", &fixtures().join("qwen3-vl-tiny"), Precision::Q8).unwrap();
-    let grid: Vec<usize> = want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let grid: Vec<usize> =
+        want["image_grid_thw"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let patches = pagewise_engine::vlm::image_prep::Patches {
         values: tensors["pixel_values"].flatten_all().unwrap().to_vec1::<f32>().unwrap(),
         row_len: tensors["pixel_values"].dim(1).unwrap(),
@@ -302,12 +331,30 @@ fn a_cancelled_page_reading_stops_between_regions() {
     use pagewise_engine::layout::{Label, PageLayout, Region, RegionSource};
     use pagewise_engine::vlm::page_reader::read_regions;
     use std::sync::atomic::AtomicBool;
-    let mut model = PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap();
-    let page = image::RgbImage::from_fn(400, 200, |x, y| if (x / 20 + y / 20) % 2 == 0 { image::Rgb([20, 20, 20]) } else { image::Rgb([240, 240, 240]) });
-    let region =
-        |y0: f32| Region::new(Label::Text, pagewise_engine::BBox::new(10.0, y0, 390.0, y0 + 80.0), vec![], String::new(), 1.0, RegionSource::Geometric);
-    let layout = PageLayout { page: 1, width: 400.0, height: 200.0, regions: vec![region(10.0), region(110.0)], error: None };
-    let mut read = |cancel: bool| read_regions(&mut model, &page, 1.0, &layout, &[], "nothing", &mut |_, _, _| {}, &AtomicBool::new(cancel));
+    let mut model =
+        PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap();
+    let page = image::RgbImage::from_fn(400, 200, |x, y| {
+        if (x / 20 + y / 20) % 2 == 0 {
+            image::Rgb([20, 20, 20])
+        } else {
+            image::Rgb([240, 240, 240])
+        }
+    });
+    let region = |y0: f32| {
+        Region::new(
+            Label::Text,
+            pagewise_engine::BBox::new(10.0, y0, 390.0, y0 + 80.0),
+            vec![],
+            String::new(),
+            1.0,
+            RegionSource::Geometric,
+        )
+    };
+    let layout =
+        PageLayout { page: 1, width: 400.0, height: 200.0, regions: vec![region(10.0), region(110.0)], error: None };
+    let mut read = |cancel: bool| {
+        read_regions(&mut model, &page, 1.0, &layout, &[], "nothing", &mut |_, _, _| {}, &AtomicBool::new(cancel))
+    };
     let all = read(false);
     assert_eq!(all.regions.len(), 2);
     assert!(all.regions.iter().all(|r| r.error.is_none() && r.tokens > 0), "{:?}", all.regions);

@@ -16,8 +16,9 @@ pub fn helvetica_width(text: &str, size: f32) -> f32 {
 /// Lorem-like filler words, deterministic, for multi-column and volume documents.
 pub fn filler_words(seed: u32, n: usize) -> Vec<&'static str> {
     const WORDS: &[&str] = &[
-        "document", "page", "layout", "reading", "column", "invoice", "total", "amount", "date", "analysis", "region", "table", "value", "local", "search",
-        "evidence", "export", "field", "scan", "offline", "desktop", "engine", "library", "order", "text", "words", "lines", "block", "header", "footer",
+        "document", "page", "layout", "reading", "column", "invoice", "total", "amount", "date", "analysis", "region",
+        "table", "value", "local", "search", "evidence", "export", "field", "scan", "offline", "desktop", "engine",
+        "library", "order", "text", "words", "lines", "block", "header", "footer",
     ];
     let mut state = seed.wrapping_mul(2654435761).wrapping_add(12345);
     (0..n)
@@ -35,7 +36,12 @@ pub fn filler_words(seed: u32, n: usize) -> Vec<&'static str> {
 pub fn article(pages: u32, seed: u32) -> Vec<u8> {
     let mut pdf = PdfBuilder::new();
     for p in 0..pages {
-        let mut page = PdfPage::a4().text(50.0, 30.0, 8.0, "Pagewise synthetic article").text(280.0, 820.0, 8.0, &format!("Page {}", p + 1));
+        let mut page = PdfPage::a4().text(50.0, 30.0, 8.0, "Pagewise synthetic article").text(
+            280.0,
+            820.0,
+            8.0,
+            &format!("Page {}", p + 1),
+        );
         let mut top = 70.0;
         if p == 0 {
             page = page.bold(50.0, 70.0, 20.0, "A Synthetic Two-Column Article");

@@ -15,7 +15,9 @@ pub fn expected_texts(v: &Value) -> Vec<String> {
         Value::String(s) => vec![s.clone()],
         Value::Number(n) => vec![n.to_string()],
         Value::Array(a) => a.iter().flat_map(expected_texts).collect(),
-        Value::Object(o) => ["value", "answer", "main_question"].iter().find_map(|k| o.get(*k)).map(expected_texts).unwrap_or_default(),
+        Value::Object(o) => {
+            ["value", "answer", "main_question"].iter().find_map(|k| o.get(*k)).map(expected_texts).unwrap_or_default()
+        }
         _ => vec![],
     }
 }
@@ -28,7 +30,12 @@ fn number(s: &str) -> Option<f64> {
 
 fn dates(s: &str) -> Vec<String> {
     let words: Vec<&str> = s.split_whitespace().collect();
-    [true, false].iter().filter_map(|&day_first| date_at(&words, Locale { day_first }).filter(|(n, _)| *n == words.len()).map(|(_, d)| d)).collect()
+    [true, false]
+        .iter()
+        .filter_map(|&day_first| {
+            date_at(&words, Locale { day_first }).filter(|(n, _)| *n == words.len()).map(|(_, d)| d)
+        })
+        .collect()
 }
 
 /// Does the prediction (as printed, and in normal form) match `expected`?
@@ -37,7 +44,9 @@ pub fn matches(printed: &str, normalized: &str, expected: &str) -> bool {
     if !exp_dates.is_empty() {
         return exp_dates.iter().any(|d| d == normalized) || loose(printed) == loose(expected);
     }
-    if let (Some(e), true) = (number(expected), expected.chars().any(|c| c.is_ascii_digit()) && !expected.chars().any(char::is_alphabetic)) {
+    if let (Some(e), true) =
+        (number(expected), expected.chars().any(|c| c.is_ascii_digit()) && !expected.chars().any(char::is_alphabetic))
+    {
         return [normalized, printed].iter().filter_map(|p| number(p)).any(|p| (p - e).abs() < 0.005);
     }
     let e = loose(expected);
@@ -72,7 +81,10 @@ mod tests {
         assert!(matches("9.00", "9.00", "9.00"));
         assert!(!matches("9.50", "9.50", "9.00"));
         assert!(!matches("Delaware", "Delaware", "New York"));
-        assert_eq!(expected_texts(&serde_json::json!({"main_question": "25098.0", "unit": "millions"})), vec!["25098.0"]);
+        assert_eq!(
+            expected_texts(&serde_json::json!({"main_question": "25098.0", "unit": "millions"})),
+            vec!["25098.0"]
+        );
     }
 
     #[test]

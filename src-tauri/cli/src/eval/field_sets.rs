@@ -40,7 +40,11 @@ impl Tally {
 /// The preset that covers most of the truth's fields.
 fn schema_for(truth: &serde_json::Map<String, Value>) -> Option<(Schema, usize)> {
     // Fields the truth actually gives somewhere (a key that is always null says nothing).
-    let keys: Vec<&String> = truth.values().filter_map(|v| v.as_object()).flat_map(|o| o.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k)).collect();
+    let keys: Vec<&String> = truth
+        .values()
+        .filter_map(|v| v.as_object())
+        .flat_map(|o| o.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k))
+        .collect();
     extract::schema::PRESETS
         .iter()
         .filter_map(|(name, _)| Schema::load(name).ok())
@@ -77,7 +81,8 @@ pub fn fields(lib: &mut Library, dir: &Path) -> Result<Option<Report>> {
         };
         // With `keys_asked` (Kleister) a null value means "not stated", and a value given for it
         // counts against; without it a null only means nobody annotated it, and is not scored.
-        let asked: Option<Vec<&str>> = record.get("keys_asked").and_then(|k| k.as_array()).map(|a| a.iter().filter_map(|v| v.as_str()).collect());
+        let asked: Option<Vec<&str>> =
+            record.get("keys_asked").and_then(|k| k.as_array()).map(|a| a.iter().filter_map(|v| v.as_str()).collect());
         let scored = |f: &str| match &asked {
             Some(keys) => keys.contains(&f),
             None => record.get(f).is_some_and(|v| !v.is_null()),
@@ -87,34 +92,60 @@ pub fn fields(lib: &mut Library, dir: &Path) -> Result<Option<Report>> {
             let value = got.fields.iter().find(|v| v.field == spec.name);
             let t = tallies.entry(spec.name.clone()).or_default();
             if spec.kind == FieldType::List {
-                let items: Vec<&str> = value.map(|v| v.items.iter().map(|i| i.value.as_str()).collect()).unwrap_or_default();
+                let items: Vec<&str> =
+                    value.map(|v| v.items.iter().map(|i| i.value.as_str()).collect()).unwrap_or_default();
                 let hits = expected.iter().filter(|e| items.iter().any(|i| loose(i) == loose(e))).count();
                 t.expected += expected.len();
                 t.predicted += items.len();
                 t.correct += hits;
                 if hits < expected.len() || items.len() > hits {
-                    misses.push(format!("{file} [{}]: expected {:?}, got {:?}", spec.name, expected.join(" | "), items.join(" | ")));
+                    misses.push(format!(
+                        "{file} [{}]: expected {:?}, got {:?}",
+                        spec.name,
+                        expected.join(" | "),
+                        items.join(" | ")
+                    ));
                 }
                 continue;
             }
-            let (printed, normal) = value.map(|v| (v.text.clone().unwrap_or_default(), v.value.clone())).unwrap_or_default();
+            let (printed, normal) =
+                value.map(|v| (v.text.clone().unwrap_or_default(), v.value.clone())).unwrap_or_default();
             let given = normal.is_some();
             let hit = given && expected.iter().any(|e| matches(&printed, normal.as_deref().unwrap_or(""), e));
             t.expected += usize::from(!expected.is_empty());
             t.predicted += usize::from(given);
             t.correct += usize::from(hit);
             if (!expected.is_empty() || given) && !hit {
-                misses.push(format!("{file} [{}]: expected {:?}, got {:?}", spec.name, expected.join(" | "), normal.unwrap_or_default()));
+                misses.push(format!(
+                    "{file} [{}]: expected {:?}, got {:?}",
+                    spec.name,
+                    expected.join(" | "),
+                    normal.unwrap_or_default()
+                ));
             }
         }
     }
-    let mut table = format!("{} — {} documents extracted with the `{}` schema\n", set_name(dir), truth.len(), schema.name);
-    let _ = writeln!(table, "  {:<16} {:>8} {:>8} {:>8} {:>9} {:>6}", "field", "expected", "given", "correct", "accuracy", "F1");
+    let mut table =
+        format!("{} — {} documents extracted with the `{}` schema\n", set_name(dir), truth.len(), schema.name);
+    let _ = writeln!(
+        table,
+        "  {:<16} {:>8} {:>8} {:>8} {:>9} {:>6}",
+        "field", "expected", "given", "correct", "accuracy", "F1"
+    );
     let mut rows = Vec::new();
     let mut all = Tally::default();
     for (field, t) in &tallies {
         let accuracy = t.correct as f64 / t.expected.max(1) as f64;
-        let _ = writeln!(table, "  {:<16} {:>8} {:>8} {:>8} {:>8.1}% {:>6.3}", field, t.expected, t.predicted, t.correct, 100.0 * accuracy, t.f1());
+        let _ = writeln!(
+            table,
+            "  {:<16} {:>8} {:>8} {:>8} {:>8.1}% {:>6.3}",
+            field,
+            t.expected,
+            t.predicted,
+            t.correct,
+            100.0 * accuracy,
+            t.f1()
+        );
         rows.push(json!({"field": field, "expected": t.expected, "given": t.predicted, "correct": t.correct, "accuracy": accuracy, "f1": t.f1()}));
         all.expected += t.expected;
         all.predicted += t.predicted;

@@ -13,7 +13,8 @@ use super::metrics::{average_precision, kendall_tau, ImageBoxes, LabelCounts};
 use super::{import, set_name, Report};
 
 /// DocBank labels Pagewise can express; abstract, author, date and reference cannot be.
-const DOCBANK_SCORED: [&str; 9] = ["paragraph", "title", "section", "caption", "footer", "list", "table", "figure", "equation"];
+const DOCBANK_SCORED: [&str; 9] =
+    ["paragraph", "title", "section", "caption", "footer", "list", "table", "figure", "equation"];
 
 /// Our labels in DocBank's terms. DocBank has no page-header class (running heads are labelled
 /// paragraph there) and no key-value class.
@@ -70,7 +71,8 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> R
         }
         taus.push((sample.clone(), kendall_tau(&ranks), columns.two_column, !columns.interleaved));
     }
-    let mut table = format!("{} — {} pages, token labels (DocBank), layout mode {}\n", set_name(dir), pages.len(), mode.as_str());
+    let mut table =
+        format!("{} — {} pages, token labels (DocBank), layout mode {}\n", set_name(dir), pages.len(), mode.as_str());
     let _ = writeln!(table, "  {:<10} {:>9} {:>7} {:>6} {:>7}", "label", "precision", "recall", "F1", "tokens");
     let scores = counts.scores();
     for (l, p, r, f, n) in scores.iter().filter(|s| s.4 > 0) {
@@ -111,7 +113,11 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> R
 
 /// Per scored token: its DocBank label and ours. Also the reading rank of each matched token
 /// (in DocBank's order) and whether the page is set in two columns.
-fn score_docbank_page(page: &Page, layout: &PageLayout, tokens: &[Value]) -> (Vec<(String, Option<String>)>, Vec<usize>, ReferenceColumns) {
+fn score_docbank_page(
+    page: &Page,
+    layout: &PageLayout,
+    tokens: &[Value],
+) -> (Vec<(String, Option<String>)>, Vec<usize>, ReferenceColumns) {
     let mut region_of = vec![None; page.words.len()];
     let mut rank = vec![usize::MAX; page.words.len()];
     let mut k = 0;
@@ -131,8 +137,14 @@ fn score_docbank_page(page: &Page, layout: &PageLayout, tokens: &[Value]) -> (Ve
         let (x0, y0, x1, y1) = (v(1) * sx, v(2) * sy, v(3) * sx, v(4) * sy);
         let label = t[5].as_str().unwrap_or_default();
         let centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let region_at =
-            || layout.regions.iter().filter(|r| r.bbox.contains_point(centre)).min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).map(|r| r.label);
+        let region_at = || {
+            layout
+                .regions
+                .iter()
+                .filter(|r| r.bbox.contains_point(centre))
+                .min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+                .map(|r| r.label)
+        };
         // DocBank puts "figure" on a placeholder token (##LTFigure##) covering the figure; the
         // words drawn inside a figure keep "paragraph" there.
         // Other placeholders (##LTLine##, ...) are strokes of drawings, not text: not scored.
@@ -210,7 +222,11 @@ fn nearest_word(page: &Page, (x, y): (f32, f32)) -> Option<usize> {
         let dy = (b.y0 - y).max(y - b.y1).max(0.0);
         dx.hypot(dy)
     };
-    (0..page.words.len()).map(|i| (i, dist(i))).filter(|(_, d)| *d <= 3.0).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
+    (0..page.words.len())
+        .map(|i| (i, dist(i)))
+        .filter(|(_, d)| *d <= 3.0)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
 }
 
 pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> Result<Report> {
@@ -234,7 +250,8 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) ->
                 .flatten()
                 .filter(|b| b["label"] == class)
                 .map(|b| {
-                    let v: Vec<f32> = b["bbox_xyxy"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(0.0) as f32).collect();
+                    let v: Vec<f32> =
+                        b["bbox_xyxy"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(0.0) as f32).collect();
                     [v[0], v[1], v[2], v[3]]
                 })
                 .collect();
@@ -247,8 +264,12 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) ->
             per_class.entry(class).or_default().push(ImageBoxes { truth, predicted });
         }
     }
-    let mut table =
-        format!("{} — {} page images, region boxes (PubLayNet), layout mode {} (the CDLA detector on images)\n", set_name(dir), pages.len(), mode.as_str());
+    let mut table = format!(
+        "{} — {} page images, region boxes (PubLayNet), layout mode {} (the CDLA detector on images)\n",
+        set_name(dir),
+        pages.len(),
+        mode.as_str()
+    );
     let _ = writeln!(table, "  {:<7} {:>7} {:>12} {:>6}", "class", "AP@0.5", "AP@.5:.95", "boxes");
     let mut rows = Vec::new();
     for class in classes {

@@ -16,7 +16,12 @@ pub struct LabelCounts {
 impl LabelCounts {
     pub fn add(&mut self, expected: &str, predicted: Option<&str>) {
         self.counts.entry(expected.to_string()).or_default().2 += 1;
-        *self.confusion.entry(expected.to_string()).or_default().entry(predicted.unwrap_or("none").to_string()).or_default() += 1;
+        *self
+            .confusion
+            .entry(expected.to_string())
+            .or_default()
+            .entry(predicted.unwrap_or("none").to_string())
+            .or_default() += 1;
         if let Some(p) = predicted {
             let e = self.counts.entry(p.to_string()).or_default();
             e.1 += 1;
@@ -83,13 +88,20 @@ pub fn average_precision(images: &[ImageBoxes], threshold: f32) -> f64 {
     if total == 0 {
         return 0.0;
     }
-    let mut preds: Vec<(f32, usize, [f32; 4])> = images.iter().enumerate().flat_map(|(k, i)| i.predicted.iter().map(move |(s, b)| (*s, k, *b))).collect();
+    let mut preds: Vec<(f32, usize, [f32; 4])> =
+        images.iter().enumerate().flat_map(|(k, i)| i.predicted.iter().map(move |(s, b)| (*s, k, *b))).collect();
     preds.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut used: Vec<Vec<bool>> = images.iter().map(|i| vec![false; i.truth.len()]).collect();
     let (mut tp, mut fp) = (0usize, 0usize);
     let mut curve = Vec::with_capacity(preds.len());
     for (_, k, b) in preds {
-        let best = images[k].truth.iter().enumerate().filter(|(t, _)| !used[k][*t]).map(|(t, g)| (t, iou(&b, g))).max_by(|x, y| x.1.total_cmp(&y.1));
+        let best = images[k]
+            .truth
+            .iter()
+            .enumerate()
+            .filter(|(t, _)| !used[k][*t])
+            .map(|(t, g)| (t, iou(&b, g)))
+            .max_by(|x, y| x.1.total_cmp(&y.1));
         match best {
             Some((t, v)) if v >= threshold => {
                 used[k][t] = true;

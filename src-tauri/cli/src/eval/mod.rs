@@ -28,8 +28,12 @@ pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
     for dir in sets {
         let mut found = Vec::new();
         match read_json(&dir.join("layout.json")) {
-            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("tokens").is_some()) => found.push(layout_sets::docbank(&mut lib, dir, &gt, mode)?),
-            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("blocks").is_some()) => found.push(layout_sets::publaynet(&mut lib, dir, &gt, mode)?),
+            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("tokens").is_some()) => {
+                found.push(layout_sets::docbank(&mut lib, dir, &gt, mode)?)
+            }
+            Ok(gt) if first_page(&gt).is_some_and(|p| p.get("blocks").is_some()) => {
+                found.push(layout_sets::publaynet(&mut lib, dir, &gt, mode)?)
+            }
             _ => {}
         }
         if dir.join("ocr_lines.json").is_file() {
@@ -67,7 +71,8 @@ fn first_page(gt: &Value) -> Option<&Value> {
 
 pub fn read_json(path: &Path) -> Result<Value> {
     let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.into(), source: e })?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::Library { path: path.into(), detail: format!("not valid JSON: {e}") })
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Library { path: path.into(), detail: format!("not valid JSON: {e}") })
 }
 
 /// A set's scores: a printable table and the same figures as JSON.

@@ -51,7 +51,8 @@ fn squash(s: &str) -> String {
 pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
     let gt = read_json(&dir.join("ocr_lines.json"))?;
     let files = gt.as_object().cloned().unwrap_or_default();
-    let (mut edits, mut case_edits, mut chars, mut words, mut found, mut unread) = (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    let (mut edits, mut case_edits, mut chars, mut words, mut found, mut unread) =
+        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
     let mut masked = 0;
     let mut rows = Vec::new();
     let mut wrong_lines = Vec::new();
@@ -75,14 +76,18 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
         let read = read_image_page(lib, &dir.join("images").join(file))?;
         if read.page.source != PageSource::Ocr {
             unread += 1;
-            eprintln!("{file}: not read by OCR ({})", read.page.error.as_ref().map_or("no reason given", |e| e.message.as_str()));
+            eprintln!(
+                "{file}: not read by OCR ({})",
+                read.page.error.as_ref().map_or("no reason given", |e| e.message.as_str())
+            );
         }
         let s = score_page(&truth, &read);
         masked += truth.iter().filter(|t| t.masked()).count();
         let page_chars: usize = truth.iter().filter(|t| !t.masked()).map(|t| t.text.chars().count()).sum();
         rows.push((file.clone(), s.edits as f64 / page_chars.max(1) as f64, s.found as f64 / s.words.max(1) as f64));
         wrong_lines.extend(s.wrong_lines.iter().map(|(n, want, got)| (*n, file.clone(), want.clone(), got.clone())));
-        (edits, case_edits, chars, words, found) = (edits + s.edits, case_edits + s.case_edits, chars + page_chars, words + s.words, found + s.found);
+        (edits, case_edits, chars, words, found) =
+            (edits + s.edits, case_edits + s.case_edits, chars + page_chars, words + s.words, found + s.found);
     }
     let cer = edits as f64 / chars.max(1) as f64;
     let recall = found as f64 / words.max(1) as f64;
@@ -92,8 +97,17 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
         let _ = writeln!(table, "  {file:<12} {:>6.1}% {:>11.1}%", c * 100.0, r * 100.0);
     }
     let case_cer = case_edits as f64 / chars.max(1) as f64;
-    let _ = writeln!(table, "  all: CER {:.2}% ({edits} edits / {chars} characters), word recall {:.1}% ({found}/{words})", cer * 100.0, recall * 100.0);
-    let _ = writeln!(table, "  (CER with case kept: {:.2}%; {masked} masked lines, such as \"***\", not scored)", case_cer * 100.0);
+    let _ = writeln!(
+        table,
+        "  all: CER {:.2}% ({edits} edits / {chars} characters), word recall {:.1}% ({found}/{words})",
+        cer * 100.0,
+        recall * 100.0
+    );
+    let _ = writeln!(
+        table,
+        "  (CER with case kept: {:.2}%; {masked} masked lines, such as \"***\", not scored)",
+        case_cer * 100.0
+    );
     // The lines that cost most, so a change to the reader can be judged line by line.
     wrong_lines.sort_by_key(|l| std::cmp::Reverse(l.0));
     for (n, file, want, got) in wrong_lines.iter().take(15) {
@@ -129,7 +143,12 @@ fn score_page(truth: &[TruthLine], read: &ReadPage) -> PageScore {
     let mut extra = Vec::new();
     for w in &read.page.words {
         let b = [w.bbox.x0 * s, w.bbox.y0 * s, w.bbox.x1 * s, w.bbox.y1 * s];
-        let best = truth.iter().enumerate().map(|(i, t)| (i, overlap(&b, &t.bbox))).filter(|(_, o)| *o > 0.0).max_by(|a, b| a.1.total_cmp(&b.1));
+        let best = truth
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i, overlap(&b, &t.bbox)))
+            .filter(|(_, o)| *o > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
         match best {
             Some((i, _)) => assigned[i].push((b[0], w.text.as_str())),
             None => extra.push(w.text.as_str()),
@@ -210,7 +229,8 @@ pub fn answers(lib: &mut Library, dir: &Path) -> Result<Report> {
         let numbers: Vec<f64> = read.page.words.iter().filter_map(|w| number_of(&w.text)).collect();
         for a in wanted {
             total += 1;
-            let on_page = text.contains(&squash(a).to_lowercase()) || number_of(a).is_some_and(|v| numbers.iter().any(|n| (n - v).abs() < 1e-6));
+            let on_page = text.contains(&squash(a).to_lowercase())
+                || number_of(a).is_some_and(|v| numbers.iter().any(|n| (n - v).abs() < 1e-6));
             if on_page {
                 found += 1;
             } else {
@@ -219,13 +239,13 @@ pub fn answers(lib: &mut Library, dir: &Path) -> Result<Report> {
         }
     }
     let recall = found as f64 / total.max(1) as f64;
-    let mut table = format!("{} — {} images read by OCR, against their questions' answers\n", set_name(dir), files.len());
+    let mut table =
+        format!("{} — {} images read by OCR, against their questions' answers\n", set_name(dir), files.len());
     let _ = writeln!(table, "  answers found on the page as read: {found}/{total} ({:.1}%)", recall * 100.0);
     for m in missing.iter().take(10) {
         let _ = writeln!(table, "    missing  {m}");
     }
-    let json =
-        json!({"set": set_name(dir), "kind": "ocr-answers", "images": files.len(), "answers": total, "found": found, "recall": recall, "missing": missing});
+    let json = json!({"set": set_name(dir), "kind": "ocr-answers", "images": files.len(), "answers": total, "found": found, "recall": recall, "missing": missing});
     Ok(Report { table, json })
 }
 

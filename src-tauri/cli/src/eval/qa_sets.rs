@@ -15,7 +15,11 @@ use super::{import, read_json, set_name, Report};
 
 /// Where a set keeps its documents.
 pub fn document_path(dir: &Path, file: &str) -> PathBuf {
-    ["docs", "images"].iter().map(|d| dir.join(d).join(file)).find(|p| p.is_file()).unwrap_or_else(|| dir.join("docs").join(file))
+    ["docs", "images"]
+        .iter()
+        .map(|d| dir.join(d).join(file))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| dir.join("docs").join(file))
 }
 
 #[derive(Default)]
@@ -50,7 +54,8 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
                 continue;
             }
         };
-        let (printed, normalized) = (answer.answer.clone().unwrap_or_default(), answer.normalized.clone().unwrap_or_default());
+        let (printed, normalized) =
+            (answer.answer.clone().unwrap_or_default(), answer.normalized.clone().unwrap_or_default());
         let hit = answer.found && expected.iter().any(|e| matches(&printed, &normalized, e));
         // An exact match (numbers as numbers, dates as dates) is a full one.
         let similarity = match (hit, answer.found) {
@@ -71,15 +76,30 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
             ));
         }
     }
-    let (asked, exact, anls_sum) = by_field.values().fold((0, 0, 0.0), |a, t| (a.0 + t.asked, a.1 + t.exact, a.2 + t.anls));
+    let (asked, exact, anls_sum) =
+        by_field.values().fold((0, 0, 0.0), |a, t| (a.0 + t.asked, a.1 + t.exact, a.2 + t.anls));
     let mut table = format!("{} — {} questions asked of their documents (extractive answerer)\n", set_name(dir), asked);
     let _ = writeln!(table, "  {:<28} {:>6} {:>8} {:>7}", "field", "asked", "exact", "ANLS");
     let mut fields = Vec::new();
     for (f, t) in &by_field {
-        let _ = writeln!(table, "  {:<28} {:>6} {:>7.1}% {:>7.3}", f, t.asked, 100.0 * t.exact as f64 / t.asked.max(1) as f64, t.anls / t.asked.max(1) as f64);
+        let _ = writeln!(
+            table,
+            "  {:<28} {:>6} {:>7.1}% {:>7.3}",
+            f,
+            t.asked,
+            100.0 * t.exact as f64 / t.asked.max(1) as f64,
+            t.anls / t.asked.max(1) as f64
+        );
         fields.push(json!({"field": f, "asked": t.asked, "exact": t.exact, "anls": t.anls / t.asked.max(1) as f64}));
     }
-    let _ = writeln!(table, "  {:<28} {:>6} {:>7.1}% {:>7.3}", "all", asked, 100.0 * exact as f64 / asked.max(1) as f64, anls_sum / asked.max(1) as f64);
+    let _ = writeln!(
+        table,
+        "  {:<28} {:>6} {:>7.1}% {:>7.3}",
+        "all",
+        asked,
+        100.0 * exact as f64 / asked.max(1) as f64,
+        anls_sum / asked.max(1) as f64
+    );
     for m in misses.iter().take(40) {
         let _ = writeln!(table, "    miss  {m}");
     }

@@ -51,7 +51,12 @@ impl Lib {
 /// Find a word by its text in `text --json` output: (page object, word object).
 pub fn word<'a>(text: &'a Value, page: u64, w: &str) -> &'a Value {
     let p = text["pages"].as_array().unwrap().iter().find(|p| p["page"] == page).expect("page");
-    p["words"].as_array().unwrap().iter().find(|x| x["text"] == w).unwrap_or_else(|| panic!("word {w} not on page {page}"))
+    p["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["text"] == w)
+        .unwrap_or_else(|| panic!("word {w} not on page {page}"))
 }
 
 pub fn bbox(word: &Value) -> [f64; 4] {

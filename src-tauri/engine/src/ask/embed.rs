@@ -33,12 +33,16 @@ impl Embedder {
     /// Load from files (a config.json, a tokenizer.json and BERT weights in safetensors).
     pub fn load(config: &Path, tokenizer: &Path, weights: &Path) -> Result<Embedder> {
         let cfg: Config =
-            serde_json::from_slice(&std::fs::read(config).map_err(|e| Error::Io { path: config.into(), source: e })?).map_err(|e| failed(config, e))?;
+            serde_json::from_slice(&std::fs::read(config).map_err(|e| Error::Io { path: config.into(), source: e })?)
+                .map_err(|e| failed(config, e))?;
         let mut tokenizer = Tokenizer::from_file(tokenizer).map_err(|e| failed(tokenizer, e))?;
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
-        tokenizer.with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() })).map_err(|e| failed(config, e))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .map_err(|e| failed(config, e))?;
         // SAFETY: the weights file is not modified while it is mapped (it lives in the model store).
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu) }.map_err(|e| failed(weights, e))?;
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu) }
+            .map_err(|e| failed(weights, e))?;
         let model = BertModel::load(vb, &cfg).map_err(|e| failed(weights, e))?;
         Ok(Embedder { model, tokenizer })
     }
@@ -52,7 +56,11 @@ impl Embedder {
         if let Some(e) = slot.as_ref() {
             return Ok(e.clone());
         }
-        let e = Arc::new(Mutex::new(Embedder::load(&model_file("embed-config")?, &model_file("embed-tokenizer")?, &model_file("embed-weights")?)?));
+        let e = Arc::new(Mutex::new(Embedder::load(
+            &model_file("embed-config")?,
+            &model_file("embed-tokenizer")?,
+            &model_file("embed-weights")?,
+        )?));
         *slot = Some(e.clone());
         Ok(e)
     }
@@ -72,7 +80,8 @@ impl Embedder {
     }
 
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let model_err = |e: candle_core::Error| Error::Model { model: "all-MiniLM-L6-v2".into(), detail: e.to_string() };
+        let model_err =
+            |e: candle_core::Error| Error::Model { model: "all-MiniLM-L6-v2".into(), detail: e.to_string() };
         let enc = self
             .tokenizer
             .encode_batch(texts.to_vec(), true)

@@ -81,14 +81,21 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
         .filter_map(|v| v.normalized.parse::<f64>().ok())
         .fold(f64::MIN, f64::max);
     // A page with one date on it (however often printed) is dated by it.
-    let mut dates: Vec<&str> = pt.lines.iter().flat_map(|l| &l.values).filter(|v| v.kind == ValueKind::Date).map(|v| v.normalized.as_str()).collect();
+    let mut dates: Vec<&str> = pt
+        .lines
+        .iter()
+        .flat_map(|l| &l.values)
+        .filter(|v| v.kind == ValueKind::Date)
+        .map(|v| v.normalized.as_str())
+        .collect();
     dates.sort();
     dates.dedup();
     // A summary label printed several times (section subtotals, then the invoice's): the last
     // one sums up.
     let summary = q.labels.iter().any(|l| matches!(l.as_str(), "grand total" | "subtotal" | "tax amount"));
     let label_text = |h: &LabelHit| pt.lines[h.line].norm[h.start..h.end].join(" ");
-    let last_of = |h: &LabelHit| !hits.iter().any(|o| !o.avoid && label_text(o) == label_text(h) && o.bbox.y0 > h.bbox.y1);
+    let last_of =
+        |h: &LabelHit| !hits.iter().any(|o| !o.avoid && label_text(o) == label_text(h) && o.bbox.y0 > h.bbox.y1);
     let mut out = Vec::new();
     for (li, line) in pt.lines.iter().enumerate() {
         for v in line.values.iter().filter(|v| v.kind == kind) {
@@ -98,7 +105,11 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
             let (best, worst, via) = linked(pt, hits, li, v.start, &vbox);
             let mut prior = match kind {
                 // Amounts with cents or a currency look like money; bare integers barely do.
-                ValueKind::Money if v.currency.is_some() || v.normalized.ends_with(".00") && printed[0].contains(['.', ',']) => 0.12,
+                ValueKind::Money
+                    if v.currency.is_some() || v.normalized.ends_with(".00") && printed[0].contains(['.', ',']) =>
+                {
+                    0.12
+                }
                 ValueKind::Money if printed.iter().any(|w| w.contains(['.', ','])) => 0.1,
                 ValueKind::Money => 0.02,
                 // The first date of a page is most often the document's date.
@@ -155,7 +166,12 @@ fn year_fit(pt: &PageText, q: &Question, line: usize, vbox: &BBox) -> f32 {
     if q.years.is_empty() {
         return 1.0;
     }
-    let is_year = |t: &str| t.len() >= 4 && (t.starts_with("19") || t.starts_with("20")) && t[..4].chars().all(|c| c.is_ascii_digit()) && t.len() <= 5;
+    let is_year = |t: &str| {
+        t.len() >= 4
+            && (t.starts_with("19") || t.starts_with("20"))
+            && t[..4].chars().all(|c| c.is_ascii_digit())
+            && t.len() <= 5
+    };
     let column = vbox.grow(4.0);
     let header = pt.lines[..line]
         .iter()
@@ -191,7 +207,8 @@ fn currency(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
             let vbox = pt.span_box(li, v.start, v.end);
             let (best, worst, via) = linked(pt, hits, li, v.start, &vbox);
             let share = counts[code] as f32 / total as f32;
-            let score = combine(best, worst, 0.3 + 0.4 * share) * if v.kind == ValueKind::Currency { 1.0 } else { 0.95 };
+            let score =
+                combine(best, worst, 0.3 + 0.4 * share) * if v.kind == ValueKind::Currency { 1.0 } else { 0.95 };
             let label = via.map(|i| pt.span_text(hits[i].line, hits[i].start, hits[i].end));
             // Evidence is the printed sign or code (or the amount it is glued to).
             let (s, e) = if v.kind == ValueKind::Money && v.end - v.start == 2 {
@@ -218,7 +235,10 @@ fn identifiers(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
             let t = word.trim_matches(|c: char| matches!(c, ':' | ',' | ';' | '(' | ')' | '.'));
             let t = t.trim_start_matches('#');
             let digits = t.chars().filter(char::is_ascii_digit).count();
-            if t.chars().count() < 3 || digits == 0 || line.values.iter().any(|v| v.kind == ValueKind::Date && wi >= v.start && wi < v.end) {
+            if t.chars().count() < 3
+                || digits == 0
+                || line.values.iter().any(|v| v.kind == ValueKind::Date && wi >= v.start && wi < v.end)
+            {
                 continue;
             }
             // Part of a label ("No." after "Invoice") is never the value.

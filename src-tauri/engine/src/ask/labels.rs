@@ -53,8 +53,15 @@ impl<'a> PageText<'a> {
                 if let Some(next) = following.get(i + 1) {
                     refs.extend(next.iter().take(3).map(|w| page.words[*w as usize].text.as_str()));
                 }
-                let values: Vec<Typed> = find_values(&refs, locale).into_iter().filter(|v| v.start < printed.len()).collect();
-                LineText { words: l.words.clone(), bbox: l.bbox, norm: printed.iter().map(|t| norm_token(t)).collect(), printed, values }
+                let values: Vec<Typed> =
+                    find_values(&refs, locale).into_iter().filter(|v| v.start < printed.len()).collect();
+                LineText {
+                    words: l.words.clone(),
+                    bbox: l.bbox,
+                    norm: printed.iter().map(|t| norm_token(t)).collect(),
+                    printed,
+                    values,
+                }
             })
             .collect();
         let mut heights: Vec<f32> = lines.iter().map(|l| l.bbox.height()).filter(|h| *h > 0.0).collect();
@@ -67,7 +74,9 @@ impl<'a> PageText<'a> {
     pub fn span_box(&self, line: usize, start: usize, end: usize) -> BBox {
         let l = &self.lines[line];
         let words = &l.words[start..end.min(l.words.len())];
-        words.iter().skip(1).fold(words.first().map_or(l.bbox, |&w| self.page.words[w as usize].bbox), |acc, &w| acc.union(&self.page.words[w as usize].bbox))
+        words.iter().skip(1).fold(words.first().map_or(l.bbox, |&w| self.page.words[w as usize].bbox), |acc, &w| {
+            acc.union(&self.page.words[w as usize].bbox)
+        })
     }
 
     /// Every word of the page in reading order, as (line, word).
@@ -167,7 +176,8 @@ pub fn label_hits(pt: &PageText, q: &Question) -> Vec<LabelHit> {
                 } else {
                     0.85
                 };
-                let terms_here = q.terms.iter().filter(|t| line.norm.contains(t)).count() as f32 / q.terms.len().max(1) as f32;
+                let terms_here =
+                    q.terms.iter().filter(|t| line.norm.contains(t)).count() as f32 / q.terms.len().max(1) as f32;
                 hits.push(LabelHit {
                     line: li,
                     start: at,
@@ -209,11 +219,9 @@ pub fn link(pt: &PageText, h: &LabelHit, vline: usize, vstart: usize, vbox: &BBo
 /// Does a key-value pair of the page's layout hold the label as its key and the value in its value?
 fn paired_by_layout(pt: &PageText, label: &BBox, value: &BBox) -> bool {
     let Some(layout) = pt.layout else { return false };
-    layout
-        .regions
-        .iter()
-        .filter_map(|r| r.pair.as_ref())
-        .any(|kv| kv.key_bbox.grow(1.0).contains_point(label.center()) && kv.value_bbox.grow(1.0).contains_point(value.center()))
+    layout.regions.iter().filter_map(|r| r.pair.as_ref()).any(|kv| {
+        kv.key_bbox.grow(1.0).contains_point(label.center()) && kv.value_bbox.grow(1.0).contains_point(value.center())
+    })
 }
 
 fn geometric_link(pt: &PageText, h: &LabelHit, vline: usize, vstart: usize, vbox: &BBox) -> f32 {

@@ -115,7 +115,10 @@ impl Meaning {
         let subject = q
             .terms
             .iter()
-            .filter(|t| super::values::month(t).is_none() && !matches!(t.as_str(), "ending" | "ended" | "period" | "month" | "year"))
+            .filter(|t| {
+                super::values::month(t).is_none()
+                    && !matches!(t.as_str(), "ending" | "ended" | "period" | "month" | "year")
+            })
             .cloned()
             .collect::<Vec<_>>()
             .join(" ");

@@ -112,7 +112,15 @@ pub struct Candidate {
 
 impl Candidate {
     /// Words `start..end` of line `line`; an empty `normalized` means the text itself.
-    pub fn new(pt: &PageText, line: usize, start: usize, end: usize, normalized: String, score: f32, label: Option<String>) -> Candidate {
+    pub fn new(
+        pt: &PageText,
+        line: usize,
+        start: usize,
+        end: usize,
+        normalized: String,
+        score: f32,
+        label: Option<String>,
+    ) -> Candidate {
         let text = pt.span_text(line, start, end);
         let normalized = if normalized.is_empty() { text.clone() } else { normalized };
         Candidate {
@@ -157,7 +165,16 @@ impl Candidate {
             }
             last_line = l;
         }
-        Candidate { page: pt.page.page, normalized: text.clone(), text, score: score.clamp(0.0, 1.0), label, currency: None, boxes, source: pt.page.source }
+        Candidate {
+            page: pt.page.page,
+            normalized: text.clone(),
+            text,
+            score: score.clamp(0.0, 1.0),
+            label,
+            currency: None,
+            boxes,
+            source: pt.page.source,
+        }
     }
 
     pub fn with_currency(mut self, currency: Option<&'static str>) -> Candidate {
@@ -169,7 +186,12 @@ impl Candidate {
         let evidence = self
             .boxes
             .iter()
-            .map(|b| Evidence { page: self.page, bbox: b.rounded(), source: self.source.as_str().to_string(), text: self.text.clone() })
+            .map(|b| Evidence {
+                page: self.page,
+                bbox: b.rounded(),
+                source: self.source.as_str().to_string(),
+                text: self.text.clone(),
+            })
             .collect();
         Guess {
             answer: self.text.clone(),
@@ -194,7 +216,8 @@ impl Extractive {
 
     /// Candidates over all pages, best first, one per distinct normal form.
     fn ranked(&mut self, pages: &[PageText], q: &Question) -> Vec<Candidate> {
-        let mut all: Vec<Candidate> = pages.iter().flat_map(|pt| extractive::candidates(pt, q, &mut self.meaning)).collect();
+        let mut all: Vec<Candidate> =
+            pages.iter().flat_map(|pt| extractive::candidates(pt, q, &mut self.meaning)).collect();
         all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.page.cmp(&b.page)));
         let mut seen = std::collections::HashSet::new();
         all.retain(|c| seen.insert(c.normalized.to_lowercase()));
@@ -216,9 +239,11 @@ impl Answerer for Extractive {
         let reason = match (best, pages.iter().all(|p| p.lines.is_empty())) {
             (Some(_), _) => None,
             (None, true) => Some(no_text_reason(pages)),
-            (None, false) => {
-                Some(format!("no {} on the page{} reads as the answer with enough confidence", target_noun(q.target), if pages.len() == 1 { "" } else { "s" }))
-            }
+            (None, false) => Some(format!(
+                "no {} on the page{} reads as the answer with enough confidence",
+                target_noun(q.target),
+                if pages.len() == 1 { "" } else { "s" }
+            )),
         };
         Answer {
             question: q.text.clone(),
@@ -256,11 +281,15 @@ fn target_noun(t: Target) -> &'static str {
 }
 
 fn no_text_reason(pages: &[PageText]) -> String {
-    let unread: Vec<String> = pages.iter().filter(|p| p.page.source == PageSource::NeedsReader).map(|p| p.page.page.to_string()).collect();
+    let unread: Vec<String> =
+        pages.iter().filter(|p| p.page.source == PageSource::NeedsReader).map(|p| p.page.page.to_string()).collect();
     if unread.is_empty() {
         "the pages have no text".to_string()
     } else {
-        format!("needs a reader: page(s) {} have no text yet (read them with `pagewise text DOC --reader ocr --save`)", unread.join(", "))
+        format!(
+            "needs a reader: page(s) {} have no text yet (read them with `pagewise text DOC --reader ocr --save`)",
+            unread.join(", ")
+        )
     }
 }
 
@@ -271,7 +300,9 @@ pub fn parse_question(text: &str) -> Result<Question> {
         return Err(Error::BadQuestion { detail: "the question is empty".into() });
     }
     if chars > MAX_QUESTION_CHARS {
-        return Err(Error::BadQuestion { detail: format!("the question is {chars} characters long; at most {MAX_QUESTION_CHARS} are accepted") });
+        return Err(Error::BadQuestion {
+            detail: format!("the question is {chars} characters long; at most {MAX_QUESTION_CHARS} are accepted"),
+        });
     }
     Ok(Question::parse(text))
 }
@@ -296,16 +327,29 @@ impl Prepared {
         let all_text: String = pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
         let locale = values::guess_locale(&all_text);
         let keep = |n: u32| page.is_none_or(|p| p == n);
-        Ok(Prepared { pages: pages.into_iter().filter(|p| keep(p.page)).collect(), layouts: layouts.into_iter().filter(|l| keep(l.page)).collect(), locale })
+        Ok(Prepared {
+            pages: pages.into_iter().filter(|p| keep(p.page)).collect(),
+            layouts: layouts.into_iter().filter(|l| keep(l.page)).collect(),
+            locale,
+        })
     }
 
     pub fn view(&self) -> Vec<PageText<'_>> {
-        self.pages.iter().map(|p| PageText::new(p, self.layouts.iter().find(|l| l.page == p.page), self.locale)).collect()
+        self.pages
+            .iter()
+            .map(|p| PageText::new(p, self.layouts.iter().find(|l| l.page == p.page), self.locale))
+            .collect()
     }
 }
 
 /// Ask one question about a document (or one of its pages) with the default answerer.
-pub fn ask(lib: &Library, id: &DocId, question: &str, page: Option<u32>, answerer: &mut dyn Answerer) -> Result<Answer> {
+pub fn ask(
+    lib: &Library,
+    id: &DocId,
+    question: &str,
+    page: Option<u32>,
+    answerer: &mut dyn Answerer,
+) -> Result<Answer> {
     let q = parse_question(question)?;
     let prepared = Prepared::load(lib, id, page)?;
     Ok(answerer.answer(&prepared.view(), &q))
@@ -323,7 +367,12 @@ pub(crate) mod tests {
             for (i, t) in row.split_whitespace().enumerate() {
                 ids.push(words.len() as u32);
                 let (x, y) = (50.0 + i as f32 * 80.0, 100.0 + r as f32 * 20.0);
-                words.push(Word { text: t.to_string(), bbox: BBox::new(x, y, x + 70.0, y + 12.0), size: 10.0, bold: false });
+                words.push(Word {
+                    text: t.to_string(),
+                    bbox: BBox::new(x, y, x + 70.0, y + 12.0),
+                    size: 10.0,
+                    bold: false,
+                });
             }
             let bbox = ids.iter().map(|&w| words[w as usize].bbox).reduce(|a: BBox, b| a.union(&b)).unwrap();
             lines.push(Line { words: ids, bbox, block: 0 });

@@ -7,8 +7,17 @@ use super::spans::is_company_suffix;
 use super::Candidate;
 
 /// Defined terms that name the contract or its subjects, not a party.
-const NOT_PARTIES: &[&str] =
-    &["agreement", "effective date", "parties", "party", "confidential information", "evaluation material", "purpose", "disclosing party", "receiving party"];
+const NOT_PARTIES: &[&str] = &[
+    "agreement",
+    "effective date",
+    "parties",
+    "party",
+    "confidential information",
+    "evaluation material",
+    "purpose",
+    "disclosing party",
+    "receiving party",
+];
 
 /// Words that may stand inside a name run without a capital.
 const CONNECTORS: &[&str] = &["&", "and/or", "of", "de", "du", "la", "von", "van", "der"];
@@ -53,7 +62,8 @@ pub fn candidates(pt: &PageText) -> Vec<Candidate> {
         let w = word(k);
         // "a Delaware corporation", "an address at One Penumbra Place", "1700 Broadway": no party.
         let before = if k > 0 { word(k - 1).to_lowercase() } else { String::new() };
-        let preceded_by_article = matches!(before.as_str(), "a" | "an" | "the" | "this" | "at" | "in") || before.chars().any(|c| c.is_ascii_digit());
+        let preceded_by_article = matches!(before.as_str(), "a" | "an" | "the" | "this" | "at" | "in")
+            || before.chars().any(|c| c.is_ascii_digit());
         if !starts_upper(&w) || quoted(&w) {
             k += 1;
             continue;
@@ -78,7 +88,8 @@ pub fn candidates(pt: &PageText) -> Vec<Candidate> {
                 break;
             }
             end += 1;
-            if t.ends_with(['.', ';']) && !is_company_suffix(&t) && t.chars().filter(|c| c.is_alphabetic()).count() > 2 {
+            if t.ends_with(['.', ';']) && !is_company_suffix(&t) && t.chars().filter(|c| c.is_alphabetic()).count() > 2
+            {
                 break;
             }
         }
@@ -88,7 +99,8 @@ pub fn candidates(pt: &PageText) -> Vec<Candidate> {
         let definition = (end..(end + 12).min(n)).find_map(|j| defined_term(&word, j, n));
         let defined = definition.as_deref().is_some_and(|d| !NOT_PARTIES.contains(&d.to_lowercase().as_str()));
         let in_clause = clause.is_some_and(|c| start > c && start < c + 80);
-        let all_caps_heading = run.len() > 2 && run.iter().all(|t| t.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_uppercase()));
+        let all_caps_heading =
+            run.len() > 2 && run.iter().all(|t| t.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_uppercase()));
         let score = match (defined, has_suffix, in_clause) {
             (true, _, true) => 0.85,
             (false, true, true) => 0.75,
@@ -97,7 +109,11 @@ pub fn candidates(pt: &PageText) -> Vec<Candidate> {
             _ => 0.0,
         };
         // One capitalised word ("Affiliates") is a defined term's echo, not a party's name.
-        if score > 0.0 && (run.len() >= 2 || has_suffix) && !text.to_lowercase().contains("agreement") && !all_caps_heading {
+        if score > 0.0
+            && (run.len() >= 2 || has_suffix)
+            && !text.to_lowercase().contains("agreement")
+            && !all_caps_heading
+        {
             let span: Vec<(usize, usize)> = toks[start..end].to_vec();
             out.push(Candidate::words(pt, &span, score, Some("party".into())));
         }

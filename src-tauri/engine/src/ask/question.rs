@@ -58,9 +58,10 @@ pub struct Question {
 }
 
 const STOP: &[&str] = &[
-    "what", "whats", "what's", "which", "who", "whom", "when", "where", "how", "is", "are", "was", "were", "the", "a", "an", "of", "this", "that", "these",
-    "on", "in", "for", "to", "by", "does", "do", "did", "be", "and", "or", "it", "its", "there", "give", "me", "please", "tell", "listed", "shown", "stated",
-    "printed", "document", "page", "with", "from", "as", "at", "under", "much", "many", "s", "?", "value", "number,", "unit", "name",
+    "what", "whats", "what's", "which", "who", "whom", "when", "where", "how", "is", "are", "was", "were", "the", "a",
+    "an", "of", "this", "that", "these", "on", "in", "for", "to", "by", "does", "do", "did", "be", "and", "or", "it",
+    "its", "there", "give", "me", "please", "tell", "listed", "shown", "stated", "printed", "document", "page", "with",
+    "from", "as", "at", "under", "much", "many", "s", "?", "value", "number,", "unit", "name",
 ];
 
 /// Groups of label phrases that mean one thing. A question that mentions any phrase of a group
@@ -130,7 +131,21 @@ const LEXICON: &[(&[&str], &[Target], &[&str])] = &[
     (
         &["tax", "vat"],
         &[Target::Money, Target::Percent],
-        &["tax", "vat", "mwst", "ust", "umsatzsteuer", "mehrwertsteuer", "gst", "sst", "tva", "iva", "btw", "sales tax", "tax amount"],
+        &[
+            "tax",
+            "vat",
+            "mwst",
+            "ust",
+            "umsatzsteuer",
+            "mehrwertsteuer",
+            "gst",
+            "sst",
+            "tva",
+            "iva",
+            "btw",
+            "sales tax",
+            "tax amount",
+        ],
     ),
     (
         &["invoice", "number"],
@@ -196,12 +211,35 @@ const LEXICON: &[(&[&str], &[Target], &[&str])] = &[
     (
         &["vendor", "issuer", "seller", "supplier", "company", "issued", "merchant", "store", "shop"],
         &[Target::Name],
-        &["from", "seller", "supplier", "vendor", "issuer", "sold by", "provided by", "bill from", "remit to", "company", "merchant", "payable to"],
+        &[
+            "from",
+            "seller",
+            "supplier",
+            "vendor",
+            "issuer",
+            "sold by",
+            "provided by",
+            "bill from",
+            "remit to",
+            "company",
+            "merchant",
+            "payable to",
+        ],
     ),
     (
         &["customer", "client", "buyer", "billed"],
         &[Target::Name],
-        &["bill to", "billed to", "customer", "client", "sold to", "kunde", "rechnungsempfänger", "invoice to", "ship to"],
+        &[
+            "bill to",
+            "billed to",
+            "customer",
+            "client",
+            "sold to",
+            "kunde",
+            "rechnungsempfänger",
+            "invoice to",
+            "ship to",
+        ],
     ),
     (&["currency"], &[Target::Currency], &["currency", "währung", "devise", "moneda", "payment currency"]),
     (&["address", "located"], &[Target::Address], &["address", "adresse", "anschrift", "dirección", "alamat"]),
@@ -302,10 +340,18 @@ impl Question {
 
     fn build(text: &str, target: Option<Target>) -> Question {
         let lower = text.to_lowercase();
-        let words: Vec<String> = lower.split(|c: char| !(c.is_alphanumeric() || c == '%' || c == '#')).filter(|w| !w.is_empty()).map(str::to_string).collect();
+        let words: Vec<String> = lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '%' || c == '#'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
         let has = |w: &str| words.iter().any(|x| x == w);
         let target = target.unwrap_or_else(|| target_of(&lower, &has));
-        let terms: Vec<String> = words.iter().filter(|w| !STOP.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit())).cloned().collect();
+        let terms: Vec<String> = words
+            .iter()
+            .filter(|w| !STOP.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit()))
+            .cloned()
+            .collect();
         let mut labels: Vec<String> = Vec::new();
         for (keys, kinds, phrases) in LEXICON {
             // Only labels of the kind asked for: "invoice" in "the invoice date" is no date label.
@@ -316,7 +362,18 @@ impl Question {
         // "due date" asks for the due date, not the invoice date; "net" revenues are still revenues.
         if has("due") {
             labels.retain(|l| {
-                !["date", "invoice date", "issue date", "datum", "rechnungsdatum", "date of issue", "data", "fecha", "payment date"].contains(&l.as_str())
+                ![
+                    "date",
+                    "invoice date",
+                    "issue date",
+                    "datum",
+                    "rechnungsdatum",
+                    "date of issue",
+                    "data",
+                    "fecha",
+                    "payment date",
+                ]
+                .contains(&l.as_str())
             });
         }
         let mut avoid: Vec<String> = Vec::new();
@@ -328,26 +385,43 @@ impl Question {
         }
         let mut contrast = |asked: &[&str], unless: &[&str], group: &str| {
             if asked.iter().any(|w| has(w)) && !unless.iter().any(|w| has(w)) {
-                avoid.extend(LEXICON.iter().find(|(keys, _, _)| keys[0] == group).into_iter().flat_map(|(_, _, p)| p.iter().map(|s| s.to_string())));
+                avoid.extend(
+                    LEXICON
+                        .iter()
+                        .find(|(keys, _, _)| keys[0] == group)
+                        .into_iter()
+                        .flat_map(|(_, _, p)| p.iter().map(|s| s.to_string())),
+                );
             }
         };
         contrast(&["date", "dated", "issued"], &["due"], "due");
         contrast(&["total", "amount"], &["subtotal", "tax", "vat", "net", "untaxed"], "subtotal");
         contrast(&["total", "amount"], &["tax", "vat"], "tax");
-        contrast(&["vendor", "issuer", "seller", "supplier", "company", "merchant", "store", "shop"], &["customer", "client", "buyer"], "customer");
+        contrast(
+            &["vendor", "issuer", "seller", "supplier", "company", "merchant", "store", "shop"],
+            &["customer", "client", "buyer"],
+            "customer",
+        );
         contrast(&["number", "no", "#"], &["customer", "order", "account"], "other-numbers");
         contrast(&["revenue", "revenues", "sales"], &["cost"], "cost-of-revenue");
         avoid.retain(|a| !labels.contains(a));
         labels.sort();
         labels.dedup();
-        let years = words.iter().filter(|w| w.len() == 4 && w.starts_with("20") && w.chars().all(|c| c.is_ascii_digit())).cloned().collect();
+        let years = words
+            .iter()
+            .filter(|w| w.len() == 4 && w.starts_with("20") && w.chars().all(|c| c.is_ascii_digit()))
+            .cloned()
+            .collect();
         Question { text: text.trim().to_string(), target, terms, labels, avoid, years }
     }
 }
 
 fn target_of(lower: &str, has: &dyn Fn(&str) -> bool) -> Target {
     let any = |ws: &[&str]| ws.iter().any(|w| has(w));
-    let money = ["total", "amount", "subtotal", "sum", "price", "cost", "tax", "revenue", "revenues", "sales", "balance", "fee", "paid", "much"];
+    let money = [
+        "total", "amount", "subtotal", "sum", "price", "cost", "tax", "revenue", "revenues", "sales", "balance", "fee",
+        "paid", "much",
+    ];
     // "the currency of the total" asks for a currency; "revenues (number, unit and currency)"
     // for an amount: the subject comes first.
     let first = |ws: &[&str]| ws.iter().filter_map(|w| lower.find(w)).min();
@@ -372,7 +446,10 @@ fn target_of(lower: &str, has: &dyn Fn(&str) -> bool) -> Target {
         Target::Address
     } else if any(&["number", "no", "id", "reference", "code", "iban", "account", "#"]) {
         Target::Identifier
-    } else if any(&["who", "name", "company", "vendor", "issuer", "seller", "supplier", "party", "parties", "customer", "buyer", "merchant", "store"]) {
+    } else if any(&[
+        "who", "name", "company", "vendor", "issuer", "seller", "supplier", "party", "parties", "customer", "buyer",
+        "merchant", "store",
+    ]) {
         Target::Name
     } else {
         Target::Text

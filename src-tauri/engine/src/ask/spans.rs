@@ -164,12 +164,29 @@ fn name_shape(pt: &PageText, line: usize, start: usize, end: usize) -> f32 {
     if letters < 2 || end - start > 10 || text.ends_with(':') {
         return 0.0;
     }
-    let valued = l.values.iter().any(|v| v.start < end && v.end > start && matches!(v.kind, ValueKind::Date | ValueKind::Money | ValueKind::Percent));
-    let contact = text.contains('@') || text.to_lowercase().starts_with("www") || text.to_lowercase().starts_with("http");
+    let valued = l.values.iter().any(|v| {
+        v.start < end && v.end > start && matches!(v.kind, ValueKind::Date | ValueKind::Money | ValueKind::Percent)
+    });
+    let contact =
+        text.contains('@') || text.to_lowercase().starts_with("www") || text.to_lowercase().starts_with("http");
     // "#invoice_number_1" is a code, not a name.
     // A document's title ("TAX INVOICE", "Rechnung") names the kind of paper, not who issued it.
-    const TITLES: &[&str] =
-        &["tax", "invoice", "receipt", "cash", "bill", "simplified", "official", "sales", "statement", "credit", "note", "rechnung", "facture", "quittung"];
+    const TITLES: &[&str] = &[
+        "tax",
+        "invoice",
+        "receipt",
+        "cash",
+        "bill",
+        "simplified",
+        "official",
+        "sales",
+        "statement",
+        "credit",
+        "note",
+        "rechnung",
+        "facture",
+        "quittung",
+    ];
     if l.norm[start..end].iter().all(|t| TITLES.contains(&t.as_str())) {
         return 0.0;
     }
@@ -222,13 +239,22 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
             }
             let shape = name_shape(pt, li, 0, l.printed.len());
             let suffix = if has_suffix(pt, li, 0, l.printed.len()) { 1.0 } else { 0.8 };
-            out.push(Candidate::new(pt, li, 0, l.printed.len(), String::new(), h.score * w * shape * suffix, Some(pt.span_text(h.line, h.start, h.end))));
+            out.push(Candidate::new(
+                pt,
+                li,
+                0,
+                l.printed.len(),
+                String::new(),
+                h.score * w * shape * suffix,
+                Some(pt.span_text(h.line, h.start, h.end)),
+            ));
         }
     }
     // Lines that read like company names (cut after the legal form); near the top, in large
     // type and named again elsewhere on the page (letterhead, footer, bank details) more so.
     let page_text = loose(&pt.lines.iter().map(|l| l.printed.join(" ")).collect::<Vec<_>>().join(" \n "));
-    let first_named = (0..pt.lines.len()).find(|&li| name_shape(pt, li, 0, pt.lines[li].printed.len()) >= 0.8).unwrap_or(usize::MAX);
+    let first_named =
+        (0..pt.lines.len()).find(|&li| name_shape(pt, li, 0, pt.lines[li].printed.len()) >= 0.8).unwrap_or(usize::MAX);
     for (li, l) in pt.lines.iter().enumerate() {
         let (s0, n) = org_span(&l.printed).unwrap_or((0, l.printed.len()));
         let shape = name_shape(pt, li, s0, n);
@@ -259,7 +285,8 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
         out.extend(super::parties::candidates(pt));
     }
     for c in &mut out {
-        c.normalized = c.text.trim_matches(|ch: char| ch == ',' || ch == ':' || ch == ';' || ch.is_whitespace()).to_string();
+        c.normalized =
+            c.text.trim_matches(|ch: char| ch == ',' || ch == ':' || ch == ';' || ch.is_whitespace()).to_string();
     }
     out
 }
@@ -269,8 +296,12 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
 fn org_span(words: &[String]) -> Option<(usize, usize)> {
     let mut end = (1..words.len()).find(|&k| is_company_suffix(&words[k]))? + 1;
     // Legal forms come in runs: "Enterprise Sdn Bhd", "Co. (M) Bhd".
-    let bracket = |w: &str| w.starts_with('(') && w.ends_with(')') && w.len() <= 12 && !w.chars().any(|c| c.is_ascii_digit());
-    while end < words.len() && (is_company_suffix(&words[end]) || (bracket(&words[end]) && words.get(end + 1).is_some_and(|w| is_company_suffix(w)))) {
+    let bracket =
+        |w: &str| w.starts_with('(') && w.ends_with(')') && w.len() <= 12 && !w.chars().any(|c| c.is_ascii_digit());
+    while end < words.len()
+        && (is_company_suffix(&words[end])
+            || (bracket(&words[end]) && words.get(end + 1).is_some_and(|w| is_company_suffix(w))))
+    {
         end += 1;
     }
     let sep = |w: &String| matches!(w.as_str(), "–" | "—" | "-" | "|" | "•" | "·") || w.ends_with(':');
@@ -281,7 +312,12 @@ fn org_span(words: &[String]) -> Option<(usize, usize)> {
 fn address_cues(pt: &PageText, li: usize) -> usize {
     let l = &pt.lines[li];
     let text = l.printed.join(" ").to_lowercase();
-    if ["tel", "phone", "fax", "mobile", "whatsapp", "email", "e-mail", "gst", "invoice", "receipt", "date", "www", "@", "reg"].iter().any(|w| text.contains(w))
+    if [
+        "tel", "phone", "fax", "mobile", "whatsapp", "email", "e-mail", "gst", "invoice", "receipt", "date", "www",
+        "@", "reg",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
     {
         return 0;
     }
@@ -290,9 +326,15 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
         return 0;
     }
     // The company's own line and its registration number ("(81109-A)") are not its address.
-    let registration =
-        |w: &String| w.trim_matches(|c: char| c == '(' || c == ')').split('-').next().is_some_and(|d| d.len() >= 5 && d.chars().all(|c| c.is_ascii_digit()));
-    if l.printed.iter().skip(1).any(|w| is_company_suffix(w)) || (l.printed.len() <= 2 && l.printed.iter().any(registration)) {
+    let registration = |w: &String| {
+        w.trim_matches(|c: char| c == '(' || c == ')')
+            .split('-')
+            .next()
+            .is_some_and(|d| d.len() >= 5 && d.chars().all(|c| c.is_ascii_digit()))
+    };
+    if l.printed.iter().skip(1).any(|w| is_company_suffix(w))
+        || (l.printed.len() <= 2 && l.printed.iter().any(registration))
+    {
         return 0;
     }
     let street = [
@@ -400,12 +442,18 @@ fn addresses(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
             }
             // A short line of words is the state or country after the postcode line ("JOHOR."),
             // or the district before it ("SETAPAK." between the street and "53200, KUALA LUMPUR").
-            let region = end > start && is_region(&pt.lines[end]) && (has_postcode(&pt.lines[end - 1]) || close(end + 1) && has_postcode(&pt.lines[end + 1]));
+            let region = end > start
+                && is_region(&pt.lines[end])
+                && (has_postcode(&pt.lines[end - 1]) || close(end + 1) && has_postcode(&pt.lines[end + 1]));
             if cues[end] == 0 && !region {
                 break;
             }
             total += cues[end].max(1);
-            let label = hits.iter().filter(|h| !h.avoid).map(|h| h.score * link(pt, h, start, 0, &pt.lines[start].bbox)).fold(0.0f32, f32::max);
+            let label = hits
+                .iter()
+                .filter(|h| !h.avoid)
+                .map(|h| h.score * link(pt, h, start, 0, &pt.lines[start].bbox))
+                .fold(0.0f32, f32::max);
             let top = 1.0 - (pt.lines[start].bbox.y0 / pt.page.height.max(1.0)).clamp(0.0, 1.0);
             // More address cues, more likely; never capped, so the whole address beats its start.
             let score = 0.65 * (1.0 - (-(total as f32) / 6.0).exp()) * (0.6 + 0.4 * top) + 0.4 * label;
@@ -451,7 +499,15 @@ fn sentences(pt: &PageText, q: &Question, hits: &[LabelHit], meaning: &mut Meani
         let overlap = q.terms.iter().filter(|t| l.norm.contains(t)).count() as f32 / q.terms.len().max(1) as f32;
         let label = hits.iter().filter(|h| h.line == li && !h.avoid).map(|h| h.score).fold(0.0f32, f32::max);
         let sim = sims.as_ref().map_or(0.0, |s| s[li].max(0.0));
-        out.push(Candidate::new(pt, li, 0, l.printed.len(), texts[li].clone(), 0.4 * overlap + 0.3 * label + 0.4 * sim, None));
+        out.push(Candidate::new(
+            pt,
+            li,
+            0,
+            l.printed.len(),
+            texts[li].clone(),
+            0.4 * overlap + 0.3 * label + 0.4 * sim,
+            None,
+        ));
     }
     out
 }
@@ -487,9 +543,15 @@ mod tests {
 
     #[test]
     fn postcodes_of_several_countries() {
-        for address in
-            ["81200 Johor Bahru", "10115 Berlin", "Springfield, IL 62704", "Bristol BS1 5TX", "London SW1A 1AA", "Leeds LS11 5QT,", "Ottawa ON K1A 0B1"]
-        {
+        for address in [
+            "81200 Johor Bahru",
+            "10115 Berlin",
+            "Springfield, IL 62704",
+            "Bristol BS1 5TX",
+            "London SW1A 1AA",
+            "Leeds LS11 5QT,",
+            "Ottawa ON K1A 0B1",
+        ] {
             assert!(has_postcode(&line(address)), "{address}");
         }
         for not in ["Total 13.75", "Table 2 of 3", "A4 PAPER", "Room B2 3rd floor", "GB 123"] {

@@ -56,8 +56,11 @@ pub fn guess_locale(text: &str) -> Locale {
     let words: Vec<&str> = text.split_whitespace().collect();
     for (i, w) in words.iter().enumerate() {
         if month(w).is_some() && w.chars().all(char::is_alphabetic) && w.len() >= 3 {
-            let next_is_day = words.get(i + 1).is_some_and(|n| day_number(n).is_some()) && words.get(i + 2).is_some_and(|n| year_number(n).is_some());
-            let prev_is_day = i > 0 && day_number(words[i - 1]).is_some() && words.get(i + 1).is_some_and(|n| year_number(n).is_some());
+            let next_is_day = words.get(i + 1).is_some_and(|n| day_number(n).is_some())
+                && words.get(i + 2).is_some_and(|n| year_number(n).is_some());
+            let prev_is_day = i > 0
+                && day_number(words[i - 1]).is_some()
+                && words.get(i + 1).is_some_and(|n| year_number(n).is_some());
             month_first += usize::from(next_is_day);
             day_first += usize::from(prev_is_day);
         }
@@ -66,7 +69,11 @@ pub fn guess_locale(text: &str) -> Locale {
         return Locale { day_first: day_first > month_first };
     }
     let lower = text.to_lowercase();
-    let english = ["the", "and", "invoice", "total", "date"].iter().filter(|w| lower.split_whitespace().any(|t| t == **w)).count() >= 2;
+    let english = ["the", "and", "invoice", "total", "date"]
+        .iter()
+        .filter(|w| lower.split_whitespace().any(|t| t == **w))
+        .count()
+        >= 2;
     let dollars = lower.contains('$') || lower.contains("usd");
     Locale { day_first: !(english && dollars) }
 }
@@ -134,7 +141,10 @@ pub fn month(token: &str) -> Option<u32> {
         let abbr_de = ["jan", "feb", "mär", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "dez"];
         let head: String = t.chars().take(3).collect();
         let ok_len = t.chars().count() <= 4;
-        (ok_len).then(|| abbr.iter().position(|a| *a == head).or_else(|| abbr_de.iter().position(|a| *a == head))).flatten().map(|i| i as u32 + 1)
+        (ok_len)
+            .then(|| abbr.iter().position(|a| *a == head).or_else(|| abbr_de.iter().position(|a| *a == head)))
+            .flatten()
+            .map(|i| i as u32 + 1)
     })
 }
 
@@ -146,7 +156,8 @@ fn numeric_date_parts(token: &str) -> Option<(u32, u32, u32)> {
         return None;
     }
     let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
-    (parts[0].len() <= 2 && parts[1].len() <= 2 && (parts[2].len() == 2 || parts[2].len() == 4)).then_some((n[0], n[1], n[2]))
+    (parts[0].len() <= 2 && parts[1].len() <= 2 && (parts[2].len() == 2 || parts[2].len() == 4))
+        .then_some((n[0], n[1], n[2]))
 }
 
 fn full_year(y: u32) -> u32 {
@@ -159,13 +170,16 @@ fn full_year(y: u32) -> u32 {
 
 fn iso(y: u32, m: u32, d: u32) -> Option<String> {
     let days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    ((1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1] && (1900..=2100).contains(&y)).then(|| format!("{y:04}-{m:02}-{d:02}"))
+    ((1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1] && (1900..=2100).contains(&y))
+        .then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
 
 fn day_number(token: &str) -> Option<u32> {
     let t = token.trim_end_matches([',', '.']).to_lowercase();
     let digits = t.trim_end_matches("st").trim_end_matches("nd").trim_end_matches("rd").trim_end_matches("th");
-    (digits.len() <= 2 && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then(|| digits.parse().ok()).flatten()
+    (digits.len() <= 2 && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
 }
 
 fn year_number(token: &str) -> Option<u32> {
@@ -192,7 +206,8 @@ pub fn date_at(words: &[&str], locale: Locale) -> Option<(usize, String)> {
         return iso(full_year(y), m, d).map(|d| (1, d));
     }
     // 20-Mar-2023, 20 March 2023, 7. Mai 2014, 13th of November 2023
-    let split: Vec<&str> = if w0.contains('-') && w0.chars().any(char::is_alphabetic) { w0.split('-').collect() } else { vec![] };
+    let split: Vec<&str> =
+        if w0.contains('-') && w0.chars().any(char::is_alphabetic) { w0.split('-').collect() } else { vec![] };
     if split.len() == 3 {
         if let (Some(d), Some(m), Some(y)) = (day_number(split[0]), month(split[1]), split[2].parse::<u32>().ok()) {
             return iso(full_year(y), m, d).map(|iso| (1, iso));
@@ -200,13 +215,17 @@ pub fn date_at(words: &[&str], locale: Locale) -> Option<(usize, String)> {
     }
     if let Some(d) = day_number(w0) {
         let skip = usize::from(words.get(1).is_some_and(|w| w.eq_ignore_ascii_case("of")));
-        if let (Some(m), Some(y)) = (words.get(1 + skip).and_then(|w| month(w)), words.get(2 + skip).and_then(|w| year_number(w))) {
+        if let (Some(m), Some(y)) =
+            (words.get(1 + skip).and_then(|w| month(w)), words.get(2 + skip).and_then(|w| year_number(w)))
+        {
             return iso(y, m, d).map(|iso| (3 + skip, iso));
         }
     }
     // March 20, 2023 / Nov 13 2023
     if let Some(m) = month(w0) {
-        if let (Some(d), Some(y)) = (words.get(1).and_then(|w| day_number(w)), words.get(2).and_then(|w| year_number(w))) {
+        if let (Some(d), Some(y)) =
+            (words.get(1).and_then(|w| day_number(w)), words.get(2).and_then(|w| year_number(w)))
+        {
             return iso(y, m, d).map(|iso| (3, iso));
         }
     }
@@ -216,13 +235,23 @@ pub fn date_at(words: &[&str], locale: Locale) -> Option<(usize, String)> {
 /// ISO 4217 code for a currency sign or code as printed.
 pub fn currency_code(token: &str) -> Option<&'static str> {
     let t = token.trim_matches(|c: char| c == ':' || c == ',' || c == '(' || c == ')');
-    let by_sign = [("$", "USD"), ("US$", "USD"), ("€", "EUR"), ("£", "GBP"), ("¥", "JPY"), ("₹", "INR"), ("CHF", "CHF"), ("RM", "MYR"), ("Fr.", "CHF")];
+    let by_sign = [
+        ("$", "USD"),
+        ("US$", "USD"),
+        ("€", "EUR"),
+        ("£", "GBP"),
+        ("¥", "JPY"),
+        ("₹", "INR"),
+        ("CHF", "CHF"),
+        ("RM", "MYR"),
+        ("Fr.", "CHF"),
+    ];
     if let Some((_, code)) = by_sign.iter().find(|(s, _)| *s == t) {
         return Some(code);
     }
     let codes = [
-        "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "CNY", "INR", "MYR", "SGD", "HKD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "BRL", "MXN",
-        "ZAR", "RUB", "TRY", "KRW", "IDR", "THB", "PHP", "AED", "SAR", "ILS",
+        "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "CNY", "INR", "MYR", "SGD", "HKD", "SEK", "NOK", "DKK",
+        "PLN", "CZK", "HUF", "BRL", "MXN", "ZAR", "RUB", "TRY", "KRW", "IDR", "THB", "PHP", "AED", "SAR", "ILS",
     ];
     let upper = t.to_uppercase();
     codes.iter().find(|c| **c == upper && (t == upper || t.len() == 3)).copied()
@@ -235,7 +264,9 @@ pub fn parse_number(token: &str) -> Option<f64> {
     let negative = (t.starts_with('(') && t.ends_with(')')) || t.starts_with('-') || t.ends_with('-');
     t = t.trim_matches(|c: char| c == '(' || c == ')' || c == '-' || c == '+');
     t = t.trim_end_matches(['.', ',']);
-    if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit()) || !t.chars().all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '\'' | '\u{a0}' | ' '))
+    if t.is_empty()
+        || !t.starts_with(|c: char| c.is_ascii_digit())
+        || !t.chars().all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '\'' | '\u{a0}' | ' '))
     {
         return None;
     }
@@ -277,7 +308,10 @@ pub fn money_at(words: &[&str]) -> Option<(usize, f64, Option<&'static str>)> {
         let v = words.get(1).and_then(|w| amount_token(w))?;
         return Some((2, v, Some(code)));
     }
-    let glued_after = w0.rfind(|c: char| c.is_ascii_digit()).map(|i| i + 1).filter(|&i| i < w0.len() && currency_code(&w0[i..]).is_some());
+    let glued_after = w0
+        .rfind(|c: char| c.is_ascii_digit())
+        .map(|i| i + 1)
+        .filter(|&i| i < w0.len() && currency_code(&w0[i..]).is_some());
     if let Some(i) = glued_after {
         return Some((1, parse_number(&w0[..i])?, currency_code(&w0[i..])));
     }
@@ -352,14 +386,22 @@ const NUMBER_WORDS: [(&str, u32); 20] = [
 /// `a period of one year` (from `one`). Normal form `{n} {unit}s`.
 pub fn period_at(words: &[&str]) -> Option<(usize, String)> {
     let w0 = words.first()?.trim_matches(|c: char| c == '(' || c == ')' || c == ',').to_lowercase();
-    let n = w0.parse::<u32>().ok().filter(|n| *n > 0 && *n < 1000).or_else(|| NUMBER_WORDS.iter().find(|(w, _)| *w == w0).map(|(_, n)| *n))?;
+    let n = w0
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0 && *n < 1000)
+        .or_else(|| NUMBER_WORDS.iter().find(|(w, _)| *w == w0).map(|(_, n)| *n))?;
     let mut i = 1;
     // "two (2) years"
-    if words.get(i).is_some_and(|w| w.starts_with('(') && w.trim_matches(|c: char| !c.is_ascii_digit()).parse::<u32>().ok() == Some(n)) {
+    if words.get(i).is_some_and(|w| {
+        w.starts_with('(') && w.trim_matches(|c: char| !c.is_ascii_digit()).parse::<u32>().ok() == Some(n)
+    }) {
         i += 1;
     }
     let unit_word = words.get(i)?.trim_end_matches([',', '.', ';', ')']).to_lowercase();
-    let unit = ["year", "month", "week", "day"].into_iter().find(|u| unit_word == *u || unit_word == format!("{u}s") || unit_word == format!("{u}-"))?;
+    let unit = ["year", "month", "week", "day"]
+        .into_iter()
+        .find(|u| unit_word == *u || unit_word == format!("{u}s") || unit_word == format!("{u}-"))?;
     // Whole years are said in years: "twelve (12) months" is "1 year".
     let (n, unit) = if unit == "month" && n % 12 == 0 { (n / 12, "year") } else { (n, unit) };
     let plural = if n == 1 { "" } else { "s" };
@@ -473,7 +515,15 @@ mod tests {
     fn values_in_a_line_keep_their_words() {
         let words: Vec<&str> = "Invoice Date: March 20, 2023 Total EUR 1.234,56 VAT 19%".split_whitespace().collect();
         let found = find_values(&words, Locale::default());
-        let kinds: Vec<(ValueKind, &str, usize, usize)> = found.iter().map(|t| (t.kind, t.normalized.as_str(), t.start, t.end)).collect();
-        assert_eq!(kinds, vec![(ValueKind::Date, "2023-03-20", 2, 5), (ValueKind::Money, "1234.56", 6, 8), (ValueKind::Percent, "19%", 9, 10)]);
+        let kinds: Vec<(ValueKind, &str, usize, usize)> =
+            found.iter().map(|t| (t.kind, t.normalized.as_str(), t.start, t.end)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (ValueKind::Date, "2023-03-20", 2, 5),
+                (ValueKind::Money, "1234.56", 6, 8),
+                (ValueKind::Percent, "19%", 9, 10)
+            ]
+        );
     }
 }

@@ -60,8 +60,18 @@ pub struct Visual<'a> {
 }
 
 impl<'a> Visual<'a> {
-    pub fn new(vlm: &'a mut Vlm, render: impl FnMut(u32) -> Result<RgbImage> + 'a, on_text: impl FnMut(&str) + 'a) -> Visual<'a> {
-        Visual { vlm, render: Box::new(render), on_text: Box::new(on_text), max_pixels: DEFAULT_MAX_PIXELS, max_tokens: 64 }
+    pub fn new(
+        vlm: &'a mut Vlm,
+        render: impl FnMut(u32) -> Result<RgbImage> + 'a,
+        on_text: impl FnMut(&str) + 'a,
+    ) -> Visual<'a> {
+        Visual {
+            vlm,
+            render: Box::new(render),
+            on_text: Box::new(on_text),
+            max_pixels: DEFAULT_MAX_PIXELS,
+            max_tokens: 64,
+        }
     }
 
     /// The page to look at: the one page given, else the page where the extractive answerer's
@@ -143,8 +153,12 @@ pub fn ground(pt: &PageText, answer: &str) -> Option<(Vec<(usize, usize)>, f32)>
     if wanted.is_empty() {
         return None;
     }
-    let words: Vec<((usize, usize), String)> =
-        pt.lines.iter().enumerate().flat_map(|(l, line)| line.printed.iter().enumerate().map(move |(w, t)| ((l, w), key(t)))).collect();
+    let words: Vec<((usize, usize), String)> = pt
+        .lines
+        .iter()
+        .enumerate()
+        .flat_map(|(l, line)| line.printed.iter().enumerate().map(move |(w, t)| ((l, w), key(t))))
+        .collect();
     let mut best: Option<(usize, usize, usize)> = None; // (matched, start, end)
     for start in 0..words.len() {
         if !wanted.iter().any(|t| *t == words[start].1 || words[start].1.contains(t.as_str())) {
@@ -156,7 +170,10 @@ pub fn ground(pt: &PageText, answer: &str) -> Option<(Vec<(usize, usize)>, f32)>
         while i < words.len() && next < wanted.len() && i <= end + 3 {
             let word = &words[i].1;
             let mut advanced = false;
-            while next < wanted.len() && !word.is_empty() && (word == &wanted[next] || word.contains(wanted[next].as_str())) {
+            while next < wanted.len()
+                && !word.is_empty()
+                && (word == &wanted[next] || word.contains(wanted[next].as_str()))
+            {
                 matched += 1;
                 next += 1;
                 advanced = true;
@@ -205,13 +222,14 @@ impl Answerer for Visual<'_> {
         };
         let image = fit_pixels(image, self.max_pixels);
         let on_text = &mut self.on_text;
-        let generation = match self.vlm.generate(Some(&image), &layout_prompt(pt, &q.text), self.max_tokens, &mut |piece| {
-            on_text(piece);
-            true
-        }) {
-            Ok(g) => g,
-            Err(e) => return Self::failed(q, format!("the model failed on page {}: {e}", pt.page.page)),
-        };
+        let generation =
+            match self.vlm.generate(Some(&image), &layout_prompt(pt, &q.text), self.max_tokens, &mut |piece| {
+                on_text(piece);
+                true
+            }) {
+                Ok(g) => g,
+                Err(e) => return Self::failed(q, format!("the model failed on page {}: {e}", pt.page.page)),
+            };
         let text = generation.text.trim().to_string();
         let flagged = not_on_page(pt, &text);
         let boxed = model_box(&text, pt.page.width, pt.page.height);
@@ -240,7 +258,8 @@ impl Answerer for Visual<'_> {
         let confidence = (confidence * 1000.0).round() / 1000.0;
         let evidence: Vec<_> = candidate
             .map(|c| {
-                let mut guess = Candidate { text: text.clone(), normalized: text.clone(), score: confidence, ..c }.guess();
+                let mut guess =
+                    Candidate { text: text.clone(), normalized: text.clone(), score: confidence, ..c }.guess();
                 guess.evidence.iter_mut().for_each(|e| e.source = "vlm".into());
                 guess.evidence
             })
@@ -263,9 +282,19 @@ impl Answerer for Visual<'_> {
             normalized: found.then(|| text.clone()),
             currency: None,
             confidence,
-            guesses: vec![Guess { answer: text.clone(), normalized: text.clone(), confidence, evidence: evidence.clone(), label: None }],
+            guesses: vec![Guess {
+                answer: text.clone(),
+                normalized: text.clone(),
+                confidence,
+                evidence: evidence.clone(),
+                label: None,
+            }],
             evidence,
-            reason: if found { None } else { reason.or_else(|| Some("the model's answer is not supported well enough by the page".into())) },
+            reason: if found {
+                None
+            } else {
+                reason.or_else(|| Some("the model's answer is not supported well enough by the page".into()))
+            },
             checks: Some(checks),
         }
     }

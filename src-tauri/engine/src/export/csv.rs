@@ -27,7 +27,10 @@ pub fn to_csv(schema: &Schema, docs: &[DocumentFields], opts: CsvOptions) -> Vec
     if opts.excel {
         out.extend_from_slice("\u{feff}".as_bytes());
     }
-    let mut w = csv::WriterBuilder::new().delimiter(if opts.excel { b';' } else { b',' }).terminator(csv::Terminator::CRLF).from_writer(out);
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(if opts.excel { b';' } else { b',' })
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
     let mut header = vec!["file".to_string()];
     for f in &schema.fields {
         header.push(f.name.clone());
@@ -60,7 +63,8 @@ mod tests {
     use crate::extract::{FieldValue, ValueSource};
 
     fn doc(name: &str, vendor: &str) -> DocumentFields {
-        let ev = Evidence { page: 2, bbox: BBox::new(1.0, 2.0, 3.0, 4.0), source: "text-layer".into(), text: vendor.into() };
+        let ev =
+            Evidence { page: 2, bbox: BBox::new(1.0, 2.0, 3.0, 4.0), source: "text-layer".into(), text: vendor.into() };
         let value = FieldValue {
             field: "vendor".into(),
             value: Some(vendor.into()),
@@ -72,13 +76,25 @@ mod tests {
             source: ValueSource::Extracted,
             reason: None,
         };
-        DocumentFields { doc_id: DocId("x".into()), name: name.into(), schema: "receipt".into(), fields: vec![value], reused: 0, missing_required: vec![] }
+        DocumentFields {
+            doc_id: DocId("x".into()),
+            name: name.into(),
+            schema: "receipt".into(),
+            fields: vec![value],
+            reused: 0,
+            missing_required: vec![],
+        }
     }
 
     #[test]
     fn formulas_are_neutralised_and_quotes_escaped() {
         let schema = Schema::load("receipt").unwrap();
-        let csv = String::from_utf8(to_csv(&schema, &[doc("a.pdf", "=HYPERLINK(\"x\")"), doc("b, \"c\".pdf", "-1+2")], CsvOptions::default())).unwrap();
+        let csv = String::from_utf8(to_csv(
+            &schema,
+            &[doc("a.pdf", "=HYPERLINK(\"x\")"), doc("b, \"c\".pdf", "-1+2")],
+            CsvOptions::default(),
+        ))
+        .unwrap();
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines[0], "file,vendor,date,address,total");
         assert_eq!(lines[1], "a.pdf,\"'=HYPERLINK(\"\"x\"\")\",,,");
@@ -92,7 +108,12 @@ mod tests {
     #[test]
     fn evidence_columns_and_excel_dialect() {
         let schema = Schema::load("receipt").unwrap();
-        let csv = String::from_utf8(to_csv(&schema, &[doc("a.pdf", "Shop")], CsvOptions { with_evidence: true, excel: true })).unwrap();
+        let csv = String::from_utf8(to_csv(
+            &schema,
+            &[doc("a.pdf", "Shop")],
+            CsvOptions { with_evidence: true, excel: true },
+        ))
+        .unwrap();
         assert!(csv.starts_with('\u{feff}'));
         let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').split("\r\n").collect();
         assert!(lines[0].starts_with("file;vendor;vendor_page;vendor_confidence;date"));

@@ -151,7 +151,12 @@ pub fn extract_documents(
 }
 
 /// Fill in `schema` for one document (values stored in the library).
-pub fn extract_document(lib: &Library, id: &DocId, schema: &Schema, answerer: &mut dyn Answerer) -> Result<DocumentFields> {
+pub fn extract_document(
+    lib: &Library,
+    id: &DocId,
+    schema: &Schema,
+    answerer: &mut dyn Answerer,
+) -> Result<DocumentFields> {
     let doc = lib.document(id)?;
     let prepared = Prepared::load(lib, id, None)?;
     let pages = prepared.view();
@@ -171,17 +176,34 @@ pub fn extract_document(lib: &Library, id: &DocId, schema: &Schema, answerer: &m
         lib.store_field(id, &schema.name, &value, false, &key)?;
         fields.push(value);
     }
-    let missing_required =
-        schema.fields.iter().filter(|f| f.required && fields.iter().any(|v| v.field == f.name && v.value.is_none())).map(|f| f.name.clone()).collect();
-    Ok(DocumentFields { doc_id: id.clone(), name: doc.name, schema: schema.name.clone(), fields, reused, missing_required })
+    let missing_required = schema
+        .fields
+        .iter()
+        .filter(|f| f.required && fields.iter().any(|v| v.field == f.name && v.value.is_none()))
+        .map(|f| f.name.clone())
+        .collect();
+    Ok(DocumentFields {
+        doc_id: id.clone(),
+        name: doc.name,
+        schema: schema.name.clone(),
+        fields,
+        reused,
+        missing_required,
+    })
 }
 
 /// Ask a field's questions; the most confident fitting answer wins.
-pub fn extract_field(spec: &FieldSpec, pages: &[crate::ask::labels::PageText], answerer: &mut dyn Answerer) -> FieldValue {
+pub fn extract_field(
+    spec: &FieldSpec,
+    pages: &[crate::ask::labels::PageText],
+    answerer: &mut dyn Answerer,
+) -> FieldValue {
     let target = spec.target();
     let pattern = spec.pattern.as_deref().and_then(|p| regex::Regex::new(p).ok());
-    let fits =
-        |g: &Guess| pattern.as_ref().is_none_or(|re| re.is_match(&g.answer)) && (spec.kind != FieldType::Enum || enum_value(spec, &g.normalized).is_some());
+    let fits = |g: &Guess| {
+        pattern.as_ref().is_none_or(|re| re.is_match(&g.answer))
+            && (spec.kind != FieldType::Enum || enum_value(spec, &g.normalized).is_some())
+    };
     if spec.kind == FieldType::List {
         return list_field(spec, pages, answerer, &fits);
     }
@@ -191,7 +213,11 @@ pub fn extract_field(spec: &FieldSpec, pages: &[crate::ask::labels::PageText], a
         let q = Question::for_target(&text, target);
         let answer = answerer.answer(pages, &q);
         if let Some(g) = answer.guesses.iter().find(|g| fits(g)) {
-            let currency = if answer.found && answer.answer.as_deref() == Some(g.answer.as_str()) { answer.currency.clone() } else { None };
+            let currency = if answer.found && answer.answer.as_deref() == Some(g.answer.as_str()) {
+                answer.currency.clone()
+            } else {
+                None
+            };
             if best.as_ref().is_none_or(|(b, _)| g.confidence > b.confidence) {
                 best = Some((g.clone(), currency));
             }
@@ -217,7 +243,9 @@ pub fn extract_field(spec: &FieldSpec, pages: &[crate::ask::labels::PageText], a
                 reason: None,
             }
         }
-        Some((g, _)) => FieldValue::missing(&spec.name, g.confidence, format!("best guess '{}' is not confident enough", g.answer)),
+        Some((g, _)) => {
+            FieldValue::missing(&spec.name, g.confidence, format!("best guess '{}' is not confident enough", g.answer))
+        }
         None => FieldValue::missing(&spec.name, 0.0, best_reason.unwrap_or_else(|| "nothing on the pages fits".into())),
     }
 }
@@ -228,7 +256,12 @@ fn enum_value(spec: &FieldSpec, normalized: &str) -> Option<String> {
 
 /// Every fitting answer above the line, one per distinct value (a name inside another, as
 /// "JDA" inside "JDA Software Group, Inc.", counts once).
-fn list_field(spec: &FieldSpec, pages: &[crate::ask::labels::PageText], answerer: &mut dyn Answerer, fits: &dyn Fn(&Guess) -> bool) -> FieldValue {
+fn list_field(
+    spec: &FieldSpec,
+    pages: &[crate::ask::labels::PageText],
+    answerer: &mut dyn Answerer,
+    fits: &dyn Fn(&Guess) -> bool,
+) -> FieldValue {
     let mut items: Vec<Item> = Vec::new();
     for text in spec.all_questions() {
         let q = Question::for_target(&text, spec.target());
@@ -269,7 +302,10 @@ pub fn correct(lib: &Library, id: &DocId, schema: &Schema, field: &str, value: &
     let spec = schema.fields.iter().find(|f| f.name == field).ok_or_else(|| Error::BadSchema {
         path: format!("schema {}", schema.name).into(),
         line: 0,
-        detail: format!("no field '{field}' (fields: {})", schema.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")),
+        detail: format!(
+            "no field '{field}' (fields: {})",
+            schema.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
     })?;
     lib.document(id)?;
     let fv = FieldValue {

@@ -69,7 +69,9 @@ impl FieldSpec {
             FieldType::Date => Target::Date,
             FieldType::Money | FieldType::Number => Target::Money,
             FieldType::Percent => Target::Percent,
-            FieldType::Text | FieldType::Enum | FieldType::List => self.target.as_deref().and_then(Target::parse).unwrap_or(Target::Text),
+            FieldType::Text | FieldType::Enum | FieldType::List => {
+                self.target.as_deref().and_then(Target::parse).unwrap_or(Target::Text)
+            }
         }
     }
 
@@ -106,7 +108,10 @@ impl Schema {
             return Err(Error::BadSchema {
                 path,
                 line: 0,
-                detail: format!("no such schema file, and not a preset (presets: {})", PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")),
+                detail: format!(
+                    "no such schema file, and not a preset (presets: {})",
+                    PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
             });
         }
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -145,7 +150,9 @@ impl Schema {
                 return Err(bad(line, format!("enum field '{}' needs `values`", f.name)));
             }
             if let Some(p) = &f.pattern {
-                regex::Regex::new(p).map_err(|e| bad(line, format!("field '{}': pattern is not a valid regular expression ({e})", f.name)))?;
+                regex::Regex::new(p).map_err(|e| {
+                    bad(line, format!("field '{}': pattern is not a valid regular expression ({e})", f.name))
+                })?;
             }
         }
         Ok(schema)
@@ -189,7 +196,8 @@ mod tests {
         assert!(detail.contains("duplicate"), "{detail}");
         let (_, detail) = err("name = \"s\"\n[[field]]\nname = \"a\"\ntype = \"enum\"\nquestions = [\"q?\"]\n");
         assert!(detail.contains("values"));
-        let (line, _) = err("name = \"s\"\n[[field]]\nname = \"a\"\ntype = \"text\"\nquestions = [\"q?\"]\npattern = \"(\"\n");
+        let (line, _) =
+            err("name = \"s\"\n[[field]]\nname = \"a\"\ntype = \"text\"\nquestions = [\"q?\"]\npattern = \"(\"\n");
         assert_eq!(line, 3);
     }
 }

@@ -73,14 +73,21 @@ pub fn page_layout(lib: &Library, id: &DocId, page: u32, mode: LayoutMode) -> Re
 
 /// The layouts of the `wanted` pages among `pages`: cached ones as they are, the others analysed
 /// and cached.
-fn cached_layouts(lib: &Library, id: &DocId, pages: &[Page], wanted: &(dyn Fn(u32) -> bool + Sync), mode: LayoutMode) -> Result<Vec<PageLayout>> {
+fn cached_layouts(
+    lib: &Library,
+    id: &DocId,
+    pages: &[Page],
+    wanted: &(dyn Fn(u32) -> bool + Sync),
+    mode: LayoutMode,
+) -> Result<Vec<PageLayout>> {
     let key = format!("{}@{ANALYZER_VERSION}", mode.as_str());
     let mut cached = lib.stored_layouts(id, &key)?;
     let wanted_pages = || pages.iter().filter(|p| wanted(p.page));
     if wanted_pages().all(|p| cached.contains_key(&p.page)) {
         return Ok(wanted_pages().map(|p| cached.remove(&p.page).unwrap()).collect());
     }
-    let image_of = |no| Ok(image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, DETECTOR_PIXELS)?).to_rgb8());
+    let image_of =
+        |no| Ok(image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, DETECTOR_PIXELS)?).to_rgb8());
     let fresh = analyze_pages(pages, &|no| wanted(no) && !cached.contains_key(&no), mode, &image_of);
     // Pages that failed (a model not installed yet, say) are analysed again next time.
     let done: Vec<&PageLayout> = fresh.iter().filter(|l| l.error.is_none()).collect();
@@ -90,12 +97,21 @@ fn cached_layouts(lib: &Library, id: &DocId, pages: &[Page], wanted: &(dyn Fn(u3
 }
 
 /// Analyse a document's pages; `image_of(page)` renders a page for the detector.
-pub fn analyze_document(pages: &[Page], mode: LayoutMode, image_of: &dyn Fn(u32) -> Result<RgbImage>) -> Vec<PageLayout> {
+pub fn analyze_document(
+    pages: &[Page],
+    mode: LayoutMode,
+    image_of: &dyn Fn(u32) -> Result<RgbImage>,
+) -> Vec<PageLayout> {
     analyze_pages(pages, &|_| true, mode, image_of)
 }
 
 /// Analyse the pages of a document that `needed(page)` names, with what all its pages share.
-fn analyze_pages(pages: &[Page], needed: &(dyn Fn(u32) -> bool + Sync), mode: LayoutMode, image_of: &dyn Fn(u32) -> Result<RgbImage>) -> Vec<PageLayout> {
+fn analyze_pages(
+    pages: &[Page],
+    needed: &(dyn Fn(u32) -> bool + Sync),
+    mode: LayoutMode,
+    image_of: &dyn Fn(u32) -> Result<RgbImage>,
+) -> Vec<PageLayout> {
     let ctx = context(pages);
     let first = first_text_page(pages);
     let geometric: Vec<PageLayout> = pages
@@ -119,12 +135,28 @@ fn guarded(page: &Page, f: impl FnOnce() -> Result<PageLayout>) -> PageLayout {
     // A page that could not be read has nothing to analyse; a page merely not read yet (its
     // error says why) still has pixels for the detector.
     if let (PageSource::Failed, Some(err)) = (page.source, &page.error) {
-        return PageLayout { page: page.page, width: page.width, height: page.height, regions: vec![], error: Some(err.clone()) };
+        return PageLayout {
+            page: page.page,
+            width: page.width,
+            height: page.height,
+            regions: vec![],
+            error: Some(err.clone()),
+        };
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        Err(Error::Page { doc: "this document".into(), page: page.page, detail: format!("layout analysis failed: {}", crate::pdfium::panic_message(panic)) })
+        Err(Error::Page {
+            doc: "this document".into(),
+            page: page.page,
+            detail: format!("layout analysis failed: {}", crate::pdfium::panic_message(panic)),
+        })
     });
-    outcome.unwrap_or_else(|e| PageLayout { page: page.page, width: page.width, height: page.height, regions: vec![], error: Some(e.to_report()) })
+    outcome.unwrap_or_else(|e| PageLayout {
+        page: page.page,
+        width: page.width,
+        height: page.height,
+        regions: vec![],
+        error: Some(e.to_report()),
+    })
 }
 
 /// What pages share: the body text size, and texts repeated at the top or bottom edge.
@@ -141,7 +173,10 @@ pub fn context(pages: &[Page]) -> DocContext {
         for block in geometric::blocks(p) {
             let bbox = block.iter().skip(1).fold(p.lines[block[0]].bbox, |acc, &l| acc.union(&p.lines[l].bbox));
             if bbox.y1 <= p.height * EDGE_BAND || bbox.y0 >= p.height * (1.0 - EDGE_BAND) {
-                let text: Vec<&str> = block.iter().flat_map(|&l| p.lines[l].words.iter().map(|&w| p.words[w as usize].text.as_str())).collect();
+                let text: Vec<&str> = block
+                    .iter()
+                    .flat_map(|&l| p.lines[l].words.iter().map(|&w| p.words[w as usize].text.as_str()))
+                    .collect();
                 seen.entry(geometric::signature(&text.join(" "))).or_default().insert(p.page);
             }
         }
@@ -153,7 +188,13 @@ pub fn context(pages: &[Page]) -> DocContext {
 
 pub fn geometric_page(page: &Page, ctx: &DocContext) -> PageLayout {
     let regions = geometric::analyze_page(page, ctx);
-    PageLayout { page: page.page, width: page.width, height: page.height, regions: in_reading_order(page, regions), error: None }
+    PageLayout {
+        page: page.page,
+        width: page.width,
+        height: page.height,
+        regions: in_reading_order(page, regions),
+        error: None,
+    }
 }
 
 /// Detector regions for a page image; the page's words (if any) go to the region that holds
@@ -165,12 +206,22 @@ pub fn detector_page(page: &Page, img: &RgbImage) -> Result<PageLayout> {
         .into_iter()
         .map(|(label, d)| {
             let b = d.bbox.map(|v| v * scale);
-            Region::new(label, BBox::new(b[0], b[1], b[2], b[3]), vec![], String::new(), d.score, RegionSource::Detector)
+            Region::new(
+                label,
+                BBox::new(b[0], b[1], b[2], b[3]),
+                vec![],
+                String::new(),
+                d.score,
+                RegionSource::Detector,
+            )
         })
         .collect();
     for (i, w) in page.words.iter().enumerate() {
         let c = w.bbox.center();
-        let home = regions.iter_mut().filter(|r| r.bbox.contains_point(c)).min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+        let home = regions
+            .iter_mut()
+            .filter(|r| r.bbox.contains_point(c))
+            .min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
         if let Some(r) = home {
             r.words.push(i as u32);
         }
@@ -232,5 +283,9 @@ pub fn in_reading_order(page: &Page, mut regions: Vec<Region>) -> Vec<Region> {
 
 /// Count of regions per label, for summaries.
 pub fn label_counts(layouts: &[PageLayout]) -> Vec<(Label, usize)> {
-    Label::ALL.iter().map(|&l| (l, layouts.iter().flat_map(|p| &p.regions).filter(|r| r.label == l).count())).filter(|(_, n)| *n > 0).collect()
+    Label::ALL
+        .iter()
+        .map(|&l| (l, layouts.iter().flat_map(|p| &p.regions).filter(|r| r.label == l).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }

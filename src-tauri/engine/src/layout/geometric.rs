@@ -37,7 +37,8 @@ pub fn analyze_page(page: &Page, ctx: &DocContext) -> Vec<Region> {
     pictures(page, &mut taken, &mut regions);
     tables_and_pairs(page, body, &mut taken, &mut regions);
     for block in blocks(page) {
-        let lines: Vec<usize> = block.into_iter().filter(|&l| page.lines[l].words.iter().any(|&w| !taken[w as usize])).collect();
+        let lines: Vec<usize> =
+            block.into_iter().filter(|&l| page.lines[l].words.iter().any(|&w| !taken[w as usize])).collect();
         if !lines.is_empty() {
             label_block(page, ctx, body, &lines, &mut taken, &mut regions);
         }
@@ -84,7 +85,8 @@ fn attach_formula_pieces(regions: &mut [Region], body: f32) {
     let formulas: Vec<BBox> = regions.iter().filter(|r| r.label == Label::Formula).map(|r| r.bbox).collect();
     for r in regions.iter_mut().filter(|r| r.label == Label::Text && r.bbox.height() < 2.0 * body) {
         let wordless = r.text.split_whitespace().all(|t| t.chars().filter(|c| c.is_alphabetic()).count() < 3);
-        let touching = formulas.iter().any(|f| f.h_overlap(&r.bbox) > 0.0 && (f.y0 - r.bbox.y1).max(r.bbox.y0 - f.y1) < body);
+        let touching =
+            formulas.iter().any(|f| f.h_overlap(&r.bbox) > 0.0 && (f.y0 - r.bbox.y1).max(r.bbox.y0 - f.y1) < body);
         if wordless && touching {
             r.label = Label::Formula;
             r.confidence = 0.5;
@@ -114,7 +116,9 @@ pub fn blocks(page: &Page) -> Vec<Vec<usize>> {
 }
 
 fn words_in(words: &[Word], taken: &[bool], area: &BBox) -> Vec<u32> {
-    (0..words.len() as u32).filter(|&i| !taken[i as usize] && area.contains_point(words[i as usize].bbox.center())).collect()
+    (0..words.len() as u32)
+        .filter(|&i| !taken[i as usize] && area.contains_point(words[i as usize].bbox.center()))
+        .collect()
 }
 
 pub(crate) fn text_of(words: &[Word], members: &[u32]) -> String {
@@ -134,7 +138,11 @@ fn pictures(page: &Page, taken: &mut [bool], regions: &mut Vec<Region>) {
     let g = &page.graphics;
     // (area, confidence, how much of it text may cover): a chart's labels are sparse, a
     // table drawn with shaded cells is dense.
-    let candidates = g.pictures.iter().map(|b| (b, 0.9, 0.15)).chain(g.drawings.iter().filter(|b| b.area() >= 0.01 * page_area).map(|b| (b, 0.7, 0.08)));
+    let candidates = g
+        .pictures
+        .iter()
+        .map(|b| (b, 0.9, 0.15))
+        .chain(g.drawings.iter().filter(|b| b.area() >= 0.01 * page_area).map(|b| (b, 0.7, 0.08)));
     let mut placed: Vec<BBox> = Vec::new();
     for (area, confidence, max_ink) in candidates {
         if area.area() < 0.002 * page_area || placed.iter().any(|p| p.overlap_area(area) > 0.8 * area.area()) {
@@ -157,7 +165,10 @@ fn rows(page: &Page) -> Vec<Row> {
     let mut out: Vec<Row> = Vec::new();
     for (i, line) in page.lines.iter().enumerate() {
         match out.last_mut() {
-            Some(r) if r.bbox.v_overlap(&line.bbox) >= 0.5 * r.bbox.height().min(line.bbox.height()).max(0.1) && line.bbox.x0 >= r.bbox.x1 - 1.0 => {
+            Some(r)
+                if r.bbox.v_overlap(&line.bbox) >= 0.5 * r.bbox.height().min(line.bbox.height()).max(0.1)
+                    && line.bbox.x0 >= r.bbox.x1 - 1.0 =>
+            {
                 r.lines.push(i);
                 r.bbox = r.bbox.union(&line.bbox);
             }
@@ -186,7 +197,8 @@ fn tables_and_pairs(page: &Page, body: f32, taken: &mut [bool], regions: &mut Ve
             continue;
         }
         // Aligned equations (an eqnarray) line up like a table but are mathematics.
-        let row_text = |row: &Row| row.lines.iter().map(|&l| text_of(words, &page.lines[l].words)).collect::<Vec<_>>().join(" ");
+        let row_text =
+            |row: &Row| row.lines.iter().map(|&l| text_of(words, &page.lines[l].words)).collect::<Vec<_>>().join(" ");
         if r.iter().filter(|row| is_formula(&row_text(row))).count() * 2 >= r.len() {
             continue;
         }
@@ -199,7 +211,10 @@ fn tables_and_pairs(page: &Page, body: f32, taken: &mut [bool], regions: &mut Ve
     for (area, confidence) in areas {
         let inside = words_in(words, taken, &area.grow(1.0));
         let cells = tables::grid(words, &inside, &page.graphics.rules, &area);
-        let (rows, cols) = (cells.iter().map(|c| c.row + 1).max().unwrap_or(0), cells.iter().map(|c| c.col + c.col_span).max().unwrap_or(0));
+        let (rows, cols) = (
+            cells.iter().map(|c| c.row + 1).max().unwrap_or(0),
+            cells.iter().map(|c| c.col + c.col_span).max().unwrap_or(0),
+        );
         if rows < 2 || cols < 2 {
             continue;
         }
@@ -233,7 +248,11 @@ fn is_label(page: &Page, line: usize) -> bool {
     let first = &page.words[ws[0] as usize].text;
     let numbering = ws.len() == 1 && (is_section_number(first) || is_list_marker(first));
     let caption = is_caption_start(first, ws.get(1).map(|&w| page.words[w as usize].text.as_str()));
-    ws.len() <= 5 && !numeric && !numbering && !caption && (last.ends_with(':') || ws.iter().all(|&w| page.words[w as usize].bold))
+    ws.len() <= 5
+        && !numeric
+        && !numbering
+        && !caption
+        && (last.ends_with(':') || ws.iter().all(|&w| page.words[w as usize].bold))
 }
 
 /// "Total due    GBP 272.52": a short wordy label and a value with digits.
@@ -253,19 +272,41 @@ fn pair_from_row(page: &Page, row: &Row, taken: &mut [bool], regions: &mut Vec<R
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push_pair(page: &Page, key: &[u32], key_bbox: BBox, value: &[u32], value_bbox: BBox, confidence: f32, taken: &mut [bool], regions: &mut Vec<Region>) {
+fn push_pair(
+    page: &Page,
+    key: &[u32],
+    key_bbox: BBox,
+    value: &[u32],
+    value_bbox: BBox,
+    confidence: f32,
+    taken: &mut [bool],
+    regions: &mut Vec<Region>,
+) {
     let key_text = text_of(&page.words, key);
     let value_text = text_of(&page.words, value);
     let members: Vec<u32> = key.iter().chain(value).copied().collect();
     take(taken, &members);
     let text = format!("{key_text} {value_text}");
-    let mut region = Region::new(Label::KeyValue, key_bbox.union(&value_bbox), members, text, confidence, RegionSource::Geometric);
-    region.pair = Some(KeyValue { key: key_text.trim_end_matches(':').trim().to_string(), value: value_text, key_bbox, value_bbox });
+    let mut region =
+        Region::new(Label::KeyValue, key_bbox.union(&value_bbox), members, text, confidence, RegionSource::Geometric);
+    region.pair = Some(KeyValue {
+        key: key_text.trim_end_matches(':').trim().to_string(),
+        value: value_text,
+        key_bbox,
+        value_bbox,
+    });
     regions.push(region);
 }
 
 /// The label of a block of text lines, split where list items or "Label: value" lines start.
-fn label_block(page: &Page, ctx: &DocContext, body: f32, lines: &[usize], taken: &mut [bool], regions: &mut Vec<Region>) {
+fn label_block(
+    page: &Page,
+    ctx: &DocContext,
+    body: f32,
+    lines: &[usize],
+    taken: &mut [bool],
+    regions: &mut Vec<Region>,
+) {
     let words = &page.words;
     let free = |l: usize| -> Vec<u32> { page.lines[l].words.iter().copied().filter(|&w| !taken[w as usize]).collect() };
     let all: Vec<u32> = lines.iter().flat_map(|&l| free(l)).collect();
@@ -279,7 +320,8 @@ fn label_block(page: &Page, ctx: &DocContext, body: f32, lines: &[usize], taken:
     let rows = block_rows(page, lines).len();
     let near_edge = |band: f32| bbox.y1 <= page.height * band || bbox.y0 >= page.height * (1.0 - band);
     // A lone page number may sit a little further in than running heads do.
-    let running = near_edge(EDGE_BAND) && ctx.repeated.contains(&signature(&text)) || near_edge(PAGE_NUMBER_BAND) && is_page_number(&text);
+    let running = near_edge(EDGE_BAND) && ctx.repeated.contains(&signature(&text))
+        || near_edge(PAGE_NUMBER_BAND) && is_page_number(&text);
     let (label, confidence) = if running && rows <= 2 {
         (if bbox.y1 <= page.height / 2.0 { Label::PageHeader } else { Label::PageFooter }, 0.9)
     } else if is_caption_start(first, all.get(1).map(|&i| words[i as usize].text.as_str())) {
@@ -309,7 +351,12 @@ fn block_rows(page: &Page, lines: &[usize]) -> Vec<Vec<usize>> {
     for &l in lines {
         let b = page.lines[l].bbox;
         match rows.last_mut() {
-            Some(r) if page.lines[*r.last().unwrap()].bbox.v_overlap(&b) >= 0.5 * b.height().min(page.lines[r[0]].bbox.height()).max(0.1) => r.push(l),
+            Some(r)
+                if page.lines[*r.last().unwrap()].bbox.v_overlap(&b)
+                    >= 0.5 * b.height().min(page.lines[r[0]].bbox.height()).max(0.1) =>
+            {
+                r.push(l)
+            }
             _ => rows.push(vec![l]),
         }
     }
@@ -322,10 +369,16 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
     let words = &page.words;
     let rows: Vec<Vec<u32>> = block_rows(page, lines)
         .iter()
-        .map(|r| r.iter().flat_map(|&l| page.lines[l].words.iter().copied()).filter(|&w| !taken[w as usize]).collect::<Vec<u32>>())
+        .map(|r| {
+            r.iter()
+                .flat_map(|&l| page.lines[l].words.iter().copied())
+                .filter(|&w| !taken[w as usize])
+                .collect::<Vec<u32>>()
+        })
         .filter(|ws| !ws.is_empty())
         .collect();
-    let span = |m: &[u32]| m.iter().skip(1).fold(words[m[0] as usize].bbox, |acc, &i| acc.union(&words[i as usize].bbox));
+    let span =
+        |m: &[u32]| m.iter().skip(1).fold(words[m[0] as usize].bbox, |acc, &i| acc.union(&words[i as usize].bbox));
     if let Some((key, value)) = label_above_value(words, &rows) {
         push_pair(page, &key, span(&key), &value, span(&value), 0.7, taken, regions);
         return;
@@ -354,13 +407,21 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
                 || rows[k - 1].last().is_some_and(|&w| words[w as usize].text.ends_with(['.', ':', '!', '?']))
                 || span(&rows[k - 1]).width() < 0.8 * width
                 || kinds[k - 1] == Label::SectionHeader && styled && (k < 2 || kinds[k - 2] != Label::SectionHeader);
-            if ws.len() <= 16 && (styled || numbered) && after_paragraph && k + 1 < rows.len() && is_heading(&text, 1, ws.len(), 0.0, 0.0, true, first) {
+            if ws.len() <= 16
+                && (styled || numbered)
+                && after_paragraph
+                && k + 1 < rows.len()
+                && is_heading(&text, 1, ws.len(), 0.0, 0.0, true, first)
+            {
                 Label::SectionHeader
             } else if is_formula(&text) {
                 Label::Formula
             } else if inline_label(&texts).is_some() {
                 Label::KeyValue
-            } else if texts.len() >= 2 && is_list_marker(first) && (markers >= 2 || !first.chars().any(|c| c.is_alphanumeric())) {
+            } else if texts.len() >= 2
+                && is_list_marker(first)
+                && (markers >= 2 || !first.chars().any(|c| c.is_alphanumeric()))
+            {
                 Label::ListItem
             } else {
                 Label::Text
@@ -379,7 +440,10 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
         }
         // A list item runs on over the plain rows after it; other kinds group with their own.
         let mut end = k + 1;
-        while end < rows.len() && (kinds[end] == kinds[k] && kinds[k] != Label::ListItem || kinds[k] == Label::ListItem && kinds[end] == Label::Text) {
+        while end < rows.len()
+            && (kinds[end] == kinds[k] && kinds[k] != Label::ListItem
+                || kinds[k] == Label::ListItem && kinds[end] == Label::Text)
+        {
             end += 1;
         }
         let members: Vec<u32> = rows[k..end].iter().flatten().copied().collect();
@@ -405,14 +469,16 @@ fn label_above_value(words: &[Word], rows: &[Vec<u32>]) -> Option<(Vec<u32>, Vec
     let labelled = last.ends_with(':') || bold(key) && same_size && !value.iter().any(|r| bold(r));
     let short = !value.is_empty() && value.len() <= 4 && value.iter().all(|r| r.len() <= 8);
     let letters = key.iter().any(|&w| words[w as usize].text.chars().any(char::is_alphabetic));
-    (key.len() <= 4 && labelled && short && letters && !is_section_number(&words[key[0] as usize].text)).then(|| (key.clone(), value_words))
+    (key.len() <= 4 && labelled && short && letters && !is_section_number(&words[key[0] as usize].text))
+        .then(|| (key.clone(), value_words))
 }
 
 /// "Invoice No: 123": the number of words in the label (1 to 4, the last ending with ':'),
 /// when a value follows on the same line.
 fn inline_label(texts: &[&str]) -> Option<usize> {
     let k = texts.iter().take(4).position(|t| t.ends_with(':') && t.len() > 1)? + 1;
-    let label_ok = texts[..k].iter().all(|t| t.chars().any(char::is_alphabetic)) && texts[0].chars().next().is_some_and(|c| c.is_alphabetic());
+    let label_ok = texts[..k].iter().all(|t| t.chars().any(char::is_alphabetic))
+        && texts[0].chars().next().is_some_and(|c| c.is_alphabetic());
     (label_ok && k < texts.len() && texts.len() <= k + 8).then_some(k)
 }
 
@@ -426,11 +492,16 @@ pub fn is_list_marker(t: &str) -> bool {
     let numeric = !inner.is_empty() && inner.len() <= 2 && inner.chars().all(|c| c.is_ascii_digit());
     let letter = inner.len() == 1 && inner.chars().all(|c| c.is_ascii_lowercase());
     let roman = !inner.is_empty() && inner.len() <= 4 && inner.chars().all(|c| "ivx".contains(c));
-    closed && (numeric || letter || roman) || (t.starts_with('[') && t.ends_with(']') && t[1..t.len() - 1].chars().all(|c| c.is_ascii_digit()) && t.len() > 2)
+    closed && (numeric || letter || roman)
+        || (t.starts_with('[')
+            && t.ends_with(']')
+            && t[1..t.len() - 1].chars().all(|c| c.is_ascii_digit())
+            && t.len() > 2)
 }
 
 fn is_caption_start(first: &str, second: Option<&str>) -> bool {
-    const WORDS: [&str; 10] = ["figure", "fig.", "fig", "table", "tab.", "chart", "exhibit", "scheme", "algorithm", "listing"];
+    const WORDS: [&str; 10] =
+        ["figure", "fig.", "fig", "table", "tab.", "chart", "exhibit", "scheme", "algorithm", "listing"];
     let lower = first.to_lowercase();
     let starts_upper = first.chars().next().is_some_and(char::is_uppercase);
     // "Figure 3:", "Fig. 2.", "Table IV" - the word then a number; or "Figure3:" in one word.
@@ -447,7 +518,9 @@ fn is_caption_start(first: &str, second: Option<&str>) -> bool {
 
 /// "4", "2.1", "3.2.1.", "B.", "IV." - how sections are numbered.
 fn is_section_number(t: &str) -> bool {
-    let digits = t.chars().next().is_some_and(|c| c.is_ascii_digit()) && t.chars().all(|c| c.is_ascii_digit() || c == '.') && t.len() <= 8;
+    let digits = t.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && t.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && t.len() <= 8;
     let letter = t.len() == 2 && t.ends_with('.') && t.chars().next().is_some_and(|c| c.is_ascii_uppercase());
     let roman = t.len() >= 2 && t.len() <= 6 && t.ends_with('.') && t[..t.len() - 1].chars().all(|c| "IVX".contains(c));
     digits || letter || roman
@@ -459,7 +532,10 @@ fn is_heading(text: &str, lines: usize, words: usize, size: f32, body: f32, bold
         return false;
     }
     let sentence = trimmed.ends_with('.')
-        && !trimmed.split_whitespace().next().is_some_and(|w| w.ends_with('.') && w.len() <= 4 && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
+        && !trimmed
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.ends_with('.') && w.len() <= 4 && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
     let letters: Vec<char> = trimmed.chars().filter(|c| c.is_alphabetic()).collect();
     let has_word = trimmed.split_whitespace().any(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3);
     if letters.len() < 2 || sentence || !has_word {
@@ -482,12 +558,25 @@ pub fn is_formula(text: &str) -> bool {
         return false;
     }
     let math_chars = text.chars().filter(|c| MATH.contains(*c)).count();
-    let wordy =
-        tokens.iter().filter(|t| t.chars().filter(|c| c.is_alphabetic()).count() >= 4 && t.chars().all(|c| c.is_alphabetic() || ",.;:".contains(c))).count();
-    let has_relation = text.contains('=') || text.contains('≤') || text.contains('≥') || text.contains('≈') || text.contains('∈') || text.contains('→');
+    let wordy = tokens
+        .iter()
+        .filter(|t| {
+            t.chars().filter(|c| c.is_alphabetic()).count() >= 4
+                && t.chars().all(|c| c.is_alphabetic() || ",.;:".contains(c))
+        })
+        .count();
+    let has_relation = text.contains('=')
+        || text.contains('≤')
+        || text.contains('≥')
+        || text.contains('≈')
+        || text.contains('∈')
+        || text.contains('→');
     // "(12)" or "(3.4a)" at the end: a numbered display equation.
     let last = tokens[tokens.len() - 1];
-    let numbered = last.starts_with('(') && last.ends_with(')') && last.chars().nth(1).is_some_and(|c| c.is_ascii_digit()) && last.chars().count() <= 8;
+    let numbered = last.starts_with('(')
+        && last.ends_with(')')
+        && last.chars().nth(1).is_some_and(|c| c.is_ascii_digit())
+        && last.chars().count() <= 8;
     let share = wordy as f32 / tokens.len() as f32;
     math_chars >= 2 && has_relation && share < 0.3 || numbered && (has_relation || math_chars >= 1) && share < 0.4
 }
@@ -543,8 +632,19 @@ mod tests {
 
     #[test]
     fn a_label_above_a_short_value_is_a_pair() {
-        let w = |text: &str, bold: bool, size: f32| Word { text: text.into(), bbox: BBox::new(0.0, 0.0, 10.0, size), size, bold };
-        let words = vec![w("Bill", true, 10.0), w("to", true, 10.0), w("ACME", false, 10.0), w("GmbH", false, 10.0), w("Berlin", false, 10.0)];
+        let w = |text: &str, bold: bool, size: f32| Word {
+            text: text.into(),
+            bbox: BBox::new(0.0, 0.0, 10.0, size),
+            size,
+            bold,
+        };
+        let words = vec![
+            w("Bill", true, 10.0),
+            w("to", true, 10.0),
+            w("ACME", false, 10.0),
+            w("GmbH", false, 10.0),
+            w("Berlin", false, 10.0),
+        ];
         let rows = vec![vec![0, 1], vec![2, 3], vec![4]];
         assert_eq!(label_above_value(&words, &rows), Some((vec![0, 1], vec![2, 3, 4])));
         // A bigger bold line above an address is a letterhead, not a label.

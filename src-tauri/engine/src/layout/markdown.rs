@@ -30,7 +30,11 @@ pub fn page_markdown(layout: &PageLayout) -> String {
         // Consecutive list items and pairs stay together; everything else is its own block.
         let tight = matches!(r.label, Label::ListItem | Label::KeyValue);
         match blocks.last_mut() {
-            Some(prev) if tight && (prev.starts_with("- ") && r.label == Label::ListItem || prev.starts_with("**") && r.label == Label::KeyValue) => {
+            Some(prev)
+                if tight
+                    && (prev.starts_with("- ") && r.label == Label::ListItem
+                        || prev.starts_with("**") && r.label == Label::KeyValue) =>
+            {
                 prev.push('\n');
                 prev.push_str(&block);
             }
@@ -47,7 +51,8 @@ fn one_line(text: &str) -> String {
 fn strip_marker(text: &str) -> &str {
     match text.split_once(' ') {
         Some((first, rest))
-            if super::geometric::is_list_marker(first) && ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►"].contains(&first) =>
+            if super::geometric::is_list_marker(first)
+                && ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►"].contains(&first) =>
         {
             rest
         }

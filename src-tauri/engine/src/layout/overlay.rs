@@ -155,8 +155,22 @@ mod tests {
     fn draws_inside_the_image_whatever_the_boxes() {
         let mut img = RgbaImage::from_pixel(100, 140, Rgba([255, 255, 255, 255]));
         let regions = vec![
-            Region::new(Label::Title, BBox::new(10.0, 10.0, 90.0, 30.0), vec![], "T".into(), 1.0, RegionSource::Geometric),
-            Region::new(Label::Table, BBox::new(-50.0, 100.0, 1e6, 1e6), vec![], String::new(), 1.0, RegionSource::Geometric),
+            Region::new(
+                Label::Title,
+                BBox::new(10.0, 10.0, 90.0, 30.0),
+                vec![],
+                "T".into(),
+                1.0,
+                RegionSource::Geometric,
+            ),
+            Region::new(
+                Label::Table,
+                BBox::new(-50.0, 100.0, 1e6, 1e6),
+                vec![],
+                String::new(),
+                1.0,
+                RegionSource::Geometric,
+            ),
         ];
         draw(&mut img, &PageLayout { page: 1, width: 100.0, height: 140.0, regions, error: None });
         assert_ne!(*img.get_pixel(10, 20), Rgba([255, 255, 255, 255]), "the title's outline is drawn");

@@ -35,7 +35,9 @@ pub fn ruled_areas(g: &Graphics) -> Vec<BBox> {
         if used[i] {
             continue;
         }
-        let same: Vec<usize> = (i..hs.len()).filter(|&j| (hs[j].x0 - hs[i].x0).abs() <= 4.0 && (hs[j].x1 - hs[i].x1).abs() <= 4.0).collect();
+        let same: Vec<usize> = (i..hs.len())
+            .filter(|&j| (hs[j].x0 - hs[i].x0).abs() <= 4.0 && (hs[j].x1 - hs[i].x1).abs() <= 4.0)
+            .collect();
         if same.len() >= 3 {
             let area = same.iter().fold(*hs[i], |acc, &j| acc.union(hs[j]));
             same.iter().for_each(|&j| used[j] = true);
@@ -56,8 +58,14 @@ fn contains(outer: &BBox, inner: &BBox) -> bool {
 /// of different rows starting at shared column positions. Returns ranges of row indices.
 /// `words_in(line)` counts a line's words: cells are short, so a row of long pieces (a
 /// justified line of prose with wide spaces) is not a table row.
-pub fn aligned_runs(rows: &[Row], lines_x0: &dyn Fn(usize) -> f32, words_in: &dyn Fn(usize) -> usize, size: f32) -> Vec<std::ops::Range<usize>> {
-    let cells = |r: &Row| r.lines.len() >= 2 && r.lines.iter().map(|&l| words_in(l)).sum::<usize>() <= 4 * r.lines.len();
+pub fn aligned_runs(
+    rows: &[Row],
+    lines_x0: &dyn Fn(usize) -> f32,
+    words_in: &dyn Fn(usize) -> usize,
+    size: f32,
+) -> Vec<std::ops::Range<usize>> {
+    let cells =
+        |r: &Row| r.lines.len() >= 2 && r.lines.iter().map(|&l| words_in(l)).sum::<usize>() <= 4 * r.lines.len();
     let mut out = Vec::new();
     let mut start = 0;
     while start < rows.len() {
@@ -66,7 +74,11 @@ pub fn aligned_runs(rows: &[Row], lines_x0: &dyn Fn(usize) -> f32, words_in: &dy
             continue;
         }
         let mut end = start + 1;
-        while end < rows.len() && cells(&rows[end]) && rows[end].bbox.y0 - rows[end - 1].bbox.y1 <= 2.5 * size && rows[end].bbox.y0 > rows[end - 1].bbox.y0 {
+        while end < rows.len()
+            && cells(&rows[end])
+            && rows[end].bbox.y0 - rows[end - 1].bbox.y1 <= 2.5 * size
+            && rows[end].bbox.y0 > rows[end - 1].bbox.y0
+        {
             end += 1;
         }
         let n = end - start;
@@ -85,7 +97,9 @@ fn shares_columns(rows: &[Row], x0: &dyn Fn(usize) -> f32, size: f32) -> bool {
     let aligned = starts
         .iter()
         .enumerate()
-        .filter(|(i, s)| s.iter().any(|x| starts.iter().enumerate().any(|(j, t)| j != *i && t.iter().any(|y| (x - y).abs() <= size))))
+        .filter(|(i, s)| {
+            s.iter().any(|x| starts.iter().enumerate().any(|(j, t)| j != *i && t.iter().any(|y| (x - y).abs() <= size)))
+        })
         .count();
     aligned * 10 >= rows.len() * 7
 }
@@ -116,7 +130,11 @@ pub fn grid(words: &[Word], members: &[u32], rules: &[BBox], area: &BBox) -> Vec
             _ => text_rows.push((b, vec![i])),
         }
     }
-    let h_rules: Vec<f32> = rules.iter().filter(|r| r.height() <= 2.0 && r.width() >= 0.5 * area.width()).map(|r| (r.y0 + r.y1) / 2.0).collect();
+    let h_rules: Vec<f32> = rules
+        .iter()
+        .filter(|r| r.height() <= 2.0 && r.width() >= 0.5 * area.width())
+        .map(|r| (r.y0 + r.y1) / 2.0)
+        .collect();
     // Rules between most rows: rows are what the rules separate (cells may wrap). Rules only
     // under a header or above a total say nothing about the rows between them.
     let internal = h_rules.iter().filter(|&&y| y > area.y0 + 2.0 && y < area.y1 - 2.0).count();
@@ -138,7 +156,10 @@ pub fn grid(words: &[Word], members: &[u32], rules: &[BBox], area: &BBox) -> Vec
     // vertical rules.
     let multi: Vec<&(BBox, Vec<u32>)> = text_rows.iter().filter(|(_, m)| pieces(words, m, size) >= 2).collect();
     let basis: Vec<&(BBox, Vec<u32>)> = if multi.is_empty() { text_rows.iter().collect() } else { multi };
-    let mut seps = empty_columns(basis.iter().flat_map(|(_, m)| m.iter().map(|&i| (w(i).bbox.x0, w(i).bbox.x1))).collect(), 0.6 * size);
+    let mut seps = empty_columns(
+        basis.iter().flat_map(|(_, m)| m.iter().map(|&i| (w(i).bbox.x0, w(i).bbox.x1))).collect(),
+        0.6 * size,
+    );
     for r in rules.iter().filter(|r| r.width() <= 2.0 && r.height() >= 0.5 * size) {
         let x = (r.x0 + r.x1) / 2.0;
         if x > area.x0 + 2.0 && x < area.x1 - 2.0 && !seps.iter().any(|s| (s - x).abs() < size) {
@@ -156,7 +177,8 @@ pub fn grid(words: &[Word], members: &[u32], rules: &[BBox], area: &BBox) -> Vec
         for i in m {
             let join = groups.last().is_some_and(|g| {
                 let last = w(*g.last().unwrap());
-                col_of(w(i).bbox.x0) == col_of(last.bbox.x1.min(w(i).bbox.x0)) && w(i).bbox.x0 - last.bbox.x1 < 0.6 * size
+                col_of(w(i).bbox.x0) == col_of(last.bbox.x1.min(w(i).bbox.x0))
+                    && w(i).bbox.x0 - last.bbox.x1 < 0.6 * size
             });
             if join {
                 groups.last_mut().unwrap().push(i);
@@ -189,7 +211,9 @@ pub fn grid(words: &[Word], members: &[u32], rules: &[BBox], area: &BBox) -> Vec
 
 /// Pieces of a row separated by gaps of at least 0.6 of the text size.
 fn pieces(words: &[Word], members: &[u32], size: f32) -> usize {
-    empty_columns(members.iter().map(|&i| (words[i as usize].bbox.x0, words[i as usize].bbox.x1)).collect(), 0.6 * size).len() + 1
+    empty_columns(members.iter().map(|&i| (words[i as usize].bbox.x0, words[i as usize].bbox.x1)).collect(), 0.6 * size)
+        .len()
+        + 1
 }
 
 /// The middles of the gaps at least `min` wide between the x-extents `spans` cover.
@@ -226,7 +250,11 @@ pub fn to_csv(cells: &[Cell]) -> String {
 }
 
 pub fn csv_field(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err() { format!("'{value}") } else { value.to_string() };
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err() {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -239,13 +267,20 @@ mod tests {
     use super::*;
 
     fn word(text: &str, x: f32, y: f32) -> Word {
-        Word { text: text.into(), bbox: BBox::new(x, y, x + 6.0 * text.len() as f32, y + 10.0), size: 10.0, bold: false }
+        Word {
+            text: text.into(),
+            bbox: BBox::new(x, y, x + 6.0 * text.len() as f32, y + 10.0),
+            size: 10.0,
+            bold: false,
+        }
     }
 
     #[test]
     fn unruled_grid_with_a_spanning_header() {
         let mut w = vec![word("Revenue by region", 60.0, 10.0)];
-        for (r, (a, b, c)) in [("Region", "2023", "2024"), ("North", "10", "12"), ("South", "7", "9")].iter().enumerate() {
+        for (r, (a, b, c)) in
+            [("Region", "2023", "2024"), ("North", "10", "12"), ("South", "7", "9")].iter().enumerate()
+        {
             let y = 30.0 + 15.0 * r as f32;
             w.extend([word(a, 10.0, y), word(b, 100.0, y), word(c, 160.0, y)]);
         }
@@ -268,7 +303,11 @@ mod tests {
     #[test]
     fn booktabs_rules_frame_a_table() {
         let g = Graphics {
-            rules: vec![BBox::new(50.0, 100.0, 300.0, 100.5), BBox::new(50.0, 120.0, 300.0, 120.5), BBox::new(50.0, 200.0, 300.0, 200.5)],
+            rules: vec![
+                BBox::new(50.0, 100.0, 300.0, 100.5),
+                BBox::new(50.0, 120.0, 300.0, 120.5),
+                BBox::new(50.0, 200.0, 300.0, 200.5),
+            ],
             ..Default::default()
         };
         assert_eq!(ruled_areas(&g), vec![BBox::new(50.0, 100.0, 300.0, 200.5)]);

@@ -58,7 +58,10 @@ fn agent() -> ureq::Agent {
 }
 
 fn net_error(model: &str, what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Model { model: model.into(), detail: format!("{what}: {e} (is {} reachable? offline machines: pagewise models import)", endpoint()) }
+    Error::Model {
+        model: model.into(),
+        detail: format!("{what}: {e} (is {} reachable? offline machines: pagewise models import)", endpoint()),
+    }
 }
 
 /// The files of `repo` at `revision` (a commit, branch or tag), with sizes and checksums.
@@ -70,7 +73,8 @@ pub fn repo_info(model: &str, repo: &str, revision: &str) -> Result<RepoInfo> {
         return Err(net_error(model, &url, format!("HTTP {status}")));
     }
     let body = resp.body_mut().read_to_string().map_err(|e| net_error(model, &url, e))?;
-    serde_json::from_str(&body).map_err(|e| Error::Model { model: model.into(), detail: format!("{url}: unexpected reply ({e})") })
+    serde_json::from_str(&body)
+        .map_err(|e| Error::Model { model: model.into(), detail: format!("{url}: unexpected reply ({e})") })
 }
 
 /// Bytes received so far for one file (`done` of `total`).
@@ -78,7 +82,16 @@ pub type OnBytes<'a> = dyn FnMut(u64, Option<u64>) + 'a;
 
 /// Downloads `file` of `repo@commit` into `part`, appending to what `part` already holds.
 /// Returns when `part` has `size` bytes (or the server says the body is complete).
-pub fn download(model: &str, repo: &str, commit: &str, file: &str, size: Option<u64>, part: &Path, cancel: &AtomicBool, on_bytes: &mut OnBytes) -> Result<()> {
+pub fn download(
+    model: &str,
+    repo: &str,
+    commit: &str,
+    file: &str,
+    size: Option<u64>,
+    part: &Path,
+    cancel: &AtomicBool,
+    on_bytes: &mut OnBytes,
+) -> Result<()> {
     let url = format!("{}/{repo}/resolve/{commit}/{file}", endpoint());
     let io = |e: std::io::Error| Error::Io { path: part.to_path_buf(), source: e };
     let mut last_error = String::new();
@@ -138,6 +151,8 @@ pub fn download(model: &str, repo: &str, commit: &str, file: &str, size: Option<
     }
     Err(Error::Model {
         model: model.into(),
-        detail: format!("{file}: download failed after {ATTEMPTS} attempts ({last_error}); run the same command again to resume"),
+        detail: format!(
+            "{file}: download failed after {ATTEMPTS} attempts ({last_error}); run the same command again to resume"
+        ),
     })
 }

@@ -49,7 +49,8 @@ pub struct FileSpec {
 
 impl HubModel {
     pub fn parse(id: &str, toml_text: &str) -> Result<HubModel> {
-        let model: HubModel = toml::from_str(toml_text).map_err(|e| Error::Model { model: id.into(), detail: format!("manifest: {e}") })?;
+        let model: HubModel = toml::from_str(toml_text)
+            .map_err(|e| Error::Model { model: id.into(), detail: format!("manifest: {e}") })?;
         if model.files.is_empty() {
             return Err(Error::Model { model: id.into(), detail: "manifest lists no files".into() });
         }
@@ -96,7 +97,10 @@ pub fn hub_models() -> Vec<HubModel> {
 pub fn hub_model(id: &str) -> Result<HubModel> {
     hub_models().into_iter().find(|m| m.id == id).ok_or_else(|| Error::Model {
         model: id.into(),
-        detail: format!("no such model; known: {}", hub_models().iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")),
+        detail: format!(
+            "no such model; known: {}",
+            hub_models().iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+        ),
     })
 }
 
@@ -122,7 +126,10 @@ pub fn installed_dir(models_dir: &Path, model: &HubModel) -> Result<PathBuf> {
         if len.is_none() || (file.size.is_some() && len != file.size) {
             return Err(Error::Model {
                 model: model.id.clone(),
-                detail: format!("{} is missing or has changed size; run `pagewise models verify {}`, then get it again", file.name, model.id),
+                detail: format!(
+                    "{} is missing or has changed size; run `pagewise models verify {}`, then get it again",
+                    file.name, model.id
+                ),
             });
         }
     }
@@ -137,7 +144,10 @@ mod tests {
     fn manifests_parse_and_name_the_files_a_model_needs() {
         for m in hub_models() {
             assert!(m.repo.contains('/'), "{}", m.id);
-            assert!(m.files.iter().any(|f| f.name == "config.json") && m.files.iter().any(|f| f.name.ends_with(".safetensors")));
+            assert!(
+                m.files.iter().any(|f| f.name == "config.json")
+                    && m.files.iter().any(|f| f.name.ends_with(".safetensors"))
+            );
             assert!(m.revision.is_empty() || m.is_pinned(), "{}: revision must be a commit", m.id);
             assert!(m.get_command().contains(&m.id));
         }

@@ -68,7 +68,9 @@ fn hex(bytes: &[u8]) -> String {
 fn check_file(model: &str, path: &Path, name: &str, expected: Option<&Expected>) -> Result<FileSpec> {
     let (sha256, blob, size) = hash_file(path)?;
     let bad = match expected {
-        Some(Expected::Sha256(want)) if !want.eq_ignore_ascii_case(&sha256) => Some((want.clone(), sha256.clone(), "sha256")),
+        Some(Expected::Sha256(want)) if !want.eq_ignore_ascii_case(&sha256) => {
+            Some((want.clone(), sha256.clone(), "sha256"))
+        }
         Some(Expected::GitBlob(want)) if !want.eq_ignore_ascii_case(&blob) => Some((want.clone(), blob, "git blob id")),
         _ => None,
     };
@@ -86,7 +88,8 @@ fn check_file(model: &str, path: &Path, name: &str, expected: Option<&Expected>)
 /// install of the same model only once the new one is complete.
 fn commit_install(models_dir: &Path, staging: &Path, receipt: &Receipt) -> Result<PathBuf> {
     let receipt_path = staging.join(RECEIPT);
-    std::fs::write(&receipt_path, serde_json::to_string_pretty(receipt).expect("receipt serialises")).map_err(io_error(&receipt_path))?;
+    std::fs::write(&receipt_path, serde_json::to_string_pretty(receipt).expect("receipt serialises"))
+        .map_err(io_error(&receipt_path))?;
     let target = hub_dir(models_dir).join(&receipt.id);
     let old = hub_dir(models_dir).join(".staging").join(format!("{}.old", receipt.id));
     if target.exists() {
@@ -100,7 +103,13 @@ fn commit_install(models_dir: &Path, staging: &Path, receipt: &Receipt) -> Resul
 
 /// Downloads a model from the hub. An unpinned manifest needs `unpinned` (the person accepts the
 /// hub's current commit; files are then checked against the hub's own checksums for it).
-pub fn get(models_dir: &Path, model: &HubModel, unpinned: bool, cancel: &AtomicBool, on_progress: &mut dyn FnMut(&GetProgress)) -> Result<PathBuf> {
+pub fn get(
+    models_dir: &Path,
+    model: &HubModel,
+    unpinned: bool,
+    cancel: &AtomicBool,
+    on_progress: &mut dyn FnMut(&GetProgress),
+) -> Result<PathBuf> {
     if !model.is_pinned() && !unpinned {
         return Err(Error::Model {
             model: model.id.clone(),
@@ -113,7 +122,10 @@ pub fn get(models_dir: &Path, model: &HubModel, unpinned: bool, cancel: &AtomicB
     for spec in &model.files {
         let sibling = info.siblings.iter().find(|s| s.rfilename == spec.name);
         let Some(sibling) = sibling else {
-            return Err(Error::Model { model: model.id.clone(), detail: format!("{} is not in {}@{}", spec.name, model.repo, info.sha) });
+            return Err(Error::Model {
+                model: model.id.clone(),
+                detail: format!("{} is not in {}@{}", spec.name, model.repo, info.sha),
+            });
         };
         let hub_size = sibling.lfs.as_ref().map(|l| l.size).or(sibling.size);
         let hub_expected = match (&sibling.lfs, &sibling.blob_id) {
@@ -127,7 +139,10 @@ pub fn get(models_dir: &Path, model: &HubModel, unpinned: bool, cancel: &AtomicB
                     if !hub.eq_ignore_ascii_case(pinned) {
                         return Err(Error::Model {
                             model: model.id.clone(),
-                            detail: format!("{}: the hub's sha256 {hub} differs from the pinned {pinned}; not downloading", spec.name),
+                            detail: format!(
+                                "{}: the hub's sha256 {hub} differs from the pinned {pinned}; not downloading",
+                                spec.name
+                            ),
                         });
                     }
                 }
@@ -138,7 +153,10 @@ pub fn get(models_dir: &Path, model: &HubModel, unpinned: bool, cancel: &AtomicB
         if expected.is_none() {
             return Err(Error::Model {
                 model: model.id.clone(),
-                detail: format!("{}: neither the manifest nor the hub gives a checksum; refusing an unchecked file", spec.name),
+                detail: format!(
+                    "{}: neither the manifest nor the hub gives a checksum; refusing an unchecked file",
+                    spec.name
+                ),
             });
         }
         plan.push((spec.name.clone(), spec.size.or(hub_size), expected));
@@ -154,18 +172,37 @@ pub fn get(models_dir: &Path, model: &HubModel, unpinned: bool, cancel: &AtomicB
         let part = staging.join(format!("{name}.part"));
         if !path.exists() {
             let mut on_bytes = |file_done: u64, file_total: Option<u64>| {
-                on_progress(&GetProgress { file: name.clone(), file_done, file_total, done: finished + file_done, total });
+                on_progress(&GetProgress {
+                    file: name.clone(),
+                    file_done,
+                    file_total,
+                    done: finished + file_done,
+                    total,
+                });
             };
             fetch::download(&model.id, &model.repo, &info.sha, name, *size, &part, cancel, &mut on_bytes)?;
             std::fs::rename(&part, &path).map_err(io_error(&path))?;
         }
         let spec = check_file(&model.id, &path, name, expected.as_ref())?;
         finished += spec.size.unwrap_or(0);
-        on_progress(&GetProgress { file: name.clone(), file_done: spec.size.unwrap_or(0), file_total: spec.size, done: finished, total });
+        on_progress(&GetProgress {
+            file: name.clone(),
+            file_done: spec.size.unwrap_or(0),
+            file_total: spec.size,
+            done: finished,
+            total,
+        });
         files.push(spec);
     }
-    let checked_against = if model.is_pinned() && model.files.iter().all(|f| f.sha256.is_some()) { "manifest" } else { "hub" };
-    let receipt = Receipt { id: model.id.clone(), repo: model.repo.clone(), revision: info.sha.clone(), checked_against: checked_against.into(), files };
+    let checked_against =
+        if model.is_pinned() && model.files.iter().all(|f| f.sha256.is_some()) { "manifest" } else { "hub" };
+    let receipt = Receipt {
+        id: model.id.clone(),
+        repo: model.repo.clone(),
+        revision: info.sha.clone(),
+        checked_against: checked_against.into(),
+        files,
+    };
     commit_install(models_dir, &staging, &receipt)
 }
 
@@ -176,15 +213,20 @@ pub fn import(models_dir: &Path, source: &Path, id: Option<&str>, models: &[HubM
     if !source.exists() {
         return Err(Error::NotFound { path: source.to_path_buf() });
     }
-    let scratch = tempfile::Builder::new().prefix(".import-").tempdir_in(ensure_dir(&hub_dir(models_dir))?).map_err(io_error(models_dir))?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".import-")
+        .tempdir_in(ensure_dir(&hub_dir(models_dir))?)
+        .map_err(io_error(models_dir))?;
     let folder = if source.is_dir() { source.to_path_buf() } else { unpack(source, scratch.path())? };
-    let root = find_config_dir(&folder)
-        .ok_or_else(|| Error::Model { model: source.display().to_string(), detail: "no config.json inside; is this a model folder?".into() })?;
+    let root = find_config_dir(&folder).ok_or_else(|| Error::Model {
+        model: source.display().to_string(),
+        detail: "no config.json inside; is this a model folder?".into(),
+    })?;
     let config_path = root.join("config.json");
-    let config: serde_json::Value = std::fs::read_to_string(&config_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .ok_or_else(|| Error::Model { model: source.display().to_string(), detail: "config.json is not valid JSON".into() })?;
+    let config: serde_json::Value =
+        std::fs::read_to_string(&config_path).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(|| {
+            Error::Model { model: source.display().to_string(), detail: "config.json is not valid JSON".into() }
+        })?;
     let model_type = config.get("model_type").and_then(|v| v.as_str()).unwrap_or_default();
     let model = match id {
         Some(id) => models.iter().find(|m| m.id == id),
@@ -195,7 +237,10 @@ pub fn import(models_dir: &Path, source: &Path, id: Option<&str>, models: &[HubM
         detail: format!("config.json says model_type '{model_type}', which no known model has (pass the model's name)"),
     })?;
     if model.model_type != model_type {
-        return Err(Error::Model { model: model.id.clone(), detail: format!("config.json says model_type '{model_type}', expected '{}'", model.model_type) });
+        return Err(Error::Model {
+            model: model.id.clone(),
+            detail: format!("config.json says model_type '{model_type}', expected '{}'", model.model_type),
+        });
     }
 
     let staging = staging_dir(models_dir, &model.id);
@@ -206,7 +251,10 @@ pub fn import(models_dir: &Path, source: &Path, id: Option<&str>, models: &[HubM
         let from = root.join(&spec.name);
         if !from.is_file() {
             let _ = std::fs::remove_dir_all(&staging);
-            return Err(Error::Model { model: model.id.clone(), detail: format!("{} is missing from {}", spec.name, root.display()) });
+            return Err(Error::Model {
+                model: model.id.clone(),
+                detail: format!("{} is missing from {}", spec.name, root.display()),
+            });
         }
         let to = staging.join(&spec.name);
         std::fs::copy(&from, &to).map_err(io_error(&from))?;
@@ -245,7 +293,11 @@ fn find_config_dir(folder: &Path) -> Option<PathBuf> {
 fn unpack(archive: &Path, into: &Path) -> Result<PathBuf> {
     let name = archive.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
     let file = std::fs::File::open(archive).map_err(io_error(archive))?;
-    let bad = |e: &dyn std::fmt::Display| Error::Corrupt { path: archive.to_path_buf(), format: "model archive", detail: e.to_string() };
+    let bad = |e: &dyn std::fmt::Display| Error::Corrupt {
+        path: archive.to_path_buf(),
+        format: "model archive",
+        detail: e.to_string(),
+    };
     if name.ends_with(".zip") {
         zip::ZipArchive::new(file).and_then(|mut z| z.extract(into)).map_err(|e| bad(&e))?;
     } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
@@ -253,7 +305,10 @@ fn unpack(archive: &Path, into: &Path) -> Result<PathBuf> {
     } else if name.ends_with(".tar") {
         tar::Archive::new(file).unpack(into).map_err(|e| bad(&e))?;
     } else {
-        return Err(Error::UnsupportedType { path: archive.to_path_buf(), detail: "a model import is a folder, .tar, .tar.gz or .zip".into() });
+        return Err(Error::UnsupportedType {
+            path: archive.to_path_buf(),
+            detail: "a model import is a folder, .tar, .tar.gz or .zip".into(),
+        });
     }
     Ok(into.to_path_buf())
 }
@@ -282,7 +337,9 @@ pub fn verify(models_dir: &Path, model: &HubModel) -> Result<Vec<FileCheck>> {
             let (ok, detail) = match hash_file(&path) {
                 Err(e) => (false, e.to_string()),
                 Ok((sha256, _, _)) if Some(&sha256) == spec.sha256.as_ref() => (true, "ok".into()),
-                Ok((sha256, _, _)) => (false, format!("sha256 {sha256}, expected {}", spec.sha256.as_deref().unwrap_or("?"))),
+                Ok((sha256, _, _)) => {
+                    (false, format!("sha256 {sha256}, expected {}", spec.sha256.as_deref().unwrap_or("?")))
+                }
             };
             FileCheck { file: spec.name.clone(), ok, detail }
         })

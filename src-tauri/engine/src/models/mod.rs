@@ -46,7 +46,10 @@ pub fn manifest() -> Vec<ModelSpec> {
 }
 
 pub fn spec(name: &str) -> ModelSpec {
-    manifest().into_iter().find(|m| m.name == name).unwrap_or_else(|| panic!("model {name} is not in models/manifest.json"))
+    manifest()
+        .into_iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("model {name} is not in models/manifest.json"))
 }
 
 /// Where models live: `$PAGEWISE_MODELS`, else the `.models/` folder of the checkout the

@@ -30,7 +30,10 @@ impl Window {
 
     /// Output height and width for an input of `h` x `w`.
     pub fn output(&self, h: usize, w: usize) -> (usize, usize) {
-        ((h + self.top + self.bottom).saturating_sub(self.kh) / self.sy + 1, (w + self.left + self.right).saturating_sub(self.kw) / self.sx + 1)
+        (
+            (h + self.top + self.bottom).saturating_sub(self.kh) / self.sy + 1,
+            (w + self.left + self.right).saturating_sub(self.kw) / self.sx + 1,
+        )
     }
 
     pub fn is_pointwise(&self) -> bool {
@@ -58,13 +61,24 @@ impl CustomOp1 for Convolution<'_> {
         let out_c = self.matrix.rows();
         let g = &self.window;
         if self.matrix.depth() != c * g.kh * g.kw {
-            candle_core::bail!("a convolution of {} inputs per output got {c} channels of {}x{} windows", self.matrix.depth(), g.kh, g.kw);
+            candle_core::bail!(
+                "a convolution of {} inputs per output got {c} channels of {}x{} windows",
+                self.matrix.depth(),
+                g.kh,
+                g.kw
+            );
         }
         if !g.is_pointwise() {
             let (ho, wo) = g.output(h, w);
-            return Ok((CpuStorage::F32(convolve(x, n, c, h, w, g, self.matrix, self.bias, self.act)), Shape::from((n, out_c, ho, wo))));
+            return Ok((
+                CpuStorage::F32(convolve(x, n, c, h, w, g, self.matrix, self.bias, self.act)),
+                Shape::from((n, out_c, ho, wo)),
+            ));
         }
-        Ok((CpuStorage::F32(pointwise(x, n, c, h * w, self.matrix, self.bias, self.act)), Shape::from((n, out_c, h, w))))
+        Ok((
+            CpuStorage::F32(pointwise(x, n, c, h * w, self.matrix, self.bias, self.act)),
+            Shape::from((n, out_c, h, w)),
+        ))
     }
 }
 
@@ -74,7 +88,15 @@ const POINTWISE_COLUMNS: usize = 4 * NR;
 
 /// A 1x1 convolution's product for `n` images of `c` planes of `plane` pixels: `matrix.rows()`
 /// output planes per image, column blocks of the images in parallel.
-pub(super) fn pointwise(x: &[f32], n: usize, c: usize, plane: usize, matrix: &WeightMatrix, bias: Option<&[f32]>, act: Act) -> Vec<f32> {
+pub(super) fn pointwise(
+    x: &[f32],
+    n: usize,
+    c: usize,
+    plane: usize,
+    matrix: &WeightMatrix,
+    bias: Option<&[f32]>,
+    act: Act,
+) -> Vec<f32> {
     let out_c = matrix.rows();
     // Not zeroed first: the tasks below write every element.
     let mut out: Vec<f32> = Vec::with_capacity(n * out_c * plane);
@@ -85,7 +107,17 @@ pub(super) fn pointwise(x: &[f32], n: usize, c: usize, plane: usize, matrix: &We
         let cols = POINTWISE_COLUMNS.min(plane - j0);
         // SAFETY: the task reads columns j0.. of its image's c input planes and writes the
         // same columns of its out_c output planes, which no other task writes.
-        unsafe { matrix.product(x[image * c * plane + j0..].as_ptr(), plane, cols, dst.at(image * out_c * plane + j0), plane, bias, act) };
+        unsafe {
+            matrix.product(
+                x[image * c * plane + j0..].as_ptr(),
+                plane,
+                cols,
+                dst.at(image * out_c * plane + j0),
+                plane,
+                bias,
+                act,
+            )
+        };
     });
     // SAFETY: the tasks wrote all n x out_c planes, every column of each.
     unsafe { out.set_len(n * out_c * plane) };
@@ -107,13 +139,24 @@ thread_local! {
 /// layer of the text detector and cost more than the product). Returns `out_c` planes of
 /// ho x wo per image.
 #[allow(clippy::too_many_arguments)]
-pub fn convolve(x: &[f32], n: usize, c: usize, h: usize, w: usize, g: &Window, weight: &WeightMatrix, bias: Option<&[f32]>, act: Act) -> Vec<f32> {
+pub fn convolve(
+    x: &[f32],
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    g: &Window,
+    weight: &WeightMatrix,
+    bias: Option<&[f32]>,
+    act: Act,
+) -> Vec<f32> {
     let (kh, kw) = (g.kh, g.kw);
     let (ho, wo) = g.output(h, w);
     let k = c * kh * kw;
     let out_c = weight.rows();
     debug_assert_eq!(weight.depth(), k);
-    let phases: Vec<Phases> = (0..n * c).into_par_iter().map(|p| Phases::new(&x[p * h * w..(p + 1) * h * w], h, w, g, ho)).collect();
+    let phases: Vec<Phases> =
+        (0..n * c).into_par_iter().map(|p| Phases::new(&x[p * h * w..(p + 1) * h * w], h, w, g, ho)).collect();
     // Bands small enough for the cache, and enough of them for every thread to have several
     // (a text line's few images, split in two bands each, left a core idle a third of the time).
     let fit = (BAND_FLOATS / (k * wo).max(1)).clamp(1, ho.max(1));
@@ -220,7 +263,13 @@ impl CustomOp2 for Depthwise {
         "depthwise-conv2d"
     }
 
-    fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout, ws: &CpuStorage, wl: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        ws: &CpuStorage,
+        wl: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, w) = (contiguous(xs, xl)?, contiguous(ws, wl)?);
         let (n, c, h, wd) = xl.shape().dims4()?;
         let g = &self.window;
@@ -234,7 +283,15 @@ impl CustomOp2 for Depthwise {
             // SAFETY: f32 and MaybeUninit<f32> share a layout, and depthwise_plane writes every
             // element before reading it.
             let o = unsafe { &mut *(o as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
-            depthwise_plane(&x[nc * h * wd..(nc + 1) * h * wd], (h, wd), &w[ch * taps..(ch + 1) * taps], g, o, bias, self.act);
+            depthwise_plane(
+                &x[nc * h * wd..(nc + 1) * h * wd],
+                (h, wd),
+                &w[ch * taps..(ch + 1) * taps],
+                g,
+                o,
+                bias,
+                self.act,
+            );
         });
         // SAFETY: every plane was written above.
         unsafe { out.set_len(n * c * ho * wo) };
@@ -249,7 +306,15 @@ fn depthwise_plane(x: &[f32], size: (usize, usize), filter: &[f32], g: &Window, 
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2,fma")]
-        unsafe fn wide(x: &[f32], size: (usize, usize), filter: &[f32], g: &Window, out: &mut [f32], bias: f32, act: Act) {
+        unsafe fn wide(
+            x: &[f32],
+            size: (usize, usize),
+            filter: &[f32],
+            g: &Window,
+            out: &mut [f32],
+            bias: f32,
+            act: Act,
+        ) {
             depthwise_rows(x, size, filter, g, out, bias, act)
         }
         if super::kernels::has_avx2_fma() {
@@ -289,7 +354,15 @@ mod framed {
     /// stores). Written with intrinsics: as a loop over an array, the compiler unrolled it
     /// into scalars.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn depthwise(x: &[f32], (h, w): (usize, usize), filter: &[f32], g: &Window, out: &mut [f32], bias: f32, frame: &mut Vec<f32>) {
+    pub(super) unsafe fn depthwise(
+        x: &[f32],
+        (h, w): (usize, usize),
+        filter: &[f32],
+        g: &Window,
+        out: &mut [f32],
+        bias: f32,
+        frame: &mut Vec<f32>,
+    ) {
         let (ho, wo) = g.output(h, w);
         let pitch = w + g.left + g.right;
         let rows = h + g.top + g.bottom;
@@ -369,9 +442,24 @@ mod tests {
     fn depthwise_matches_candle_grouped_conv() {
         for (stride, pad, k) in [(1, 2, 5), (2, 2, 5), (1, 1, 3), (2, 1, 3)] {
             let (c, h, w) = (3, 9, 7);
-            let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu).unwrap().reshape((1, c, h, w)).unwrap().affine(0.01, -0.3).unwrap();
-            let wt = Tensor::arange(0f32, (c * k * k) as f32, &Device::Cpu).unwrap().reshape((c, 1, k, k)).unwrap().affine(0.05, -0.5).unwrap();
-            let ours = x.apply_op2_no_bwd(&wt, &Depthwise { window: Window::square(k, stride, pad), bias: None, act: Act::Identity }).unwrap();
+            let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu)
+                .unwrap()
+                .reshape((1, c, h, w))
+                .unwrap()
+                .affine(0.01, -0.3)
+                .unwrap();
+            let wt = Tensor::arange(0f32, (c * k * k) as f32, &Device::Cpu)
+                .unwrap()
+                .reshape((c, 1, k, k))
+                .unwrap()
+                .affine(0.05, -0.5)
+                .unwrap();
+            let ours = x
+                .apply_op2_no_bwd(
+                    &wt,
+                    &Depthwise { window: Window::square(k, stride, pad), bias: None, act: Act::Identity },
+                )
+                .unwrap();
             let reference = x.conv2d(&wt, pad, stride, 1, c).unwrap();
             assert_eq!(ours.dims(), reference.dims());
             let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
@@ -382,9 +470,21 @@ mod tests {
     #[test]
     fn convolution_matches_candle_conv() {
         // The last case is large enough for several bands of output rows (K = 144, 50 wide).
-        for (stride, pad, (c, h, w, k, o)) in [(1, 1, (2, 7, 6, 3, 4)), (2, 1, (2, 7, 6, 3, 4)), (2, 0, (2, 7, 6, 3, 4)), (1, 1, (16, 300, 50, 3, 5))] {
-            let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu).unwrap().reshape((1, c, h, w)).unwrap().affine(0.02, -0.3).unwrap();
-            let wt = Tensor::arange(0f32, (o * c * k * k) as f32, &Device::Cpu).unwrap().reshape((o, c, k, k)).unwrap().affine(0.03, -0.4).unwrap();
+        for (stride, pad, (c, h, w, k, o)) in
+            [(1, 1, (2, 7, 6, 3, 4)), (2, 1, (2, 7, 6, 3, 4)), (2, 0, (2, 7, 6, 3, 4)), (1, 1, (16, 300, 50, 3, 5))]
+        {
+            let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu)
+                .unwrap()
+                .reshape((1, c, h, w))
+                .unwrap()
+                .affine(0.02, -0.3)
+                .unwrap();
+            let wt = Tensor::arange(0f32, (o * c * k * k) as f32, &Device::Cpu)
+                .unwrap()
+                .reshape((o, c, k, k))
+                .unwrap()
+                .affine(0.03, -0.4)
+                .unwrap();
             let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let weight = wt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let g = Window::square(k, stride, pad);
@@ -394,7 +494,8 @@ mod tests {
             let reference = x.conv2d(&wt, pad, stride, 1, 1).unwrap();
             // Relative to the largest output (the large case sums big values).
             let scale = reference.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap().max(1.0);
-            let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap() / scale;
+            let diff =
+                (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap() / scale;
             assert!(diff < 1e-5, "stride {stride} pad {pad} {c}x{h}x{w}: relative diff {diff}");
         }
     }
@@ -404,8 +505,18 @@ mod tests {
         // Stride (2, 1), kernel 1 x 3, padding (0, 1): compare with candle on a zero-padded
         // input (no padding) and subsampled rows.
         let (c, h, w, o) = (2, 6, 5, 3);
-        let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu).unwrap().reshape((1, c, h, w)).unwrap().affine(0.05, -0.7).unwrap();
-        let wt = Tensor::arange(0f32, (o * c * 3) as f32, &Device::Cpu).unwrap().reshape((o, c, 1, 3)).unwrap().affine(0.1, -0.9).unwrap();
+        let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu)
+            .unwrap()
+            .reshape((1, c, h, w))
+            .unwrap()
+            .affine(0.05, -0.7)
+            .unwrap();
+        let wt = Tensor::arange(0f32, (o * c * 3) as f32, &Device::Cpu)
+            .unwrap()
+            .reshape((o, c, 1, 3))
+            .unwrap()
+            .affine(0.1, -0.9)
+            .unwrap();
         let g = Window { kh: 1, kw: 3, sy: 2, sx: 1, top: 0, left: 1, bottom: 0, right: 1 };
         let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let weight = wt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -427,9 +538,23 @@ mod tests {
         // before; three images, for both the full and the depthwise kernel.
         let (n, c, h, w, o, k) = (3, 4, 5, 9, 6, 2);
         let g = Window { kh: k, kw: k, sy: 1, sx: 1, top: 0, left: 0, bottom: 1, right: 1 };
-        let x = Tensor::arange(0f32, (n * c * h * w) as f32, &Device::Cpu).unwrap().reshape((n, c, h, w)).unwrap().affine(0.01, -0.8).unwrap().sin().unwrap();
+        let x = Tensor::arange(0f32, (n * c * h * w) as f32, &Device::Cpu)
+            .unwrap()
+            .reshape((n, c, h, w))
+            .unwrap()
+            .affine(0.01, -0.8)
+            .unwrap()
+            .sin()
+            .unwrap();
         let padded = x.pad_with_zeros(2, 0, 1).unwrap().pad_with_zeros(3, 0, 1).unwrap();
-        let wt = Tensor::arange(0f32, (o * c * k * k) as f32, &Device::Cpu).unwrap().reshape((o, c, k, k)).unwrap().affine(0.07, -1.1).unwrap().cos().unwrap();
+        let wt = Tensor::arange(0f32, (o * c * k * k) as f32, &Device::Cpu)
+            .unwrap()
+            .reshape((o, c, k, k))
+            .unwrap()
+            .affine(0.07, -1.1)
+            .unwrap()
+            .cos()
+            .unwrap();
         let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let weight = wt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let bias: Vec<f32> = (0..o).map(|i| i as f32 * 0.1).collect();

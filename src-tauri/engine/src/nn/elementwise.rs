@@ -64,7 +64,10 @@ pub(crate) fn exp(x: f32) -> f32 {
     let n = (x * std::f32::consts::LOG2_E + 12_582_912.0) - 12_582_912.0;
     // ln 2 in two parts, so that n ln 2 is subtracted exactly.
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
-    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
     p * f32::from_bits(((n as i32 + 127) << 23) as u32)
 }
 
@@ -116,7 +119,10 @@ pub(crate) fn softmax_last(x: &Tensor) -> candle_core::Result<Tensor> {
     let out = with_f32(x, |v| {
         let mut out: Vec<f32> = Vec::with_capacity(v.len());
         // Written without zeroing first, as in `map`: each row is written whole.
-        out.spare_capacity_mut()[..v.len()].par_chunks_mut(width).zip(v.par_chunks(width)).for_each(|(o, i)| softmax_row(o, i));
+        out.spare_capacity_mut()[..v.len()]
+            .par_chunks_mut(width)
+            .zip(v.par_chunks(width))
+            .for_each(|(o, i)| softmax_row(o, i));
         // SAFETY: every row was written just above.
         unsafe { out.set_len(v.len()) };
         out
@@ -128,7 +134,11 @@ pub(crate) fn softmax_last(x: &Tensor) -> candle_core::Result<Tensor> {
 /// block of `a` (its shape is a prefix of `a`'s followed by ones, as a per-channel scale
 /// [n, c, 1, 1] or a scalar); None for other shapes. (candle's broadcasting operators hand
 /// their work to a pool of their own whose spinning workers took the cores from the next step.)
-pub(crate) fn zip_map(a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync + Copy) -> candle_core::Result<Option<Tensor>> {
+pub(crate) fn zip_map(
+    a: &Tensor,
+    b: &Tensor,
+    f: impl Fn(f32, f32) -> f32 + Sync + Copy,
+) -> candle_core::Result<Option<Tensor>> {
     let (ad, bd) = (a.dims(), b.dims());
     // b's dimensions aligned to a's from the right, ones in front.
     let bd: Vec<usize> = std::iter::repeat_n(1, ad.len().saturating_sub(bd.len())).chain(bd.iter().copied()).collect();
@@ -153,10 +163,11 @@ pub(crate) fn zip_map(a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync
             let mut out: Vec<f32> = Vec::with_capacity(va.len());
             let spare = &mut out.spare_capacity_mut()[..va.len()];
             if block == 1 && vb.len() == va.len() {
-                spare
-                    .par_chunks_mut(BLOCK)
-                    .zip(va.par_chunks(BLOCK).zip(vb.par_chunks(BLOCK)))
-                    .for_each(|(o, (x, y))| with_simd(|| o.iter_mut().zip(x.iter().zip(y)).for_each(|(o, (&x, &y))| _ = o.write(f(x, y)))));
+                spare.par_chunks_mut(BLOCK).zip(va.par_chunks(BLOCK).zip(vb.par_chunks(BLOCK))).for_each(
+                    |(o, (x, y))| {
+                        with_simd(|| o.iter_mut().zip(x.iter().zip(y)).for_each(|(o, (&x, &y))| _ = o.write(f(x, y))))
+                    },
+                );
             } else {
                 // One value of b per block of a (blocks of at least a few thousand go to a task each).
                 let per_task = BLOCK.div_ceil(block).max(1) * block;
@@ -221,12 +232,19 @@ mod tests {
     fn softmax_matches_candle() {
         for width in [1, 7, 16, 37, 18_710] {
             // Fixed values spread over [-8, 8] (random ones made the test's margin vary by run).
-            let x = (Tensor::arange(0f32, (3 * width) as f32, &Device::Cpu).unwrap().reshape((3, width)).unwrap() * 0.37).unwrap().sin().unwrap() * 8.0;
+            let x = (Tensor::arange(0f32, (3 * width) as f32, &Device::Cpu).unwrap().reshape((3, width)).unwrap()
+                * 0.37)
+                .unwrap()
+                .sin()
+                .unwrap()
+                * 8.0;
             let x = x.unwrap();
             let ours: Vec<f32> = softmax_last(&x).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-            let reference: Vec<f32> = candle_nn::ops::softmax_last_dim(&x).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+            let reference: Vec<f32> =
+                candle_nn::ops::softmax_last_dim(&x).unwrap().flatten_all().unwrap().to_vec1().unwrap();
             // Relative to each value: both sum thousands of terms in floats, in different orders.
-            let worst = ours.iter().zip(&reference).map(|(a, b)| (a - b).abs() / b.abs().max(1e-30)).fold(0f32, f32::max);
+            let worst =
+                ours.iter().zip(&reference).map(|(a, b)| (a - b).abs() / b.abs().max(1e-30)).fold(0f32, f32::max);
             assert!(worst < 1e-5, "width {width}: relative difference {worst}");
         }
     }
@@ -238,7 +256,11 @@ mod tests {
             let b = Tensor::randn(0f32, 1.0, b_shape.as_slice(), &Device::Cpu).unwrap();
             let ours = zip_map(&a, &b, |x, y| x - y).unwrap().expect("a shape it takes");
             let want = a.broadcast_sub(&b).unwrap();
-            assert_eq!(ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(), want.flatten_all().unwrap().to_vec1::<f32>().unwrap(), "{b_shape:?}");
+            assert_eq!(
+                ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                want.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                "{b_shape:?}"
+            );
         }
         // Broadcasting along a middle axis, or from a: left to candle.
         for b_shape in [vec![1, 5, 1, 1], vec![3, 5, 4, 700, 2]] {
@@ -250,8 +272,15 @@ mod tests {
     #[test]
     fn matches_candle() {
         let x = Tensor::randn(0f32, 2.0, (3, 50_000), &Device::Cpu).unwrap();
-        let gelu = ((x.clone() * 0.5).unwrap() * ((x.clone() / std::f64::consts::SQRT_2).unwrap().erf().unwrap() + 1.0).unwrap()).unwrap();
-        for (f, want) in [(Unary::Erf, x.erf().unwrap()), (Unary::Relu, x.relu().unwrap()), (Unary::Gelu, gelu), (Unary::GeluTanh, x.gelu().unwrap())] {
+        let gelu = ((x.clone() * 0.5).unwrap()
+            * ((x.clone() / std::f64::consts::SQRT_2).unwrap().erf().unwrap() + 1.0).unwrap())
+        .unwrap();
+        for (f, want) in [
+            (Unary::Erf, x.erf().unwrap()),
+            (Unary::Relu, x.relu().unwrap()),
+            (Unary::Gelu, gelu),
+            (Unary::GeluTanh, x.gelu().unwrap()),
+        ] {
             let got = unary(&x, f).unwrap();
             assert_eq!(got.dims(), x.dims());
             let diff = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();

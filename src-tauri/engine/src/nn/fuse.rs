@@ -46,7 +46,10 @@ fn fuse_gelu(steps: &mut [Step], keep: &[usize]) {
     let single = |slot: usize| readers.get(&slot) == Some(&1) && !keep.contains(&slot);
     for last in 0..steps.len() {
         // Mul(m, 0.5), m = Mul(x, a), a = Add(e, 1), e = Erf(d), d = Div(x, sqrt 2).
-        let Some(m) = slot_and(&steps[last].op, Binary::Mul).into_iter().find(|(_, c)| scalar(c, 0.5)).map(|(m, _)| m) else { continue };
+        let Some(m) = slot_and(&steps[last].op, Binary::Mul).into_iter().find(|(_, c)| scalar(c, 0.5)).map(|(m, _)| m)
+        else {
+            continue;
+        };
         let Some(mul) = producer(steps, m).filter(|_| single(m)) else { continue };
         let found = slot_and(&steps[mul].op, Binary::Mul).into_iter().find_map(|(a, x)| {
             let Operand::Slot(x) = x else { return None };
@@ -104,7 +107,9 @@ pub(super) fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
             continue;
         };
         let (p, q) = (*p, *q);
-        let find_clip = |c: usize| producer(steps, c).filter(|&k| matches!(steps[k].op, Op::Clip(lo, hi) if lo == 0.0 && hi == 6.0));
+        let find_clip = |c: usize| {
+            producer(steps, c).filter(|&k| matches!(steps[k].op, Op::Clip(lo, hi) if lo == 0.0 && hi == 6.0))
+        };
         let Some((x, c, clip)) = [(p, q), (q, p)].into_iter().find_map(|(x, c)| find_clip(c).map(|k| (x, c, k))) else {
             continue;
         };
@@ -112,7 +117,8 @@ pub(super) fn fuse_activations(steps: &mut [Step], keep: &[usize]) {
         let Some(add) = producer(steps, a) else {
             continue;
         };
-        let is_add3 = matches!(&steps[add].op, Op::Binary(Binary::Add, Operand::Slot(s), three) if *s == x && scalar(three, 3.0));
+        let is_add3 =
+            matches!(&steps[add].op, Op::Binary(Binary::Add, Operand::Slot(s), three) if *s == x && scalar(three, 3.0));
         if is_add3 && single(c) && single(a) {
             for k in [add, clip, mul] {
                 steps[k].op = Op::Fused;

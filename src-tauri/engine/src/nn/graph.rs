@@ -53,7 +53,13 @@ impl Graph {
     pub fn from_onnx(bytes: &[u8]) -> Res<Graph> {
         let model = onnx::decode_model(bytes)?;
         let graph = model.graph.ok_or("the model has no graph")?;
-        let mut c = Compiler { consts: HashMap::new(), slots: HashMap::new(), steps: Vec::new(), producer: HashMap::new(), readers: HashMap::new() };
+        let mut c = Compiler {
+            consts: HashMap::new(),
+            slots: HashMap::new(),
+            steps: Vec::new(),
+            producer: HashMap::new(),
+            readers: HashMap::new(),
+        };
         for t in &graph.initializer {
             c.consts.insert(t.name.clone(), (t.shape(), t.data()?));
         }
@@ -62,7 +68,8 @@ impl Graph {
                 *c.readers.entry(i.clone()).or_default() += 1;
             }
         }
-        let inputs: Vec<&str> = graph.input.iter().map(|v| v.name.as_str()).filter(|n| !c.consts.contains_key(*n)).collect();
+        let inputs: Vec<&str> =
+            graph.input.iter().map(|v| v.name.as_str()).filter(|n| !c.consts.contains_key(*n)).collect();
         let [input] = inputs[..] else {
             return Err(format!("expected one input, found {}", inputs.len()));
         };
@@ -70,8 +77,11 @@ impl Graph {
         for node in &graph.node {
             c.compile(node).map_err(|e| format!("node {} ({}): {e}", node.name, node.op_type))?;
         }
-        let outputs =
-            graph.output.iter().map(|o| c.slots.get(&o.name).copied().ok_or(format!("output {} is never computed", o.name))).collect::<Res<Vec<_>>>()?;
+        let outputs = graph
+            .output
+            .iter()
+            .map(|o| c.slots.get(&o.name).copied().ok_or(format!("output {} is never computed", o.name)))
+            .collect::<Res<Vec<_>>>()?;
         fuse_activations(&mut c.steps, &outputs);
         c.steps.retain(|s| !matches!(s.op, Op::Fused));
         // Weights are final now (batch norms and biases folded in): lay them out for the product.
@@ -95,7 +105,9 @@ impl Graph {
     /// its output cost more than the product before it). Whether there was one.
     pub fn drop_final_softmax(&mut self, rank: usize) -> bool {
         let Some((k, slot)) = self.steps.iter().enumerate().find_map(|(k, s)| match (&s.op, &s.outputs[..]) {
-            (Op::Softmax(axis), [out]) if axes_of(&[*axis], rank) == [rank - 1] && self.outputs.contains(out) => Some((k, *out)),
+            (Op::Softmax(axis), [out]) if axes_of(&[*axis], rank) == [rank - 1] && self.outputs.contains(out) => {
+                Some((k, *out))
+            }
             _ => None,
         }) else {
             return false;
@@ -133,7 +145,12 @@ impl Graph {
             };
             // The profile's key: the operator, and with PAGEWISE_PROFILE_GRAPH=shapes its input and output shapes.
             let key = match (profile, by_shape, results.first()) {
-                (true, true, Some(y)) => format!("{} {:?}->{:?}", op_name(&step.op), args.first().map(|x| x.dims()).unwrap_or_default(), y.dims()),
+                (true, true, Some(y)) => format!(
+                    "{} {:?}->{:?}",
+                    op_name(&step.op),
+                    args.first().map(|x| x.dims()).unwrap_or_default(),
+                    y.dims()
+                ),
                 (true, ..) => op_name(&step.op),
                 (false, ..) => String::new(),
             };
@@ -164,9 +181,16 @@ impl Graph {
                     None => format!("{name} {ms:.1}"),
                 })
                 .collect();
-            eprintln!("graph time per op (ms, {:.1} in all): {}", v.iter().map(|(_, ms)| ms).sum::<f64>(), line.join(", "));
+            eprintln!(
+                "graph time per op (ms, {:.1} in all): {}",
+                v.iter().map(|(_, ms)| ms).sum::<f64>(),
+                line.join(", ")
+            );
         }
-        self.outputs.iter().map(|&i| values[i].clone().ok_or_else(|| "an output was not computed".to_string())).collect()
+        self.outputs
+            .iter()
+            .map(|&i| values[i].clone().ok_or_else(|| "an output was not computed".to_string()))
+            .collect()
     }
 }
 
@@ -190,7 +214,9 @@ fn frees(steps: &[Step], outputs: &[usize], slots: usize) -> Vec<Vec<usize>> {
 /// An operator's name for profiles; convolutions by kernel size and kind.
 fn op_name(op: &Op) -> String {
     match op {
-        Op::Conv { weight, depthwise, .. } => format!("Conv{}x{}{}", weight.dims()[2], weight.dims()[3], if *depthwise { "dw" } else { "" }),
+        Op::Conv { weight, depthwise, .. } => {
+            format!("Conv{}x{}{}", weight.dims()[2], weight.dims()[3], if *depthwise { "dw" } else { "" })
+        }
         Op::Binary(kind, _, _) => format!("{kind:?}"),
         _ => format!("{op:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_string(),
     }
@@ -281,7 +307,9 @@ impl Compiler {
                     other => return Err(format!("auto_pad {other} is not supported at strides {sy}x{sx}")),
                 };
                 // ONNX pads: [top, left, bottom, right].
-                let [top, left, bottom, right] = pads[..] else { return Err(format!("a convolution with {} pads", pads.len())) };
+                let [top, left, bottom, right] = pads[..] else {
+                    return Err(format!("a convolution with {} pads", pads.len()));
+                };
                 if node.attr_ints("dilations").iter().any(|&d| d != 1) {
                     return Err("only convolutions without dilation are supported".into());
                 }
@@ -291,7 +319,11 @@ impl Compiler {
                     return Err(format!("grouped convolution with {group} groups is not supported"));
                 }
                 let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
-                self.push(node, Op::Conv { weight, bias, window, depthwise, act: Act::Identity, matrix: None }, vec![x]);
+                self.push(
+                    node,
+                    Op::Conv { weight, bias, window, depthwise, act: Act::Identity, matrix: None },
+                    vec![x],
+                );
             }
             "BatchNormalization" => {
                 let eps = node.attr_f("epsilon", 1e-5);
@@ -321,7 +353,9 @@ impl Compiler {
                     _ => Binary::Div,
                 };
                 let (a, b) = (self.operand(&ins[0])?, self.operand(&ins[1])?);
-                if let (Binary::Add, Operand::Slot(x), Operand::Const(c)) | (Binary::Add, Operand::Const(c), Operand::Slot(x)) = (kind, &a, &b) {
+                if let (Binary::Add, Operand::Slot(x), Operand::Const(c))
+                | (Binary::Add, Operand::Const(c), Operand::Slot(x)) = (kind, &a, &b)
+                {
                     // A bias added after a convolution without one: the convolution's bias.
                     let (x, name) = (*x, if matches!(a, Operand::Slot(_)) { &ins[0] } else { &ins[1] });
                     if self.readers.get(name) == Some(&1) && self.fold_bias(x, c).map_err(ce)? {
@@ -358,7 +392,9 @@ impl Compiler {
                     || node.attr_ints("dilations").iter().any(|&d| d != 1)
                     || !node.attr_ints("output_padding").iter().all(|&v| v == 0)
                 {
-                    return Err("only square, ungrouped transposed convolutions without output padding are supported".into());
+                    return Err(
+                        "only square, ungrouped transposed convolutions without output padding are supported".into()
+                    );
                 }
                 let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
                 let (c_in, c_out, kh, kw) = weight.dims4().map_err(ce)?;
@@ -378,9 +414,12 @@ impl Compiler {
             "Resize" => {
                 let scales = self.const_f32(ins.get(2).ok_or("Resize without scales")?)?.1;
                 let f = scales.get(2).copied().unwrap_or(1.0);
-                let integral = scales.len() == 4 && scales[..2] == [1.0, 1.0] && scales[3] == f && f.fract() == 0.0 && f >= 1.0;
+                let integral =
+                    scales.len() == 4 && scales[..2] == [1.0, 1.0] && scales[3] == f && f.fract() == 0.0 && f >= 1.0;
                 if node.attr_s("mode") != "nearest" || !integral {
-                    return Err(format!("only nearest upsampling by an integer factor is supported (scales {scales:?})"));
+                    return Err(format!(
+                        "only nearest upsampling by an integer factor is supported (scales {scales:?})"
+                    ));
                 }
                 self.push(node, Op::Upsample(f as usize), vec![first()?]);
             }
@@ -416,7 +455,9 @@ impl Compiler {
             }
             "Shape" => self.push(node, Op::Shape, vec![first()?]),
             "Slice" => {
-                let get = |i: usize| -> Res<Option<Vec<i64>>> { ins.get(i).filter(|n| !n.is_empty()).map(|n| self.const_ints(n)).transpose() };
+                let get = |i: usize| -> Res<Option<Vec<i64>>> {
+                    ins.get(i).filter(|n| !n.is_empty()).map(|n| self.const_ints(n)).transpose()
+                };
                 let (starts, ends) = (get(1)?.ok_or("Slice without starts")?, get(2)?.ok_or("Slice without ends")?);
                 let axes = get(3)?.unwrap_or_else(|| (0..starts.len() as i64).collect());
                 if get(4)?.is_some_and(|steps| steps.iter().any(|&s| s != 1)) {
@@ -425,7 +466,8 @@ impl Compiler {
                 if axes.iter().any(|&a| a < 0) {
                     return Err("only Slice with non-negative axes is supported".into());
                 }
-                let ranges = axes.iter().zip(starts.iter().zip(&ends)).map(|(&a, (&s, &e))| (a as usize, s, e)).collect();
+                let ranges =
+                    axes.iter().zip(starts.iter().zip(&ends)).map(|(&a, (&s, &e))| (a as usize, s, e)).collect();
                 self.push(node, Op::Slice(ranges), vec![first()?]);
             }
             "MatMul" => {
@@ -491,7 +533,11 @@ impl Compiler {
                     return Err("only 2-D average pooling without padding is supported".into());
                 }
                 let s = if s.is_empty() { vec![1, 1] } else { s };
-                self.push(node, Op::AveragePool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize)), vec![first()?]);
+                self.push(
+                    node,
+                    Op::AveragePool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize)),
+                    vec![first()?],
+                );
             }
             "MaxPool" => {
                 let (k, s, p) = (node.attr_ints("kernel_shape"), node.attr_ints("strides"), node.attr_ints("pads"));
@@ -504,7 +550,11 @@ impl Compiler {
                     return Err("only 2-D max pooling without explicit padding is supported".into());
                 }
                 let s = if s.is_empty() { vec![1, 1] } else { s };
-                self.push(node, Op::MaxPool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize), same), vec![first()?]);
+                self.push(
+                    node,
+                    Op::MaxPool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize), same),
+                    vec![first()?],
+                );
             }
             "Erf" => self.push(node, Op::Erf, vec![first()?]),
             "Transpose" => {
@@ -545,7 +595,12 @@ impl Compiler {
 }
 
 /// Fold y = conv(x) * scale + shift (per output channel) into the convolution's weights.
-fn fold_affine(weight: &mut Tensor, bias: &mut Option<Vec<f32>>, scale: &[f32], shift: &[f32]) -> candle_core::Result<()> {
+fn fold_affine(
+    weight: &mut Tensor,
+    bias: &mut Option<Vec<f32>>,
+    scale: &[f32],
+    shift: &[f32],
+) -> candle_core::Result<()> {
     let n = scale.len();
     let s = Tensor::from_slice(scale, (n, 1, 1, 1), &Device::Cpu)?;
     *weight = weight.broadcast_mul(&s)?;
@@ -571,12 +626,24 @@ mod tests {
     use prost::Message;
 
     fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
-        NodeProto { input: inputs.iter().map(|s| s.to_string()).collect(), output: vec![output.into()], name: output.into(), op_type: op.into(), attribute }
+        NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            name: output.into(),
+            op_type: op.into(),
+            attribute,
+        }
     }
 
     /// A float initializer.
     fn init(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
-        TensorProto { dims: dims.to_vec(), data_type: 1, float_data: v.to_vec(), name: name.into(), ..Default::default() }
+        TensorProto {
+            dims: dims.to_vec(),
+            data_type: 1,
+            float_data: v.to_vec(),
+            name: name.into(),
+            ..Default::default()
+        }
     }
 
     fn ints(name: &str, v: &[i64]) -> AttributeProto {
@@ -585,14 +652,24 @@ mod tests {
 
     #[test]
     fn shape_arithmetic_layer_norm_and_softmax_as_a_recogniser_uses_them() {
-        let int =
-            |name: &str, v: &[i64]| TensorProto { dims: vec![v.len() as i64], data_type: 7, int64_data: v.to_vec(), name: name.into(), ..Default::default() };
+        let int = |name: &str, v: &[i64]| TensorProto {
+            dims: vec![v.len() as i64],
+            data_type: 7,
+            int64_data: v.to_vec(),
+            name: name.into(),
+            ..Default::default()
+        };
         let two = init("two", &[], &[2.0]);
         let graph = GraphProto {
             node: vec![
                 node("Shape", &["x"], "s", vec![]),
                 node("Slice", &["s", "zero", "one", "zero"], "s0", vec![]),
-                node("Concat", &["s0", "minus_one"], "spec", vec![AttributeProto { name: "axis".into(), i: 0, ..Default::default() }]),
+                node(
+                    "Concat",
+                    &["s0", "minus_one"],
+                    "spec",
+                    vec![AttributeProto { name: "axis".into(), i: 0, ..Default::default() }],
+                ),
                 node("Reshape", &["x", "spec"], "r", vec![]),
                 node("ReduceMean", &["r"], "m", vec![ints("axes", &[-1])]),
                 node("Sub", &["r", "m"], "d", vec![]),
@@ -623,7 +700,8 @@ mod tests {
 
     #[test]
     fn identity_then_transposed_convolution_match_candle() {
-        let (w, b): (Vec<f32>, Vec<f32>) = ((0..2 * 3 * 2 * 2).map(|i| i as f32 * 0.1 - 1.0).collect(), vec![0.5, -0.25, 1.0]);
+        let (w, b): (Vec<f32>, Vec<f32>) =
+            ((0..2 * 3 * 2 * 2).map(|i| i as f32 * 0.1 - 1.0).collect(), vec![0.5, -0.25, 1.0]);
         let attrs = vec![ints("strides", &[2, 2]), ints("pads", &[0, 0, 0, 0]), ints("kernel_shape", &[2, 2])];
         let graph = GraphProto {
             node: vec![node("Identity", &["x"], "y", vec![]), node("ConvTranspose", &["y", "w", "b"], "z", attrs)],
@@ -672,14 +750,21 @@ mod tests {
         let g = Graph::from_onnx(&ModelProto { graph: Some(graph), metadata_props: vec![] }.encode_to_vec()).unwrap();
         assert_eq!(g.steps.len(), 1, "{:?}", g.steps);
         assert!(matches!(g.steps[0].op, Op::Conv { act: Act::Gelu, bias: Some(_), .. }), "{:?}", g.steps[0].op);
-        let x = Tensor::arange(0f32, 2.0 * 5.0 * 6.0, &Device::Cpu).unwrap().reshape((1, 2, 5, 6)).unwrap().affine(0.05, -1.2).unwrap();
+        let x = Tensor::arange(0f32, 2.0 * 5.0 * 6.0, &Device::Cpu)
+            .unwrap()
+            .reshape((1, 2, 5, 6))
+            .unwrap()
+            .affine(0.05, -1.2)
+            .unwrap();
         let ours = g.run(x.clone()).unwrap().remove(0);
         let a = x
             .conv2d(&Tensor::from_vec(w, (3, 2, 3, 3), &Device::Cpu).unwrap(), 1, 1, 1, 1)
             .unwrap()
             .broadcast_add(&Tensor::from_vec(b, (1, 3, 1, 1), &Device::Cpu).unwrap())
             .unwrap();
-        let reference = ((a.clone() * 0.5).unwrap() * ((a / std::f64::consts::SQRT_2).unwrap().erf().unwrap() + 1.0).unwrap()).unwrap();
+        let reference = ((a.clone() * 0.5).unwrap()
+            * ((a / std::f64::consts::SQRT_2).unwrap().erf().unwrap() + 1.0).unwrap())
+        .unwrap();
         let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(diff < 1e-5, "{diff}");
     }

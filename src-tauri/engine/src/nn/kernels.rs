@@ -31,7 +31,9 @@ fn finish(out: &mut [f32], plane: usize, channels: usize, bias: Option<&[f32]>, 
     if act == Act::Identity && bias.is_none() {
         return;
     }
-    out.par_chunks_mut(plane).enumerate().for_each(|(nc, o)| finish_row(o, bias.map_or(0.0, |b| b[nc % channels]), act));
+    out.par_chunks_mut(plane)
+        .enumerate()
+        .for_each(|(nc, o)| finish_row(o, bias.map_or(0.0, |b| b[nc % channels]), act));
 }
 
 /// Bias and activation over `rows` rows of `n` floats at row stride `ldc`, on this thread.
@@ -306,11 +308,15 @@ mod tests {
 
     #[test]
     fn max_pool_matches_candle_with_and_without_same_padding() {
-        let x = Tensor::arange(0f32, 2.0 * 7.0 * 9.0, &Device::Cpu).unwrap().reshape((1, 2, 7, 9)).unwrap().sin().unwrap();
+        let x =
+            Tensor::arange(0f32, 2.0 * 7.0 * 9.0, &Device::Cpu).unwrap().reshape((1, 2, 7, 9)).unwrap().sin().unwrap();
         for (k, s) in [(2, 1), (3, 2), (2, 2)] {
             let plain = x.apply_op1_no_bwd(&MaxPool { kernel: (k, k), stride: (s, s), same: false }).unwrap();
             let reference = x.max_pool2d_with_stride(k, s).unwrap();
-            assert_eq!(plain.flatten_all().unwrap().to_vec1::<f32>().unwrap(), reference.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+            assert_eq!(
+                plain.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                reference.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            );
             // Same padding: candle on the input padded with copies of its edges (never above a window's real maximum).
             let same = x.apply_op1_no_bwd(&MaxPool { kernel: (k, k), stride: (s, s), same: true }).unwrap();
             let mut padded = x.clone();
@@ -320,15 +326,28 @@ mod tests {
             }
             let reference = padded.max_pool2d_with_stride(k, s).unwrap();
             assert_eq!(same.dims(), reference.dims(), "k {k} s {s}");
-            assert_eq!(same.flatten_all().unwrap().to_vec1::<f32>().unwrap(), reference.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+            assert_eq!(
+                same.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                reference.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            );
         }
     }
 
     #[test]
     fn tiled_transposed_convolution_matches_candle() {
         let (c_in, c_out, k, h, w) = (5, 3, 2, 4, 7);
-        let x = Tensor::arange(0f32, (2 * c_in * h * w) as f32, &Device::Cpu).unwrap().reshape((2, c_in, h, w)).unwrap().affine(0.01, -0.4).unwrap();
-        let wt = Tensor::arange(0f32, (c_in * c_out * k * k) as f32, &Device::Cpu).unwrap().reshape((c_in, c_out, k, k)).unwrap().affine(0.02, -0.5).unwrap();
+        let x = Tensor::arange(0f32, (2 * c_in * h * w) as f32, &Device::Cpu)
+            .unwrap()
+            .reshape((2, c_in, h, w))
+            .unwrap()
+            .affine(0.01, -0.4)
+            .unwrap();
+        let wt = Tensor::arange(0f32, (c_in * c_out * k * k) as f32, &Device::Cpu)
+            .unwrap()
+            .reshape((c_in, c_out, k, k))
+            .unwrap()
+            .affine(0.02, -0.5)
+            .unwrap();
         let bias = [0.1f32, -0.2, 0.3];
         let op = TiledTranspose::new(&wt.flatten_all().unwrap().to_vec1::<f32>().unwrap(), c_in, c_out, k, Some(&bias));
         let ours = x.apply_op1_no_bwd(&op).unwrap();

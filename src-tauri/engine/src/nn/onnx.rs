@@ -119,11 +119,17 @@ impl TensorProto {
         match self.data_type {
             // Subnormal weights (pruned ones in PP-OCR's detector) are zero for all purposes,
             // and arithmetic on them runs a hundred times slower.
-            FLOAT if !raw.is_empty() => Ok(Data::Float(raw.chunks_exact(4).map(|c| normal(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect())),
+            FLOAT if !raw.is_empty() => Ok(Data::Float(
+                raw.chunks_exact(4).map(|c| normal(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect(),
+            )),
             FLOAT => Ok(Data::Float(self.float_data.iter().map(|&v| normal(v)).collect())),
-            INT64 if !raw.is_empty() => Ok(Data::Int(raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect())),
+            INT64 if !raw.is_empty() => {
+                Ok(Data::Int(raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect()))
+            }
             INT64 => Ok(Data::Int(self.int64_data.clone())),
-            INT32 if !raw.is_empty() => Ok(Data::Int(raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect())),
+            INT32 if !raw.is_empty() => {
+                Ok(Data::Int(raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect()))
+            }
             INT32 => Ok(Data::Int(self.int32_data.iter().map(|&v| v as i64).collect())),
             other => Err(format!("tensor {:?} has data type {other}, which is not supported", self.name)),
         }

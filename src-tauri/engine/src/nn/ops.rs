@@ -95,10 +95,17 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
     Ok(vec![match op {
         Op::Conv { weight, bias, window, depthwise, act, matrix } => {
             if *depthwise {
-                return Ok(vec![x.contiguous()?.apply_op2_no_bwd(weight, &Depthwise { window: *window, bias: bias.clone(), act: *act })?]);
+                return Ok(vec![x
+                    .contiguous()?
+                    .apply_op2_no_bwd(weight, &Depthwise { window: *window, bias: bias.clone(), act: *act })?]);
             }
             let Some(matrix) = matrix else { candle_core::bail!("convolution run before its weights were laid out") };
-            x.contiguous()?.apply_op1_no_bwd(&Convolution { matrix, window: *window, bias: bias.as_deref(), act: *act })?
+            x.contiguous()?.apply_op1_no_bwd(&Convolution {
+                matrix,
+                window: *window,
+                bias: bias.as_deref(),
+                act: *act,
+            })?
         }
         Op::HardSwish => {
             let y = x.copy()?;
@@ -171,7 +178,9 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             y
         }
         Op::AveragePool(k, s) => x.contiguous()?.avg_pool2d_with_stride(*k, *s)?,
-        Op::MaxPool(kernel, stride, same) => x.contiguous()?.apply_op1_no_bwd(&MaxPool { kernel: *kernel, stride: *stride, same: *same })?,
+        Op::MaxPool(kernel, stride, same) => {
+            x.contiguous()?.apply_op1_no_bwd(&MaxPool { kernel: *kernel, stride: *stride, same: *same })?
+        }
         Op::Erf => unary(x, Unary::Erf)?,
         Op::Softmax(axis) => {
             let axis = axes_of(&[*axis], x.rank())[0];
@@ -226,7 +235,8 @@ pub(super) fn binary(kind: Binary, a: &Tensor, b: &Tensor) -> candle_core::Resul
 
 /// ONNX axes (negative ones count from the end) as indices, sorted, for a tensor of `rank`.
 pub(super) fn axes_of(axes: &[i64], rank: usize) -> Vec<usize> {
-    let mut v: Vec<usize> = axes.iter().map(|&a| if a < 0 { (rank as i64 + a).max(0) as usize } else { a as usize }).collect();
+    let mut v: Vec<usize> =
+        axes.iter().map(|&a| if a < 0 { (rank as i64 + a).max(0) as usize } else { a as usize }).collect();
     v.sort_unstable();
     v
 }

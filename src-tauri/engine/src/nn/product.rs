@@ -57,7 +57,16 @@ impl WeightMatrix {
     /// `b` must be readable for `depth` rows of `n` floats at stride `ldb`, and `c` writable for
     /// `rows` rows of `n` floats at stride `ldc`, not overlapping `b` nor written concurrently.
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn product(&self, b: *const f32, ldb: usize, n: usize, c: *mut f32, ldc: usize, bias: Option<&[f32]>, act: Act) {
+    pub unsafe fn product(
+        &self,
+        b: *const f32,
+        ldb: usize,
+        n: usize,
+        c: *mut f32,
+        ldc: usize,
+        bias: Option<&[f32]>,
+        act: Act,
+    ) {
         if n == 0 || self.rows == 0 {
             return;
         }
@@ -65,7 +74,15 @@ impl WeightMatrix {
         if let Some(panels) = &self.panels {
             return avx512::product(panels, self.rows, self.depth, b, ldb, n, c, ldc, bias, act);
         }
-        gemm_on_this_thread(self.rows, n, self.depth, (c, ldc as isize), (self.data.as_ptr(), self.depth as isize, 1), (b, ldb as isize, 1), 1.0);
+        gemm_on_this_thread(
+            self.rows,
+            n,
+            self.depth,
+            (c, ldc as isize),
+            (self.data.as_ptr(), self.depth as isize, 1),
+            (b, ldb as isize, 1),
+            1.0,
+        );
         finish_block(c, ldc, self.rows, n, bias, act);
     }
 
@@ -79,7 +96,17 @@ impl WeightMatrix {
         #[cfg(target_arch = "x86_64")]
         if let Some(panels) = &self.panels {
             for (j, block) in blocks.chunks_exact(self.depth * NR).take(n.div_ceil(NR)).enumerate() {
-                avx512::panels_times_block(panels, self.rows, self.depth, block, NR.min(n - j * NR), c.add(j * NR), ldc, None, Act::Identity);
+                avx512::panels_times_block(
+                    panels,
+                    self.rows,
+                    self.depth,
+                    block,
+                    NR.min(n - j * NR),
+                    c.add(j * NR),
+                    ldc,
+                    None,
+                    Act::Identity,
+                );
             }
             return;
         }
@@ -109,7 +136,12 @@ impl Linear {
     pub fn new(weights: Vec<f32>, depth: usize, width: usize) -> Self {
         assert_eq!(weights.len(), depth * width, "weights of {depth} x {width}");
         let packed = has_kernel();
-        let mut linear = Linear { depth, width, weights: vec![0.0; if packed { width.div_ceil(NR) * NR } else { width } * (depth + 1)], packed };
+        let mut linear = Linear {
+            depth,
+            width,
+            weights: vec![0.0; if packed { width.div_ceil(NR) * NR } else { width } * (depth + 1)],
+            packed,
+        };
         for (k, row) in weights.chunks_exact(width.max(1)).enumerate() {
             for (j, &v) in row.iter().enumerate() {
                 let at = linear.at(k, j);
@@ -221,7 +253,27 @@ pub(crate) unsafe fn gemm_on_this_thread(
     b: (*const f32, isize, isize),
     alpha: f32,
 ) {
-    gemm::gemm(m, n, k, c.0, 1, c.1, false, a.0, a.2, a.1, b.0, b.2, b.1, 0.0, alpha, false, false, false, gemm::Parallelism::None)
+    gemm::gemm(
+        m,
+        n,
+        k,
+        c.0,
+        1,
+        c.1,
+        false,
+        a.0,
+        a.2,
+        a.1,
+        b.0,
+        b.2,
+        b.1,
+        0.0,
+        alpha,
+        false,
+        false,
+        false,
+        gemm::Parallelism::None,
+    )
 }
 
 fn has_kernel() -> bool {
@@ -320,7 +372,17 @@ mod avx512 {
                 let r0 = p * MR;
                 let tile_bias = bias.filter(|_| first).map(|bv| &bv[r0..(r0 + MR).min(rows)]);
                 let tile_act = if last { act } else { Act::Identity };
-                tile(&panel[k0 * MR..k1 * MR], &block[k0 * NR..k1 * NR], masks, c.add(r0 * ldc), ldc, (rows - r0).min(MR), tile_bias, tile_act, !first);
+                tile(
+                    &panel[k0 * MR..k1 * MR],
+                    &block[k0 * NR..k1 * NR],
+                    masks,
+                    c.add(r0 * ldc),
+                    ldc,
+                    (rows - r0).min(MR),
+                    tile_bias,
+                    tile_act,
+                    !first,
+                );
             }
         }
     }
@@ -373,7 +435,10 @@ mod avx512 {
                     Act::Gelu => gelu(v),
                     Act::Relu => _mm512_max_ps(v, _mm512_setzero_ps()),
                     Act::HardSwish => {
-                        let gate = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, _mm512_set1_ps(3.0)), _mm512_setzero_ps()), _mm512_set1_ps(6.0));
+                        let gate = _mm512_min_ps(
+                            _mm512_max_ps(_mm512_add_ps(v, _mm512_set1_ps(3.0)), _mm512_setzero_ps()),
+                            _mm512_set1_ps(6.0),
+                        );
                         _mm512_mul_ps(v, _mm512_mul_ps(gate, _mm512_set1_ps(1.0 / 6.0)))
                     }
                 };
@@ -389,7 +454,8 @@ mod avx512 {
     #[inline]
     unsafe fn gelu(x: __m512) -> __m512 {
         let a = _mm512_abs_ps(_mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::FRAC_1_SQRT_2)));
-        let t = _mm512_div_ps(_mm512_set1_ps(1.0), _mm512_fmadd_ps(_mm512_set1_ps(0.327_591_1), a, _mm512_set1_ps(1.0)));
+        let t =
+            _mm512_div_ps(_mm512_set1_ps(1.0), _mm512_fmadd_ps(_mm512_set1_ps(0.327_591_1), a, _mm512_set1_ps(1.0)));
         let mut poly = _mm512_set1_ps(1.061_405_4);
         for c in [-1.453_152_1, 1.421_413_8, -0.284_496_74, 0.254_829_6] {
             poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(c));
@@ -406,8 +472,12 @@ mod avx512 {
     #[inline]
     unsafe fn exp(x: __m512) -> __m512 {
         let x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0)), _mm512_set1_ps(88.0));
-        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E)));
-        let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428_606_8e-6), _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_145_75), x));
+        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm512_mul_ps(
+            x,
+            _mm512_set1_ps(std::f32::consts::LOG2_E),
+        ));
+        let r =
+            _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428_606_8e-6), _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_145_75), x));
         let mut p = _mm512_set1_ps(1.0 / 5040.0);
         for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
             p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
@@ -445,7 +515,9 @@ mod tests {
         }
         // Rows and columns that fill no panel or block exactly, and exact ones.
         // Depths past KC take several slices, each going on from what the last stored.
-        for (rows, depth, n) in [(1, 1, 1), (12, 8, 32), (13, 7, 33), (25, 40, 95), (48, 3, 16), (5, 130, 70), (25, 2 * KC + 7, 40)] {
+        for (rows, depth, n) in
+            [(1, 1, 1), (12, 8, 32), (13, 7, 33), (25, 40, 95), (48, 3, 16), (5, 130, 70), (25, 2 * KC + 7, 40)]
+        {
             for act in [Act::Identity, Act::Relu, Act::HardSwish, Act::Gelu] {
                 let w: Vec<f32> = (0..rows * depth).map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.05).collect();
                 let b: Vec<f32> = (0..depth * n).map(|i| ((i * 17 % 29) as f32 - 14.0) * 0.04).collect();
@@ -466,7 +538,10 @@ mod tests {
                                 assert_eq!(got, 7.0, "column {j} past the end was written");
                             } else {
                                 let want = expected[r * n + j];
-                                assert!((got - want).abs() < 1e-4, "{rows}x{depth}x{n} {act:?} at ({r}, {j}): {got} vs {want}");
+                                assert!(
+                                    (got - want).abs() < 1e-4,
+                                    "{rows}x{depth}x{n} {act:?} at ({r}, {j}): {got} vs {want}"
+                                );
                             }
                         }
                     }
@@ -483,7 +558,12 @@ mod tests {
         let x: Vec<f32> = (0..rows * depth).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
         let bias: Vec<f32> = (0..width).map(|j| j as f32 * 0.01 - 1.0).collect();
         // Both layouts of the weights: blocks for the kernel, and row-major for the gemm crate.
-        let row_major = Linear { depth, width, weights: w.iter().copied().chain(std::iter::repeat_n(0.0, width)).collect(), packed: false };
+        let row_major = Linear {
+            depth,
+            width,
+            weights: w.iter().copied().chain(std::iter::repeat_n(0.0, width)).collect(),
+            packed: false,
+        };
         for mut linear in [Linear::new(w.clone(), depth, width), row_major] {
             let plain = linear.apply(&x, rows);
             // The bias folded in twice adds twice (an ONNX graph may add two constants in a row).
@@ -495,7 +575,10 @@ mod tests {
                     let s: f64 = (0..depth).map(|k| x[r * depth + k] as f64 * w[k * width + j] as f64).sum();
                     let (got, with_bias) = (plain[r * width + j], biased[r * width + j]);
                     assert!((got as f64 - s).abs() < 1e-4, "{linear:?} ({r}, {j}): {got} vs {s}");
-                    assert!((with_bias as f64 - s - 2.0 * bias[j] as f64).abs() < 1e-4, "{linear:?} ({r}, {j}) with bias: {with_bias}");
+                    assert!(
+                        (with_bias as f64 - s - 2.0 * bias[j] as f64).abs() < 1e-4,
+                        "{linear:?} ({r}, {j}) with bias: {with_bias}"
+                    );
                 }
             }
         }

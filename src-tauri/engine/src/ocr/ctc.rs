@@ -21,7 +21,10 @@ impl Alphabet {
         } else if lines.len() + 2 == classes {
             std::iter::once(String::new()).chain(lines).chain(std::iter::once(" ".to_string())).collect()
         } else {
-            return Err(format!("the dictionary has {} entries, which does not fit a recogniser of {classes} classes", lines.len()));
+            return Err(format!(
+                "the dictionary has {} entries, which does not fit a recogniser of {classes} classes",
+                lines.len()
+            ));
         };
         Ok(Alphabet { chars })
     }
@@ -269,7 +272,8 @@ fn best_class_body(row: &[f32], kind: Scores) -> Option<(usize, f32)> {
             *l = if v > *l && v.is_finite() { v } else { *l };
         }
     }
-    let max = chunks.remainder().iter().chain(&lanes).copied().filter(|v| v.is_finite()).fold(f32::NEG_INFINITY, f32::max);
+    let max =
+        chunks.remainder().iter().chain(&lanes).copied().filter(|v| v.is_finite()).fold(f32::NEG_INFINITY, f32::max);
     let k = row.iter().position(|&v| v == max)?;
     let p = match kind {
         Scores::Probabilities => max,
@@ -292,7 +296,9 @@ mod tests {
     use super::*;
 
     fn one_hot(classes: usize, seq: &[usize]) -> Vec<f32> {
-        seq.iter().flat_map(|&k| (0..classes).map(move |c| if c == k { 0.9 } else { 0.1 / (classes - 1) as f32 })).collect()
+        seq.iter()
+            .flat_map(|&k| (0..classes).map(move |c| if c == k { 0.9 } else { 0.1 / (classes - 1) as f32 }))
+            .collect()
     }
 
     #[test]
@@ -300,7 +306,11 @@ mod tests {
         let a = Alphabet::from_keys("a\nb\nc", 5).unwrap();
         assert_eq!(a.len(), 5);
         let full = Alphabet::from_keys("blank\na\nb\nc\n ", 5).unwrap();
-        assert_eq!(decode(&one_hot(5, &[1, 0, 4, 3]), 4, &full, Scores::Probabilities).text, "a c", "both layouts decode alike");
+        assert_eq!(
+            decode(&one_hot(5, &[1, 0, 4, 3]), 4, &full, Scores::Probabilities).text,
+            "a c",
+            "both layouts decode alike"
+        );
         assert!(Alphabet::from_keys("a\nb", 9).is_err());
         // a a _ a b _ space c  ->  "aab c"
         let probs = one_hot(5, &[1, 1, 0, 1, 2, 0, 4, 3]);

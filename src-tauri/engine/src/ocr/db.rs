@@ -113,7 +113,14 @@ pub fn boxes(prob: &[f32], width: usize, height: usize, p: DbParams) -> Vec<Text
         }
         if let Some(slant) = slanted_rectangle(&region, width, unclip, (w * h) as f32) {
             let [x0, y0, x1, y1] = bounds(&slant);
-            out.push(TextBox { x0: x0.max(0.0), y0: y0.max(0.0), x1: x1.min(width as f32), y1: y1.min(height as f32), score, slant: Some(slant) });
+            out.push(TextBox {
+                x0: x0.max(0.0),
+                y0: y0.max(0.0),
+                x1: x1.min(width as f32),
+                y1: y1.min(height as f32),
+                score,
+                slant: Some(slant),
+            });
             continue;
         }
         // Grow the shrunk region back: offset = area * ratio / perimeter.
@@ -133,7 +140,9 @@ pub fn boxes(prob: &[f32], width: usize, height: usize, p: DbParams) -> Vec<Text
 
 /// The upright box around some points.
 pub fn bounds(points: &[[f32; 2]]) -> [f32; 4] {
-    points.iter().fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])])
+    points.iter().fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| {
+        [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])]
+    })
 }
 
 /// Regions slanting by less than this (radians, 1 degree) keep their upright box...
@@ -232,17 +241,23 @@ mod tests {
         let q = b[0].slant.expect("a slanting line has a slanted rectangle");
         let angle = (q[1][1] - q[0][1]).atan2(q[1][0] - q[0][0]);
         assert!((angle - (-0.1f32).atan()).abs() < 0.01, "along the line: {angle}");
-        let (long, thick) = ((q[1][0] - q[0][0]).hypot(q[1][1] - q[0][1]), (q[3][0] - q[0][0]).hypot(q[3][1] - q[0][1]));
+        let (long, thick) =
+            ((q[1][0] - q[0][0]).hypot(q[1][1] - q[0][1]), (q[3][0] - q[0][0]).hypot(q[3][1] - q[0][1]));
         // 100 x 6 pixels grown by 100 x 6 x 1.5 / (2 x 106), about 4 a side.
         assert!((105.0..112.0).contains(&long) && (12.0..16.0).contains(&thick), "{long} x {thick}");
         assert!(q[3][1] > q[0][1], "corners run along the top first");
         // The upright box bounds the rectangle.
-        assert!(q.iter().all(|c| c[0] >= b[0].x0 - 1e-3 && c[0] <= b[0].x1 + 1e-3 && c[1] >= b[0].y0 - 1e-3 && c[1] <= b[0].y1 + 1e-3));
+        assert!(q.iter().all(|c| c[0] >= b[0].x0 - 1e-3
+            && c[0] <= b[0].x1 + 1e-3
+            && c[1] >= b[0].y0 - 1e-3
+            && c[1] <= b[0].y1 + 1e-3));
         let level = shape(120, 60, |x, y| (10..110).contains(&x) && (27..33).contains(&y));
         assert_eq!(boxes(&level, 120, 60, params)[0].slant, None);
         // A logo word with a small word over its right end has a main axis 5 degrees off
         // level, but no slanted rectangle fits it better than its upright box.
-        let logo = shape(120, 60, |x, y| ((10..110).contains(&x) && (20..50).contains(&y)) || ((80..110).contains(&x) && (8..20).contains(&y)));
+        let logo = shape(120, 60, |x, y| {
+            ((10..110).contains(&x) && (20..50).contains(&y)) || ((80..110).contains(&x) && (8..20).contains(&y))
+        });
         assert_eq!(boxes(&logo, 120, 60, params)[0].slant, None);
     }
 

@@ -40,5 +40,12 @@ pub fn read_image(img: &RgbImage, points_per_pixel: f32) -> Result<OcrPage> {
             words.push(Word { text: w.text.clone(), bbox: BBox::from(w.bbox).rounded(), size, bold: false });
         }
     }
-    Ok(OcrPage { turned: reading.turned, width: reading.width as f32 * s, height: reading.height as f32 * s, words, lines, timings: reading.timings })
+    Ok(OcrPage {
+        turned: reading.turned,
+        width: reading.width as f32 * s,
+        height: reading.height as f32 * s,
+        words,
+        lines,
+        timings: reading.timings,
+    })
 }

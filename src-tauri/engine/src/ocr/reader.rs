@@ -106,12 +106,15 @@ impl Reader {
         let (det, cls, rec) = (det?, cls?, rec?);
         READER
             .get_or_init(|| {
-                let graph = |p: &std::path::Path| Graph::from_onnx(&std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
+                let graph = |p: &std::path::Path| {
+                    Graph::from_onnx(&std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?)
+                };
                 let mut rec = graph(&rec)?;
                 // Decoding needs each step's best class and its probability only.
                 let scores = if rec.drop_final_softmax(3) { Scores::Logits } else { Scores::Probabilities };
                 // The recogniser carries its dictionary (the characters, one a line).
-                let keys = rec.metadata.get("character").ok_or("the recogniser has no dictionary (metadata 'character')")?;
+                let keys =
+                    rec.metadata.get("character").ok_or("the recogniser has no dictionary (metadata 'character')")?;
                 let alphabet = Alphabet::from_keys(keys, keys.lines().count() + 2)?;
                 Ok(Reader { det: graph(&det)?, cls: graph(&cls)?, rec, scores, alphabet })
             })
@@ -173,7 +176,12 @@ impl Reader {
         Ok(boxes
             .iter()
             .map(|b| LineBox {
-                bbox: [(b.x0 * sx).round(), (b.y0 * sy).round(), (b.x1 * sx).round().min(w as f32), (b.y1 * sy).round().min(h as f32)],
+                bbox: [
+                    (b.x0 * sx).round(),
+                    (b.y0 * sy).round(),
+                    (b.x1 * sx).round().min(w as f32),
+                    (b.y1 * sy).round().min(h as f32),
+                ],
                 slant: b.slant.map(|q| q.map(|[x, y]| [x * sx, y * sy])),
             })
             .collect())
@@ -182,13 +190,15 @@ impl Reader {
     /// Whether most of the widest lines read upside down (the orientation classifier's vote).
     fn upside_down(&self, img: &RgbImage, boxes: &[LineBox], t: &mut Timings) -> Result<bool> {
         let start = Instant::now();
-        let mut lines: Vec<&[f32; 4]> = boxes.iter().map(|b| &b.bbox).filter(|b| b[2] - b[0] >= 2.0 * (b[3] - b[1])).collect();
+        let mut lines: Vec<&[f32; 4]> =
+            boxes.iter().map(|b| &b.bbox).filter(|b| b[2] - b[0] >= 2.0 * (b[3] - b[1])).collect();
         lines.sort_by(|a, b| (b[2] - b[0]).total_cmp(&(a[2] - a[0])));
         let mut votes = Vec::new();
         for b in lines.into_iter().take(CLS_VOTERS) {
             let Some(crop) = crop(img, *b) else { continue };
             // As RapidOCR feeds this model: height 80, width kept up to 160 and padded with 0.
-            let w = ((CLS_HEIGHT as f32 * crop.width() as f32 / crop.height() as f32).ceil() as usize).clamp(1, CLS_WIDTH);
+            let w =
+                ((CLS_HEIGHT as f32 * crop.width() as f32 / crop.height() as f32).ceil() as usize).clamp(1, CLS_WIDTH);
             let data = bgr_planes(&resize_bilinear(&crop, w, CLS_HEIGHT), w, CLS_HEIGHT, CLS_WIDTH, [0.5; 3], [0.5; 3]);
             let out = self.cls.run(nchw(data, 3, CLS_HEIGHT, CLS_WIDTH).map_err(model_error)?).map_err(model_error)?;
             let p: Vec<f32> = out[0].flatten_all().and_then(|t| t.to_vec1()).map_err(model_error)?;
@@ -238,11 +248,17 @@ impl Reader {
             // (v / 255 - 0.5) / 0.5; the padding to the right stays 0.
             data.extend(bgr_planes(&resize_bilinear(line, rw, REC_HEIGHT), rw, REC_HEIGHT, width, [0.5; 3], [0.5; 3]));
         }
-        let out = self.rec.run(nchw_batch(data, lines.len(), 3, REC_HEIGHT, width).map_err(model_error)?).map_err(model_error)?;
+        let out = self
+            .rec
+            .run(nchw_batch(data, lines.len(), 3, REC_HEIGHT, width).map_err(model_error)?)
+            .map_err(model_error)?;
         let (_, steps, classes) = out[0].dims3().map_err(model_error)?;
         if classes != self.alphabet.len() {
             // Decoding would read nothing: say so rather than return empty lines.
-            return Err(model_error(format!("the recogniser has {classes} classes but its dictionary {}", self.alphabet.len())));
+            return Err(model_error(format!(
+                "the recogniser has {classes} classes but its dictionary {}",
+                self.alphabet.len()
+            )));
         }
         let per_line = (steps * classes).max(1);
         // Lines decoded in parallel, straight from the output (a copy of it cost as much).
@@ -252,7 +268,10 @@ impl Reader {
                 .zip(&widths)
                 .zip(scores.par_chunks(per_line))
                 .map(|((line, &rw), p)| {
-                    (beam_search(p, steps, &self.alphabet, self.scores), width as f32 / steps.max(1) as f32 * line.width() as f32 / rw as f32)
+                    (
+                        beam_search(p, steps, &self.alphabet, self.scores),
+                        width as f32 / steps.max(1) as f32 * line.width() as f32 / rw as f32,
+                    )
                 })
                 .collect()
         })
@@ -301,7 +320,8 @@ impl LineBox {
         // Within the line's box, which stops at the page's edges.
         let line = self.bbox;
         for w in &mut words {
-            let corners = [[w.bbox[0], 0.0], [w.bbox[2], 0.0], [w.bbox[2], ch], [w.bbox[0], ch]].map(|[a, b]| along(q, a / cw, b / ch));
+            let corners = [[w.bbox[0], 0.0], [w.bbox[2], 0.0], [w.bbox[2], ch], [w.bbox[0], ch]]
+                .map(|[a, b]| along(q, a / cw, b / ch));
             let [x0, y0, x1, y1] = bounds(&corners);
             let (x0, y0) = (x0.max(line[0]), y0.max(line[1]));
             w.bbox = [x0, y0, x1.min(line[2]).max(x0), y1.min(line[3]).max(y0)];
@@ -313,7 +333,10 @@ impl LineBox {
     fn turned_over(&self, w: f32, h: f32) -> LineBox {
         let b = self.bbox;
         let turn = |[x, y]: [f32; 2]| [w - x, h - y];
-        LineBox { bbox: [w - b[2], h - b[3], w - b[0], h - b[1]], slant: self.slant.map(|q| [turn(q[2]), turn(q[3]), turn(q[0]), turn(q[1])]) }
+        LineBox {
+            bbox: [w - b[2], h - b[3], w - b[0], h - b[1]],
+            slant: self.slant.map(|q| [turn(q[2]), turn(q[3]), turn(q[0]), turn(q[1])]),
+        }
     }
 }
 
@@ -382,7 +405,11 @@ fn split_words(d: &Decoded, pixels_per_step: f32, line: [f32; 4]) -> Vec<TextWor
             i += 1;
         }
         let x0 = if words.is_empty() { line[0] } else { at(d.steps[start], -1.0).clamp(line[0], line[2]) };
-        let x1 = if chars[i..n].iter().all(|c| c.is_whitespace()) { line[2] } else { at(d.steps[i - 1], 1.0).clamp(x0, line[2]) };
+        let x1 = if chars[i..n].iter().all(|c| c.is_whitespace()) {
+            line[2]
+        } else {
+            at(d.steps[i - 1], 1.0).clamp(x0, line[2])
+        };
         words.push(TextWord { text: chars[start..i].iter().collect(), bbox: [x0, line[1], x1, line[3]] });
     }
     words
@@ -417,7 +444,9 @@ mod tests {
             Err(e) => return println!("SKIP batch test: {e}"),
         };
         // The top of our rendered demo invoice: its heading, addresses and table head.
-        let page = image::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/detector/invoice-p1.png")).unwrap().to_rgb8();
+        let page = image::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/detector/invoice-p1.png"))
+            .unwrap()
+            .to_rgb8();
         let top = image::imageops::crop_imm(&page, 0, 0, page.width(), page.height() / 3).to_image();
         let mut t = Timings::default();
         let boxes = reader.detect(&top, &mut t).unwrap();
@@ -431,7 +460,13 @@ mod tests {
             let found = boxes.iter().find(|b| b.bbox == line.bbox).unwrap();
             let alone = reader.read_lines(&[&found.pixels(&top).unwrap()]).unwrap().remove(0).0;
             assert_eq!(alone.text, line.text, "{:?}", line.bbox);
-            assert!((alone.confidence - line.confidence).abs() < 1e-4, "{}: {} alone, {} in its batch", line.text, alone.confidence, line.confidence);
+            assert!(
+                (alone.confidence - line.confidence).abs() < 1e-4,
+                "{}: {} alone, {} in its batch",
+                line.text,
+                alone.confidence,
+                line.confidence
+            );
         }
     }
 
@@ -440,15 +475,23 @@ mod tests {
         // A dark band 8 pixels thick rising 1 in 10 across a white page, and the rectangle
         // 16 pixels thick around it from x = 20 to 180.
         let centre = |x: f32| 50.0 - 0.1 * x;
-        let page = RgbImage::from_fn(200, 80, |x, y| image::Rgb(if (y as f32 + 0.5 - centre(x as f32 + 0.5)).abs() < 4.0 { [0; 3] } else { [255; 3] }));
+        let page = RgbImage::from_fn(200, 80, |x, y| {
+            image::Rgb(if (y as f32 + 0.5 - centre(x as f32 + 0.5)).abs() < 4.0 { [0; 3] } else { [255; 3] })
+        });
         let theta = (-0.1f32).atan();
         let v = [-theta.sin() * 8.0, theta.cos() * 8.0];
         let (a, b) = ([20.0, centre(20.0)], [180.0, centre(180.0)]);
-        let q = [[a[0] - v[0], a[1] - v[1]], [b[0] - v[0], b[1] - v[1]], [b[0] + v[0], b[1] + v[1]], [a[0] + v[0], a[1] + v[1]]];
+        let q = [
+            [a[0] - v[0], a[1] - v[1]],
+            [b[0] - v[0], b[1] - v[1]],
+            [b[0] + v[0], b[1] + v[1]],
+            [a[0] + v[0], a[1] + v[1]],
+        ];
         let line = LineBox { bbox: bounds(&q), slant: Some(q) };
         let level = line.pixels(&page).unwrap();
         assert_eq!((level.width(), level.height()), (161, 16));
-        let row_mean = |y: u32| (0..level.width()).map(|x| level.get_pixel(x, y).0[0] as f32).sum::<f32>() / level.width() as f32;
+        let row_mean =
+            |y: u32| (0..level.width()).map(|x| level.get_pixel(x, y).0[0] as f32).sum::<f32>() / level.width() as f32;
         for y in 0..16 {
             let m = row_mean(y);
             match y {
@@ -466,7 +509,10 @@ mod tests {
         assert!(first[2] <= second[0] + 1e-3 && first[3] > second[3], "{first:?} {second:?}");
         for w in &words {
             assert!(
-                w.bbox[0] >= line.bbox[0] - 1e-3 && w.bbox[2] <= line.bbox[2] + 1e-3 && w.bbox[1] >= line.bbox[1] - 1e-3 && w.bbox[3] <= line.bbox[3] + 1e-3
+                w.bbox[0] >= line.bbox[0] - 1e-3
+                    && w.bbox[2] <= line.bbox[2] + 1e-3
+                    && w.bbox[1] >= line.bbox[1] - 1e-3
+                    && w.bbox[3] <= line.bbox[3] + 1e-3
             );
         }
         // Turned over with the page, the rectangle still runs left to right from its top left.
@@ -474,7 +520,10 @@ mod tests {
         let o = over.slant.unwrap();
         assert!(o[1][0] > o[0][0] && o[3][1] > o[0][1], "{o:?}");
         let back = over.turned_over(200.0, 80.0).slant.unwrap();
-        assert!(back.iter().flatten().zip(q.iter().flatten()).all(|(a, b)| (a - b).abs() < 1e-3), "turned back: {back:?}");
+        assert!(
+            back.iter().flatten().zip(q.iter().flatten()).all(|(a, b)| (a - b).abs() < 1e-3),
+            "turned back: {back:?}"
+        );
         assert_eq!(over.pixels(&image::imageops::rotate180(&page)).unwrap(), level);
     }
 

@@ -38,12 +38,15 @@ pub fn read_graphics(page: &PdfPage, frame: &PageFrame) -> Graphics {
         let Ok(q) = object.bounds() else { continue };
         let r = q.to_rect();
         let b = frame.rect_to_display(r.left().value, r.bottom().value, r.right().value, r.top().value);
-        if ![b.x0, b.y0, b.x1, b.y1].iter().all(|v| v.is_finite()) || b.width() >= pw * 0.98 && b.height() >= ph * 0.98 {
+        if ![b.x0, b.y0, b.x1, b.y1].iter().all(|v| v.is_finite()) || b.width() >= pw * 0.98 && b.height() >= ph * 0.98
+        {
             continue; // page backgrounds carry no structure
         }
         match object.object_type() {
             // Form XObjects are mostly included figures (a PDF plot placed in a paper).
-            PdfPageObjectType::Image | PdfPageObjectType::XObjectForm if b.width() * b.height() > 16.0 => g.pictures.push(b),
+            PdfPageObjectType::Image | PdfPageObjectType::XObjectForm if b.width() * b.height() > 16.0 => {
+                g.pictures.push(b)
+            }
             PdfPageObjectType::Path => {
                 let (w, h) = (b.width(), b.height());
                 if w.min(h) <= 2.0 && w.max(h) >= 6.0 {
@@ -78,7 +81,12 @@ fn is_rectangle(object: &PdfPageObject) -> bool {
 }
 
 fn edges(b: &BBox) -> [BBox; 4] {
-    [BBox::new(b.x0, b.y0, b.x1, b.y0), BBox::new(b.x0, b.y1, b.x1, b.y1), BBox::new(b.x0, b.y0, b.x0, b.y1), BBox::new(b.x1, b.y0, b.x1, b.y1)]
+    [
+        BBox::new(b.x0, b.y0, b.x1, b.y0),
+        BBox::new(b.x0, b.y1, b.x1, b.y1),
+        BBox::new(b.x0, b.y0, b.x0, b.y1),
+        BBox::new(b.x1, b.y0, b.x1, b.y1),
+    ]
 }
 
 /// Union boxes that touch (within `slack`) into clusters; each cluster with its piece count.
@@ -112,8 +120,12 @@ mod tests {
 
     #[test]
     fn touching_boxes_merge_and_far_ones_do_not() {
-        let boxes =
-            vec![BBox::new(0.0, 0.0, 10.0, 10.0), BBox::new(11.0, 0.0, 20.0, 10.0), BBox::new(100.0, 100.0, 110.0, 110.0), BBox::new(5.0, 9.0, 15.0, 30.0)];
+        let boxes = vec![
+            BBox::new(0.0, 0.0, 10.0, 10.0),
+            BBox::new(11.0, 0.0, 20.0, 10.0),
+            BBox::new(100.0, 100.0, 110.0, 110.0),
+            BBox::new(5.0, 9.0, 15.0, 30.0),
+        ];
         let mut c = merge_touching(boxes, 2.0);
         c.sort_by(|a, b| a.0.x0.total_cmp(&b.0.x0));
         assert_eq!(c, vec![(BBox::new(0.0, 0.0, 20.0, 30.0), 3), (BBox::new(100.0, 100.0, 110.0, 110.0), 1)]);

@@ -81,7 +81,9 @@ fn same_row(a: &BBox, b: &BBox) -> bool {
 /// size (column gutters, table cell gaps).
 fn segments(words: &[Word]) -> Vec<Segment> {
     let mut idx: Vec<usize> = (0..words.len()).collect();
-    idx.sort_by(|&a, &b| words[a].bbox.y0.total_cmp(&words[b].bbox.y0).then(words[a].bbox.x0.total_cmp(&words[b].bbox.x0)));
+    idx.sort_by(|&a, &b| {
+        words[a].bbox.y0.total_cmp(&words[b].bbox.y0).then(words[a].bbox.x0.total_cmp(&words[b].bbox.x0))
+    });
     let mut rows: Vec<(BBox, Vec<usize>)> = Vec::new();
     for i in idx {
         let b = words[i].bbox;
@@ -183,7 +185,8 @@ fn xy_cut(segs: &[Segment], items: Vec<usize>, order: &mut Vec<usize>) {
 fn reads_as_columns(segs: &[Segment], left: &[usize], right: &[usize], gutter: f32) -> bool {
     // A side is running text when each of its own columns is (a side may hold several: the
     // first cut of a three-column page leaves two on one side).
-    let text_like = |side: &[usize]| side.len() >= 2 && column_groups(segs, side, gutter).iter().all(|g| runs_as_text(segs, g));
+    let text_like =
+        |side: &[usize]| side.len() >= 2 && column_groups(segs, side, gutter).iter().all(|g| runs_as_text(segs, g));
     if text_like(left) && text_like(right) {
         return true;
     }
@@ -201,7 +204,11 @@ fn runs_as_text(segs: &[Segment], group: &[usize]) -> bool {
     }
     let x0 = group.iter().map(|&i| segs[i].bbox.x0).fold(f32::INFINITY, f32::min);
     let x1 = group.iter().map(|&i| segs[i].bbox.x1).fold(f32::NEG_INFINITY, f32::max);
-    let full: usize = group.iter().filter(|&&i| segs[i].bbox.width() >= 0.7 * (x1 - x0) && segs[i].words.len() >= 3).map(|&i| segs[i].words.len()).sum();
+    let full: usize = group
+        .iter()
+        .filter(|&&i| segs[i].bbox.width() >= 0.7 * (x1 - x0) && segs[i].words.len() >= 3)
+        .map(|&i| segs[i].words.len())
+        .sum();
     let all: usize = group.iter().map(|&i| segs[i].words.len()).sum();
     full as f32 >= 0.6 * all as f32
 }
@@ -239,7 +246,8 @@ fn assemble(words: &[Word], ordered: &[&Segment]) -> (Vec<Line>, String) {
             } else {
                 let gap = seg.bbox.y0 - prev.y1;
                 let overlaps = seg.bbox.x0 < prev.x1 && prev.x0 < seg.bbox.x1;
-                let continues = overlaps && gap >= -0.5 * prev.height() && gap <= 0.7 * prev.height().max(seg.bbox.height());
+                let continues =
+                    overlaps && gap >= -0.5 * prev.height() && gap <= 0.7 * prev.height().max(seg.bbox.height());
                 if continues {
                     text.push('\n');
                 } else {
@@ -313,7 +321,9 @@ mod tests {
     #[test]
     fn form_rows_read_across() {
         let mut w = Vec::new();
-        for (i, (label, value)) in [("Invoice:", "INV-1"), ("Date:", "2024-01-02"), ("Total:", "99.00")].iter().enumerate() {
+        for (i, (label, value)) in
+            [("Invoice:", "INV-1"), ("Date:", "2024-01-02"), ("Total:", "99.00")].iter().enumerate()
+        {
             let y = 50.0 + 20.0 * i as f32;
             row(&mut w, 50.0, y, label);
             row(&mut w, 250.0, y, value);
@@ -338,8 +348,13 @@ mod tests {
         let mut w = Vec::new();
         row(&mut w, 50.0, 50.0, "first line");
         row(&mut w, 50.0, 64.0, "second line");
-        let flipped: Vec<Word> =
-            w.iter().map(|x| Word { bbox: BBox::new(600.0 - x.bbox.x1, 800.0 - x.bbox.y1, 600.0 - x.bbox.x0, 800.0 - x.bbox.y0), ..x.clone() }).collect();
+        let flipped: Vec<Word> = w
+            .iter()
+            .map(|x| Word {
+                bbox: BBox::new(600.0 - x.bbox.x1, 800.0 - x.bbox.y1, 600.0 - x.bbox.x0, 800.0 - x.bbox.y0),
+                ..x.clone()
+            })
+            .collect();
         let dir = TextDirection { along: (-1.0, 0.0), up: (0.0, 1.0) };
         let (lines, text) = arrange_in(&flipped, dir);
         assert_eq!(text, "first line\nsecond line");

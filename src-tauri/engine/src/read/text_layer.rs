@@ -67,7 +67,13 @@ pub fn page_frame(page: &PdfPage) -> PageFrame {
         _ => 0,
     };
     match page.boundaries().bounding() {
-        Ok(b) => PageFrame { left: b.bounds.left().value, bottom: b.bounds.bottom().value, right: b.bounds.right().value, top: b.bounds.top().value, rotation },
+        Ok(b) => PageFrame {
+            left: b.bounds.left().value,
+            bottom: b.bounds.bottom().value,
+            right: b.bounds.right().value,
+            top: b.bounds.top().value,
+            rotation,
+        },
         Err(_) => {
             // pdfium reports the displayed size; undo the swap to get the user-space box.
             let (w, h) = (page.width().value, page.height().value);
@@ -130,7 +136,13 @@ fn adjacent(a: &Glyph, b: &Glyph) -> bool {
     dx <= tolerance && dy <= tolerance
 }
 
-fn flush(glyphs: &mut Vec<Glyph>, words: &mut Vec<Word>, chars: &PdfPageTextChars, frame: &PageFrame, votes: &mut DirectionVotes) {
+fn flush(
+    glyphs: &mut Vec<Glyph>,
+    words: &mut Vec<Word>,
+    chars: &PdfPageTextChars,
+    frame: &PageFrame,
+    votes: &mut DirectionVotes,
+) {
     let Some(first) = glyphs.first() else { return };
     if let Ok(m) = chars.get(first.index as PdfPageTextCharIndex).and_then(|c| c.matrix()) {
         votes.add(frame, (m.a(), m.b()), (m.c(), m.d()), glyphs.len());
@@ -140,7 +152,8 @@ fn flush(glyphs: &mut Vec<Glyph>, words: &mut Vec<Word>, chars: &PdfPageTextChar
     let size = glyphs.iter().map(|g| g.size).fold(0.0, f32::max);
     let bold = chars.get(first.index as PdfPageTextCharIndex).is_ok_and(|c| {
         c.font_weight().is_some_and(|w| {
-            matches!(w, PdfFontWeight::Weight700Bold | PdfFontWeight::Weight800 | PdfFontWeight::Weight900) || matches!(w, PdfFontWeight::Custom(n) if n >= 600)
+            matches!(w, PdfFontWeight::Weight700Bold | PdfFontWeight::Weight800 | PdfFontWeight::Weight900)
+                || matches!(w, PdfFontWeight::Custom(n) if n >= 600)
         }) || {
             // Names say it when the weight does not: "Arial-BoldMT", TeX's "CMBX10",
             // "NimbusRomNo9L-Medi", "...-Semibold".

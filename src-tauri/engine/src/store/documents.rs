@@ -38,7 +38,17 @@ impl Library {
         tx.execute(
             "INSERT INTO documents (id, name, origin, kind, bytes, pages, encrypted, password, added_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![doc.id.0, doc.name, doc.origin, doc.kind.as_str(), doc.bytes as i64, doc.pages, doc.encrypted, doc.password, now()],
+            params![
+                doc.id.0,
+                doc.name,
+                doc.origin,
+                doc.kind.as_str(),
+                doc.bytes as i64,
+                doc.pages,
+                doc.encrypted,
+                doc.password,
+                now()
+            ],
         )?;
         Ok(ImportTx { tx, id: doc.id.clone() })
     }
@@ -65,7 +75,8 @@ impl Library {
         let q = query.trim().to_ascii_lowercase();
         let mut ids: Vec<(String, String)> = Vec::new();
         if q.len() >= 4 && q.chars().all(|c| c.is_ascii_hexdigit()) {
-            let mut stmt = self.conn.prepare("SELECT id, name FROM documents WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 6")?;
+            let mut stmt =
+                self.conn.prepare("SELECT id, name FROM documents WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 6")?;
             ids = stmt.query_map([&q], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         }
         if ids.is_empty() {
@@ -77,13 +88,20 @@ impl Library {
             1 => self.document(&DocId(ids.remove(0).0)),
             _ => Err(Error::AmbiguousDocument {
                 query: query.into(),
-                candidates: ids.iter().map(|(id, name)| format!("{} ({name})", &id[..12])).collect::<Vec<_>>().join(", "),
+                candidates: ids
+                    .iter()
+                    .map(|(id, name)| format!("{} ({name})", &id[..12]))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }
 
     pub fn page(&self, id: &DocId, page: u32) -> Result<Page> {
-        let found = self.conn.query_row(&format!("{PAGE_SELECT} WHERE doc_id = ?1 AND page = ?2"), params![id.0, page], page_from_row).optional()?;
+        let found = self
+            .conn
+            .query_row(&format!("{PAGE_SELECT} WHERE doc_id = ?1 AND page = ?2"), params![id.0, page], page_from_row)
+            .optional()?;
         match found {
             Some(p) => Ok(p),
             None => {
@@ -117,12 +135,20 @@ impl Library {
         )?;
         tx.execute("DELETE FROM page_fts WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         if !page.text.is_empty() {
-            tx.execute("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)", params![page.text, id.0, page.page])?;
+            tx.execute(
+                "INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)",
+                params![page.text, id.0, page.page],
+            )?;
         }
         tx.execute("DELETE FROM layouts WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         tx.execute("DELETE FROM block_embeddings WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         tx.commit()?;
-        let _ = std::fs::remove_file(self.thumbs_dir().join(format!("{}-p{}-w{}.png", id.0, page.page, crate::render::THUMB_WIDTH)));
+        let _ = std::fs::remove_file(self.thumbs_dir().join(format!(
+            "{}-p{}-w{}.png",
+            id.0,
+            page.page,
+            crate::render::THUMB_WIDTH
+        )));
         Ok(())
     }
 
@@ -171,7 +197,9 @@ impl ImportTx<'_> {
                 page.turned,
             ])?;
         if !page.text.is_empty() {
-            self.tx.prepare_cached("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)")?.execute(params![page.text, self.id.0, page.page])?;
+            self.tx
+                .prepare_cached("INSERT INTO page_fts (text, doc_id, page) VALUES (?1, ?2, ?3)")?
+                .execute(params![page.text, self.id.0, page.page])?;
         }
         Ok(())
     }
@@ -206,7 +234,9 @@ fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
 const PAGE_SELECT: &str = "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics, turned FROM pages";
 
 fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
-    let json_err = |i: usize, e: serde_json::Error| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+    let json_err = |i: usize, e: serde_json::Error| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
     let source: String = r.get(4)?;
     let words: String = r.get(6)?;
     let lines: String = r.get(7)?;

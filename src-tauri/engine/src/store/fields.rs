@@ -25,10 +25,19 @@ impl Library {
             )
             .optional()?;
         // A value that no longer parses (an older format) is computed again.
-        Ok(row.and_then(|(json, corrected, input_key)| serde_json::from_str(&json).ok().map(|value| StoredField { value, corrected, input_key })))
+        Ok(row.and_then(|(json, corrected, input_key)| {
+            serde_json::from_str(&json).ok().map(|value| StoredField { value, corrected, input_key })
+        }))
     }
 
-    pub fn store_field(&self, id: &DocId, schema: &str, value: &FieldValue, corrected: bool, input_key: &str) -> Result<()> {
+    pub fn store_field(
+        &self,
+        id: &DocId,
+        schema: &str,
+        value: &FieldValue,
+        corrected: bool,
+        input_key: &str,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT OR REPLACE INTO field_values (doc_id, schema, field, value, corrected, input_key, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![id.0, schema, value.field, serde_json::to_string(value).expect("field values serialise"), corrected, input_key, now()],

@@ -16,8 +16,10 @@ pub struct JobItem {
 
 impl Library {
     pub fn start_job(&self, kind: &str, total: usize) -> Result<i64> {
-        self.conn
-            .execute("INSERT INTO jobs (kind, state, total, created_at, updated_at) VALUES (?1, 'running', ?2, ?3, ?3)", params![kind, total as i64, now()])?;
+        self.conn.execute(
+            "INSERT INTO jobs (kind, state, total, created_at, updated_at) VALUES (?1, 'running', ?2, ?3, ?3)",
+            params![kind, total as i64, now()],
+        )?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -27,7 +29,10 @@ impl Library {
             "INSERT INTO job_items (job_id, path, doc_id, status, error_kind, error_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![job, item.path, item.doc_id, item.status, item.error.as_ref().map(|e| &e.kind), item.error.as_ref().map(|e| &e.message)],
         )?;
-        self.conn.execute("UPDATE jobs SET done = done + 1, failed = failed + ?2, updated_at = ?3 WHERE id = ?1", params![job, failed, now()])?;
+        self.conn.execute(
+            "UPDATE jobs SET done = done + 1, failed = failed + ?2, updated_at = ?3 WHERE id = ?1",
+            params![job, failed, now()],
+        )?;
         Ok(())
     }
 
@@ -38,7 +43,9 @@ impl Library {
 
     /// Items of a job, in the order they finished.
     pub fn job_items(&self, job: i64) -> Result<Vec<JobItem>> {
-        let mut stmt = self.conn.prepare("SELECT path, doc_id, status, error_kind, error_message FROM job_items WHERE job_id = ?1 ORDER BY rowid")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT path, doc_id, status, error_kind, error_message FROM job_items WHERE job_id = ?1 ORDER BY rowid",
+        )?;
         let rows = stmt.query_map([job], |r| {
             let error = match (r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?) {
                 (Some(kind), Some(message)) => Some(crate::ErrorReport { kind, message }),

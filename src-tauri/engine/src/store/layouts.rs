@@ -28,7 +28,9 @@ impl Library {
     pub fn store_layouts(&self, id: &DocId, key: &str, layouts: &[&PageLayout]) -> Result<()> {
         let tx = self.conn.unchecked_transaction()?;
         {
-            let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO layouts (doc_id, page, mode, layout) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO layouts (doc_id, page, mode, layout) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for l in layouts {
                 stmt.execute(params![id.0, l.page, key, serde_json::to_string(l).expect("layouts serialise")])?;
             }

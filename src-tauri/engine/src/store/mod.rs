@@ -56,16 +56,19 @@ impl Library {
         if let Some(dir) = std::env::var_os("PAGEWISE_LIBRARY") {
             return Ok(PathBuf::from(dir));
         }
-        directories::ProjectDirs::from("app", "Pagewise", "pagewise")
-            .map(|d| d.data_dir().join("library"))
-            .ok_or_else(|| Error::Library { path: PathBuf::new(), detail: "no home directory; pass --library DIR".into() })
+        directories::ProjectDirs::from("app", "Pagewise", "pagewise").map(|d| d.data_dir().join("library")).ok_or_else(
+            || Error::Library { path: PathBuf::new(), detail: "no home directory; pass --library DIR".into() },
+        )
     }
 
     fn migrate(&mut self) -> Result<()> {
         let current: u32 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         if current > newest {
-            return Err(Error::Library { path: self.dir.clone(), detail: format!("made by a newer Pagewise (schema {current}, this one knows {newest})") });
+            return Err(Error::Library {
+                path: self.dir.clone(),
+                detail: format!("made by a newer Pagewise (schema {current}, this one knows {newest})"),
+            });
         }
         for (version, _name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
             let tx = self.conn.transaction()?;

@@ -38,8 +38,11 @@ impl Library {
 
     /// A document's questions, oldest first.
     pub fn questions(&self, id: &DocId) -> Result<Vec<Asked>> {
-        let mut stmt = self.conn.prepare("SELECT page, answer, asked_at FROM questions WHERE doc_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map(params![id.0], |r| Ok((r.get::<_, Option<u32>>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut stmt =
+            self.conn.prepare("SELECT page, answer, asked_at FROM questions WHERE doc_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map(params![id.0], |r| {
+            Ok((r.get::<_, Option<u32>>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (page, json, asked_at) = row?;
@@ -80,12 +83,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut lib = Library::open(dir.path()).unwrap();
         let id = DocId("ab".repeat(32));
-        let new = NewDocument { id: &id, name: "a.pdf", origin: "/a.pdf", kind: FileKind::Pdf, bytes: 1, pages: 1, encrypted: false, password: None };
+        let new = NewDocument {
+            id: &id,
+            name: "a.pdf",
+            origin: "/a.pdf",
+            kind: FileKind::Pdf,
+            bytes: 1,
+            pages: 1,
+            encrypted: false,
+            password: None,
+        };
         lib.begin_import(&new).unwrap().commit().unwrap();
         lib.record_question(&id, Some(1), &answer("What is the total?")).unwrap();
         lib.record_question(&id, None, &answer("Who is the vendor?")).unwrap();
         let asked = lib.questions(&id).unwrap();
-        assert_eq!(asked.iter().map(|a| a.answer.question.as_str()).collect::<Vec<_>>(), ["What is the total?", "Who is the vendor?"]);
+        assert_eq!(
+            asked.iter().map(|a| a.answer.question.as_str()).collect::<Vec<_>>(),
+            ["What is the total?", "Who is the vendor?"]
+        );
         assert_eq!((asked[0].page, asked[1].page), (Some(1), None));
         lib.remove(&id).unwrap();
         assert!(lib.questions(&id).unwrap().is_empty());

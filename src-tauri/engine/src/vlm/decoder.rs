@@ -114,7 +114,9 @@ impl Layer {
     fn new(t: &DecoderSpec, vb: VarBuilder) -> candle_core::Result<Layer> {
         let (h, hd) = (t.hidden_size, t.head_dim);
         let attn = vb.pp("self_attn");
-        let qk_norm = |name: &str| -> candle_core::Result<Option<RmsNorm>> { t.qk_norm.then(|| rms_norm(hd, t.rms_norm_eps, attn.pp(name))).transpose() };
+        let qk_norm = |name: &str| -> candle_core::Result<Option<RmsNorm>> {
+            t.qk_norm.then(|| rms_norm(hd, t.rms_norm_eps, attn.pp(name))).transpose()
+        };
         Ok(Layer {
             input_norm: rms_norm(h, t.rms_norm_eps, vb.pp("input_layernorm"))?,
             post_norm: rms_norm(h, t.rms_norm_eps, vb.pp("post_attention_layernorm"))?,
@@ -149,7 +151,13 @@ impl Layer {
 
     /// `xs`: (1, tokens, hidden); `cos`/`sin`: (tokens, head_dim); `mask`: causal mask for
     /// the new tokens over cached + new keys (None for a single token).
-    fn forward(&mut self, xs: &Tensor, cos: &Tensor, sin: &Tensor, mask: Option<&Tensor>) -> candle_core::Result<Tensor> {
+    fn forward(
+        &mut self,
+        xs: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
         let (b, n, _) = xs.dims3()?;
         let qkv = self.qkv.forward(&self.input_norm.forward(xs)?)?;
         let hd = self.head_dim;
@@ -161,7 +169,8 @@ impl Layer {
             };
             t.transpose(1, 2)?.contiguous()
         };
-        let rope = |t: Tensor| -> candle_core::Result<Tensor> { t.broadcast_mul(cos)? + rotate_half(&t)?.broadcast_mul(sin)? };
+        let rope =
+            |t: Tensor| -> candle_core::Result<Tensor> { t.broadcast_mul(cos)? + rotate_half(&t)?.broadcast_mul(sin)? };
         let q = rope(heads(0, self.heads, self.q_norm.as_ref())?)?;
         let k = rope(heads(self.heads, self.kv_heads, self.k_norm.as_ref())?)?;
         let v = heads(self.heads + self.kv_heads, self.kv_heads, None)?;
@@ -178,15 +187,26 @@ impl Layer {
         let mut scores = (q.matmul(&k.t()?)? * (self.head_dim as f64).powf(-0.5))?;
         if let Some(mask) = mask {
             let total = k.dim(2)?;
-            scores = scores.reshape((b, self.kv_heads, group, n, total))?.broadcast_add(mask)?.reshape((b, self.kv_heads, group * n, total))?;
+            scores = scores.reshape((b, self.kv_heads, group, n, total))?.broadcast_add(mask)?.reshape((
+                b,
+                self.kv_heads,
+                group * n,
+                total,
+            ))?;
         }
         let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&v)?;
-        let attn = attn.reshape((b, self.heads, n, self.head_dim))?.transpose(1, 2)?.reshape((b, n, self.heads * self.head_dim))?;
+        let attn = attn.reshape((b, self.heads, n, self.head_dim))?.transpose(1, 2)?.reshape((
+            b,
+            n,
+            self.heads * self.head_dim,
+        ))?;
         let xs = (xs + self.o_proj.forward(&attn)?)?;
         let normed = self.post_norm.forward(&xs)?;
         let gate_up = self.gate_up.forward(&normed)?;
         let half = gate_up.dim(2)? / 2;
-        let mlp = self.down.forward(&(candle_nn::ops::silu(&gate_up.narrow(2, 0, half)?)? * gate_up.narrow(2, half, half)?)?)?;
+        let mlp = self
+            .down
+            .forward(&(candle_nn::ops::silu(&gate_up.narrow(2, 0, half)?)? * gate_up.narrow(2, half, half)?)?)?;
         xs + mlp
     }
 }
@@ -225,7 +245,8 @@ impl TextModel {
         if quantize {
             lm_head.quantize()?;
         }
-        let inv_freq = (0..t.head_dim).step_by(2).map(|i| 1.0 / t.rope_theta.powf(i as f64 / t.head_dim as f64) as f32).collect();
+        let inv_freq =
+            (0..t.head_dim).step_by(2).map(|i| 1.0 / t.rope_theta.powf(i as f64 / t.head_dim as f64) as f32).collect();
         Ok(TextModel {
             embed,
             layers,
@@ -283,14 +304,22 @@ impl TextModel {
     /// every new token (1, tokens, vocab) or only the last (1, 1, vocab).
     /// `visual`: positions (within the new tokens) of image tokens and the DeepStack features
     /// to add at them.
-    pub fn forward(&mut self, embeds: Tensor, positions: &[[i64; 3]], visual: Option<(&[usize], &[Tensor])>, all_logits: bool) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &mut self,
+        embeds: Tensor,
+        positions: &[[i64; 3]],
+        visual: Option<(&[usize], &[Tensor])>,
+        all_logits: bool,
+    ) -> candle_core::Result<Tensor> {
         let (_, n, _) = embeds.dims3()?;
         let device = embeds.device().clone();
         let dtype = embeds.dtype();
         let (cos, sin) = self.rotary(positions, &device, dtype)?;
         let past = self.cached_tokens();
         let mask = if n > 1 {
-            let values: Vec<f32> = (0..n).flat_map(|i| (0..past + n).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 })).collect();
+            let values: Vec<f32> = (0..n)
+                .flat_map(|i| (0..past + n).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 }))
+                .collect();
             Some(Tensor::from_vec(values, (n, past + n), &device)?.to_dtype(dtype)?)
         } else {
             None
@@ -312,7 +341,12 @@ impl TextModel {
 /// 3-D rotary positions of a prompt, as transformers' `get_rope_index`: text tokens count on
 /// all three axes; an image's tokens take (start, start + row, start + column) and the text
 /// after it resumes at start + max(rows, columns).
-pub fn rope_positions(ids: &[u32], image_token: u32, grids: &[[usize; 3]], merge: usize) -> Result<(Vec<[i64; 3]>, i64)> {
+pub fn rope_positions(
+    ids: &[u32],
+    image_token: u32,
+    grids: &[[usize; 3]],
+    merge: usize,
+) -> Result<(Vec<[i64; 3]>, i64)> {
     let mut positions = Vec::with_capacity(ids.len());
     let mut grids = grids.iter();
     let mut current = 0i64;
@@ -324,7 +358,10 @@ pub fn rope_positions(ids: &[u32], image_token: u32, grids: &[[usize; 3]], merge
             i += 1;
             continue;
         }
-        let [t, h, w] = *grids.next().ok_or_else(|| Error::Model { model: "vlm".into(), detail: "more image placeholders than images".into() })?;
+        let [t, h, w] = *grids.next().ok_or_else(|| Error::Model {
+            model: "vlm".into(),
+            detail: "more image placeholders than images".into(),
+        })?;
         let (gh, gw) = (h / merge, w / merge);
         for ti in 0..t {
             for y in 0..gh {
@@ -337,7 +374,10 @@ pub fn rope_positions(ids: &[u32], image_token: u32, grids: &[[usize; 3]], merge
         current += gh.max(gw) as i64;
     }
     if positions.len() != ids.len() {
-        return Err(Error::Model { model: "vlm".into(), detail: "image placeholders do not match the image's size".into() });
+        return Err(Error::Model {
+            model: "vlm".into(),
+            detail: "image placeholders do not match the image's size".into(),
+        });
     }
     let max = positions.iter().flat_map(|p| p.iter()).copied().max().unwrap_or(-1);
     Ok((positions, max + 1 - ids.len() as i64))
@@ -373,9 +413,15 @@ mod tests {
     #[test]
     fn sectioned_and_interleaved_rotary_layouts_share_frequencies_differently() {
         let spec = |rope_layout| super::TextModel {
-            embed: candle_nn::Embedding::new(candle_core::Tensor::zeros((1, 1), candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(), 1),
+            embed: candle_nn::Embedding::new(
+                candle_core::Tensor::zeros((1, 1), candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(),
+                1,
+            ),
             layers: vec![],
-            norm: candle_nn::RmsNorm::new(candle_core::Tensor::ones(1, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(), 1e-6),
+            norm: candle_nn::RmsNorm::new(
+                candle_core::Tensor::ones(1, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(),
+                1e-6,
+            ),
             lm_head: crate::vlm::matvec::Proj::new(candle_nn::Linear::new(
                 candle_core::Tensor::zeros((1, 1), candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(),
                 None,

@@ -57,7 +57,9 @@ pub fn decode(
 /// The highest-scoring token of the last position's logits.
 pub fn argmax(logits: &Tensor) -> Result<u32> {
     let last = logits.flatten_all().and_then(|l| l.to_dtype(DType::F32));
-    last.and_then(|l| l.argmax(D::Minus1)).and_then(|t| t.to_scalar::<u32>()).map_err(|e| Error::Model { model: "vlm".into(), detail: e.to_string() })
+    last.and_then(|l| l.argmax(D::Minus1))
+        .and_then(|t| t.to_scalar::<u32>())
+        .map_err(|e| Error::Model { model: "vlm".into(), detail: e.to_string() })
 }
 
 /// When the tokens end in a unit repeated so often that it is a loop, the length to cut them to

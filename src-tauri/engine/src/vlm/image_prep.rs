@@ -61,10 +61,19 @@ pub struct Pixels {
 }
 
 /// Height and width: multiples of `factor`, pixel count within [min, max], aspect kept.
-pub fn smart_resize(height: usize, width: usize, factor: usize, min_pixels: usize, max_pixels: usize) -> Result<(usize, usize)> {
+pub fn smart_resize(
+    height: usize,
+    width: usize,
+    factor: usize,
+    min_pixels: usize,
+    max_pixels: usize,
+) -> Result<(usize, usize)> {
     let (h, w, f) = (height as f64, width as f64, factor as f64);
     if height == 0 || width == 0 || h.max(w) / h.min(w) > 200.0 {
-        return Err(Error::Model { model: "vlm".into(), detail: format!("a {width}x{height} image cannot be read (aspect ratio above 200 or empty)") });
+        return Err(Error::Model {
+            model: "vlm".into(),
+            detail: format!("a {width}x{height} image cannot be read (aspect ratio above 200 or empty)"),
+        });
     }
     // Python's round() rounds halves to even.
     let round = |x: f64| x.round_ties_even();
@@ -83,7 +92,13 @@ pub fn smart_resize(height: usize, width: usize, factor: usize, min_pixels: usiz
 
 /// PaddleOCR-VL's variant: a side shorter than `factor` is first brought up to it (aspect kept),
 /// so that a single text line a few pixels high is still read.
-pub fn smart_resize_thin(height: usize, width: usize, factor: usize, min_pixels: usize, max_pixels: usize) -> Result<(usize, usize)> {
+pub fn smart_resize_thin(
+    height: usize,
+    width: usize,
+    factor: usize,
+    min_pixels: usize,
+    max_pixels: usize,
+) -> Result<(usize, usize)> {
     let (mut h, mut w) = (height, width);
     if h > 0 && w > 0 {
         if h < factor {
@@ -117,7 +132,11 @@ impl PreprocessorConfig {
 
     /// PaddleOCR-VL's processor settings (14-pixel patches, 2×2 merging, mean and std 0.5).
     pub fn paddleocr_vl(min_pixels: usize, max_pixels: usize) -> PreprocessorConfig {
-        PreprocessorConfig { patch_size: 14, temporal_patch_size: 1, ..PreprocessorConfig::qwen3_vl(min_pixels, max_pixels) }
+        PreprocessorConfig {
+            patch_size: 14,
+            temporal_patch_size: 1,
+            ..PreprocessorConfig::qwen3_vl(min_pixels, max_pixels)
+        }
     }
 
     /// (min, max) pixel counts.
@@ -125,7 +144,10 @@ impl PreprocessorConfig {
         match (&self.size, self.min_pixels, self.max_pixels) {
             (Some(size), _, _) => Ok((size.shortest_edge, size.longest_edge)),
             (None, Some(min), Some(max)) => Ok((min, max)),
-            _ => Err(Error::Model { model: "vlm".into(), detail: "preprocessor_config.json gives no pixel budget (size or min_pixels/max_pixels)".into() }),
+            _ => Err(Error::Model {
+                model: "vlm".into(),
+                detail: "preprocessor_config.json gives no pixel budget (size or min_pixels/max_pixels)".into(),
+            }),
         }
     }
 
@@ -139,7 +161,10 @@ impl PreprocessorConfig {
         let factor = self.patch_size * self.merge_size;
         let (h, w) = smart_resize_thin(image.height() as usize, image.width() as usize, factor, min, max)?;
         let resized = resize_bicubic_pil(image, w, h);
-        let values = (0..3).flat_map(|c| (0..h * w).map(move |at| (c, at))).map(|(c, at)| self.normalise(&resized, at, c)).collect();
+        let values = (0..3)
+            .flat_map(|c| (0..h * w).map(move |at| (c, at)))
+            .map(|(c, at)| self.normalise(&resized, at, c))
+            .collect();
         Ok(Pixels { values, height: h, width: w, grid_thw: [1, h / self.patch_size, w / self.patch_size] })
     }
 
@@ -231,7 +256,13 @@ fn resample_pass(src: &[u8], in_w: usize, in_h: usize, out_len: usize, horizonta
     for line in 0..across {
         for (o, (first, k)) in coeffs.iter().enumerate() {
             for c in 0..3 {
-                let sample = |i: usize| if horizontal { src[(line * in_w + first + i) * 3 + c] } else { src[((first + i) * in_w + line) * 3 + c] };
+                let sample = |i: usize| {
+                    if horizontal {
+                        src[(line * in_w + first + i) * 3 + c]
+                    } else {
+                        src[((first + i) * in_w + line) * 3 + c]
+                    }
+                };
                 let sum: i64 = k.iter().enumerate().map(|(i, &w)| sample(i) as i64 * w as i64).sum();
                 let at = if horizontal { line * out_w + o } else { o * out_w + line };
                 out[at * 3 + c] = clip8(sum + round);

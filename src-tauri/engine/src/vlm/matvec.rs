@@ -118,16 +118,18 @@ impl Q8Matrix {
         let groups = rows.div_ceil(ROWS);
         let mut quants = vec![0i8; groups * blocks * ROWS * Q8_BLOCK];
         let mut scales = vec![0f32; groups * blocks * ROWS];
-        quants.par_chunks_mut(blocks * ROWS * Q8_BLOCK).zip(scales.par_chunks_mut(blocks * ROWS)).enumerate().for_each(|(g, (q, sc))| {
-            for i in 0..ROWS.min(rows - g * ROWS) {
-                let row = &weight[(g * ROWS + i) * cols..(g * ROWS + i + 1) * cols];
-                for b in 0..blocks {
-                    let block = &row[b * Q8_BLOCK..((b + 1) * Q8_BLOCK).min(cols)];
-                    let at = b * ROWS + i;
-                    sc[at] = quantize_block(block, &mut q[at * Q8_BLOCK..(at + 1) * Q8_BLOCK]);
+        quants.par_chunks_mut(blocks * ROWS * Q8_BLOCK).zip(scales.par_chunks_mut(blocks * ROWS)).enumerate().for_each(
+            |(g, (q, sc))| {
+                for i in 0..ROWS.min(rows - g * ROWS) {
+                    let row = &weight[(g * ROWS + i) * cols..(g * ROWS + i + 1) * cols];
+                    for b in 0..blocks {
+                        let block = &row[b * Q8_BLOCK..((b + 1) * Q8_BLOCK).min(cols)];
+                        let at = b * ROWS + i;
+                        sc[at] = quantize_block(block, &mut q[at * Q8_BLOCK..(at + 1) * Q8_BLOCK]);
+                    }
                 }
-            }
-        });
+            },
+        );
         Q8Matrix { rows, cols, quants, scales }
     }
 
@@ -228,7 +230,11 @@ impl QuantizedInput {
         #[cfg(target_arch = "x86_64")]
         if crate::nn::has_avx2_fma() {
             let mut q = vec![0i8; x.len()];
-            let scales = x.chunks_exact(Q8_BLOCK).zip(q.chunks_exact_mut(Q8_BLOCK)).map(|(block, q)| quantize_block(block, q)).collect();
+            let scales = x
+                .chunks_exact(Q8_BLOCK)
+                .zip(q.chunks_exact_mut(Q8_BLOCK))
+                .map(|(block, q)| quantize_block(block, q))
+                .collect();
             return QuantizedInput { x, quants: Some((q, scales)) };
         }
         QuantizedInput { x, quants: None }
@@ -357,7 +363,13 @@ mod tests {
         for dtype in [DType::F32, DType::BF16] {
             let proj = Proj::new(Linear::new(w.to_dtype(dtype).unwrap(), None));
             let fast = proj.forward(&x.to_dtype(dtype).unwrap()).unwrap().to_dtype(DType::F32).unwrap();
-            let general = x.to_dtype(dtype).unwrap().broadcast_matmul(&w.to_dtype(dtype).unwrap().t().unwrap()).unwrap().to_dtype(DType::F32).unwrap();
+            let general = x
+                .to_dtype(dtype)
+                .unwrap()
+                .broadcast_matmul(&w.to_dtype(dtype).unwrap().t().unwrap())
+                .unwrap()
+                .to_dtype(DType::F32)
+                .unwrap();
             let diff = (fast - general).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert!(diff < if dtype == DType::F32 { 1e-4 } else { 0.1 }, "{dtype:?}: {diff}");
         }
@@ -377,7 +389,14 @@ mod tests {
         for rows in [1, 3] {
             let x = x.narrow(0, 0, rows).unwrap();
             let got = proj.forward(&x).unwrap();
-            let diff = (got - exact.narrow(0, 0, rows).unwrap()).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            let diff = (got - exact.narrow(0, 0, rows).unwrap())
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
             assert!(diff < bound && diff > 0.0, "{rows} rows: {diff}");
         }
         let back = match &proj {

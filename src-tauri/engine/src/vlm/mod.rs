@@ -123,8 +123,10 @@ pub struct Vlm {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(model: &str, path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Model { model: model.into(), detail: format!("{}: {e}", path.display()) })?;
-    serde_json::from_str(&text).map_err(|e| Error::Model { model: model.into(), detail: format!("{}: {e}", path.display()) })
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Model { model: model.into(), detail: format!("{}: {e}", path.display()) })?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Model { model: model.into(), detail: format!("{}: {e}", path.display()) })
 }
 
 /// The model's weight files (one `model.safetensors` or the shards).
@@ -137,7 +139,10 @@ fn weight_files(model: &str, dir: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(Error::Model { model: model.into(), detail: format!("no .safetensors weights in {}", dir.display()) });
+        return Err(Error::Model {
+            model: model.into(),
+            detail: format!("no .safetensors weights in {}", dir.display()),
+        });
     }
     Ok(files)
 }
@@ -146,12 +151,14 @@ fn weight_files(model: &str, dir: &Path) -> Result<Vec<PathBuf>> {
 /// Q8 the language model's layer matrices take a byte and an eighth per weight.
 fn loaded_bytes(weights: &candle_core::safetensors::MmapedSafetensors, precision: Precision) -> u64 {
     let per_weight = precision.dtype().size_in_bytes() as f64;
-    let decoder_matrix = |name: &str| name.contains("layers.") && name.ends_with("proj.weight") && !name.contains("visual");
+    let decoder_matrix =
+        |name: &str| name.contains("layers.") && name.ends_with("proj.weight") && !name.contains("visual");
     let bytes: f64 = weights
         .tensors()
         .iter()
         .map(|(name, view)| {
-            view.shape().iter().product::<usize>() as f64 * if decoder_matrix(name) { precision.decoder_bytes_per_weight() } else { per_weight }
+            view.shape().iter().product::<usize>() as f64
+                * if decoder_matrix(name) { precision.decoder_bytes_per_weight() } else { per_weight }
         })
         .sum();
     bytes as u64
@@ -161,7 +168,11 @@ fn loaded_bytes(weights: &candle_core::safetensors::MmapedSafetensors, precision
 fn check_memory(model: &str, bytes: u64) -> Result<()> {
     let available = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .map(|kb| kb * 1024);
     match available {
         Some(free) if bytes > free => Err(Error::Model {
@@ -182,11 +193,17 @@ impl Vlm {
         let dtype = precision.dtype();
         let config = Config::parse(
             name,
-            &std::fs::read_to_string(dir.join("config.json")).map_err(|e| Error::Model { model: name.into(), detail: format!("config.json: {e}") })?,
+            &std::fs::read_to_string(dir.join("config.json"))
+                .map_err(|e| Error::Model { model: name.into(), detail: format!("config.json: {e}") })?,
         )?;
         let prep: PreprocessorConfig = read_json(name, &dir.join("preprocessor_config.json"))?;
-        if prep.merge_size != config.vision_config.spatial_merge_size || prep.patch_size != config.vision_config.patch_size {
-            return Err(Error::Model { model: name.into(), detail: "preprocessor_config.json and config.json disagree on patch or merge size".into() });
+        if prep.merge_size != config.vision_config.spatial_merge_size
+            || prep.patch_size != config.vision_config.patch_size
+        {
+            return Err(Error::Model {
+                model: name.into(),
+                detail: "preprocessor_config.json and config.json disagree on patch or merge size".into(),
+            });
         }
         let prompter = Prompter::load(name, dir, "<|image_pad|>", prep.merge_size)?;
         let files = weight_files(name, dir)?;
@@ -200,7 +217,9 @@ impl Vlm {
         }
         let vb = VarBuilder::from_backend(Box::new(weights), dtype, device);
         let model = Qwen3Vl::load(config, vb, precision).map_err(|e| match e {
-            Error::Model { detail, .. } => Error::Model { model: name.into(), detail: format!("weights do not match config.json ({detail})") },
+            Error::Model { detail, .. } => {
+                Error::Model { model: name.into(), detail: format!("weights do not match config.json ({detail})") }
+            }
             other => other,
         })?;
         let stop_tokens = ["<|im_end|>", "<|endoftext|>"].iter().filter_map(|t| prompter.token_id(t)).collect();
@@ -225,7 +244,13 @@ impl Vlm {
 
     /// Answers `text` about `image`, greedily, calling `on_text` with each new piece of text;
     /// `on_text` returning false cancels.
-    pub fn generate(&mut self, image: Option<&RgbImage>, text: &str, max_tokens: usize, on_text: &mut dyn FnMut(&str) -> bool) -> Result<Generation> {
+    pub fn generate(
+        &mut self,
+        image: Option<&RgbImage>,
+        text: &str,
+        max_tokens: usize,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation> {
         let patches = image.map(|i| self.prep.patches(i)).transpose()?;
         let mut parts = Vec::new();
         if patches.is_some() {
@@ -242,8 +267,17 @@ impl Vlm {
         let prefill_ms = started.elapsed().as_secs_f64() * 1e3;
         let started = Instant::now();
         let model = &mut self.model;
-        let (tokens, stop) = generate::decode(&logits, |t| model.step(t), &self.stop_tokens, &self.prompter, max_tokens, on_text)?;
+        let (tokens, stop) =
+            generate::decode(&logits, |t| model.step(t), &self.stop_tokens, &self.prompter, max_tokens, on_text)?;
         let text = self.prompter.decode(&tokens, true);
-        Ok(Generation { text, tokens, stop, prompt_tokens: ids.len(), image_tokens, prefill_ms, decode_ms: started.elapsed().as_secs_f64() * 1e3 })
+        Ok(Generation {
+            text,
+            tokens,
+            stop,
+            prompt_tokens: ids.len(),
+            image_tokens,
+            prefill_ms,
+            decode_ms: started.elapsed().as_secs_f64() * 1e3,
+        })
     }
 }

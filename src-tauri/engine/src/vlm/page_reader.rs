@@ -78,7 +78,8 @@ pub fn task_for(label: Label, words: &[&Word]) -> Option<Task> {
 /// in a row, as on a category axis, and no more than a few words of running text around them.
 fn looks_like_chart(words: &[&Word]) -> bool {
     let number = |w: &&&Word| {
-        let t: String = w.text.chars().filter(|c| !matches!(c, ',' | '%' | '$' | '€' | '£' | '+' | '(' | ')')).collect();
+        let t: String =
+            w.text.chars().filter(|c| !matches!(c, ',' | '%' | '$' | '€' | '£' | '+' | '(' | ')')).collect();
         !t.is_empty() && t.parse::<f64>().is_ok()
     };
     let numbers: Vec<&&Word> = words.iter().filter(number).collect();
@@ -86,7 +87,13 @@ fn looks_like_chart(words: &[&Word]) -> bool {
         return false;
     }
     let lined_up = |centre: fn(&BBox) -> f32, tolerance: f32| {
-        numbers.iter().any(|a| numbers.iter().filter(|b| (centre(&a.bbox) - centre(&b.bbox)).abs() <= tolerance * a.bbox.height().max(1.0)).count() >= 3)
+        numbers.iter().any(|a| {
+            numbers
+                .iter()
+                .filter(|b| (centre(&a.bbox) - centre(&b.bbox)).abs() <= tolerance * a.bbox.height().max(1.0))
+                .count()
+                >= 3
+        })
     };
     lined_up(|b| (b.x0 + b.x1) / 2.0, 1.0) || lined_up(|b| (b.y0 + b.y1) / 2.0, 0.5)
 }
@@ -107,10 +114,21 @@ pub fn chart_cells(text: &str, area: BBox) -> Option<Vec<Cell>> {
         col: c as u32,
         row_span: 1,
         col_span: 1,
-        bbox: BBox::new(area.x0 + c as f32 * cw, area.y0 + r as f32 * rh, area.x0 + (c + 1) as f32 * cw, area.y0 + (r + 1) as f32 * rh),
+        bbox: BBox::new(
+            area.x0 + c as f32 * cw,
+            area.y0 + r as f32 * rh,
+            area.x0 + (c + 1) as f32 * cw,
+            area.y0 + (r + 1) as f32 * rh,
+        ),
         text: text.to_string(),
     };
-    Some(rows.iter().enumerate().flat_map(|(r, row)| row.iter().enumerate().map(move |(c, t)| (r, c, *t))).map(cell).collect())
+    Some(
+        rows.iter()
+            .enumerate()
+            .flat_map(|(r, row)| row.iter().enumerate().map(move |(c, t)| (r, c, *t)))
+            .map(cell)
+            .collect(),
+    )
 }
 
 /// Adds a text region for each block of the page's words that no detected region holds (text the
@@ -140,7 +158,11 @@ pub fn cover_unplaced_words(layout: &mut PageLayout, page: &Page) {
         return;
     }
     let mut regions = std::mem::take(&mut layout.regions);
-    regions.extend(blocks.into_iter().map(|(_, area, words)| Region::new(Label::Text, area, words, String::new(), 1.0, RegionSource::Geometric)));
+    regions.extend(
+        blocks
+            .into_iter()
+            .map(|(_, area, words)| Region::new(Label::Text, area, words, String::new(), 1.0, RegionSource::Geometric)),
+    );
     layout.regions = crate::layout::analyze::in_reading_order(page, regions);
 }
 
@@ -191,8 +213,20 @@ pub fn otsl_cells(text: &str, area: BBox) -> Option<Vec<Cell>> {
             }
             let col_span = 1 + (c + 1..n_cols).take_while(|&k| tag_at(r, k) == Some("<lcel>")).count();
             let row_span = 1 + (r + 1..n_rows).take_while(|&k| tag_at(k, c) == Some("<ucel>")).count();
-            let bbox = BBox::new(area.x0 + c as f32 * cw, area.y0 + r as f32 * rh, area.x0 + (c + col_span) as f32 * cw, area.y0 + (r + row_span) as f32 * rh);
-            cells.push(Cell { row: r as u32, col: c as u32, row_span: row_span as u32, col_span: col_span as u32, bbox, text: text.clone() });
+            let bbox = BBox::new(
+                area.x0 + c as f32 * cw,
+                area.y0 + r as f32 * rh,
+                area.x0 + (c + col_span) as f32 * cw,
+                area.y0 + (r + row_span) as f32 * rh,
+            );
+            cells.push(Cell {
+                row: r as u32,
+                col: c as u32,
+                row_span: row_span as u32,
+                col_span: col_span as u32,
+                bbox,
+                text: text.clone(),
+            });
         }
     }
     Some(cells)
@@ -216,7 +250,11 @@ fn place_words(lines: &[(BBox, &str)], reference: &[&Word]) -> Vec<(Word, bool)>
                 continue;
             }
             let k = key(piece);
-            let found = (!k.is_empty()).then(|| (next..reference.len().min(next + LOOK_AHEAD)).find(|&j| similar(&k, &key(&reference[j].text)))).flatten();
+            let found = (!k.is_empty())
+                .then(|| {
+                    (next..reference.len().min(next + LOOK_AHEAD)).find(|&j| similar(&k, &key(&reference[j].text)))
+                })
+                .flatten();
             let (bbox, confirmed) = match found {
                 Some(j) => {
                     next = j + 1;
@@ -237,7 +275,11 @@ fn place_words(lines: &[(BBox, &str)], reference: &[&Word]) -> Vec<(Word, bool)>
 fn text_lines(text: &str, area: BBox) -> Vec<(BBox, &str)> {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let h = area.height() / lines.len().max(1) as f32;
-    lines.iter().enumerate().map(|(i, l)| (BBox::new(area.x0, area.y0 + i as f32 * h, area.x1, area.y0 + (i + 1) as f32 * h), *l)).collect()
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (BBox::new(area.x0, area.y0 + i as f32 * h, area.x1, area.y0 + (i + 1) as f32 * h), *l))
+        .collect()
 }
 
 /// Reads the regions of `layout` (page points) from `img` (the upright page, `points_per_pixel`
@@ -256,7 +298,8 @@ pub fn read_regions(
     cancel: &AtomicBool,
 ) -> VlmReading {
     let page_keys: String = reference.iter().map(|w| key(&w.text)).collect::<Vec<_>>().join(" ");
-    let mut reading = VlmReading { words: vec![], confirmed: vec![], regions: vec![], checked_against: checked_against.into() };
+    let mut reading =
+        VlmReading { words: vec![], confirmed: vec![], regions: vec![], checked_against: checked_against.into() };
     let count = layout.regions.len();
     for (i, region) in layout.regions.iter().enumerate() {
         if cancel.load(Ordering::Relaxed) {
@@ -291,16 +334,26 @@ pub fn read_regions(
         }
         let placed = match task {
             Some(task @ (Task::Table | Task::Chart)) => {
-                out.cells = if task == Task::Table { otsl_cells(&out.raw, region.bbox) } else { chart_cells(&out.raw, region.bbox) };
+                out.cells = if task == Task::Table {
+                    otsl_cells(&out.raw, region.bbox)
+                } else {
+                    chart_cells(&out.raw, region.bbox)
+                };
                 let cells = out.cells.as_deref().unwrap_or_default();
                 let mut rows: Vec<Vec<&str>> = vec![];
                 for c in cells {
                     rows.resize_with(rows.len().max(c.row as usize + 1), Vec::new);
                     rows[c.row as usize].push(&c.text);
                 }
-                out.text = if out.cells.is_some() { rows.iter().map(|r| r.join("\t")).collect::<Vec<_>>().join("\n") } else { out.raw.clone() };
+                out.text = if out.cells.is_some() {
+                    rows.iter().map(|r| r.join("\t")).collect::<Vec<_>>().join("\n")
+                } else {
+                    out.raw.clone()
+                };
                 let lines: Vec<(BBox, &str)> = match &out.cells {
-                    Some(cells) => cells.iter().filter(|c| !c.text.is_empty()).map(|c| (c.bbox, c.text.as_str())).collect(),
+                    Some(cells) => {
+                        cells.iter().filter(|c| !c.text.is_empty()).map(|c| (c.bbox, c.text.as_str())).collect()
+                    }
                     None => text_lines(&out.raw, region.bbox),
                 };
                 place_words(&lines, &inside)
@@ -323,7 +376,12 @@ pub fn read_regions(
         for (word, confirmed) in placed {
             let k = key(&word.text);
             // Only a page with another reading can say a word is not on it.
-            if !confirmed && task != Some(Task::Formula) && !k.is_empty() && !reference.is_empty() && !page_keys.contains(&k) {
+            if !confirmed
+                && task != Some(Task::Formula)
+                && !k.is_empty()
+                && !reference.is_empty()
+                && !page_keys.contains(&k)
+            {
                 out.not_on_page.push(word.text.clone());
             }
             out.words.push(reading.words.len() as u32);
@@ -337,7 +395,14 @@ pub fn read_regions(
 }
 
 /// One region's pixels (padded, clamped to the image) read as `task`.
-fn read_region(model: &mut PaddleOcrVl, img: &RgbImage, points_per_pixel: f32, bbox: BBox, task: Task, cancel: &AtomicBool) -> Result<super::Generation> {
+fn read_region(
+    model: &mut PaddleOcrVl,
+    img: &RgbImage,
+    points_per_pixel: f32,
+    bbox: BBox,
+    task: Task,
+    cancel: &AtomicBool,
+) -> Result<super::Generation> {
     let s = points_per_pixel.max(1e-6);
     let (w, h) = img.dimensions();
     let x0 = ((bbox.x0 / s) as u32).saturating_sub(PAD).min(w.saturating_sub(1));
@@ -366,7 +431,10 @@ mod tests {
         assert_eq!(texts, [("Total", true), ("52.30", true), ("Cash", true), ("60.00", false)]);
         assert_eq!(placed[1].0.bbox, reference[1].bbox);
         let estimated = placed[3].0.bbox;
-        assert!(estimated.x0 > 80.0 && estimated.x1 <= 120.0 && estimated.y0 >= 0.0 && estimated.y1 <= 30.0, "{estimated:?}");
+        assert!(
+            estimated.x0 > 80.0 && estimated.x1 <= 120.0 && estimated.y0 >= 0.0 && estimated.y1 <= 30.0,
+            "{estimated:?}"
+        );
         // A near miss (one letter in five) still aligns.
         let placed = place_words(&text_lines("T0TAL", area), &refs);
         assert!(placed[0].1);
@@ -376,8 +444,12 @@ mod tests {
     fn otsl_tables_become_cells_with_spans() {
         let area = BBox::new(0.0, 0.0, 300.0, 20.0);
         let cells = otsl_cells("<fcel>Item<lcel><fcel>Total<nl><fcel>Tea<ecel><fcel>3.00<nl>", area).unwrap();
-        let summary: Vec<(u32, u32, u32, &str)> = cells.iter().map(|c| (c.row, c.col, c.col_span, c.text.as_str())).collect();
-        assert_eq!(summary, [(0, 0, 2, "Item"), (0, 2, 1, "Total"), (1, 0, 1, "Tea"), (1, 1, 1, ""), (1, 2, 1, "3.00")]);
+        let summary: Vec<(u32, u32, u32, &str)> =
+            cells.iter().map(|c| (c.row, c.col, c.col_span, c.text.as_str())).collect();
+        assert_eq!(
+            summary,
+            [(0, 0, 2, "Item"), (0, 2, 1, "Total"), (1, 0, 1, "Tea"), (1, 1, 1, ""), (1, 2, 1, "3.00")]
+        );
         assert_eq!(cells[0].bbox, BBox::new(0.0, 0.0, 200.0, 10.0));
         let tall = otsl_cells("<fcel>a<fcel>b<nl><ucel><fcel>c<nl>", area).unwrap();
         assert_eq!(tall[0].row_span, 2);
@@ -386,7 +458,12 @@ mod tests {
 
     #[test]
     fn labels_pick_the_models_tasks() {
-        let word = |text: &str, x: f32, y: f32| Word { text: text.into(), bbox: BBox::new(x, y, x + 20.0, y + 8.0), size: 8.0, bold: false };
+        let word = |text: &str, x: f32, y: f32| Word {
+            text: text.into(),
+            bbox: BBox::new(x, y, x + 20.0, y + 8.0),
+            size: 8.0,
+            bold: false,
+        };
         let caption = [word("Sales", 0.0, 0.0), word("by", 25.0, 0.0), word("region", 50.0, 0.0)];
         let caption: Vec<&Word> = caption.iter().collect();
         assert_eq!(task_for(Label::Table, &caption), Some(Task::Table));
@@ -410,7 +487,8 @@ mod tests {
     #[test]
     fn chart_data_becomes_cells() {
         let area = BBox::new(0.0, 0.0, 200.0, 90.0);
-        let cells = chart_cells("Year | Sales | Cost\n|---|---|---|\n2021 | 10 | 4\n| 2022 | 12.5 | 6 |", area).unwrap();
+        let cells =
+            chart_cells("Year | Sales | Cost\n|---|---|---|\n2021 | 10 | 4\n| 2022 | 12.5 | 6 |", area).unwrap();
         assert_eq!(cells.len(), 9);
         assert_eq!((cells[4].row, cells[4].col, cells[4].text.as_str()), (1, 1, "10"));
         assert_eq!((cells[8].row, cells[8].col, cells[8].text.as_str()), (2, 2, "6"));

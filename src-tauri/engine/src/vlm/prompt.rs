@@ -37,7 +37,8 @@ fn read_template(model: &str, dir: &Path) -> Result<String> {
     }
     for file in ["chat_template.json", "tokenizer_config.json"] {
         let Ok(text) = std::fs::read_to_string(dir.join(file)) else { continue };
-        let value: Value = serde_json::from_str(&text).map_err(|e| model_error(model, format!("{file} is not valid JSON ({e})")))?;
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| model_error(model, format!("{file} is not valid JSON ({e})")))?;
         if let Some(template) = value.get("chat_template").and_then(|t| t.as_str()) {
             return Ok(template.to_string());
         }
@@ -47,11 +48,18 @@ fn read_template(model: &str, dir: &Path) -> Result<String> {
 
 impl Prompter {
     pub fn load(model: &str, dir: &Path, image_token: &str, merge: usize) -> Result<Prompter> {
-        let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| model_error(model, format!("tokenizer.json: {e}")))?;
+        let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| model_error(model, format!("tokenizer.json: {e}")))?;
         if tokenizer.token_to_id(image_token).is_none() {
             return Err(model_error(model, format!("the tokenizer has no {image_token} token")));
         }
-        Ok(Prompter { model: model.into(), tokenizer, template: read_template(model, dir)?, image_token: image_token.into(), merge })
+        Ok(Prompter {
+            model: model.into(),
+            tokenizer,
+            template: read_template(model, dir)?,
+            image_token: image_token.into(),
+            merge,
+        })
     }
 
     /// The chat template applied to one user message, with the assistant's turn opened.
@@ -69,16 +77,22 @@ impl Prompter {
         env.add_function("raise_exception", |message: String| -> std::result::Result<String, JinjaError> {
             Err(JinjaError::new(ErrorKind::InvalidOperation, message))
         });
-        env.add_template("chat", &self.template).map_err(|e| model_error(&self.model, format!("chat template: {e}")))?;
+        env.add_template("chat", &self.template)
+            .map_err(|e| model_error(&self.model, format!("chat template: {e}")))?;
         let template = env.get_template("chat").expect("just added");
-        template.render(context! { messages => messages, add_generation_prompt => true }).map_err(|e| model_error(&self.model, format!("chat template: {e}")))
+        template
+            .render(context! { messages => messages, add_generation_prompt => true })
+            .map_err(|e| model_error(&self.model, format!("chat template: {e}")))
     }
 
     /// Token ids of a rendered prompt, each image placeholder expanded for its image's grid.
     pub fn encode(&self, prompt: &str, grids: &[[usize; 3]]) -> Result<Vec<u32>> {
         let pieces: Vec<&str> = prompt.split(self.image_token.as_str()).collect();
         if pieces.len() - 1 != grids.len() {
-            return Err(model_error(&self.model, format!("{} image placeholders for {} images", pieces.len() - 1, grids.len())));
+            return Err(model_error(
+                &self.model,
+                format!("{} image placeholders for {} images", pieces.len() - 1, grids.len()),
+            ));
         }
         let mut expanded = String::from(pieces[0]);
         for (grid, piece) in grids.iter().zip(&pieces[1..]) {
@@ -86,7 +100,8 @@ impl Prompter {
             expanded.push_str(&self.image_token.repeat(count));
             expanded.push_str(piece);
         }
-        let encoding = self.tokenizer.encode(expanded, true).map_err(|e| model_error(&self.model, format!("tokenizer: {e}")))?;
+        let encoding =
+            self.tokenizer.encode(expanded, true).map_err(|e| model_error(&self.model, format!("tokenizer: {e}")))?;
         Ok(encoding.get_ids().to_vec())
     }
 

@@ -83,14 +83,26 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> candle_core:
     }
     use rayon::prelude::*;
     let (heads, n, d) = q.dims3()?;
-    let (q, k, v) = (q.flatten_all()?.to_vec1::<f32>()?, k.flatten_all()?.to_vec1::<f32>()?, v.flatten_all()?.to_vec1::<f32>()?);
+    let (q, k, v) =
+        (q.flatten_all()?.to_vec1::<f32>()?, k.flatten_all()?.to_vec1::<f32>()?, v.flatten_all()?.to_vec1::<f32>()?);
     let mut out = vec![0f32; heads * n * d];
     out.par_chunks_mut(n * d).enumerate().for_each(|(h, out)| {
-        let (q, k, v) = (&q[h * n * d..(h + 1) * n * d], &k[h * n * d..(h + 1) * n * d], &v[h * n * d..(h + 1) * n * d]);
+        let (q, k, v) =
+            (&q[h * n * d..(h + 1) * n * d], &k[h * n * d..(h + 1) * n * d], &v[h * n * d..(h + 1) * n * d]);
         let mut scores = vec![0f32; n * n];
         // SAFETY: scores is n x n, q and k are n x d, all row-major; k is read transposed
         // (column stride d, row stride 1).
-        unsafe { gemm_on_this_thread(n, n, d, (scores.as_mut_ptr(), n as isize), (q.as_ptr(), d as isize, 1), (k.as_ptr(), 1, d as isize), scale as f32) };
+        unsafe {
+            gemm_on_this_thread(
+                n,
+                n,
+                d,
+                (scores.as_mut_ptr(), n as isize),
+                (q.as_ptr(), d as isize, 1),
+                (k.as_ptr(), 1, d as isize),
+                scale as f32,
+            )
+        };
         for row in scores.chunks_mut(n) {
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let mut sum = 0.0;
@@ -102,16 +114,33 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> candle_core:
             row.iter_mut().for_each(|x| *x *= inv);
         }
         // SAFETY: out is n x d, scores n x n, v n x d, all row-major.
-        unsafe { gemm_on_this_thread(n, d, n, (out.as_mut_ptr(), d as isize), (scores.as_ptr(), n as isize, 1), (v.as_ptr(), d as isize, 1), 1.0) };
+        unsafe {
+            gemm_on_this_thread(
+                n,
+                d,
+                n,
+                (out.as_mut_ptr(), d as isize),
+                (scores.as_ptr(), n as isize, 1),
+                (v.as_ptr(), d as isize, 1),
+                1.0,
+            )
+        };
     });
     Tensor::from_vec(out, (heads, n, d), &Device::Cpu)
 }
 
 /// 2-D rotary angles (cos, sin), each (patches, head_dim): a quarter of the head for rows, a
 /// quarter for columns, twice.
-pub fn rotary(positions: &[(usize, usize)], head_dim: usize, theta: f64, device: &Device, dtype: DType) -> candle_core::Result<(Tensor, Tensor)> {
+pub fn rotary(
+    positions: &[(usize, usize)],
+    head_dim: usize,
+    theta: f64,
+    device: &Device,
+    dtype: DType,
+) -> candle_core::Result<(Tensor, Tensor)> {
     let spatial = head_dim / 2;
-    let inv_freq: Vec<f32> = (0..spatial).step_by(2).map(|i| 1.0 / theta.powf(i as f64 / spatial as f64) as f32).collect();
+    let inv_freq: Vec<f32> =
+        (0..spatial).step_by(2).map(|i| 1.0 / theta.powf(i as f64 / spatial as f64) as f32).collect();
     let mut angles = Vec::with_capacity(positions.len() * spatial);
     for &(row, col) in positions {
         angles.extend(inv_freq.iter().map(|f| row as f32 * f));
@@ -134,7 +163,11 @@ pub fn position_taps(
     device: &Device,
 ) -> candle_core::Result<(Tensor, Tensor)> {
     let axis = |i: usize, size: usize| -> ([usize; 2], [f32; 2]) {
-        let src = if align_corners { i as f32 * (side - 1) as f32 / (size.max(2) - 1) as f32 } else { (i as f32 + 0.5) * side as f32 / size as f32 - 0.5 };
+        let src = if align_corners {
+            i as f32 * (side - 1) as f32 / (size.max(2) - 1) as f32
+        } else {
+            (i as f32 + 0.5) * side as f32 / size as f32 - 0.5
+        };
         let floor = src.floor();
         let d = src - floor;
         let tap = |o: f32| (floor + o).clamp(0.0, (side - 1) as f32) as usize;

@@ -20,7 +20,8 @@ pub fn split(img: &RgbImage, det: &Detection) -> Vec<Detection> {
     }
     let width = (x1 - x0) as usize;
     // A row has ink when a few of its pixels are dark (not a stray speck).
-    let inked: Vec<bool> = (y0..y1).map(|y| (x0..x1).filter(|&x| luma(img.get_pixel(x, y).0) < INK).count() * 200 > width).collect();
+    let inked: Vec<bool> =
+        (y0..y1).map(|y| (x0..x1).filter(|&x| luma(img.get_pixel(x, y).0) < INK).count() * 200 > width).collect();
     let mut lines: Vec<(u32, u32)> = Vec::new(); // [start, end) rows, relative to y0
     let mut start = None;
     for (i, &ink) in inked.iter().chain(std::iter::once(&false)).enumerate() {
@@ -46,7 +47,8 @@ pub fn split(img: &RgbImage, det: &Detection) -> Vec<Detection> {
     let threshold = (usual as f32 * 1.8).max(usual as f32 + 0.4 * line_h as f32);
     // Ink extent of each line, to see indents and short last lines.
     let extent = |&(a, b): &(u32, u32)| {
-        let cols: Vec<u32> = (x0..x1).filter(|&x| (y0 + a..y0 + b).any(|y| luma(img.get_pixel(x, y).0) < INK)).collect();
+        let cols: Vec<u32> =
+            (x0..x1).filter(|&x| (y0 + a..y0 + b).any(|y| luma(img.get_pixel(x, y).0) < INK)).collect();
         (*cols.first().unwrap_or(&x0), *cols.last().unwrap_or(&x1))
     };
     let extents: Vec<(u32, u32)> = lines.iter().map(extent).collect();
@@ -64,7 +66,11 @@ pub fn split(img: &RgbImage, det: &Detection) -> Vec<Detection> {
     for (i, &g) in gaps.iter().enumerate() {
         if g as f32 > threshold || i + 1 < lines.len() && starts_paragraph(i + 1) {
             let (top, bottom) = (lines[first].0, lines[i].1);
-            out.push(Detection { class: det.class, score: det.score, bbox: [det.bbox[0], (y0 + top) as f32, det.bbox[2], (y0 + bottom) as f32] });
+            out.push(Detection {
+                class: det.class,
+                score: det.score,
+                bbox: [det.bbox[0], (y0 + top) as f32, det.bbox[2], (y0 + bottom) as f32],
+            });
             first = i + 1;
         }
     }

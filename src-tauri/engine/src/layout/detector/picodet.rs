@@ -36,7 +36,8 @@ impl PicoDet {
     /// metadata (one per line).
     pub fn from_onnx(bytes: &[u8], input_h: usize, input_w: usize) -> Result<Self, String> {
         let graph = Graph::from_onnx(bytes)?;
-        let classes: Vec<String> = graph.metadata.get("character").map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default();
+        let classes: Vec<String> =
+            graph.metadata.get("character").map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default();
         if classes.is_empty() {
             return Err("the model does not name its classes (metadata 'character')".into());
         }
@@ -97,7 +98,8 @@ pub fn decode(outputs: &[Tensor], ncls: usize, input_w: usize, conf: f32, iou: f
         for &i in idx.iter().take(TOP_K) {
             let (cx, cy) = (((i % fw) as f32 + 0.5) * stride as f32, ((i / fw) as f32 + 0.5) * stride as f32);
             let bins = d[i].len() / 4;
-            let dist: Vec<f32> = (0..4).map(|side| expected_bin(&d[i][side * bins..(side + 1) * bins]) * stride as f32).collect();
+            let dist: Vec<f32> =
+                (0..4).map(|side| expected_bin(&d[i][side * bins..(side + 1) * bins]) * stride as f32).collect();
             let b = [cx - dist[0], cy - dist[1], cx + dist[2], cy + dist[3]];
             if b.iter().all(|v| v.is_finite()) {
                 boxes.push(b);
@@ -107,7 +109,8 @@ pub fn decode(outputs: &[Tensor], ncls: usize, input_w: usize, conf: f32, iou: f
     }
     let mut out = Vec::new();
     for class in 0..ncls {
-        let mut cand: Vec<(f32, [f32; 4])> = scores.iter().zip(&boxes).filter(|(s, _)| s[class] > conf).map(|(s, b)| (s[class], *b)).collect();
+        let mut cand: Vec<(f32, [f32; 4])> =
+            scores.iter().zip(&boxes).filter(|(s, _)| s[class] > conf).map(|(s, b)| (s[class], *b)).collect();
         cand.sort_by(|a, b| b.0.total_cmp(&a.0));
         cand.truncate(NMS_CANDIDATES);
         let mut kept: Vec<(f32, [f32; 4])> = Vec::new();

@@ -93,7 +93,11 @@ fn decoder_spec(config: &Config) -> DecoderSpec {
         head_dim: config.head_dim,
         rms_norm_eps: config.layer_norm_eps,
         rope_theta: config.rope_theta,
-        mrope_section: config.rope_scaling.as_ref().map(|r| r.mrope_section.clone()).unwrap_or_else(|| vec![16, 24, 24]),
+        mrope_section: config
+            .rope_scaling
+            .as_ref()
+            .map(|r| r.mrope_section.clone())
+            .unwrap_or_else(|| vec![16, 24, 24]),
         rope_layout: RopeLayout::Sectioned,
         qk_norm: false,
         tie_word_embeddings: config.tie_word_embeddings,
@@ -103,10 +107,13 @@ fn decoder_spec(config: &Config) -> DecoderSpec {
 
 /// Parses config.json, refusing another architecture or a layout this code does not know.
 pub fn parse_config(model: &str, text: &str) -> Result<Config> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| model_error(model, format!("config.json: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| model_error(model, format!("config.json: {e}")))?;
     match value.get("model_type").and_then(|t| t.as_str()) {
         Some("paddleocr_vl") | None => {}
-        Some(other) => return Err(model_error(model, format!("config.json describes a {other} model, not PaddleOCR-VL"))),
+        Some(other) => {
+            return Err(model_error(model, format!("config.json describes a {other} model, not PaddleOCR-VL")))
+        }
     }
     if value.get("text_config").is_some() {
         return Err(model_error(
@@ -155,12 +162,18 @@ impl PaddleNet {
         let ids_t = Tensor::new(ids, &self.device).and_then(|t| t.unsqueeze(0)).map_err(e)?;
         let embeds = self.text.embed(&ids_t).map_err(e)?;
         let image = self.encode_image(pixels)?.to_dtype(self.dtype).map_err(e)?;
-        let at: Vec<usize> = ids.iter().enumerate().filter(|(_, &t)| t == self.config.image_token_id).map(|(i, _)| i).collect();
+        let at: Vec<usize> =
+            ids.iter().enumerate().filter(|(_, &t)| t == self.config.image_token_id).map(|(i, _)| i).collect();
         if image.dim(0).map_err(e)? != at.len() {
-            return Err(net_error(format!("{} image tokens in the prompt for {} image features", at.len(), image.dims()[0])));
+            return Err(net_error(format!(
+                "{} image tokens in the prompt for {} image features",
+                at.len(),
+                image.dims()[0]
+            )));
         }
         // The placeholders' embeddings are replaced by the image's: subtract, then add.
-        let index = Tensor::new(at.iter().map(|&i| i as u32).collect::<Vec<_>>().as_slice(), &self.device).map_err(e)?;
+        let index =
+            Tensor::new(at.iter().map(|&i| i as u32).collect::<Vec<_>>().as_slice(), &self.device).map_err(e)?;
         let placeholders = embeds.squeeze(0).and_then(|x| x.index_select(&index, 0)).map_err(e)?;
         let embeds = decoder::add_rows(&embeds, &at, &(image - placeholders).map_err(e)?).map_err(e)?;
         self.text.forward(embeds, &positions, None, false).map_err(e)
@@ -180,12 +193,14 @@ impl PaddleOcrVl {
     /// Loads a PaddleOCR-VL folder at `precision` on [`super::device`].
     pub fn load(name: &str, dir: &Path, precision: Precision) -> Result<PaddleOcrVl> {
         let dtype = precision.dtype();
-        let text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| model_error(name, format!("config.json: {e}")))?;
+        let text = std::fs::read_to_string(dir.join("config.json"))
+            .map_err(|e| model_error(name, format!("config.json: {e}")))?;
         let config = parse_config(name, &text)?;
         let files = weight_files(name, dir)?;
         // SAFETY: the weight files are memory-mapped read-only; installs replace a model's folder
         // by renaming, never by writing into it.
-        let file = unsafe { MmapedSafetensors::multi(&files) }.map_err(|e| model_error(name, format!("weights: {e}")))?;
+        let file =
+            unsafe { MmapedSafetensors::multi(&files) }.map_err(|e| model_error(name, format!("weights: {e}")))?;
         let device = super::device();
         if device.is_cpu() {
             check_memory(name, loaded_bytes(&file, precision))?;
@@ -197,12 +212,16 @@ impl PaddleOcrVl {
     /// tokenizer of the folder `dir`.
     pub fn build(name: &str, dir: &Path, config: Config, vb: VarBuilder, precision: Precision) -> Result<PaddleOcrVl> {
         let prep: PreprocessorConfig = read_json(name, &dir.join("preprocessor_config.json"))?;
-        if prep.merge_size != config.vision_config.spatial_merge_size || prep.patch_size != config.vision_config.patch_size {
+        if prep.merge_size != config.vision_config.spatial_merge_size
+            || prep.patch_size != config.vision_config.patch_size
+        {
             return Err(model_error(name, "preprocessor_config.json and config.json disagree on patch or merge size"));
         }
         let prompter = Prompter::load(name, dir, IMAGE_TOKEN, prep.merge_size)?;
-        let net = PaddleNet::new(config, vb, precision).map_err(|e| model_error(name, format!("weights do not match config.json ({e})")))?;
-        let mut stop_tokens: Vec<u32> = ["</s>", "<|end_of_sentence|>"].iter().filter_map(|t| prompter.token_id(t)).collect();
+        let net = PaddleNet::new(config, vb, precision)
+            .map_err(|e| model_error(name, format!("weights do not match config.json ({e})")))?;
+        let mut stop_tokens: Vec<u32> =
+            ["</s>", "<|end_of_sentence|>"].iter().filter_map(|t| prompter.token_id(t)).collect();
         if let Ok(generation) = read_json::<serde_json::Value>(name, &dir.join("generation_config.json")) {
             let ids = generation.get("eos_token_id").cloned().unwrap_or_default();
             let ids = if ids.is_array() { ids } else { serde_json::Value::Array(vec![ids]) };
@@ -231,7 +250,13 @@ impl PaddleOcrVl {
 
     /// Reads `image` as `task`, greedily, calling `on_text` with each new piece of text;
     /// `on_text` returning false cancels.
-    pub fn read(&mut self, image: &RgbImage, task: Task, max_tokens: usize, on_text: &mut dyn FnMut(&str) -> bool) -> Result<Generation> {
+    pub fn read(
+        &mut self,
+        image: &RgbImage,
+        task: Task,
+        max_tokens: usize,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation> {
         let pixels = self.prep.pixels(image)?;
         let ids = self.prompt_ids(pixels.grid_thw, task)?;
         let image_tokens = ids.iter().filter(|&&t| t == self.net.config.image_token_id).count();
@@ -240,9 +265,18 @@ impl PaddleOcrVl {
         let prefill_ms = started.elapsed().as_secs_f64() * 1e3;
         let started = Instant::now();
         let net = &mut self.net;
-        let (tokens, stop) = generate::decode(&logits, |t| net.step(t), &self.stop_tokens, &self.prompter, max_tokens, on_text)?;
+        let (tokens, stop) =
+            generate::decode(&logits, |t| net.step(t), &self.stop_tokens, &self.prompter, max_tokens, on_text)?;
         let text = self.prompter.decode(&tokens, true);
-        Ok(Generation { text, tokens, stop, prompt_tokens: ids.len(), image_tokens, prefill_ms, decode_ms: started.elapsed().as_secs_f64() * 1e3 })
+        Ok(Generation {
+            text,
+            tokens,
+            stop,
+            prompt_tokens: ids.len(),
+            image_tokens,
+            prefill_ms,
+            decode_ms: started.elapsed().as_secs_f64() * 1e3,
+        })
     }
 }
 

@@ -35,11 +35,14 @@ impl VisionEncoder {
         let enc = vb.pp("visual.vision_model");
         let emb = enc.pp("embeddings");
         let weight = emb.get((h, c.num_channels, p, p), "patch_embedding.weight")?;
-        let patch_embed = Linear::new(weight.reshape((h, c.num_channels * p * p))?, Some(emb.get(h, "patch_embedding.bias")?));
+        let patch_embed =
+            Linear::new(weight.reshape((h, c.num_channels * p * p))?, Some(emb.get(h, "patch_embedding.bias")?));
         let side = c.image_size / p;
         let pos_embed = Embedding::new(emb.get((side * side, h), "position_embedding.weight")?, h);
         let blocks = (0..c.num_hidden_layers)
-            .map(|i| Block::siglip(h, c.intermediate_size, c.num_attention_heads, enc.pp(format!("encoder.layers.{i}"))))
+            .map(|i| {
+                Block::siglip(h, c.intermediate_size, c.num_attention_heads, enc.pp(format!("encoder.layers.{i}")))
+            })
             .collect::<candle_core::Result<_>>()?;
         let merged = h * c.spatial_merge_size * c.spatial_merge_size;
         let proj = vb.pp("mlp_AR");
@@ -48,7 +51,11 @@ impl VisionEncoder {
             pos_embed,
             side,
             blocks,
-            post_norm: layer_norm(h, LayerNormConfig { eps: c.layer_norm_eps, ..Default::default() }, enc.pp("post_layernorm"))?,
+            post_norm: layer_norm(
+                h,
+                LayerNormConfig { eps: c.layer_norm_eps, ..Default::default() },
+                enc.pp("post_layernorm"),
+            )?,
             pre_norm: layer_norm(h, LayerNormConfig { eps: 1e-5, ..Default::default() }, proj.pp("pre_norm"))?,
             linear_1: linear(merged, merged, proj.pp("linear_1"))?,
             linear_2: linear(merged, config.hidden_size, proj.pp("linear_2"))?,
@@ -80,7 +87,10 @@ impl VisionEncoder {
         let xs = self.pre_norm.forward(&self.post_norm.forward(&xs)?)?;
         // 2×2 neighbours side by side: (gh/m, m, gw/m, m, d) -> (gh/m, gw/m, m, m, d).
         let m = self.merge;
-        let xs = xs.reshape((gh / m, m, gw / m, m, self.hidden))?.transpose(1, 2)?.reshape((gh / m * (gw / m), m * m * self.hidden))?;
+        let xs = xs
+            .reshape((gh / m, m, gw / m, m, self.hidden))?
+            .transpose(1, 2)?
+            .reshape((gh / m * (gw / m), m * m * self.hidden))?;
         self.linear_2.forward(&self.linear_1.forward(&xs)?.gelu_erf()?)
     }
 }

@@ -80,7 +80,10 @@ impl Config {
             detail: format!("config.json does not describe a Qwen3-VL model this version reads ({e}); a newer model version may need a newer Pagewise"),
         })?;
         if !config.model_type.is_empty() && config.model_type != "qwen3_vl" {
-            return Err(Error::Model { model: model.into(), detail: format!("config.json is for '{}', not qwen3_vl", config.model_type) });
+            return Err(Error::Model {
+                model: model.into(),
+                detail: format!("config.json is for '{}', not qwen3_vl", config.model_type),
+            });
         }
         let t = &config.text_config;
         let sections: usize = config.mrope_section().iter().sum();
@@ -91,14 +94,21 @@ impl Config {
             });
         }
         if let Some(kind) = config.rope().rope_type.as_deref().filter(|k| *k != "default") {
-            return Err(Error::Model { model: model.into(), detail: format!("rope type '{kind}' is not supported (only 'default')") });
+            return Err(Error::Model {
+                model: model.into(),
+                detail: format!("rope type '{kind}' is not supported (only 'default')"),
+            });
         }
         Ok(config)
     }
 
     fn rope(&self) -> RopeParameters {
         let t = &self.text_config;
-        t.rope_parameters.clone().or_else(|| t.rope_scaling.clone()).unwrap_or(RopeParameters { rope_theta: None, mrope_section: None, rope_type: None })
+        t.rope_parameters.clone().or_else(|| t.rope_scaling.clone()).unwrap_or(RopeParameters {
+            rope_theta: None,
+            mrope_section: None,
+            rope_type: None,
+        })
     }
 
     pub fn rope_theta(&self) -> f64 {

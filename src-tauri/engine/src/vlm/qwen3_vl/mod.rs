@@ -78,20 +78,28 @@ impl Qwen3Vl {
         self.rope_delta = delta;
         let ids_t = Tensor::new(ids, &self.device).and_then(|t| t.unsqueeze(0)).map_err(model_error)?;
         let mut embeds = self.text.embed(&ids_t).map_err(model_error)?;
-        let image_at: Vec<usize> = ids.iter().enumerate().filter(|(_, &t)| t == self.config.image_token_id).map(|(i, _)| i).collect();
+        let image_at: Vec<usize> =
+            ids.iter().enumerate().filter(|(_, &t)| t == self.config.image_token_id).map(|(i, _)| i).collect();
         let features = match image {
             Some(patches) => {
                 let (vision, deepstack) = self.encode_image(patches)?;
                 if vision.dim(0).map_err(model_error)? != image_at.len() {
                     return Err(Error::Model {
                         model: "qwen3-vl".into(),
-                        detail: format!("{} image tokens in the prompt for {} image features", image_at.len(), vision.dims()[0]),
+                        detail: format!(
+                            "{} image tokens in the prompt for {} image features",
+                            image_at.len(),
+                            vision.dims()[0]
+                        ),
                     });
                 }
                 // The placeholders' embeddings are replaced by the image's: subtract, then add.
-                let placeholders = embeds
-                    .squeeze(0)
-                    .and_then(|e| e.index_select(&Tensor::new(image_at.iter().map(|&i| i as u32).collect::<Vec<_>>().as_slice(), &self.device)?, 0));
+                let placeholders = embeds.squeeze(0).and_then(|e| {
+                    e.index_select(
+                        &Tensor::new(image_at.iter().map(|&i| i as u32).collect::<Vec<_>>().as_slice(), &self.device)?,
+                        0,
+                    )
+                });
                 let replace = placeholders.and_then(|p| vision.to_dtype(self.dtype)? - p).map_err(model_error)?;
                 embeds = decoder::add_rows(&embeds, &image_at, &replace).map_err(model_error)?;
                 deepstack

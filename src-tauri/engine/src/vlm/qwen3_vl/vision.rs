@@ -46,8 +46,11 @@ impl Merger {
     }
 
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let xs =
-            if self.norm_after_shuffle { self.norm.forward(&xs.reshape(((), self.merged))?)? } else { self.norm.forward(xs)?.reshape(((), self.merged))? };
+        let xs = if self.norm_after_shuffle {
+            self.norm.forward(&xs.reshape(((), self.merged))?)?
+        } else {
+            self.norm.forward(xs)?.reshape(((), self.merged))?
+        };
         self.fc2.forward(&self.fc1.forward(&xs)?.gelu_erf()?)
     }
 }
@@ -75,10 +78,19 @@ impl VisionEncoder {
         let cfg = config.vision_config.clone();
         let patch_len = cfg.in_channels * cfg.temporal_patch_size * cfg.patch_size * cfg.patch_size;
         let proj = vb.pp("patch_embed.proj");
-        let weight = proj.get((cfg.hidden_size, cfg.in_channels, cfg.temporal_patch_size, cfg.patch_size, cfg.patch_size), "weight")?;
-        let patch_embed = Linear::new(weight.reshape((cfg.hidden_size, patch_len))?, Some(proj.get(cfg.hidden_size, "bias")?));
-        let pos_embed = Embedding::new(vb.get((cfg.num_position_embeddings, cfg.hidden_size), "pos_embed.weight")?, cfg.hidden_size);
-        let blocks = (0..cfg.depth).map(|i| qwen_block(&cfg, vb.pp(format!("blocks.{i}")))).collect::<candle_core::Result<_>>()?;
+        let weight = proj.get(
+            (cfg.hidden_size, cfg.in_channels, cfg.temporal_patch_size, cfg.patch_size, cfg.patch_size),
+            "weight",
+        )?;
+        let patch_embed =
+            Linear::new(weight.reshape((cfg.hidden_size, patch_len))?, Some(proj.get(cfg.hidden_size, "bias")?));
+        let pos_embed = Embedding::new(
+            vb.get((cfg.num_position_embeddings, cfg.hidden_size), "pos_embed.weight")?,
+            cfg.hidden_size,
+        );
+        let blocks = (0..cfg.depth)
+            .map(|i| qwen_block(&cfg, vb.pp(format!("blocks.{i}"))))
+            .collect::<candle_core::Result<_>>()?;
         let merger = Merger::new(&cfg, false, vb.pp("merger"))?;
         let deepstack = cfg
             .deepstack_visual_indexes
@@ -86,7 +98,15 @@ impl VisionEncoder {
             .enumerate()
             .map(|(j, &layer)| Ok((layer, Merger::new(&cfg, true, vb.pp(format!("deepstack_merger_list.{j}")))?)))
             .collect::<candle_core::Result<_>>()?;
-        Ok(VisionEncoder { patch_embed, pos_embed, blocks, merger, deepstack, rope_theta: config.vision_rope_theta(), cfg })
+        Ok(VisionEncoder {
+            patch_embed,
+            pos_embed,
+            blocks,
+            merger,
+            deepstack,
+            rope_theta: config.vision_rope_theta(),
+            cfg,
+        })
     }
 
     /// `patches`: (patches, patch_len) in merge-block order; `grid`: (t, h, w) in patches.
@@ -134,6 +154,12 @@ impl VisionEncoder {
     }
 
     fn rotary(&self, grid: [usize; 3], device: &Device, dtype: DType) -> candle_core::Result<(Tensor, Tensor)> {
-        vit::rotary(&self.patch_positions(grid), self.cfg.hidden_size / self.cfg.num_heads, self.rope_theta, device, dtype)
+        vit::rotary(
+            &self.patch_positions(grid),
+            self.cfg.hidden_size / self.cfg.num_heads,
+            self.rope_theta,
+            device,
+            dtype,
+        )
     }
 }
