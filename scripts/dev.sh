@@ -14,6 +14,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pagewise-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Incremental caches grow by gigabytes per build and do not speed up a test run.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# The binaries built here find libpdfium and the models where the set-up puts them in this
+# checkout (cargo's own runs get the same from .cargo/config.toml; an installed Pagewise looks
+# beside its executable and in the user's data directory).
+export PAGEWISE_PDFIUM="${PAGEWISE_PDFIUM:-$ROOT/vendor/pdfium}"
+export PAGEWISE_MODELS="${PAGEWISE_MODELS:-$ROOT/.models}"
 
 # pdfium comes from the pypdfium2 wheel (BSD-3, Apache-2.0 for pdfium itself): pinned version and sha256.
 PYPDFIUM2_VERSION="5.15.2"

@@ -7,24 +7,29 @@
 
 mod commands;
 mod dialogs;
+mod field_commands;
 mod grants;
 mod jobs;
+mod library_pool;
 mod model_commands;
 mod pages;
+mod question_commands;
 mod reading;
+mod reply;
 mod views;
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
-use pagewise_engine::ask::Extractive;
+use library_pool::LibraryPool;
+use pagewise_engine::{Extractive, Meaning};
 
 use tauri::{DragDropEvent, Manager, WindowEvent};
 
 /// What every command shares.
 pub struct App {
-    pub library: PathBuf,
+    /// The library the app has open (a few handles, lent to each command).
+    pub library: Arc<LibraryPool>,
     pub grants: grants::Grants,
     pub jobs: Arc<jobs::Jobs>,
     pub pages: Arc<pages::PageCache>,
@@ -39,20 +44,16 @@ pub struct App {
 fn main() {
     let started_ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    let library = match std::env::var_os("PAGEWISE_LIBRARY")
-        .map(PathBuf::from)
-        .map(Ok)
-        .unwrap_or_else(pagewise_engine::Library::default_dir)
-    {
-        Ok(dir) => dir,
+    let library = match pagewise_engine::Library::default_dir() {
+        Ok(dir) => Arc::new(LibraryPool::new(dir)),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e} (set PAGEWISE_LIBRARY to the folder to keep it in)");
             std::process::exit(1);
         }
     };
     // The answerer loads the sentence-embedding model; that happens while the window opens, so
     // the first question does not wait for it.
-    let answerer = Arc::new(Mutex::new(Extractive { meaning: pagewise_engine::ask::meaning::Meaning::lexical_only() }));
+    let answerer = Arc::new(Mutex::new(Extractive { meaning: Meaning::lexical_only() }));
     let warm = answerer.clone();
     std::thread::spawn(move || {
         // Held while loading: a question asked meanwhile waits for the full answerer.
@@ -92,17 +93,17 @@ fn main() {
             commands::remove_document,
             commands::page_view,
             commands::search,
-            commands::ask,
-            commands::ask_visual,
+            question_commands::ask,
+            question_commands::ask_visual,
             reading::read_again,
-            commands::questions,
-            commands::prepare_questions,
-            commands::schemas,
-            commands::pick_schema,
-            commands::extract,
-            commands::correct,
-            commands::export,
-            commands::models,
+            question_commands::questions,
+            question_commands::prepare_questions,
+            field_commands::schemas,
+            field_commands::pick_schema,
+            field_commands::extract,
+            field_commands::correct,
+            field_commands::export,
+            model_commands::models,
             model_commands::model_get,
             model_commands::model_verify,
             model_commands::model_remove,

@@ -1,27 +1,25 @@
-//! The Models panel's actions on the downloadable models: download (progress through a Channel,
-//! cancellable by its job), verify, remove, and import a model folder picked in a dialog. Each
-//! is a few lines over the engine's model manager, which checks every file before installing.
+//! The Models panel: every model and whether it is installed, and the actions on the
+//! downloadable ones: download (progress through a Channel, cancellable by its job), verify,
+//! remove, and import a model folder picked in a dialog. Each is a few lines over the engine's
+//! model manager, which checks every file before installing. The vision-language models loaded
+//! in this session are kept here ([`Loaded`]).
 
 use std::sync::{Mutex, MutexGuard};
 
 use pagewise_engine::models::{self, hub, install};
-use pagewise_engine::vlm::paddleocr_vl::PaddleOcrVl;
-use pagewise_engine::vlm::Precision;
-use pagewise_engine::ErrorReport;
+use pagewise_engine::{PaddleOcrVl, Precision, Vlm};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::commands::blocking;
-use crate::views::{FileCheckView, ModelProgress};
+use crate::reply::{blocking, Reply};
+use crate::views::{FileCheckView, ModelProgress, ModelView};
 use crate::{dialogs, App};
-
-type Reply<T> = Result<T, ErrorReport>;
 
 /// The vision-language models loaded in this session (gigabytes each, so loaded on first use),
 /// with the precision each was loaded at: Qwen3-VL answers questions, PaddleOCR-VL reads pages.
 #[derive(Default)]
 pub struct Loaded {
-    pub answerer: Mutex<Option<(Precision, pagewise_engine::vlm::Vlm)>>,
+    pub answerer: Mutex<Option<(Precision, Vlm)>>,
     pub reader: Mutex<Option<(Precision, PaddleOcrVl)>>,
 }
 
@@ -122,4 +120,48 @@ pub async fn model_import(window: tauri::Window, app: State<'_, App>) -> Reply<V
             .collect()
     })
     .await
+}
+
+/// Every model of the manifests, and whether it is installed here.
+#[tauri::command]
+pub fn models() -> Vec<ModelView> {
+    let dir = models::models_dir();
+    let bundled = models::manifest().into_iter().map(|m| {
+        let found = models::model_file(&m.name).ok();
+        let bytes = found.as_ref().and_then(|p| std::fs::metadata(p).ok()).map(|md| md.len());
+        ModelView {
+            installed: bytes.is_some(),
+            bytes,
+            path: found.unwrap_or_else(|| dir.join(&m.file)).display().to_string(),
+            fetch: "bash scripts/dev.sh models".into(),
+            name: m.name,
+            task: m.task,
+            package: m.package,
+            version: m.version,
+            licence: m.licence,
+            source: m.source,
+            optional: false,
+        }
+    });
+    let downloadable = hub::hub_models().into_iter().map(|m| {
+        let installed = hub::installed_dir(&dir, &m).ok();
+        let unpinned = if m.is_pinned() { "" } else { " --unpinned" };
+        ModelView {
+            installed: installed.is_some(),
+            bytes: Some(m.approx_bytes),
+            path: hub::hub_dir(&dir).join(&m.id).display().to_string(),
+            fetch: format!(
+                "pagewise models get {}{unpinned}  (offline: pagewise models import FOLDER_OR_ARCHIVE)",
+                m.id
+            ),
+            task: format!("{} (needs {} GB of memory)", m.purpose, m.min_memory_gb),
+            package: m.repo.clone(),
+            version: m.version_label(),
+            source: format!("https://huggingface.co/{}", m.repo),
+            name: m.id,
+            licence: m.licence,
+            optional: true,
+        }
+    });
+    bundled.chain(downloadable).collect()
 }

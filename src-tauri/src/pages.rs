@@ -5,13 +5,15 @@
 //! person reads this one.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ExtendedColorType, ImageEncoder};
-use pagewise_engine::{render, DocId, Library, Result};
+use pagewise_engine::{DocId, Result};
 use tauri::http::{Response, StatusCode};
+
+use crate::library_pool::LibraryPool;
 
 /// Drawn pages kept in memory (a few screens of paging back and forth at two zoom levels).
 const CACHED_PAGES: usize = 24;
@@ -82,7 +84,12 @@ impl PageRequest {
 }
 
 /// Answer one `page:` request (called on a worker thread).
-pub fn respond(library: &Path, cache: &Arc<PageCache>, path: &str, query: Option<&str>) -> Response<Vec<u8>> {
+pub fn respond(
+    library: &Arc<LibraryPool>,
+    cache: &Arc<PageCache>,
+    path: &str,
+    query: Option<&str>,
+) -> Response<Vec<u8>> {
     let Some(req) = PageRequest::parse(path, query) else {
         return plain(StatusCode::BAD_REQUEST, "not a page address".into());
     };
@@ -90,8 +97,7 @@ pub fn respond(library: &Path, cache: &Arc<PageCache>, path: &str, query: Option
         PageRequest::Thumbnail { doc, page } => thumbnail(library, doc, *page).map(|b| (Arc::new(b), "image/png")),
         PageRequest::Page { doc, page, width } => {
             let served = drawn(library, cache, doc, *page, *width).map(|b| (b, "image/png"));
-            let (library, cache, doc, next, width) =
-                (library.to_path_buf(), cache.clone(), doc.clone(), page + 1, *width);
+            let (library, cache, doc, next, width) = (library.clone(), cache.clone(), doc.clone(), page + 1, *width);
             std::thread::spawn(move || draw_ahead(&library, &cache, &doc, next, width));
             served
         }
@@ -115,22 +121,22 @@ fn plain(status: StatusCode, message: String) -> Response<Vec<u8>> {
         .expect("response")
 }
 
-fn thumbnail(library: &Path, doc: &str, page: u32) -> Result<Vec<u8>> {
-    let lib = Library::open(library)?;
-    let path: PathBuf = render::thumbnail(&lib, &DocId(doc.into()), page)?;
+fn thumbnail(library: &LibraryPool, doc: &str, page: u32) -> Result<Vec<u8>> {
+    let path: PathBuf = library.get()?.thumbnail(&DocId(doc.into()), page)?;
     std::fs::read(&path).map_err(|e| pagewise_engine::Error::Io { path, source: e })
 }
 
 /// The page drawn `width` pixels wide, from the cache or drawn now.
-fn drawn(library: &Path, cache: &PageCache, doc: &str, page: u32, width: u32) -> Result<Arc<Vec<u8>>> {
+fn drawn(library: &LibraryPool, cache: &PageCache, doc: &str, page: u32, width: u32) -> Result<Arc<Vec<u8>>> {
     let key = (doc.to_string(), page, width);
     if let Some(bytes) = cache.get(&key) {
         return Ok(bytes);
     }
-    let lib = Library::open(library)?;
+    let lib = library.get()?;
     let id = DocId(doc.into());
     let meta = lib.page(&id, page)?;
-    let img = render::render_page(&lib, &id, page, width as f32 * 72.0 / meta.width.max(1.0))?;
+    let img = lib.render_page(&id, page, width as f32 * 72.0 / meta.width.max(1.0))?;
+    drop(lib);
     let rgb = DynamicImage::ImageRgba8(img).to_rgb8();
     // PNG with fast compression: ~2 ms to encode a 1000-px page where JPEG takes ~35 ms; the
     // bytes only cross into the web view, never a network.
@@ -147,8 +153,8 @@ fn drawn(library: &Path, cache: &PageCache, doc: &str, page: u32, width: u32) ->
     Ok(bytes)
 }
 
-fn draw_ahead(library: &Path, cache: &PageCache, doc: &str, page: u32, width: u32) {
-    let exists = Library::open(library).and_then(|lib| lib.document(&DocId(doc.into()))).is_ok_and(|d| page <= d.pages);
+fn draw_ahead(library: &LibraryPool, cache: &PageCache, doc: &str, page: u32, width: u32) {
+    let exists = library.get().and_then(|lib| lib.document(&DocId(doc.into()))).is_ok_and(|d| page <= d.pages);
     if exists {
         let _ = drawn(library, cache, doc, page, width);
     }

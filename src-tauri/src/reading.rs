@@ -3,14 +3,13 @@
 //! use them). PaddleOCR-VL is loaded on first use; each region's text streams to the UI as it
 //! ends, and the job can be cancelled, which leaves the stored page as it was.
 
-use pagewise_engine::vlm::page_reader::RegionReading;
-use pagewise_engine::vlm::{paddleocr_vl, Precision, Stop};
-use pagewise_engine::{pipeline, DocId, ErrorReport, Library};
+use pagewise_engine::{DocId, Library, PaddleOcrVl, Precision, RegionReading, Stop};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::commands::{blocking, page_view_of};
+use crate::commands::page_view_of;
 use crate::model_commands::Loaded;
+use crate::reply::{blocking, Reply};
 use crate::views::{ReadAgain, ReaderChoice, RegionRead};
 use crate::App;
 
@@ -23,17 +22,18 @@ pub async fn read_again(
     precision: Precision,
     job: u32,
     regions: Channel<RegionRead>,
-) -> Result<ReadAgain, ErrorReport> {
-    let (dir, loaded, guard, pages) = (app.library.clone(), app.loaded.clone(), app.jobs.start(job), app.pages.clone());
+) -> Reply<ReadAgain> {
+    let (library, loaded, guard, pages) =
+        (app.library.clone(), app.loaded.clone(), app.jobs.start(job), app.pages.clone());
     let (read, id) = blocking(move || {
-        let mut lib = Library::open(&dir)?;
+        let mut lib = library.get()?;
         let out = match reader {
             ReaderChoice::Ocr => {
-                pipeline::reread_page(&mut lib, &id, page, true)?;
+                lib.read_by_ocr(&id, page, true)?;
                 outcome(&lib, &id, page, reader)?
             }
             ReaderChoice::Vlm => {
-                let mut model = Loaded::get(&loaded.reader, &loaded.answerer, precision, paddleocr_vl::load_installed)?;
+                let mut model = Loaded::get(&loaded.reader, &loaded.answerer, precision, PaddleOcrVl::load_installed)?;
                 let mut on_region = |i: usize, n: usize, r: &RegionReading| {
                     let _ = regions.send(RegionRead {
                         region: i as u32 + 1,
@@ -42,8 +42,7 @@ pub async fn read_again(
                         text: r.text.clone(),
                     });
                 };
-                let (_, read) =
-                    pipeline::read_page_by_vlm(&mut lib, &id, page, true, &mut model, &mut on_region, &guard.flag)?;
+                let (_, read) = lib.read_by_vlm(&id, page, true, &mut model, &mut on_region, &guard.flag)?;
                 let mut out = outcome(&lib, &id, page, reader)?;
                 out.checked_against = Some(read.checked_against.clone());
                 out.confirmed = read.confirmed.iter().filter(|&&c| c).count() as u32;

@@ -1,7 +1,7 @@
 //! What the shell sends the UI besides the engine's own types. Like those, they derive `TS`:
 //! the UI's TypeScript types are generated from here (`ui/src/bindings`), never written twice.
 
-use pagewise_engine::layout::PageLayout;
+use pagewise_engine::PageLayout;
 use pagewise_engine::{DocId, Document, ErrorReport, Line, PageSource, Word};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -22,7 +22,7 @@ pub struct LibraryView {
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct LabelColour {
-    pub label: pagewise_engine::layout::Label,
+    pub label: pagewise_engine::Label,
     /// CSS colour, `#rrggbb`.
     pub colour: String,
 }
@@ -30,7 +30,7 @@ pub struct LabelColour {
 impl LabelColour {
     pub fn all() -> Vec<LabelColour> {
         let hex = |[r, g, b]: [u8; 3]| format!("#{r:02x}{g:02x}{b:02x}");
-        pagewise_engine::layout::Label::ALL.iter().map(|l| LabelColour { label: *l, colour: hex(l.colour()) }).collect()
+        pagewise_engine::Label::ALL.iter().map(|l| LabelColour { label: *l, colour: hex(l.colour()) }).collect()
     }
 }
 
@@ -66,7 +66,7 @@ pub struct SchemaView {
 #[ts(export)]
 pub struct FieldView {
     pub name: String,
-    pub kind: pagewise_engine::extract::FieldType,
+    pub kind: pagewise_engine::FieldType,
     pub required: bool,
 }
 
@@ -74,7 +74,7 @@ pub struct FieldView {
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct ExtractRun {
-    pub documents: Vec<pagewise_engine::extract::DocumentFields>,
+    pub documents: Vec<pagewise_engine::DocumentFields>,
     pub failed: Vec<Failure>,
 }
 
@@ -145,7 +145,7 @@ pub struct RegionRead {
     /// 1-based, of `regions`.
     pub region: u32,
     pub regions: u32,
-    pub label: pagewise_engine::layout::Label,
+    pub label: pagewise_engine::Label,
     pub text: String,
 }
 

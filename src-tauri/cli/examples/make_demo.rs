@@ -6,8 +6,7 @@
 use std::sync::atomic::AtomicBool;
 
 use image::{imageops, Rgb, RgbImage};
-use pagewise_engine::pipeline::{self, AddOptions};
-use pagewise_engine::{render, Library};
+use pagewise_engine::{AddOptions, Library};
 use pagewise_testkit::{article, with_exif_orientation, PdfBuilder, PdfPage};
 
 fn invoice() -> Vec<u8> {
@@ -102,9 +101,9 @@ fn photo_of(pdf: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     std::fs::write(&path, pdf)?;
     let mut lib = Library::open(&scratch.path().join("library"))?;
     let opts = AddOptions { skip_ocr: true, ..Default::default() };
-    let added = pipeline::add_files(&mut lib, &[path], &opts, &AtomicBool::new(false), &mut |_| {})?;
+    let added = lib.add_files(&[path], &opts, &AtomicBool::new(false), &mut |_| {})?;
     let id = added[0].doc_id.clone().ok_or("the receipt did not import")?;
-    let paper = image::DynamicImage::ImageRgba8(render::render_page(&lib, &id, 1, 200.0)?).to_rgb8();
+    let paper = image::DynamicImage::ImageRgba8(lib.render_page(&id, 1, 200.0)?).to_rgb8();
     // On a table, with a margin around it.
     let (pw, ph) = paper.dimensions();
     let (w, h) = (pw + 160, ph + 160);

@@ -4,11 +4,9 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use pagewise_engine::ask::{self, visual, Answer, Extractive};
-use pagewise_engine::Result;
+use pagewise_engine::{parse_question, Answer, Answering, Extractive, Result, Vlm, VISUAL_MODEL};
 
-use crate::commands::{open, print_json, resolve};
-use crate::Ctx;
+use crate::context::{open, print_json, resolve, Ctx};
 
 #[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum Engine {
@@ -28,11 +26,11 @@ pub enum Precision {
 }
 
 impl Precision {
-    pub fn engine(self) -> pagewise_engine::vlm::Precision {
+    pub fn engine(self) -> pagewise_engine::Precision {
         match self {
-            Precision::F32 => pagewise_engine::vlm::Precision::F32,
-            Precision::Bf16 => pagewise_engine::vlm::Precision::Bf16,
-            Precision::Q8 => pagewise_engine::vlm::Precision::Q8,
+            Precision::F32 => pagewise_engine::Precision::F32,
+            Precision::Bf16 => pagewise_engine::Precision::Bf16,
+            Precision::Q8 => pagewise_engine::Precision::Q8,
         }
     }
 }
@@ -49,25 +47,20 @@ pub fn ask(
     let mut lib = open(ctx)?;
     let doc = resolve(&mut lib, doc)?;
     let answer = match engine {
-        Engine::Extractive => ask::ask(&lib, &doc.id, question, page, &mut Extractive::new())?,
+        Engine::Extractive => lib.ask(&doc.id, question, page, &mut Answering::Extractive(&mut Extractive::new()))?,
         Engine::Vlm => {
-            ask::parse_question(question)?;
-            let mut model = visual::load_model(dtype.engine())?;
+            parse_question(question)?;
+            let mut model = Vlm::load_installed(VISUAL_MODEL, dtype.engine())?;
             // The model's words as they come, on stderr when it is a terminal.
             let stream = std::io::stderr().is_terminal() && !ctx.json;
-            let (lib_ref, id) = (&lib, doc.id.clone());
-            let mut answerer = visual::Visual::new(
-                &mut model,
-                move |p| visual::page_image(lib_ref, &id, p),
-                |piece| {
-                    if stream {
-                        eprint!("{piece}");
-                        let _ = std::io::stderr().flush();
-                    }
-                },
-            );
-            answerer.max_pixels = max_pixels;
-            let answer = ask::ask(&lib, &doc.id, question, page, &mut answerer)?;
+            let mut on_text = |piece: &str| {
+                if stream {
+                    eprint!("{piece}");
+                    let _ = std::io::stderr().flush();
+                }
+            };
+            let mut answering = Answering::Visual { model: &mut model, max_pixels, on_text: &mut on_text };
+            let answer = lib.ask(&doc.id, question, page, &mut answering)?;
             if stream {
                 eprintln!();
             }

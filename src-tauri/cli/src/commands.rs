@@ -4,39 +4,24 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-use pagewise_engine::pipeline::{self, AddOptions, AddOutcome, AddStatus};
-use pagewise_engine::{index, render, Document, Error, Library, Result};
+use pagewise_engine::{
+    collect_files, AddOptions, AddOutcome, AddStatus, Document, Error, ImageFormat, LayoutMode, Meaning, PaddleOcrVl,
+    PageSource, Precision, Progress, RegionReading, Result, Stop,
+};
 use serde_json::json;
 
+use crate::context::{open, print_json, resolve, Ctx};
 use crate::progress::ImportBars;
-use crate::Ctx;
-
-pub fn fail(json: bool, e: &Error) -> ExitCode {
-    if json {
-        eprintln!("{}", json!({ "error": e.to_report() }));
-    } else {
-        eprintln!("error: {e}");
-    }
-    ExitCode::from(1)
-}
-
-pub fn open(ctx: &Ctx) -> Result<Library> {
-    Library::open(&ctx.library_dir)
-}
-
-pub fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string(value).expect("serialisable"));
-}
 
 pub fn add(ctx: &Ctx, paths: &[PathBuf], opts: AddOptions) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
-    let files = pipeline::collect_files(paths);
+    let files = collect_files(paths);
     let bars = ImportBars::new();
     let cancel = AtomicBool::new(false);
     let json = ctx.json;
-    let outcomes = pipeline::add_files(&mut lib, &files, &opts, &cancel, &mut |event| {
+    let outcomes = lib.add_files(&files, &opts, &cancel, &mut |event| {
         bars.on(event);
-        if let pipeline::Progress::FileFinished { outcome, .. } = event {
+        if let Progress::FileFinished { outcome, .. } = event {
             if json {
                 bars.println(&serde_json::to_string(outcome).expect("serialisable"));
             } else {
@@ -73,21 +58,6 @@ fn describe(o: &AddOutcome) -> String {
             format!("failed     {e}")
         }
     }
-}
-
-/// A DOC argument: an existing file is imported first (a no-op when already there); anything
-/// else is a document id, id prefix or file name in the library.
-pub fn resolve(lib: &mut Library, doc: &str) -> Result<Document> {
-    let path = Path::new(doc);
-    if path.is_file() {
-        let outcome = pipeline::add_file(lib, path, &AddOptions::default(), &mut |_, _| {});
-        return match (outcome.doc_id, outcome.error) {
-            (Some(id), None) => lib.document(&id),
-            (_, Some(e)) => Err(Error::Library { path: path.into(), detail: e.message }),
-            _ => unreachable!("an outcome without an id has an error"),
-        };
-    }
-    lib.resolve(doc)
 }
 
 pub fn list(ctx: &Ctx) -> Result<ExitCode> {
@@ -189,14 +159,12 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
             println!("--- page {} ---", p.page);
         }
         match p.source {
-            pagewise_engine::PageSource::TextLayer
-            | pagewise_engine::PageSource::Ocr
-            | pagewise_engine::PageSource::Vlm => println!("{}", p.text),
-            pagewise_engine::PageSource::NeedsReader => {
+            PageSource::TextLayer | PageSource::Ocr | PageSource::Vlm => println!("{}", p.text),
+            PageSource::NeedsReader => {
                 let why = p.error.as_ref().map(|e| format!(" ({})", e.message)).unwrap_or_default();
                 eprintln!("page {}: no text layer (a scan or photo) and not read yet{why}: `pagewise text DOC --reader ocr --save` reads it", p.page)
             }
-            pagewise_engine::PageSource::Failed => {
+            PageSource::Failed => {
                 eprintln!(
                     "page {}: could not be read: {}",
                     p.page,
@@ -219,7 +187,7 @@ pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool) -> Resul
     };
     let mut out = Vec::new();
     for n in pages {
-        let (stored, read) = pipeline::reread_page(&mut lib, &d.id, n, save)?;
+        let (stored, read) = lib.read_by_ocr(&d.id, n, save)?;
         if ctx.json {
             out.push(json!({"page": n, "source": "ocr", "turned": stored.turned, "saved": save, "lines": read.lines}));
         } else {
@@ -239,23 +207,17 @@ pub fn text_by_ocr(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool) -> Resul
 
 /// `text --reader vlm`: pages read by PaddleOCR-VL region by region, each region's text printed
 /// as it ends (tables tab-separated, formulas as LaTeX), then a line on what the checks found.
-pub fn text_by_vlm(
-    ctx: &Ctx,
-    doc: &str,
-    page: Option<u32>,
-    save: bool,
-    precision: pagewise_engine::vlm::Precision,
-) -> Result<ExitCode> {
+pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, precision: Precision) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
-    let mut model = pagewise_engine::vlm::paddleocr_vl::load_installed(precision)?;
+    let mut model = PaddleOcrVl::load_installed(precision)?;
     let pages: Vec<u32> = page.map(|n| vec![n]).unwrap_or_else(|| (1..=d.pages).collect());
     let mut out = Vec::new();
     for n in pages {
         if !ctx.json && d.pages > 1 && page.is_none() {
             println!("--- page {n} ---");
         }
-        let mut print_region = |_: usize, _: usize, r: &pagewise_engine::vlm::page_reader::RegionReading| {
+        let mut print_region = |_: usize, _: usize, r: &RegionReading| {
             if ctx.json {
                 return;
             }
@@ -267,11 +229,11 @@ pub fn text_by_vlm(
             }
         };
         // One page failing (its pixels, the model) is reported and the others go on.
-        match pipeline::read_page_by_vlm(&mut lib, &d.id, n, save, &mut model, &mut print_region, &Default::default()) {
+        match lib.read_by_vlm(&d.id, n, save, &mut model, &mut print_region, &Default::default()) {
             Ok((_, read)) => {
                 let confirmed = read.confirmed.iter().filter(|&&c| c).count();
                 let not_on_page: Vec<&String> = read.regions.iter().flat_map(|r| &r.not_on_page).collect();
-                let loops = read.regions.iter().filter(|r| r.stop == Some(pagewise_engine::vlm::Stop::Loop)).count();
+                let loops = read.regions.iter().filter(|r| r.stop == Some(Stop::Loop)).count();
                 if ctx.json {
                     out.push(json!({"page": n, "source": "vlm", "saved": save, "checked_against": read.checked_against, "confirmed_words": confirmed, "words": read.words.len(), "regions": read.regions}));
                 } else {
@@ -308,15 +270,13 @@ pub fn text_by_vlm(
 pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path, overlay: Option<Overlay>) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
-    let mut img = render::render_page(&lib, &d.id, page, dpi)?;
+    let mut img = lib.render_page(&d.id, page, dpi)?;
     if let Some(Overlay::Layout) = overlay {
-        crate::layout_cmd::draw_overlay(
-            ctx,
-            d.id.0.as_str(),
-            page,
-            &mut img,
-            pagewise_engine::layout::LayoutMode::Auto,
-        )?;
+        let layout = lib.page_layout(&d.id, page, LayoutMode::Auto)?;
+        if let Some(e) = &layout.error {
+            eprintln!("page {page}: no layout to draw: {}", e.message);
+        }
+        pagewise_engine::draw_layout(&mut img, &layout);
     }
     img.save_with_format(output, image_format(output))
         .map_err(|e| Error::Io { path: output.into(), source: std::io::Error::other(e) })?;
@@ -340,7 +300,7 @@ pub enum Overlay {
 pub fn thumbnail(ctx: &Ctx, doc: &str, page: u32) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
-    let path = render::thumbnail(&lib, &d.id, page)?;
+    let path = lib.thumbnail(&d.id, page)?;
     if ctx.json {
         print_json(&json!({"doc_id": d.id, "page": page, "thumbnail": path}));
     } else {
@@ -349,23 +309,20 @@ pub fn thumbnail(ctx: &Ctx, doc: &str, page: u32) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn image_format(path: &Path) -> pagewise_engine::render::ImageFormat {
-    pagewise_engine::render::ImageFormat::from_path(path).unwrap_or(pagewise_engine::render::ImageFormat::Png)
+fn image_format(path: &Path) -> ImageFormat {
+    ImageFormat::from_path(path).unwrap_or(ImageFormat::Png)
 }
 
 pub fn search(ctx: &Ctx, query: &str, limit: usize, semantic: bool) -> Result<ExitCode> {
     let lib = open(ctx)?;
     let hits = if semantic {
-        let mut meaning = pagewise_engine::ask::meaning::Meaning::installed();
+        let mut meaning = Meaning::installed();
         if !meaning.available() {
-            eprintln!(
-                "note: the embedding model is not installed ({}); full-text search only",
-                pagewise_engine::models::FETCH_COMMAND
-            );
+            eprintln!("note: the embedding model is not installed (bash scripts/dev.sh models); full-text search only");
         }
-        index::semantic_search(&lib, query, limit, &mut meaning)?
+        lib.semantic_search(query, limit, &mut meaning)?
     } else {
-        index::search(&lib, query, limit)?
+        lib.search(query, limit)?
     };
     if ctx.json {
         print_json(&hits);

@@ -7,17 +7,14 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pagewise_engine::ask::{visual, Extractive};
-use pagewise_engine::export::csv::{to_csv, CsvOptions};
-use pagewise_engine::export::{to_json, write_file};
-use pagewise_engine::extract::{self, DocumentFields, Schema};
-use pagewise_engine::pipeline::{self, AddOptions, AddStatus, Progress};
-use pagewise_engine::{DocId, Error, Result};
+use pagewise_engine::{
+    collect_files, to_csv, to_json, write_file, AddOptions, AddStatus, Answering, CsvOptions, DocId, DocumentFields,
+    Error, Extractive, Progress, Result, Schema, ValueSource, Vlm, VISUAL_MODEL,
+};
 
 use crate::ask_cmd::Engine;
-use crate::commands::{open, print_json};
+use crate::context::{open, print_json, resolve, Ctx};
 use crate::progress::ImportBars;
-use crate::Ctx;
 
 pub struct ExtractArgs {
     pub docs: Vec<String>,
@@ -60,13 +57,10 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
     let (paths, refs) = split_args(&args.docs);
     let mut failed: Vec<(String, String)> = Vec::new();
     let mut ids: Vec<DocId> = Vec::new();
-    let files = pipeline::collect_files(&paths);
+    let files = collect_files(&paths);
     if !files.is_empty() {
         let bars = ImportBars::new();
-        let outcomes =
-            pipeline::add_files(&mut lib, &files, &AddOptions::default(), &AtomicBool::new(false), &mut |e| {
-                bars.on(e)
-            })?;
+        let outcomes = lib.add_files(&files, &AddOptions::default(), &AtomicBool::new(false), &mut |e| bars.on(e))?;
         for o in outcomes {
             match (o.status, o.doc_id) {
                 (AddStatus::Failed, _) | (_, None) => failed.push((
@@ -92,33 +86,24 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
             .expect("template")
             .progress_chars("=> "),
     );
-    // The document being extracted, for the visual answerer's page images.
-    let current = std::cell::Cell::new(0usize);
     let mut on_progress = |e: &Progress| match e {
-        Progress::FileStarted { path, index } => {
-            current.set(*index);
-            bar.set_message(path.clone())
-        }
+        Progress::FileStarted { path, .. } => bar.set_message(path.clone()),
         Progress::Extracted { .. } => bar.inc(1),
         _ => {}
     };
+    let cancel = AtomicBool::new(false);
     let (results, errors) = match args.engine {
-        Engine::Extractive => extract::extract_documents(
-            &lib,
-            &ids,
-            &schema,
-            &mut Extractive::new(),
-            &AtomicBool::new(false),
-            &mut on_progress,
-        )?,
+        Engine::Extractive => {
+            let mut answering = Answering::Extractive(&mut Extractive::new());
+            lib.extract_documents(&ids, &schema, &mut answering, &cancel, &mut on_progress)?
+        }
         Engine::Vlm => {
             // Each field's questions are put to Qwen3-VL looking at the page (answers checked
             // against the page's words, as `ask --engine vlm`).
-            let mut model = visual::load_model(args.dtype.engine())?;
-            let (lib_ref, ids_ref, at) = (&lib, &ids, &current);
-            let mut answerer =
-                visual::Visual::new(&mut model, move |p| visual::page_image(lib_ref, &ids_ref[at.get()], p), |_| {});
-            extract::extract_documents(&lib, &ids, &schema, &mut answerer, &AtomicBool::new(false), &mut on_progress)?
+            let mut model = Vlm::load_installed(VISUAL_MODEL, args.dtype.engine())?;
+            let (max_pixels, mut quiet) = (pagewise_engine::DEFAULT_MAX_PIXELS, |_: &str| {});
+            let mut answering = Answering::Visual { model: &mut model, max_pixels, on_text: &mut quiet };
+            lib.extract_documents(&ids, &schema, &mut answering, &cancel, &mut on_progress)?
         }
     };
     bar.finish_and_clear();
@@ -165,7 +150,7 @@ fn print_table(schema: &Schema, results: &[DocumentFields]) {
             let shown = match v {
                 Some(v) if v.value.is_some() => {
                     let page = v.page().map(|p| format!("  p.{p}")).unwrap_or_default();
-                    let mark = if v.source == extract::ValueSource::User { "  (corrected)" } else { "" };
+                    let mark = if v.source == ValueSource::User { "  (corrected)" } else { "" };
                     format!(
                         "{}{}  [{:.2}]{page}{mark}",
                         v.value.as_deref().unwrap_or(""),
@@ -185,8 +170,8 @@ fn print_table(schema: &Schema, results: &[DocumentFields]) {
 pub fn correct(ctx: &Ctx, doc: &str, schema: &str, field: &str, value: &str) -> Result<ExitCode> {
     let schema = Schema::load(schema)?;
     let mut lib = open(ctx)?;
-    let doc = crate::commands::resolve(&mut lib, doc)?;
-    let v = extract::correct(&lib, &doc.id, &schema, field, value)?;
+    let doc = resolve(&mut lib, doc)?;
+    let v = lib.correct(&doc.id, &schema, field, value)?;
     if ctx.json {
         print_json(&v);
     } else {

@@ -1,28 +1,21 @@
-//! The layout commands: `layout`, `tables`, and the layout forms of `text` and `render`.
+//! The layout commands: `layout`, `tables`, and `text --format markdown`.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use pagewise_engine::layout::{self, markdown, overlay, tables, LayoutMode, PageLayout};
-use pagewise_engine::{Error, Result};
+use pagewise_engine::{page_markdown, table_csv, Document, Error, LayoutMode, PageLayout, Result};
 use serde_json::json;
 
-use crate::commands::{open, print_json, resolve};
-use crate::Ctx;
+use crate::context::{open, print_json, resolve, Ctx};
 
 /// The layout of one page or all pages; exit 1 when a page could not be analysed.
-fn layouts(
-    ctx: &Ctx,
-    doc: &str,
-    page: Option<u32>,
-    mode: LayoutMode,
-) -> Result<(pagewise_engine::Document, Vec<PageLayout>)> {
+fn layouts(ctx: &Ctx, doc: &str, page: Option<u32>, mode: LayoutMode) -> Result<(Document, Vec<PageLayout>)> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
     if let Some(n) = page {
         lib.page(&d.id, n)?; // a clear "no page N" before any work
     }
-    let mut all = layout::document_layout(&lib, &d.id, mode)?;
+    let mut all = lib.document_layout(&d.id, mode)?;
     if let Some(n) = page {
         all.retain(|l| l.page == n);
     }
@@ -83,7 +76,7 @@ pub fn tables(ctx: &Ctx, doc: &str, page: Option<u32>, csv_dir: Option<&Path>, m
     let mut written = Vec::new();
     for p in &pages {
         for (k, r) in p.regions.iter().filter(|r| r.cells.is_some()).enumerate() {
-            let csv = tables::to_csv(r.cells.as_ref().unwrap());
+            let csv = table_csv(r.cells.as_ref().unwrap());
             let (rows, cols) = r.grid_size().unwrap_or((0, 0));
             match csv_dir {
                 Some(dir) => {
@@ -109,7 +102,7 @@ pub fn tables(ctx: &Ctx, doc: &str, page: Option<u32>, csv_dir: Option<&Path>, m
 
 pub fn markdown(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
     let (d, pages) = layouts(ctx, doc, page, LayoutMode::Auto)?;
-    let text: Vec<String> = pages.iter().map(markdown::page_markdown).collect();
+    let text: Vec<String> = pages.iter().map(page_markdown).collect();
     if ctx.json {
         let pages: Vec<_> = pages.iter().zip(&text).map(|(p, t)| json!({"page": p.page, "markdown": t})).collect();
         print_json(&json!({"doc_id": d.id, "pages": pages}));
@@ -117,15 +110,4 @@ pub fn markdown(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
         println!("{}", text.join("\n\n---\n\n"));
     }
     Ok(exit_for(&pages))
-}
-
-/// Draw a page's layout over its rendered image.
-pub fn draw_overlay(ctx: &Ctx, doc: &str, page: u32, img: &mut image::RgbaImage, mode: LayoutMode) -> Result<()> {
-    let (_, pages) = layouts(ctx, doc, Some(page), mode)?;
-    let p = &pages[0];
-    if let Some(e) = &p.error {
-        eprintln!("page {page}: no layout to draw: {}", e.message);
-    }
-    overlay::draw(img, p);
-    Ok(())
 }

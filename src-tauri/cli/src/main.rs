@@ -1,15 +1,10 @@
 //! `pagewise`: the command line on the same engine as the desktop app. Data goes to stdout
 //! (human text, or JSON with --json); errors and progress go to stderr. Exit codes: 0 success,
-//! 1 when some inputs failed, 2 usage error, 3 when `ask` finds no answer.
+//! 1 on an error or when some inputs failed, 2 usage error, 3 when `ask` finds no answer.
 
 mod ask_cmd;
-mod bench;
-mod bench_ask;
-mod bench_layout;
-mod bench_ocr;
-mod bench_vlm;
 mod commands;
-mod eval;
+mod context;
 mod extract_cmd;
 mod layout_cmd;
 mod models_cmd;
@@ -19,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use context::Ctx;
 
 #[derive(Parser)]
 #[command(name = "pagewise", version, about = "Local-first document analysis: import, read, search")]
@@ -124,7 +120,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ask_cmd::Engine::Extractive)]
         engine: ask_cmd::Engine,
         /// With --engine vlm: the largest page image given to the model, in pixels
-        #[arg(long, default_value_t = pagewise_engine::ask::visual::DEFAULT_MAX_PIXELS)]
+        #[arg(long, default_value_t = pagewise_engine::DEFAULT_MAX_PIXELS)]
         max_pixels: usize,
         /// With --engine vlm: weights in f32 (default), bf16 (half the memory) or q8 (the language
         /// model in 8 bits: faster decoding)
@@ -180,23 +176,10 @@ enum Command {
     },
     /// Remove a document (its pages, index entries and stored original)
     Rm { doc: String },
-    /// Score Pagewise on evaluation sets with ground truth (e.g. ../shared/eval/layout-*)
-    Eval {
-        #[arg(required = true)]
-        sets: Vec<PathBuf>,
-        /// Layout analyzer to score (auto: geometric on PDFs, the detector on images)
-        #[arg(long, value_enum, default_value_t = Mode::Auto)]
-        mode: Mode,
-    },
     /// Models: list, get from the hub, verify, import offline, remove
     Models {
         #[command(subcommand)]
         what: models_cmd::ModelsCommand,
-    },
-    /// Benchmarks
-    Bench {
-        #[command(subcommand)]
-        what: bench::BenchCommand,
     },
 }
 
@@ -220,7 +203,7 @@ enum Mode {
     Detector,
 }
 
-impl From<Mode> for pagewise_engine::layout::LayoutMode {
+impl From<Mode> for pagewise_engine::LayoutMode {
     fn from(m: Mode) -> Self {
         match m {
             Mode::Auto => Self::Auto,
@@ -228,12 +211,6 @@ impl From<Mode> for pagewise_engine::layout::LayoutMode {
             Mode::Detector => Self::Detector,
         }
     }
-}
-
-/// Shared by the commands: where the library is and how to print.
-pub struct Ctx {
-    pub library_dir: PathBuf,
-    pub json: bool,
 }
 
 fn main() -> ExitCode {
@@ -246,12 +223,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let library_dir = match cli.library.clone().map(Ok).unwrap_or_else(pagewise_engine::Library::default_dir) {
         Ok(dir) => dir,
-        Err(e) => return commands::fail(cli.json, &e),
+        Err(e) => return context::fail(cli.json, &e),
     };
     let ctx = Ctx { library_dir, json: cli.json };
     let result = match cli.command {
         Command::Add { paths, password, no_ocr } => {
-            commands::add(&ctx, &paths, pagewise_engine::pipeline::AddOptions { password, skip_ocr: no_ocr })
+            commands::add(&ctx, &paths, pagewise_engine::AddOptions { password, skip_ocr: no_ocr })
         }
         Command::List => commands::list(&ctx),
         Command::Show { doc } => commands::show(&ctx, &doc),
@@ -278,12 +255,10 @@ fn main() -> ExitCode {
         Command::Schema { name } => extract_cmd::show_schema(&name),
         Command::Search { query, limit, semantic } => commands::search(&ctx, &query, limit, semantic),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
-        Command::Eval { sets, mode } => eval::run(&ctx, &sets, mode.into()),
         Command::Models { what } => models_cmd::run(&ctx, what),
-        Command::Bench { what } => bench::run(&ctx, what),
     };
     match result {
         Ok(code) => code,
-        Err(e) => commands::fail(ctx.json, &e),
+        Err(e) => context::fail(ctx.json, &e),
     }
 }

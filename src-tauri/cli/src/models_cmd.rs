@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pagewise_engine::models::{self, hub, install};
 use pagewise_engine::Result;
 
-use crate::Ctx;
+use crate::context::{get_command, Ctx};
 
 #[derive(Subcommand)]
 pub enum ModelsCommand {
@@ -96,16 +96,16 @@ fn list(ctx: &Ctx) -> Result<ExitCode> {
     let dir = models::models_dir();
     let mut rows = Vec::new();
     for m in models::manifest() {
-        let installed = dir.join(&m.file).is_file();
+        let installed = models::model_file(&m.name).is_ok();
         rows.push(
             serde_json::json!({"name": m.name, "for": m.task, "source": format!("PyPI {} {}", m.package, m.version),
-            "licence": m.licence, "installed": installed, "get": models::FETCH_COMMAND}),
+            "licence": m.licence, "installed": installed, "get": "bash scripts/dev.sh models"}),
         );
     }
     for m in hub::hub_models() {
         let installed = hub::installed_dir(&dir, &m).is_ok();
         rows.push(serde_json::json!({"name": m.id, "for": m.purpose, "source": format!("hub {} ({})", m.repo, m.version_label()),
-            "licence": m.licence, "installed": installed, "size_gb": m.approx_bytes as f64 / 1e9, "min_memory_gb": m.min_memory_gb, "get": m.get_command()}));
+            "licence": m.licence, "installed": installed, "size_gb": m.approx_bytes as f64 / 1e9, "min_memory_gb": m.min_memory_gb, "get": get_command(&m.id)}));
     }
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&rows).expect("json"));

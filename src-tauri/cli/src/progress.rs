@@ -2,7 +2,7 @@
 //! terminal, so scripts and tests see clean output).
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pagewise_engine::pipeline::Progress;
+use pagewise_engine::Progress;
 
 pub struct ImportBars {
     files: ProgressBar,

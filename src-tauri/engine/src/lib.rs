@@ -1,49 +1,67 @@
 //! # pagewise-engine
 //!
-//! The document engine behind the Pagewise desktop app and the `pagewise` CLI. No UI, no async
-//! runtime: a synchronous API that the shell runs off its UI thread.
+//! The document engine behind the Pagewise desktop app, the `pagewise` CLI and (later) the
+//! Python binding. No UI, no async runtime: a synchronous API that a shell runs off its UI thread.
 //!
-//! Data flows one way: **import -> render -> read -> layout -> index -> ask / extract -> export**.
+//! Data flows one way: **import → read → layout → index → ask / extract → export**. The layers,
+//! each importing only those below it:
 //!
-//! - [`source`]: read a file, sniff its type from the bytes, hash it (sha256 = identity).
-//! - [`pipeline`]: import files into the [`store::Library`]; progress events; per-file outcomes.
-//! - [`pdfium`]: the one thread that owns pdfium.
-//! - [`read`]: words with boxes from the text layer; plain reading order ([`read::order`]).
-//! - [`layout`]: regions, reading order, tables, key-value pairs (geometric or detector).
-//! - [`models`]: the local model store (`.models/`, fetched from pinned registry packages).
-//! - [`nn`]: the ONNX graph runner on candle that the models use.
-//! - [`ocr`]: reading pages without a text layer (PP-OCRv6 on the graph runner), on import.
-//! - [`render`]: page bitmaps at a DPI; cached thumbnails.
-//! - [`index`]: full-text search (FTS5).
-//! - [`ask`]: questions answered from a page's words and layout, each answer with its evidence.
-//! - [`extract`]: schemas (presets and TOML) filled in per document, stored with evidence.
-//! - [`export`]: CSV (RFC 4180, formula-safe) and JSON of extracted fields.
-//! - [`store`]: the SQLite library (WAL, embedded migrations) and the stored originals.
-//! - [`vlm`]: vision-language models on candle (Qwen3-VL), the image processor, chat templates.
+//! - **service** ([`Library`]): opens a library, imports, loads pages, pixels and models, calls
+//!   the stages, keeps their results and records jobs. The front ends' one way in.
+//! - **store** (`store`): SQLite (WAL, numbered migrations), the originals and thumbnails. All
+//!   SQL lives there; it knows only the ground floor.
+//! - **stages**, pure (inputs are arguments, results are returned): `read` (text layer, OCR,
+//!   PaddleOCR-VL; each returns a [`Reading`]), `layout`, `ask`, `extract`, `export`, and what
+//!   they share: `values` (typed values), `embed` (sentence embeddings, search by meaning).
+//! - **runtime**: `nn` (the ONNX graph runner on candle), `vlm` (vision-language models),
+//!   `pdfium` (its one thread), `render`, `source` (file types), [`models`] (the model store),
+//!   `places` (where files are found at run time).
+//! - **ground floor** ([`model`]): every type that crosses a stage boundary, and the errors.
 //!
-//! Geometry is in page points, origin top-left (see [`doc`]). Errors are typed ([`Error`]) and
-//! carry what and where; a failed file or page is data in a report, never a crash.
+//! The stage and runtime modules are the engine's own (`pub(crate)`); the developer tools and
+//! parity tests reach them with the `dev-api` feature. Geometry is in page points, origin
+//! top-left. Errors are typed ([`Error`]) and say what failed and where; a failed file or page
+//! is data in a report, never a crash.
 
-pub mod ask;
-pub mod doc;
-mod error;
-pub mod export;
-pub mod extract;
-pub mod index;
-pub mod layout;
+// Without `dev-api`, items the developer tools and parity tests use are unused here.
+#![cfg_attr(not(feature = "dev-api"), allow(dead_code))]
+
+/// The stage and runtime modules: public to the developer tools (`dev-api`), the crate's own
+/// otherwise.
+macro_rules! internal_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "dev-api")]
+        pub mod $name;
+        #[cfg(not(feature = "dev-api"))]
+        pub(crate) mod $name;
+    )*};
+}
+
+internal_modules!(ask, embed, export, extract, layout, nn, pdfium, read, render, source, store, values, vlm);
+
+mod loaded;
+pub mod model;
 pub mod models;
-pub mod nn;
-pub mod ocr;
-pub mod pdfium;
-pub mod pipeline;
-pub mod read;
-pub mod render;
-pub mod source;
-pub mod store;
-pub mod vlm;
+mod places;
+mod service;
 
+pub use model::*;
+pub use service::{collect_files, AddOptions, Answering, Library, PAGE_LAYOUT};
+
+pub use ask::visual::{DEFAULT_MAX_PIXELS, MODEL as VISUAL_MODEL};
+pub use ask::{parse_question, Extractive};
 /// Tensor element types, for choosing a model's precision.
 pub use candle_core::DType;
-pub use doc::{BBox, DocId, Document, FileKind, Line, Page, PageNo, PageSource, Word};
-pub use error::{Error, ErrorReport, Result};
-pub use store::Library;
+pub use embed::Meaning;
+pub use export::csv::{to_csv, CsvOptions};
+pub use export::{to_json, write_file};
+pub use extract::schema::{FieldSpec, FieldType, Schema, PRESETS as SCHEMA_PRESETS};
+pub use layout::markdown::page_markdown;
+pub use layout::overlay::draw as draw_layout;
+pub use layout::tables::to_csv as table_csv;
+pub use read::ocr::page::OcrPage;
+pub use read::ocr::reader::TextLine;
+pub use read::vlm::{RegionReading, VlmReading};
+pub use render::ImageFormat;
+pub use vlm::paddleocr_vl::PaddleOcrVl;
+pub use vlm::{Precision, Stop, Vlm};

@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::OnceLock;
 
 use pdfium_render::prelude::*;
 
-use crate::{Error, Result};
+use crate::loaded::Loaded;
+use crate::{places, Error, Result};
 
 type Job = Box<dyn FnOnce(&Pdfium) + Send>;
 
@@ -17,11 +17,11 @@ pub struct PdfiumWorker {
     pub library: PathBuf,
 }
 
-static WORKER: OnceLock<std::result::Result<PdfiumWorker, String>> = OnceLock::new();
+static WORKER: Loaded<PdfiumWorker> = Loaded::new();
 
-/// The process's pdfium worker, started on first use.
+/// The process's pdfium worker, started on first use (tried again if libpdfium was missing).
 pub fn worker() -> Result<&'static PdfiumWorker> {
-    WORKER.get_or_init(PdfiumWorker::start).as_ref().map_err(|detail| Error::PdfiumMissing { detail: detail.clone() })
+    WORKER.get_or_load(|| PdfiumWorker::start().map_err(|detail| Error::PdfiumMissing { detail }))
 }
 
 impl PdfiumWorker {
@@ -58,7 +58,7 @@ impl PdfiumWorker {
         let (tx, rx) = sync_channel(1);
         let job: Job = Box::new(move |pdfium| {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(pdfium)));
-            let _ = tx.send(result.map_err(panic_message));
+            let _ = tx.send(result.map_err(crate::model::panic_message));
         });
         self.jobs.send(job).map_err(|_| Error::PdfiumMissing { detail: "the pdfium thread has stopped".into() })?;
         let result = rx.recv().map_err(|_| Error::PdfiumMissing { detail: "the pdfium thread has stopped".into() })?;
@@ -66,46 +66,28 @@ impl PdfiumWorker {
     }
 }
 
-pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
-}
 
-/// Where libpdfium is: `$PAGEWISE_PDFIUM` (the file or its folder), beside the executable,
-/// the repository's `vendor/pdfium/` (where the set-up puts it), or the system's library path.
+/// Where libpdfium is (see [`crate::places`]): `$PAGEWISE_PDFIUM` (the file or its folder),
+/// beside the executable or in its installation's `lib/pagewise/`, the user's data directory,
+/// or the system's library folders.
 fn locate_library() -> std::result::Result<PathBuf, String> {
     let name = Pdfium::pdfium_platform_library_name();
     let as_file = |p: PathBuf| if p.is_dir() { p.join(&name) } else { p };
-    if let Some(env) = std::env::var_os("PAGEWISE_PDFIUM") {
-        let path = as_file(PathBuf::from(env));
+    if let Some(env) = places::from_env("PAGEWISE_PDFIUM") {
+        let path = as_file(env);
         return if path.is_file() {
             Ok(path)
         } else {
             Err(format!("PAGEWISE_PDFIUM points to {}, which does not exist", path.display()))
         };
     }
-    let mut candidates = Vec::new();
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe.parent() {
-            candidates.push(dir.join(&name));
-            candidates.push(dir.join("../lib").join(&name));
-            // target/<profile>/ and target/<profile>/deps/ inside a checkout
-            for up in dir.ancestors().take(5) {
-                candidates.push(up.join("vendor/pdfium").join(&name));
-            }
-        }
-    }
-    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vendor/pdfium").join(&name));
-    candidates.push(PathBuf::from("/usr/lib").join(&name));
-    candidates.push(PathBuf::from("/usr/local/lib").join(&name));
+    let name = name.to_string_lossy();
+    let mut candidates = places::beside_executable(&name);
+    candidates.extend(places::user_data_dir().map(|d| d.join(&*name)));
+    candidates.push(PathBuf::from("/usr/lib").join(&*name));
+    candidates.push(PathBuf::from("/usr/local/lib").join(&*name));
     candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
-        format!(
-            "looked for {} in PAGEWISE_PDFIUM, beside the executable, vendor/pdfium and /usr/lib",
-            name.to_string_lossy()
-        )
+        format!("{name} is not in PAGEWISE_PDFIUM, beside the executable, the user's data directory or /usr/lib")
     })
 }
 

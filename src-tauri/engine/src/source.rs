@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use image::{ImageDecoder, ImageReader};
 use sha2::{Digest, Sha256};
 
-use crate::doc::{DocId, FileKind};
+use crate::model::{DocId, FileKind};
 use crate::{Error, Result};
 
 /// Largest image page Pagewise decodes or renders: 200 megapixels (for example 14142 x 14142,

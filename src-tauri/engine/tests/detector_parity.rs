@@ -12,7 +12,7 @@ fn repo() -> PathBuf {
 }
 
 fn check(expected_file: &Path, image_dir: &Path) -> usize {
-    let det = match detector::detector() {
+    let det = match detector::installed() {
         Ok(d) => d,
         Err(e) => {
             println!("SKIP detector parity: {e}");

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use pagewise_engine::ask::embed::{cosine, Embedder, DIMS};
+use pagewise_engine::embed::model::{cosine, Embedder, DIMS};
 use serde_json::Value;
 
 #[test]

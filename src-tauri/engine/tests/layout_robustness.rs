@@ -2,11 +2,9 @@
 //! words, overlapping and zero-size boxes, NaN coordinates. Each gives a clear result and
 //! every word lands in at most one region.
 
-use pagewise_engine::layout::analyze::{context, geometric_page};
-use pagewise_engine::layout::{analyze_document, LayoutMode, PageLayout};
-use pagewise_engine::read::graphics::Graphics;
+use pagewise_engine::layout::analyze::{analyze_document, context, geometric_page, Pixels};
 use pagewise_engine::read::order;
-use pagewise_engine::{BBox, Error, Page, PageSource, Word};
+use pagewise_engine::{BBox, Error, Graphics, LayoutMode, Page, PageLayout, PageSource, Word};
 
 fn page_of(words: Vec<Word>) -> Page {
     let (lines, text) = order::arrange(&words);
@@ -96,7 +94,8 @@ fn a_failing_page_is_recorded_and_the_others_are_analysed() {
     let pages = vec![text, scan];
     // The detector's pixels cannot be had: page 2 records the error, page 1 is analysed.
     let no_pixels = |_| Err(Error::Internal { path: "scan".into(), detail: "no pixels".into() });
-    let layouts = analyze_document(&pages, LayoutMode::Auto, &no_pixels);
+    let no_detector = || Err(Error::Internal { path: "scan".into(), detail: "no detector".into() });
+    let layouts = analyze_document(&pages, LayoutMode::Auto, &Pixels { image_of: &no_pixels, detector: &no_detector });
     assert_eq!(layouts.len(), 2);
     assert!(layouts[0].error.is_none() && !layouts[0].regions.is_empty());
     let err = layouts[1].error.as_ref().expect("page 2 failed");

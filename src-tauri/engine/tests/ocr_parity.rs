@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use pagewise_engine::models;
 use pagewise_engine::nn::graph::Graph;
-use pagewise_engine::ocr::ctc::{decode, Alphabet, Scores};
+use pagewise_engine::read::ocr::ctc::{decode, Alphabet, Scores};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
@@ -104,8 +104,8 @@ fn ppocr_networks_match_onnxruntime() {
 }
 
 /// The process's OCR reader, or a visible skip line when its models are not installed.
-fn reader() -> Option<&'static pagewise_engine::ocr::reader::Reader> {
-    pagewise_engine::ocr::reader::Reader::get().map_err(|e| println!("SKIP OCR reader: {e}")).ok()
+fn reader() -> Option<&'static pagewise_engine::read::ocr::reader::Reader> {
+    pagewise_engine::read::ocr::reader::Reader::get().map_err(|e| println!("SKIP OCR reader: {e}")).ok()
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use image::{Rgb, RgbImage};
-use pagewise_engine::ocr::reader::Reader;
+use pagewise_engine::read::ocr::reader::Reader;
 
 fn reader() -> Option<&'static Reader> {
     match Reader::get() {
@@ -25,7 +25,7 @@ fn invoice() -> RgbImage {
     image::open(repo().join("tests/fixtures/detector/invoice-p1.png")).unwrap().to_rgb8()
 }
 
-fn texts(lines: &[pagewise_engine::ocr::reader::TextLine]) -> Vec<&str> {
+fn texts(lines: &[pagewise_engine::read::ocr::reader::TextLine]) -> Vec<&str> {
     lines.iter().map(|l| l.text.as_str()).collect()
 }
 

@@ -328,8 +328,8 @@ fn eight_bit_language_models_stay_close_to_transformers() {
 /// regions of a page, and none once cancelled.
 #[test]
 fn a_cancelled_page_reading_stops_between_regions() {
-    use pagewise_engine::layout::{Label, PageLayout, Region, RegionSource};
-    use pagewise_engine::vlm::page_reader::read_regions;
+    use pagewise_engine::model::{Label, PageLayout, Region, RegionSource};
+    use pagewise_engine::read::vlm::read_regions;
     use std::sync::atomic::AtomicBool;
     let mut model =
         PaddleOcrVl::load("paddleocr-vl-tiny", &fixtures().join("paddleocr-vl-tiny"), Precision::F32).unwrap();

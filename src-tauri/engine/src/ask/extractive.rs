@@ -6,18 +6,19 @@
 
 use std::collections::HashMap;
 
-use crate::doc::BBox;
+use crate::model::BBox;
 
 use super::labels::{label_hits, link, LabelHit, PageText};
-use super::meaning::Meaning;
-use super::question::{Question, Target};
-use super::values::ValueKind;
+use crate::embed::Meaning;
+use super::question::Question;
+use crate::model::Target;
+use crate::values::ValueKind;
 use super::{spans, Candidate};
 
 /// Candidates on one page, best first.
 pub fn candidates(pt: &PageText, q: &Question, meaning: &mut Meaning) -> Vec<Candidate> {
     let mut hits = label_hits(pt, q);
-    hits.extend(meaning.label_hits(pt, q, &hits));
+    hits.extend(super::meaning::label_hits(meaning, pt, q, &hits));
     let mut found = match q.target {
         Target::Date | Target::Money | Target::Percent | Target::Period => typed(pt, q, &hits),
         Target::Currency => currency(pt, &hits),
@@ -212,7 +213,7 @@ fn currency(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
             let label = via.map(|i| pt.span_text(hits[i].line, hits[i].start, hits[i].end));
             // Evidence is the printed sign or code (or the amount it is glued to).
             let (s, e) = if v.kind == ValueKind::Money && v.end - v.start == 2 {
-                let sign_first = super::values::currency_code(&line.printed[v.start]).is_some();
+                let sign_first = crate::values::currency_code(&line.printed[v.start]).is_some();
                 if sign_first {
                     (v.start, v.start + 1)
                 } else {

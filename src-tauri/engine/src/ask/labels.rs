@@ -2,11 +2,9 @@
 //! question looks for are printed: by the words themselves, by the label lexicon, and by meaning
 //! (sentence embeddings) when the embedding model is installed.
 
-use crate::doc::{BBox, Page};
-use crate::layout::PageLayout;
-
 use super::question::Question;
-use super::values::{find_values, Locale, Typed};
+use crate::model::{BBox, Page, PageLayout};
+use crate::values::{find_values, Locale, Typed};
 
 /// One line of a page, with its words as printed and normalised for matching.
 #[derive(Debug, Clone)]
@@ -30,12 +28,6 @@ pub struct PageText<'a> {
 
 pub fn norm_token(t: &str) -> String {
     t.trim_matches(|c: char| !(c.is_alphanumeric() || c == '#' || c == '%')).to_lowercase()
-}
-
-/// Lowercase words and numbers only, one space apart: "JDA Software Group, Inc." and
-/// "Jda Software Group Inc." read the same.
-pub fn loose(s: &str) -> String {
-    s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 impl<'a> PageText<'a> {
@@ -159,7 +151,7 @@ pub fn label_hits(pt: &PageText, q: &Question) -> Vec<LabelHit> {
             }
             // The question's own content words, where the lexicon has nothing (not its month
             // names: "ending December 2023" says which column, it is no label).
-            let label_word = |t: &String| t.chars().count() >= 3 && super::values::month(t).is_none();
+            let label_word = |t: &String| t.chars().count() >= 3 && crate::values::month(t).is_none();
             if best.is_none() && q.terms.iter().any(|t| label_word(t) && line.norm[at] == *t) {
                 let run = (at..line.norm.len()).take_while(|&k| q.terms.contains(&line.norm[k])).count();
                 let share = run as f32 / q.terms.len().max(1) as f32;

@@ -1,146 +1,82 @@
 //! Meaning for the answerer: labels the lexicon does not know (`Amount to pay` for a total) are
-//! found by sentence-embedding similarity to the question's subject, and free-text answers are
-//! ranked by similarity to the question. Works without the model too (lexical only), so a
-//! missing download never stops an answer. Embeddings are cached per text for the process.
+//! found by sentence-embedding similarity to the question's subject, and what questions will
+//! compare is embedded ahead of them.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
-use super::embed::{cosine, Embedder};
 use super::labels::{LabelHit, PageText};
 use super::question::Question;
-
-/// Most texts whose embeddings are kept in memory.
-const CACHE_TEXTS: usize = 50_000;
+use crate::embed::Meaning;
 
 /// Similarity above which a label is taken to mean the question's subject.
 const LABEL_SIMILARITY: f32 = 0.55;
 
-pub struct Meaning {
-    embedder: Option<Arc<Mutex<Embedder>>>,
+/// Embed what questions about these pages will compare (every line, and the words a line
+/// starts with), so that the first question about a document just opened is quick.
+pub fn warm(meaning: &mut Meaning, pages: &[PageText], still_wanted: &dyn Fn() -> bool) {
+    let mut texts: Vec<String> = Vec::new();
+    for pt in pages {
+        for line in &pt.lines {
+            texts.push(line.printed.join(" "));
+            texts.extend(label_span(&line.printed).map(|(_, t)| t));
+        }
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    // Small batches, so that a question gets the embedder in between, and the work stops
+    // when the person has moved on to another document.
+    for chunk in refs.chunks(16) {
+        if !still_wanted() {
+            return;
+        }
+        meaning.embed(chunk);
+    }
 }
 
-fn cache() -> &'static Mutex<HashMap<String, Vec<f32>>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Vec<f32>>>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-impl Meaning {
-    /// With the installed embedding model, or lexical only when it is missing.
-    pub fn installed() -> Meaning {
-        Meaning { embedder: Embedder::get().ok() }
+/// Labels found by meaning on lines where the lexicon found none: the words a line starts
+/// with, before its first value (or up to a colon), compared with the question's subject.
+pub fn label_hits(meaning: &mut Meaning, pt: &PageText, q: &Question, lexical: &[LabelHit]) -> Vec<LabelHit> {
+    if !meaning.available() || q.terms.is_empty() {
+        return vec![];
     }
-
-    pub fn lexical_only() -> Meaning {
-        Meaning { embedder: None }
-    }
-
-    pub fn available(&self) -> bool {
-        self.embedder.is_some()
-    }
-
-    /// Embeddings of `texts` (cached); None without the model or when it fails.
-    pub fn embed(&mut self, texts: &[&str]) -> Option<Vec<Vec<f32>>> {
-        let embedder = self.embedder.as_ref()?;
-        let missing: Vec<&str> = {
-            let c = cache().lock().unwrap_or_else(|p| p.into_inner());
-            let mut m: Vec<&str> = texts.iter().copied().filter(|t| !c.contains_key(*t)).collect();
-            m.sort();
-            m.dedup();
-            m
-        };
-        if !missing.is_empty() {
-            let fresh = embedder.lock().unwrap_or_else(|p| p.into_inner()).embed(&missing).ok()?;
-            let mut c = cache().lock().unwrap_or_else(|p| p.into_inner());
-            // Bounded (1.5 KB a text): a long-lived app starts afresh rather than grow forever.
-            if c.len() + missing.len() > CACHE_TEXTS {
-                c.clear();
-            }
-            for (t, v) in missing.iter().zip(fresh) {
-                c.insert(t.to_string(), v);
-            }
+    let mut spans = Vec::new();
+    for (li, line) in pt.lines.iter().enumerate() {
+        if lexical.iter().any(|h| h.line == li) {
+            continue;
         }
-        let c = cache().lock().unwrap_or_else(|p| p.into_inner());
-        Some(texts.iter().map(|t| c[*t].clone()).collect())
-    }
-
-    /// Embed what questions about these pages will compare (every line, and the words a line
-    /// starts with), so that the first question about a document just opened is quick.
-    pub fn warm(&mut self, pages: &[PageText], still_wanted: &dyn Fn() -> bool) {
-        let mut texts: Vec<String> = Vec::new();
-        for pt in pages {
-            for line in &pt.lines {
-                texts.push(line.printed.join(" "));
-                texts.extend(label_span(&line.printed).map(|(_, t)| t));
-            }
-        }
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        // Small batches, so that a question gets the embedder in between, and the work stops
-        // when the person has moved on to another document.
-        for chunk in refs.chunks(16) {
-            if !still_wanted() {
-                return;
-            }
-            self.embed(chunk);
+        if let Some((end, text)) = label_span(&line.printed) {
+            spans.push((li, end, text));
         }
     }
-
-    /// Similarity of each text to `query` (None without the model).
-    pub fn similarities(&mut self, query: &str, texts: &[&str]) -> Option<Vec<f32>> {
-        let mut all = vec![query];
-        all.extend_from_slice(texts);
-        let vecs = self.embed(&all)?;
-        Some(vecs[1..].iter().map(|v| cosine(&vecs[0], v)).collect())
+    if spans.is_empty() {
+        return vec![];
     }
-
-    /// Labels found by meaning on lines where the lexicon found none: the words a line starts
-    /// with, before its first value (or up to a colon), compared with the question's subject.
-    pub fn label_hits(&mut self, pt: &PageText, q: &Question, lexical: &[LabelHit]) -> Vec<LabelHit> {
-        if self.embedder.is_none() || q.terms.is_empty() {
-            return vec![];
-        }
-        let mut spans = Vec::new();
-        for (li, line) in pt.lines.iter().enumerate() {
-            if lexical.iter().any(|h| h.line == li) {
-                continue;
-            }
-            if let Some((end, text)) = label_span(&line.printed) {
-                spans.push((li, end, text));
-            }
-        }
-        if spans.is_empty() {
-            return vec![];
-        }
-        // The subject without the words that only say which period ("ending December").
-        let subject = q
-            .terms
-            .iter()
-            .filter(|t| {
-                super::values::month(t).is_none()
-                    && !matches!(t.as_str(), "ending" | "ended" | "period" | "month" | "year")
-            })
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if subject.is_empty() {
-            return vec![];
-        }
-        let texts: Vec<&str> = spans.iter().map(|(_, _, t)| t.as_str()).collect();
-        let Some(sims) = self.similarities(&subject, &texts) else { return vec![] };
-        spans
-            .iter()
-            .zip(sims)
-            .filter(|(_, s)| *s >= LABEL_SIMILARITY)
-            .map(|((li, end, _), s)| LabelHit {
-                line: *li,
-                start: 0,
-                end: *end,
-                bbox: pt.span_box(*li, 0, *end),
-                score: (0.45 + (s - LABEL_SIMILARITY)).min(0.8),
-                avoid: false,
-            })
-            .collect()
+    // The subject without the words that only say which period ("ending December").
+    let subject = q
+        .terms
+        .iter()
+        .filter(|t| {
+            crate::values::month(t).is_none()
+                && !matches!(t.as_str(), "ending" | "ended" | "period" | "month" | "year")
+        })
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if subject.is_empty() {
+        return vec![];
     }
+    let texts: Vec<&str> = spans.iter().map(|(_, _, t)| t.as_str()).collect();
+    let Some(sims) = meaning.similarities(&subject, &texts) else { return vec![] };
+    spans
+        .iter()
+        .zip(sims)
+        .filter(|(_, s)| *s >= LABEL_SIMILARITY)
+        .map(|((li, end, _), s)| LabelHit {
+            line: *li,
+            start: 0,
+            end: *end,
+            bbox: pt.span_box(*li, 0, *end),
+            score: (0.45 + (s - LABEL_SIMILARITY)).min(0.8),
+            avoid: false,
+        })
+        .collect()
 }
 
 /// The words a line starts with that could be a label: before its first value (a word with

@@ -2,87 +2,38 @@
 //! stand in (its evidence), a normal form (ISO date, decimal amount and currency, ...) and a
 //! confidence; or an honest "not found" with the best guesses and their low confidence.
 //!
+//! A stage: its inputs (the pages, their layouts, the models) are arguments.
+//!
 //! - [`question`]: what the question wants (a date, an amount, a name...) and its label words.
-//! - [`values`]: typed values as printed, and their normal forms.
 //! - [`labels`]: the page as lines of tokens; where labels stand; how a value hangs off one.
+//!   Typed values (dates, amounts...) are [`crate::values`]'.
 //! - [`extractive`]: the default [`Answerer`] (no large model): candidates and their scores.
 //! - [`spans`]: free-text candidates (names, addresses, places, sentences); [`parties`]: a
 //!   contract's parties.
-//! - [`embed`], [`meaning`]: sentence embeddings (all-MiniLM-L6-v2) for labels and sentences.
+//! - [`meaning`]: labels found by sentence embeddings ([`crate::embed`]).
 //! - [`visual`]: the vision-language answerer (Qwen3-VL), grounded and checked against the page.
 
-pub mod embed;
 pub mod extractive;
 pub mod labels;
+pub mod lexicon;
 pub mod meaning;
 pub mod parties;
 pub mod question;
 pub mod spans;
-pub mod values;
 pub mod visual;
 
-use serde::{Deserialize, Serialize};
-
-use crate::doc::{BBox, DocId, Page, PageSource};
-use crate::layout::{LayoutMode, PageLayout};
-use crate::{Error, Library, Result};
+use crate::embed::Meaning;
+use crate::model::{Answer, BBox, Evidence, Guess, Page, PageLayout, PageSource, Target};
+use crate::values;
+use crate::{Error, Result};
 
 use labels::PageText;
-use meaning::Meaning;
-pub use question::{Question, Target};
+pub use question::Question;
 
 /// Longest question accepted (characters).
 pub const MAX_QUESTION_CHARS: usize = 1000;
 /// Confidence from which an answer is given as found.
 pub const FOUND: f32 = 0.3;
-
-/// Where an answer stands on its page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Evidence {
-    pub page: u32,
-    pub bbox: BBox,
-    /// Where the words came from: `text-layer`, `ocr` (later `vlm`, `user`).
-    pub source: String,
-    pub text: String,
-}
-
-/// A possible answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Guess {
-    pub answer: String,
-    pub normalized: String,
-    pub confidence: f32,
-    pub evidence: Vec<Evidence>,
-    /// The label the value was read under, when there was one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Answer {
-    pub question: String,
-    pub target: Target,
-    pub found: bool,
-    /// The answer as printed, when found.
-    pub answer: Option<String>,
-    pub normalized: Option<String>,
-    /// For amounts: the currency printed beside it (ISO 4217), when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    pub confidence: f32,
-    pub evidence: Vec<Evidence>,
-    /// The best candidates (the answer first when found), for a person to check.
-    pub guesses: Vec<Guess>,
-    /// Why nothing was found, when nothing was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// For a model's answer: what the honesty checks found.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checks: Option<visual::ModelChecks>,
-}
 
 /// Something that answers questions about a document's pages. The extractive answerer is the
 /// default; the vision-language one ([`visual::Visual`]) plugs in here too.
@@ -95,6 +46,19 @@ pub trait Answerer {
     fn answer(&mut self, pages: &[PageText], question: &Question) -> Answer;
     /// Every candidate above `min` (a list field: parties, line items).
     fn answer_all(&mut self, pages: &[PageText], question: &Question, min: f32) -> Vec<Guess>;
+}
+
+/// A borrowed answerer answers as itself (so one kept for a session can be lent out).
+impl<A: Answerer + ?Sized> Answerer for &mut A {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn answer(&mut self, pages: &[PageText], question: &Question) -> Answer {
+        (**self).answer(pages, question)
+    }
+    fn answer_all(&mut self, pages: &[PageText], question: &Question, min: f32) -> Vec<Guess> {
+        (**self).answer_all(pages, question, min)
+    }
 }
 
 /// A scored candidate answer on one page.
@@ -286,10 +250,7 @@ fn no_text_reason(pages: &[PageText]) -> String {
     if unread.is_empty() {
         "the pages have no text".to_string()
     } else {
-        format!(
-            "needs a reader: page(s) {} have no text yet (read them with `pagewise text DOC --reader ocr --save`)",
-            unread.join(", ")
-        )
+        format!("needs a reader: page(s) {} have no text yet", unread.join(", "))
     }
 }
 
@@ -315,23 +276,10 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn load(lib: &Library, id: &DocId, page: Option<u32>) -> Result<Prepared> {
-        let doc = lib.document(id)?;
-        if let Some(p) = page {
-            if p == 0 || p > doc.pages {
-                return Err(Error::NoSuchPage { doc: doc.name, page: p, pages: doc.pages });
-            }
-        }
-        let pages = lib.pages(id)?;
-        let layouts = crate::layout::analyze::layout_of_pages(lib, id, &pages, LayoutMode::Geometric)?;
-        let all_text: String = pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
-        let locale = values::guess_locale(&all_text);
-        let keep = |n: u32| page.is_none_or(|p| p == n);
-        Ok(Prepared {
-            pages: pages.into_iter().filter(|p| keep(p.page)).collect(),
-            layouts: layouts.into_iter().filter(|l| keep(l.page)).collect(),
-            locale,
-        })
+    /// `pages` and their layouts; `locale` is how the document writes dates and numbers (see
+    /// [`values::guess_locale`], over all its pages even when only some are asked about).
+    pub fn new(pages: Vec<Page>, layouts: Vec<PageLayout>, locale: values::Locale) -> Prepared {
+        Prepared { pages, layouts, locale }
     }
 
     pub fn view(&self) -> Vec<PageText<'_>> {
@@ -342,22 +290,9 @@ impl Prepared {
     }
 }
 
-/// Ask one question about a document (or one of its pages) with the default answerer.
-pub fn ask(
-    lib: &Library,
-    id: &DocId,
-    question: &str,
-    page: Option<u32>,
-    answerer: &mut dyn Answerer,
-) -> Result<Answer> {
-    let q = parse_question(question)?;
-    let prepared = Prepared::load(lib, id, page)?;
-    Ok(answerer.answer(&prepared.view(), &q))
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
-    use crate::doc::{BBox, Line, Page, PageSource, Word};
+    use crate::model::{BBox, Line, Page, PageSource, Word};
 
     /// A text-layer page with one line per row, its words 80 points apart, rows 20 apart.
     pub(crate) fn page_of_rows(rows: &[&str]) -> Page {

@@ -3,7 +3,7 @@
 //! Group, Inc., a Delaware corporation ("JDA")`), and names inside the "between X and Y" clause.
 
 use super::labels::PageText;
-use super::spans::is_company_suffix;
+use super::lexicon::is_company_suffix;
 use super::Candidate;
 
 /// Defined terms that name the contract or its subjects, not a party.

@@ -1,45 +1,7 @@
 //! What a question asks for: the kind of value (its target) and the words a label for it would
 //! carry, widened by a small multilingual lexicon of the labels business documents print.
 
-use serde::{Deserialize, Serialize};
-
-/// The kind of answer a question wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    Date,
-    Money,
-    Percent,
-    Period,
-    Currency,
-    /// An invoice number, an account, a reference: a token with digits.
-    Identifier,
-    /// A company or person.
-    Name,
-    Address,
-    /// A state or country (governing law, jurisdiction).
-    Place,
-    Text,
-}
-
-impl Target {
-    pub fn parse(s: &str) -> Option<Target> {
-        Some(match s {
-            "date" => Target::Date,
-            "money" | "amount" => Target::Money,
-            "percent" => Target::Percent,
-            "period" | "duration" => Target::Period,
-            "currency" => Target::Currency,
-            "identifier" | "number" | "id" => Target::Identifier,
-            "name" | "party" | "organisation" | "organization" => Target::Name,
-            "address" => Target::Address,
-            "place" | "jurisdiction" => Target::Place,
-            "text" => Target::Text,
-            _ => return None,
-        })
-    }
-}
+use crate::model::Target;
 
 /// A question, understood.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,63 +4,14 @@
 //! parties of a contract ([`super::parties`]), a run of address-like lines, a state or country named
 //! near "governed by".
 
-use super::labels::{link, loose, LabelHit, PageText};
-use super::meaning::Meaning;
-use super::question::{Question, Target};
-use super::values::ValueKind;
+use super::labels::{link, LabelHit, PageText};
+use super::lexicon::is_company_suffix;
+use super::question::Question;
 use super::Candidate;
+use crate::embed::Meaning;
+use crate::model::Target;
+use crate::values::{loose, ValueKind};
 
-/// Legal-form words that end company names.
-const COMPANY_SUFFIXES: &[&str] = &[
-    "inc",
-    "incorporated",
-    "sdn",
-    "llc",
-    "l.l.c",
-    "ltd",
-    "limited",
-    "gmbh",
-    "ag",
-    "bv",
-    "b.v",
-    "nv",
-    "n.v",
-    "sa",
-    "s.a",
-    "sarl",
-    "sas",
-    "spa",
-    "s.p.a",
-    "srl",
-    "bhd",
-    "berhad",
-    "corp",
-    "corporation",
-    "co",
-    "company",
-    "plc",
-    "kg",
-    "ug",
-    "oy",
-    "ab",
-    "pty",
-    "pte",
-    "lp",
-    "llp",
-    "l.p",
-    "enterprise",
-    "enterprises",
-    "trading",
-    "holdings",
-    "group",
-    "gbr",
-    "e.k",
-    "s.l",
-    "s.r.o",
-    "sp",
-    "kft",
-    "ohg",
-];
 
 /// Places named in governing-law clauses.
 const PLACES: &[&str] = &[
@@ -140,10 +91,6 @@ const PLACES: &[&str] = &[
     "Cayman Islands",
 ];
 
-pub fn is_company_suffix(word: &str) -> bool {
-    let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '.').trim_end_matches('.').to_lowercase();
-    COMPANY_SUFFIXES.contains(&w.as_str())
-}
 
 pub fn candidates(pt: &PageText, q: &Question, hits: &[LabelHit], meaning: &mut Meaning) -> Vec<Candidate> {
     match q.target {
@@ -520,7 +467,7 @@ mod tests {
     fn line(text: &str) -> LineText {
         let printed: Vec<String> = text.split_whitespace().map(str::to_string).collect();
         let norm = printed.iter().map(|w| norm_token(w)).collect();
-        LineText { words: vec![], bbox: crate::doc::BBox::new(0.0, 0.0, 1.0, 1.0), printed, norm, values: vec![] }
+        LineText { words: vec![], bbox: crate::model::BBox::new(0.0, 0.0, 1.0, 1.0), printed, norm, values: vec![] }
     }
 
     #[test]
@@ -532,12 +479,12 @@ mod tests {
             "53200, KUALA LUMPUR.",
             "TEL:03-40210276",
         ]);
-        let pt = PageText::new(&page, None, crate::ask::values::Locale::default());
+        let pt = PageText::new(&page, None, crate::values::Locale::default());
         let best = addresses(&pt, &[]).into_iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
         assert_eq!(best.text, "NO 290, JALAN AIR PANAS. SETAPAK. 53200, KUALA LUMPUR.");
         // Without a postcode after it, a line of words ends the run.
         let page = crate::ask::tests::page_of_rows(&["NO 290, JALAN AIR PANAS.", "THANK YOU", "PLEASE COME AGAIN"]);
-        let pt = PageText::new(&page, None, crate::ask::values::Locale::default());
+        let pt = PageText::new(&page, None, crate::values::Locale::default());
         assert!(addresses(&pt, &[]).iter().all(|c| c.text == "NO 290, JALAN AIR PANAS."));
     }
 

@@ -6,11 +6,11 @@
 
 use image::RgbImage;
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 
-use super::labels::{loose, PageText};
-use super::{Answer, Answerer, Candidate, Extractive, Guess, Question, FOUND};
-use crate::doc::BBox;
+use super::labels::PageText;
+use super::{Answerer, Candidate, Extractive, Question, FOUND};
+use crate::model::{Answer, BBox, Guess, ModelChecks};
+use crate::values::loose;
 use crate::vlm::{Stop, Vlm};
 use crate::Result;
 
@@ -19,36 +19,11 @@ pub const DEFAULT_MAX_PIXELS: usize = 1024 * 980;
 /// At most this many characters of the page's words go into the prompt.
 const MAX_WORDS_CHARS: usize = 6000;
 
-/// What the honesty checks found about a model's answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ModelChecks {
-    pub model: String,
-    /// Words of the answer that appear nowhere on the page.
-    pub not_on_page: Vec<String>,
-    /// The model started repeating itself; the loop was cut.
-    pub loop_cut: bool,
-    /// How the evidence was found: "model box", "page words" or "none".
-    pub grounded_by: String,
-    pub tokens: usize,
-    pub prefill_ms: f64,
-    pub decode_ms: f64,
-}
-
 /// The manifest name of the visual question-answering model.
 pub const MODEL: &str = "qwen3-vl-2b-instruct";
 
-/// Loads the installed Qwen3-VL (f32, bf16 or 8-bit), or says how to install it.
-pub fn load_model(precision: crate::vlm::Precision) -> Result<Vlm> {
-    let manifest = crate::models::hub_model(MODEL)?;
-    let dir = crate::models::hub::installed_dir(&crate::models::models_dir(), &manifest)?;
-    Vlm::load(MODEL, &dir, precision)
-}
-
-/// A document page's pixels for the model (upright; PDF pages drawn 1,600 pixels on the long side).
-pub fn page_image(lib: &crate::Library, id: &crate::DocId, page: u32) -> Result<RgbImage> {
-    Ok(image::DynamicImage::ImageRgba8(crate::render::page_pixels(lib, id, page, 1600.0)?).to_rgb8())
-}
+/// A PDF page is drawn this many pixels on its longer side for the model.
+pub const PAGE_PIXELS: f32 = 1600.0;
 
 pub struct Visual<'a> {
     vlm: &'a mut Vlm,
@@ -319,8 +294,8 @@ fn fit_pixels(image: RgbImage, max_pixels: usize) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ask::values::Locale;
-    use crate::doc::Page;
+    use crate::values::Locale;
+    use crate::model::Page;
 
     fn page() -> Page {
         crate::ask::tests::page_of_rows(&["INVOICE No. 2024-117", "Total amount due: 1,234.56 EUR", "Thank you"])

@@ -3,7 +3,8 @@
 //! Cells that a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, tab, CR) get a
 //! leading `'` so they show as text.
 
-use crate::extract::{DocumentFields, Schema};
+use crate::extract::Schema;
+use crate::model::DocumentFields;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CsvOptions {
@@ -58,9 +59,8 @@ pub fn to_csv(schema: &Schema, docs: &[DocumentFields], opts: CsvOptions) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ask::Evidence;
-    use crate::doc::{BBox, DocId};
-    use crate::extract::{FieldValue, ValueSource};
+    use crate::model::{BBox, DocId};
+    use crate::model::{Evidence, FieldValue, ValueSource};
 
     fn doc(name: &str, vendor: &str) -> DocumentFields {
         let ev =

@@ -7,7 +7,7 @@ pub mod csv;
 use std::io::Write;
 use std::path::Path;
 
-use crate::extract::DocumentFields;
+use crate::model::DocumentFields;
 use crate::{Error, Result};
 
 /// Write `bytes` to `path`: refuse an existing file unless `replace`; never leave a partial file.

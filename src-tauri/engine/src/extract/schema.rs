@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ask::Target;
+use crate::model::Target;
 use crate::{Error, Result};
 
 pub const PRESETS: [(&str, &str); 3] = [

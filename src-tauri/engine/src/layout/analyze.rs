@@ -1,127 +1,63 @@
 //! Layout per document: which analyzer runs on which page, what the pages share (body text
-//! size, headers and footers repeated at the edges), the regions' reading order, and the
-//! library cache. A page that fails keeps its error; the other pages are still analysed.
+//! size, headers and footers repeated at the edges), and the regions' reading order. A page
+//! that fails keeps its error; the other pages are still analysed.
 
 use std::collections::{HashMap, HashSet};
 
 use image::RgbImage;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::geometric::{self, DocContext, EDGE_BAND};
-use super::{detector, Label, PageLayout, Region, RegionSource};
-use crate::doc::{BBox, DocId, Page, PageSource};
-use crate::store::Library;
-use crate::{render, Error, Result};
+use super::detector::{self, PicoDet};
+use crate::model::{BBox, Label, LayoutMode, Page, PageLayout, PageSource, Region, RegionSource};
+use crate::{Error, Result};
 
 /// Bumped whenever an analyzer changes what it produces, so cached layouts are redone.
 pub const ANALYZER_VERSION: u32 = 1;
 /// Pixels on the longer side of a PDF page rendered for the detector (its input is 800 high).
-const DETECTOR_PIXELS: f32 = 1000.0;
+pub const DETECTOR_PIXELS: f32 = 1000.0;
 
-/// Which analyzer to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LayoutMode {
-    /// Geometric where the page has a text layer, the detector on pages read from pixels.
-    #[default]
-    Auto,
-    Geometric,
-    /// The detector on every page (to check the geometric analyzer, or for odd PDFs).
-    Detector,
-}
-
-impl LayoutMode {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            LayoutMode::Auto => "auto",
-            LayoutMode::Geometric => "geometric",
-            LayoutMode::Detector => "detector",
-        }
-    }
-    fn uses_detector(&self, page: &Page) -> bool {
-        match self {
-            LayoutMode::Detector => true,
-            LayoutMode::Geometric => false,
-            // Pages read from pixels get the analyzer that reads pixels.
-            LayoutMode::Auto => matches!(page.source, PageSource::NeedsReader | PageSource::Ocr | PageSource::Vlm),
-        }
+/// Does `mode` send `page` to the detector rather than the geometric analyzer?
+pub fn uses_detector(mode: LayoutMode, page: &Page) -> bool {
+    match mode {
+        LayoutMode::Detector => true,
+        LayoutMode::Geometric => false,
+        // Pages read from pixels get the analyzer that reads pixels.
+        LayoutMode::Auto => matches!(page.source, PageSource::NeedsReader | PageSource::Ocr | PageSource::Vlm),
     }
 }
 
-/// The layout of every page of a document, from the cache or analysed now (and cached).
-pub fn document_layout(lib: &Library, id: &DocId, mode: LayoutMode) -> Result<Vec<PageLayout>> {
-    layout_of_pages(lib, id, &lib.pages(id)?, mode)
+/// What the detector needs for a page, each fetched only when a page needs it: the page's
+/// pixels and the model.
+pub struct Pixels<'a> {
+    /// Page `no` drawn for the detector (a PDF page [`DETECTOR_PIXELS`] on its longer side).
+    pub image_of: &'a dyn Fn(u32) -> Result<RgbImage>,
+    pub detector: &'a dyn Fn() -> Result<&'static PicoDet>,
 }
 
-/// Like [`document_layout`], for the document's pages already read from the library.
-pub fn layout_of_pages(lib: &Library, id: &DocId, pages: &[Page], mode: LayoutMode) -> Result<Vec<PageLayout>> {
-    cached_layouts(lib, id, pages, &|_| true, mode)
-}
-
-/// The layout of one page (analysed with what the document's pages share, like every page), from
-/// the cache or analysed now: what a viewer needs to show one page quickly.
-pub fn page_layout(lib: &Library, id: &DocId, page: u32, mode: LayoutMode) -> Result<PageLayout> {
-    match cached_layouts(lib, id, &lib.pages(id)?, &|no| no == page, mode)?.pop() {
-        Some(layout) => Ok(layout),
-        None => {
-            let doc = lib.document(id)?;
-            Err(Error::NoSuchPage { doc: doc.name, page, pages: doc.pages })
-        }
-    }
-}
-
-/// The layouts of the `wanted` pages among `pages`: cached ones as they are, the others analysed
-/// and cached.
-fn cached_layouts(
-    lib: &Library,
-    id: &DocId,
-    pages: &[Page],
-    wanted: &(dyn Fn(u32) -> bool + Sync),
-    mode: LayoutMode,
-) -> Result<Vec<PageLayout>> {
-    let key = format!("{}@{ANALYZER_VERSION}", mode.as_str());
-    let mut cached = lib.stored_layouts(id, &key)?;
-    let wanted_pages = || pages.iter().filter(|p| wanted(p.page));
-    if wanted_pages().all(|p| cached.contains_key(&p.page)) {
-        return Ok(wanted_pages().map(|p| cached.remove(&p.page).unwrap()).collect());
-    }
-    let image_of =
-        |no| Ok(image::DynamicImage::ImageRgba8(render::page_pixels(lib, id, no, DETECTOR_PIXELS)?).to_rgb8());
-    let fresh = analyze_pages(pages, &|no| wanted(no) && !cached.contains_key(&no), mode, &image_of);
-    // Pages that failed (a model not installed yet, say) are analysed again next time.
-    let done: Vec<&PageLayout> = fresh.iter().filter(|l| l.error.is_none()).collect();
-    lib.store_layouts(id, &key, &done)?;
-    cached.extend(fresh.into_iter().map(|l| (l.page, l)));
-    Ok(wanted_pages().filter_map(|p| cached.remove(&p.page)).collect())
-}
-
-/// Analyse a document's pages; `image_of(page)` renders a page for the detector.
-pub fn analyze_document(
-    pages: &[Page],
-    mode: LayoutMode,
-    image_of: &dyn Fn(u32) -> Result<RgbImage>,
-) -> Vec<PageLayout> {
-    analyze_pages(pages, &|_| true, mode, image_of)
+/// Analyse a document's pages.
+pub fn analyze_document(pages: &[Page], mode: LayoutMode, pixels: &Pixels) -> Vec<PageLayout> {
+    analyze_pages(pages, &|_| true, mode, pixels)
 }
 
 /// Analyse the pages of a document that `needed(page)` names, with what all its pages share.
-fn analyze_pages(
+pub fn analyze_pages(
     pages: &[Page],
     needed: &(dyn Fn(u32) -> bool + Sync),
     mode: LayoutMode,
-    image_of: &dyn Fn(u32) -> Result<RgbImage>,
+    pixels: &Pixels,
 ) -> Vec<PageLayout> {
     let ctx = context(pages);
     let first = first_text_page(pages);
     let geometric: Vec<PageLayout> = pages
         .par_iter()
-        .filter(|p| needed(p.page) && (!mode.uses_detector(p) || p.source == PageSource::Failed))
+        .filter(|p| needed(p.page) && (!uses_detector(mode, p) || p.source == PageSource::Failed))
         .map(|p| guarded(p, || Ok(geometric_page(p, &DocContext { first_page: p.page == first, ..ctx.clone() }))))
         .collect();
     let mut by_page: HashMap<u32, PageLayout> = geometric.into_iter().map(|l| (l.page, l)).collect();
-    for p in pages.iter().filter(|p| needed(p.page) && mode.uses_detector(p) && p.source != PageSource::Failed) {
-        by_page.insert(p.page, guarded(p, || detector_page(p, &image_of(p.page)?)));
+    for p in pages.iter().filter(|p| needed(p.page) && uses_detector(mode, p) && p.source != PageSource::Failed) {
+        let layout = guarded(p, || detector_page(p, &(pixels.image_of)(p.page)?, (pixels.detector)()?));
+        by_page.insert(p.page, layout);
     }
     pages.iter().filter_map(|p| by_page.remove(&p.page)).collect()
 }
@@ -147,7 +83,7 @@ fn guarded(page: &Page, f: impl FnOnce() -> Result<PageLayout>) -> PageLayout {
         Err(Error::Page {
             doc: "this document".into(),
             page: page.page,
-            detail: format!("layout analysis failed: {}", crate::pdfium::panic_message(panic)),
+            detail: format!("layout analysis failed: {}", crate::model::panic_message(panic)),
         })
     });
     outcome.unwrap_or_else(|e| PageLayout {
@@ -199,8 +135,8 @@ pub fn geometric_page(page: &Page, ctx: &DocContext) -> PageLayout {
 
 /// Detector regions for a page image; the page's words (if any) go to the region that holds
 /// their centre.
-pub fn detector_page(page: &Page, img: &RgbImage) -> Result<PageLayout> {
-    let found = detector::detect(img)?;
+pub fn detector_page(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<PageLayout> {
+    let found = detector::detect(model, img)?;
     let scale = page.width / img.width().max(1) as f32;
     let mut regions: Vec<Region> = found
         .into_iter()
@@ -288,4 +224,39 @@ pub fn label_counts(layouts: &[PageLayout]) -> Vec<(Label, usize)> {
         .map(|&l| (l, layouts.iter().flat_map(|p| &p.regions).filter(|r| r.label == l).count()))
         .filter(|(_, n)| *n > 0)
         .collect()
+}
+
+/// Adds a text region for each block of the page's words that no detected region holds (text the
+/// detector missed), so that the model reads the whole page; then puts the regions in reading
+/// order.
+pub fn cover_unplaced_words(layout: &mut PageLayout, page: &Page) {
+    let mut held = vec![false; page.words.len()];
+    for r in &layout.regions {
+        for &w in &r.words {
+            held[w as usize] = true;
+        }
+    }
+    let mut blocks: Vec<(u32, BBox, Vec<u32>)> = Vec::new();
+    for line in &page.lines {
+        for &w in line.words.iter().filter(|&&w| !held[w as usize]) {
+            let b = page.words[w as usize].bbox;
+            match blocks.iter_mut().find(|(block, _, _)| *block == line.block) {
+                Some((_, area, words)) => {
+                    *area = area.union(&b);
+                    words.push(w);
+                }
+                None => blocks.push((line.block, b, vec![w])),
+            }
+        }
+    }
+    if blocks.is_empty() {
+        return;
+    }
+    let mut regions = std::mem::take(&mut layout.regions);
+    regions.extend(
+        blocks
+            .into_iter()
+            .map(|(_, area, words)| Region::new(Label::Text, area, words, String::new(), 1.0, RegionSource::Geometric)),
+    );
+    layout.regions = in_reading_order(page, regions);
 }

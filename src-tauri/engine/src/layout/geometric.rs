@@ -10,8 +10,8 @@
 //! "Label: value" lines run into them.
 
 use super::tables::{self, Row};
-use super::{KeyValue, Label, Region, RegionSource};
-use crate::doc::{BBox, Page, Word};
+use crate::model::{KeyValue, Label, Region, RegionSource};
+use crate::model::{BBox, Page, Word};
 
 /// What the analyzer knows about the whole document.
 #[derive(Debug, Clone, Default)]

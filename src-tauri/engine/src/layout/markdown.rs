@@ -1,7 +1,7 @@
 //! A page as Markdown, following its regions in reading order: headings, paragraphs, list
 //! items, tables (pipe tables), captions, key-value pairs; page headers and footers left out.
 
-use super::{Label, PageLayout, Region};
+use crate::model::{Label, PageLayout, Region};
 
 pub fn page_markdown(layout: &PageLayout) -> String {
     let mut blocks: Vec<String> = Vec::new();

@@ -4,7 +4,7 @@
 
 use image::RgbaImage;
 
-use super::PageLayout;
+use crate::model::PageLayout;
 
 /// Draw `layout` (page points) over `img` (the page rendered at any size).
 pub fn draw(img: &mut RgbaImage, layout: &PageLayout) {
@@ -147,8 +147,7 @@ fn text(img: &mut RgbaImage, x: i64, y: i64, s: &str, c: [u8; 3], scale: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::BBox;
-    use crate::layout::{Label, Region, RegionSource};
+    use crate::model::{BBox, Label, Region, RegionSource};
     use image::Rgba;
 
     #[test]

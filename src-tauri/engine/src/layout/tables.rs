@@ -2,9 +2,9 @@
 //! their grid (rows from text rows or horizontal rules, columns from gaps that every multi-cell
 //! row leaves empty or from vertical rules; cells spanning several columns), and CSV export.
 
-use super::Cell;
-use crate::doc::{BBox, Word};
-use crate::read::graphics::{merge_touching, Graphics};
+use crate::model::Cell;
+use crate::model::{BBox, Word};
+use crate::model::{merge_touching, Graphics};
 
 /// A row of the page in reading order: the lines (segments) that share it.
 #[derive(Debug, Clone)]

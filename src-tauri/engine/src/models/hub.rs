@@ -69,12 +69,6 @@ impl HubModel {
             "unpinned".into()
         }
     }
-
-    /// The command that installs this model, shown wherever it is missing.
-    pub fn get_command(&self) -> String {
-        let unpinned = if self.is_pinned() { "" } else { " --unpinned" };
-        format!("pagewise models get {}{unpinned}  (offline: pagewise models import FOLDER_OR_ARCHIVE)", self.id)
-    }
 }
 
 /// What an installed model's receipt records.
@@ -119,18 +113,12 @@ pub fn receipt(models_dir: &Path, id: &str) -> Option<Receipt> {
 /// `ModelMissing` naming the command that installs it. (Checksums: `verify`.)
 pub fn installed_dir(models_dir: &Path, model: &HubModel) -> Result<PathBuf> {
     let dir = hub_dir(models_dir).join(&model.id);
-    let missing = || Error::ModelMissing { model: model.id.clone(), path: dir.clone(), fetch: model.get_command() };
+    let missing = || Error::ModelMissing { model: model.id.clone(), path: dir.clone(), downloadable: true };
     let receipt = receipt(models_dir, &model.id).ok_or_else(missing)?;
     for file in &receipt.files {
         let len = std::fs::metadata(dir.join(&file.name)).map(|m| m.len()).ok();
         if len.is_none() || (file.size.is_some() && len != file.size) {
-            return Err(Error::Model {
-                model: model.id.clone(),
-                detail: format!(
-                    "{} is missing or has changed size; run `pagewise models verify {}`, then get it again",
-                    file.name, model.id
-                ),
-            });
+            return Err(Error::ModelDamaged { model: model.id.clone(), file: file.name.clone() });
         }
     }
     Ok(dir)
@@ -149,19 +137,18 @@ mod tests {
                     && m.files.iter().any(|f| f.name.ends_with(".safetensors"))
             );
             assert!(m.revision.is_empty() || m.is_pinned(), "{}: revision must be a commit", m.id);
-            assert!(m.get_command().contains(&m.id));
         }
     }
 
     #[test]
-    fn a_model_without_receipt_is_missing_with_the_command_to_get_it() {
+    fn a_model_without_receipt_is_missing_and_downloadable() {
         let dir = tempfile::tempdir().unwrap();
         let model = hub_model("qwen3-vl-2b-instruct").unwrap();
         std::fs::create_dir_all(hub_dir(dir.path()).join(&model.id)).unwrap();
         std::fs::write(hub_dir(dir.path()).join(&model.id).join("config.json"), "{}").unwrap();
         let err = installed_dir(dir.path(), &model).unwrap_err();
         assert_eq!(err.kind(), "model_missing");
-        assert!(err.to_string().contains("pagewise models get qwen3-vl-2b-instruct"), "{err}");
+        assert!(matches!(err, Error::ModelMissing { downloadable: true, .. }), "{err}");
         assert!(hub_model("nope").is_err());
     }
 }

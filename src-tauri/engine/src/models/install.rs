@@ -111,10 +111,7 @@ pub fn get(
     on_progress: &mut dyn FnMut(&GetProgress),
 ) -> Result<PathBuf> {
     if !model.is_pinned() && !unpinned {
-        return Err(Error::Model {
-            model: model.id.clone(),
-            detail: format!("its manifest is not pinned to a commit yet; `pagewise models get {} --unpinned` takes the hub's current commit and checks each file against the hub's checksums", model.id),
-        });
+        return Err(Error::ModelUnpinned { model: model.id.clone() });
     }
     let revision = if model.is_pinned() { model.revision.as_str() } else { "main" };
     let info = fetch::repo_info(&model.id, &model.repo, revision)?;
@@ -327,7 +324,7 @@ pub fn verify(models_dir: &Path, model: &HubModel) -> Result<Vec<FileCheck>> {
     let receipt = super::hub::receipt(models_dir, &model.id).ok_or_else(|| Error::ModelMissing {
         model: model.id.clone(),
         path: dir.clone(),
-        fetch: model.get_command(),
+        downloadable: true,
     })?;
     Ok(receipt
         .files

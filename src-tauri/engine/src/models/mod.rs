@@ -1,11 +1,13 @@
-//! The local model store. Weights are never in the repository: `bash scripts/dev.sh models`
-//! fetches the pinned registry packages named in `models/manifest.json` (sha256 checked) into
-//! the git-ignored `.models/` folder of the checkout, or into `$PAGEWISE_MODELS`.
+//! The local model store. Weights are never in the repository. The small models (layout, OCR,
+//! embeddings) come from pinned registry packages named in `models/manifest.json` (sha256
+//! checked) and are found where [`crate::places`] says: `$PAGEWISE_MODELS`, a `models/` folder
+//! beside the executable or in its installation, or the user's data directory.
 //!
 //! The large vision-language models are not in a registry package: people download them from
-//! the Hugging Face hub when they ask for them (`hub`, `fetch`, `install`; `pagewise models`).
+//! the Hugging Face hub when they ask for them (`hub`, `fetch`, `install`; `pagewise models`),
+//! into [`models_dir`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -16,9 +18,6 @@ pub mod hub;
 pub mod install;
 
 pub use hub::{hub_model, hub_models, HubModel};
-
-/// The command that installs the models, shown wherever one is missing.
-pub const FETCH_COMMAND: &str = "bash scripts/dev.sh models";
 
 const MANIFEST: &str = include_str!("../../../../models/manifest.json");
 
@@ -52,29 +51,31 @@ pub fn spec(name: &str) -> ModelSpec {
         .unwrap_or_else(|| panic!("model {name} is not in models/manifest.json"))
 }
 
-/// Where models live: `$PAGEWISE_MODELS`, else the `.models/` folder of the checkout the
-/// executable was built in or sits in.
+/// Where downloaded models go and installed ones are looked for first: `$PAGEWISE_MODELS`, else
+/// `models/` in the user's data directory.
 pub fn models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PAGEWISE_MODELS") {
-        return PathBuf::from(dir);
-    }
-    let mut candidates = Vec::new();
-    if let Ok(exe) = std::env::current_exe() {
-        candidates.extend(exe.ancestors().skip(1).take(5).map(|d| d.join(".models")));
-    }
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.models");
-    candidates.into_iter().find(|p| p.is_dir()).unwrap_or(checkout)
+    crate::places::from_env("PAGEWISE_MODELS")
+        .or_else(|| crate::places::user_data_dir().map(|d| d.join("models")))
+        .unwrap_or_else(|| PathBuf::from("models"))
+}
+
+/// Folders that may hold the small models, in the order they are looked in: [`models_dir`],
+/// then `models/` beside the executable (an installed package's).
+fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![models_dir()];
+    dirs.extend(crate::places::beside_executable("models"));
+    dirs
 }
 
 /// The path of an installed model's file, or `ModelMissing` saying how to get it.
 pub fn model_file(name: &str) -> Result<PathBuf> {
     let spec = spec(name);
-    let path = models_dir().join(&spec.file);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(Error::ModelMissing { model: name.to_string(), path, fetch: FETCH_COMMAND.to_string() })
-    }
+    let found = search_dirs().into_iter().map(|d| d.join(&spec.file)).find(|p| p.is_file());
+    found.ok_or_else(|| Error::ModelMissing {
+        model: name.to_string(),
+        path: models_dir().join(&spec.file),
+        downloadable: false,
+    })
 }
 
 #[cfg(test)]

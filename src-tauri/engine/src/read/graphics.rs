@@ -1,34 +1,14 @@
-//! A PDF page's drawn graphics, as layout analysis needs them: ruling lines (table borders,
-//! separators), embedded pictures, and clusters of vector drawing (charts, diagrams).
+//! A PDF page's drawn graphics ([`Graphics`]) read with pdfium, as layout analysis needs them:
+//! ruling lines (table borders, separators), embedded pictures, and clusters of vector drawing
+//! (charts, diagrams).
 
 use pdfium_render::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::text_layer::PageFrame;
-use crate::doc::BBox;
+use super::frame::PageFrame;
+use crate::model::{BBox, Graphics};
 
 /// Objects looked at per page; a page drawn with more is a picture, not a table.
 const MAX_OBJECTS: usize = 20_000;
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Graphics {
-    /// Thin horizontal or vertical strokes and rectangle edges, in page points.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<BBox>,
-    /// Embedded raster images and included forms (figures placed from other PDFs).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pictures: Vec<BBox>,
-    /// Areas of vector drawing (charts, diagrams): touching paths, at least one of them
-    /// neither a rule nor an outlined rectangle.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drawings: Vec<BBox>,
-}
-
-impl Graphics {
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty() && self.pictures.is_empty() && self.drawings.is_empty()
-    }
-}
 
 pub fn read_graphics(page: &PdfPage, frame: &PageFrame) -> Graphics {
     let mut g = Graphics::default();
@@ -66,7 +46,7 @@ pub fn read_graphics(page: &PdfPage, frame: &PageFrame) -> Graphics {
     let mut clusters: Vec<(BBox, usize, bool)> = Vec::new();
     for (i, b) in pieces.into_iter().enumerate() {
         let mut merged = (b, 1, i < drawn);
-        while let Some(k) = clusters.iter().position(|(c, _, _)| near(c, &merged.0, 3.0)) {
+        while let Some(k) = clusters.iter().position(|(c, _, _)| c.near(&merged.0, 3.0)) {
             let (c, n, p) = clusters.swap_remove(k);
             merged = (merged.0.union(&c), merged.1 + n, merged.2 || p);
         }
@@ -87,47 +67,4 @@ fn edges(b: &BBox) -> [BBox; 4] {
         BBox::new(b.x0, b.y0, b.x0, b.y1),
         BBox::new(b.x1, b.y0, b.x1, b.y1),
     ]
-}
-
-/// Union boxes that touch (within `slack`) into clusters; each cluster with its piece count.
-pub fn merge_touching(boxes: Vec<BBox>, slack: f32) -> Vec<(BBox, usize)> {
-    let mut clusters: Vec<(BBox, usize)> = Vec::new();
-    for b in boxes {
-        let mut merged = (b, 1);
-        // Absorb every cluster the growing box touches, until none does.
-        loop {
-            let touching = clusters.iter().position(|(c, _)| near(c, &merged.0, slack));
-            match touching {
-                Some(i) => {
-                    let (c, n) = clusters.swap_remove(i);
-                    merged = (merged.0.union(&c), merged.1 + n);
-                }
-                None => break,
-            }
-        }
-        clusters.push(merged);
-    }
-    clusters
-}
-
-fn near(a: &BBox, b: &BBox, slack: f32) -> bool {
-    a.x0 - slack <= b.x1 && b.x0 - slack <= a.x1 && a.y0 - slack <= b.y1 && b.y0 - slack <= a.y1
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn touching_boxes_merge_and_far_ones_do_not() {
-        let boxes = vec![
-            BBox::new(0.0, 0.0, 10.0, 10.0),
-            BBox::new(11.0, 0.0, 20.0, 10.0),
-            BBox::new(100.0, 100.0, 110.0, 110.0),
-            BBox::new(5.0, 9.0, 15.0, 30.0),
-        ];
-        let mut c = merge_touching(boxes, 2.0);
-        c.sort_by(|a, b| a.0.x0.total_cmp(&b.0.x0));
-        assert_eq!(c, vec![(BBox::new(0.0, 0.0, 20.0, 30.0), 3), (BBox::new(100.0, 100.0, 110.0, 110.0), 1)]);
-    }
 }

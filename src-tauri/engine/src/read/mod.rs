@@ -1,12 +1,40 @@
-//! Readers turn a page into words with boxes. The text-layer reader handles digital PDFs;
-//! pages without a text layer are read from their pixels by [`crate::ocr`] (or marked
-//! `needs-reader` when that cannot run yet); [`crate::vlm::page_reader`] reads them with a
-//! vision-language model on request.
+//! Readers turn a page into words with boxes, each returning a [`Reading`]: the PDF's own text
+//! layer ([`text_layer`], with its drawn [`graphics`]), the OCR reader for scans and photos
+//! ([`ocr`]), and PaddleOCR-VL region by region on request ([`vlm`]). [`order`] puts a reading's
+//! words into lines and blocks in reading order, and [`page_of`] makes the page the library keeps.
 
+pub mod frame;
 pub mod graphics;
+pub mod ocr;
 pub mod order;
 pub mod text_layer;
+pub mod vlm;
 
+use crate::model::{Page, PageNo, PageSource, Reading};
+
+/// Page `no` from a reading: its words in reading order (lines, blocks, text).
+pub fn page_of(no: PageNo, reading: Reading) -> Page {
+    let (lines, text) = order::arrange_in(&reading.words, reading.direction);
+    Page {
+        page: no,
+        width: reading.width,
+        height: reading.height,
+        rotation: reading.rotation,
+        turned: reading.turned,
+        source: reading.source,
+        text,
+        words: reading.words,
+        lines,
+        graphics: reading.graphics,
+        error: None,
+    }
+}
+
+/// A page that could not be read at all, with why.
+pub fn failed_page(no: PageNo, error: crate::model::ErrorReport) -> Page {
+    let reading = Reading { source: PageSource::Failed, ..Default::default() };
+    Page { error: Some(error), ..page_of(no, reading) }
+}
 /// Levenshtein distance in characters (insertions, deletions, substitutions).
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());

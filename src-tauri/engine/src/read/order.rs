@@ -4,7 +4,7 @@
 //! running text or do not share rows, so forms and tables still read across, row by row.
 //! The full layout analysis (regions, labels, tables) is a later stage built on top of this.
 
-use crate::doc::{BBox, Line, Word};
+use crate::model::{BBox, Line, TextDirection, Word};
 
 /// A run of words on one row with no wide gap inside.
 #[derive(Debug, Clone)]
@@ -21,20 +21,6 @@ pub fn arrange(words: &[Word]) -> (Vec<Line>, String) {
     xy_cut(&segments, (0..segments.len()).collect(), &mut order);
     let ordered: Vec<&Segment> = order.iter().map(|&i| &segments[i]).collect();
     assemble(words, &ordered)
-}
-
-/// Which way text runs on a page, in display coordinates: unit vectors along the baseline and
-/// towards the top of the glyphs. Upright text runs (1, 0) with up (0, -1).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TextDirection {
-    pub along: (f32, f32),
-    pub up: (f32, f32),
-}
-
-impl Default for TextDirection {
-    fn default() -> Self {
-        TextDirection { along: (1.0, 0.0), up: (0.0, -1.0) }
-    }
 }
 
 /// Like [`arrange`], for a page whose text runs in `dir` (rotated, upside down or mirrored

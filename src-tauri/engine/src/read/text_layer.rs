@@ -3,85 +3,9 @@
 
 use pdfium_render::prelude::*;
 
-use super::graphics::{read_graphics, Graphics};
-use super::order::TextDirection;
-use crate::doc::{BBox, Word};
-
-/// A page's geometry and words before reading order is decided.
-pub struct RawPage {
-    pub width: f32,
-    pub height: f32,
-    pub rotation: u16,
-    pub words: Vec<Word>,
-    /// The direction most of the page's text runs in.
-    pub direction: TextDirection,
-    pub graphics: Graphics,
-}
-
-/// Maps PDF user space (origin bottom-left, unrotated) to displayed page points.
-#[derive(Debug, Clone, Copy)]
-pub struct PageFrame {
-    /// The visible box (media box clipped by the crop box) in user space.
-    pub left: f32,
-    pub bottom: f32,
-    pub right: f32,
-    pub top: f32,
-    pub rotation: u16,
-}
-
-impl PageFrame {
-    /// Displayed page size in points.
-    pub fn size(&self) -> (f32, f32) {
-        let (w, h) = (self.right - self.left, self.top - self.bottom);
-        if self.rotation % 180 == 90 {
-            (h, w)
-        } else {
-            (w, h)
-        }
-    }
-
-    /// A user-space point to displayed coordinates (x right, y down).
-    pub fn to_display(&self, x: f32, y: f32) -> (f32, f32) {
-        let (w, h) = (self.right - self.left, self.top - self.bottom);
-        let (u, v) = (x - self.left, self.top - y);
-        match self.rotation {
-            90 => (h - v, u),
-            180 => (w - u, h - v),
-            270 => (v, w - u),
-            _ => (u, v),
-        }
-    }
-
-    pub fn rect_to_display(&self, left: f32, bottom: f32, right: f32, top: f32) -> BBox {
-        let (ax, ay) = self.to_display(left, bottom);
-        let (bx, by) = self.to_display(right, top);
-        BBox::new(ax, ay, bx, by)
-    }
-}
-
-pub fn page_frame(page: &PdfPage) -> PageFrame {
-    let rotation = match page.rotation() {
-        Ok(PdfPageRenderRotation::Degrees90) => 90,
-        Ok(PdfPageRenderRotation::Degrees180) => 180,
-        Ok(PdfPageRenderRotation::Degrees270) => 270,
-        _ => 0,
-    };
-    match page.boundaries().bounding() {
-        Ok(b) => PageFrame {
-            left: b.bounds.left().value,
-            bottom: b.bounds.bottom().value,
-            right: b.bounds.right().value,
-            top: b.bounds.top().value,
-            rotation,
-        },
-        Err(_) => {
-            // pdfium reports the displayed size; undo the swap to get the user-space box.
-            let (w, h) = (page.width().value, page.height().value);
-            let (w, h) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
-            PageFrame { left: 0.0, bottom: 0.0, right: w, top: h, rotation }
-        }
-    }
-}
+use super::frame::{page_frame, PageFrame};
+use super::graphics::read_graphics;
+use crate::model::{BBox, PageSource, Reading, TextDirection, Word};
 
 /// One glyph as the word builder sees it.
 struct Glyph {
@@ -91,10 +15,10 @@ struct Glyph {
     index: i32,
 }
 
-/// Read a page's words. Words break at whitespace and where the next glyph is not adjacent
-/// to the previous one (a gap wider than a third of the font size, in any direction, which
-/// also handles vertical and rotated text).
-pub fn read_words(page: &PdfPage) -> Result<RawPage, PdfiumError> {
+/// Read a page's words and graphics (a page without words needs a reader of its pixels). Words
+/// break at whitespace and where the next glyph is not adjacent to the previous one (a gap wider
+/// than a third of the font size, in any direction, which also handles vertical and rotated text).
+pub fn read_words(page: &PdfPage) -> Result<Reading, PdfiumError> {
     let frame = page_frame(page);
     let (width, height) = frame.size();
     let text = page.text()?;
@@ -126,7 +50,8 @@ pub fn read_words(page: &PdfPage) -> Result<RawPage, PdfiumError> {
     }
     flush(&mut current, &mut words, &chars, &frame, &mut votes);
     let graphics = read_graphics(page, &frame);
-    Ok(RawPage { width, height, rotation: frame.rotation, words, direction: votes.winner(), graphics })
+    let source = if words.is_empty() { PageSource::NeedsReader } else { PageSource::TextLayer };
+    Ok(Reading { source, width, height, rotation: frame.rotation, turned: 0, words, direction: votes.winner(), graphics })
 }
 
 fn adjacent(a: &Glyph, b: &Glyph) -> bool {

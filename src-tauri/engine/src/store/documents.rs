@@ -3,8 +3,8 @@
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
-use super::{now, Library};
-use crate::doc::{DocId, Document, FileKind, Line, Page, PageSource, Word};
+use super::{now, Store};
+use crate::model::{DocId, Document, FileKind, Line, Page, PageSource, Word};
 use crate::{Error, ErrorReport, Result};
 
 /// What the importer knows about a document before its pages are read.
@@ -32,7 +32,7 @@ pub struct ImageMeta {
     pub orientation: Option<u8>,
 }
 
-impl Library {
+impl Store {
     pub fn begin_import(&mut self, doc: &NewDocument) -> Result<ImportTx<'_>> {
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -117,7 +117,7 @@ impl Library {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub(crate) fn password(&self, id: &DocId) -> Result<Option<String>> {
+    pub fn password(&self, id: &DocId) -> Result<Option<String>> {
         Ok(self.conn.query_row("SELECT password FROM documents WHERE id = ?1", [&id.0], |r| r.get(0))?)
     }
 
@@ -143,12 +143,7 @@ impl Library {
         tx.execute("DELETE FROM layouts WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         tx.execute("DELETE FROM block_embeddings WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         tx.commit()?;
-        let _ = std::fs::remove_file(self.thumbs_dir().join(format!(
-            "{}-p{}-w{}.png",
-            id.0,
-            page.page,
-            crate::render::THUMB_WIDTH
-        )));
+        let _ = std::fs::remove_file(self.thumbnail_path(id, page.page));
         Ok(())
     }
 
@@ -160,7 +155,7 @@ impl Library {
         tx.execute("DELETE FROM documents WHERE id = ?1", [&id.0])?;
         tx.commit()?;
         let _ = std::fs::remove_file(self.original_path(id, doc.kind));
-        if let Ok(entries) = std::fs::read_dir(self.thumbs_dir()) {
+        if let Ok(entries) = std::fs::read_dir(self.dir().join("thumbs")) {
             for e in entries.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&id.0)) {
                 let _ = std::fs::remove_file(e.path());
             }

@@ -2,9 +2,9 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{now, Library};
-use crate::doc::DocId;
-use crate::extract::FieldValue;
+use super::{now, Store};
+use crate::model::DocId;
+use crate::model::FieldValue;
 use crate::Result;
 
 /// A stored value with what it was computed from.
@@ -14,7 +14,7 @@ pub struct StoredField {
     pub input_key: String,
 }
 
-impl Library {
+impl Store {
     pub fn stored_field(&self, id: &DocId, schema: &str, field: &str) -> Result<Option<StoredField>> {
         let row = self
             .conn

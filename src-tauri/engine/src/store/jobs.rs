@@ -3,7 +3,7 @@
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use super::{now, Library};
+use super::{now, Store};
 use crate::Result;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -14,7 +14,7 @@ pub struct JobItem {
     pub error: Option<crate::ErrorReport>,
 }
 
-impl Library {
+impl Store {
     pub fn start_job(&self, kind: &str, total: usize) -> Result<i64> {
         self.conn.execute(
             "INSERT INTO jobs (kind, state, total, created_at, updated_at) VALUES (?1, 'running', ?2, ?3, ?3)",

@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::Library;
-use crate::doc::DocId;
-use crate::layout::PageLayout;
+use super::Store;
+use crate::model::DocId;
+use crate::model::PageLayout;
 use crate::Result;
 
-impl Library {
+impl Store {
     /// The layouts stored for a document under `key` (e.g. `auto@1`), by page number.
     pub fn stored_layouts(&self, id: &DocId, key: &str) -> Result<HashMap<u32, PageLayout>> {
         let mut stmt = self.conn.prepare_cached("SELECT page, layout FROM layouts WHERE doc_id = ?1 AND mode = ?2")?;

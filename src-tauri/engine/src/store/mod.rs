@@ -1,21 +1,23 @@
-//! The library: one directory holding `library.sqlite3` (WAL, embedded numbered migrations,
-//! FTS5), the imported originals under `originals/`, and cached thumbnails under `thumbs/`.
+//! The library on disk: one directory holding `library.sqlite3` (WAL, embedded numbered
+//! migrations, FTS5), the imported originals under `originals/`, and cached thumbnails under
+//! `thumbs/`. All SQL lives here, one file per table group; it knows only the ground floor's
+//! types (`crate::model`) and stores what the stages produce as the service hands it over.
 
 mod documents;
-pub use documents::{ImageMeta, ImportTx, NewDocument};
 mod fields;
 mod jobs;
 mod layouts;
 mod questions;
+mod search;
 
-pub use fields::StoredField;
+pub use documents::{ImageMeta, NewDocument};
 pub use jobs::JobItem;
-pub use questions::Asked;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+use crate::model::{DocId, FileKind};
 use crate::{Error, Result};
 
 /// Embedded migrations, applied in order; each runs in one transaction and bumps
@@ -29,12 +31,15 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (6, "questions", include_str!("migrations/0006_questions.sql")),
 ];
 
-pub struct Library {
+/// Width of the thumbnails kept in the library, in pixels.
+pub const THUMB_WIDTH: u32 = 240;
+
+pub struct Store {
     dir: PathBuf,
-    pub(crate) conn: Connection,
+    conn: Connection,
 }
 
-impl Library {
+impl Store {
     /// Open (creating if needed) the library in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
         let lib_err = |detail: String| Error::Library { path: dir.into(), detail };
@@ -46,19 +51,9 @@ impl Library {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let mut lib = Library { dir: dir.into(), conn };
+        let mut lib = Store { dir: dir.into(), conn };
         lib.migrate()?;
         Ok(lib)
-    }
-
-    /// The default location: `$PAGEWISE_LIBRARY`, else the platform data directory.
-    pub fn default_dir() -> Result<PathBuf> {
-        if let Some(dir) = std::env::var_os("PAGEWISE_LIBRARY") {
-            return Ok(PathBuf::from(dir));
-        }
-        directories::ProjectDirs::from("app", "Pagewise", "pagewise").map(|d| d.data_dir().join("library")).ok_or_else(
-            || Error::Library { path: PathBuf::new(), detail: "no home directory; pass --library DIR".into() },
-        )
     }
 
     fn migrate(&mut self) -> Result<()> {
@@ -87,16 +82,17 @@ impl Library {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
-    pub(crate) fn original_path(&self, id: &crate::DocId, kind: crate::FileKind) -> PathBuf {
+    pub fn original_path(&self, id: &DocId, kind: FileKind) -> PathBuf {
         self.dir.join("originals").join(format!("{}.{}", id, kind.extension()))
     }
 
-    pub(crate) fn thumbs_dir(&self) -> PathBuf {
-        self.dir.join("thumbs")
+    /// Where a page's thumbnail ([`THUMB_WIDTH`] pixels wide, PNG) is cached.
+    pub fn thumbnail_path(&self, id: &DocId, page: u32) -> PathBuf {
+        self.dir.join("thumbs").join(format!("{}-p{page}-w{THUMB_WIDTH}.png", id.0))
     }
 }
 
-pub(crate) fn now() -> i64 {
+fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
@@ -107,22 +103,22 @@ mod tests {
     #[test]
     fn opens_migrates_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
-        let lib = Library::open(dir.path()).unwrap();
+        let lib = Store::open(dir.path()).unwrap();
         assert_eq!(lib.schema_version().unwrap(), MIGRATIONS.len() as u32);
         let mode: String = lib.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         drop(lib);
-        let again = Library::open(dir.path()).unwrap();
+        let again = Store::open(dir.path()).unwrap();
         assert_eq!(again.schema_version().unwrap(), MIGRATIONS.len() as u32);
     }
 
     #[test]
     fn refuses_a_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
-        let lib = Library::open(dir.path()).unwrap();
+        let lib = Store::open(dir.path()).unwrap();
         lib.conn.pragma_update(None, "user_version", 999).unwrap();
         drop(lib);
-        let err = Library::open(dir.path()).err().unwrap();
+        let err = Store::open(dir.path()).err().unwrap();
         assert_eq!(err.kind(), "library");
     }
 }

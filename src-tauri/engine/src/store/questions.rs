@@ -1,28 +1,15 @@
 //! The questions asked about each document, with their answers (the app's ask history).
 
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
 
-use super::{now, Library};
-use crate::ask::Answer;
-use crate::doc::DocId;
+use super::{now, Store};
+use crate::model::{Answer, Asked, DocId};
 use crate::Result;
 
 /// Most questions kept per document; older ones are dropped.
 const KEEP: i64 = 200;
 
-/// A question asked earlier and the answer it got.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Asked {
-    /// The page asked about, or none for the whole document.
-    pub page: Option<u32>,
-    pub answer: Answer,
-    #[ts(type = "number")]
-    pub asked_at: i64,
-}
-
-impl Library {
+impl Store {
     pub fn record_question(&self, id: &DocId, page: Option<u32>, answer: &Answer) -> Result<()> {
         let json = serde_json::to_string(answer).expect("answers serialise");
         self.conn.execute(
@@ -58,8 +45,7 @@ impl Library {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ask::Target;
-    use crate::doc::FileKind;
+    use crate::model::{FileKind, Target};
     use crate::store::NewDocument;
 
     fn answer(q: &str) -> Answer {
@@ -81,7 +67,7 @@ mod tests {
     #[test]
     fn keeps_a_documents_questions_in_order_and_forgets_them_with_it() {
         let dir = tempfile::tempdir().unwrap();
-        let mut lib = Library::open(dir.path()).unwrap();
+        let mut lib = Store::open(dir.path()).unwrap();
         let id = DocId("ab".repeat(32));
         let new = NewDocument {
             id: &id,

@@ -3,8 +3,8 @@
 //! - [`image_prep`]: the image processor (smart resize, PIL bicubic, patches).
 //! - [`prompt`]: the model's chat template and tokenizer.
 //! - [`qwen3_vl`]: Qwen3-VL (visual question answering).
-//! - [`paddleocr_vl`]: PaddleOCR-VL (OCR-free reading); [`page_reader`]: a page read region by
-//!   region with it, its words checked against the page's other reading.
+//! - [`paddleocr_vl`]: PaddleOCR-VL (OCR-free reading; `read::vlm` reads a page region by
+//!   region with it).
 //! - [`decoder`]: their language models (Llama-style layers, multimodal rotary positions).
 //! - [`generate`]: greedy decoding, repetition loops cut; [`matvec`]: the decoding kernel.
 //! - [`vit`]: pieces the vision encoders share.
@@ -18,7 +18,6 @@ pub mod generate;
 pub mod image_prep;
 pub mod matvec;
 pub mod paddleocr_vl;
-pub mod page_reader;
 pub mod prompt;
 pub mod qwen3_vl;
 pub mod random_weights;
@@ -175,19 +174,24 @@ fn check_memory(model: &str, bytes: u64) -> Result<()> {
         })
         .map(|kb| kb * 1024);
     match available {
-        Some(free) if bytes > free => Err(Error::Model {
+        Some(free) if bytes > free => Err(Error::NotEnoughMemory {
             model: model.into(),
-            detail: format!(
-                "needs about {:.1} GB of memory, {:.1} GB is available; close other programs or use --dtype bf16",
-                bytes as f64 / 1e9,
-                free as f64 / 1e9
-            ),
+            needed_gb: bytes as f64 / 1e9,
+            available_gb: free as f64 / 1e9,
         }),
         _ => Ok(()),
     }
 }
 
 impl Vlm {
+    /// Loads the installed Qwen3-VL named `name` in the model manifests (`ModelMissing` when it
+    /// is not downloaded).
+    pub fn load_installed(name: &str, precision: Precision) -> Result<Vlm> {
+        let manifest = crate::models::hub_model(name)?;
+        let dir = crate::models::hub::installed_dir(&crate::models::models_dir(), &manifest)?;
+        Vlm::load(name, &dir, precision)
+    }
+
     /// Loads a Qwen3-VL folder at `precision` on [`device`].
     pub fn load(name: &str, dir: &Path, precision: Precision) -> Result<Vlm> {
         let dtype = precision.dtype();

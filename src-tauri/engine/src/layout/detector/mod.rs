@@ -4,13 +4,12 @@
 mod paragraphs;
 pub mod picodet;
 
-use std::sync::OnceLock;
-
 use image::RgbImage;
 
 pub use picodet::{Detection, PicoDet};
 
-use super::Label;
+use crate::loaded::Loaded;
+use crate::model::Label;
 use crate::{models, Error, Result};
 
 pub const MODEL: &str = "layout-cdla";
@@ -20,25 +19,22 @@ pub const INPUT: (usize, usize) = (800, 608);
 pub const CONFIDENCE: f32 = 0.5;
 pub const NMS_IOU: f32 = 0.5;
 
-static DETECTOR: OnceLock<std::result::Result<PicoDet, String>> = OnceLock::new();
+static DETECTOR: Loaded<PicoDet> = Loaded::new();
 
-/// The process's detector, compiled on first use. `ModelMissing` says how to install it.
-pub fn detector() -> Result<&'static PicoDet> {
-    let path = models::model_file(MODEL)?;
-    DETECTOR
-        .get_or_init(|| {
-            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            PicoDet::from_onnx(&bytes, INPUT.0, INPUT.1)
-        })
-        .as_ref()
-        .map_err(|detail| Error::Model { model: MODEL.into(), detail: detail.clone() })
+/// The process's detector, compiled on first use (`ModelMissing` when it is not installed;
+/// tried again on the next call).
+pub fn installed() -> Result<&'static PicoDet> {
+    DETECTOR.get_or_load(|| {
+        let path = models::model_file(MODEL)?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        PicoDet::from_onnx(&bytes, INPUT.0, INPUT.1).map_err(|detail| Error::Model { model: MODEL.into(), detail })
+    })
 }
 
 /// Regions on a page image, in its pixels, with Pagewise labels: one region per area (CDLA
 /// can call one block both text and reference, or title and text; the more confident reading
 /// wins), text blocks split into their paragraphs.
-pub fn detect(img: &RgbImage) -> Result<Vec<(Label, Detection)>> {
-    let det = detector()?;
+pub fn detect(det: &PicoDet, img: &RgbImage) -> Result<Vec<(Label, Detection)>> {
     let mut found: Vec<(Label, Detection)> = det
         .detect(img, CONFIDENCE, NMS_IOU)
         .map_err(|detail| Error::Model { model: MODEL.into(), detail })?

@@ -50,13 +50,6 @@ pub const IMAGE_TOKEN: &str = "<|IMAGE_PLACEHOLDER|>";
 /// The manifest name of the reader model.
 pub const MODEL: &str = "paddleocr-vl";
 
-/// Loads the installed PaddleOCR-VL, or says which command installs it.
-pub fn load_installed(precision: Precision) -> Result<PaddleOcrVl> {
-    let manifest = crate::models::hub_model(MODEL)?;
-    let dir = crate::models::hub::installed_dir(&crate::models::models_dir(), &manifest)?;
-    PaddleOcrVl::load(MODEL, &dir, precision)
-}
-
 /// The network: image and prompt ids in, logits out.
 pub struct PaddleNet {
     vision: vision::VisionEncoder,
@@ -190,6 +183,13 @@ impl PaddleNet {
 }
 
 impl PaddleOcrVl {
+    /// Loads the installed PaddleOCR-VL (`ModelMissing` when it is not downloaded).
+    pub fn load_installed(precision: Precision) -> Result<PaddleOcrVl> {
+        let manifest = crate::models::hub_model(MODEL)?;
+        let dir = crate::models::hub::installed_dir(&crate::models::models_dir(), &manifest)?;
+        PaddleOcrVl::load(MODEL, &dir, precision)
+    }
+
     /// Loads a PaddleOCR-VL folder at `precision` on [`super::device`].
     pub fn load(name: &str, dir: &Path, precision: Precision) -> Result<PaddleOcrVl> {
         let dtype = precision.dtype();

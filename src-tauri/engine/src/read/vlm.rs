@@ -14,11 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use image::RgbImage;
 use serde::Serialize;
 
-use super::paddleocr_vl::{PaddleOcrVl, Task};
-use super::Stop;
-use crate::doc::{BBox, Page, Word};
-use crate::layout::{Cell, Label, PageLayout, Region, RegionSource};
-use crate::read::edit_distance;
+use super::edit_distance;
+use crate::model::{BBox, Cell, Label, PageLayout, Word};
+use crate::vlm::paddleocr_vl::{PaddleOcrVl, Task};
+use crate::vlm::{Generation, Stop};
 use crate::Result;
 
 /// Tokens a region may take (a dense table fills about this many).
@@ -129,41 +128,6 @@ pub fn chart_cells(text: &str, area: BBox) -> Option<Vec<Cell>> {
             .map(cell)
             .collect(),
     )
-}
-
-/// Adds a text region for each block of the page's words that no detected region holds (text the
-/// detector missed), so that the model reads the whole page; then puts the regions in reading
-/// order.
-pub fn cover_unplaced_words(layout: &mut PageLayout, page: &Page) {
-    let mut held = vec![false; page.words.len()];
-    for r in &layout.regions {
-        for &w in &r.words {
-            held[w as usize] = true;
-        }
-    }
-    let mut blocks: Vec<(u32, BBox, Vec<u32>)> = Vec::new();
-    for line in &page.lines {
-        for &w in line.words.iter().filter(|&&w| !held[w as usize]) {
-            let b = page.words[w as usize].bbox;
-            match blocks.iter_mut().find(|(block, _, _)| *block == line.block) {
-                Some((_, area, words)) => {
-                    *area = area.union(&b);
-                    words.push(w);
-                }
-                None => blocks.push((line.block, b, vec![w])),
-            }
-        }
-    }
-    if blocks.is_empty() {
-        return;
-    }
-    let mut regions = std::mem::take(&mut layout.regions);
-    regions.extend(
-        blocks
-            .into_iter()
-            .map(|(_, area, words)| Region::new(Label::Text, area, words, String::new(), 1.0, RegionSource::Geometric)),
-    );
-    layout.regions = crate::layout::analyze::in_reading_order(page, regions);
 }
 
 /// A word as the checks compare it: letters and digits, lowercase.
@@ -402,7 +366,7 @@ fn read_region(
     bbox: BBox,
     task: Task,
     cancel: &AtomicBool,
-) -> Result<super::Generation> {
+) -> Result<Generation> {
     let s = points_per_pixel.max(1e-6);
     let (w, h) = img.dimensions();
     let x0 = ((bbox.x0 / s) as u32).saturating_sub(PAD).min(w.saturating_sub(1));

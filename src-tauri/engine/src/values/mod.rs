@@ -1,7 +1,7 @@
 //! Typed values as documents print them, and their normal forms: dates to ISO 8601, amounts to
 //! a plain decimal with an ISO 4217 currency code, percentages, durations ("two (2) years" ->
 //! "2 years"). Values are found over a line's words, so each keeps the words (and so the boxes)
-//! it was read from.
+//! it was read from. Shared by questions (`ask`) and field extraction (`extract`).
 
 use serde::{Deserialize, Serialize};
 
@@ -346,6 +346,12 @@ pub fn percent_at(words: &[&str]) -> Option<(usize, String)> {
     };
     let v = parse_number(num.trim_start_matches('('))?;
     Some((used, format!("{}%", trim_float(v))))
+}
+
+/// Lowercase words and numbers only, one space apart: "JDA Software Group, Inc." and
+/// "Jda Software Group Inc." read the same.
+pub fn loose(s: &str) -> String {
+    s.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// Plain decimal without trailing zeros: 19 -> "19", 7.5 -> "7.5".

@@ -11,7 +11,6 @@
 //! mostly tall text boxes mean the page lies on its side; the text-line orientation classifier
 //! votes on whether the (turned) lines read upside down.
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
@@ -22,6 +21,7 @@ use super::db::{self, bounds};
 use crate::nn::elementwise::with_f32;
 use crate::nn::graph::{nchw, nchw_batch, Graph};
 use crate::nn::prep::{bgr_planes, resize_bilinear};
+use crate::loaded::Loaded;
 use crate::{models, Error, Result};
 
 /// The detector sees large photos with their longer side brought down to this...
@@ -76,7 +76,7 @@ impl std::ops::AddAssign for Timings {
 /// A page read upright: how far it was turned (degrees clockwise), the upright pixels' size,
 /// and its lines in those pixels.
 #[derive(Debug, Clone)]
-pub struct Reading {
+pub struct UprightPage {
     pub turned: u16,
     pub width: u32,
     pub height: u32,
@@ -93,22 +93,23 @@ pub struct Reader {
     alphabet: Alphabet,
 }
 
-static READER: OnceLock<std::result::Result<Reader, String>> = OnceLock::new();
+static READER: Loaded<Reader> = Loaded::new();
 
 fn model_error(detail: impl ToString) -> Error {
     Error::Model { model: "ocr".into(), detail: detail.to_string() }
 }
 
 impl Reader {
-    /// The process's reader, loaded on first use; `ModelMissing` says how to install it.
+    /// The process's reader, loaded on first use (`ModelMissing` when a network is not
+    /// installed; tried again on the next call).
     pub fn get() -> Result<&'static Reader> {
-        let [det, cls, rec] = ["ocr-det", "ocr-cls", "ocr-rec"].map(models::model_file);
-        let (det, cls, rec) = (det?, cls?, rec?);
-        READER
-            .get_or_init(|| {
-                let graph = |p: &std::path::Path| {
-                    Graph::from_onnx(&std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?)
-                };
+        READER.get_or_load(|| {
+            let [det, cls, rec] = ["ocr-det", "ocr-cls", "ocr-rec"].map(models::model_file);
+            let (det, cls, rec) = (det?, cls?, rec?);
+            let graph = |p: &std::path::Path| {
+                Graph::from_onnx(&std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?)
+            };
+            let load = || -> std::result::Result<Reader, String> {
                 let mut rec = graph(&rec)?;
                 // Decoding needs each step's best class and its probability only.
                 let scores = if rec.drop_final_softmax(3) { Scores::Logits } else { Scores::Probabilities };
@@ -117,9 +118,9 @@ impl Reader {
                     rec.metadata.get("character").ok_or("the recogniser has no dictionary (metadata 'character')")?;
                 let alphabet = Alphabet::from_keys(keys, keys.lines().count() + 2)?;
                 Ok(Reader { det: graph(&det)?, cls: graph(&cls)?, rec, scores, alphabet })
-            })
-            .as_ref()
-            .map_err(|d| model_error(d.clone()))
+            };
+            load().map_err(model_error)
+        })
     }
 
     /// The lines of text on `img` as it stands, top to bottom.
@@ -130,7 +131,7 @@ impl Reader {
     }
 
     /// Turn the page upright (0, 90, 180 or 270 degrees clockwise) and read it.
-    pub fn read_upright(&self, img: &RgbImage) -> Result<Reading> {
+    pub fn read_upright(&self, img: &RgbImage) -> Result<UprightPage> {
         let mut t = Timings::default();
         let mut boxes = self.detect(img, &mut t)?;
         let mut turned = 0u16;
@@ -150,7 +151,7 @@ impl Reader {
         }
         let current = upright.as_ref().unwrap_or(img);
         let lines = self.recognise(current, &boxes, &mut t)?;
-        Ok(Reading { turned, width: current.width(), height: current.height(), lines, timings: t })
+        Ok(UprightPage { turned, width: current.width(), height: current.height(), lines, timings: t })
     }
 
     /// Text line boxes in `img`'s pixels.

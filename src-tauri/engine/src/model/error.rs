@@ -1,5 +1,7 @@
-//! Typed engine errors. Every error says what went wrong and where (file, page), and has a
-//! stable `kind` string that the CLI's `--json` output and the desktop UI show.
+//! Typed engine errors. Every error says what went wrong and where (file, page, model), and has
+//! a stable `kind` string that the CLI's `--json` output and the desktop UI show. How to fix it
+//! ("pass --password", "download it from the Models panel") is for each front end to word from
+//! the error's kind and fields: the engine does not know who is asking.
 
 use std::path::PathBuf;
 
@@ -15,7 +17,7 @@ pub enum Error {
     EmptyFile { path: PathBuf },
     #[error("{path}: unsupported file type ({detail}); Pagewise reads PDF, PNG, JPEG, TIFF and WebP")]
     UnsupportedType { path: PathBuf, detail: String },
-    #[error("{path}: the PDF is encrypted and needs a password (use --password)")]
+    #[error("{path}: the PDF is encrypted and needs a password")]
     PasswordRequired { path: PathBuf },
     #[error("{path}: wrong password for this encrypted PDF")]
     WrongPassword { path: PathBuf },
@@ -29,14 +31,18 @@ pub enum Error {
     UnsupportedSecurity { path: PathBuf },
     #[error("page {page} of {doc}: {detail}")]
     Page { doc: String, page: u32, detail: String },
+    #[error("page {page} of {doc}: {width}x{height} pixels at {dpi} DPI is above the limit of {limit} pixels")]
+    RenderTooLarge { doc: String, page: u32, width: u32, height: u32, dpi: f32, limit: u64 },
     #[error("no page {page} in {doc} (it has {pages})")]
     NoSuchPage { doc: String, page: u32, pages: u32 },
     #[error("no document matches '{query}'")]
     UnknownDocument { query: String },
     #[error("'{query}' matches several documents: {candidates}")]
     AmbiguousDocument { query: String, candidates: String },
-    #[error("libpdfium not found ({detail}); run `bash scripts/dev.sh setup` to fetch it, or set PAGEWISE_PDFIUM to the path of libpdfium.so")]
+    #[error("libpdfium could not be loaded ({detail})")]
     PdfiumMissing { detail: String },
+    #[error("no home directory to keep the library in")]
+    NoDataDir,
     #[error("library at {path}: {detail}")]
     Library { path: PathBuf, detail: String },
     #[error("database: {0}")]
@@ -45,17 +51,25 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: cannot write ({source})")]
     Unwritable { path: PathBuf, source: std::io::Error },
-    #[error("{path}: internal error while importing ({detail}); please report it with the file if you can")]
+    #[error("{path}: internal error while importing ({detail})")]
     Internal { path: PathBuf, detail: String },
-    #[error("model {model} is not installed ({path}); run `{fetch}` to fetch it")]
-    ModelMissing { model: String, path: PathBuf, fetch: String },
+    /// `downloadable`: a large model people download when they want it (from the hub), rather
+    /// than one that comes with Pagewise.
+    #[error("model {model} is not installed ({path})")]
+    ModelMissing { model: String, path: PathBuf, downloadable: bool },
+    #[error("model {model}: {file} is missing or has changed size since it was installed")]
+    ModelDamaged { model: String, file: String },
+    #[error("model {model}: its manifest is not pinned to a commit yet")]
+    ModelUnpinned { model: String },
+    #[error("model {model} needs about {needed_gb:.1} GB of memory, {available_gb:.1} GB is available")]
+    NotEnoughMemory { model: String, needed_gb: f64, available_gb: f64 },
     #[error("model {model}: {detail}")]
     Model { model: String, detail: String },
     #[error("question: {detail}")]
     BadQuestion { detail: String },
     #[error("{path}:{line}: {detail}")]
     BadSchema { path: PathBuf, line: usize, detail: String },
-    #[error("{path}: already exists (choose another name, or pass --force to replace it)")]
+    #[error("{path}: already exists")]
     OutputExists { path: PathBuf },
     #[error("cancelled")]
     Cancelled,
@@ -75,16 +89,21 @@ impl Error {
             Error::ImageTooLarge { .. } => "image_too_large",
             Error::UnsupportedSecurity { .. } => "unsupported_security",
             Error::Page { .. } => "page_failed",
+            Error::RenderTooLarge { .. } => "render_too_large",
             Error::NoSuchPage { .. } => "no_such_page",
             Error::UnknownDocument { .. } => "unknown_document",
             Error::AmbiguousDocument { .. } => "ambiguous_document",
             Error::PdfiumMissing { .. } => "pdfium_missing",
+            Error::NoDataDir => "no_data_dir",
             Error::Library { .. } => "library",
             Error::Database(_) => "database",
             Error::Io { .. } => "io",
             Error::Unwritable { .. } => "unwritable",
             Error::Internal { .. } => "internal",
             Error::ModelMissing { .. } => "model_missing",
+            Error::ModelDamaged { .. } => "model_damaged",
+            Error::ModelUnpinned { .. } => "model_unpinned",
+            Error::NotEnoughMemory { .. } => "not_enough_memory",
             Error::Model { .. } => "model_failed",
             Error::BadQuestion { .. } => "bad_question",
             Error::BadSchema { .. } => "bad_schema",
@@ -116,4 +135,13 @@ impl Error {
 pub struct ErrorReport {
     pub kind: String,
     pub message: String,
+}
+
+/// What a caught panic says (its message, when it has one).
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }

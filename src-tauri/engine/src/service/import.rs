@@ -1,0 +1,311 @@
+//! Importing files, top to bottom: a file is read and identified (source), copied into the
+//! library, opened (pdfium or the image decoder), each page read (its text layer, or its pixels
+//! by the OCR reader when it has none) and put in reading order, then stored and indexed in one
+//! transaction. Progress is reported as events; a failed file or page is data in the report,
+//! never a crash.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+
+use pdfium_render::prelude::*;
+
+use super::reading::read_by_ocr;
+use super::Library;
+use crate::model::{AddOutcome, AddStatus, FileKind, LayoutMode, Page, PageSource, Progress, Reading};
+use crate::read::ocr::page::PDF_PIXELS;
+use crate::read::{failed_page, page_of, text_layer};
+use crate::source::{self, SourceFile};
+use crate::store::{ImageMeta, JobItem, NewDocument, Store};
+use crate::{pdfium, render, Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    /// Password for encrypted PDFs (tried on every encrypted file of the batch).
+    pub password: Option<String>,
+    /// Leave pages without a text layer unread (`needs-reader`) instead of reading them by OCR.
+    pub skip_ocr: bool,
+}
+
+/// Files to import: each path, with folders walked (hidden entries skipped, sorted).
+pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let walker = walkdir::WalkDir::new(p)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            out.extend(walker.filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()).map(|e| e.into_path()));
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+impl Library {
+    /// Import `paths` (files; walk directories with [`collect_files`] first) one after another.
+    pub fn add_files(
+        &mut self,
+        paths: &[PathBuf],
+        opts: &AddOptions,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Vec<AddOutcome>> {
+        let job = self.store.start_job("import", paths.len())?;
+        progress(&Progress::JobStarted { job, files: paths.len() });
+        let mut outcomes = Vec::with_capacity(paths.len());
+        for (index, path) in paths.iter().enumerate() {
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            progress(&Progress::FileStarted { index, path: path.display().to_string() });
+            let outcome =
+                self.add_file(path, opts, &mut |page, pages| progress(&Progress::PageRead { index, page, pages }));
+            self.store.record_job_item(
+                job,
+                &JobItem {
+                    path: outcome.path.clone(),
+                    doc_id: outcome.doc_id.as_ref().map(|d| d.0.clone()),
+                    status: format!("{:?}", outcome.status).to_lowercase(),
+                    error: outcome.error.clone(),
+                },
+            )?;
+            progress(&Progress::FileFinished { index, outcome: outcome.clone() });
+            outcomes.push(outcome);
+        }
+        // The networks keep freed memory for their next steps; the batch is done with it.
+        crate::nn::release_freed_memory();
+        let cancelled = outcomes.len() < paths.len();
+        self.store.finish_job(job, if cancelled { "cancelled" } else { "done" })?;
+        let count = |s: AddStatus| outcomes.iter().filter(|o| o.status == s).count();
+        progress(&Progress::JobFinished {
+            job,
+            added: count(AddStatus::Added),
+            duplicates: count(AddStatus::Duplicate),
+            failed: count(AddStatus::Failed),
+            cancelled,
+        });
+        Ok(outcomes)
+    }
+
+    /// Import one file. Never panics and never touches other documents: on failure the library
+    /// is as it was (the transaction rolls back and the copied original is removed).
+    pub fn add_file(&mut self, path: &Path, opts: &AddOptions, on_page: &mut dyn FnMut(u32, u32)) -> AddOutcome {
+        let mut outcome =
+            AddOutcome { path: path.display().to_string(), status: AddStatus::Failed, ..Default::default() };
+        let src = match SourceFile::read(path) {
+            Ok(src) => src,
+            Err(e) => {
+                outcome.error = Some(e.to_report());
+                return outcome;
+            }
+        };
+        outcome.doc_id = Some(src.id.clone());
+        match self.store.contains(&src.id) {
+            Ok(true) => {
+                outcome.status = AddStatus::Duplicate;
+                outcome.pages = self.store.document(&src.id).map(|d| d.pages).unwrap_or(0);
+                return outcome;
+            }
+            Ok(false) => {}
+            Err(e) => {
+                outcome.error = Some(e.to_report());
+                return outcome;
+            }
+        }
+        let stored = self.store.original_path(&src.id, src.kind);
+        // A bug in a stage must cost this file, not the batch: a panic becomes this file's error
+        // (the transaction rolls back as it unwinds).
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store_original(&stored, &src.bytes).and_then(|()| match src.kind {
+                FileKind::Pdf => import_pdf(&mut self.store, &src, &stored, opts, &mut outcome, on_page),
+                _ => import_image(&mut self.store, &src, opts, &mut outcome, on_page),
+            })
+        }))
+        .unwrap_or_else(|panic| {
+            Err(Error::Internal { path: src.path.clone(), detail: crate::model::panic_message(panic) })
+        });
+        match result {
+            Ok(pages) => {
+                outcome.status = AddStatus::Added;
+                outcome.pages = pages;
+                // Pages read from pixels get their layout from the detector. It runs now, beside
+                // the much longer OCR, so that such a page opens at once in the viewer. A failure
+                // is kept with the page's layout and retried when it is next asked for.
+                if self.store.document(&src.id).is_ok_and(|d| d.ocr_pages > 0) {
+                    let _ = self.document_layout(&src.id, LayoutMode::Auto);
+                }
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&stored);
+                (outcome.failed_pages, outcome.unread_pages, outcome.unread_reason) = (vec![], vec![], None);
+                outcome.error = Some(e.to_report());
+            }
+        }
+        outcome
+    }
+}
+
+/// Write the original atomically (temp file + rename), so a crash never leaves half a copy.
+fn store_original(dest: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = dest.with_extension("part");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::Io { path: tmp.clone(), source: e })?;
+    std::fs::rename(&tmp, dest).map_err(|e| Error::Io { path: dest.into(), source: e })
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// Messages from the pdfium thread while it reads a document, page by page.
+enum PdfEvent {
+    Opened { pages: u32, encrypted: bool },
+    Page(u32, std::result::Result<(Reading, Option<Pixels>), String>),
+}
+
+/// A page drawn for the OCR reader, or why it could not be.
+type Pixels = Result<image::RgbImage>;
+
+/// Read a PDF on the pdfium thread while this thread orders and stores the pages it sends
+/// (a bounded channel: pages stream through, memory stays flat however long the document).
+fn import_pdf(
+    store: &mut Store,
+    src: &SourceFile,
+    stored: &Path,
+    opts: &AddOptions,
+    outcome: &mut AddOutcome,
+    on_page: &mut dyn FnMut(u32, u32),
+) -> Result<u32> {
+    let worker = pdfium::worker()?;
+    let (tx, rx) = sync_channel::<std::result::Result<PdfEvent, Error>>(8);
+    let (file, user_path, password, ocr) =
+        (stored.to_path_buf(), src.path.clone(), opts.password.clone(), !opts.skip_ocr);
+    worker.spawn(move |pdfium| {
+        let doc = match pdfium.load_pdf_from_file(&file, password.as_deref()) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let _ = tx.send(Err(pdfium::load_error(&user_path, password.as_deref(), e)));
+                return;
+            }
+        };
+        let encrypted =
+            !matches!(doc.permissions().security_handler_revision(), Ok(PdfSecurityHandlerRevision::Unprotected));
+        let pages = doc.pages().len() as u32;
+        if tx.send(Ok(PdfEvent::Opened { pages, encrypted })).is_err() {
+            return;
+        }
+        for index in 0..pages {
+            let read = doc
+                .pages()
+                .get(index as PdfPageIndex)
+                .and_then(|page| {
+                    let raw = text_layer::read_words(&page)?;
+                    // No text layer: draw the page for the reader (a scan).
+                    let pixels = (raw.words.is_empty() && ocr).then(|| {
+                        let scale = PDF_PIXELS / raw.width.max(raw.height).max(1.0);
+                        let (w, h) =
+                            ((raw.width * scale).round().max(1.0) as u32, (raw.height * scale).round().max(1.0) as u32);
+                        render::pdf_bitmap(&page, w, h)
+                            .map(|img| image::DynamicImage::ImageRgba8(img).to_rgb8())
+                            .map_err(|e| Error::Page {
+                                doc: user_path.display().to_string(),
+                                page: index + 1,
+                                detail: format!("pdfium could not render it: {e:?}"),
+                            })
+                    });
+                    Ok((raw, pixels))
+                })
+                .map_err(|e| format!("pdfium could not read this page: {e:?}"));
+            if tx.send(Ok(PdfEvent::Page(index + 1, read))).is_err() {
+                return;
+            }
+        }
+    })?;
+    let disconnected =
+        || Error::Corrupt { path: src.path.clone(), format: "PDF", detail: "pdfium stopped while reading it".into() };
+    let (pages, encrypted) = match rx.recv() {
+        Ok(Ok(PdfEvent::Opened { pages, encrypted })) => (pages, encrypted),
+        Ok(Err(e)) => return Err(e),
+        _ => return Err(disconnected()),
+    };
+    let name = name_of(&src.path);
+    let origin = src.path.display().to_string();
+    let password = if encrypted { opts.password.as_deref().filter(|p| !p.is_empty()) } else { None };
+    let new = NewDocument {
+        id: &src.id,
+        name: &name,
+        origin: &origin,
+        kind: FileKind::Pdf,
+        bytes: src.bytes.len() as u64,
+        pages,
+        encrypted,
+        password,
+    };
+    let mut tx = store.begin_import(&new)?;
+    for _ in 0..pages {
+        let Ok(Ok(PdfEvent::Page(no, read))) = rx.recv() else {
+            return Err(disconnected());
+        };
+        let page = match read {
+            Ok((raw, None)) => page_of(no, raw),
+            Ok((raw, Some(pixels))) => read_pixels(page_of(no, raw), pixels),
+            Err(message) => failed_page(no, Error::Page { doc: name.clone(), page: no, detail: message }.to_report()),
+        };
+        outcome.note(&page);
+        tx.add_page(&page, ImageMeta::default())?;
+        on_page(no, pages);
+    }
+    tx.commit()?;
+    Ok(pages)
+}
+
+/// A page without a text layer, read from its pixels by the OCR reader. If the reader is not
+/// installed or fails, the page stays `needs-reader` with the reason, and the import goes on.
+fn read_pixels(page: Page, pixels: Pixels) -> Page {
+    match pixels.and_then(|img| read_by_ocr(&page, &img)) {
+        Ok((read, _)) => read,
+        Err(e) => Page { error: Some(e.to_report()), ..page },
+    }
+}
+
+fn import_image(
+    store: &mut Store,
+    src: &SourceFile,
+    opts: &AddOptions,
+    outcome: &mut AddOutcome,
+    on_page: &mut dyn FnMut(u32, u32),
+) -> Result<u32> {
+    let image_pages = source::image_pages(&src.path, &src.bytes, src.kind)?;
+    let pages = image_pages.len() as u32;
+    let name = name_of(&src.path);
+    let origin = src.path.display().to_string();
+    let new = NewDocument {
+        id: &src.id,
+        name: &name,
+        origin: &origin,
+        kind: src.kind,
+        bytes: src.bytes.len() as u64,
+        pages,
+        encrypted: false,
+        password: None,
+    };
+    let mut tx = store.begin_import(&new)?;
+    for (i, ip) in image_pages.iter().enumerate() {
+        let (width, height) = ip.size_points();
+        let mut page =
+            page_of(i as u32 + 1, Reading { source: PageSource::NeedsReader, width, height, ..Default::default() });
+        if !opts.skip_ocr {
+            page = read_pixels(
+                page,
+                source::decode_image_page(&src.path, &src.bytes, src.kind, i).map(|img| img.to_rgb8()),
+            );
+        }
+        outcome.note(&page);
+        tx.add_page(&page, ImageMeta { dpi: Some(ip.dpi), orientation: Some(ip.orientation) })?;
+        on_page(i as u32 + 1, pages);
+    }
+    tx.commit()?;
+    Ok(pages)
+}

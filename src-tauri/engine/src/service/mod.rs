@@ -1,0 +1,92 @@
+//! The service layer: [`Library`], the one handle the front ends (CLI, desktop app, and later
+//! the Python binding) use. It opens the library on disk, loads what a stage needs (pages,
+//! pixels, models), calls the stages, keeps their results (layouts, field values, embeddings,
+//! questions asked) and records jobs. The only layer that calls both the store and the stages.
+//!
+//! - [`import`]: files into the library, page by page, with progress events.
+//! - [`reading`]: a stored page read again by OCR or by PaddleOCR-VL.
+//! - [`pixels`]: pages drawn for the viewer and the models; thumbnails.
+//! - [`layouts`]: each page's layout, analysed once per analyzer and kept.
+//! - [`questions`]: questions about a document, answered over its pages and layout.
+//! - [`fields`]: a schema's fields filled in per document and kept; corrections.
+//! - [`search`]: full-text search and search by meaning.
+
+mod fields;
+mod import;
+mod layouts;
+mod pixels;
+mod questions;
+mod reading;
+mod search;
+
+use std::path::{Path, PathBuf};
+
+pub use import::{collect_files, AddOptions};
+pub use questions::{Answering, PAGE_LAYOUT};
+
+use crate::model::{Asked, DocId, Document, Page};
+use crate::store::Store;
+use crate::{places, Error, Result};
+
+/// A library of documents, open: the front ends' one way into the engine.
+pub struct Library {
+    store: Store,
+}
+
+impl Library {
+    /// Open (creating if needed) the library in `dir`.
+    pub fn open(dir: &Path) -> Result<Library> {
+        Ok(Library { store: Store::open(dir)? })
+    }
+
+    /// The default location: `$PAGEWISE_LIBRARY`, else `library/` in the user's data directory.
+    pub fn default_dir() -> Result<PathBuf> {
+        places::from_env("PAGEWISE_LIBRARY")
+            .or_else(|| places::user_data_dir().map(|d| d.join("library")))
+            .ok_or(Error::NoDataDir)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.store.dir()
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        self.store.schema_version()
+    }
+
+    pub fn documents(&self) -> Result<Vec<Document>> {
+        self.store.documents()
+    }
+
+    pub fn document(&self, id: &DocId) -> Result<Document> {
+        self.store.document(id)
+    }
+
+    /// A document by id, id prefix or file name.
+    pub fn resolve(&self, query: &str) -> Result<Document> {
+        self.store.resolve(query)
+    }
+
+    pub fn contains(&self, id: &DocId) -> Result<bool> {
+        self.store.contains(id)
+    }
+
+    pub fn page(&self, id: &DocId, page: u32) -> Result<Page> {
+        self.store.page(id, page)
+    }
+
+    pub fn pages(&self, id: &DocId) -> Result<Vec<Page>> {
+        self.store.pages(id)
+    }
+
+    /// Forget a document: its pages, index entries, layouts, fields, questions, stored original
+    /// and thumbnails.
+    pub fn remove(&mut self, id: &DocId) -> Result<()> {
+        self.store.remove(id)
+    }
+
+    /// The questions asked about a document, oldest first.
+    pub fn questions(&self, id: &DocId) -> Result<Vec<Asked>> {
+        self.store.questions(id)
+    }
+}

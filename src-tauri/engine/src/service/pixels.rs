@@ -1,0 +1,71 @@
+//! A stored page's pixels: drawn at a DPI for the viewer and exports, at a model's size for the
+//! readers and the detector, and as a thumbnail cached in the library.
+
+use std::path::PathBuf;
+
+use image::{DynamicImage, RgbImage, RgbaImage};
+
+use super::Library;
+use crate::model::{DocId, FileKind};
+use crate::render::{render_pdf_page, turn, MAX_DPI, MIN_DPI};
+use crate::source::{self, MAX_PIXELS};
+use crate::store::THUMB_WIDTH;
+use crate::{Error, Result};
+
+impl Library {
+    /// Page `page` (1-based) of document `id` drawn at `dpi`, upright.
+    pub fn render_page(&self, id: &DocId, page: u32, dpi: f32) -> Result<RgbaImage> {
+        let doc = self.store.document(id)?;
+        let meta = self.store.page(id, page)?;
+        let dpi = dpi.clamp(MIN_DPI, MAX_DPI);
+        let (w, h) =
+            ((meta.width * dpi / 72.0).round().max(1.0) as u32, (meta.height * dpi / 72.0).round().max(1.0) as u32);
+        if w as u64 * h as u64 > MAX_PIXELS {
+            return Err(Error::RenderTooLarge { doc: doc.name, page, width: w, height: h, dpi, limit: MAX_PIXELS });
+        }
+        let path = self.store.original_path(id, doc.kind);
+        // Pixels are drawn as stored, then turned upright as the reader turned them.
+        let (sw, sh) = if meta.turned % 180 == 90 { (h, w) } else { (w, h) };
+        let img = match doc.kind {
+            FileKind::Pdf => render_pdf_page(path, self.store.password(id)?, page, sw, sh)?,
+            kind => {
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                let img = source::decode_image_page(&path, &bytes, kind, page as usize - 1)?;
+                img.resize_exact(sw, sh, image::imageops::FilterType::Triangle).to_rgba8()
+            }
+        };
+        Ok(turn(img, meta.turned))
+    }
+
+    /// A page's pixels for a model, upright: an image file's own pixels, or a PDF page drawn so
+    /// that its longer side is `pdf_pixels` long.
+    pub fn pixels(&self, id: &DocId, page: u32, pdf_pixels: f32) -> Result<RgbImage> {
+        let doc = self.store.document(id)?;
+        let meta = self.store.page(id, page)?;
+        let img = if doc.kind == FileKind::Pdf {
+            self.render_page(id, page, 72.0 * pdf_pixels / meta.width.max(meta.height).max(1.0))?
+        } else {
+            let path = self.store.original_path(id, doc.kind);
+            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            turn(source::decode_image_page(&path, &bytes, doc.kind, page as usize - 1)?.to_rgba8(), meta.turned)
+        };
+        Ok(DynamicImage::ImageRgba8(img).to_rgb8())
+    }
+
+    /// The cached thumbnail of a page (drawn on first use).
+    pub fn thumbnail(&self, id: &DocId, page: u32) -> Result<PathBuf> {
+        let path = self.store.thumbnail_path(id, page);
+        if path.is_file() {
+            return Ok(path);
+        }
+        let meta = self.store.page(id, page)?;
+        let dpi = THUMB_WIDTH as f32 * 72.0 / meta.width.max(1.0);
+        let img = self.render_page(id, page, dpi)?;
+        let tmp = path.with_extension("part");
+        DynamicImage::ImageRgba8(img)
+            .save_with_format(&tmp, image::ImageFormat::Png)
+            .map_err(|e| Error::Io { path: tmp.clone(), source: std::io::Error::other(e) })?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        Ok(path)
+    }
+}
