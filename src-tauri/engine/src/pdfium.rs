@@ -21,12 +21,17 @@ static WORKER: Loaded<PdfiumWorker> = Loaded::new();
 
 /// The process's pdfium worker, started on first use (tried again if libpdfium was missing).
 pub fn worker() -> Result<&'static PdfiumWorker> {
-    WORKER.get_or_load(|| PdfiumWorker::start().map_err(|detail| Error::PdfiumMissing { detail }))
+    WORKER.get_or_load(PdfiumWorker::start)
+}
+
+/// Why libpdfium could not be had.
+fn missing(detail: String) -> Error {
+    Error::PdfiumMissing { detail }
 }
 
 impl PdfiumWorker {
-    fn start() -> std::result::Result<Self, String> {
-        let library = locate_library()?;
+    fn start() -> Result<Self> {
+        let library = locate_library().map_err(missing)?;
         let (jobs, receiver) = sync_channel::<Job>(4);
         let (ready_tx, ready_rx) = sync_channel(1);
         let lib = library.clone();
@@ -47,8 +52,8 @@ impl PdfiumWorker {
                     job(&pdfium);
                 }
             })
-            .map_err(|e| format!("cannot start the pdfium thread: {e}"))?;
-        ready_rx.recv().map_err(|_| "the pdfium thread died while starting".to_string())??;
+            .map_err(|e| missing(format!("cannot start the pdfium thread: {e}")))?;
+        ready_rx.recv().map_err(|_| missing("the pdfium thread died while starting".into()))?.map_err(missing)?;
         Ok(PdfiumWorker { jobs, library })
     }
 
@@ -60,9 +65,9 @@ impl PdfiumWorker {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(pdfium)));
             let _ = tx.send(result.map_err(crate::model::panic_message));
         });
-        self.jobs.send(job).map_err(|_| Error::PdfiumMissing { detail: "the pdfium thread has stopped".into() })?;
-        let result = rx.recv().map_err(|_| Error::PdfiumMissing { detail: "the pdfium thread has stopped".into() })?;
-        result.map_err(|msg| Error::PdfiumMissing { detail: format!("pdfium panicked: {msg}") })
+        self.jobs.send(job).map_err(|_| missing("the pdfium thread has stopped".into()))?;
+        let result = rx.recv().map_err(|_| missing("the pdfium thread has stopped".into()))?;
+        result.map_err(|msg| missing(format!("pdfium panicked: {msg}")))
     }
 }
 
@@ -122,6 +127,6 @@ impl PdfiumWorker {
         let job: Job = Box::new(move |pdfium| {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(pdfium)));
         });
-        self.jobs.send(job).map_err(|_| Error::PdfiumMissing { detail: "the pdfium thread has stopped".into() })
+        self.jobs.send(job).map_err(|_| missing("the pdfium thread has stopped".into()))
     }
 }

@@ -8,6 +8,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::geometric::{self, DocContext, EDGE_BAND};
+use super::text_shapes::signature;
 use super::detector::{self, PicoDet};
 use crate::model::{BBox, Label, LayoutMode, Page, PageLayout, PageSource, Region, RegionSource};
 use crate::{Error, Result};
@@ -113,7 +114,7 @@ pub fn context(pages: &[Page]) -> DocContext {
                     .iter()
                     .flat_map(|&l| p.lines[l].words.iter().map(|&w| p.words[w as usize].text.as_str()))
                     .collect();
-                seen.entry(geometric::signature(&text.join(" "))).or_default().insert(p.page);
+                seen.entry(signature(&text.join(" "))).or_default().insert(p.page);
             }
         }
     }

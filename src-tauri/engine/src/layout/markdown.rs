@@ -51,7 +51,7 @@ fn one_line(text: &str) -> String {
 fn strip_marker(text: &str) -> &str {
     match text.split_once(' ') {
         Some((first, rest))
-            if super::geometric::is_list_marker(first)
+            if super::text_shapes::is_list_marker(first)
                 && ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►"].contains(&first) =>
         {
             rest

@@ -5,6 +5,8 @@
 //! - [`geometric`]: from the text layer (words, fonts, ruling lines, pictures); no model.
 //! - [`detector`]: from pixels, for pages without a text layer (PicoDet on candle).
 //! - [`tables`]: table grids (ruled and unruled) and their CSV.
+//! - [`text_shapes`]: what a run of text looks like (a label, a list marker, a caption, a
+//!   heading, a formula, a page number).
 //! - [`markdown`]: the page as Markdown following its regions.
 //! - [`overlay`]: the layout drawn over a page image.
 //! - [`analyze`]: per document, with repeated headers/footers found across pages; which
@@ -16,3 +18,4 @@ pub mod geometric;
 pub mod markdown;
 pub mod overlay;
 pub mod tables;
+pub mod text_shapes;

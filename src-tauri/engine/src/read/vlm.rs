@@ -15,7 +15,7 @@ use image::RgbImage;
 use serde::Serialize;
 
 use super::edit_distance;
-use crate::model::{BBox, Cell, Label, PageLayout, Word};
+use crate::model::{BBox, Cell, Label, Page, PageLayout, PageSource, Reading, Word};
 use crate::vlm::paddleocr_vl::{PaddleOcrVl, Task};
 use crate::vlm::{Generation, Stop};
 use crate::Result;
@@ -58,6 +58,23 @@ pub struct VlmReading {
     pub regions: Vec<RegionReading>,
     /// What the words were checked against: "text-layer", "ocr" or "nothing".
     pub checked_against: String,
+}
+
+impl VlmReading {
+    /// The words as every reader returns them, on `page` (the page they were read from: its
+    /// size, rotation and turn).
+    pub fn reading_on(&self, page: &Page) -> Reading {
+        Reading {
+            source: PageSource::Vlm,
+            width: page.width,
+            height: page.height,
+            rotation: page.rotation,
+            turned: page.turned,
+            words: self.words.clone(),
+            graphics: page.graphics.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 /// The task a layout region calls for, given the words the page's other reading found in it. A

@@ -86,24 +86,10 @@ impl Library {
         if cancel.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
-        let reading = Reading { source: PageSource::Vlm, words: read.words.clone(), ..reading_of(&reference) };
-        let page = page_of(no, reading);
+        let page = page_of(no, read.reading_on(&reference));
         if save {
             self.store.replace_reading(id, &page)?;
         }
         Ok((page, read))
-    }
-}
-
-/// A stored page's size, rotation and turn, as a reading without words.
-fn reading_of(page: &Page) -> Reading {
-    Reading {
-        source: page.source,
-        width: page.width,
-        height: page.height,
-        rotation: page.rotation,
-        turned: page.turned,
-        graphics: page.graphics.clone(),
-        ..Default::default()
     }
 }

@@ -1,0 +1,170 @@
+//! What a run of text looks like it is, from its words alone: a label ending in ':', a list
+//! marker, the start of a caption, a section number, a heading (with its size and weight), a
+//! formula, a page number; and a text's signature, for finding what repeats across pages.
+
+/// "Invoice No: 123": the number of words in the label (1 to 4, the last ending with ':'),
+/// when a value follows on the same line.
+pub fn inline_label(texts: &[&str]) -> Option<usize> {
+    let k = texts.iter().take(4).position(|t| t.ends_with(':') && t.len() > 1)? + 1;
+    let label_ok = texts[..k].iter().all(|t| t.chars().any(char::is_alphabetic))
+        && texts[0].chars().next().is_some_and(|c| c.is_alphabetic());
+    (label_ok && k < texts.len() && texts.len() <= k + 8).then_some(k)
+}
+
+pub fn is_list_marker(t: &str) -> bool {
+    const BULLETS: [&str; 14] = ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►", "✓"];
+    if BULLETS.contains(&t) {
+        return true;
+    }
+    let inner = t.trim_start_matches('(').trim_end_matches(['.', ')']);
+    let closed = t.ends_with('.') || t.ends_with(')');
+    let numeric = !inner.is_empty() && inner.len() <= 2 && inner.chars().all(|c| c.is_ascii_digit());
+    let letter = inner.len() == 1 && inner.chars().all(|c| c.is_ascii_lowercase());
+    let roman = !inner.is_empty() && inner.len() <= 4 && inner.chars().all(|c| "ivx".contains(c));
+    closed && (numeric || letter || roman)
+        || (t.starts_with('[')
+            && t.ends_with(']')
+            && t[1..t.len() - 1].chars().all(|c| c.is_ascii_digit())
+            && t.len() > 2)
+}
+
+pub fn is_caption_start(first: &str, second: Option<&str>) -> bool {
+    const WORDS: [&str; 10] =
+        ["figure", "fig.", "fig", "table", "tab.", "chart", "exhibit", "scheme", "algorithm", "listing"];
+    let lower = first.to_lowercase();
+    let starts_upper = first.chars().next().is_some_and(char::is_uppercase);
+    // "Figure 3:", "Fig. 2.", "Table IV" - the word then a number; or "Figure3:" in one word.
+    let numbered = |s: &str| {
+        let s = s.trim_end_matches([':', '.', ')', '|']);
+        !s.is_empty()
+            && (s.chars().all(|c| c.is_ascii_digit() || c == '.' || c.is_ascii_uppercase() && "IVXL".contains(c))
+                || s.len() <= 4 && s.chars().next().is_some_and(|c| c.is_ascii_digit()))
+    };
+    starts_upper
+        && (WORDS.contains(&lower.as_str()) && second.is_some_and(numbered)
+            || WORDS.iter().any(|w| lower.strip_prefix(w).is_some_and(|rest| !rest.is_empty() && numbered(rest))))
+}
+
+/// "4", "2.1", "3.2.1.", "B.", "IV." - how sections are numbered.
+pub fn is_section_number(t: &str) -> bool {
+    let digits = t.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && t.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && t.len() <= 8;
+    let letter = t.len() == 2 && t.ends_with('.') && t.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    let roman = t.len() >= 2 && t.len() <= 6 && t.ends_with('.') && t[..t.len() - 1].chars().all(|c| "IVX".contains(c));
+    digits || letter || roman
+}
+
+pub fn is_heading(text: &str, lines: usize, words: usize, size: f32, body: f32, bold: bool, first: &str) -> bool {
+    let trimmed = text.trim();
+    if lines > 2 || words > 16 || trimmed.len() < 2 || trimmed.ends_with(',') {
+        return false;
+    }
+    let sentence = trimmed.ends_with('.')
+        && !trimmed
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.ends_with('.') && w.len() <= 4 && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    let letters: Vec<char> = trimmed.chars().filter(|c| c.is_alphabetic()).collect();
+    let has_word = trimmed.split_whitespace().any(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3);
+    if letters.len() < 2 || sentence || !has_word {
+        return false;
+    }
+    let numbered = is_section_number(first) && words >= 2;
+    let caps = letters.iter().all(|c| c.is_uppercase()) && words <= 6 && letters.len() >= 4;
+    // Capitals and section numbers are often set a little smaller (small caps).
+    size >= 1.12 * body
+        || (bold && size >= 0.9 * body && words <= 12)
+        || (numbered && words <= 10 && size >= 0.85 * body && lines == 1)
+        || (caps && size >= 0.85 * body)
+}
+
+/// Mostly mathematics: operators, Greek letters, single-letter symbols, few ordinary words.
+pub fn is_formula(text: &str) -> bool {
+    const MATH: &str = "=+−×÷∑∫∏√∞≤≥≈≠∈∉∂∇±∓⊂⊆∪∩→←↔⇒⇔∀∃^_|αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ";
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    if tokens.is_empty() {
+        return false;
+    }
+    let math_chars = text.chars().filter(|c| MATH.contains(*c)).count();
+    let wordy = tokens
+        .iter()
+        .filter(|t| {
+            t.chars().filter(|c| c.is_alphabetic()).count() >= 4
+                && t.chars().all(|c| c.is_alphabetic() || ",.;:".contains(c))
+        })
+        .count();
+    let has_relation = text.contains('=')
+        || text.contains('≤')
+        || text.contains('≥')
+        || text.contains('≈')
+        || text.contains('∈')
+        || text.contains('→');
+    // "(12)" or "(3.4a)" at the end: a numbered display equation.
+    let last = tokens[tokens.len() - 1];
+    let numbered = last.starts_with('(')
+        && last.ends_with(')')
+        && last.chars().nth(1).is_some_and(|c| c.is_ascii_digit())
+        && last.chars().count() <= 8;
+    let share = wordy as f32 / tokens.len() as f32;
+    math_chars >= 2 && has_relation && share < 0.3 || numbered && (has_relation || math_chars >= 1) && share < 0.4
+}
+
+pub fn is_page_number(text: &str) -> bool {
+    let t = text.trim().to_lowercase();
+    let t = t.trim_matches(|c: char| c == '-' || c == '–' || c.is_whitespace());
+    let t = t.strip_prefix("page").unwrap_or(t).trim();
+    let digits_only = |s: &str| !s.is_empty() && s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit());
+    digits_only(t)
+        || t.split_once(" of ").is_some_and(|(a, b)| digits_only(a.trim()) && digits_only(b.trim()))
+        || (!t.is_empty() && t.len() <= 5 && t.chars().all(|c| "ivxlc".contains(c)))
+}
+
+/// A text with its digits masked, so "Page 3" and "Page 4" repeat as one header.
+pub fn signature(text: &str) -> String {
+    text.split_whitespace()
+        .map(|w| w.chars().map(|c| if c.is_ascii_digit() { '#' } else { c.to_ascii_lowercase() }).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captions_lists_pages_and_formulas_are_recognised() {
+        assert!(is_caption_start("Figure", Some("3:")));
+        assert!(is_caption_start("Fig.", Some("12.")));
+        assert!(is_caption_start("TABLE", Some("IV")));
+        assert!(is_caption_start("Table1:", None));
+        assert!(!is_caption_start("Table", Some("tennis")));
+        assert!(!is_caption_start("figure", Some("3")));
+        for m in ["•", "1.", "(a)", "iv)", "[12]", "-"] {
+            assert!(is_list_marker(m), "{m}");
+        }
+        for m in ["1999.", "word", "(abc)"] {
+            assert!(!is_list_marker(m), "{m}");
+        }
+        for p in ["12", "Page 3", "page 3 of 10", "- 4 -", "xii"] {
+            assert!(is_page_number(p), "{p}");
+        }
+        assert!(!is_page_number("Introduction"));
+        assert!(is_formula("E = mc^2 + α β"));
+        assert!(!is_formula("The value of the parameter is equal to the mean = 3 of all samples"));
+        assert!(is_formula("x = y (12)"));
+        assert!(!is_formula("(γs)") && !is_formula("a (−U(q))"), "multi-byte characters after a parenthesis");
+        assert_eq!(signature("Page 12 of 40"), "page ## of ##");
+        assert_eq!(inline_label(&["Invoice", "No:", "12345"]), Some(2));
+        assert_eq!(inline_label(&["Note:"]), None);
+    }
+
+    #[test]
+    fn headings_need_size_weight_or_numbering() {
+        assert!(is_heading("2.1 Related work", 1, 3, 10.0, 10.0, false, "2.1"));
+        assert!(is_heading("Results", 1, 1, 12.0, 10.0, false, "Results"));
+        assert!(is_heading("INTRODUCTION", 1, 1, 10.0, 10.0, false, "INTRODUCTION"));
+        assert!(!is_heading("Results", 1, 1, 10.0, 10.0, false, "Results"));
+        assert!(!is_heading("This is a sentence that ends.", 1, 6, 10.0, 10.0, true, "This"));
+    }
+}
