@@ -6,23 +6,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{pdfium_available, Lib};
+use common::Lib;
+use pagewise_testkit::eval_root;
 use serde_json::Value;
-
-/// ../shared/eval (or $PAGEWISE_EVAL) when it and libpdfium are there; else a visible skip.
-fn eval_root(test: &str) -> Option<PathBuf> {
-    if !pdfium_available(test) {
-        return None;
-    }
-    let root = std::env::var_os("PAGEWISE_EVAL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
-    if !root.is_dir() {
-        eprintln!("SKIP {test}: ../shared/eval is absent");
-        return None;
-    }
-    Some(root)
-}
 
 #[test]
 fn robustness_and_reading_sets_import_as_expected() {
