@@ -3,13 +3,7 @@
 //! 1 when some inputs failed, 2 usage error, 3 when `ask` finds no answer.
 
 mod ask_cmd;
-mod bench;
-mod bench_ask;
-mod bench_layout;
-mod bench_ocr;
-mod bench_vlm;
 mod commands;
-mod eval;
 mod extract_cmd;
 mod layout_cmd;
 mod models_cmd;
@@ -180,23 +174,10 @@ enum Command {
     },
     /// Remove a document (its pages, index entries and stored original)
     Rm { doc: String },
-    /// Score Pagewise on evaluation sets with ground truth (e.g. ../shared/eval/layout-*)
-    Eval {
-        #[arg(required = true)]
-        sets: Vec<PathBuf>,
-        /// Layout analyzer to score (auto: geometric on PDFs, the detector on images)
-        #[arg(long, value_enum, default_value_t = Mode::Auto)]
-        mode: Mode,
-    },
     /// Models: list, get from the hub, verify, import offline, remove
     Models {
         #[command(subcommand)]
         what: models_cmd::ModelsCommand,
-    },
-    /// Benchmarks
-    Bench {
-        #[command(subcommand)]
-        what: bench::BenchCommand,
     },
 }
 
@@ -278,9 +259,7 @@ fn main() -> ExitCode {
         Command::Schema { name } => extract_cmd::show_schema(&name),
         Command::Search { query, limit, semantic } => commands::search(&ctx, &query, limit, semantic),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
-        Command::Eval { sets, mode } => eval::run(&ctx, &sets, mode.into()),
         Command::Models { what } => models_cmd::run(&ctx, what),
-        Command::Bench { what } => bench::run(&ctx, what),
     };
     match result {
         Ok(code) => code,

@@ -11,8 +11,6 @@ use pagewise_engine::pipeline::{self, collect_files, AddOptions, AddStatus};
 use pagewise_engine::{pdfium, source, FileKind, Library, Result};
 use serde_json::json;
 
-use crate::Ctx;
-
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Import speed against pdfium's raw text extraction on the same PDFs
@@ -81,12 +79,12 @@ pub enum BenchCommand {
     },
 }
 
-pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
+pub fn run(json: bool, cmd: BenchCommand) -> Result<ExitCode> {
     let (paths, synthetic, repeat) = match cmd {
         BenchCommand::Ingest { paths, synthetic, repeat } => (paths, synthetic, repeat),
-        BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(ctx, &paths, image, repeat),
-        BenchCommand::Ocr { paths, limit } => return crate::bench_ocr::run(ctx, &paths, limit),
-        BenchCommand::Ask { paths, repeat } => return crate::bench_ask::run(ctx, &paths, repeat),
+        BenchCommand::Layout { paths, image, repeat } => return crate::bench_layout::run(json, &paths, image, repeat),
+        BenchCommand::Ocr { paths, limit } => return crate::bench_ocr::run(json, &paths, limit),
+        BenchCommand::Ask { paths, repeat } => return crate::bench_ask::run(json, &paths, repeat),
         BenchCommand::Vlm { image, model, max_pixels, tokens, bf16, q8, no_reference } => {
             use pagewise_engine::vlm::Precision;
             let precision = if q8 {
@@ -104,7 +102,7 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
                 precision,
                 skip_reference: no_reference,
             };
-            return crate::bench_vlm::run(ctx, &bench);
+            return crate::bench_vlm::run(json, &bench);
         }
     };
     let scratch =
@@ -151,7 +149,7 @@ pub fn run(ctx: &Ctx, cmd: BenchCommand) -> Result<ExitCode> {
         "synthetic_memory": memory,
         "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     });
-    if ctx.json {
+    if json {
         println!("{report}");
     } else {
         println!("files: {}   pages: {}   (best of {repeat})", files.len(), best_ingest.0);

@@ -16,7 +16,6 @@ use pagewise_engine::{Error, Result};
 use serde_json::json;
 
 use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
-use crate::Ctx;
 
 const QWEN3_VL: &str = include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json");
 const PADDLEOCR_VL: &str = include_str!("../../../models/configs/paddleocr-vl.config.json");
@@ -199,7 +198,7 @@ fn measure(
     }
 }
 
-pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
+pub fn run(json: bool, bench: &VlmBench) -> Result<ExitCode> {
     let image = image::open(&bench.image)
         .map_err(|e| Error::Corrupt { path: bench.image.clone(), format: "image", detail: e.to_string() })?
         .to_rgb8();
@@ -261,7 +260,7 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
         "decode_bytes_per_token_gb": bytes_per_token / 1e9,
         "decode_ceiling_tokens_per_s": ceiling,
     });
-    if ctx.json {
+    if json {
         println!("{report}");
         return Ok(ExitCode::SUCCESS);
     }

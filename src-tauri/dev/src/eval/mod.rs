@@ -14,13 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pagewise_engine::layout::LayoutMode;
+use pagewise_engine::pipeline::{self, AddOptions};
 use pagewise_engine::{DocId, Error, Library, Result};
 use serde_json::Value;
 
-use crate::commands::print_json;
-use crate::Ctx;
-
-pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
+pub fn run(json: bool, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
     let mut lib = Library::open(scratch.path())?;
     let mut reports = Vec::new();
@@ -53,14 +51,14 @@ pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
             unknown += 1;
         }
         for report in found {
-            if !ctx.json {
+            if !json {
                 println!("{}", report.table);
             }
             reports.push(report.json);
         }
     }
-    if ctx.json {
-        print_json(&reports);
+    if json {
+        println!("{}", Value::Array(reports));
     }
     Ok(if unknown > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -81,9 +79,18 @@ pub struct Report {
     pub json: Value,
 }
 
-/// Import a file (a no-op when it is already there) as a user's `pagewise add` would.
+/// Import a file (a no-op when it is already there) as a user's `pagewise add` would; a path
+/// that is no file names no document, as `pagewise` says of it.
 pub(crate) fn import(lib: &mut Library, path: &Path) -> Result<DocId> {
-    Ok(crate::commands::resolve(lib, &path.to_string_lossy())?.id)
+    if !path.is_file() {
+        return Err(Error::UnknownDocument { query: path.to_string_lossy().into_owned() });
+    }
+    let outcome = pipeline::add_file(lib, path, &AddOptions::default(), &mut |_, _| {});
+    match (outcome.doc_id, outcome.error) {
+        (Some(id), None) => Ok(id),
+        (_, Some(e)) => Err(Error::Library { path: path.into(), detail: e.message }),
+        _ => unreachable!("an outcome without an id has an error"),
+    }
 }
 
 pub(crate) fn set_name(dir: &Path) -> String {

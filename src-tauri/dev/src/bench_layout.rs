@@ -12,9 +12,8 @@ use pagewise_engine::{source, Error, FileKind, Library, Page, Result};
 use serde_json::{json, Value};
 
 use crate::bench::run_reference;
-use crate::Ctx;
 
-pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
+pub fn run(json: bool, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
     let files: Vec<PathBuf> = collect_files(paths)
         .into_iter()
@@ -62,7 +61,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
         None => json!({"skipped": "give --image PAGE.png (or .jpg) to time the detector"}),
     };
     let report = json!({"geometric": geometric, "detector": detector});
-    if ctx.json {
+    if json {
         println!("{report}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -15,8 +15,6 @@ use pagewise_engine::{DocId, Error, Library, Result};
 use serde_json::json;
 
 use crate::bench::peak_rss_kib;
-use crate::commands::print_json;
-use crate::Ctx;
 
 const QUESTIONS: [&str; 6] = [
     "What is the total?",
@@ -43,7 +41,7 @@ fn import(dir: &std::path::Path, files: &[PathBuf]) -> Result<(Library, Vec<DocI
     Ok((lib, ids))
 }
 
-pub fn run(ctx: &Ctx, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
+pub fn run(json: bool, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
     let files = collect_files(paths);
     if files.is_empty() {
         eprintln!("no documents to measure: give files or folders");
@@ -96,8 +94,8 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
         "extract_seconds": extract_secs,
         "peak_rss_mib": peak_rss_kib() / 1024,
     });
-    if ctx.json {
-        print_json(&report);
+    if json {
+        println!("{report}");
     } else {
         println!(
             "bench ask — {} documents, {} questions each, embeddings {}",

@@ -12,9 +12,8 @@ use pagewise_engine::{source, Error, FileKind, Result};
 use serde_json::{json, Value};
 
 use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
-use crate::Ctx;
 
-pub fn run(ctx: &Ctx, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
+pub fn run(json: bool, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
     let mut images: Vec<(PathBuf, FileKind)> = collect_files(paths)
         .into_iter()
         .filter_map(|p| {
@@ -60,7 +59,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
             Err(e) => json!({"error": e}),
         };
     let report = json!({"images": images.len(), "pagewise": ours, "onnxruntime": reference});
-    if ctx.json {
+    if json {
         println!("{report}");
         return Ok(ExitCode::SUCCESS);
     }
