@@ -5,10 +5,6 @@
 //! when a set could not be scored or a run failed, 2 usage error (or nothing to measure).
 
 mod bench;
-mod bench_ask;
-mod bench_layout;
-mod bench_ocr;
-mod bench_vlm;
 mod eval;
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! `pagewise bench layout`: pages per second of the geometric analyzer (all cores, and one
+//! `pagewise-dev bench layout`: pages per second of the geometric analyzer (all cores, and one
 //! thread for scale), and milliseconds per page image of the detector on candle beside
 //! onnxruntime running the same model on the same image, measured in the same run.
 
@@ -11,7 +11,7 @@ use pagewise_engine::pipeline::{self, collect_files, AddOptions, AddStatus};
 use pagewise_engine::{source, Error, FileKind, Library, Page, Result};
 use serde_json::{json, Value};
 
-use crate::bench::run_reference;
+use super::measure::run_reference;
 
 pub fn run(json: bool, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;

@@ -1,4 +1,4 @@
-//! `pagewise bench vlm`: Qwen3-VL-2B or PaddleOCR-VL at full size with random weights (speed does
+//! `pagewise-dev bench vlm`: Qwen3-VL-2B or PaddleOCR-VL at full size with random weights (speed does
 //! not depend on the values) on a real page or region image: prefill tokens/s, time to first
 //! token, decode tokens/s and peak memory; PyTorch (transformers on CPU) on the same config,
 //! image, token ids and token count in the same run; and the memory-bandwidth ceiling for
@@ -15,10 +15,10 @@ use pagewise_engine::vlm::{generate, random_weights, Precision};
 use pagewise_engine::{Error, Result};
 use serde_json::json;
 
-use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
+use super::measure::{peak_rss_kib, reset_peak_rss, run_reference};
 
-const QWEN3_VL: &str = include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json");
-const PADDLEOCR_VL: &str = include_str!("../../../models/configs/paddleocr-vl.config.json");
+const QWEN3_VL: &str = include_str!("../../../../models/configs/qwen3-vl-2b-instruct.config.json");
+const PADDLEOCR_VL: &str = include_str!("../../../../models/configs/paddleocr-vl.config.json");
 
 #[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum BenchModel {
@@ -171,14 +171,12 @@ fn measure(
                 precision,
             )?;
             let load_s = started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            let mut next = generate::argmax(&m.prefill(ids, Some(&patches), false)?)?;
-            let first_token_s = started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            for _ in 1..tokens {
-                next = generate::argmax(&m.step(next)?)?;
-            }
-            Ok(Run { load_s, first_token_s, decode_s: started.elapsed().as_secs_f64() })
+            time_generation(load_s, tokens, |last| {
+                generate::argmax(&match last {
+                    None => m.prefill(ids, Some(&patches), false)?,
+                    Some(token) => m.step(token)?,
+                })
+            })
         }
         BenchModel::PaddleocrVl => {
             let pixels = PreprocessorConfig::paddleocr_vl(147_384, max_pixels).pixels(image)?;
@@ -186,16 +184,27 @@ fn measure(
             let mut m = PaddleNet::new(config, random_weights::random_var_builder(dtype), precision)
                 .map_err(|e| Error::Model { model: "bench".into(), detail: e.to_string() })?;
             let load_s = started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            let mut next = generate::argmax(&m.prefill(ids, &pixels)?)?;
-            let first_token_s = started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            for _ in 1..tokens {
-                next = generate::argmax(&m.step(next)?)?;
-            }
-            Ok(Run { load_s, first_token_s, decode_s: started.elapsed().as_secs_f64() })
+            time_generation(load_s, tokens, |last| {
+                generate::argmax(&match last {
+                    None => m.prefill(ids, &pixels)?,
+                    Some(token) => m.step(token)?,
+                })
+            })
         }
     }
+}
+
+/// Times a greedy generation of `tokens` tokens: `next(None)` prefills and gives the first token,
+/// `next(Some(token))` decodes the one after `token`.
+fn time_generation(load_s: f64, tokens: usize, mut next: impl FnMut(Option<u32>) -> Result<u32>) -> Result<Run> {
+    let started = Instant::now();
+    let mut token = next(None)?;
+    let first_token_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for _ in 1..tokens {
+        token = next(Some(token))?;
+    }
+    Ok(Run { load_s, first_token_s, decode_s: started.elapsed().as_secs_f64() })
 }
 
 pub fn run(json: bool, bench: &VlmBench) -> Result<ExitCode> {

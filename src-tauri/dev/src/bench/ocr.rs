@@ -1,4 +1,4 @@
-//! `pagewise bench ocr`: seconds per page image in text detection, line orientation and
+//! `pagewise-dev bench ocr`: seconds per page image in text detection, line orientation and
 //! recognition for the OCR reader on candle, beside RapidOCR on onnxruntime running the same
 //! models on the same images in the same run; peak memory of each.
 
@@ -11,7 +11,7 @@ use pagewise_engine::pipeline::collect_files;
 use pagewise_engine::{source, Error, FileKind, Result};
 use serde_json::{json, Value};
 
-use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
+use super::measure::{peak_rss_kib, reset_peak_rss, run_reference};
 
 pub fn run(json: bool, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
     let mut images: Vec<(PathBuf, FileKind)> = collect_files(paths)

@@ -1,4 +1,4 @@
-//! `pagewise bench ask DOCS...`: latency of a question on documents already imported and
+//! `pagewise-dev bench ask DOCS...`: latency of a question on documents already imported and
 //! analysed (p50/p95, the answer alone and from the library), and documents per second for
 //! `extract --schema invoice` over the same documents.
 
@@ -14,7 +14,7 @@ use pagewise_engine::pipeline::{self, AddOptions};
 use pagewise_engine::{DocId, Error, Library, Result};
 use serde_json::json;
 
-use crate::bench::peak_rss_kib;
+use super::measure::peak_rss_kib;
 
 const QUESTIONS: [&str; 6] = [
     "What is the total?",
