@@ -13,8 +13,7 @@ use pagewise_engine::{Library, Result};
 use serde_json::{json, Value};
 
 use super::compare::{expected_texts, loose, matches};
-use super::qa_sets::document_path;
-use super::{import, read_json, set_name, Report};
+use super::sets::{document_path, import, read_json, set_name, Report};
 
 #[derive(Default)]
 struct Tally {

@@ -10,7 +10,7 @@ use pagewise_engine::{Library, Page, Result};
 use serde_json::{json, Value};
 
 use super::metrics::{average_precision, kendall_tau, ImageBoxes, LabelCounts};
-use super::{import, set_name, Report};
+use super::sets::{import, set_name, Report};
 
 /// DocBank labels Pagewise can express; abstract, author, date and reference cannot be.
 const DOCBANK_SCORED: [&str; 9] =

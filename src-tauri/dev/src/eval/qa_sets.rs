@@ -4,23 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pagewise_engine::ask::{self, Answerer, Extractive};
 use pagewise_engine::{Library, Result};
 use serde_json::{json, Value};
 
 use super::compare::{anls, expected_texts, matches};
-use super::{import, read_json, set_name, Report};
-
-/// Where a set keeps its documents.
-pub fn document_path(dir: &Path, file: &str) -> PathBuf {
-    ["docs", "images"]
-        .iter()
-        .map(|d| dir.join(d).join(file))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| dir.join("docs").join(file))
-}
+use super::sets::{document_path, import, read_json, set_name, Report};
 
 #[derive(Default)]
 struct Tally {
