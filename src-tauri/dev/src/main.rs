@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Parser, Subcommand};
+use clap::{Arg, Parser, Subcommand};
 use pagewise_engine::layout::LayoutMode;
 use serde_json::json;
 
@@ -21,10 +21,10 @@ use serde_json::json;
     version,
     about = "Pagewise developer tools: evaluation and benchmarks (never shipped)"
 )]
+// `pagewise eval` and `pagewise bench` took the CLI's --library and never read it (they work in a
+// scratch library): accepted here too, so that their command lines run as they did.
+#[command(arg(Arg::new("library").long("library").global(true).value_name("DIR").help(LIBRARY_HELP)))]
 struct Cli {
-    /// Accepted as `pagewise` accepts it; eval and bench import into a scratch library of their own
-    #[arg(long, global = true, value_name = "DIR")]
-    library: Option<PathBuf>,
     /// Machine-readable JSON on stdout
     #[arg(long, global = true)]
     json: bool,
@@ -48,6 +48,9 @@ enum Command {
         what: bench::BenchCommand,
     },
 }
+
+const LIBRARY_HELP: &str =
+    "Accepted as `pagewise` accepts it; eval and bench import into a scratch library of their own";
 
 /// `--mode auto|geometric|detector`: the engine's layout modes by their own names.
 fn layout_modes() -> impl TypedValueParser<Value = LayoutMode> {
