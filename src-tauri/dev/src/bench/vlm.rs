@@ -74,18 +74,18 @@ fn prompt_ids(start: u32, image: u32, end: u32, image_tokens: usize, after: usiz
 }
 
 /// Weights a decoding step reads: the attention and MLP projections of every layer and the output
-/// projection.
-fn decode_params(
-    layers: usize,
-    hidden: usize,
-    heads: usize,
-    kv_heads: usize,
-    head_dim: usize,
-    intermediate: usize,
-    vocab: usize,
-) -> usize {
-    layers * (2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + 3 * hidden * intermediate)
-        + vocab * hidden
+/// projection, from a language model's config (Qwen3-VL's text config and PaddleOCR-VL's config
+/// are two types that name these fields alike).
+macro_rules! decode_params {
+    ($config:expr) => {{
+        let t = $config;
+        let hidden = t.hidden_size;
+        t.num_hidden_layers
+            * (2 * hidden * t.num_attention_heads * t.head_dim
+                + 2 * hidden * t.num_key_value_heads * t.head_dim
+                + 3 * hidden * t.intermediate_size)
+            + t.vocab_size * hidden
+    }};
 }
 
 /// What a run measured: seconds to load, to the first token, and for the other tokens.
@@ -97,58 +97,28 @@ struct Run {
 
 /// The image's grid, the prompt ids and the weights read per decoded token, for `model`.
 fn prepare(model: BenchModel, image: &image::RgbImage, max_pixels: usize) -> Result<([usize; 3], Vec<u32>, usize)> {
-    Ok(match model {
+    // The grid, the image's start, placeholder and end token ids, the text ids after the image,
+    // and the weights read per token.
+    let (grid, [start, placeholder, end], after, params) = match model {
         BenchModel::Qwen3Vl => {
             let c = Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?;
             let grid = PreprocessorConfig::qwen3_vl(65_536, max_pixels).patches(image)?.grid_thw;
-            let ids = prompt_ids(
-                c.vision_start_token_id,
-                c.image_token_id,
-                c.vision_end_token_id,
-                grid.iter().product::<usize>() / 4,
-                40,
-            );
-            let t = &c.text_config;
             // The output projection is tied to the embeddings but read all the same.
             (
                 grid,
-                ids,
-                decode_params(
-                    t.num_hidden_layers,
-                    t.hidden_size,
-                    t.num_attention_heads,
-                    t.num_key_value_heads,
-                    t.head_dim,
-                    t.intermediate_size,
-                    t.vocab_size,
-                ),
+                [c.vision_start_token_id, c.image_token_id, c.vision_end_token_id],
+                40,
+                decode_params!(&c.text_config),
             )
         }
         BenchModel::PaddleocrVl => {
             let c = paddleocr_vl::parse_config("paddleocr-vl", PADDLEOCR_VL)?;
             let grid = PreprocessorConfig::paddleocr_vl(147_384, max_pixels).pixels(image)?.grid_thw;
-            let ids = prompt_ids(
-                c.vision_start_token_id,
-                c.image_token_id,
-                c.vision_end_token_id,
-                grid.iter().product::<usize>() / 4,
-                6,
-            );
-            (
-                grid,
-                ids,
-                decode_params(
-                    c.num_hidden_layers,
-                    c.hidden_size,
-                    c.num_attention_heads,
-                    c.num_key_value_heads,
-                    c.head_dim,
-                    c.intermediate_size,
-                    c.vocab_size,
-                ),
-            )
+            (grid, [c.vision_start_token_id, c.image_token_id, c.vision_end_token_id], 6, decode_params!(&c))
         }
-    })
+    };
+    let ids = prompt_ids(start, placeholder, end, grid.iter().product::<usize>() / 4, after);
+    Ok((grid, ids, params))
 }
 
 /// Builds the model with random weights, prefills `ids` with the image and decodes `tokens`.
