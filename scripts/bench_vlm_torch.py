@@ -1,4 +1,4 @@
-"""PyTorch reference for `pagewise bench vlm`: transformers' Qwen3-VL or PaddleOCR-VL built from
+"""PyTorch reference for `pagewise-dev bench vlm`: transformers' Qwen3-VL or PaddleOCR-VL built from
 the same config with random weights, on the same image (same processor settings), the same prompt
 token ids and the same number of generated tokens, on the CPU with as many threads as there are
 cores.

@@ -151,7 +151,7 @@ setup_reference() {
     onnxruntime==1.32.0 numpy==2.4.6 opencv-python-headless==5.0.0.93 rapid-layout==1.2.1 rapidocr==3.10.0 pillow==13.0.0 tokenizers==0.23.3 safetensors==0.8.0
 }
 
-# PyTorch + transformers for the vision-language parity fixtures and `pagewise bench vlm`'s
+# PyTorch + transformers for the vision-language parity fixtures and `pagewise-dev bench vlm`'s
 # reference (not needed by the app or the tests; PyPI's torch brings ~3 GB of CUDA libraries).
 setup_torch_reference() {
   if [ ! -x .venv-torch/bin/python ]; then
@@ -215,7 +215,10 @@ run_demo() {
 run_tests() {
   setup_tauri_driver
   say "building and running the tests"
-  cargo build -p pagewise-cli -p pagewise-app
+  # Every crate, the developer tools (pagewise-dev) included: built as `cargo test --workspace`
+  # builds them (the engine's `dev-api` on, for the developer tools and parity tests), so nothing
+  # compiles twice; the app's debug binary is what the end-to-end tests drive.
+  cargo build --workspace
   local log; log="$(mktemp)"
   # --nocapture so that a test's visible SKIP line (absent eval set or model) reaches the log.
   set +e

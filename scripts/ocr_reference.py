@@ -6,7 +6,7 @@
                                            and tests/fixtures/ocr/expected-pages.json
     python scripts/ocr_reference.py --bench IMAGE...
                                            seconds per image in det, cls and rec (JSON), for
-                                           `pagewise bench ocr`
+                                           `pagewise-dev bench ocr`
 
 1. The networks alone (expected.json). Inputs are cut from tests/fixtures/detector/invoice-p1.png
    (a page rendered from our own demo invoice) without resizing, so both sides see identical

@@ -33,7 +33,7 @@ const driver = await Driver.launch({ log: join(root, "target/bench-app-driver.lo
 const ready = (s) => s.until("ready", () => s.exec("return document.body.dataset.ready === 'true'"), 60000);
 const results = {};
 try {
-  // Import once (not timed here: `pagewise bench ingest` measures import).
+  // Import once (not timed here: `pagewise-dev bench ingest` measures import).
   let s = await driver.session(app);
   await ready(s);
   await s.click("#add-files");

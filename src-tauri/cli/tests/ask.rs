@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{bbox, pdfium_available, word, Lib};
-use pagewise_testkit::{PdfBuilder, PdfPage};
+use common::{bbox, word, Lib};
+use pagewise_testkit::{pdfium_available, PdfBuilder, PdfPage};
 use serde_json::Value;
 
 fn english_invoice() -> Vec<u8> {

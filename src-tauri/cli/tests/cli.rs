@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{bbox, pdfium_available, word, Lib};
+use common::{bbox, word, Lib};
 use pagewise_testkit::{
-    helvetica_width, jpeg_with_orientation, multipage_tiff, png_page, webp_page, PdfBuilder, PdfPage,
+    helvetica_width, jpeg_with_orientation, multipage_tiff, pdfium_available, png_page, webp_page, PdfBuilder, PdfPage,
 };
 use predicates::prelude::*;
 

@@ -4,25 +4,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{pdfium_available, Lib};
+use common::Lib;
+use pagewise_testkit::eval_root;
 use serde_json::Value;
-
-/// ../shared/eval (or $PAGEWISE_EVAL) when it and libpdfium are there; else a visible skip.
-fn eval_root(test: &str) -> Option<PathBuf> {
-    if !pdfium_available(test) {
-        return None;
-    }
-    let root = std::env::var_os("PAGEWISE_EVAL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval"));
-    if !root.is_dir() {
-        eprintln!("SKIP {test}: ../shared/eval is absent");
-        return None;
-    }
-    Some(root)
-}
 
 #[test]
 fn robustness_and_reading_sets_import_as_expected() {
@@ -93,77 +77,4 @@ fn reading_reference_text_is_recovered() {
     let want: Vec<String> = reference.split_whitespace().map(str::to_lowercase).collect();
     let common = want.iter().filter(|w| got.contains(w)).count();
     assert!(common as f64 >= 0.95 * want.len() as f64, "{common} of {} reference words found", want.len());
-}
-
-/// `pagewise eval` on the layout sets: the report has its figures, and they stay above
-/// regression floors set below the measured scores (see the README for the figures).
-#[test]
-fn layout_eval_reports_scores_above_the_floors() {
-    let Some(root) = eval_root("layout_eval_reports_scores") else { return };
-    let (docbank, publaynet) = (root.join("layout-docbank-samples"), root.join("layout-publaynet-examples"));
-    if !docbank.is_dir() || !publaynet.is_dir() {
-        eprintln!("SKIP layout_eval_reports_scores: the layout sets are absent");
-        return;
-    }
-    let lib = Lib::new();
-    let mut args = vec!["eval", docbank.to_str().unwrap()];
-    let has_model = pagewise_engine::models::model_file("layout-cdla").is_ok();
-    if has_model {
-        args.push(publaynet.to_str().unwrap());
-    } else {
-        eprintln!("SKIP layout_eval (PubLayNet part): the layout model is absent (run `bash scripts/dev.sh models`)");
-    }
-    let reports = lib.json(&args);
-    let d = &reports[0];
-    assert_eq!(d["kind"], "docbank");
-    assert!(d["macro_f1"].as_f64().unwrap() >= 0.75, "DocBank macro F1 fell: {d}");
-    assert!(d["tau_mean"].as_f64().unwrap() >= 0.95, "reading order fell: {d}");
-    assert_eq!(d["failed"], 0);
-    if has_model {
-        let p = &reports[1];
-        assert_eq!(p["kind"], "publaynet");
-        assert!(p["map50"].as_f64().unwrap() >= 0.65, "PubLayNet mAP@0.5 fell: {p}");
-    }
-}
-
-/// `pagewise eval` on the digital field sets: questions and extraction stay above floors set
-/// below the figures in the README (so a regression shows, and noise does not).
-#[test]
-fn field_and_question_sets_score_above_the_floors() {
-    let Some(root) = eval_root("field_and_question_sets_score_above_the_floors") else { return };
-    let sets = [
-        "fields-invoices-invoice2data",
-        "fields-invoices-parsee",
-        "fields-contracts-kleister-nda",
-        "tables-revenues-parsee",
-    ];
-    let dirs: Vec<PathBuf> = sets.iter().map(|s| root.join(s)).filter(|d| d.is_dir()).collect();
-    if dirs.len() < sets.len() {
-        eprintln!("SKIP field_and_question_sets_score_above_the_floors: some field sets are absent");
-        return;
-    }
-    let lib = Lib::new();
-    let mut args = vec!["eval"];
-    args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
-    let reports = lib.json(&args);
-    let report = |set: &str, kind: &str| {
-        reports
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["set"] == set && r["kind"] == kind)
-            .cloned()
-            .unwrap_or_else(|| panic!("no {kind} report for {set}"))
-    };
-    for set in ["fields-invoices-invoice2data", "fields-invoices-parsee", "tables-revenues-parsee"] {
-        let qa = report(set, "qa");
-        let exact = qa["exact"].as_f64().unwrap() / qa["asked"].as_f64().unwrap();
-        assert!(exact >= 0.9, "{set}: {exact} of the questions answered exactly: {qa}");
-    }
-    let contracts = report("fields-contracts-kleister-nda", "fields");
-    assert!(contracts["f1"].as_f64().unwrap() >= 0.7, "{contracts}");
-    let invoices = report("fields-invoices-parsee", "fields");
-    for f in invoices["fields"].as_array().unwrap() {
-        assert!(f["accuracy"].as_f64().unwrap() >= 0.9, "{f}");
-    }
 }

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{pdfium_available, Lib};
-use pagewise_testkit::{filler_words, png_page, PdfBuilder, PdfPage};
+use common::Lib;
+use pagewise_testkit::{filler_words, pdfium_available, png_page, PdfBuilder, PdfPage};
 use serde_json::Value;
 
 /// Three pages with a running head and page numbers; page 1 has a title, numbered sections,

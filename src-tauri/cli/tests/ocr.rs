@@ -6,8 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{pdfium_available, Lib};
-use pagewise_testkit::{PdfBuilder, PdfPage};
+use common::Lib;
+use pagewise_testkit::{pdfium_available, PdfBuilder, PdfPage};
 
 #[test]
 fn text_can_be_read_from_the_pixels() {

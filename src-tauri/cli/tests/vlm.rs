@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::{pdfium_available, Lib};
-use pagewise_testkit::{PdfBuilder, PdfPage};
+use common::Lib;
+use pagewise_testkit::{pdfium_available, PdfBuilder, PdfPage};
 use serde_json::Value;
 
 fn invoice() -> Vec<u8> {

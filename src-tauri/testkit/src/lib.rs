@@ -4,9 +4,11 @@
 
 mod images;
 mod pdf;
+mod resources;
 
 pub use images::{jpeg_with_orientation, multipage_tiff, png_page, webp_page, with_exif_orientation};
 pub use pdf::{PdfBuilder, PdfPage, TextItem};
+pub use resources::{eval_root, pdfium_available};
 
 /// Width of `text` in Helvetica at `size` points (standard AFM widths; used to predict boxes).
 pub fn helvetica_width(text: &str, size: f32) -> f32 {

@@ -1,20 +1,10 @@
 //! Shared helpers for the CLI end-to-end tests.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-/// True when libpdfium can be found; otherwise prints a visible skip line.
-pub fn pdfium_available(test: &str) -> bool {
-    let vendored = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vendor/pdfium/libpdfium.so");
-    let ok = std::env::var_os("PAGEWISE_PDFIUM").is_some() || vendored.is_file();
-    if !ok {
-        eprintln!("SKIP {test}: libpdfium is absent (run `bash scripts/dev.sh setup`)");
-    }
-    ok
-}
 
 pub struct Lib {
     pub dir: tempfile::TempDir,

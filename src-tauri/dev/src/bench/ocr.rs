@@ -1,4 +1,4 @@
-//! `pagewise bench ocr`: seconds per page image in text detection, line orientation and
+//! `pagewise-dev bench ocr`: seconds per page image in text detection, line orientation and
 //! recognition for the OCR reader on candle, beside RapidOCR on onnxruntime running the same
 //! models on the same images in the same run; peak memory of each.
 
@@ -6,15 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use pagewise_engine::ocr::reader::{Reader, Timings};
-use pagewise_engine::pipeline::collect_files;
+use pagewise_engine::read::ocr::reader::{Reader, Timings};
+use pagewise_engine::collect_files;
 use pagewise_engine::{source, Error, FileKind, Result};
 use serde_json::{json, Value};
 
-use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
-use crate::Ctx;
+use super::measure::{peak_rss_kib, reset_peak_rss, run_reference};
 
-pub fn run(ctx: &Ctx, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
+pub fn run(json: bool, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
     let mut images: Vec<(PathBuf, FileKind)> = collect_files(paths)
         .into_iter()
         .filter_map(|p| {
@@ -60,7 +59,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
             Err(e) => json!({"error": e}),
         };
     let report = json!({"images": images.len(), "pagewise": ours, "onnxruntime": reference});
-    if ctx.json {
+    if json {
         println!("{report}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -1,4 +1,4 @@
-//! `pagewise bench layout`: pages per second of the geometric analyzer (all cores, and one
+//! `pagewise-dev bench layout`: pages per second of the geometric analyzer (all cores, and one
 //! thread for scale), and milliseconds per page image of the detector on candle beside
 //! onnxruntime running the same model on the same image, measured in the same run.
 
@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use pagewise_engine::layout::{self, detector, LayoutMode};
-use pagewise_engine::pipeline::{self, collect_files, AddOptions, AddStatus};
-use pagewise_engine::{source, Error, FileKind, Library, Page, Result};
+use pagewise_engine::layout::analyze::{analyze_document, Pixels};
+use pagewise_engine::layout::detector;
+use pagewise_engine::{
+    collect_files, source, AddOptions, AddStatus, Error, FileKind, LayoutMode, Library, Page, Result,
+};
 use serde_json::{json, Value};
 
-use crate::bench::run_reference;
-use crate::Ctx;
+use super::measure::run_reference;
 
-pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
+pub fn run(json: bool, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
     let files: Vec<PathBuf> = collect_files(paths)
         .into_iter()
@@ -22,8 +23,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
         .collect();
     let mut lib = Library::open(scratch.path())?;
     let mut pages: Vec<Vec<Page>> = Vec::new();
-    for o in pipeline::add_files(
-        &mut lib,
+    for o in lib.add_files(
         &files,
         &AddOptions { skip_ocr: true, ..Default::default() },
         &std::sync::atomic::AtomicBool::new(false),
@@ -39,8 +39,9 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
     };
     let analyze_all = || {
         let start = Instant::now();
+        let pixels = Pixels { image_of: &no_image, detector: &detector::installed };
         for doc in &pages {
-            std::hint::black_box(layout::analyze_document(doc, LayoutMode::Geometric, &no_image));
+            std::hint::black_box(analyze_document(doc, LayoutMode::Geometric, &pixels));
         }
         start.elapsed().as_secs_f64()
     };
@@ -62,7 +63,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
         None => json!({"skipped": "give --image PAGE.png (or .jpg) to time the detector"}),
     };
     let report = json!({"geometric": geometric, "detector": detector});
-    if ctx.json {
+    if json {
         println!("{report}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -101,7 +102,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], image: Option<PathBuf>, repeat: u32) ->
 }
 
 fn bench_detector(path: &Path, repeat: u32) -> Result<Value> {
-    let det = match detector::detector() {
+    let det = match detector::installed() {
         Ok(d) => d,
         Err(e) => return Ok(json!({"error": e.to_string()})),
     };

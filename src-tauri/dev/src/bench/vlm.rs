@@ -1,4 +1,4 @@
-//! `pagewise bench vlm`: Qwen3-VL-2B or PaddleOCR-VL at full size with random weights (speed does
+//! `pagewise-dev bench vlm`: Qwen3-VL-2B or PaddleOCR-VL at full size with random weights (speed does
 //! not depend on the values) on a real page or region image: prefill tokens/s, time to first
 //! token, decode tokens/s and peak memory; PyTorch (transformers on CPU) on the same config,
 //! image, token ids and token count in the same run; and the memory-bandwidth ceiling for
@@ -15,11 +15,10 @@ use pagewise_engine::vlm::{generate, random_weights, Precision};
 use pagewise_engine::{Error, Result};
 use serde_json::json;
 
-use crate::bench::{peak_rss_kib, reset_peak_rss, run_reference};
-use crate::Ctx;
+use super::measure::{peak_rss_kib, reset_peak_rss, run_reference};
 
-const QWEN3_VL: &str = include_str!("../../../models/configs/qwen3-vl-2b-instruct.config.json");
-const PADDLEOCR_VL: &str = include_str!("../../../models/configs/paddleocr-vl.config.json");
+const QWEN3_VL: &str = include_str!("../../../../models/configs/qwen3-vl-2b-instruct.config.json");
+const PADDLEOCR_VL: &str = include_str!("../../../../models/configs/paddleocr-vl.config.json");
 
 #[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum BenchModel {
@@ -75,18 +74,18 @@ fn prompt_ids(start: u32, image: u32, end: u32, image_tokens: usize, after: usiz
 }
 
 /// Weights a decoding step reads: the attention and MLP projections of every layer and the output
-/// projection.
-fn decode_params(
-    layers: usize,
-    hidden: usize,
-    heads: usize,
-    kv_heads: usize,
-    head_dim: usize,
-    intermediate: usize,
-    vocab: usize,
-) -> usize {
-    layers * (2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + 3 * hidden * intermediate)
-        + vocab * hidden
+/// projection, from a language model's config (Qwen3-VL's text config and PaddleOCR-VL's config
+/// are two types that name these fields alike).
+macro_rules! decode_params {
+    ($config:expr) => {{
+        let t = $config;
+        let hidden = t.hidden_size;
+        t.num_hidden_layers
+            * (2 * hidden * t.num_attention_heads * t.head_dim
+                + 2 * hidden * t.num_key_value_heads * t.head_dim
+                + 3 * hidden * t.intermediate_size)
+            + t.vocab_size * hidden
+    }};
 }
 
 /// What a run measured: seconds to load, to the first token, and for the other tokens.
@@ -98,58 +97,28 @@ struct Run {
 
 /// The image's grid, the prompt ids and the weights read per decoded token, for `model`.
 fn prepare(model: BenchModel, image: &image::RgbImage, max_pixels: usize) -> Result<([usize; 3], Vec<u32>, usize)> {
-    Ok(match model {
+    // The grid, the image's start, placeholder and end token ids, the text ids after the image,
+    // and the weights read per token.
+    let (grid, [start, placeholder, end], after, params) = match model {
         BenchModel::Qwen3Vl => {
             let c = Config::parse("qwen3-vl-2b-instruct", QWEN3_VL)?;
             let grid = PreprocessorConfig::qwen3_vl(65_536, max_pixels).patches(image)?.grid_thw;
-            let ids = prompt_ids(
-                c.vision_start_token_id,
-                c.image_token_id,
-                c.vision_end_token_id,
-                grid.iter().product::<usize>() / 4,
-                40,
-            );
-            let t = &c.text_config;
             // The output projection is tied to the embeddings but read all the same.
             (
                 grid,
-                ids,
-                decode_params(
-                    t.num_hidden_layers,
-                    t.hidden_size,
-                    t.num_attention_heads,
-                    t.num_key_value_heads,
-                    t.head_dim,
-                    t.intermediate_size,
-                    t.vocab_size,
-                ),
+                [c.vision_start_token_id, c.image_token_id, c.vision_end_token_id],
+                40,
+                decode_params!(&c.text_config),
             )
         }
         BenchModel::PaddleocrVl => {
             let c = paddleocr_vl::parse_config("paddleocr-vl", PADDLEOCR_VL)?;
             let grid = PreprocessorConfig::paddleocr_vl(147_384, max_pixels).pixels(image)?.grid_thw;
-            let ids = prompt_ids(
-                c.vision_start_token_id,
-                c.image_token_id,
-                c.vision_end_token_id,
-                grid.iter().product::<usize>() / 4,
-                6,
-            );
-            (
-                grid,
-                ids,
-                decode_params(
-                    c.num_hidden_layers,
-                    c.hidden_size,
-                    c.num_attention_heads,
-                    c.num_key_value_heads,
-                    c.head_dim,
-                    c.intermediate_size,
-                    c.vocab_size,
-                ),
-            )
+            (grid, [c.vision_start_token_id, c.image_token_id, c.vision_end_token_id], 6, decode_params!(&c))
         }
-    })
+    };
+    let ids = prompt_ids(start, placeholder, end, grid.iter().product::<usize>() / 4, after);
+    Ok((grid, ids, params))
 }
 
 /// Builds the model with random weights, prefills `ids` with the image and decodes `tokens`.
@@ -172,14 +141,12 @@ fn measure(
                 precision,
             )?;
             let load_s = started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            let mut next = generate::argmax(&m.prefill(ids, Some(&patches), false)?)?;
-            let first_token_s = started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            for _ in 1..tokens {
-                next = generate::argmax(&m.step(next)?)?;
-            }
-            Ok(Run { load_s, first_token_s, decode_s: started.elapsed().as_secs_f64() })
+            time_generation(load_s, tokens, |last| {
+                generate::argmax(&match last {
+                    None => m.prefill(ids, Some(&patches), false)?,
+                    Some(token) => m.step(token)?,
+                })
+            })
         }
         BenchModel::PaddleocrVl => {
             let pixels = PreprocessorConfig::paddleocr_vl(147_384, max_pixels).pixels(image)?;
@@ -187,19 +154,30 @@ fn measure(
             let mut m = PaddleNet::new(config, random_weights::random_var_builder(dtype), precision)
                 .map_err(|e| Error::Model { model: "bench".into(), detail: e.to_string() })?;
             let load_s = started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            let mut next = generate::argmax(&m.prefill(ids, &pixels)?)?;
-            let first_token_s = started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            for _ in 1..tokens {
-                next = generate::argmax(&m.step(next)?)?;
-            }
-            Ok(Run { load_s, first_token_s, decode_s: started.elapsed().as_secs_f64() })
+            time_generation(load_s, tokens, |last| {
+                generate::argmax(&match last {
+                    None => m.prefill(ids, &pixels)?,
+                    Some(token) => m.step(token)?,
+                })
+            })
         }
     }
 }
 
-pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
+/// Times a greedy generation of `tokens` tokens: `next(None)` prefills and gives the first token,
+/// `next(Some(token))` decodes the one after `token`.
+fn time_generation(load_s: f64, tokens: usize, mut next: impl FnMut(Option<u32>) -> Result<u32>) -> Result<Run> {
+    let started = Instant::now();
+    let mut token = next(None)?;
+    let first_token_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for _ in 1..tokens {
+        token = next(Some(token))?;
+    }
+    Ok(Run { load_s, first_token_s, decode_s: started.elapsed().as_secs_f64() })
+}
+
+pub fn run(json: bool, bench: &VlmBench) -> Result<ExitCode> {
     let image = image::open(&bench.image)
         .map_err(|e| Error::Corrupt { path: bench.image.clone(), format: "image", detail: e.to_string() })?
         .to_rgb8();
@@ -261,7 +239,7 @@ pub fn run(ctx: &Ctx, bench: &VlmBench) -> Result<ExitCode> {
         "decode_bytes_per_token_gb": bytes_per_token / 1e9,
         "decode_ceiling_tokens_per_s": ceiling,
     });
-    if ctx.json {
+    if json {
         println!("{report}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -1,4 +1,4 @@
-//! `pagewise bench ask DOCS...`: latency of a question on documents already imported and
+//! `pagewise-dev bench ask DOCS...`: latency of a question on documents already imported and
 //! analysed (p50/p95, the answer alone and from the library), and documents per second for
 //! `extract --schema invoice` over the same documents.
 
@@ -7,16 +7,11 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use pagewise_engine::ask::{self, Answerer, Extractive, Prepared, Question};
-use pagewise_engine::extract::{self, Schema};
-use pagewise_engine::pipeline::collect_files;
-use pagewise_engine::pipeline::{self, AddOptions};
-use pagewise_engine::{DocId, Error, Library, Result};
+use pagewise_engine::ask::{Answerer, Question};
+use pagewise_engine::{collect_files, AddOptions, Answering, DocId, Error, Extractive, Library, Result, Schema};
 use serde_json::json;
 
-use crate::bench::peak_rss_kib;
-use crate::commands::print_json;
-use crate::Ctx;
+use super::measure::peak_rss_kib;
 
 const QUESTIONS: [&str; 6] = [
     "What is the total?",
@@ -38,12 +33,12 @@ fn millis(mut v: Vec<f64>) -> serde_json::Value {
 
 fn import(dir: &std::path::Path, files: &[PathBuf]) -> Result<(Library, Vec<DocId>)> {
     let mut lib = Library::open(dir)?;
-    let outcomes = pipeline::add_files(&mut lib, files, &AddOptions::default(), &AtomicBool::new(false), &mut |_| {})?;
+    let outcomes = lib.add_files(files, &AddOptions::default(), &AtomicBool::new(false), &mut |_| {})?;
     let ids = outcomes.into_iter().filter_map(|o| o.doc_id).collect();
     Ok((lib, ids))
 }
 
-pub fn run(ctx: &Ctx, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
+pub fn run(json: bool, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
     let files = collect_files(paths);
     if files.is_empty() {
         eprintln!("no documents to measure: give files or folders");
@@ -58,21 +53,21 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
     for id in &ids {
         let t = Instant::now();
         for q in QUESTIONS {
-            ask::ask(&lib, id, q, None, &mut answerer)?;
+            lib.ask(id, q, None, &mut Answering::Extractive(&mut answerer))?;
         }
         cold.push(t.elapsed().as_secs_f64() / QUESTIONS.len() as f64);
     }
     let (mut answer_only, mut from_library) = (Vec::new(), Vec::new());
     for _ in 0..repeat.max(1) {
         for id in &ids {
-            let prepared = Prepared::load(&lib, id, None)?;
+            let prepared = lib.prepare(id, None)?;
             let pages = prepared.view();
             for q in QUESTIONS {
                 let t = Instant::now();
                 answerer.answer(&pages, &Question::parse(q));
                 answer_only.push(t.elapsed().as_secs_f64());
                 let t = Instant::now();
-                ask::ask(&lib, id, q, None, &mut answerer)?;
+                lib.ask(id, q, None, &mut Answering::Extractive(&mut answerer))?;
                 from_library.push(t.elapsed().as_secs_f64());
             }
         }
@@ -82,7 +77,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
     let schema = Schema::load("invoice")?;
     let t = Instant::now();
     for id in &ids2 {
-        extract::extract_document(&lib2, id, &schema, &mut answerer)?;
+        lib2.extract_document(id, &schema, &mut Answering::Extractive(&mut answerer))?;
     }
     let extract_secs = t.elapsed().as_secs_f64();
     let report = json!({
@@ -96,8 +91,8 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
         "extract_seconds": extract_secs,
         "peak_rss_mib": peak_rss_kib() / 1024,
     });
-    if ctx.json {
-        print_json(&report);
+    if json {
+        println!("{report}");
     } else {
         println!(
             "bench ask — {} documents, {} questions each, embeddings {}",

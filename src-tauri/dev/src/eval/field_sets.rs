@@ -7,14 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use pagewise_engine::ask::Extractive;
-use pagewise_engine::extract::{self, FieldType, Schema};
-use pagewise_engine::{Library, Result};
+use pagewise_engine::{Answering, Extractive, FieldType, Library, Result, Schema, SCHEMA_PRESETS};
 use serde_json::{json, Value};
 
 use super::compare::{expected_texts, loose, matches};
-use super::qa_sets::document_path;
-use super::{import, read_json, set_name, Report};
+use super::sets::{document_path, import, read_json, set_name, Report};
 
 #[derive(Default)]
 struct Tally {
@@ -45,7 +42,7 @@ fn schema_for(truth: &serde_json::Map<String, Value>) -> Option<(Schema, usize)>
         .filter_map(|v| v.as_object())
         .flat_map(|o| o.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k))
         .collect();
-    extract::schema::PRESETS
+    SCHEMA_PRESETS
         .iter()
         .filter_map(|(name, _)| Schema::load(name).ok())
         .map(|s| {
@@ -72,7 +69,7 @@ pub fn fields(lib: &mut Library, dir: &Path) -> Result<Option<Report>> {
                 continue;
             }
         };
-        let got = match extract::extract_document(lib, &id, &schema, &mut answerer) {
+        let got = match lib.extract_document(&id, &schema, &mut Answering::Extractive(&mut answerer)) {
             Ok(g) => g,
             Err(e) => {
                 failed.push(format!("{file}: {e}"));

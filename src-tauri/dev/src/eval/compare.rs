@@ -2,8 +2,8 @@
 //! ground truth's own format read either way round), text after case, punctuation and spacing
 //! are set aside; ANLS gives partial credit for near misses.
 
-pub use pagewise_engine::ask::labels::loose;
-use pagewise_engine::ask::values::{date_at, parse_number, Locale};
+pub use pagewise_engine::values::loose;
+use pagewise_engine::values::{date_at, parse_number, Locale};
 use serde_json::Value;
 
 use super::metrics::edit_distance;

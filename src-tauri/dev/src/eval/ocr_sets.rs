@@ -13,7 +13,7 @@ use pagewise_engine::{Library, Page, PageSource, Result};
 use serde_json::{json, Value};
 
 use super::metrics::edit_distance;
-use super::{import, read_json, set_name, Report};
+use super::sets::{import, read_json, set_name, Report};
 
 /// A transcript line: its box in the image's pixels and its text.
 struct TruthLine {

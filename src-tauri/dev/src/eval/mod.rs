@@ -1,4 +1,4 @@
-//! `pagewise eval DIR...`: score Pagewise on evaluation sets with ground truth (see
+//! `pagewise-dev eval DIR...`: score Pagewise on evaluation sets with ground truth (see
 //! ../shared/eval/README.md). The kind of set is recognised from its ground-truth file, never
 //! from its name. Documents go through the same path as a user's: imported into a (temporary)
 //! library, analysed, read back.
@@ -9,18 +9,18 @@ mod layout_sets;
 pub mod metrics;
 mod ocr_sets;
 mod qa_sets;
+mod sets;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pagewise_engine::layout::LayoutMode;
-use pagewise_engine::{DocId, Error, Library, Result};
+use pagewise_engine::LayoutMode;
+use pagewise_engine::{Error, Library, Result};
 use serde_json::Value;
 
-use crate::commands::print_json;
-use crate::Ctx;
+use sets::read_json;
 
-pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
+pub fn run(json: bool, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
     let mut lib = Library::open(scratch.path())?;
     let mut reports = Vec::new();
@@ -53,39 +53,18 @@ pub fn run(ctx: &Ctx, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
             unknown += 1;
         }
         for report in found {
-            if !ctx.json {
+            if !json {
                 println!("{}", report.table);
             }
             reports.push(report.json);
         }
     }
-    if ctx.json {
-        print_json(&reports);
+    if json {
+        println!("{}", Value::Array(reports));
     }
     Ok(if unknown > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn first_page(gt: &Value) -> Option<&Value> {
     gt.get("pages")?.as_object()?.values().next()
-}
-
-pub fn read_json(path: &Path) -> Result<Value> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.into(), source: e })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Library { path: path.into(), detail: format!("not valid JSON: {e}") })
-}
-
-/// A set's scores: a printable table and the same figures as JSON.
-pub struct Report {
-    pub table: String,
-    pub json: Value,
-}
-
-/// Import a file (a no-op when it is already there) as a user's `pagewise add` would.
-pub(crate) fn import(lib: &mut Library, path: &Path) -> Result<DocId> {
-    Ok(crate::commands::resolve(lib, &path.to_string_lossy())?.id)
-}
-
-pub(crate) fn set_name(dir: &Path) -> String {
-    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string())
 }

@@ -4,23 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use pagewise_engine::ask::{self, Answerer, Extractive};
-use pagewise_engine::{Library, Result};
+use pagewise_engine::{Answering, Extractive, Library, Result};
 use serde_json::{json, Value};
 
 use super::compare::{anls, expected_texts, matches};
-use super::{import, read_json, set_name, Report};
-
-/// Where a set keeps its documents.
-pub fn document_path(dir: &Path, file: &str) -> PathBuf {
-    ["docs", "images"]
-        .iter()
-        .map(|d| dir.join(d).join(file))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| dir.join("docs").join(file))
-}
+use super::sets::{document_path, import, read_json, set_name, Report};
 
 #[derive(Default)]
 struct Tally {
@@ -47,7 +37,7 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
                 continue;
             }
         };
-        let answer = match ask::ask(lib, &id, question, None, &mut answerer as &mut dyn Answerer) {
+        let answer = match lib.ask(&id, question, None, &mut Answering::Extractive(&mut answerer)) {
             Ok(a) => a,
             Err(e) => {
                 failed.push(format!("{file}: {question}: {e}"));

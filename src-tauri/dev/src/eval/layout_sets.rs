@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use pagewise_engine::layout::{self, Label, LayoutMode, PageLayout};
-use pagewise_engine::{Library, Page, Result};
+use pagewise_engine::{Label, LayoutMode, Library, Page, PageLayout, Result};
 use serde_json::{json, Value};
 
 use super::metrics::{average_precision, kendall_tau, ImageBoxes, LabelCounts};
-use super::{import, set_name, Report};
+use super::sets::{import, set_name, Report};
 
 /// DocBank labels Pagewise can express; abstract, author, date and reference cannot be.
 const DOCBANK_SCORED: [&str; 9] =
@@ -55,7 +54,7 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> R
         let pdf = dir.join(p["pdf"].as_str().unwrap_or_default());
         let page_no = p["page_index0"].as_u64().unwrap_or(0) as u32 + 1;
         let id = import(lib, &pdf)?;
-        let layouts = layout::document_layout(lib, &id, mode)?;
+        let layouts = lib.document_layout(&id, mode)?;
         let (Some(layout), Ok(page)) = (layouts.iter().find(|l| l.page == page_no), lib.page(&id, page_no)) else {
             eprintln!("{sample}: page {page_no} missing");
             continue;
@@ -236,7 +235,7 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) ->
     let mut failed = 0;
     for (file, p) in &pages {
         let id = import(lib, &dir.join("images").join(file))?;
-        let layouts = layout::document_layout(lib, &id, mode)?;
+        let layouts = lib.document_layout(&id, mode)?;
         let Some(layout) = layouts.first() else { continue };
         if let Some(e) = &layout.error {
             eprintln!("{file}: {}", e.message);

@@ -1,0 +1,80 @@
+//! `pagewise-dev`: the developer tools, on the engine the app and the `pagewise` command line
+//! ship, but never shipped with them: `eval` scores Pagewise on evaluation sets with ground
+//! truth (../shared/eval), `bench` measures its speed beside the reference runtimes. Data goes
+//! to stdout (human text, or JSON with --json); errors go to stderr. Exit codes: 0 success, 1
+//! when a set could not be scored or a run failed, 2 usage error (or nothing to measure).
+
+mod bench;
+mod eval;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Arg, Parser, Subcommand};
+use pagewise_engine::LayoutMode;
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(
+    name = "pagewise-dev",
+    version,
+    about = "Pagewise developer tools: evaluation and benchmarks (never shipped)"
+)]
+// `pagewise eval` and `pagewise bench` took the CLI's --library and never read it (they work in a
+// scratch library): accepted here too, so that their command lines run as they did.
+#[command(arg(Arg::new("library").long("library").global(true).value_name("DIR").help(LIBRARY_HELP)))]
+struct Cli {
+    /// Machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Score Pagewise on evaluation sets with ground truth (e.g. ../shared/eval/layout-*)
+    Eval {
+        #[arg(required = true)]
+        sets: Vec<PathBuf>,
+        /// Layout analyzer to score (auto: geometric on PDFs, the detector on images)
+        #[arg(long, default_value = "auto", value_parser = layout_modes())]
+        mode: LayoutMode,
+    },
+    /// Benchmarks
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchCommand,
+    },
+}
+
+const LIBRARY_HELP: &str =
+    "Accepted as `pagewise` accepts it; eval and bench import into a scratch library of their own";
+
+/// `--mode auto|geometric|detector`: the engine's layout modes by their own names.
+fn layout_modes() -> impl TypedValueParser<Value = LayoutMode> {
+    const MODES: [LayoutMode; 3] = [LayoutMode::Auto, LayoutMode::Geometric, LayoutMode::Detector];
+    PossibleValuesParser::new(MODES.map(|m| m.as_str()))
+        .map(|name| MODES.into_iter().find(|m| m.as_str() == name).expect("one of the possible values"))
+}
+
+fn main() -> ExitCode {
+    // Piped into `head` and the like: stop quietly when the reader goes away, as Unix tools do.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval { sets, mode } => eval::run(cli.json, &sets, mode),
+        Command::Bench { what } => bench::run(cli.json, what),
+    };
+    result.unwrap_or_else(|e| {
+        // As `pagewise` reports an error: one line on stderr (JSON with --json), exit code 1.
+        let line = if cli.json { json!({ "error": e.to_report() }).to_string() } else { format!("error: {e}") };
+        eprintln!("{line}");
+        ExitCode::from(1)
+    })
+}
