@@ -7,7 +7,8 @@ use std::cell::{Cell, RefCell};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape};
 use rayon::prelude::*;
 
-use super::kernels::{contiguous, finish_row, Act, SharedOut};
+use super::cpu::{contiguous, SharedOut};
+use super::epilogue::{finish_row, Act};
 use super::product::{WeightMatrix, NR};
 
 /// A convolution's window: kernel, stride, and the zeros padded on each side.
@@ -317,7 +318,7 @@ fn depthwise_plane(x: &[f32], size: (usize, usize), filter: &[f32], g: &Window, 
         ) {
             depthwise_rows(x, size, filter, g, out, bias, act)
         }
-        if super::kernels::has_avx2_fma() {
+        if super::cpu::has_avx2_fma() {
             // SAFETY: the features were just detected on this CPU.
             unsafe {
                 if g.sy == 1 && g.sx == 1 && size.1 > 0 {

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use super::epilogue::Act;
 use super::graph::Step;
-use super::kernels::Act;
 use super::ops::{Binary, Op, Operand};
 
 /// Slots read by a step (its inputs and binary operands).

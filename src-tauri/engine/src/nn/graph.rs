@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use candle_core::{DType, Device, Tensor};
 
 use super::conv::Window;
+use super::epilogue::Act;
 use super::fuse::{fuse_activations, reads};
-use super::kernels::{Act, TiledTranspose};
 use super::onnx::{self, Data, NodeProto};
 use super::ops::{axes_of, binary, reshape_target, run_op, Binary, Op, Operand};
 use super::product::{Linear, WeightMatrix};
+use super::transpose::TiledTranspose;
 
 type Res<T> = std::result::Result<T, String>;
 
@@ -121,8 +122,8 @@ impl Graph {
 
     /// Run the graph on `input`; the graph's outputs in order.
     pub fn run(&self, input: Tensor) -> Res<Vec<Tensor>> {
-        super::kernels::flush_denormals();
-        super::kernels::keep_freed_memory();
+        super::tuning::flush_denormals();
+        super::tuning::keep_freed_memory();
         let mut values: Vec<Option<Tensor>> = vec![None; self.slots];
         values[self.input] = Some(input);
         let profile = std::env::var_os("PAGEWISE_PROFILE_GRAPH").is_some();

@@ -1,19 +1,30 @@
 //! Neural-network plumbing shared by the models Pagewise runs on candle: ONNX model files
-//! decoded with prost ([`onnx`]), compiled into a small graph runner ([`graph`]) with a few CPU
-//! kernels candle lacks or runs slowly (`conv` and the matrix `product` under it, `kernels`, `elementwise`), the operators (`ops`) and step fusion (`fuse`);
-//! [`prep`] prepares images as the models' reference pipelines do.
+//! decoded with prost ([`onnx`]), compiled into a small graph runner ([`graph`]) that fuses
+//! steps (`fuse`) and runs each as an operator (`ops`) on CPU kernels candle lacks or runs
+//! slowly: convolutions (`conv`) and the matrix `product` under them, transposed convolutions
+//! (`transpose`), pooling (`pool`), element-wise functions ([`elementwise`]), the bias and
+//! activation a product ends with (`epilogue`), all on what the CPU offers (`cpu`). [`prep`]
+//! prepares images as the models' reference pipelines do; `tuning` holds the process settings
+//! the networks run best under.
+//!
+//! Imports run one way: graph -> fuse -> ops -> kernels (conv, transpose, pool, product,
+//! elementwise, epilogue) -> cpu.
 
 mod conv;
+mod cpu;
 pub(crate) mod elementwise;
+mod epilogue;
 mod fuse;
 pub mod graph;
-mod kernels;
 pub mod onnx;
 mod ops;
+mod pool;
 pub mod prep;
 pub(crate) mod product;
+mod transpose;
+mod tuning;
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use kernels::has_avx2_fma;
-pub use kernels::release_freed_memory;
-pub(crate) use kernels::SharedOut;
+pub(crate) use cpu::has_avx2_fma;
+pub(crate) use cpu::SharedOut;
+pub use tuning::release_freed_memory;

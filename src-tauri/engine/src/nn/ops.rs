@@ -5,8 +5,10 @@ use candle_core::{DType, Tensor};
 
 use super::conv::{Convolution, Depthwise, Window};
 use super::elementwise::{softmax_last, unary, zip_map, Unary};
-use super::kernels::{Act, Epilogue, MaxPool, TiledTranspose};
+use super::epilogue::{Act, Epilogue};
+use super::pool::MaxPool;
 use super::product::{Linear, WeightMatrix};
+use super::transpose::TiledTranspose;
 
 #[derive(Debug)]
 pub(super) enum Operand {
