@@ -10,9 +10,9 @@ use candle_core::{DType, Device, Tensor};
 
 use super::conv::Window;
 use super::epilogue::Act;
-use super::fuse::{fuse_activations, reads};
+use super::fuse::fuse_activations;
 use super::onnx::{self, Data, NodeProto};
-use super::ops::{axes_of, binary, reshape_target, run_op, Binary, Op, Operand};
+use super::ops::{axes_of, binary, reshape_target, run_op, Binary, Op, Operand, Step};
 use super::product::{Linear, WeightMatrix};
 use super::transpose::TiledTranspose;
 
@@ -20,13 +20,6 @@ type Res<T> = std::result::Result<T, String>;
 
 fn ce(e: candle_core::Error) -> String {
     e.to_string()
-}
-
-#[derive(Debug)]
-pub(super) struct Step {
-    pub(super) op: Op,
-    pub(super) inputs: Vec<usize>,
-    pub(super) outputs: Vec<usize>,
 }
 
 /// A compiled graph with one float input.
@@ -199,7 +192,7 @@ impl Graph {
 fn frees(steps: &[Step], outputs: &[usize], slots: usize) -> Vec<Vec<usize>> {
     let mut last = vec![None; slots];
     for (k, s) in steps.iter().enumerate() {
-        for i in reads(s) {
+        for i in s.reads() {
             last[i] = Some(k);
         }
     }
