@@ -10,17 +10,12 @@ use candle_core::{DType, Device, Tensor};
 
 use super::conv::Window;
 use super::epilogue::Act;
+use super::error::{Error, Result};
 use super::fuse::fuse_activations;
 use super::onnx::{self, Data, NodeProto};
 use super::ops::{axes_of, binary, reshape_target, run_op, Binary, Op, Operand, Step};
 use super::product::{Linear, WeightMatrix};
 use super::transpose::TiledTranspose;
-
-type Res<T> = std::result::Result<T, String>;
-
-fn ce(e: candle_core::Error) -> String {
-    e.to_string()
-}
 
 /// A compiled graph with one float input.
 #[derive(Debug)]
@@ -44,9 +39,9 @@ struct Compiler {
 }
 
 impl Graph {
-    pub fn from_onnx(bytes: &[u8]) -> Res<Graph> {
+    pub fn from_onnx(bytes: &[u8]) -> Result<Graph> {
         let model = onnx::decode_model(bytes)?;
-        let graph = model.graph.ok_or("the model has no graph")?;
+        let graph = model.graph.ok_or_else(|| Error::Malformed("the model has no graph".into()))?;
         let mut c = Compiler {
             consts: HashMap::new(),
             slots: HashMap::new(),
@@ -65,24 +60,33 @@ impl Graph {
         let inputs: Vec<&str> =
             graph.input.iter().map(|v| v.name.as_str()).filter(|n| !c.consts.contains_key(*n)).collect();
         let [input] = inputs[..] else {
-            return Err(format!("expected one input, found {}", inputs.len()));
+            return Err(Error::Unsupported(format!("expected one input, found {}", inputs.len())));
         };
         let input = c.slot(input);
         for node in &graph.node {
-            c.compile(node).map_err(|e| format!("node {} ({}): {e}", node.name, node.op_type))?;
+            c.compile(node).map_err(|e| Error::Node {
+                node: node.name.clone(),
+                op: node.op_type.clone(),
+                source: Box::new(e),
+            })?;
         }
         let outputs = graph
             .output
             .iter()
-            .map(|o| c.slots.get(&o.name).copied().ok_or(format!("output {} is never computed", o.name)))
-            .collect::<Res<Vec<_>>>()?;
+            .map(|o| {
+                c.slots
+                    .get(&o.name)
+                    .copied()
+                    .ok_or_else(|| Error::Malformed(format!("output {} is never computed", o.name)))
+            })
+            .collect::<Result<Vec<_>>>()?;
         fuse_activations(&mut c.steps, &outputs);
         c.steps.retain(|s| !matches!(s.op, Op::Fused));
         // Weights are final now (batch norms and biases folded in): lay them out for the product.
         for step in &mut c.steps {
             if let Op::Conv { weight, depthwise: false, matrix, .. } = &mut step.op {
-                let rows = weight.dim(0).map_err(ce)?;
-                let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
+                let rows = weight.dim(0)?;
+                let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1())?;
                 *matrix = Some(WeightMatrix::new(data, rows, weight.elem_count() / rows.max(1)));
             }
         }
@@ -114,7 +118,7 @@ impl Graph {
     }
 
     /// Run the graph on `input`; the graph's outputs in order.
-    pub fn run(&self, input: Tensor) -> Res<Vec<Tensor>> {
+    pub fn run(&self, input: Tensor) -> Result<Vec<Tensor>> {
         super::tuning::flush_denormals();
         super::tuning::keep_freed_memory();
         let mut values: Vec<Option<Tensor>> = vec![None; self.slots];
@@ -124,8 +128,8 @@ impl Graph {
         let (mut spent, mut flops): (HashMap<String, f64>, HashMap<String, f64>) = Default::default();
         for (k, step) in self.steps.iter().enumerate() {
             let started = std::time::Instant::now();
-            let get = |i: usize| values[i].clone().ok_or_else(|| format!("value {i} read before it was computed"));
-            let args = step.inputs.iter().map(|&i| get(i)).collect::<Res<Vec<_>>>()?;
+            let get = |i: usize| values[i].clone().ok_or(Error::NotComputed(i));
+            let args = step.inputs.iter().map(|&i| get(i)).collect::<Result<Vec<_>>>()?;
             let operand = |o: &Operand| match o {
                 Operand::Slot(i) => get(*i),
                 Operand::Const(t) => Ok(t.clone()),
@@ -133,9 +137,9 @@ impl Graph {
             let results = match &step.op {
                 Op::Binary(kind, a, b) => {
                     let (a, b) = (operand(a)?, operand(b)?);
-                    vec![binary(*kind, &a, &b).map_err(ce)?]
+                    vec![binary(*kind, &a, &b)?]
                 }
-                op => run_op(op, &args).map_err(ce)?,
+                op => run_op(op, &args)?,
             };
             // The profile's key: the operator, and with PAGEWISE_PROFILE_GRAPH=shapes its input and output shapes.
             let key = match (profile, by_shape, results.first()) {
@@ -181,10 +185,7 @@ impl Graph {
                 line.join(", ")
             );
         }
-        self.outputs
-            .iter()
-            .map(|&i| values[i].clone().ok_or_else(|| "an output was not computed".to_string()))
-            .collect()
+        self.outputs.iter().map(|&i| values[i].clone().ok_or(Error::NotComputed(i))).collect()
     }
 }
 
@@ -222,46 +223,48 @@ impl Compiler {
         *self.slots.entry(name.to_string()).or_insert(next)
     }
 
-    fn input_slot(&self, name: &str) -> Res<usize> {
-        self.slots.get(name).copied().ok_or_else(|| format!("input {name} is not computed before it is read"))
+    fn input_slot(&self, name: &str) -> Result<usize> {
+        self.slots
+            .get(name)
+            .copied()
+            .ok_or_else(|| Error::Malformed(format!("input {name} is not computed before it is read")))
     }
 
-    fn const_f32(&self, name: &str) -> Res<(Vec<usize>, Vec<f32>)> {
+    fn const_f32(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
         match self.consts.get(name) {
             Some((shape, Data::Float(v))) => Ok((shape.clone(), v.clone())),
             Some((shape, Data::Int(v))) => Ok((shape.clone(), v.iter().map(|&x| x as f32).collect())),
-            None => Err(format!("{name} must be a constant")),
+            None => Err(Error::NotConstant(name.into())),
         }
     }
 
-    fn const_ints(&self, name: &str) -> Res<Vec<i64>> {
+    fn const_ints(&self, name: &str) -> Result<Vec<i64>> {
         match self.consts.get(name) {
             Some((_, Data::Int(v))) => Ok(v.clone()),
             Some((_, Data::Float(v))) => Ok(v.iter().map(|&x| x as i64).collect()),
-            None => Err(format!("{name} must be a constant")),
+            None => Err(Error::NotConstant(name.into())),
         }
     }
 
-    fn tensor(&self, name: &str) -> Res<Tensor> {
+    fn tensor(&self, name: &str) -> Result<Tensor> {
         let (shape, v) = self.const_f32(name)?;
-        Tensor::from_vec(v, shape, &Device::Cpu).map_err(ce)
+        Ok(Tensor::from_vec(v, shape, &Device::Cpu)?)
     }
 
     /// A slot holding `name`'s value: a computed value, or a constant emitted as a value
     /// (integer constants as i64, so shape arithmetic stays in integers).
-    fn value_slot(&mut self, name: &str) -> Res<usize> {
+    fn value_slot(&mut self, name: &str) -> Result<usize> {
         let Some((shape, data)) = self.consts.get(name).cloned() else { return self.input_slot(name) };
         let t = match data {
             Data::Float(v) => Tensor::from_vec(v, shape, &Device::Cpu),
             Data::Int(v) => Tensor::from_vec(v, shape, &Device::Cpu),
-        }
-        .map_err(ce)?;
+        }?;
         let slot = self.slot(&format!("const:{name}"));
         self.steps.push(Step { op: Op::Const(t), inputs: vec![], outputs: vec![slot] });
         Ok(slot)
     }
 
-    fn operand(&self, name: &str) -> Res<Operand> {
+    fn operand(&self, name: &str) -> Result<Operand> {
         if self.consts.contains_key(name) {
             Ok(Operand::Const(self.tensor(name)?))
         } else {
@@ -277,17 +280,20 @@ impl Compiler {
         self.steps.push(Step { op, inputs, outputs });
     }
 
-    fn compile(&mut self, node: &NodeProto) -> Res<()> {
+    fn compile(&mut self, node: &NodeProto) -> Result<()> {
         let ins = &node.input;
         let first = || self.input_slot(&ins[0]);
         match node.op_type.as_str() {
             "Constant" => {
-                let t = node.attr("value").and_then(|a| a.t.as_ref()).ok_or("Constant without a tensor value")?;
+                let t = node
+                    .attr("value")
+                    .and_then(|a| a.t.as_ref())
+                    .ok_or_else(|| Error::Malformed("Constant without a tensor value".into()))?;
                 self.consts.insert(node.output[0].clone(), (t.shape(), t.data()?));
             }
             "Conv" => {
                 let weight = self.tensor(&ins[1])?;
-                let (out_c, in_per_group, _, _) = weight.dims4().map_err(ce)?;
+                let (out_c, in_per_group, _, _) = weight.dims4()?;
                 let group = node.attr_i("group", 1) as usize;
                 let (strides, pads) = (node.attr_ints("strides"), node.attr_ints("pads"));
                 let (sy, sx) = (*strides.first().unwrap_or(&1) as usize, *strides.get(1).unwrap_or(&1) as usize);
@@ -298,19 +304,25 @@ impl Compiler {
                     "" | "NOTSET" | "VALID" => pads.iter().map(|&p| p.max(0) as usize).collect(),
                     // "Same" output size at stride 1: the kernel's overhang, the odd pixel after.
                     "SAME_UPPER" if sy == 1 && sx == 1 => vec![(kh - 1) / 2, (kw - 1) / 2, kh / 2, kw / 2],
-                    other => return Err(format!("auto_pad {other} is not supported at strides {sy}x{sx}")),
+                    other => {
+                        return Err(Error::Unsupported(format!(
+                            "auto_pad {other} is not supported at strides {sy}x{sx}"
+                        )))
+                    }
                 };
                 // ONNX pads: [top, left, bottom, right].
                 let [top, left, bottom, right] = pads[..] else {
-                    return Err(format!("a convolution with {} pads", pads.len()));
+                    return Err(Error::Unsupported(format!("a convolution with {} pads", pads.len())));
                 };
                 if node.attr_ints("dilations").iter().any(|&d| d != 1) {
-                    return Err("only convolutions without dilation are supported".into());
+                    return Err(Error::Unsupported("only convolutions without dilation are supported".into()));
                 }
                 let depthwise = group > 1 && group == out_c && in_per_group == 1;
                 let window = Window { kh, kw, sy, sx, top, left, bottom, right };
                 if group > 1 && !depthwise {
-                    return Err(format!("grouped convolution with {group} groups is not supported"));
+                    return Err(Error::Unsupported(format!(
+                        "grouped convolution with {group} groups is not supported"
+                    )));
                 }
                 let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
                 self.push(
@@ -329,14 +341,14 @@ impl Compiler {
                 let only_reader = self.readers.get(&ins[0]) == Some(&1);
                 if let (true, Some(&k)) = (only_reader, self.producer.get(&x)) {
                     if let Op::Conv { weight, bias, .. } = &mut self.steps[k].op {
-                        fold_affine(weight, bias, &scale, &shift).map_err(ce)?;
+                        fold_affine(weight, bias, &scale, &shift)?;
                         self.slots.insert(node.output[0].clone(), x);
                         return Ok(());
                     }
                 }
                 let n = scale.len();
-                let scale = Tensor::from_vec(scale, (1, n, 1, 1), &Device::Cpu).map_err(ce)?;
-                let shift = Tensor::from_vec(shift, (1, n, 1, 1), &Device::Cpu).map_err(ce)?;
+                let scale = Tensor::from_vec(scale, (1, n, 1, 1), &Device::Cpu)?;
+                let shift = Tensor::from_vec(shift, (1, n, 1, 1), &Device::Cpu)?;
                 self.push(node, Op::ChannelAffine(scale, shift), vec![x]);
             }
             "Add" | "Mul" | "Div" | "Sub" => {
@@ -352,7 +364,7 @@ impl Compiler {
                 {
                     // A bias added after a convolution without one: the convolution's bias.
                     let (x, name) = (*x, if matches!(a, Operand::Slot(_)) { &ins[0] } else { &ins[1] });
-                    if self.readers.get(name) == Some(&1) && self.fold_bias(x, c).map_err(ce)? {
+                    if self.readers.get(name) == Some(&1) && self.fold_bias(x, c)? {
                         self.slots.insert(node.output[0].clone(), x);
                         return Ok(());
                     }
@@ -360,7 +372,7 @@ impl Compiler {
                 self.push(node, Op::Binary(kind, a, b), vec![]);
             }
             "Clip" => {
-                let bound = |i: usize, default: f32| -> Res<f32> {
+                let bound = |i: usize, default: f32| -> Result<f32> {
                     match ins.get(i).filter(|n| !n.is_empty()) {
                         Some(n) => self.const_f32(n).map(|c| c.1.first().copied().unwrap_or(default)),
                         None => Ok(node.attr(if i == 1 { "min" } else { "max" }).map_or(default, |a| a.f)),
@@ -386,14 +398,14 @@ impl Compiler {
                     || node.attr_ints("dilations").iter().any(|&d| d != 1)
                     || !node.attr_ints("output_padding").iter().all(|&v| v == 0)
                 {
-                    return Err(
-                        "only square, ungrouped transposed convolutions without output padding are supported".into()
-                    );
+                    return Err(Error::Unsupported(
+                        "only square, ungrouped transposed convolutions without output padding are supported".into(),
+                    ));
                 }
                 let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
-                let (c_in, c_out, kh, kw) = weight.dims4().map_err(ce)?;
+                let (c_in, c_out, kh, kw) = weight.dims4()?;
                 let tiled = if kh == s && kw == s && p == 0 {
-                    let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
+                    let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1())?;
                     Some(TiledTranspose::new(&data, c_in, c_out, s, bias.as_deref()))
                 } else {
                     None
@@ -406,20 +418,21 @@ impl Compiler {
             }
             "GlobalAveragePool" => self.push(node, Op::GlobalAveragePool, vec![first()?]),
             "Resize" => {
-                let scales = self.const_f32(ins.get(2).ok_or("Resize without scales")?)?.1;
+                let scales =
+                    self.const_f32(ins.get(2).ok_or_else(|| Error::Malformed("Resize without scales".into()))?)?.1;
                 let f = scales.get(2).copied().unwrap_or(1.0);
                 let integral =
                     scales.len() == 4 && scales[..2] == [1.0, 1.0] && scales[3] == f && f.fract() == 0.0 && f >= 1.0;
                 if node.attr_s("mode") != "nearest" || !integral {
-                    return Err(format!(
+                    return Err(Error::Unsupported(format!(
                         "only nearest upsampling by an integer factor is supported (scales {scales:?})"
-                    ));
+                    )));
                 }
                 self.push(node, Op::Upsample(f as usize), vec![first()?]);
             }
             "Concat" => {
                 let axis = node.attr_i("axis", 0) as usize;
-                let inputs = ins.iter().map(|i| self.value_slot(i)).collect::<Res<Vec<_>>>()?;
+                let inputs = ins.iter().map(|i| self.value_slot(i)).collect::<Result<Vec<_>>>()?;
                 self.push(node, Op::Concat(axis), inputs);
             }
             "Split" => {
@@ -429,7 +442,7 @@ impl Compiler {
                     None => node.attr_ints("split"),
                 };
                 if sizes.len() != node.output.len() {
-                    return Err("Split needs explicit sizes for every output".into());
+                    return Err(Error::Unsupported("Split needs explicit sizes for every output".into()));
                 }
                 self.push(node, Op::Split(axis, sizes.iter().map(|&s| s as usize).collect()), vec![first()?]);
             }
@@ -449,16 +462,19 @@ impl Compiler {
             }
             "Shape" => self.push(node, Op::Shape, vec![first()?]),
             "Slice" => {
-                let get = |i: usize| -> Res<Option<Vec<i64>>> {
+                let get = |i: usize| -> Result<Option<Vec<i64>>> {
                     ins.get(i).filter(|n| !n.is_empty()).map(|n| self.const_ints(n)).transpose()
                 };
-                let (starts, ends) = (get(1)?.ok_or("Slice without starts")?, get(2)?.ok_or("Slice without ends")?);
+                let (starts, ends) = (
+                    get(1)?.ok_or_else(|| Error::Malformed("Slice without starts".into()))?,
+                    get(2)?.ok_or_else(|| Error::Malformed("Slice without ends".into()))?,
+                );
                 let axes = get(3)?.unwrap_or_else(|| (0..starts.len() as i64).collect());
                 if get(4)?.is_some_and(|steps| steps.iter().any(|&s| s != 1)) {
-                    return Err("only Slice with step 1 is supported".into());
+                    return Err(Error::Unsupported("only Slice with step 1 is supported".into()));
                 }
                 if axes.iter().any(|&a| a < 0) {
-                    return Err("only Slice with non-negative axes is supported".into());
+                    return Err(Error::Unsupported("only Slice with non-negative axes is supported".into()));
                 }
                 let ranges =
                     axes.iter().zip(starts.iter().zip(&ends)).map(|(&a, (&s, &e))| (a as usize, s, e)).collect();
@@ -468,7 +484,7 @@ impl Compiler {
                 let (a, b) = (self.operand(&ins[0])?, self.operand(&ins[1])?);
                 if let (Operand::Slot(x), Operand::Const(w)) = (&a, &b) {
                     if let [depth, width] = w.dims()[..] {
-                        let data: Vec<f32> = w.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
+                        let data: Vec<f32> = w.flatten_all().and_then(|w| w.to_vec1())?;
                         self.push(node, Op::Linear(Linear::new(data, depth, width)), vec![*x]);
                         return Ok(());
                     }
@@ -483,13 +499,16 @@ impl Compiler {
                     None => node.attr_ints("axes"),
                 };
                 if axes.is_empty() {
-                    return Err("ReduceMean over all axes is not supported".into());
+                    return Err(Error::Unsupported("ReduceMean over all axes is not supported".into()));
                 }
                 self.push(node, Op::ReduceMean(axes, node.attr_i("keepdims", 1) != 0), vec![first()?]);
             }
             "Pow" => {
-                let e = self.const_f32(ins.get(1).ok_or("Pow without an exponent")?)?.1;
-                let [e] = e[..] else { return Err("only a scalar constant exponent is supported".into()) };
+                let e =
+                    self.const_f32(ins.get(1).ok_or_else(|| Error::Malformed("Pow without an exponent".into()))?)?.1;
+                let [e] = e[..] else {
+                    return Err(Error::Unsupported("only a scalar constant exponent is supported".into()));
+                };
                 self.push(node, Op::Pow(e), vec![first()?]);
             }
             "Sqrt" => self.push(node, Op::Sqrt, vec![first()?]),
@@ -499,7 +518,7 @@ impl Compiler {
                     None => node.attr_ints("axes"),
                 };
                 if axes.is_empty() {
-                    return Err(format!("{} without axes is not supported", node.op_type));
+                    return Err(Error::Unsupported(format!("{} without axes is not supported", node.op_type)));
                 }
                 let insert = node.op_type == "Unsqueeze";
                 if let Some((shape, data)) = self.consts.get(&ins[0]).cloned() {
@@ -524,7 +543,7 @@ impl Compiler {
             "AveragePool" => {
                 let (k, s, p) = (node.attr_ints("kernel_shape"), node.attr_ints("strides"), node.attr_ints("pads"));
                 if k.len() != 2 || p.iter().any(|&v| v != 0) || node.attr_i("ceil_mode", 0) != 0 {
-                    return Err("only 2-D average pooling without padding is supported".into());
+                    return Err(Error::Unsupported("only 2-D average pooling without padding is supported".into()));
                 }
                 let s = if s.is_empty() { vec![1, 1] } else { s };
                 self.push(
@@ -538,10 +557,14 @@ impl Compiler {
                 let same = match node.attr_s("auto_pad").as_str() {
                     "SAME_UPPER" => true,
                     "" | "NOTSET" | "VALID" => false,
-                    other => return Err(format!("max pooling with auto_pad {other} is not supported")),
+                    other => {
+                        return Err(Error::Unsupported(format!("max pooling with auto_pad {other} is not supported")))
+                    }
                 };
                 if k.len() != 2 || p.iter().any(|&v| v != 0) || node.attr_i("ceil_mode", 0) != 0 {
-                    return Err("only 2-D max pooling without explicit padding is supported".into());
+                    return Err(Error::Unsupported(
+                        "only 2-D max pooling without explicit padding is supported".into(),
+                    ));
                 }
                 let s = if s.is_empty() { vec![1, 1] } else { s };
                 self.push(
@@ -555,7 +578,7 @@ impl Compiler {
                 let perm = node.attr_ints("perm").iter().map(|&p| p as usize).collect();
                 self.push(node, Op::Transpose(perm), vec![first()?]);
             }
-            other => return Err(format!("operator {other} is not supported")),
+            other => return Err(Error::UnsupportedOperator(other.into())),
         }
         Ok(())
     }
@@ -604,13 +627,16 @@ fn fold_affine(
 }
 
 /// An NCHW float tensor on the CPU.
-pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Res<Tensor> {
+pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Result<Tensor> {
     nchw_batch(data, 1, c, h, w)
 }
 
 /// `n` images of `c` planes of `h` x `w`, one after another.
-pub fn nchw_batch(data: Vec<f32>, n: usize, c: usize, h: usize, w: usize) -> Res<Tensor> {
-    Tensor::from_vec(data, (n, c, h, w), &Device::Cpu).map_err(ce)?.to_dtype(DType::F32).map_err(ce)
+pub fn nchw_batch(data: Vec<f32>, n: usize, c: usize, h: usize, w: usize) -> Result<Tensor> {
+    if data.len() != n * c * h * w {
+        return Err(Error::ShapeMismatch { len: data.len(), shape: vec![n, c, h, w] });
+    }
+    Ok(Tensor::from_vec(data, (n, c, h, w), &Device::Cpu)?.to_dtype(DType::F32)?)
 }
 
 #[cfg(test)]
@@ -690,6 +716,26 @@ mod tests {
         let reference = e.broadcast_div(&e.sum_keepdim(1).unwrap()).unwrap();
         let diff = (ours - reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(diff < 1e-6, "{diff}");
+    }
+
+    #[test]
+    fn errors_say_what_failed() {
+        assert!(matches!(Graph::from_onnx(b"not a model"), Err(Error::Decode(_))));
+        let graph = GraphProto {
+            node: vec![node("Frobnicate", &["x"], "y", vec![])],
+            initializer: vec![],
+            input: vec![ValueInfoProto { name: "x".into() }],
+            output: vec![ValueInfoProto { name: "y".into() }],
+        };
+        let bytes = ModelProto { graph: Some(graph), metadata_props: vec![] }.encode_to_vec();
+        let e = Graph::from_onnx(&bytes).unwrap_err();
+        assert!(
+            matches!(&e, Error::Node { node, op, source }
+                if node == "y" && op == "Frobnicate" && matches!(**source, Error::UnsupportedOperator(_))),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "node y (Frobnicate): operator Frobnicate is not supported");
+        assert!(matches!(nchw(vec![0.0; 5], 1, 2, 3), Err(Error::ShapeMismatch { len: 5, .. })));
     }
 
     #[test]

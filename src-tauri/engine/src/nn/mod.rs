@@ -14,6 +14,7 @@ mod conv;
 mod cpu;
 pub(crate) mod elementwise;
 mod epilogue;
+mod error;
 mod fuse;
 pub mod graph;
 pub mod onnx;
@@ -27,4 +28,5 @@ mod tuning;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use cpu::has_avx2_fma;
 pub(crate) use cpu::SharedOut;
+pub use error::{Error, Result};
 pub use tuning::release_freed_memory;

@@ -108,6 +108,7 @@ impl Reader {
             .get_or_init(|| {
                 let graph = |p: &std::path::Path| {
                     Graph::from_onnx(&std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?)
+                        .map_err(|e| e.to_string())
                 };
                 let mut rec = graph(&rec)?;
                 // Decoding needs each step's best class and its probability only.
