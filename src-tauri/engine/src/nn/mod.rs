@@ -10,6 +10,7 @@
 //! Imports run one way: graph -> fuse -> ops -> kernels (conv, transpose, pool, product,
 //! elementwise, epilogue) -> cpu.
 
+mod compile;
 mod conv;
 mod cpu;
 pub(crate) mod elementwise;
