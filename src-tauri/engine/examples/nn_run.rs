@@ -10,6 +10,7 @@ use candle_core::{Device, Tensor};
 use pagewise_engine::nn::graph::Graph;
 
 fn main() -> Result<(), String> {
+    pagewise_engine::tune_process();
     let args: Vec<String> = std::env::args().collect();
     let (model, input, shape, out, runs) = match &args[..] {
         [_, model, input, shape, out] => (model, input, shape, out, 1),

@@ -46,4 +46,5 @@ pub mod vlm;
 pub use candle_core::DType;
 pub use doc::{BBox, DocId, Document, FileKind, Line, Page, PageNo, PageSource, Word};
 pub use error::{Error, ErrorReport, Result};
+pub use nn::tune_process;
 pub use store::Library;

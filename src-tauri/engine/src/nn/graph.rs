@@ -14,6 +14,7 @@ use super::fuse::fuse_activations;
 use super::onnx::{self, NodeProto};
 use super::ops::{axes_of, binary, run_op, Op, Operand, Step};
 use super::product::WeightMatrix;
+use super::tuning::FlushDenormals;
 
 /// A compiled graph with one float input.
 #[derive(Debug)]
@@ -94,8 +95,9 @@ impl Graph {
 
     /// Run the graph on `input`; the graph's outputs in order.
     pub fn run(&self, input: Tensor) -> Result<Vec<Tensor>> {
-        super::tuning::flush_denormals();
-        super::tuning::keep_freed_memory();
+        // Subnormals flushed on this thread while the graph runs, whether or not the front end
+        // tuned it at start-up (see FlushDenormals); the flags it had come back on return.
+        let _flush = FlushDenormals::on_this_thread();
         let mut values: Vec<Option<Tensor>> = vec![None; self.slots];
         values[self.input] = Some(input);
         let profile = std::env::var_os("PAGEWISE_PROFILE_GRAPH").is_some();

@@ -1,14 +1,15 @@
 //! Neural-network plumbing shared by the models Pagewise runs on candle: ONNX model files
-//! decoded with prost ([`onnx`]), compiled into a small graph runner ([`graph`]) that fuses
-//! steps (`fuse`) and runs each as an operator (`ops`) on CPU kernels candle lacks or runs
-//! slowly: convolutions (`conv`) and the matrix `product` under them, transposed convolutions
-//! (`transpose`), pooling (`pool`), element-wise functions ([`elementwise`]), the bias and
-//! activation a product ends with (`epilogue`), all on what the CPU offers (`cpu`). [`prep`]
-//! prepares images as the models' reference pipelines do; `tuning` holds the process settings
-//! the networks run best under.
+//! decoded with prost ([`onnx`]), compiled node by node (`compile`, a file per operator family)
+//! into a small graph runner ([`graph`]) that fuses steps (`fuse`) and runs each as an operator
+//! (`ops`) on CPU kernels candle lacks or runs slowly: convolutions (`conv`) and the matrix
+//! `product` under them, transposed convolutions (`transpose`), pooling (`pool`), element-wise
+//! functions ([`elementwise`]), the bias and activation a product ends with (`epilogue`), all on
+//! what the CPU offers (`cpu`). [`prep`] prepares images as the models' reference pipelines do;
+//! [`tune_process`] sets the process up for the networks, once, from a front end's `main`.
+//! Failures are [`Error`]s.
 //!
-//! Imports run one way: graph -> fuse -> ops -> kernels (conv, transpose, pool, product,
-//! elementwise, epilogue) -> cpu.
+//! Imports run one way: graph -> compile, fuse -> ops -> the kernels (conv, transpose, pool,
+//! product, epilogue, elementwise) -> cpu.
 
 mod compile;
 mod conv;
@@ -30,4 +31,4 @@ mod tuning;
 pub(crate) use cpu::has_avx2_fma;
 pub(crate) use cpu::SharedOut;
 pub use error::{Error, Result};
-pub use tuning::release_freed_memory;
+pub use tuning::{release_freed_memory, tune_process};
