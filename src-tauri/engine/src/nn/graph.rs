@@ -224,6 +224,7 @@ pub fn nchw_batch(data: Vec<f32>, n: usize, c: usize, h: usize, w: usize) -> Res
 #[cfg(test)]
 mod tests {
     use super::super::epilogue::Act;
+    use super::super::testing::ramp;
     use super::onnx::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
     use super::*;
     use prost::Message;
@@ -373,12 +374,7 @@ mod tests {
         let g = Graph::from_onnx(&ModelProto { graph: Some(graph), metadata_props: vec![] }.encode_to_vec()).unwrap();
         assert_eq!(g.steps.len(), 1, "{:?}", g.steps);
         assert!(matches!(g.steps[0].op, Op::Conv { act: Act::Gelu, bias: Some(_), .. }), "{:?}", g.steps[0].op);
-        let x = Tensor::arange(0f32, 2.0 * 5.0 * 6.0, &Device::Cpu)
-            .unwrap()
-            .reshape((1, 2, 5, 6))
-            .unwrap()
-            .affine(0.05, -1.2)
-            .unwrap();
+        let x = ramp((1, 2, 5, 6), 0.05, -1.2);
         let ours = g.run(x.clone()).unwrap().remove(0);
         let a = x
             .conv2d(&Tensor::from_vec(w, (3, 2, 3, 3), &Device::Cpu).unwrap(), 1, 1, 1, 1)

@@ -24,6 +24,8 @@ mod ops;
 mod pool;
 pub mod prep;
 pub(crate) mod product;
+#[cfg(test)]
+mod testing;
 mod transpose;
 mod tuning;
 

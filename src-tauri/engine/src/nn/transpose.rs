@@ -70,24 +70,15 @@ impl CustomOp1 for TiledTranspose {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::ramp;
     use super::*;
     use candle_core::{Device, Tensor};
 
     #[test]
     fn tiled_transposed_convolution_matches_candle() {
         let (c_in, c_out, k, h, w) = (5, 3, 2, 4, 7);
-        let x = Tensor::arange(0f32, (2 * c_in * h * w) as f32, &Device::Cpu)
-            .unwrap()
-            .reshape((2, c_in, h, w))
-            .unwrap()
-            .affine(0.01, -0.4)
-            .unwrap();
-        let wt = Tensor::arange(0f32, (c_in * c_out * k * k) as f32, &Device::Cpu)
-            .unwrap()
-            .reshape((c_in, c_out, k, k))
-            .unwrap()
-            .affine(0.02, -0.5)
-            .unwrap();
+        let x = ramp((2, c_in, h, w), 0.01, -0.4);
+        let wt = ramp((c_in, c_out, k, k), 0.02, -0.5);
         let bias = [0.1f32, -0.2, 0.3];
         let op = TiledTranspose::new(&wt.flatten_all().unwrap().to_vec1::<f32>().unwrap(), c_in, c_out, k, Some(&bias));
         let ours = x.apply_op1_no_bwd(&op).unwrap();
