@@ -40,7 +40,7 @@ pub(super) fn with_simd(f: impl FnOnce()) {
 /// The output buffer, shared by bands that write disjoint parts of it.
 #[derive(Clone, Copy)]
 pub(crate) struct SharedOut(pub(crate) *mut f32);
-// SAFETY: bands write disjoint rows (see conv_banded).
+// SAFETY: the tasks sharing one write disjoint parts of it (see conv::convolve).
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 

@@ -69,7 +69,7 @@ fn swap_ftz_daz(flags: u32) -> u32 {
     // SAFETY: only the flush-to-zero and denormals-are-zero flags change.
     unsafe {
         let csr = _mm_getcsr();
-        _mm_setcsr(csr & !FTZ_DAZ | flags & FTZ_DAZ);
+        _mm_setcsr((csr & !FTZ_DAZ) | (flags & FTZ_DAZ));
         csr & FTZ_DAZ
     }
 }
