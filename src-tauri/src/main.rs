@@ -42,6 +42,7 @@ pub struct App {
 }
 
 fn main() {
+    pagewise_engine::tune_process();
     let started_ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let library = match pagewise_engine::Library::default_dir() {

@@ -220,6 +220,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    pagewise_engine::tune_process();
     let cli = Cli::parse();
     let library_dir = match cli.library.clone().map(Ok).unwrap_or_else(pagewise_engine::Library::default_dir) {
         Ok(dir) => dir,

@@ -66,6 +66,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // As the shipped front ends do: the networks measured here run as they run there.
+    pagewise_engine::tune_process();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Eval { sets, mode } => eval::run(cli.json, &sets, mode),

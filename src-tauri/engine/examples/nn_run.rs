@@ -10,6 +10,7 @@ use candle_core::{Device, Tensor};
 use pagewise_engine::nn::graph::Graph;
 
 fn main() -> Result<(), String> {
+    pagewise_engine::tune_process();
     let args: Vec<String> = std::env::args().collect();
     let (model, input, shape, out, runs) = match &args[..] {
         [_, model, input, shape, out] => (model, input, shape, out, 1),
@@ -18,7 +19,7 @@ fn main() -> Result<(), String> {
         }
         _ => return Err("usage: nn_run MODEL INPUT.f32 D0,D1,.. OUT_PREFIX [RUNS]".into()),
     };
-    let graph = Graph::from_onnx(&std::fs::read(model).map_err(|e| e.to_string())?)?;
+    let graph = Graph::from_onnx(&std::fs::read(model).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(input).map_err(|e| e.to_string())?;
     let data: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     let dims: Vec<usize> =
@@ -27,7 +28,7 @@ fn main() -> Result<(), String> {
     let (mut outputs, mut ms) = (Vec::new(), f64::INFINITY);
     for _ in 0..runs.max(1) {
         let start = std::time::Instant::now();
-        outputs = graph.run(x.clone())?;
+        outputs = graph.run(x.clone()).map_err(|e| e.to_string())?;
         ms = ms.min(start.elapsed().as_secs_f64() * 1000.0);
     }
     let mut shapes = Vec::new();

@@ -65,3 +65,4 @@ pub use read::vlm::{RegionReading, VlmReading};
 pub use render::ImageFormat;
 pub use vlm::paddleocr_vl::PaddleOcrVl;
 pub use vlm::{Precision, Stop, Vlm};
+pub use nn::tune_process;

@@ -12,6 +12,8 @@ fn repo() -> PathBuf {
 }
 
 fn check(expected_file: &Path, image_dir: &Path) -> usize {
+    // As the front ends do at start-up.
+    pagewise_engine::tune_process();
     let det = match detector::installed() {
         Ok(d) => d,
         Err(e) => {

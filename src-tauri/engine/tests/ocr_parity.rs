@@ -18,6 +18,8 @@ fn repo() -> PathBuf {
 }
 
 fn model(name: &str) -> Option<Graph> {
+    // As the front ends do at start-up (each test that runs a network loads one first).
+    pagewise_engine::tune_process();
     match models::model_file(name) {
         Ok(path) => Some(Graph::from_onnx(&std::fs::read(path).unwrap()).unwrap()),
         Err(e) => {
@@ -105,6 +107,7 @@ fn ppocr_networks_match_onnxruntime() {
 
 /// The process's OCR reader, or a visible skip line when its models are not installed.
 fn reader() -> Option<&'static pagewise_engine::read::ocr::reader::Reader> {
+    pagewise_engine::tune_process();
     pagewise_engine::read::ocr::reader::Reader::get().map_err(|e| println!("SKIP OCR reader: {e}")).ok()
 }
 

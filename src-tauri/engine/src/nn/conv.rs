@@ -7,7 +7,8 @@ use std::cell::{Cell, RefCell};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape};
 use rayon::prelude::*;
 
-use super::kernels::{contiguous, finish_row, Act, SharedOut};
+use super::cpu::{contiguous, SharedOut};
+use super::epilogue::{finish_row, Act};
 use super::product::{WeightMatrix, NR};
 
 /// A convolution's window: kernel, stride, and the zeros padded on each side.
@@ -317,7 +318,7 @@ fn depthwise_plane(x: &[f32], size: (usize, usize), filter: &[f32], g: &Window, 
         ) {
             depthwise_rows(x, size, filter, g, out, bias, act)
         }
-        if super::kernels::has_avx2_fma() {
+        if super::cpu::has_avx2_fma() {
             // SAFETY: the features were just detected on this CPU.
             unsafe {
                 if g.sy == 1 && g.sx == 1 && size.1 > 0 {
@@ -435,6 +436,7 @@ fn depthwise_rows(x: &[f32], (h, w): (usize, usize), filter: &[f32], g: &Window,
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::ramp;
     use super::*;
     use candle_core::{Device, Tensor};
 
@@ -442,18 +444,8 @@ mod tests {
     fn depthwise_matches_candle_grouped_conv() {
         for (stride, pad, k) in [(1, 2, 5), (2, 2, 5), (1, 1, 3), (2, 1, 3)] {
             let (c, h, w) = (3, 9, 7);
-            let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu)
-                .unwrap()
-                .reshape((1, c, h, w))
-                .unwrap()
-                .affine(0.01, -0.3)
-                .unwrap();
-            let wt = Tensor::arange(0f32, (c * k * k) as f32, &Device::Cpu)
-                .unwrap()
-                .reshape((c, 1, k, k))
-                .unwrap()
-                .affine(0.05, -0.5)
-                .unwrap();
+            let x = ramp((1, c, h, w), 0.01, -0.3);
+            let wt = ramp((c, 1, k, k), 0.05, -0.5);
             let ours = x
                 .apply_op2_no_bwd(
                     &wt,
@@ -473,18 +465,8 @@ mod tests {
         for (stride, pad, (c, h, w, k, o)) in
             [(1, 1, (2, 7, 6, 3, 4)), (2, 1, (2, 7, 6, 3, 4)), (2, 0, (2, 7, 6, 3, 4)), (1, 1, (16, 300, 50, 3, 5))]
         {
-            let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu)
-                .unwrap()
-                .reshape((1, c, h, w))
-                .unwrap()
-                .affine(0.02, -0.3)
-                .unwrap();
-            let wt = Tensor::arange(0f32, (o * c * k * k) as f32, &Device::Cpu)
-                .unwrap()
-                .reshape((o, c, k, k))
-                .unwrap()
-                .affine(0.03, -0.4)
-                .unwrap();
+            let x = ramp((1, c, h, w), 0.02, -0.3);
+            let wt = ramp((o, c, k, k), 0.03, -0.4);
             let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let weight = wt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let g = Window::square(k, stride, pad);
@@ -505,18 +487,8 @@ mod tests {
         // Stride (2, 1), kernel 1 x 3, padding (0, 1): compare with candle on a zero-padded
         // input (no padding) and subsampled rows.
         let (c, h, w, o) = (2, 6, 5, 3);
-        let x = Tensor::arange(0f32, (c * h * w) as f32, &Device::Cpu)
-            .unwrap()
-            .reshape((1, c, h, w))
-            .unwrap()
-            .affine(0.05, -0.7)
-            .unwrap();
-        let wt = Tensor::arange(0f32, (o * c * 3) as f32, &Device::Cpu)
-            .unwrap()
-            .reshape((o, c, 1, 3))
-            .unwrap()
-            .affine(0.1, -0.9)
-            .unwrap();
+        let x = ramp((1, c, h, w), 0.05, -0.7);
+        let wt = ramp((o, c, 1, 3), 0.1, -0.9);
         let g = Window { kh: 1, kw: 3, sy: 2, sx: 1, top: 0, left: 1, bottom: 0, right: 1 };
         let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let weight = wt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -538,23 +510,9 @@ mod tests {
         // before; three images, for both the full and the depthwise kernel.
         let (n, c, h, w, o, k) = (3, 4, 5, 9, 6, 2);
         let g = Window { kh: k, kw: k, sy: 1, sx: 1, top: 0, left: 0, bottom: 1, right: 1 };
-        let x = Tensor::arange(0f32, (n * c * h * w) as f32, &Device::Cpu)
-            .unwrap()
-            .reshape((n, c, h, w))
-            .unwrap()
-            .affine(0.01, -0.8)
-            .unwrap()
-            .sin()
-            .unwrap();
+        let x = ramp((n, c, h, w), 0.01, -0.8).sin().unwrap();
         let padded = x.pad_with_zeros(2, 0, 1).unwrap().pad_with_zeros(3, 0, 1).unwrap();
-        let wt = Tensor::arange(0f32, (o * c * k * k) as f32, &Device::Cpu)
-            .unwrap()
-            .reshape((o, c, k, k))
-            .unwrap()
-            .affine(0.07, -1.1)
-            .unwrap()
-            .cos()
-            .unwrap();
+        let wt = ramp((o, c, k, k), 0.07, -1.1).cos().unwrap();
         let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let weight = wt.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let bias: Vec<f32> = (0..o).map(|i| i as f32 * 0.1).collect();

@@ -7,7 +7,7 @@ use std::mem::MaybeUninit;
 use candle_core::{CpuStorage, DType, Device, Storage, Tensor};
 use rayon::prelude::*;
 
-use super::kernels::with_simd;
+use super::cpu::with_simd;
 
 /// Elements given to one task at a time.
 const BLOCK: usize = 8 * 1024;
@@ -81,7 +81,7 @@ fn softmax_row(o: &mut [MaybeUninit<f32>], i: &[f32]) {
         unsafe fn wide(o: &mut [MaybeUninit<f32>], i: &[f32]) {
             softmax_row_body(o, i)
         }
-        if super::kernels::has_avx2_fma() {
+        if super::cpu::has_avx2_fma() {
             // SAFETY: the features were just detected on this CPU.
             return unsafe { wide(o, i) };
         }

@@ -3,18 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::graph::Step;
-use super::kernels::Act;
-use super::ops::{Binary, Op, Operand};
-
-/// Slots read by a step (its inputs and binary operands).
-pub(super) fn reads(step: &Step) -> Vec<usize> {
-    let mut r = step.inputs.clone();
-    if let Op::Binary(_, a, b) = &step.op {
-        r.extend([a, b].into_iter().filter_map(|o| if let Operand::Slot(i) = o { Some(*i) } else { None }));
-    }
-    r
-}
+use super::epilogue::Act;
+use super::ops::{Binary, Op, Operand, Step};
 
 /// A one-element constant equal to `value` (to float precision).
 fn scalar(o: &Operand, value: f32) -> bool {
@@ -74,7 +64,7 @@ fn fuse_gelu(steps: &mut [Step], keep: &[usize]) {
 fn count_readers(steps: &[Step]) -> HashMap<usize, usize> {
     let mut n: HashMap<usize, usize> = HashMap::new();
     for s in steps.iter().filter(|s| !matches!(s.op, Op::Fused)) {
-        for i in reads(s) {
+        for i in s.reads() {
             *n.entry(i).or_default() += 1;
         }
     }

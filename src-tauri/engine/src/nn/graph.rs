@@ -8,25 +8,13 @@ use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::conv::Window;
-use super::fuse::{fuse_activations, reads};
-use super::kernels::{Act, TiledTranspose};
-use super::onnx::{self, Data, NodeProto};
-use super::ops::{axes_of, binary, reshape_target, run_op, Binary, Op, Operand};
-use super::product::{Linear, WeightMatrix};
-
-type Res<T> = std::result::Result<T, String>;
-
-fn ce(e: candle_core::Error) -> String {
-    e.to_string()
-}
-
-#[derive(Debug)]
-pub(super) struct Step {
-    pub(super) op: Op,
-    pub(super) inputs: Vec<usize>,
-    pub(super) outputs: Vec<usize>,
-}
+use super::compile::Compiler;
+use super::error::{Error, Result};
+use super::fuse::fuse_activations;
+use super::onnx::{self, NodeProto};
+use super::ops::{axes_of, binary, run_op, Op, Operand, Step};
+use super::product::WeightMatrix;
+use super::tuning::FlushDenormals;
 
 /// A compiled graph with one float input.
 #[derive(Debug)]
@@ -40,55 +28,41 @@ pub struct Graph {
     pub metadata: HashMap<String, String>,
 }
 
-struct Compiler {
-    consts: HashMap<String, (Vec<usize>, Data)>,
-    slots: HashMap<String, usize>,
-    steps: Vec<Step>,
-    /// Which step produced a slot, and how many nodes read the value by name.
-    producer: HashMap<usize, usize>,
-    readers: HashMap<String, usize>,
-}
-
 impl Graph {
-    pub fn from_onnx(bytes: &[u8]) -> Res<Graph> {
+    pub fn from_onnx(bytes: &[u8]) -> Result<Graph> {
         let model = onnx::decode_model(bytes)?;
-        let graph = model.graph.ok_or("the model has no graph")?;
-        let mut c = Compiler {
-            consts: HashMap::new(),
-            slots: HashMap::new(),
-            steps: Vec::new(),
-            producer: HashMap::new(),
-            readers: HashMap::new(),
-        };
-        for t in &graph.initializer {
-            c.consts.insert(t.name.clone(), (t.shape(), t.data()?));
-        }
-        for n in &graph.node {
-            for i in &n.input {
-                *c.readers.entry(i.clone()).or_default() += 1;
-            }
-        }
+        let graph = model.graph.ok_or_else(|| Error::Malformed("the model has no graph".into()))?;
+        let mut c = Compiler::new(&graph)?;
         let inputs: Vec<&str> =
             graph.input.iter().map(|v| v.name.as_str()).filter(|n| !c.consts.contains_key(*n)).collect();
         let [input] = inputs[..] else {
-            return Err(format!("expected one input, found {}", inputs.len()));
+            return Err(Error::Unsupported(format!("expected one input, found {}", inputs.len())));
         };
         let input = c.slot(input);
         for node in &graph.node {
-            c.compile(node).map_err(|e| format!("node {} ({}): {e}", node.name, node.op_type))?;
+            compile(&mut c, node).map_err(|e| Error::Node {
+                node: node.name.clone(),
+                op: node.op_type.clone(),
+                source: Box::new(e),
+            })?;
         }
         let outputs = graph
             .output
             .iter()
-            .map(|o| c.slots.get(&o.name).copied().ok_or(format!("output {} is never computed", o.name)))
-            .collect::<Res<Vec<_>>>()?;
+            .map(|o| {
+                c.slots
+                    .get(&o.name)
+                    .copied()
+                    .ok_or_else(|| Error::Malformed(format!("output {} is never computed", o.name)))
+            })
+            .collect::<Result<Vec<_>>>()?;
         fuse_activations(&mut c.steps, &outputs);
         c.steps.retain(|s| !matches!(s.op, Op::Fused));
         // Weights are final now (batch norms and biases folded in): lay them out for the product.
         for step in &mut c.steps {
             if let Op::Conv { weight, depthwise: false, matrix, .. } = &mut step.op {
-                let rows = weight.dim(0).map_err(ce)?;
-                let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
+                let rows = weight.dim(0)?;
+                let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1())?;
                 *matrix = Some(WeightMatrix::new(data, rows, weight.elem_count() / rows.max(1)));
             }
         }
@@ -120,9 +94,10 @@ impl Graph {
     }
 
     /// Run the graph on `input`; the graph's outputs in order.
-    pub fn run(&self, input: Tensor) -> Res<Vec<Tensor>> {
-        super::kernels::flush_denormals();
-        super::kernels::keep_freed_memory();
+    pub fn run(&self, input: Tensor) -> Result<Vec<Tensor>> {
+        // Subnormals flushed on this thread while the graph runs, whether or not the front end
+        // tuned it at start-up (see FlushDenormals); the flags it had come back on return.
+        let _flush = FlushDenormals::on_this_thread();
         let mut values: Vec<Option<Tensor>> = vec![None; self.slots];
         values[self.input] = Some(input);
         let profile = std::env::var_os("PAGEWISE_PROFILE_GRAPH").is_some();
@@ -130,8 +105,8 @@ impl Graph {
         let (mut spent, mut flops): (HashMap<String, f64>, HashMap<String, f64>) = Default::default();
         for (k, step) in self.steps.iter().enumerate() {
             let started = std::time::Instant::now();
-            let get = |i: usize| values[i].clone().ok_or_else(|| format!("value {i} read before it was computed"));
-            let args = step.inputs.iter().map(|&i| get(i)).collect::<Res<Vec<_>>>()?;
+            let get = |i: usize| values[i].clone().ok_or(Error::NotComputed(i));
+            let args = step.inputs.iter().map(|&i| get(i)).collect::<Result<Vec<_>>>()?;
             let operand = |o: &Operand| match o {
                 Operand::Slot(i) => get(*i),
                 Operand::Const(t) => Ok(t.clone()),
@@ -139,9 +114,9 @@ impl Graph {
             let results = match &step.op {
                 Op::Binary(kind, a, b) => {
                     let (a, b) = (operand(a)?, operand(b)?);
-                    vec![binary(*kind, &a, &b).map_err(ce)?]
+                    vec![binary(*kind, &a, &b)?]
                 }
-                op => run_op(op, &args).map_err(ce)?,
+                op => run_op(op, &args)?,
             };
             // The profile's key: the operator, and with PAGEWISE_PROFILE_GRAPH=shapes its input and output shapes.
             let key = match (profile, by_shape, results.first()) {
@@ -187,10 +162,7 @@ impl Graph {
                 line.join(", ")
             );
         }
-        self.outputs
-            .iter()
-            .map(|&i| values[i].clone().ok_or_else(|| "an output was not computed".to_string()))
-            .collect()
+        self.outputs.iter().map(|&i| values[i].clone().ok_or(Error::NotComputed(i))).collect()
     }
 }
 
@@ -198,7 +170,7 @@ impl Graph {
 fn frees(steps: &[Step], outputs: &[usize], slots: usize) -> Vec<Vec<usize>> {
     let mut last = vec![None; slots];
     for (k, s) in steps.iter().enumerate() {
-        for i in reads(s) {
+        for i in s.reads() {
             last[i] = Some(k);
         }
     }
@@ -222,405 +194,37 @@ fn op_name(op: &Op) -> String {
     }
 }
 
-impl Compiler {
-    fn slot(&mut self, name: &str) -> usize {
-        let next = self.slots.len();
-        *self.slots.entry(name.to_string()).or_insert(next)
+/// Compile one node: each family of operators in its own file under `compile/`.
+fn compile(c: &mut Compiler, node: &NodeProto) -> Result<()> {
+    match node.op_type.as_str() {
+        "Conv" | "ConvTranspose" | "MatMul" => c.convolution(node),
+        "BatchNormalization" | "ReduceMean" | "Softmax" => c.normalization(node),
+        "MaxPool" | "AveragePool" | "GlobalAveragePool" | "Resize" => c.pooling(node),
+        "Add" | "Mul" | "Div" | "Sub" | "Clip" | "Sigmoid" | "Relu" | "HardSigmoid" | "HardSwish" | "Erf" | "Pow"
+        | "Sqrt" => c.elementwise(node),
+        "Constant" | "Identity" | "Shape" | "Reshape" | "Concat" | "Split" | "Slice" | "Squeeze" | "Unsqueeze"
+        | "Transpose" => c.shape(node),
+        other => Err(Error::UnsupportedOperator(other.into())),
     }
-
-    fn input_slot(&self, name: &str) -> Res<usize> {
-        self.slots.get(name).copied().ok_or_else(|| format!("input {name} is not computed before it is read"))
-    }
-
-    fn const_f32(&self, name: &str) -> Res<(Vec<usize>, Vec<f32>)> {
-        match self.consts.get(name) {
-            Some((shape, Data::Float(v))) => Ok((shape.clone(), v.clone())),
-            Some((shape, Data::Int(v))) => Ok((shape.clone(), v.iter().map(|&x| x as f32).collect())),
-            None => Err(format!("{name} must be a constant")),
-        }
-    }
-
-    fn const_ints(&self, name: &str) -> Res<Vec<i64>> {
-        match self.consts.get(name) {
-            Some((_, Data::Int(v))) => Ok(v.clone()),
-            Some((_, Data::Float(v))) => Ok(v.iter().map(|&x| x as i64).collect()),
-            None => Err(format!("{name} must be a constant")),
-        }
-    }
-
-    fn tensor(&self, name: &str) -> Res<Tensor> {
-        let (shape, v) = self.const_f32(name)?;
-        Tensor::from_vec(v, shape, &Device::Cpu).map_err(ce)
-    }
-
-    /// A slot holding `name`'s value: a computed value, or a constant emitted as a value
-    /// (integer constants as i64, so shape arithmetic stays in integers).
-    fn value_slot(&mut self, name: &str) -> Res<usize> {
-        let Some((shape, data)) = self.consts.get(name).cloned() else { return self.input_slot(name) };
-        let t = match data {
-            Data::Float(v) => Tensor::from_vec(v, shape, &Device::Cpu),
-            Data::Int(v) => Tensor::from_vec(v, shape, &Device::Cpu),
-        }
-        .map_err(ce)?;
-        let slot = self.slot(&format!("const:{name}"));
-        self.steps.push(Step { op: Op::Const(t), inputs: vec![], outputs: vec![slot] });
-        Ok(slot)
-    }
-
-    fn operand(&self, name: &str) -> Res<Operand> {
-        if self.consts.contains_key(name) {
-            Ok(Operand::Const(self.tensor(name)?))
-        } else {
-            Ok(Operand::Slot(self.input_slot(name)?))
-        }
-    }
-
-    fn push(&mut self, node: &NodeProto, op: Op, inputs: Vec<usize>) {
-        let outputs: Vec<usize> = node.output.iter().map(|o| self.slot(o)).collect();
-        for &o in &outputs {
-            self.producer.insert(o, self.steps.len());
-        }
-        self.steps.push(Step { op, inputs, outputs });
-    }
-
-    fn compile(&mut self, node: &NodeProto) -> Res<()> {
-        let ins = &node.input;
-        let first = || self.input_slot(&ins[0]);
-        match node.op_type.as_str() {
-            "Constant" => {
-                let t = node.attr("value").and_then(|a| a.t.as_ref()).ok_or("Constant without a tensor value")?;
-                self.consts.insert(node.output[0].clone(), (t.shape(), t.data()?));
-            }
-            "Conv" => {
-                let weight = self.tensor(&ins[1])?;
-                let (out_c, in_per_group, _, _) = weight.dims4().map_err(ce)?;
-                let group = node.attr_i("group", 1) as usize;
-                let (strides, pads) = (node.attr_ints("strides"), node.attr_ints("pads"));
-                let (sy, sx) = (*strides.first().unwrap_or(&1) as usize, *strides.get(1).unwrap_or(&1) as usize);
-                let (kh, kw) = (weight.dims()[2], weight.dims()[3]);
-                let x = first()?;
-                let pads: Vec<usize> = match node.attr_s("auto_pad").as_str() {
-                    "" | "NOTSET" if pads.is_empty() => vec![0; 4],
-                    "" | "NOTSET" | "VALID" => pads.iter().map(|&p| p.max(0) as usize).collect(),
-                    // "Same" output size at stride 1: the kernel's overhang, the odd pixel after.
-                    "SAME_UPPER" if sy == 1 && sx == 1 => vec![(kh - 1) / 2, (kw - 1) / 2, kh / 2, kw / 2],
-                    other => return Err(format!("auto_pad {other} is not supported at strides {sy}x{sx}")),
-                };
-                // ONNX pads: [top, left, bottom, right].
-                let [top, left, bottom, right] = pads[..] else {
-                    return Err(format!("a convolution with {} pads", pads.len()));
-                };
-                if node.attr_ints("dilations").iter().any(|&d| d != 1) {
-                    return Err("only convolutions without dilation are supported".into());
-                }
-                let depthwise = group > 1 && group == out_c && in_per_group == 1;
-                let window = Window { kh, kw, sy, sx, top, left, bottom, right };
-                if group > 1 && !depthwise {
-                    return Err(format!("grouped convolution with {group} groups is not supported"));
-                }
-                let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
-                self.push(
-                    node,
-                    Op::Conv { weight, bias, window, depthwise, act: Act::Identity, matrix: None },
-                    vec![x],
-                );
-            }
-            "BatchNormalization" => {
-                let eps = node.attr_f("epsilon", 1e-5);
-                let [gamma, beta, mean, var] = [1, 2, 3, 4].map(|i| self.const_f32(&ins[i]).map(|c| c.1));
-                let (gamma, beta, mean, var) = (gamma?, beta?, mean?, var?);
-                let scale: Vec<f32> = gamma.iter().zip(&var).map(|(g, v)| g / (v + eps).sqrt()).collect();
-                let shift: Vec<f32> = beta.iter().zip(&mean).zip(&scale).map(|((b, m), s)| b - m * s).collect();
-                let x = first()?;
-                let only_reader = self.readers.get(&ins[0]) == Some(&1);
-                if let (true, Some(&k)) = (only_reader, self.producer.get(&x)) {
-                    if let Op::Conv { weight, bias, .. } = &mut self.steps[k].op {
-                        fold_affine(weight, bias, &scale, &shift).map_err(ce)?;
-                        self.slots.insert(node.output[0].clone(), x);
-                        return Ok(());
-                    }
-                }
-                let n = scale.len();
-                let scale = Tensor::from_vec(scale, (1, n, 1, 1), &Device::Cpu).map_err(ce)?;
-                let shift = Tensor::from_vec(shift, (1, n, 1, 1), &Device::Cpu).map_err(ce)?;
-                self.push(node, Op::ChannelAffine(scale, shift), vec![x]);
-            }
-            "Add" | "Mul" | "Div" | "Sub" => {
-                let kind = match node.op_type.as_str() {
-                    "Add" => Binary::Add,
-                    "Mul" => Binary::Mul,
-                    "Sub" => Binary::Sub,
-                    _ => Binary::Div,
-                };
-                let (a, b) = (self.operand(&ins[0])?, self.operand(&ins[1])?);
-                if let (Binary::Add, Operand::Slot(x), Operand::Const(c))
-                | (Binary::Add, Operand::Const(c), Operand::Slot(x)) = (kind, &a, &b)
-                {
-                    // A bias added after a convolution without one: the convolution's bias.
-                    let (x, name) = (*x, if matches!(a, Operand::Slot(_)) { &ins[0] } else { &ins[1] });
-                    if self.readers.get(name) == Some(&1) && self.fold_bias(x, c).map_err(ce)? {
-                        self.slots.insert(node.output[0].clone(), x);
-                        return Ok(());
-                    }
-                }
-                self.push(node, Op::Binary(kind, a, b), vec![]);
-            }
-            "Clip" => {
-                let bound = |i: usize, default: f32| -> Res<f32> {
-                    match ins.get(i).filter(|n| !n.is_empty()) {
-                        Some(n) => self.const_f32(n).map(|c| c.1.first().copied().unwrap_or(default)),
-                        None => Ok(node.attr(if i == 1 { "min" } else { "max" }).map_or(default, |a| a.f)),
-                    }
-                };
-                let op = Op::Clip(bound(1, f32::NEG_INFINITY)?, bound(2, f32::INFINITY)?);
-                self.push(node, op, vec![first()?]);
-            }
-            "Sigmoid" => self.push(node, Op::Sigmoid, vec![first()?]),
-            "Relu" => self.push(node, Op::Relu, vec![first()?]),
-            "Identity" => {
-                // The output is the input's value under another name.
-                let x = first()?;
-                self.slots.insert(node.output[0].clone(), x);
-            }
-            "ConvTranspose" => {
-                let weight = self.tensor(&ins[1])?;
-                let (stride, pad) = (node.attr_ints("strides"), node.attr_ints("pads"));
-                let (s, p) = (*stride.first().unwrap_or(&1) as usize, *pad.first().unwrap_or(&0) as usize);
-                let square = stride.iter().all(|&v| v as usize == s) && pad.iter().all(|&v| v as usize == p);
-                if node.attr_i("group", 1) != 1
-                    || !square
-                    || node.attr_ints("dilations").iter().any(|&d| d != 1)
-                    || !node.attr_ints("output_padding").iter().all(|&v| v == 0)
-                {
-                    return Err(
-                        "only square, ungrouped transposed convolutions without output padding are supported".into()
-                    );
-                }
-                let bias = if ins.len() > 2 && !ins[2].is_empty() { Some(self.const_f32(&ins[2])?.1) } else { None };
-                let (c_in, c_out, kh, kw) = weight.dims4().map_err(ce)?;
-                let tiled = if kh == s && kw == s && p == 0 {
-                    let data: Vec<f32> = weight.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
-                    Some(TiledTranspose::new(&data, c_in, c_out, s, bias.as_deref()))
-                } else {
-                    None
-                };
-                self.push(node, Op::ConvTranspose { weight, bias, stride: s, pad: p, tiled }, vec![first()?]);
-            }
-            "HardSigmoid" => {
-                let op = Op::HardSigmoid(node.attr_f("alpha", 0.2), node.attr_f("beta", 0.5));
-                self.push(node, op, vec![first()?]);
-            }
-            "GlobalAveragePool" => self.push(node, Op::GlobalAveragePool, vec![first()?]),
-            "Resize" => {
-                let scales = self.const_f32(ins.get(2).ok_or("Resize without scales")?)?.1;
-                let f = scales.get(2).copied().unwrap_or(1.0);
-                let integral =
-                    scales.len() == 4 && scales[..2] == [1.0, 1.0] && scales[3] == f && f.fract() == 0.0 && f >= 1.0;
-                if node.attr_s("mode") != "nearest" || !integral {
-                    return Err(format!(
-                        "only nearest upsampling by an integer factor is supported (scales {scales:?})"
-                    ));
-                }
-                self.push(node, Op::Upsample(f as usize), vec![first()?]);
-            }
-            "Concat" => {
-                let axis = node.attr_i("axis", 0) as usize;
-                let inputs = ins.iter().map(|i| self.value_slot(i)).collect::<Res<Vec<_>>>()?;
-                self.push(node, Op::Concat(axis), inputs);
-            }
-            "Split" => {
-                let axis = node.attr_i("axis", 0) as usize;
-                let sizes = match ins.get(1) {
-                    Some(n) => self.const_ints(n)?,
-                    None => node.attr_ints("split"),
-                };
-                if sizes.len() != node.output.len() {
-                    return Err("Split needs explicit sizes for every output".into());
-                }
-                self.push(node, Op::Split(axis, sizes.iter().map(|&s| s as usize).collect()), vec![first()?]);
-            }
-            "Reshape" if self.consts.contains_key(&ins[0]) => {
-                // A constant reshaped (a bias made 1 x C x 1 x 1) stays a constant.
-                let (shape, data) = self.consts[&ins[0]].clone();
-                let target = reshape_target(&shape, &self.const_ints(&ins[1])?);
-                self.consts.insert(node.output[0].clone(), (target, data));
-            }
-            "Reshape" if self.consts.contains_key(&ins[1]) => {
-                let spec = self.const_ints(&ins[1])?;
-                self.push(node, Op::Reshape(spec), vec![first()?]);
-            }
-            "Reshape" => {
-                let inputs = vec![first()?, self.input_slot(&ins[1])?];
-                self.push(node, Op::ReshapeDyn, inputs);
-            }
-            "Shape" => self.push(node, Op::Shape, vec![first()?]),
-            "Slice" => {
-                let get = |i: usize| -> Res<Option<Vec<i64>>> {
-                    ins.get(i).filter(|n| !n.is_empty()).map(|n| self.const_ints(n)).transpose()
-                };
-                let (starts, ends) = (get(1)?.ok_or("Slice without starts")?, get(2)?.ok_or("Slice without ends")?);
-                let axes = get(3)?.unwrap_or_else(|| (0..starts.len() as i64).collect());
-                if get(4)?.is_some_and(|steps| steps.iter().any(|&s| s != 1)) {
-                    return Err("only Slice with step 1 is supported".into());
-                }
-                if axes.iter().any(|&a| a < 0) {
-                    return Err("only Slice with non-negative axes is supported".into());
-                }
-                let ranges =
-                    axes.iter().zip(starts.iter().zip(&ends)).map(|(&a, (&s, &e))| (a as usize, s, e)).collect();
-                self.push(node, Op::Slice(ranges), vec![first()?]);
-            }
-            "MatMul" => {
-                let (a, b) = (self.operand(&ins[0])?, self.operand(&ins[1])?);
-                if let (Operand::Slot(x), Operand::Const(w)) = (&a, &b) {
-                    if let [depth, width] = w.dims()[..] {
-                        let data: Vec<f32> = w.flatten_all().and_then(|w| w.to_vec1()).map_err(ce)?;
-                        self.push(node, Op::Linear(Linear::new(data, depth, width)), vec![*x]);
-                        return Ok(());
-                    }
-                }
-                self.push(node, Op::Binary(Binary::MatMul, a, b), vec![]);
-            }
-            "Softmax" => self.push(node, Op::Softmax(node.attr_i("axis", -1)), vec![first()?]),
-            "HardSwish" => self.push(node, Op::HardSwish, vec![first()?]),
-            "ReduceMean" => {
-                let axes = match ins.get(1).filter(|n| !n.is_empty()) {
-                    Some(n) => self.const_ints(n)?,
-                    None => node.attr_ints("axes"),
-                };
-                if axes.is_empty() {
-                    return Err("ReduceMean over all axes is not supported".into());
-                }
-                self.push(node, Op::ReduceMean(axes, node.attr_i("keepdims", 1) != 0), vec![first()?]);
-            }
-            "Pow" => {
-                let e = self.const_f32(ins.get(1).ok_or("Pow without an exponent")?)?.1;
-                let [e] = e[..] else { return Err("only a scalar constant exponent is supported".into()) };
-                self.push(node, Op::Pow(e), vec![first()?]);
-            }
-            "Sqrt" => self.push(node, Op::Sqrt, vec![first()?]),
-            "Squeeze" | "Unsqueeze" => {
-                let axes = match ins.get(1).filter(|n| !n.is_empty()) {
-                    Some(n) => self.const_ints(n)?,
-                    None => node.attr_ints("axes"),
-                };
-                if axes.is_empty() {
-                    return Err(format!("{} without axes is not supported", node.op_type));
-                }
-                let insert = node.op_type == "Unsqueeze";
-                if let Some((shape, data)) = self.consts.get(&ins[0]).cloned() {
-                    // Constant in, constant out: only the shape changes.
-                    let mut shape = shape;
-                    if insert {
-                        let rank = (shape.len() + axes.len()) as i64;
-                        let dims: Vec<usize> = axes_of(&axes, rank as usize);
-                        for d in dims {
-                            shape.insert(d.min(shape.len()), 1);
-                        }
-                    } else {
-                        let rank = shape.len() as i64;
-                        let drop: Vec<usize> = axes_of(&axes, rank as usize);
-                        shape = shape.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, &d)| d).collect();
-                    }
-                    self.consts.insert(node.output[0].clone(), (shape, data));
-                } else {
-                    self.push(node, Op::Squeeze(axes, insert), vec![first()?]);
-                }
-            }
-            "AveragePool" => {
-                let (k, s, p) = (node.attr_ints("kernel_shape"), node.attr_ints("strides"), node.attr_ints("pads"));
-                if k.len() != 2 || p.iter().any(|&v| v != 0) || node.attr_i("ceil_mode", 0) != 0 {
-                    return Err("only 2-D average pooling without padding is supported".into());
-                }
-                let s = if s.is_empty() { vec![1, 1] } else { s };
-                self.push(
-                    node,
-                    Op::AveragePool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize)),
-                    vec![first()?],
-                );
-            }
-            "MaxPool" => {
-                let (k, s, p) = (node.attr_ints("kernel_shape"), node.attr_ints("strides"), node.attr_ints("pads"));
-                let same = match node.attr_s("auto_pad").as_str() {
-                    "SAME_UPPER" => true,
-                    "" | "NOTSET" | "VALID" => false,
-                    other => return Err(format!("max pooling with auto_pad {other} is not supported")),
-                };
-                if k.len() != 2 || p.iter().any(|&v| v != 0) || node.attr_i("ceil_mode", 0) != 0 {
-                    return Err("only 2-D max pooling without explicit padding is supported".into());
-                }
-                let s = if s.is_empty() { vec![1, 1] } else { s };
-                self.push(
-                    node,
-                    Op::MaxPool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize), same),
-                    vec![first()?],
-                );
-            }
-            "Erf" => self.push(node, Op::Erf, vec![first()?]),
-            "Transpose" => {
-                let perm = node.attr_ints("perm").iter().map(|&p| p as usize).collect();
-                self.push(node, Op::Transpose(perm), vec![first()?]);
-            }
-            other => return Err(format!("operator {other} is not supported")),
-        }
-        Ok(())
-    }
-}
-
-impl Compiler {
-    /// Add a per-channel constant (shape [C, 1, 1] or [1, C, 1, 1]) to the bias of the
-    /// convolution computing `slot`, if one does; whether it did.
-    fn fold_bias(&mut self, slot: usize, c: &Tensor) -> candle_core::Result<bool> {
-        let Some(&k) = self.producer.get(&slot) else { return Ok(false) };
-        if let Op::Linear(linear) = &mut self.steps[k].op {
-            // A bias over the last axis of a product by weights (1-D, so the sum's shape is the product's).
-            if c.dims() != [linear.width()] || c.dtype() != DType::F32 {
-                return Ok(false);
-            }
-            linear.add_bias(&c.flatten_all()?.to_vec1()?);
-            return Ok(true);
-        }
-        let Op::Conv { weight, bias, act: Act::Identity, .. } = &mut self.steps[k].op else { return Ok(false) };
-        let n = weight.dim(0)?;
-        let dims = c.dims();
-        let per_channel = dims.len() >= 3 && dims.len() <= 4 && dims[dims.len() - 3] == n && c.elem_count() == n;
-        if !per_channel || c.dtype() != DType::F32 {
-            return Ok(false);
-        }
-        let add: Vec<f32> = c.flatten_all()?.to_vec1()?;
-        let b = bias.take().unwrap_or_else(|| vec![0.0; n]);
-        *bias = Some(b.iter().zip(&add).map(|(b, a)| b + a).collect());
-        Ok(true)
-    }
-}
-
-/// Fold y = conv(x) * scale + shift (per output channel) into the convolution's weights.
-fn fold_affine(
-    weight: &mut Tensor,
-    bias: &mut Option<Vec<f32>>,
-    scale: &[f32],
-    shift: &[f32],
-) -> candle_core::Result<()> {
-    let n = scale.len();
-    let s = Tensor::from_slice(scale, (n, 1, 1, 1), &Device::Cpu)?;
-    *weight = weight.broadcast_mul(&s)?;
-    let b = bias.take().unwrap_or_else(|| vec![0.0; n]);
-    *bias = Some(b.iter().zip(scale).zip(shift).map(|((b, s), t)| b * s + t).collect());
-    Ok(())
 }
 
 /// An NCHW float tensor on the CPU.
-pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Res<Tensor> {
+pub fn nchw(data: Vec<f32>, c: usize, h: usize, w: usize) -> Result<Tensor> {
     nchw_batch(data, 1, c, h, w)
 }
 
 /// `n` images of `c` planes of `h` x `w`, one after another.
-pub fn nchw_batch(data: Vec<f32>, n: usize, c: usize, h: usize, w: usize) -> Res<Tensor> {
-    Tensor::from_vec(data, (n, c, h, w), &Device::Cpu).map_err(ce)?.to_dtype(DType::F32).map_err(ce)
+pub fn nchw_batch(data: Vec<f32>, n: usize, c: usize, h: usize, w: usize) -> Result<Tensor> {
+    if data.len() != n * c * h * w {
+        return Err(Error::ShapeMismatch { len: data.len(), shape: vec![n, c, h, w] });
+    }
+    Ok(Tensor::from_vec(data, (n, c, h, w), &Device::Cpu)?.to_dtype(DType::F32)?)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::epilogue::Act;
+    use super::super::testing::ramp;
     use super::onnx::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
     use super::*;
     use prost::Message;
@@ -699,6 +303,26 @@ mod tests {
     }
 
     #[test]
+    fn errors_say_what_failed() {
+        assert!(matches!(Graph::from_onnx(b"not a model"), Err(Error::Decode(_))));
+        let graph = GraphProto {
+            node: vec![node("Frobnicate", &["x"], "y", vec![])],
+            initializer: vec![],
+            input: vec![ValueInfoProto { name: "x".into() }],
+            output: vec![ValueInfoProto { name: "y".into() }],
+        };
+        let bytes = ModelProto { graph: Some(graph), metadata_props: vec![] }.encode_to_vec();
+        let e = Graph::from_onnx(&bytes).unwrap_err();
+        assert!(
+            matches!(&e, Error::Node { node, op, source }
+                if node == "y" && op == "Frobnicate" && matches!(**source, Error::UnsupportedOperator(_))),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "node y (Frobnicate): operator Frobnicate is not supported");
+        assert!(matches!(nchw(vec![0.0; 5], 1, 2, 3), Err(Error::ShapeMismatch { len: 5, .. })));
+    }
+
+    #[test]
     fn identity_then_transposed_convolution_match_candle() {
         let (w, b): (Vec<f32>, Vec<f32>) =
             ((0..2 * 3 * 2 * 2).map(|i| i as f32 * 0.1 - 1.0).collect(), vec![0.5, -0.25, 1.0]);
@@ -750,12 +374,7 @@ mod tests {
         let g = Graph::from_onnx(&ModelProto { graph: Some(graph), metadata_props: vec![] }.encode_to_vec()).unwrap();
         assert_eq!(g.steps.len(), 1, "{:?}", g.steps);
         assert!(matches!(g.steps[0].op, Op::Conv { act: Act::Gelu, bias: Some(_), .. }), "{:?}", g.steps[0].op);
-        let x = Tensor::arange(0f32, 2.0 * 5.0 * 6.0, &Device::Cpu)
-            .unwrap()
-            .reshape((1, 2, 5, 6))
-            .unwrap()
-            .affine(0.05, -1.2)
-            .unwrap();
+        let x = ramp((1, 2, 5, 6), 0.05, -1.2);
         let ours = g.run(x.clone()).unwrap().remove(0);
         let a = x
             .conv2d(&Tensor::from_vec(w, (3, 2, 3, 3), &Device::Cpu).unwrap(), 1, 1, 1, 1)

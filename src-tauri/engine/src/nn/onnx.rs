@@ -4,6 +4,8 @@
 
 use prost::Message;
 
+use super::error::{Error, Result};
+
 #[derive(Clone, PartialEq, Message)]
 pub struct ModelProto {
     #[prost(message, optional, tag = "7")]
@@ -114,7 +116,7 @@ impl TensorProto {
     }
 
     /// The values, from the typed field or from little-endian `raw_data`.
-    pub fn data(&self) -> Result<Data, String> {
+    pub fn data(&self) -> Result<Data> {
         let raw = &self.raw_data;
         match self.data_type {
             // Subnormal weights (pruned ones in PP-OCR's detector) are zero for all purposes,
@@ -131,7 +133,7 @@ impl TensorProto {
                 Ok(Data::Int(raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect()))
             }
             INT32 => Ok(Data::Int(self.int32_data.iter().map(|&v| v as i64).collect())),
-            other => Err(format!("tensor {:?} has data type {other}, which is not supported", self.name)),
+            other => Err(Error::UnsupportedDataType { name: self.name.clone(), data_type: other }),
         }
     }
 }
@@ -154,6 +156,6 @@ impl NodeProto {
     }
 }
 
-pub fn decode_model(bytes: &[u8]) -> Result<ModelProto, String> {
-    ModelProto::decode(bytes).map_err(|e| format!("not an ONNX model: {e}"))
+pub fn decode_model(bytes: &[u8]) -> Result<ModelProto> {
+    Ok(ModelProto::decode(bytes)?)
 }

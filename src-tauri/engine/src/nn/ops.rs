@@ -5,8 +5,10 @@ use candle_core::{DType, Tensor};
 
 use super::conv::{Convolution, Depthwise, Window};
 use super::elementwise::{softmax_last, unary, zip_map, Unary};
-use super::kernels::{Act, Epilogue, MaxPool, TiledTranspose};
+use super::epilogue::{Act, Epilogue};
+use super::pool::MaxPool;
 use super::product::{Linear, WeightMatrix};
+use super::transpose::TiledTranspose;
 
 #[derive(Debug)]
 pub(super) enum Operand {
@@ -85,6 +87,25 @@ pub(super) enum Op {
     Split(usize, Vec<usize>),
     Reshape(Vec<i64>),
     Transpose(Vec<usize>),
+}
+
+/// One step of a compiled graph: an operator, the slots it reads and the slots it writes.
+#[derive(Debug)]
+pub(super) struct Step {
+    pub(super) op: Op,
+    pub(super) inputs: Vec<usize>,
+    pub(super) outputs: Vec<usize>,
+}
+
+impl Step {
+    /// Slots read by the step (its inputs and binary operands).
+    pub(super) fn reads(&self) -> Vec<usize> {
+        let mut r = self.inputs.clone();
+        if let Op::Binary(_, a, b) = &self.op {
+            r.extend([a, b].into_iter().filter_map(|o| if let Operand::Slot(i) = o { Some(*i) } else { None }));
+        }
+        r
+    }
 }
 
 pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor>> {

@@ -13,7 +13,8 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
 use rayon::prelude::*;
 
-use super::kernels::{contiguous, finish_block, Act, SharedOut};
+use super::cpu::{contiguous, SharedOut};
+use super::epilogue::{finish_block, Act};
 
 /// Output rows (channels) per kernel call: 12 rows x 2 vectors = 24 accumulators of the 32
 /// AVX-512 registers, leaving room for the two input vectors and a broadcast weight.

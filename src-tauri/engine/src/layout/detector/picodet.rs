@@ -35,7 +35,7 @@ impl PicoDet {
     /// Compile the detector from ONNX bytes; class names come from the model's `character`
     /// metadata (one per line).
     pub fn from_onnx(bytes: &[u8], input_h: usize, input_w: usize) -> Result<Self, String> {
-        let graph = Graph::from_onnx(bytes)?;
+        let graph = Graph::from_onnx(bytes).map_err(|e| e.to_string())?;
         let classes: Vec<String> =
             graph.metadata.get("character").map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default();
         if classes.is_empty() {
@@ -48,12 +48,12 @@ impl PicoDet {
     pub fn preprocess(&self, img: &RgbImage) -> Result<Tensor, String> {
         let (h, w) = (self.input_h, self.input_w);
         let resized = resize_bilinear(img, w, h);
-        nchw(bgr_planes(&resized, w, h, w, IMAGENET_MEAN, IMAGENET_STD), 3, h, w)
+        nchw(bgr_planes(&resized, w, h, w, IMAGENET_MEAN, IMAGENET_STD), 3, h, w).map_err(|e| e.to_string())
     }
 
     /// The network's raw outputs (per stride: class scores, then box distributions).
     pub fn forward(&self, input: Tensor) -> Result<Vec<Tensor>, String> {
-        self.graph.run(input)
+        self.graph.run(input).map_err(|e| e.to_string())
     }
 
     /// Regions on `img` scoring above `conf`, after NMS at `iou`.

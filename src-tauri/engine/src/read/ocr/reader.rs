@@ -108,6 +108,7 @@ impl Reader {
             let (det, cls, rec) = (det?, cls?, rec?);
             let graph = |p: &std::path::Path| {
                 Graph::from_onnx(&std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?)
+                    .map_err(|e| e.to_string())
             };
             let load = || -> std::result::Result<Reader, String> {
                 let mut rec = graph(&rec)?;
