@@ -59,10 +59,10 @@ pub use extract::schema::{FieldSpec, FieldType, Schema, PRESETS as SCHEMA_PRESET
 pub use layout::markdown::page_markdown;
 pub use layout::overlay::draw as draw_layout;
 pub use layout::tables::to_csv as table_csv;
+pub use nn::tune_process;
 pub use read::ocr::page::OcrPage;
 pub use read::ocr::reader::TextLine;
 pub use read::vlm::{RegionReading, VlmReading};
 pub use render::ImageFormat;
 pub use vlm::paddleocr_vl::PaddleOcrVl;
 pub use vlm::{Precision, Stop, Vlm};
-pub use nn::tune_process;

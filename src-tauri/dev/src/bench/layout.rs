@@ -110,7 +110,8 @@ fn bench_detector(path: &Path, repeat: u32) -> Result<Value> {
         .map_err(|e| Error::Corrupt { path: path.into(), format: "image", detail: e.to_string() })?
         .to_rgb8();
     let runs = (repeat.max(1) * 3) as usize;
-    let model_err = |detail: String| Error::Model { model: detector::MODEL.into(), detail };
+    let model_err =
+        |e: pagewise_engine::nn::Error| Error::Model { model: detector::MODEL.into(), detail: e.to_string() };
     let input = det.preprocess(&img).map_err(model_err)?;
     det.forward(input.clone()).map_err(model_err)?; // warm-up
     let start = Instant::now();

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use pagewise_engine::read::ocr::reader::{Reader, Timings};
 use pagewise_engine::collect_files;
+use pagewise_engine::read::ocr::reader::{Reader, Timings};
 use pagewise_engine::{source, Error, FileKind, Result};
 use serde_json::{json, Value};
 

@@ -27,8 +27,13 @@ pub fn installed() -> Result<&'static PicoDet> {
     DETECTOR.get_or_load(|| {
         let path = models::model_file(MODEL)?;
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        PicoDet::from_onnx(&bytes, INPUT.0, INPUT.1).map_err(|detail| Error::Model { model: MODEL.into(), detail })
+        PicoDet::from_onnx(&bytes, INPUT.0, INPUT.1).map_err(model_failed)
     })
+}
+
+/// The detector's network failed.
+fn model_failed(e: crate::nn::Error) -> Error {
+    Error::Model { model: MODEL.into(), detail: e.to_string() }
 }
 
 /// Regions on a page image, in its pixels, with Pagewise labels: one region per area (CDLA
@@ -37,7 +42,7 @@ pub fn installed() -> Result<&'static PicoDet> {
 pub fn detect(det: &PicoDet, img: &RgbImage) -> Result<Vec<(Label, Detection)>> {
     let mut found: Vec<(Label, Detection)> = det
         .detect(img, CONFIDENCE, NMS_IOU)
-        .map_err(|detail| Error::Model { model: MODEL.into(), detail })?
+        .map_err(model_failed)?
         .into_iter()
         .filter_map(|d| Some((label_of(det.classes.get(d.class)?)?, d)))
         .collect();

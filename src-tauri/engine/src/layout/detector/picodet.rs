@@ -8,6 +8,7 @@ use candle_core::Tensor;
 use image::RgbImage;
 
 use crate::nn::graph::{nchw, Graph};
+use crate::nn::{Error, Result};
 use crate::nn::prep::{bgr_planes, resize_bilinear, IMAGENET_MEAN, IMAGENET_STD};
 
 const STRIDES: [usize; 4] = [8, 16, 32, 64];
@@ -34,30 +35,30 @@ pub struct PicoDet {
 impl PicoDet {
     /// Compile the detector from ONNX bytes; class names come from the model's `character`
     /// metadata (one per line).
-    pub fn from_onnx(bytes: &[u8], input_h: usize, input_w: usize) -> Result<Self, String> {
-        let graph = Graph::from_onnx(bytes).map_err(|e| e.to_string())?;
+    pub fn from_onnx(bytes: &[u8], input_h: usize, input_w: usize) -> Result<Self> {
+        let graph = Graph::from_onnx(bytes)?;
         let classes: Vec<String> =
             graph.metadata.get("character").map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default();
         if classes.is_empty() {
-            return Err("the model does not name its classes (metadata 'character')".into());
+            return Err(Error::Malformed("the model does not name its classes (metadata 'character')".into()));
         }
         Ok(PicoDet { graph, classes, input_h, input_w })
     }
 
     /// The network's input for an image: 1 x 3 x H x W, BGR, normalised.
-    pub fn preprocess(&self, img: &RgbImage) -> Result<Tensor, String> {
+    pub fn preprocess(&self, img: &RgbImage) -> Result<Tensor> {
         let (h, w) = (self.input_h, self.input_w);
         let resized = resize_bilinear(img, w, h);
-        nchw(bgr_planes(&resized, w, h, w, IMAGENET_MEAN, IMAGENET_STD), 3, h, w).map_err(|e| e.to_string())
+        nchw(bgr_planes(&resized, w, h, w, IMAGENET_MEAN, IMAGENET_STD), 3, h, w)
     }
 
     /// The network's raw outputs (per stride: class scores, then box distributions).
-    pub fn forward(&self, input: Tensor) -> Result<Vec<Tensor>, String> {
-        self.graph.run(input).map_err(|e| e.to_string())
+    pub fn forward(&self, input: Tensor) -> Result<Vec<Tensor>> {
+        self.graph.run(input)
     }
 
     /// Regions on `img` scoring above `conf`, after NMS at `iou`.
-    pub fn detect(&self, img: &RgbImage, conf: f32, iou: f32) -> Result<Vec<Detection>, String> {
+    pub fn detect(&self, img: &RgbImage, conf: f32, iou: f32) -> Result<Vec<Detection>> {
         let (ow, oh) = img.dimensions();
         if ow == 0 || oh == 0 {
             return Ok(Vec::new());
@@ -78,19 +79,21 @@ impl PicoDet {
 
 /// Raw heads (per stride: class scores, then box distributions) to boxes in input pixels, for
 /// a model of `ncls` classes and input `input_w` wide. Non-finite scores or boxes are dropped.
-pub fn decode(outputs: &[Tensor], ncls: usize, input_w: usize, conf: f32, iou: f32) -> Result<Vec<Detection>, String> {
+pub fn decode(outputs: &[Tensor], ncls: usize, input_w: usize, conf: f32, iou: f32) -> Result<Vec<Detection>> {
     let levels = outputs.len() / 2;
     if levels == 0 || levels > STRIDES.len() || outputs.len() % 2 != 0 {
-        return Err(format!("expected score and box outputs per stride, got {} outputs", outputs.len()));
+        return Err(Error::Malformed(format!("expected score and box outputs per stride, got {} outputs", outputs.len())));
     }
     let mut boxes: Vec<[f32; 4]> = Vec::new();
     let mut scores: Vec<Vec<f32>> = Vec::new();
     for (level, &stride) in STRIDES.iter().enumerate().take(levels) {
-        let s = outputs[level].squeeze(0).and_then(|t| t.to_vec2::<f32>()).map_err(|e| e.to_string())?;
-        let d = outputs[level + levels].squeeze(0).and_then(|t| t.to_vec2::<f32>()).map_err(|e| e.to_string())?;
+        let s = outputs[level].squeeze(0).and_then(|t| t.to_vec2::<f32>())?;
+        let d = outputs[level + levels].squeeze(0).and_then(|t| t.to_vec2::<f32>())?;
         let fw = input_w.div_ceil(stride);
         if s.len() != d.len() || s.first().is_some_and(|r| r.len() != ncls) {
-            return Err(format!("stride {stride}: score and box outputs do not match the model's {ncls} classes"));
+            return Err(Error::Malformed(format!(
+                "stride {stride}: score and box outputs do not match the model's {ncls} classes"
+            )));
         }
         let mut idx: Vec<usize> = (0..s.len()).collect();
         let best = |i: usize| s[i].iter().copied().filter(|v| v.is_finite()).fold(f32::NEG_INFINITY, f32::max);
