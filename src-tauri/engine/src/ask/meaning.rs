@@ -3,6 +3,7 @@
 //! compare is embedded ahead of them.
 
 use super::labels::{LabelHit, PageText};
+use super::lexicon::lexicon;
 use super::question::Question;
 use crate::embed::Meaning;
 
@@ -49,13 +50,11 @@ pub fn label_hits(meaning: &mut Meaning, pt: &PageText, q: &Question, lexical: &
         return vec![];
     }
     // The subject without the words that only say which period ("ending December").
+    let period_words = &lexicon().questions.period_words;
     let subject = q
         .terms
         .iter()
-        .filter(|t| {
-            crate::values::month(t).is_none()
-                && !matches!(t.as_str(), "ending" | "ended" | "period" | "month" | "year")
-        })
+        .filter(|t| crate::values::month(t).is_none() && !period_words.contains(t))
         .cloned()
         .collect::<Vec<_>>()
         .join(" ");

@@ -1,26 +1,11 @@
 //! The parties of a contract, as its opening clause defines them: a name (capitalised words,
 //! often ending in a legal form) followed by the term the contract calls it by (`JDA Software
 //! Group, Inc., a Delaware corporation ("JDA")`), and names inside the "between X and Y" clause.
+//! Its words (connectors, defined terms that are no party) are `assets/lexicon/names.toml`.
 
 use super::labels::PageText;
-use super::lexicon::is_company_suffix;
+use super::lexicon::{is_company_suffix, lexicon};
 use super::Candidate;
-
-/// Defined terms that name the contract or its subjects, not a party.
-const NOT_PARTIES: &[&str] = &[
-    "agreement",
-    "effective date",
-    "parties",
-    "party",
-    "confidential information",
-    "evaluation material",
-    "purpose",
-    "disclosing party",
-    "receiving party",
-];
-
-/// Words that may stand inside a name run without a capital.
-const CONNECTORS: &[&str] = &["&", "and/or", "of", "de", "du", "la", "von", "van", "der"];
 
 /// Part of a defined term or a parenthetical, never of a party's name.
 fn quoted(w: &str) -> bool {
@@ -55,6 +40,7 @@ pub fn candidates(pt: &PageText) -> Vec<Candidate> {
     let toks = pt.tokens();
     let n = toks.len().min(600);
     let word = |k: usize| -> String { pt.lines[toks[k].0].printed[toks[k].1].clone() };
+    let names = &lexicon().names;
     let clause = (0..n).find(|&k| matches!(word(k).to_lowercase().as_str(), "between" | "among"));
     let mut out = Vec::new();
     let mut k = 0;
@@ -83,7 +69,7 @@ pub fn candidates(pt: &PageText) -> Vec<Candidate> {
             let t = word(end);
             let ok = (starts_upper(&t) && !quoted(&t))
                 || is_company_suffix(&t)
-                || (CONNECTORS.contains(&t.to_lowercase().as_str()) && end + 1 < n && starts_upper(&word(end + 1)));
+                || (names.connectors.contains(&t.to_lowercase()) && end + 1 < n && starts_upper(&word(end + 1)));
             if !ok || end - start >= 10 {
                 break;
             }
@@ -97,7 +83,7 @@ pub fn candidates(pt: &PageText) -> Vec<Candidate> {
         let text = run.join(" ");
         let has_suffix = run.iter().skip(1).any(|t| is_company_suffix(t));
         let definition = (end..(end + 12).min(n)).find_map(|j| defined_term(&word, j, n));
-        let defined = definition.as_deref().is_some_and(|d| !NOT_PARTIES.contains(&d.to_lowercase().as_str()));
+        let defined = definition.as_deref().is_some_and(|d| !names.not_parties.contains(&d.to_lowercase()));
         let in_clause = clause.is_some_and(|c| start > c && start < c + 80);
         let all_caps_heading =
             run.len() > 2 && run.iter().all(|t| t.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_uppercase()));

@@ -1,7 +1,10 @@
 //! What a question asks for: the kind of value (its target) and the words a label for it would
-//! carry, widened by a small multilingual lexicon of the labels business documents print.
+//! carry, widened by a small multilingual lexicon of the labels business documents print
+//! (`assets/lexicon/labels.toml` and `questions.toml`, read by [`super::lexicon`]).
 
+use super::lexicon::lexicon;
 use crate::model::Target;
+use crate::values::lexicon::Words;
 
 /// A question, understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,277 +21,6 @@ pub struct Question {
     /// The question names a year ("... ending december 2023"): prefer values under it.
     pub years: Vec<String>,
 }
-
-const STOP: &[&str] = &[
-    "what", "whats", "what's", "which", "who", "whom", "when", "where", "how", "is", "are", "was", "were", "the", "a",
-    "an", "of", "this", "that", "these", "on", "in", "for", "to", "by", "does", "do", "did", "be", "and", "or", "it",
-    "its", "there", "give", "me", "please", "tell", "listed", "shown", "stated", "printed", "document", "page", "with",
-    "from", "as", "at", "under", "much", "many", "s", "?", "value", "number,", "unit", "name",
-];
-
-/// Groups of label phrases that mean one thing. A question that mentions any phrase of a group
-/// (or its key word) looks for labels with any phrase of the group, when the group's values are of
-/// the kind the question wants. General business vocabulary
-/// in English, German, French, Spanish, Dutch, Italian and Malay; never a vendor's wording.
-const LEXICON: &[(&[&str], &[Target], &[&str])] = &[
-    (
-        &["total", "amount"],
-        &[Target::Money],
-        &[
-            "total",
-            "grand total",
-            "total due",
-            "amount due",
-            "balance due",
-            "total amount",
-            "amount payable",
-            "total payable",
-            "invoice total",
-            "gesamtbetrag",
-            "gesamt",
-            "summe",
-            "endbetrag",
-            "rechnungsbetrag",
-            "zu zahlen",
-            "montant total",
-            "total ttc",
-            "importe total",
-            "totaal",
-            "totale",
-            "total (incl",
-            "amount paid",
-            "total incl",
-            "jumlah",
-            "total rm",
-            "rounded total",
-            "nett total",
-            "net total",
-            "brutto",
-            "summe brutto",
-            "gesamtbrutto",
-            "gross total",
-            "total gross",
-            "bruttobetrag",
-        ],
-    ),
-    (
-        &["subtotal", "net", "untaxed"],
-        &[Target::Money],
-        &[
-            "subtotal",
-            "sub total",
-            "sub-total",
-            "net amount",
-            "netto",
-            "zwischensumme",
-            "nettobetrag",
-            "total excl",
-            "untaxed amount",
-            "amount excl",
-            "total net",
-            "gesamtnetto",
-            "summe netto",
-        ],
-    ),
-    (
-        &["tax", "vat"],
-        &[Target::Money, Target::Percent],
-        &[
-            "tax",
-            "vat",
-            "mwst",
-            "ust",
-            "umsatzsteuer",
-            "mehrwertsteuer",
-            "gst",
-            "sst",
-            "tva",
-            "iva",
-            "btw",
-            "sales tax",
-            "tax amount",
-        ],
-    ),
-    (
-        &["invoice", "number"],
-        &[Target::Identifier],
-        &[
-            "invoice number",
-            "invoice no",
-            "invoice #",
-            "invoice",
-            "rechnungsnr",
-            "rechnungsnummer",
-            "rechnung nr",
-            "facture n",
-            "número de factura",
-            "factuurnummer",
-            "bill no",
-            "receipt no",
-            "inv no",
-            "invoice id",
-            "document no",
-            "belegnummer",
-        ],
-    ),
-    (
-        &["date", "issued", "dated"],
-        &[Target::Date],
-        &[
-            "date",
-            "invoice date",
-            "date of issue",
-            "issue date",
-            "issued",
-            "datum",
-            "rechnungsdatum",
-            "belegdatum",
-            "date de facture",
-            "fecha",
-            "factuurdatum",
-            "data",
-            "tarikh",
-            "date issued",
-            "payment date",
-        ],
-    ),
-    (
-        &["due"],
-        &[Target::Date],
-        &[
-            "due date",
-            "due",
-            "payment due",
-            "date due",
-            "fällig",
-            "fälligkeit",
-            "zahlungsziel",
-            "zahlbar bis",
-            "échéance",
-            "vencimiento",
-            "pay by",
-            "payable by",
-        ],
-    ),
-    (
-        &["vendor", "issuer", "seller", "supplier", "company", "issued", "merchant", "store", "shop"],
-        &[Target::Name],
-        &[
-            "from",
-            "seller",
-            "supplier",
-            "vendor",
-            "issuer",
-            "sold by",
-            "provided by",
-            "bill from",
-            "remit to",
-            "company",
-            "merchant",
-            "payable to",
-        ],
-    ),
-    (
-        &["customer", "client", "buyer", "billed"],
-        &[Target::Name],
-        &[
-            "bill to",
-            "billed to",
-            "customer",
-            "client",
-            "sold to",
-            "kunde",
-            "rechnungsempfänger",
-            "invoice to",
-            "ship to",
-        ],
-    ),
-    (&["currency"], &[Target::Currency], &["currency", "währung", "devise", "moneda", "payment currency"]),
-    (&["address", "located"], &[Target::Address], &["address", "adresse", "anschrift", "dirección", "alamat"]),
-    (
-        &["effective", "commencement"],
-        &[Target::Date],
-        &["effective date", "effective as of", "dated as of", "made as of", "entered into as of", "as of", "effective"],
-    ),
-    (
-        &["jurisdiction", "governed", "governing", "law"],
-        &[Target::Place],
-        &["governed by", "laws of", "governing law", "jurisdiction", "courts of", "construed in accordance"],
-    ),
-    (
-        &["term", "duration", "period"],
-        &[Target::Period],
-        &[
-            "term",
-            "period of",
-            "remain in effect",
-            "remain in force",
-            "continue for",
-            "continuing for",
-            "continue in effect",
-            "in effect for",
-            "duration",
-            "expire",
-            "terminate",
-        ],
-    ),
-    (&["parties", "party", "between"], &[Target::Name], &["between", "by and between", "party", "parties"]),
-    (
-        &["other-numbers"],
-        &[Target::Identifier],
-        &[
-            "customer no",
-            "customer number",
-            "kundennr",
-            "kundennummer",
-            "order",
-            "order no",
-            "account",
-            "contract",
-            "vat number",
-            "vat no",
-            "tax id",
-            "ust-idnr",
-            "po",
-            "reference",
-        ],
-    ),
-    (
-        &["cost-of-revenue"],
-        &[Target::Money],
-        &[
-            "cost of revenue",
-            "cost of revenues",
-            "cost of sales",
-            "cost of goods sold",
-            "deferred revenue",
-            "unearned revenue",
-            "costs of revenue",
-            "sales and marketing",
-            "selling and marketing",
-            "selling, general",
-            "marketing and sales",
-        ],
-    ),
-    (
-        &["revenue", "revenues", "sales"],
-        &[Target::Money],
-        &[
-            "revenue",
-            "revenues",
-            "total revenue",
-            "total revenues",
-            "net revenue",
-            "net revenues",
-            "net sales",
-            "sales",
-            "umsatz",
-            "umsatzerlöse",
-            "turnover",
-            "total net sales",
-        ],
-    ),
-];
 
 impl Question {
     pub fn parse(text: &str) -> Question {
@@ -309,63 +41,36 @@ impl Question {
             .collect();
         let has = |w: &str| words.iter().any(|x| x == w);
         let target = target.unwrap_or_else(|| target_of(&lower, &has));
+        let lex = lexicon();
         let terms: Vec<String> = words
             .iter()
-            .filter(|w| !STOP.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit()))
+            .filter(|w| !lex.questions.stop_words.contains(w) && !w.chars().all(|c| c.is_ascii_digit()))
             .cloned()
             .collect();
+        let rules = &lex.labels;
         let mut labels: Vec<String> = Vec::new();
-        for (keys, kinds, phrases) in LEXICON {
+        for group in &rules.groups {
             // Only labels of the kind asked for: "invoice" in "the invoice date" is no date label.
-            if keys.iter().any(|k| has(k)) && (kinds.contains(&target) || target == Target::Text) {
-                labels.extend(phrases.iter().map(|p| p.to_string()));
+            if group.keys.any(has) && (group.targets.contains(&target) || target == Target::Text) {
+                labels.extend(group.phrases.iter().cloned());
             }
         }
-        // "due date" asks for the due date, not the invoice date; "net" revenues are still revenues.
-        if has("due") {
-            labels.retain(|l| {
-                ![
-                    "date",
-                    "invoice date",
-                    "issue date",
-                    "datum",
-                    "rechnungsdatum",
-                    "date of issue",
-                    "data",
-                    "fecha",
-                    "payment date",
-                ]
-                .contains(&l.as_str())
-            });
+        // "due date" asks for the due date, not the invoice date.
+        for narrow in rules.narrow.iter().filter(|n| n.asked.any(has)) {
+            labels.retain(|l| !narrow.drop.contains(l));
         }
         let mut avoid: Vec<String> = Vec::new();
         // Asked for a part of the total (net amount, tax): the total itself is what to avoid.
-        if ["subtotal", "untaxed", "net", "tax", "vat"].iter().any(|w| has(w)) && target == Target::Money {
-            let total = LEXICON.iter().find(|(keys, _, _)| keys[0] == "total").map(|(_, _, p)| *p).unwrap_or_default();
-            labels.retain(|l| !total.contains(&l.as_str()));
-            avoid.extend(total.iter().map(|p| p.to_string()));
+        for part in rules.part_of.iter().filter(|p| p.asked.any(has) && target == Target::Money) {
+            let whole = rules.group(&part.whole).map(|g| g.phrases.as_slice()).unwrap_or_default();
+            labels.retain(|l| !whole.contains(l));
+            avoid.extend(whole.iter().cloned());
         }
-        let mut contrast = |asked: &[&str], unless: &[&str], group: &str| {
-            if asked.iter().any(|w| has(w)) && !unless.iter().any(|w| has(w)) {
-                avoid.extend(
-                    LEXICON
-                        .iter()
-                        .find(|(keys, _, _)| keys[0] == group)
-                        .into_iter()
-                        .flat_map(|(_, _, p)| p.iter().map(|s| s.to_string())),
-                );
-            }
-        };
-        contrast(&["date", "dated", "issued"], &["due"], "due");
-        contrast(&["total", "amount"], &["subtotal", "tax", "vat", "net", "untaxed"], "subtotal");
-        contrast(&["total", "amount"], &["tax", "vat"], "tax");
-        contrast(
-            &["vendor", "issuer", "seller", "supplier", "company", "merchant", "store", "shop"],
-            &["customer", "client", "buyer"],
-            "customer",
-        );
-        contrast(&["number", "no", "#"], &["customer", "order", "account"], "other-numbers");
-        contrast(&["revenue", "revenues", "sales"], &["cost"], "cost-of-revenue");
+        // Things easily confused: the due date when the invoice date is asked, the customer when
+        // the vendor is.
+        for contrast in rules.contrasts.iter().filter(|c| c.asked.any(has) && !c.unless.any(has)) {
+            avoid.extend(rules.group(&contrast.avoid).into_iter().flat_map(|g| g.phrases.iter().cloned()));
+        }
         avoid.retain(|a| !labels.contains(a));
         labels.sort();
         labels.dedup();
@@ -378,40 +83,34 @@ impl Question {
     }
 }
 
+/// The kind of value a question asks for, from its words (`questions.toml`'s targets).
 fn target_of(lower: &str, has: &dyn Fn(&str) -> bool) -> Target {
-    let any = |ws: &[&str]| ws.iter().any(|w| has(w));
-    let money = [
-        "total", "amount", "subtotal", "sum", "price", "cost", "tax", "revenue", "revenues", "sales", "balance", "fee",
-        "paid", "much",
-    ];
+    let words = &lexicon().questions.targets;
     // "the currency of the total" asks for a currency; "revenues (number, unit and currency)"
     // for an amount: the subject comes first.
-    let first = |ws: &[&str]| ws.iter().filter_map(|w| lower.find(w)).min();
-    let currency_first = match (first(&["currency"]), first(&money)) {
+    let first = |ws: &Words| ws.iter().filter_map(|w| lower.find(w)).min();
+    let currency_first = match (first(&words.currency), first(&words.money)) {
         (Some(c), Some(m)) => c < m,
         (Some(_), None) => true,
         _ => false,
     };
     if currency_first {
         Target::Currency
-    } else if lower.contains('%') || any(&["percent", "percentage", "rate"]) {
+    } else if lower.contains('%') || words.percent.any(has) {
         Target::Percent
-    } else if any(&money) {
+    } else if words.money.any(has) {
         Target::Money
-    } else if any(&["date", "when", "dated", "day"]) {
+    } else if words.date.any(has) {
         Target::Date
-    } else if any(&["term", "duration", "long"]) {
+    } else if words.period.any(has) {
         Target::Period
-    } else if any(&["jurisdiction", "governed", "governing", "law", "state", "country"]) {
+    } else if words.place.any(has) {
         Target::Place
-    } else if any(&["address", "located", "where"]) {
+    } else if words.address.any(has) {
         Target::Address
-    } else if any(&["number", "no", "id", "reference", "code", "iban", "account", "#"]) {
+    } else if words.identifier.any(has) {
         Target::Identifier
-    } else if any(&[
-        "who", "name", "company", "vendor", "issuer", "seller", "supplier", "party", "parties", "customer", "buyer",
-        "merchant", "store",
-    ]) {
+    } else if words.name.any(has) {
         Target::Name
     } else {
         Target::Text

@@ -2,95 +2,15 @@
 //! sentences. A candidate is a run of words on the page: after or under a matching label, a
 //! line that reads like a company name (legal-form suffix, top of the page, large type), the
 //! parties of a contract ([`super::parties`]), a run of address-like lines, a state or country named
-//! near "governed by".
+//! near "governed by". Their words are `assets/lexicon/names.toml` and `places.toml`.
 
 use super::labels::{link, LabelHit, PageText};
-use super::lexicon::is_company_suffix;
+use super::lexicon::{is_company_suffix, lexicon};
 use super::question::Question;
 use super::Candidate;
 use crate::embed::Meaning;
 use crate::model::Target;
 use crate::values::{loose, ValueKind};
-
-
-/// Places named in governing-law clauses.
-const PLACES: &[&str] = &[
-    "Alabama",
-    "Alaska",
-    "Arizona",
-    "Arkansas",
-    "California",
-    "Colorado",
-    "Connecticut",
-    "Delaware",
-    "Florida",
-    "Georgia",
-    "Hawaii",
-    "Idaho",
-    "Illinois",
-    "Indiana",
-    "Iowa",
-    "Kansas",
-    "Kentucky",
-    "Louisiana",
-    "Maine",
-    "Maryland",
-    "Massachusetts",
-    "Michigan",
-    "Minnesota",
-    "Mississippi",
-    "Missouri",
-    "Montana",
-    "Nebraska",
-    "Nevada",
-    "New Hampshire",
-    "New Jersey",
-    "New Mexico",
-    "New York",
-    "North Carolina",
-    "North Dakota",
-    "Ohio",
-    "Oklahoma",
-    "Oregon",
-    "Pennsylvania",
-    "Rhode Island",
-    "South Carolina",
-    "South Dakota",
-    "Tennessee",
-    "Texas",
-    "Utah",
-    "Vermont",
-    "Virginia",
-    "Washington",
-    "West Virginia",
-    "Wisconsin",
-    "Wyoming",
-    "District of Columbia",
-    "England and Wales",
-    "England",
-    "Scotland",
-    "Ireland",
-    "Ontario",
-    "Quebec",
-    "British Columbia",
-    "Alberta",
-    "Germany",
-    "France",
-    "Switzerland",
-    "Netherlands",
-    "Israel",
-    "Singapore",
-    "Hong Kong",
-    "Japan",
-    "China",
-    "India",
-    "Canada",
-    "Australia",
-    "Sweden",
-    "Luxembourg",
-    "Cayman Islands",
-];
-
 
 pub fn candidates(pt: &PageText, q: &Question, hits: &[LabelHit], meaning: &mut Meaning) -> Vec<Candidate> {
     match q.target {
@@ -118,23 +38,8 @@ fn name_shape(pt: &PageText, line: usize, start: usize, end: usize) -> f32 {
         text.contains('@') || text.to_lowercase().starts_with("www") || text.to_lowercase().starts_with("http");
     // "#invoice_number_1" is a code, not a name.
     // A document's title ("TAX INVOICE", "Rechnung") names the kind of paper, not who issued it.
-    const TITLES: &[&str] = &[
-        "tax",
-        "invoice",
-        "receipt",
-        "cash",
-        "bill",
-        "simplified",
-        "official",
-        "sales",
-        "statement",
-        "credit",
-        "note",
-        "rechnung",
-        "facture",
-        "quittung",
-    ];
-    if l.norm[start..end].iter().all(|t| TITLES.contains(&t.as_str())) {
+    let titles = &lexicon().names.document_titles;
+    if l.norm[start..end].iter().all(|t| titles.contains(t)) {
         return 0.0;
     }
     let snake = |w: &String| w.trim_matches('_').contains('_');
@@ -258,18 +163,13 @@ fn org_span(words: &[String]) -> Option<(usize, usize)> {
 
 fn address_cues(pt: &PageText, li: usize) -> usize {
     let l = &pt.lines[li];
+    let words = &lexicon().places;
     let text = l.printed.join(" ").to_lowercase();
-    if [
-        "tel", "phone", "fax", "mobile", "whatsapp", "email", "e-mail", "gst", "invoice", "receipt", "date", "www",
-        "@", "reg",
-    ]
-    .iter()
-    .any(|w| text.contains(w))
-    {
+    if words.not_address.any(|w| text.contains(w)) {
         return 0;
     }
     // A VAT number ("VAT No GB 123 4567 89") has the digits and "No" of a street address.
-    if l.norm.iter().any(|t| t == "vat" || t == "tva" || t == "ust") {
+    if l.norm.iter().any(|t| words.tax_number_words.contains(t)) {
         return 0;
     }
     // The company's own line and its registration number ("(81109-A)") are not its address.
@@ -284,45 +184,8 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
     {
         return 0;
     }
-    let street = [
-        "street",
-        "st",
-        "road",
-        "rd",
-        "avenue",
-        "ave",
-        "jalan",
-        "jln",
-        "lane",
-        "blvd",
-        "boulevard",
-        "drive",
-        "way",
-        "strasse",
-        "straße",
-        "str",
-        "weg",
-        "platz",
-        "suite",
-        "floor",
-        "building",
-        "lot",
-        "no",
-        "taman",
-        "box",
-        "plaza",
-        "square",
-        "park",
-        "centre",
-        "center",
-        "allee",
-        "gasse",
-        "rue",
-        "via",
-        "calle",
-    ];
     let mut cues = 0;
-    if l.norm.iter().any(|t| street.contains(&t.as_str())) {
+    if l.norm.iter().any(|t| words.street_words.contains(t)) {
         cues += 2;
     }
     if has_postcode(l) {
@@ -334,7 +197,7 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
     if text.contains(',') {
         cues += 1;
     }
-    if PLACES.iter().any(|p| text.contains(&p.to_lowercase())) {
+    if words.places.any(|p| text.contains(&p.to_lowercase())) {
         cues += 1;
     }
     cues
@@ -417,7 +280,7 @@ fn places(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
     let word = |k: usize| -> &str { pt.lines[toks[k].0].printed[toks[k].1].trim_matches(|c: char| !c.is_alphabetic()) };
     let mut out = Vec::new();
     for k in 0..toks.len() {
-        for place in PLACES {
+        for place in lexicon().places.places.iter() {
             let parts: Vec<&str> = place.split(' ').collect();
             if k + parts.len() > toks.len() || !parts.iter().enumerate().all(|(i, p)| word(k + i) == *p) {
                 continue;

@@ -3,7 +3,11 @@
 //! "2 years"). Values are found over a line's words, so each keeps the words (and so the boxes)
 //! it was read from. Shared by questions (`ask`) and field extraction (`extract`).
 
+pub mod lexicon;
+
 use serde::{Deserialize, Serialize};
+
+use lexicon::lexicon;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,65 +73,11 @@ pub fn guess_locale(text: &str) -> Locale {
         return Locale { day_first: day_first > month_first };
     }
     let lower = text.to_lowercase();
-    let english = ["the", "and", "invoice", "total", "date"]
-        .iter()
-        .filter(|w| lower.split_whitespace().any(|t| t == **w))
-        .count()
-        >= 2;
+    let english =
+        lexicon().locale.english_words.iter().filter(|w| lower.split_whitespace().any(|t| t == *w)).count() >= 2;
     let dollars = lower.contains('$') || lower.contains("usd");
     Locale { day_first: !(english && dollars) }
 }
-
-const MONTHS: [(&str, u32); 48] = [
-    ("january", 1),
-    ("february", 2),
-    ("march", 3),
-    ("april", 4),
-    ("may", 5),
-    ("june", 6),
-    ("july", 7),
-    ("august", 8),
-    ("september", 9),
-    ("october", 10),
-    ("november", 11),
-    ("december", 12),
-    ("januar", 1),
-    ("jänner", 1),
-    ("februar", 2),
-    ("märz", 3),
-    ("maerz", 3),
-    ("mai", 5),
-    ("juni", 6),
-    ("juli", 7),
-    ("oktober", 10),
-    ("dezember", 12),
-    ("janvier", 1),
-    ("février", 2),
-    ("mars", 3),
-    ("avril", 4),
-    ("juin", 6),
-    ("juillet", 7),
-    ("août", 8),
-    ("septembre", 9),
-    ("octobre", 10),
-    ("novembre", 11),
-    ("décembre", 12),
-    ("enero", 1),
-    ("febrero", 2),
-    ("marzo", 3),
-    ("abril", 4),
-    ("mayo", 5),
-    ("junio", 6),
-    ("julio", 7),
-    ("agosto", 8),
-    ("septiembre", 9),
-    ("octubre", 10),
-    ("noviembre", 11),
-    ("diciembre", 12),
-    ("januari", 1),
-    ("februari", 2),
-    ("maart", 3),
-];
 
 /// A month name or its abbreviation (`Mar`, `Sept.`, `Dez`) in the languages invoices come in.
 pub fn month(token: &str) -> Option<u32> {
@@ -135,14 +85,13 @@ pub fn month(token: &str) -> Option<u32> {
     if t.len() < 3 {
         return None;
     }
-    MONTHS.iter().find(|(name, _)| *name == t).map(|(_, m)| *m).or_else(|| {
-        // Three- or four-letter abbreviations of the English and German names.
-        let abbr = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-        let abbr_de = ["jan", "feb", "mär", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "dez"];
+    let months = &lexicon().months;
+    months.names.get(&t).copied().or_else(|| {
+        // Three- or four-letter abbreviations ("Mar", "Sept.", "Dez").
         let head: String = t.chars().take(3).collect();
         let ok_len = t.chars().count() <= 4;
         (ok_len)
-            .then(|| abbr.iter().position(|a| *a == head).or_else(|| abbr_de.iter().position(|a| *a == head)))
+            .then(|| months.abbreviations.iter().find_map(|list| list.iter().position(|a| *a == head)))
             .flatten()
             .map(|i| i as u32 + 1)
     })
@@ -235,26 +184,12 @@ pub fn date_at(words: &[&str], locale: Locale) -> Option<(usize, String)> {
 /// ISO 4217 code for a currency sign or code as printed.
 pub fn currency_code(token: &str) -> Option<&'static str> {
     let t = token.trim_matches(|c: char| c == ':' || c == ',' || c == '(' || c == ')');
-    let by_sign = [
-        ("$", "USD"),
-        ("US$", "USD"),
-        ("€", "EUR"),
-        ("£", "GBP"),
-        ("¥", "JPY"),
-        ("₹", "INR"),
-        ("CHF", "CHF"),
-        ("RM", "MYR"),
-        ("Fr.", "CHF"),
-    ];
-    if let Some((_, code)) = by_sign.iter().find(|(s, _)| *s == t) {
-        return Some(code);
+    let currency = &lexicon().currency;
+    if let Some(code) = currency.signs.get(t) {
+        return Some(code.as_str());
     }
-    let codes = [
-        "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "CNY", "INR", "MYR", "SGD", "HKD", "SEK", "NOK", "DKK",
-        "PLN", "CZK", "HUF", "BRL", "MXN", "ZAR", "RUB", "TRY", "KRW", "IDR", "THB", "PHP", "AED", "SAR", "ILS",
-    ];
     let upper = t.to_uppercase();
-    codes.iter().find(|c| **c == upper && (t == upper || t.len() == 3)).copied()
+    currency.codes.iter().find(|c| *c == upper && (t == upper || t.len() == 3))
 }
 
 /// An amount printed with grouping and a decimal mark in either convention: `1,234.56`,
@@ -365,38 +300,12 @@ pub fn money_string(v: f64) -> String {
     format!("{v:.2}")
 }
 
-const NUMBER_WORDS: [(&str, u32); 20] = [
-    ("one", 1),
-    ("two", 2),
-    ("three", 3),
-    ("four", 4),
-    ("five", 5),
-    ("six", 6),
-    ("seven", 7),
-    ("eight", 8),
-    ("nine", 9),
-    ("ten", 10),
-    ("eleven", 11),
-    ("twelve", 12),
-    ("eighteen", 18),
-    ("twenty", 20),
-    ("twenty-four", 24),
-    ("thirty", 30),
-    ("thirty-six", 36),
-    ("sixty", 60),
-    ("ninety", 90),
-    ("a", 1),
-];
-
 /// A duration at the start of `words`: `2 years`, `two (2) years`, `twenty-four months`,
 /// `a period of one year` (from `one`). Normal form `{n} {unit}s`.
 pub fn period_at(words: &[&str]) -> Option<(usize, String)> {
     let w0 = words.first()?.trim_matches(|c: char| c == '(' || c == ')' || c == ',').to_lowercase();
-    let n = w0
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n > 0 && *n < 1000)
-        .or_else(|| NUMBER_WORDS.iter().find(|(w, _)| *w == w0).map(|(_, n)| *n))?;
+    let n =
+        w0.parse::<u32>().ok().filter(|n| *n > 0 && *n < 1000).or_else(|| lexicon().number_words.get(&w0).copied())?;
     let mut i = 1;
     // "two (2) years"
     if words.get(i).is_some_and(|w| {
