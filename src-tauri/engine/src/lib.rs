@@ -26,18 +26,60 @@
 // Without `dev-api`, items the developer tools and parity tests use are unused here.
 #![cfg_attr(not(feature = "dev-api"), allow(dead_code))]
 
-/// The stage and runtime modules: public to the developer tools (`dev-api`), the crate's own
-/// otherwise.
-macro_rules! internal_modules {
-    ($($name:ident),* $(,)?) => {$(
-        #[cfg(feature = "dev-api")]
-        pub mod $name;
-        #[cfg(not(feature = "dev-api"))]
-        pub(crate) mod $name;
-    )*};
-}
-
-internal_modules!(ask, embed, export, extract, layout, nn, pdfium, read, render, source, store, values, vlm);
+// The stage and runtime modules: public to the developer tools (`dev-api`), the crate's own
+// otherwise. (Declared one by one rather than by a macro, so that rustfmt finds their files.)
+#[cfg(feature = "dev-api")]
+pub mod ask;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod ask;
+#[cfg(feature = "dev-api")]
+pub mod embed;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod embed;
+#[cfg(feature = "dev-api")]
+pub mod export;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod export;
+#[cfg(feature = "dev-api")]
+pub mod extract;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod extract;
+#[cfg(feature = "dev-api")]
+pub mod layout;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod layout;
+#[cfg(feature = "dev-api")]
+pub mod nn;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod nn;
+#[cfg(feature = "dev-api")]
+pub mod pdfium;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod pdfium;
+#[cfg(feature = "dev-api")]
+pub mod read;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod read;
+#[cfg(feature = "dev-api")]
+pub mod render;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod render;
+#[cfg(feature = "dev-api")]
+pub mod source;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod source;
+#[cfg(feature = "dev-api")]
+pub mod store;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod store;
+#[cfg(feature = "dev-api")]
+pub mod values;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod values;
+#[cfg(feature = "dev-api")]
+pub mod vlm;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod vlm;
 
 mod loaded;
 pub mod model;

@@ -71,7 +71,6 @@ impl PdfiumWorker {
     }
 }
 
-
 /// Where libpdfium is (see [`crate::places`]): `$PAGEWISE_PDFIUM` (the file or its folder),
 /// beside the executable or in its installation's `lib/pagewise/`, the user's data directory,
 /// or the system's library folders.

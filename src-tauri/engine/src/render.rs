@@ -36,7 +36,13 @@ pub(crate) fn pdf_bitmap(page: &PdfPage, width: u32, height: u32) -> std::result
     page.render_with_config(&config)?.as_image().map(|img| img.to_rgba8())
 }
 
-pub(crate) fn render_pdf_page(path: PathBuf, password: Option<String>, page: u32, width: u32, height: u32) -> Result<RgbaImage> {
+pub(crate) fn render_pdf_page(
+    path: PathBuf,
+    password: Option<String>,
+    page: u32,
+    width: u32,
+    height: u32,
+) -> Result<RgbaImage> {
     pdfium::worker()?.run(move |pdfium| {
         let doc = pdfium
             .load_pdf_from_file(&path, password.as_deref())
@@ -50,4 +56,3 @@ pub(crate) fn render_pdf_page(path: PathBuf, password: Option<String>, page: u32
         pdf_bitmap(&p, width, height).map_err(page_fail)
     })?
 }
-

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use crate::model::BBox;
 
 use super::labels::{label_hits, link, LabelHit, PageText};
-use crate::embed::Meaning;
 use super::question::Question;
+use super::{spans, Candidate};
+use crate::embed::Meaning;
 use crate::model::Target;
 use crate::values::ValueKind;
-use super::{spans, Candidate};
 
 /// Candidates on one page, best first.
 pub fn candidates(pt: &PageText, q: &Question, meaning: &mut Meaning) -> Vec<Candidate> {

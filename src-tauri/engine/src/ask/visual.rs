@@ -294,8 +294,8 @@ fn fit_pixels(image: RgbImage, max_pixels: usize) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::Locale;
     use crate::model::Page;
+    use crate::values::Locale;
 
     fn page() -> Page {
         crate::ask::tests::page_of_rows(&["INVOICE No. 2024-117", "Total amount due: 1,234.56 EUR", "Thank you"])

@@ -16,11 +16,7 @@ pub use schema::{FieldSpec, FieldType, Schema};
 pub const EXTRACTOR_VERSION: u32 = 1;
 
 /// Ask a field's questions; the most confident fitting answer wins.
-pub fn extract_field(
-    spec: &FieldSpec,
-    pages: &[PageText],
-    answerer: &mut dyn Answerer,
-) -> FieldValue {
+pub fn extract_field(spec: &FieldSpec, pages: &[PageText], answerer: &mut dyn Answerer) -> FieldValue {
     let target = spec.target();
     let pattern = spec.pattern.as_deref().and_then(|p| regex::Regex::new(p).ok());
     let fits = |g: &Guess| {
@@ -119,4 +115,3 @@ fn list_field(
         reason: None,
     }
 }
-

@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet};
 use image::RgbImage;
 use rayon::prelude::*;
 
+use super::detector::{self, PicoDet};
 use super::geometric::{self, DocContext, EDGE_BAND};
 use super::text_shapes::signature;
-use super::detector::{self, PicoDet};
 use crate::model::{BBox, Label, LayoutMode, Page, PageLayout, PageSource, Region, RegionSource};
 use crate::{Error, Result};
 

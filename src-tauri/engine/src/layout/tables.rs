@@ -3,8 +3,8 @@
 //! row leaves empty or from vertical rules; cells spanning several columns), and CSV export.
 
 use crate::model::Cell;
-use crate::model::{BBox, Word};
 use crate::model::{merge_touching, Graphics};
+use crate::model::{BBox, Word};
 
 /// A row of the page in reading order: the lines (segments) that share it.
 #[derive(Debug, Clone)]

@@ -51,7 +51,16 @@ pub fn read_words(page: &PdfPage) -> Result<Reading, PdfiumError> {
     flush(&mut current, &mut words, &chars, &frame, &mut votes);
     let graphics = read_graphics(page, &frame);
     let source = if words.is_empty() { PageSource::NeedsReader } else { PageSource::TextLayer };
-    Ok(Reading { source, width, height, rotation: frame.rotation, turned: 0, words, direction: votes.winner(), graphics })
+    Ok(Reading {
+        source,
+        width,
+        height,
+        rotation: frame.rotation,
+        turned: 0,
+        words,
+        direction: votes.winner(),
+        graphics,
+    })
 }
 
 fn adjacent(a: &Glyph, b: &Glyph) -> bool {

@@ -8,8 +8,8 @@ use candle_core::Tensor;
 use image::RgbImage;
 
 use crate::nn::graph::{nchw, Graph};
-use crate::nn::{Error, Result};
 use crate::nn::prep::{bgr_planes, resize_bilinear, IMAGENET_MEAN, IMAGENET_STD};
+use crate::nn::{Error, Result};
 
 const STRIDES: [usize; 4] = [8, 16, 32, 64];
 /// Candidates kept per stride before NMS, candidates per class in NMS, detections per class.
@@ -82,7 +82,10 @@ impl PicoDet {
 pub fn decode(outputs: &[Tensor], ncls: usize, input_w: usize, conf: f32, iou: f32) -> Result<Vec<Detection>> {
     let levels = outputs.len() / 2;
     if levels == 0 || levels > STRIDES.len() || outputs.len() % 2 != 0 {
-        return Err(Error::Malformed(format!("expected score and box outputs per stride, got {} outputs", outputs.len())));
+        return Err(Error::Malformed(format!(
+            "expected score and box outputs per stride, got {} outputs",
+            outputs.len()
+        )));
     }
     let mut boxes: Vec<[f32; 4]> = Vec::new();
     let mut scores: Vec<Vec<f32>> = Vec::new();

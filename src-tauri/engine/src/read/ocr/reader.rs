@@ -18,10 +18,10 @@ use rayon::prelude::*;
 
 use super::ctc::{beam_search, Alphabet, Decoded, Scores};
 use super::db::{self, bounds};
+use crate::loaded::Loaded;
 use crate::nn::elementwise::with_f32;
 use crate::nn::graph::{nchw, nchw_batch, Graph};
 use crate::nn::prep::{bgr_planes, resize_bilinear};
-use crate::loaded::Loaded;
 use crate::{models, Error, Result};
 
 /// The detector sees large photos with their longer side brought down to this...
