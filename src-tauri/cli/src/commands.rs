@@ -146,8 +146,11 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
         let pages: Vec<_> = pages
             .iter()
             .map(|p| {
-                json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "turned": p.turned, "source": p.source,
-                            "text": p.text, "words": p.words, "lines": p.lines, "graphics": p.graphics, "error": p.error})
+                json!({
+                    "page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "turned": p.turned,
+                    "source": p.source, "text": p.text, "words": p.words, "lines": p.lines, "graphics": p.graphics,
+                    "error": p.error
+                })
             })
             .collect();
         print_json(&json!({"doc_id": d.id, "name": d.name, "pages": pages}));
@@ -162,7 +165,11 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
             PageSource::TextLayer | PageSource::Ocr | PageSource::Vlm => println!("{}", p.text),
             PageSource::NeedsReader => {
                 let why = p.error.as_ref().map(|e| format!(" ({})", e.message)).unwrap_or_default();
-                eprintln!("page {}: no text layer (a scan or photo) and not read yet{why}: `pagewise text DOC --reader ocr --save` reads it", p.page)
+                eprintln!(
+                    "page {}: no text layer (a scan or photo) and not read yet{why}: \
+                     `pagewise text DOC --reader ocr --save` reads it",
+                    p.page
+                )
             }
             PageSource::Failed => {
                 eprintln!(
@@ -235,7 +242,10 @@ pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, precisio
                 let not_on_page: Vec<&String> = read.regions.iter().flat_map(|r| &r.not_on_page).collect();
                 let loops = read.regions.iter().filter(|r| r.stop == Some(Stop::Loop)).count();
                 if ctx.json {
-                    out.push(json!({"page": n, "source": "vlm", "saved": save, "checked_against": read.checked_against, "confirmed_words": confirmed, "words": read.words.len(), "regions": read.regions}));
+                    out.push(json!({
+                        "page": n, "source": "vlm", "saved": save, "checked_against": read.checked_against,
+                        "confirmed_words": confirmed, "words": read.words.len(), "regions": read.regions
+                    }));
                 } else {
                     eprintln!(
                         "page {n}: {} regions, {confirmed} of {} words confirmed by the page's {} reading{}{}",

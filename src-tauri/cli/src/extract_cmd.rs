@@ -121,7 +121,11 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
             }
         }
         None if ctx.json => {
-            let out = serde_json::json!({"schema": schema.name, "documents": serde_json::from_slice::<serde_json::Value>(&to_json(&results)).expect("json"), "failed": failed.iter().map(|(w, e)| serde_json::json!({"document": w, "error": e})).collect::<Vec<_>>()});
+            let out = serde_json::json!({
+                "schema": schema.name,
+                "documents": serde_json::from_slice::<serde_json::Value>(&to_json(&results)).expect("json"),
+                "failed": failed.iter().map(|(w, e)| serde_json::json!({"document": w, "error": e})).collect::<Vec<_>>()
+            });
             print_json(&out);
         }
         None => print_table(&schema, &results),

@@ -82,9 +82,13 @@ pub fn tables(ctx: &Ctx, doc: &str, page: Option<u32>, csv_dir: Option<&Path>, m
                 Some(dir) => {
                     let path = dir.join(format!("{stem}-p{}-t{}.csv", p.page, k + 1));
                     std::fs::write(&path, &csv).map_err(|e| Error::Io { path: path.clone(), source: e })?;
-                    written.push(json!({"page": p.page, "table": k + 1, "rows": rows, "cols": cols, "bbox": r.bbox, "csv": path}));
+                    written.push(json!({
+                        "page": p.page, "table": k + 1, "rows": rows, "cols": cols, "bbox": r.bbox, "csv": path
+                    }));
                 }
-                None if ctx.json => written.push(json!({"page": p.page, "table": k + 1, "rows": rows, "cols": cols, "bbox": r.bbox, "cells": r.cells})),
+                None if ctx.json => written.push(json!({
+                    "page": p.page, "table": k + 1, "rows": rows, "cols": cols, "bbox": r.bbox, "cells": r.cells
+                })),
                 None => println!("--- page {} table {} ({rows} x {cols}) ---\n{csv}", p.page, k + 1),
             }
         }

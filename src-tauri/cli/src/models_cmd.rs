@@ -104,8 +104,11 @@ fn list(ctx: &Ctx) -> Result<ExitCode> {
     }
     for m in hub::hub_models() {
         let installed = hub::installed_dir(&dir, &m).is_ok();
-        rows.push(serde_json::json!({"name": m.id, "for": m.purpose, "source": format!("hub {} ({})", m.repo, m.version_label()),
-            "licence": m.licence, "installed": installed, "size_gb": m.approx_bytes as f64 / 1e9, "min_memory_gb": m.min_memory_gb, "get": get_command(&m.id)}));
+        rows.push(serde_json::json!({
+            "name": m.id, "for": m.purpose, "source": format!("hub {} ({})", m.repo, m.version_label()),
+            "licence": m.licence, "installed": installed, "size_gb": m.approx_bytes as f64 / 1e9,
+            "min_memory_gb": m.min_memory_gb, "get": get_command(&m.id)
+        }));
     }
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&rows).expect("json"));

@@ -267,7 +267,8 @@ fn schemas_are_checked_and_presets_printed() {
     assert!(msg.contains("bad.toml:5:") && msg.contains("rgb"), "{msg}");
     let dup = lib.file(
         "dup.toml",
-        b"name = \"mine\"\n[[field]]\nname = \"a\"\ntype = \"text\"\nquestions = [\"q?\"]\n[[field]]\nname = \"a\"\ntype = \"date\"\nquestions = [\"q?\"]\n",
+        b"name = \"mine\"\n[[field]]\nname = \"a\"\ntype = \"text\"\nquestions = [\"q?\"]\n\
+          [[field]]\nname = \"a\"\ntype = \"date\"\nquestions = [\"q?\"]\n",
     );
     let out = lib.cmd().args(["extract", "nothing.pdf", "--schema", dup.to_str().unwrap()]).output().unwrap();
     let msg = String::from_utf8_lossy(&out.stderr);

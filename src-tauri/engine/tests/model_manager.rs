@@ -48,8 +48,10 @@ impl TinyModel {
         HubModel::parse(
             "tiny-vl",
             &format!(
-                "id = \"tiny-vl\"\nrepo = \"test/tiny-vl\"\nrevision = \"{revision}\"\nmodel_type = \"qwen3_vl\"\npurpose = \"test\"\nlicence = \"MIT\"\n\
-                 approx_bytes = 300000\nmin_memory_gb = 1\n[[files]]\nname = \"config.json\"\n[[files]]\nname = \"tokenizer.json\"\n\
+                "id = \"tiny-vl\"\nrepo = \"test/tiny-vl\"\nrevision = \"{revision}\"\n\
+                 model_type = \"qwen3_vl\"\npurpose = \"test\"\nlicence = \"MIT\"\n\
+                 approx_bytes = 300000\nmin_memory_gb = 1\n\
+                 [[files]]\nname = \"config.json\"\n[[files]]\nname = \"tokenizer.json\"\n\
                  [[files]]\nname = \"model.safetensors\"\n{sha}"
             ),
         )
@@ -70,7 +72,12 @@ impl TinyModel {
                 blob.update(bytes);
                 let blob: String = blob.finalize().iter().map(|b| format!("{b:02x}")).collect();
                 if name.ends_with(".safetensors") {
-                    serde_json::json!({"rfilename": name, "size": bytes.len(), "blobId": "ffff", "lfs": {"sha256": Self::sha256(bytes), "size": bytes.len()}})
+                    serde_json::json!({
+                        "rfilename": name,
+                        "size": bytes.len(),
+                        "blobId": "ffff",
+                        "lfs": {"sha256": Self::sha256(bytes), "size": bytes.len()}
+                    })
                 } else {
                     serde_json::json!({"rfilename": name, "size": bytes.len(), "blobId": blob})
                 }
@@ -119,7 +126,12 @@ fn respond(
 ) {
     if path.starts_with("/api/models/test/tiny-vl/revision/") {
         let body = model.file_list();
-        let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
         return;
     }
     let prefix = format!("/test/tiny-vl/resolve/{COMMIT}/");

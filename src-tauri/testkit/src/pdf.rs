@@ -80,7 +80,8 @@ impl PdfBuilder {
             let xobject = image_id.map(|id| format!(" /XObject << /Im1 {id} 0 R >>")).unwrap_or_default();
             objects.push(
                 format!(
-                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Rotate {} /Resources << /Font << /F1 3 0 R /F2 4 0 R >>{xobject} >> /Contents {content_id} 0 R >>",
+                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Rotate {} \
+                     /Resources << /Font << /F1 3 0 R /F2 4 0 R >>{xobject} >> /Contents {content_id} 0 R >>",
                     page.width, page.height, page.rotate
                 )
                 .into_bytes(),
@@ -98,7 +99,8 @@ impl PdfBuilder {
                     })
                     .collect();
                 let mut obj = format!(
-                    "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length {} >>\nstream\n",
+                    "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} \
+                     /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length {} >>\nstream\n",
                     pixels.len()
                 )
                 .into_bytes();

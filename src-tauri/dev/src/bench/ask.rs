@@ -28,7 +28,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn millis(mut v: Vec<f64>) -> serde_json::Value {
     v.sort_by(f64::total_cmp);
-    json!({"n": v.len(), "p50_ms": percentile(&v, 0.5) * 1e3, "p95_ms": percentile(&v, 0.95) * 1e3, "max_ms": v[v.len() - 1] * 1e3})
+    json!({
+        "n": v.len(),
+        "p50_ms": percentile(&v, 0.5) * 1e3,
+        "p95_ms": percentile(&v, 0.95) * 1e3,
+        "max_ms": v[v.len() - 1] * 1e3
+    })
 }
 
 fn import(dir: &std::path::Path, files: &[PathBuf]) -> Result<(Library, Vec<DocId>)> {

@@ -26,7 +26,12 @@ pub fn run(json: bool, paths: &[PathBuf], synthetic: &[u32], repeat: u32) -> Res
         // Reset the kernel's peak-RSS mark so the peak read afterwards is this ingest's own.
         let resident_before = reset_peak_rss();
         let (pages, secs) = ingest(scratch.path(), &[path.clone()], &format!("mem-{n}"))?;
-        memory.push(json!({"pages": pages, "seconds": secs, "rss_mib_before": resident_before / 1024, "peak_rss_mib": peak_rss_kib() / 1024}));
+        memory.push(json!({
+            "pages": pages,
+            "seconds": secs,
+            "rss_mib_before": resident_before / 1024,
+            "peak_rss_mib": peak_rss_kib() / 1024
+        }));
         files.push(path);
     }
     if files.is_empty() {
@@ -73,7 +78,8 @@ pub fn run(json: bool, paths: &[PathBuf], synthetic: &[u32], repeat: u32) -> Res
         println!("  ratio: {:.2} of pdfium's raw speed", rate(best_ingest) / rate(best_raw));
         for m in &memory {
             println!(
-                "  synthetic {} pages: ingested in {:.2} s, peak RSS during the ingest {} MiB (resident before: {} MiB)",
+                "  synthetic {} pages: ingested in {:.2} s, peak RSS during the ingest {} MiB \
+                 (resident before: {} MiB)",
                 m["pages"],
                 m["seconds"].as_f64().unwrap_or(0.0),
                 m["peak_rss_mib"],

@@ -48,7 +48,8 @@ pub fn run(json: bool, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
     let per = |d: Duration| d.as_secs_f64() / n;
     let ours = json!({
         "det": per(total.det), "cls": per(total.cls), "rec": per(total.rec), "total": per(wall), "lines": lines,
-        "model_load_seconds": load.as_secs_f64(), "peak_rss_mib": peak_rss_kib() / 1024, "rss_mib_before": resident_before / 1024,
+        "model_load_seconds": load.as_secs_f64(), "peak_rss_mib": peak_rss_kib() / 1024,
+        "rss_mib_before": resident_before / 1024,
         "threads": rayon::current_num_threads(),
     });
     let files: Vec<std::ffi::OsString> = images.iter().map(|(p, _)| p.clone().into_os_string()).collect();
@@ -91,7 +92,10 @@ pub fn run(json: bool, paths: &[PathBuf], limit: usize) -> Result<ExitCode> {
                 ratio("rec"),
                 ratio("total")
             );
-            println!("  (rapidocr runs the orientation classifier on every line; pagewise on up to 9 lines to vote on the page's orientation)");
+            println!(
+                "  (rapidocr runs the orientation classifier on every line; \
+                 pagewise on up to 9 lines to vote on the page's orientation)"
+            );
         }
         Some(e) => println!("  onnxruntime: not measured ({})", e.as_str().unwrap_or_default()),
     }

@@ -269,7 +269,8 @@ pub fn run(json: bool, bench: &VlmBench) -> Result<ExitCode> {
         );
     }
     println!(
-        "decode ceiling: {:.2} GB of weights per token at {:.1} GB/s read bandwidth = {:.2} tokens/s; Pagewise reaches {:.0}%",
+        "decode ceiling: {:.2} GB of weights per token at {:.1} GB/s read bandwidth = {:.2} tokens/s; \
+         Pagewise reaches {:.0}%",
         bytes_per_token / 1e9,
         bandwidth,
         ceiling,

@@ -143,7 +143,10 @@ pub fn fields(lib: &mut Library, dir: &Path) -> Result<Option<Report>> {
             100.0 * accuracy,
             t.f1()
         );
-        rows.push(json!({"field": field, "expected": t.expected, "given": t.predicted, "correct": t.correct, "accuracy": accuracy, "f1": t.f1()}));
+        rows.push(json!({
+            "field": field, "expected": t.expected, "given": t.predicted, "correct": t.correct,
+            "accuracy": accuracy, "f1": t.f1(),
+        }));
         all.expected += t.expected;
         all.predicted += t.predicted;
         all.correct += t.correct;
@@ -164,6 +167,9 @@ pub fn fields(lib: &mut Library, dir: &Path) -> Result<Option<Report>> {
     for f in &failed {
         let _ = writeln!(table, "    failed  {f}");
     }
-    let json = json!({"set": set_name(dir), "kind": "fields", "schema": schema.name, "documents": truth.len(), "fields": rows, "f1": all.f1(), "misses": misses, "failed": failed});
+    let json = json!({
+        "set": set_name(dir), "kind": "fields", "schema": schema.name, "documents": truth.len(),
+        "fields": rows, "f1": all.f1(), "misses": misses, "failed": failed,
+    });
     Ok(Some(Report { table, json }))
 }

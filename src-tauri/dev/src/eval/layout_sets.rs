@@ -90,22 +90,33 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> R
     }
     let _ = writeln!(
         table,
-        "  reading order, Kendall tau against DocBank's token order: mean {tau_all:.3} ({} single-column pages {tau_one:.3}, {} two-column pages {tau_two:.3})",
+        "  reading order, Kendall tau against DocBank's token order: mean {tau_all:.3} \
+         ({} single-column pages {tau_one:.3}, {} two-column pages {tau_two:.3})",
         usable.iter().filter(|t| !t.2).count(),
         usable.iter().filter(|t| t.2).count()
     );
     let _ = writeln!(
         table,
-        "    {} pages left out, where the reference order runs across both columns line by line; over every page: {tau_every:.3}",
+        "    {} pages left out, where the reference order runs across both columns line by line; \
+         over every page: {tau_every:.3}",
         taus.len() - usable.len()
     );
+    let labels: Vec<_> = scores
+        .iter()
+        .map(|(l, p, r, f, n)| json!({"label": l, "precision": p, "recall": r, "f1": f, "tokens": n}))
+        .collect();
+    let tau_pages: Vec<_> = taus
+        .iter()
+        .map(|(s, t, two, ok)| json!({"page": s, "tau": t, "two_column": two, "reference_usable": ok}))
+        .collect();
     let json = json!({
-        "set": set_name(dir), "kind": "docbank", "mode": mode, "pages": pages.len(), "failed": failed, "macro_f1": macro_f1,
-        "labels": scores.iter().map(|(l, p, r, f, n)| json!({"label": l, "precision": p, "recall": r, "f1": f, "tokens": n})).collect::<Vec<_>>(),
+        "set": set_name(dir), "kind": "docbank", "mode": mode, "pages": pages.len(),
+        "failed": failed, "macro_f1": macro_f1,
+        "labels": labels,
         "confusion": counts.confusion,
         "tau_mean": tau_all, "tau_single_column": tau_one, "tau_two_column": tau_two,
         "tau_every_page": tau_every,
-        "tau_pages": taus.iter().map(|(s, t, two, ok)| json!({"page": s, "tau": t, "two_column": two, "reference_usable": ok})).collect::<Vec<_>>(),
+        "tau_pages": tau_pages,
     });
     Ok(Report { table, json })
 }
@@ -286,15 +297,19 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) ->
     let map = rows.iter().map(|r| r.2).sum::<f64>() / rows.len().max(1) as f64;
     let _ = writeln!(
         table,
-        "  mAP@0.5 {map50:.3}   mAP@0.5:0.95 {map:.3}   (over the {} classes present; CDLA has no list class, its reference class stands in)",
+        "  mAP@0.5 {map50:.3}   mAP@0.5:0.95 {map:.3}   \
+         (over the {} classes present; CDLA has no list class, its reference class stands in)",
         rows.len()
     );
     if failed > 0 {
         let _ = writeln!(table, "  {failed} pages could not be analysed (see above)");
     }
+    let per_class: Vec<_> =
+        rows.iter().map(|(c, a, b, n)| json!({"class": c, "ap50": a, "ap50_95": b, "boxes": n})).collect();
     let json = json!({
-        "set": set_name(dir), "kind": "publaynet", "mode": mode, "pages": pages.len(), "map50": map50, "map50_95": map, "failed": failed,
-        "classes": rows.iter().map(|(c, a, b, n)| json!({"class": c, "ap50": a, "ap50_95": b, "boxes": n})).collect::<Vec<_>>(),
+        "set": set_name(dir), "kind": "publaynet", "mode": mode, "pages": pages.len(),
+        "map50": map50, "map50_95": map, "failed": failed,
+        "classes": per_class,
     });
     Ok(Report { table, json })
 }

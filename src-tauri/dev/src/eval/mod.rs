@@ -49,7 +49,11 @@ pub fn run(json: bool, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
             found.push(qa_sets::questions(&mut lib, dir)?);
         }
         if found.is_empty() {
-            eprintln!("{}: no ground truth this version can score (layout.json with tokens or blocks, ocr_lines.json, fields.json, qa.json)", dir.display());
+            eprintln!(
+                "{}: no ground truth this version can score \
+                 (layout.json with tokens or blocks, ocr_lines.json, fields.json, qa.json)",
+                dir.display()
+            );
             unknown += 1;
         }
         for report in found {

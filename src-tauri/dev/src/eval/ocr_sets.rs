@@ -116,11 +116,18 @@ pub fn transcripts(lib: &mut Library, dir: &Path) -> Result<Report> {
     if unread > 0 {
         let _ = writeln!(table, "  {unread} images were not read (see above)");
     }
+    let per_image: Vec<_> = rows.iter().map(|(f, c, r)| json!({"file": f, "cer": c, "word_recall": r})).collect();
+    let wrong: Vec<_> = wrong_lines
+        .iter()
+        .map(|(n, f, want, got)| json!({"file": f, "edits": n, "expected": want, "read": got}))
+        .collect();
     let json = json!({
-        "set": set_name(dir), "kind": "ocr-transcripts", "images": files.len(), "cer": cer, "cer_case_kept": case_cer, "word_recall": recall,
-        "edits": edits, "characters": chars, "masked_lines": masked, "words": words, "words_found": found, "unread": unread,
-        "per_image": rows.iter().map(|(f, c, r)| json!({"file": f, "cer": c, "word_recall": r})).collect::<Vec<_>>(),
-        "wrong_lines": wrong_lines.iter().map(|(n, f, want, got)| json!({"file": f, "edits": n, "expected": want, "read": got})).collect::<Vec<_>>(),
+        "set": set_name(dir), "kind": "ocr-transcripts", "images": files.len(),
+        "cer": cer, "cer_case_kept": case_cer, "word_recall": recall,
+        "edits": edits, "characters": chars, "masked_lines": masked,
+        "words": words, "words_found": found, "unread": unread,
+        "per_image": per_image,
+        "wrong_lines": wrong,
     });
     Ok(Report { table, json })
 }
@@ -245,7 +252,10 @@ pub fn answers(lib: &mut Library, dir: &Path) -> Result<Report> {
     for m in missing.iter().take(10) {
         let _ = writeln!(table, "    missing  {m}");
     }
-    let json = json!({"set": set_name(dir), "kind": "ocr-answers", "images": files.len(), "answers": total, "found": found, "recall": recall, "missing": missing});
+    let json = json!({
+        "set": set_name(dir), "kind": "ocr-answers", "images": files.len(),
+        "answers": total, "found": found, "recall": recall, "missing": missing,
+    });
     Ok(Report { table, json })
 }
 

@@ -68,7 +68,12 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
     }
     let (asked, exact, anls_sum) =
         by_field.values().fold((0, 0, 0.0), |a, t| (a.0 + t.asked, a.1 + t.exact, a.2 + t.anls));
-    let mut table = format!("{} — {} questions asked of their documents (extractive answerer)\n", set_name(dir), asked);
+    let mut table = format!(
+        "{} — {} questions asked of their documents \
+         (extractive answerer)\n",
+        set_name(dir),
+        asked
+    );
     let _ = writeln!(table, "  {:<28} {:>6} {:>8} {:>7}", "field", "asked", "exact", "ANLS");
     let mut fields = Vec::new();
     for (f, t) in &by_field {
@@ -96,7 +101,10 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
     for f in &failed {
         let _ = writeln!(table, "    failed  {f}");
     }
-    let json = json!({"set": set_name(dir), "kind": "qa", "asked": asked, "exact": exact, "anls": anls_sum / asked.max(1) as f64, "fields": fields, "misses": misses, "failed": failed});
+    let json = json!({
+        "set": set_name(dir), "kind": "qa", "asked": asked, "exact": exact, "anls": anls_sum / asked.max(1) as f64,
+        "fields": fields, "misses": misses, "failed": failed,
+    });
     Ok(Report { table, json })
 }
 

@@ -98,14 +98,20 @@ pub fn layout_prompt(pt: &PageText, question: &str) -> String {
     }
     let words = if words.is_empty() { "(no words were read from this page)\n".to_string() } else { words };
     format!(
-        "The page's words as read from it, one line each, with the line's box as [x0, y0, x1, y1] on a 0-1000 scale:\n{words}\n\
-         Question: {question}\nAnswer with the exact words from the page, as briefly as possible. If the page does not answer it, say: not on the page."
+        "The page's words as read from it, one line each, with the line's box as [x0, y0, x1, y1] \
+         on a 0-1000 scale:\n{words}\n\
+         Question: {question}\nAnswer with the exact words from the page, as briefly as possible. \
+         If the page does not answer it, say: not on the page."
     )
 }
 
 /// A box the model gave (`"bbox_2d": [x0, y0, x1, y1]`, 0–1000), in page points.
 fn model_box(text: &str, width: f32, height: f32) -> Option<BBox> {
-    let re = Regex::new(r#"bbox_2d"?\s*:\s*\[\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*\]"#).expect("valid regex");
+    let re = Regex::new(concat!(
+        r#"bbox_2d"?\s*:\s*\[\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)"#,
+        r#"\s*,\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*\]"#
+    ))
+    .expect("valid regex");
     let c = re.captures(text)?;
     let v: Vec<f32> = (1..=4).map(|i| c[i].parse::<f32>().unwrap_or(0.0) / 1000.0).collect();
     let b = BBox::new(v[0] * width, v[1] * height, v[2] * width, v[3] * height);

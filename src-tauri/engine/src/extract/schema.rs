@@ -142,7 +142,11 @@ impl Schema {
                 if Target::parse(t).is_none() {
                     return Err(bad(
                         line,
-                        format!("field '{}': unknown target '{t}' (name, address, place, identifier, period, currency, date, money, percent, text)", f.name),
+                        format!(
+                            "field '{}': unknown target '{t}' \
+                             (name, address, place, identifier, period, currency, date, money, percent, text)",
+                            f.name
+                        ),
                     ));
                 }
             }
@@ -189,9 +193,8 @@ mod tests {
         let (line, detail) = err("name = \"s\"\n[[field]]\nname = \"a\"\ntype = \"colour\"\nquestions = [\"q?\"]\n");
         assert_eq!(line, 4, "{detail}");
         assert!(detail.contains("colour"), "{detail}");
-        let (line, detail) = err(
-            "name = \"s\"\n[[field]]\nname = \"a\"\ntype = \"text\"\nquestions = [\"q?\"]\n[[field]]\nname = \"a\"\ntype = \"date\"\nquestions = [\"q?\"]\n",
-        );
+        let (line, detail) = err("name = \"s\"\n[[field]]\nname = \"a\"\ntype = \"text\"\nquestions = [\"q?\"]\n\
+                                  [[field]]\nname = \"a\"\ntype = \"date\"\nquestions = [\"q?\"]\n");
         assert_eq!(line, 7);
         assert!(detail.contains("duplicate"), "{detail}");
         let (_, detail) = err("name = \"s\"\n[[field]]\nname = \"a\"\ntype = \"enum\"\nquestions = [\"q?\"]\n");

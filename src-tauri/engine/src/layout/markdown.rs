@@ -52,7 +52,11 @@ fn strip_marker(text: &str) -> &str {
     match text.split_once(' ') {
         Some((first, rest))
             if super::text_shapes::is_list_marker(first)
-                && ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►"].contains(&first) =>
+                && [
+                    "•", "◦", "▪", "‣", "-", "–", "—", // is_list_marker's bullets but the tick
+                    "*", "·", "○", "■", "□", "►",
+                ]
+                .contains(&first) =>
         {
             rest
         }

@@ -12,7 +12,10 @@ pub fn inline_label(texts: &[&str]) -> Option<usize> {
 }
 
 pub fn is_list_marker(t: &str) -> bool {
-    const BULLETS: [&str; 14] = ["•", "◦", "▪", "‣", "-", "–", "—", "*", "·", "○", "■", "□", "►", "✓"];
+    const BULLETS: [&str; 14] = [
+        "•", "◦", "▪", "‣", "-", "–", "—", // bullets, a hyphen and dashes
+        "*", "·", "○", "■", "□", "►", "✓",
+    ];
     if BULLETS.contains(&t) {
         return true;
     }
@@ -81,7 +84,8 @@ pub fn is_heading(text: &str, lines: usize, words: usize, size: f32, body: f32, 
 
 /// Mostly mathematics: operators, Greek letters, single-letter symbols, few ordinary words.
 pub fn is_formula(text: &str) -> bool {
-    const MATH: &str = "=+−×÷∑∫∏√∞≤≥≈≠∈∉∂∇±∓⊂⊆∪∩→←↔⇒⇔∀∃^_|αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ";
+    const MATH: &str = "=+−×÷∑∫∏√∞≤≥≈≠∈∉∂∇±∓⊂⊆∪∩→←↔⇒⇔∀∃^_|\
+                        αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ";
     let tokens: Vec<&str> = text.split_whitespace().collect();
     if tokens.is_empty() {
         return false;

@@ -78,7 +78,10 @@ fn check_file(model: &str, path: &Path, name: &str, expected: Option<&Expected>)
         let _ = std::fs::remove_file(path);
         return Err(Error::Model {
             model: model.into(),
-            detail: format!("{name}: checksum mismatch ({what} expected {want}, got {got}); the file was removed, nothing was installed"),
+            detail: format!(
+                "{name}: checksum mismatch ({what} expected {want}, got {got}); \
+                 the file was removed, nothing was installed"
+            ),
         });
     }
     Ok(FileSpec { name: name.into(), size: Some(size), sha256: Some(sha256) })

@@ -48,7 +48,10 @@ fn fuse_gelu(steps: &mut [Step], keep: &[usize]) {
             let erf = producer(steps, e).filter(|&k| single(e) && matches!(steps[k].op, Op::Erf))?;
             let d = steps[erf].inputs[0];
             let div = producer(steps, d).filter(|_| single(d))?;
-            let divides_x = matches!(&steps[div].op, Op::Binary(Binary::Div, Operand::Slot(s), c) if s == x && scalar(c, std::f32::consts::SQRT_2));
+            let divides_x = matches!(
+                &steps[div].op,
+                Op::Binary(Binary::Div, Operand::Slot(s), c) if s == x && scalar(c, std::f32::consts::SQRT_2)
+            );
             divides_x.then_some((*x, [div, erf, add, mul]))
         });
         if let Some((x, fused)) = found {

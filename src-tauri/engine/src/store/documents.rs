@@ -129,9 +129,20 @@ impl Store {
         let lines = serde_json::to_string(&page.lines).expect("lines serialise");
         let tx = self.conn.transaction()?;
         tx.execute(
-            "UPDATE pages SET width = ?3, height = ?4, turned = ?5, source = ?6, text = ?7, words = ?8, lines = ?9, error_kind = NULL, error_message = NULL
+            "UPDATE pages SET width = ?3, height = ?4, turned = ?5, source = ?6, text = ?7, words = ?8, lines = ?9,
+             error_kind = NULL, error_message = NULL
              WHERE doc_id = ?1 AND page = ?2",
-            params![id.0, page.page, page.width, page.height, page.turned, page.source.as_str(), page.text, words, lines],
+            params![
+                id.0,
+                page.page,
+                page.width,
+                page.height,
+                page.turned,
+                page.source.as_str(),
+                page.text,
+                words,
+                lines
+            ],
         )?;
         tx.execute("DELETE FROM page_fts WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         if !page.text.is_empty() {
@@ -171,7 +182,8 @@ impl ImportTx<'_> {
         let graphics = serde_json::to_string(&page.graphics).expect("graphics serialise");
         self.tx
             .prepare_cached(
-                "INSERT INTO pages (doc_id, page, width, height, rotation, source, text, words, lines, dpi, orientation, error_kind, error_message, graphics, turned)
+                "INSERT INTO pages (doc_id, page, width, height, rotation, source, text, words, lines, dpi, orientation,
+                 error_kind, error_message, graphics, turned)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
@@ -205,7 +217,8 @@ impl ImportTx<'_> {
 }
 
 const DOC_SELECT: &str = "SELECT d.id, d.name, d.origin, d.kind, d.bytes, d.pages, d.encrypted, d.added_at,
-    COALESCE(SUM(p.source = 'text-layer'), 0), COALESCE(SUM(p.source = 'ocr'), 0), COALESCE(SUM(p.source = 'needs-reader'), 0), COALESCE(SUM(p.source = 'failed'), 0)
+    COALESCE(SUM(p.source = 'text-layer'), 0), COALESCE(SUM(p.source = 'ocr'), 0),
+    COALESCE(SUM(p.source = 'needs-reader'), 0), COALESCE(SUM(p.source = 'failed'), 0)
     FROM documents d LEFT JOIN pages p ON p.doc_id = d.id";
 
 fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
@@ -226,7 +239,8 @@ fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
     })
 }
 
-const PAGE_SELECT: &str = "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics, turned FROM pages";
+const PAGE_SELECT: &str = "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message,
+    graphics, turned FROM pages";
 
 fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
     let json_err = |i: usize, e: serde_json::Error| {

@@ -39,8 +39,17 @@ impl Store {
         input_key: &str,
     ) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO field_values (doc_id, schema, field, value, corrected, input_key, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![id.0, schema, value.field, serde_json::to_string(value).expect("field values serialise"), corrected, input_key, now()],
+            "INSERT OR REPLACE INTO field_values (doc_id, schema, field, value, corrected, input_key, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id.0,
+                schema,
+                value.field,
+                serde_json::to_string(value).expect("field values serialise"),
+                corrected,
+                input_key,
+                now()
+            ],
         )?;
         Ok(())
     }

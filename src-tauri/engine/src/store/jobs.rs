@@ -26,8 +26,16 @@ impl Store {
     pub fn record_job_item(&self, job: i64, item: &JobItem) -> Result<()> {
         let failed = item.error.is_some() as i64;
         self.conn.execute(
-            "INSERT INTO job_items (job_id, path, doc_id, status, error_kind, error_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![job, item.path, item.doc_id, item.status, item.error.as_ref().map(|e| &e.kind), item.error.as_ref().map(|e| &e.message)],
+            "INSERT INTO job_items (job_id, path, doc_id, status, error_kind, error_message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                job,
+                item.path,
+                item.doc_id,
+                item.status,
+                item.error.as_ref().map(|e| &e.kind),
+                item.error.as_ref().map(|e| &e.message)
+            ],
         )?;
         self.conn.execute(
             "UPDATE jobs SET done = done + 1, failed = failed + ?2, updated_at = ?3 WHERE id = ?1",

@@ -17,7 +17,8 @@ impl Store {
             params![id.0, page, answer.question, json, now()],
         )?;
         self.conn.execute(
-            "DELETE FROM questions WHERE doc_id = ?1 AND id NOT IN (SELECT id FROM questions WHERE doc_id = ?1 ORDER BY id DESC LIMIT ?2)",
+            "DELETE FROM questions WHERE doc_id = ?1
+             AND id NOT IN (SELECT id FROM questions WHERE doc_id = ?1 ORDER BY id DESC LIMIT ?2)",
             params![id.0, KEEP],
         )?;
         Ok(())

@@ -62,7 +62,8 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO block_embeddings (doc_id, page, block, text, vector) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO block_embeddings (doc_id, page, block, text, vector)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for ((doc, page, block, text), v) in blocks.iter().zip(vectors) {
                 let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
@@ -75,7 +76,8 @@ impl Store {
     /// Every stored block embedding, with its document's name.
     pub fn block_vectors(&self) -> Result<Vec<BlockVector>> {
         let mut stmt = self.conn.prepare(
-            "SELECT b.doc_id, d.name, b.page, b.text, b.vector FROM block_embeddings b JOIN documents d ON d.id = b.doc_id",
+            "SELECT b.doc_id, d.name, b.page, b.text, b.vector
+             FROM block_embeddings b JOIN documents d ON d.id = b.doc_id",
         )?;
         let rows = stmt.query_map([], |r| {
             let bytes: Vec<u8> = r.get(4)?;

@@ -111,7 +111,8 @@ pub fn parse_config(model: &str, text: &str) -> Result<Config> {
     if value.get("text_config").is_some() {
         return Err(model_error(
             model,
-            "config.json nests the text model (text_config), a layout newer than this Pagewise reads; use the hub's PaddleOCR-VL folder",
+            "config.json nests the text model (text_config), a layout newer than this Pagewise reads; \
+             use the hub's PaddleOCR-VL folder",
         ));
     }
     let config: Config = serde_json::from_value(value).map_err(|e| model_error(model, format!("config.json: {e}")))?;

@@ -77,7 +77,10 @@ impl Config {
     pub fn parse(model: &str, text: &str) -> Result<Config> {
         let config: Config = serde_json::from_str(text).map_err(|e| Error::Model {
             model: model.into(),
-            detail: format!("config.json does not describe a Qwen3-VL model this version reads ({e}); a newer model version may need a newer Pagewise"),
+            detail: format!(
+                "config.json does not describe a Qwen3-VL model this version reads ({e}); \
+                 a newer model version may need a newer Pagewise"
+            ),
         })?;
         if !config.model_type.is_empty() && config.model_type != "qwen3_vl" {
             return Err(Error::Model {
