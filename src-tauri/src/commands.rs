@@ -12,7 +12,7 @@ use pagewise_engine::{
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::reply::{blocking, refused, Reply};
+use crate::reply::{blocking, refused, worded, Reply};
 use crate::views::{LabelColour, LibraryView, PageView};
 use crate::{dialogs, App};
 
@@ -50,11 +50,23 @@ pub async fn import(
     let (library, guard) = (app.library.clone(), app.jobs.start(job));
     blocking(move || {
         let files = collect_files(&paths);
-        library.get()?.add_files(&files, &AddOptions::default(), &guard.flag, &mut |e| {
-            let _ = progress.send(e.clone());
-        })
+        let outcomes = library.get()?.add_files(&files, &AddOptions::default(), &guard.flag, &mut |e| {
+            let event = match e {
+                Progress::FileFinished { index, outcome } => {
+                    Progress::FileFinished { index: *index, outcome: worded_outcome(outcome.clone()) }
+                }
+                other => other.clone(),
+            };
+            let _ = progress.send(event);
+        })?;
+        Ok(outcomes.into_iter().map(worded_outcome).collect())
     })
     .await
+}
+
+/// A file's outcome with the app's advice in its errors.
+fn worded_outcome(outcome: AddOutcome) -> AddOutcome {
+    AddOutcome { error: outcome.error.map(worded), unread_reason: outcome.unread_reason.map(worded), ..outcome }
 }
 
 #[tauri::command]
@@ -80,7 +92,8 @@ pub async fn page_view(app: State<'_, App>, id: DocId, page: u32) -> Reply<PageV
 pub fn page_view_of(lib: &Library, id: DocId, page: u32) -> pagewise_engine::Result<PageView> {
     let doc = lib.document(&id)?;
     let p = lib.page(&id, page)?;
-    let layout = lib.page_layout(&id, page, PAGE_LAYOUT)?;
+    let mut layout = lib.page_layout(&id, page, PAGE_LAYOUT)?;
+    layout.error = layout.error.map(worded);
     Ok(PageView {
         doc_id: id,
         page,
@@ -92,7 +105,7 @@ pub fn page_view_of(lib: &Library, id: DocId, page: u32) -> pagewise_engine::Res
         words: p.words,
         lines: p.lines,
         layout,
-        error: p.error,
+        error: p.error.map(worded),
     })
 }
 

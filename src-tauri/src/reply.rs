@@ -16,8 +16,23 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> pagewise_engine::Re
 
 /// An error as the UI shows it.
 pub fn report(e: &Error) -> ErrorReport {
-    let mut report = e.to_report();
-    if let Some(hint) = advice(e) {
+    let advice = match e {
+        Error::ModelMissing { model, downloadable: true, .. } => {
+            Some(format!("download it in the Models panel, or run `pagewise models get {model}`"))
+        }
+        _ => advice_for(e.kind()).map(str::to_string),
+    };
+    with(e.to_report(), advice)
+}
+
+/// A kept error (a page's, a file's) as the UI shows it, with the app's advice for its kind.
+pub fn worded(report: ErrorReport) -> ErrorReport {
+    let advice = advice_for(&report.kind).map(str::to_string);
+    with(report, advice)
+}
+
+fn with(mut report: ErrorReport, advice: Option<String>) -> ErrorReport {
+    if let Some(hint) = advice {
         report.message = format!("{} ({hint})", report.message);
     }
     report
@@ -28,20 +43,16 @@ pub fn refused(message: String) -> ErrorReport {
     ErrorReport { kind: "not_granted".into(), message }
 }
 
-/// What to do about an error, in the app's terms.
-fn advice(e: &Error) -> Option<String> {
-    Some(match e {
-        Error::PasswordRequired { .. } => {
-            "open it with its password from the command line: pagewise add FILE --password".into()
-        }
-        Error::PdfiumMissing { .. } => "Pagewise's PDF library is missing: reinstall Pagewise".into(),
-        Error::ModelMissing { model, downloadable: true, .. } => {
-            format!("download it in the Models panel, or run `pagewise models get {model}`")
-        }
-        Error::ModelMissing { .. } => "see the Models panel for how to install it".into(),
-        Error::ModelDamaged { .. } => "verify it in the Models panel, then download it again".into(),
-        Error::NotEnoughMemory { .. } => "close other programs, or choose bf16 or q8 in the Models panel".into(),
-        Error::Internal { .. } => "please report it with the file if you can".into(),
+/// What to do about an error of `kind`, in the app's terms. (The models a page or a file
+/// names in a kept error are the ones that come with Pagewise.)
+fn advice_for(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "password_required" => "open it with its password from the command line: pagewise add FILE --password",
+        "pdfium_missing" => "Pagewise's PDF library is missing: reinstall Pagewise",
+        "model_missing" => "see the Models panel for how to install it",
+        "model_damaged" => "verify it in the Models panel, then download it again",
+        "not_enough_memory" => "close other programs, or choose bf16 or q8 in the Models panel",
+        "internal" => "please report it with the file if you can",
         _ => return None,
     })
 }

@@ -10,7 +10,7 @@ use pagewise_engine::{
 };
 use serde_json::json;
 
-use crate::context::{open, print_json, resolve, Ctx};
+use crate::context::{open, print_json, resolve, with_advice, worded, Ctx};
 use crate::progress::ImportBars;
 
 pub fn add(ctx: &Ctx, paths: &[PathBuf], opts: AddOptions) -> Result<ExitCode> {
@@ -47,14 +47,14 @@ fn describe(o: &AddOutcome) -> String {
                 notes.push(format!("pages {:?} could not be read", o.failed_pages));
             }
             if !o.unread_pages.is_empty() {
-                let why = o.unread_reason.as_ref().map(|e| format!(": {}", e.message)).unwrap_or_default();
+                let why = o.unread_reason.as_ref().map(|e| format!(": {}", worded(e))).unwrap_or_default();
                 notes.push(format!("pages {:?} have no text layer and were not read{why}", o.unread_pages));
             }
             format!("added      {id}  {} ({})", o.path, notes.join("; "))
         }
         AddStatus::Duplicate => format!("duplicate  {id}  {} (already in the library)", o.path),
         AddStatus::Failed => {
-            let e = o.error.as_ref().map(|e| format!("{} [{}]", e.message, e.kind)).unwrap_or_default();
+            let e = o.error.as_ref().map(|e| format!("{} [{}]", worded(e), e.kind)).unwrap_or_default();
             format!("failed     {e}")
         }
     }
@@ -121,7 +121,7 @@ pub fn show(ctx: &Ctx, doc: &str) -> Result<ExitCode> {
         d.origin
     );
     for p in pages {
-        let note = p.error.map(|e| format!("  {}", e.message)).unwrap_or_default();
+        let note = p.error.map(|e| format!("  {}", worded(&e))).unwrap_or_default();
         println!(
             "  page {:>3}  {:>6.1} x {:<6.1} pt  rot {:<3}  {:<12}  {} words{note}",
             p.page,
@@ -164,7 +164,7 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
         match p.source {
             PageSource::TextLayer | PageSource::Ocr | PageSource::Vlm => println!("{}", p.text),
             PageSource::NeedsReader => {
-                let why = p.error.as_ref().map(|e| format!(" ({})", e.message)).unwrap_or_default();
+                let why = p.error.as_ref().map(|e| format!(" ({})", worded(e))).unwrap_or_default();
                 eprintln!(
                     "page {}: no text layer (a scan or photo) and not read yet{why}: \
                      `pagewise text DOC --reader ocr --save` reads it",
@@ -175,7 +175,7 @@ pub fn text(ctx: &Ctx, doc: &str, page: Option<u32>) -> Result<ExitCode> {
                 eprintln!(
                     "page {}: could not be read: {}",
                     p.page,
-                    p.error.as_ref().map(|e| e.message.as_str()).unwrap_or("unknown")
+                    p.error.as_ref().map(worded).unwrap_or_else(|| "unknown".into())
                 )
             }
         }
@@ -265,7 +265,7 @@ pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, precisio
                 }
             }
             Err(e) if page.is_none() => {
-                eprintln!("page {n}: {e}");
+                eprintln!("page {n}: {}", with_advice(&e));
                 out.push(json!({"page": n, "error": e.to_report()}));
             }
             Err(e) => return Err(e),
@@ -284,7 +284,7 @@ pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path, overlay:
     if let Some(Overlay::Layout) = overlay {
         let layout = lib.page_layout(&d.id, page, LayoutMode::Auto)?;
         if let Some(e) = &layout.error {
-            eprintln!("page {page}: no layout to draw: {}", e.message);
+            eprintln!("page {page}: no layout to draw: {}", worded(e));
         }
         pagewise_engine::draw_layout(&mut img, &layout);
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pagewise_engine::models::hub;
-use pagewise_engine::{AddOptions, Document, Error, Library, Result};
+use pagewise_engine::{AddOptions, Document, Error, ErrorReport, Library, Result};
 use serde_json::json;
 
 /// Where the library is and how to print.
@@ -31,7 +31,7 @@ pub fn resolve(lib: &mut Library, doc: &str) -> Result<Document> {
         let outcome = lib.add_file(path, &AddOptions::default(), &mut |_, _| {});
         return match (outcome.doc_id, outcome.error) {
             (Some(id), None) => lib.document(&id),
-            (_, Some(e)) => Err(Error::Library { path: path.into(), detail: e.message }),
+            (_, Some(e)) => Err(Error::Library { path: path.into(), detail: worded(&e) }),
             _ => unreachable!("an outcome without an id has an error"),
         };
     }
@@ -48,38 +48,60 @@ pub fn fail(json: bool, e: &Error) -> ExitCode {
         }
         eprintln!("{report}");
     } else {
-        match hint {
-            Some(hint) => eprintln!("error: {e} ({hint})"),
-            None => eprintln!("error: {e}"),
-        }
+        eprintln!("error: {}", with_advice(e));
     }
     ExitCode::from(1)
+}
+
+/// An error's message, with advice where there is some.
+pub fn with_advice(e: &Error) -> String {
+    match advice(e) {
+        Some(hint) => format!("{e} ({hint})"),
+        None => e.to_string(),
+    }
 }
 
 /// How to fix an error from the command line, when there is something to do.
 pub fn advice(e: &Error) -> Option<String> {
     Some(match e {
-        Error::PasswordRequired { .. } => "pass it with --password".into(),
-        Error::WrongPassword { .. } => "check the password given with --password".into(),
-        Error::PdfiumMissing { .. } => {
-            "run `bash scripts/dev.sh setup` to fetch it, or set PAGEWISE_PDFIUM to the path of libpdfium.so".into()
-        }
-        Error::NoDataDir => "pass --library DIR or set PAGEWISE_LIBRARY".into(),
         Error::ModelMissing { model, downloadable: true, .. } => format!("run `{}` to get it", get_command(model)),
-        Error::ModelMissing { downloadable: false, .. } => {
-            "run `bash scripts/dev.sh models` to fetch it, or set PAGEWISE_MODELS to the folder that holds it".into()
-        }
         Error::ModelDamaged { model, .. } => format!("run `pagewise models verify {model}`, then get it again"),
         Error::ModelUnpinned { model } => format!(
             "`pagewise models get {model} --unpinned` takes the hub's current commit and checks each file against \
              the hub's checksums"
         ),
-        Error::NotEnoughMemory { .. } => "close other programs or use --dtype bf16".into(),
-        Error::OutputExists { .. } => "choose another name, or pass --force to replace it".into(),
-        Error::RenderTooLarge { .. } => "use a lower --dpi".into(),
-        Error::Internal { .. } => "please report it with the file if you can".into(),
+        _ => return advice_for(e.kind()).map(str::to_string),
+    })
+}
+
+/// The advice for an error of `kind` that needs nothing but its kind. (Errors kept with a page or
+/// a file are reports, kind and message: the models they name are the ones the set-up fetches.)
+fn advice_for(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "password_required" => "pass it with --password",
+        "wrong_password" => "check the password given with --password",
+        "pdfium_missing" => {
+            "run `bash scripts/dev.sh setup` to fetch it, or set PAGEWISE_PDFIUM to the path of libpdfium.so"
+        }
+        "no_data_dir" => "pass --library DIR or set PAGEWISE_LIBRARY",
+        "model_missing" => {
+            "run `bash scripts/dev.sh models` to fetch it, or set PAGEWISE_MODELS to the folder that holds it"
+        }
+        "not_enough_memory" => "close other programs or use --dtype bf16",
+        "output_exists" => "choose another name, or pass --force to replace it",
+        "render_too_large" => "use a lower --dpi",
+        "internal" => "please report it with the file if you can",
         _ => return None,
     })
+}
+
+/// A kept error (a page's, a file's) as the CLI prints it: its message, and advice where its
+/// kind has some.
+pub fn worded(report: &ErrorReport) -> String {
+    match advice_for(&report.kind) {
+        Some(hint) => format!("{} ({hint})", report.message),
+        None => report.message.clone(),
+    }
 }
 
 /// The command that installs a downloadable model.

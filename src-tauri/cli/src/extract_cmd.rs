@@ -13,7 +13,7 @@ use pagewise_engine::{
 };
 
 use crate::ask_cmd::Engine;
-use crate::context::{open, print_json, resolve, Ctx};
+use crate::context::{open, print_json, resolve, worded, Ctx};
 use crate::progress::ImportBars;
 
 pub struct ExtractArgs {
@@ -65,7 +65,7 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
             match (o.status, o.doc_id) {
                 (AddStatus::Failed, _) | (_, None) => failed.push((
                     o.path.clone(),
-                    o.error.map(|e| e.message).unwrap_or_else(|| "could not be imported".into()),
+                    o.error.map(|e| worded(&e)).unwrap_or_else(|| "could not be imported".into()),
                 )),
                 (_, Some(id)) => ids.push(id),
             }
@@ -107,7 +107,7 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
         }
     };
     bar.finish_and_clear();
-    failed.extend(errors.into_iter().map(|(id, e)| (id.to_string(), e.message)));
+    failed.extend(errors.into_iter().map(|(id, e)| (id.to_string(), worded(&e))));
 
     match &args.csv {
         Some(out) => {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use pagewise_engine::{page_markdown, table_csv, Document, Error, LayoutMode, PageLayout, Result};
 use serde_json::json;
 
-use crate::context::{open, print_json, resolve, Ctx};
+use crate::context::{open, print_json, resolve, worded, Ctx};
 
 /// The layout of one page or all pages; exit 1 when a page could not be analysed.
 fn layouts(ctx: &Ctx, doc: &str, page: Option<u32>, mode: LayoutMode) -> Result<(Document, Vec<PageLayout>)> {
@@ -24,7 +24,7 @@ fn layouts(ctx: &Ctx, doc: &str, page: Option<u32>, mode: LayoutMode) -> Result<
 
 fn exit_for(pages: &[PageLayout]) -> ExitCode {
     for p in pages.iter().filter(|p| p.error.is_some()) {
-        eprintln!("page {}: {}", p.page, p.error.as_ref().unwrap().message);
+        eprintln!("page {}: {}", p.page, worded(p.error.as_ref().unwrap()));
     }
     if pages.iter().any(|p| p.error.is_some()) {
         ExitCode::from(1)

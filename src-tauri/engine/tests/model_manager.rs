@@ -212,7 +212,7 @@ fn an_unpinned_manifest_needs_consent_then_uses_the_hubs_checksums() {
     let store = tempfile::tempdir().unwrap();
     let manifest = model.manifest(None);
     let err = get(store.path(), &manifest, false).unwrap_err();
-    assert!(err.to_string().contains("--unpinned"), "{err}");
+    assert_eq!(err.kind(), "model_unpinned", "{err}");
     get(store.path(), &manifest, true).unwrap();
     assert_eq!(hub::receipt(store.path(), "tiny-vl").unwrap().revision, COMMIT);
 }
