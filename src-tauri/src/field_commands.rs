@@ -4,12 +4,11 @@
 
 use pagewise_engine::{
     to_csv, to_json, write_file, Answering, CsvOptions, DocId, Extractive, FieldValue, Precision, Progress, Schema,
-    Vlm, DEFAULT_MAX_PIXELS, SCHEMA_PRESETS, VISUAL_MODEL,
+    DEFAULT_MAX_PIXELS, SCHEMA_PRESETS,
 };
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::model_commands::Loaded;
 use crate::reply::{blocking, refused, Reply};
 use crate::views::{ExtractRun, Failure, FieldView, SchemaView};
 use crate::{dialogs, App};
@@ -62,8 +61,7 @@ pub async fn extract(
         let (lib, schema) = (library.get()?, Schema::load(&schema)?);
         let mut on_progress = |e: &Progress| drop(progress.send(e.clone()));
         let (documents, failed) = if vlm {
-            let mut model =
-                Loaded::get(&loaded.answerer, &loaded.reader, precision, |p| Vlm::load_installed(VISUAL_MODEL, p))?;
+            let mut model = loaded.answerer(precision)?;
             let mut quiet = |_: &str| {};
             let mut answering =
                 Answering::Visual { model: &mut model, max_pixels: DEFAULT_MAX_PIXELS, on_text: &mut quiet };

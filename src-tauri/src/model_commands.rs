@@ -7,7 +7,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use pagewise_engine::models::{self, hub, install};
-use pagewise_engine::{PaddleOcrVl, Precision, Vlm};
+use pagewise_engine::{PaddleOcrVl, Precision, Vlm, VISUAL_MODEL};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -31,9 +31,19 @@ impl Loaded {
         *self.reader.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
+    /// Qwen3-VL, the answerer, at `precision` (see [`Loaded::get`]).
+    pub fn answerer(&self, precision: Precision) -> pagewise_engine::Result<Held<'_, Vlm>> {
+        Loaded::get(&self.answerer, &self.reader, precision, |p| Vlm::load_installed(VISUAL_MODEL, p))
+    }
+
+    /// PaddleOCR-VL, the reader, at `precision` (see [`Loaded::get`]).
+    pub fn reader(&self, precision: Precision) -> pagewise_engine::Result<Held<'_, PaddleOcrVl>> {
+        Loaded::get(&self.reader, &self.answerer, precision, PaddleOcrVl::load_installed)
+    }
+
     /// One model at `precision`, loaded if it is not (or was at another precision), after
     /// letting the other go when it is idle: one multi-gigabyte model in memory at a time.
-    pub fn get<'a, T>(
+    fn get<'a, T>(
         slot: &'a Mutex<Option<(Precision, T)>>,
         other: &Mutex<Option<impl Sized>>,
         precision: Precision,

@@ -3,11 +3,10 @@
 
 use std::sync::atomic::Ordering;
 
-use pagewise_engine::{parse_question, Answer, Answering, Asked, DocId, Meaning, Precision, Vlm, VISUAL_MODEL};
+use pagewise_engine::{parse_question, Answer, Answering, Asked, DocId, Meaning, Precision};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::model_commands::Loaded;
 use crate::reply::{blocking, Reply};
 use crate::App;
 
@@ -41,8 +40,7 @@ pub async fn ask_visual(
     blocking(move || {
         let lib = library.get()?;
         parse_question(&question)?;
-        let mut model =
-            Loaded::get(&loaded.answerer, &loaded.reader, precision, |p| Vlm::load_installed(VISUAL_MODEL, p))?;
+        let mut model = loaded.answerer(precision)?;
         let mut on_text = |piece: &str| drop(tokens.send(piece.to_string()));
         let max_pixels = pagewise_engine::DEFAULT_MAX_PIXELS;
         let mut answering = Answering::Visual { model: &mut model, max_pixels, on_text: &mut on_text };

@@ -3,12 +3,11 @@
 //! use them). PaddleOCR-VL is loaded on first use; each region's text streams to the UI as it
 //! ends, and the job can be cancelled, which leaves the stored page as it was.
 
-use pagewise_engine::{DocId, Library, PaddleOcrVl, Precision, RegionReading, Stop};
+use pagewise_engine::{DocId, Library, Precision, RegionReading, Stop};
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::commands::page_view_of;
-use crate::model_commands::Loaded;
 use crate::reply::{blocking, Reply};
 use crate::views::{ReadAgain, ReaderChoice, RegionRead};
 use crate::App;
@@ -33,7 +32,7 @@ pub async fn read_again(
                 outcome(&lib, &id, page, reader)?
             }
             ReaderChoice::Vlm => {
-                let mut model = Loaded::get(&loaded.reader, &loaded.answerer, precision, PaddleOcrVl::load_installed)?;
+                let mut model = loaded.reader(precision)?;
                 let mut on_region = |i: usize, n: usize, r: &RegionReading| {
                     let _ = regions.send(RegionRead {
                         region: i as u32 + 1,
