@@ -219,6 +219,8 @@ run_tests() {
   # builds them (the engine's `dev-api` on, for the developer tools and parity tests), so nothing
   # compiles twice; the app's debug binary is what the end-to-end tests drive.
   cargo build --workspace
+  # The shipped app and CLI as they are packaged: the engine without `dev-api`.
+  cargo check -p pagewise-cli -p pagewise-app
   local log; log="$(mktemp)"
   # --nocapture so that a test's visible SKIP line (absent eval set or model) reaches the log.
   set +e

@@ -3,13 +3,13 @@
 //! person's corrections, and exports to CSV or JSON.
 
 use pagewise_engine::{
-    to_csv, to_json, write_file, Answering, CsvOptions, DocId, Extractive, FieldValue, Precision, Progress, Schema,
-    DEFAULT_MAX_PIXELS, SCHEMA_PRESETS,
+    to_csv, to_json, write_file, Answering, CsvOptions, DocId, Extractive, FieldValue, Meaning, Precision, Progress,
+    Schema, DEFAULT_MAX_PIXELS, SCHEMA_PRESETS,
 };
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::reply::{blocking, refused, Reply};
+use crate::reply::{blocking, refused, worded, Reply};
 use crate::views::{ExtractRun, Failure, FieldView, SchemaView};
 use crate::{dialogs, App};
 
@@ -59,7 +59,18 @@ pub async fn extract(
     let (library, guard, loaded) = (app.library.clone(), app.jobs.start(job), app.loaded.clone());
     blocking(move || {
         let (lib, schema) = (library.get()?, Schema::load(&schema)?);
-        let mut on_progress = |e: &Progress| drop(progress.send(e.clone()));
+        let mut on_progress = |e: &Progress| {
+            let event = match e {
+                Progress::Extracted { index, doc_id, name, error } => Progress::Extracted {
+                    index: *index,
+                    doc_id: doc_id.clone(),
+                    name: name.clone(),
+                    error: error.clone().map(worded),
+                },
+                other => other.clone(),
+            };
+            drop(progress.send(event));
+        };
         let (documents, failed) = if vlm {
             let mut model = loaded.answerer(precision)?;
             let mut quiet = |_: &str| {};
@@ -67,12 +78,12 @@ pub async fn extract(
                 Answering::Visual { model: &mut model, max_pixels: DEFAULT_MAX_PIXELS, on_text: &mut quiet };
             lib.extract_documents(&ids, &schema, &mut answering, &guard.flag, &mut on_progress)?
         } else {
-            let mut answering = Answering::Extractive(&mut Extractive::new());
+            let mut answering = Answering::Extractive(&mut Extractive::new(Meaning::installed()));
             lib.extract_documents(&ids, &schema, &mut answering, &guard.flag, &mut on_progress)?
         };
         Ok(ExtractRun {
             documents,
-            failed: failed.into_iter().map(|(doc_id, error)| Failure { doc_id, error }).collect(),
+            failed: failed.into_iter().map(|(doc_id, error)| Failure { doc_id, error: worded(error) }).collect(),
         })
     })
     .await
@@ -108,7 +119,7 @@ pub async fn export(
     blocking(move || {
         let (lib, schema) = (library.get()?, Schema::load(&schema)?);
         // The values as the table shows them: stored ones are reused, nothing new is recorded.
-        let (mut answerer, mut docs) = (Extractive::new(), Vec::new());
+        let (mut answerer, mut docs) = (Extractive::new(Meaning::installed()), Vec::new());
         for id in &ids {
             docs.push(lib.extract_document(id, &schema, &mut Answering::Extractive(&mut answerer))?);
         }

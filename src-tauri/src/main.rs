@@ -54,12 +54,12 @@ fn main() {
     };
     // The answerer loads the sentence-embedding model; that happens while the window opens, so
     // the first question does not wait for it.
-    let answerer = Arc::new(Mutex::new(Extractive { meaning: Meaning::lexical_only() }));
+    let answerer = Arc::new(Mutex::new(Extractive::new(Meaning::lexical_only())));
     let warm = answerer.clone();
     std::thread::spawn(move || {
         // Held while loading: a question asked meanwhile waits for the full answerer.
         let mut slot = warm.lock().unwrap_or_else(|p| p.into_inner());
-        *slot = Extractive::new();
+        *slot = Extractive::new(Meaning::installed());
     });
     let app = App {
         library,

@@ -16,8 +16,12 @@ pub async fn ask(app: State<'_, App>, id: DocId, question: String, page: Option<
     let (library, answerer) = (app.library.clone(), app.answerer.clone());
     blocking(move || {
         let lib = library.get()?;
-        // One answerer for the session: its cache of embedded wording stays warm.
+        // One answerer for the session: its cache of embedded wording stays warm. Without the
+        // embedding model it works by the words alone, and takes the model once it is installed.
         let mut answerer = answerer.lock().unwrap_or_else(|p| p.into_inner());
+        if !answerer.meaning.available() {
+            answerer.meaning = Meaning::installed();
+        }
         let answer = lib.ask(&id, &question, page, &mut Answering::Extractive(&mut answerer))?;
         lib.record_question(&id, page, &answer)?;
         Ok(answer)

@@ -2,6 +2,7 @@
 //! as `{kind, message}`, its message ending with the app's own advice on what to do (the
 //! engine says what failed; how to fix it is worded here, for people using the window).
 
+use pagewise_engine::models::hub;
 use pagewise_engine::{Error, ErrorReport};
 
 pub type Reply<T> = Result<T, ErrorReport>;
@@ -18,7 +19,8 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> pagewise_engine::Re
 pub fn report(e: &Error) -> ErrorReport {
     let advice = match e {
         Error::ModelMissing { model, downloadable: true, .. } => {
-            Some(format!("download it in the Models panel, or run `pagewise models get {model}`"))
+            let unpinned = if hub::hub_model(model).is_ok_and(|m| !m.is_pinned()) { " --unpinned" } else { "" };
+            Some(format!("download it in the Models panel, or run `pagewise models get {model}{unpinned}`"))
         }
         _ => advice_for(e.kind()).map(str::to_string),
     };
@@ -26,8 +28,10 @@ pub fn report(e: &Error) -> ErrorReport {
 }
 
 /// A kept error (a page's, a file's) as the UI shows it, with the app's advice for its kind.
+/// (Libraries made before the front ends worded the advice kept it in the message, after
+/// "; run `": such a message is shown as it is.)
 pub fn worded(report: ErrorReport) -> ErrorReport {
-    let advice = advice_for(&report.kind).map(str::to_string);
+    let advice = advice_for(&report.kind).filter(|_| !report.message.contains("; run `")).map(str::to_string);
     with(report, advice)
 }
 
@@ -52,6 +56,7 @@ fn advice_for(kind: &str) -> Option<&'static str> {
         "model_missing" => "see the Models panel for how to install it",
         "model_damaged" => "verify it in the Models panel, then download it again",
         "not_enough_memory" => "close other programs, or choose bf16 or q8 in the Models panel",
+        "hub_failed" => "without a connection, import the model's folder in the Models panel",
         "internal" => "please report it with the file if you can",
         _ => return None,
     })

@@ -4,7 +4,9 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use pagewise_engine::{parse_question, Answer, Answering, Extractive, Result, Vlm, VISUAL_MODEL};
+use pagewise_engine::{
+    parse_question, Answer, Answering, Extractive, Meaning, Result, Vlm, NEEDS_READER, VISUAL_MODEL,
+};
 
 use crate::context::{open, print_json, resolve, Ctx};
 
@@ -47,7 +49,9 @@ pub fn ask(
     let mut lib = open(ctx)?;
     let doc = resolve(&mut lib, doc)?;
     let answer = match engine {
-        Engine::Extractive => lib.ask(&doc.id, question, page, &mut Answering::Extractive(&mut Extractive::new()))?,
+        Engine::Extractive => {
+            lib.ask(&doc.id, question, page, &mut Answering::Extractive(&mut Extractive::new(Meaning::installed())))?
+        }
         Engine::Vlm => {
             parse_question(question)?;
             let mut model = Vlm::load_installed(VISUAL_MODEL, dtype.engine())?;
@@ -102,7 +106,13 @@ fn print_answer(a: &Answer) {
             }
         }
         _ => {
-            println!("not found: {}", a.reason.as_deref().unwrap_or("no answer"));
+            let reason = a.reason.as_deref().unwrap_or("no answer");
+            let hint = if reason.starts_with(NEEDS_READER) {
+                " (read them with `pagewise text DOC --reader ocr --save`)"
+            } else {
+                ""
+            };
+            println!("not found: {reason}{hint}");
             if let (Some(text), Some(_)) = (&a.answer, &a.checks) {
                 println!("  the model said: {text}");
             }

@@ -88,6 +88,7 @@ fn advice_for(kind: &str) -> Option<&'static str> {
             "run `bash scripts/dev.sh models` to fetch it, or set PAGEWISE_MODELS to the folder that holds it"
         }
         "not_enough_memory" => "close other programs or use --dtype bf16",
+        "hub_failed" => "offline machines: `pagewise models import FOLDER_OR_ARCHIVE`",
         "output_exists" => "choose another name, or pass --force to replace it",
         "render_too_large" => "use a lower --dpi",
         "internal" => "please report it with the file if you can",
@@ -96,11 +97,12 @@ fn advice_for(kind: &str) -> Option<&'static str> {
 }
 
 /// A kept error (a page's, a file's) as the CLI prints it: its message, and advice where its
-/// kind has some.
+/// kind has some. (Libraries made before the front ends worded the advice kept it in the
+/// message, after "; run `": such a message is printed as it is.)
 pub fn worded(report: &ErrorReport) -> String {
     match advice_for(&report.kind) {
-        Some(hint) => format!("{} ({hint})", report.message),
-        None => report.message.clone(),
+        Some(hint) if !report.message.contains("; run `") => format!("{} ({hint})", report.message),
+        _ => report.message.clone(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use indicatif::{ProgressBar, ProgressStyle};
 use pagewise_engine::{
     collect_files, to_csv, to_json, write_file, AddOptions, AddStatus, Answering, CsvOptions, DocId, DocumentFields,
-    Error, Extractive, Progress, Result, Schema, ValueSource, Vlm, VISUAL_MODEL,
+    Error, Extractive, Meaning, Progress, Result, Schema, ValueSource, Vlm, VISUAL_MODEL,
 };
 
 use crate::ask_cmd::Engine;
@@ -94,7 +94,7 @@ pub fn extract(ctx: &Ctx, args: &ExtractArgs) -> Result<ExitCode> {
     let cancel = AtomicBool::new(false);
     let (results, errors) = match args.engine {
         Engine::Extractive => {
-            let mut answering = Answering::Extractive(&mut Extractive::new());
+            let mut answering = Answering::Extractive(&mut Extractive::new(Meaning::installed()));
             lib.extract_documents(&ids, &schema, &mut answering, &cancel, &mut on_progress)?
         }
         Engine::Vlm => {

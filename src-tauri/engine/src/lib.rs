@@ -23,9 +23,6 @@
 //! top-left. Errors are typed ([`Error`]) and say what failed and where; a failed file or page
 //! is data in a report, never a crash.
 
-// Without `dev-api`, items the developer tools and parity tests use are unused here.
-#![cfg_attr(not(feature = "dev-api"), allow(dead_code))]
-
 // The stage and runtime modules: public to the developer tools (`dev-api`), the crate's own
 // otherwise. (Declared one by one rather than by a macro, so that rustfmt finds their files.)
 #[cfg(feature = "dev-api")]
@@ -91,7 +88,7 @@ pub use model::*;
 pub use service::{collect_files, AddOptions, Answering, Library, PAGE_LAYOUT};
 
 pub use ask::visual::{DEFAULT_MAX_PIXELS, MODEL as VISUAL_MODEL};
-pub use ask::{parse_question, Extractive};
+pub use ask::{parse_question, Extractive, NEEDS_READER};
 /// Tensor element types, for choosing a model's precision.
 pub use candle_core::DType;
 pub use embed::Meaning;

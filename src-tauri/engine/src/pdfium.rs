@@ -14,7 +14,6 @@ type Job = Box<dyn FnOnce(&Pdfium) + Send>;
 
 pub struct PdfiumWorker {
     jobs: SyncSender<Job>,
-    pub library: PathBuf,
 }
 
 static WORKER: Loaded<PdfiumWorker> = Loaded::new();
@@ -31,10 +30,9 @@ fn missing(detail: String) -> Error {
 
 impl PdfiumWorker {
     fn start() -> Result<Self> {
-        let library = locate_library().map_err(missing)?;
+        let lib = locate_library().map_err(missing)?;
         let (jobs, receiver) = sync_channel::<Job>(4);
         let (ready_tx, ready_rx) = sync_channel(1);
-        let lib = library.clone();
         std::thread::Builder::new()
             .name("pdfium".into())
             .spawn(move || {
@@ -54,7 +52,7 @@ impl PdfiumWorker {
             })
             .map_err(|e| missing(format!("cannot start the pdfium thread: {e}")))?;
         ready_rx.recv().map_err(|_| missing("the pdfium thread died while starting".into()))?.map_err(missing)?;
-        Ok(PdfiumWorker { jobs, library })
+        Ok(PdfiumWorker { jobs })
     }
 
     /// Run `f` on the pdfium thread and wait for its result. A panic inside pdfium-render is

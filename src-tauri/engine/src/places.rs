@@ -11,13 +11,13 @@ pub fn user_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("app", "Pagewise", "pagewise").map(|d| d.data_dir().to_path_buf())
 }
 
-/// `relative` beside the running executable and in its installation's `lib/pagewise/` and
-/// `share/pagewise/` folders (an executable in `/usr/bin` finds `/usr/lib/pagewise/...`).
+/// `relative` beside the running executable and in its installation's `lib/`, `lib/pagewise/`
+/// and `share/pagewise/` folders (an executable in `/usr/bin` finds `/usr/lib/pagewise/...`).
 pub fn beside_executable(relative: &str) -> Vec<PathBuf> {
     let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(PathBuf::from)) else {
         return vec![];
     };
-    vec![dir.join(relative), dir.join("../lib/pagewise").join(relative), dir.join("../share/pagewise").join(relative)]
+    ["", "../lib", "../lib/pagewise", "../share/pagewise"].iter().map(|up| dir.join(up).join(relative)).collect()
 }
 
 /// A path from the environment variable `var`, when it is set.

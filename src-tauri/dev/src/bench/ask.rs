@@ -8,7 +8,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use pagewise_engine::ask::{Answerer, Question};
-use pagewise_engine::{collect_files, AddOptions, Answering, DocId, Error, Extractive, Library, Result, Schema};
+use pagewise_engine::{
+    collect_files, AddOptions, Answering, DocId, Error, Extractive, Library, Meaning, Result, Schema,
+};
 use serde_json::json;
 
 use super::measure::peak_rss_kib;
@@ -51,7 +53,7 @@ pub fn run(json: bool, paths: &[PathBuf], repeat: u32) -> Result<ExitCode> {
     }
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
     let (lib, ids) = import(&scratch.path().join("ask"), &files)?;
-    let mut answerer = Extractive::new();
+    let mut answerer = Extractive::new(Meaning::installed());
     let embeddings = answerer.meaning.available();
     // Warm: layouts analysed and cached, the embedding model loaded, label embeddings cached.
     let mut cold = Vec::new();

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use pagewise_engine::{Answering, Extractive, FieldType, Library, Result, Schema, SCHEMA_PRESETS};
+use pagewise_engine::{Answering, Extractive, FieldType, Library, Meaning, Result, Schema, SCHEMA_PRESETS};
 use serde_json::{json, Value};
 
 use super::compare::{expected_texts, loose, matches};
@@ -57,7 +57,7 @@ pub fn fields(lib: &mut Library, dir: &Path) -> Result<Option<Report>> {
     let gt = read_json(&dir.join("fields.json"))?;
     let truth = gt.as_object().cloned().unwrap_or_default();
     let Some((schema, _)) = schema_for(&truth) else { return Ok(None) };
-    let mut answerer = Extractive::new();
+    let mut answerer = Extractive::new(Meaning::installed());
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut failed = Vec::new();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use pagewise_engine::{Answering, Extractive, Library, Result};
+use pagewise_engine::{Answering, Extractive, Library, Meaning, Result};
 use serde_json::{json, Value};
 
 use super::compare::{anls, expected_texts, matches};
@@ -21,7 +21,7 @@ struct Tally {
 
 pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
     let qa = read_json(&dir.join("qa.json"))?;
-    let mut answerer = Extractive::new();
+    let mut answerer = Extractive::new(Meaning::installed());
     let mut by_field: BTreeMap<String, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut failed = Vec::new();

@@ -32,6 +32,9 @@ pub use question::Question;
 
 /// Longest question accepted (characters).
 pub const MAX_QUESTION_CHARS: usize = 1000;
+/// How the reason for "not found" starts when pages have no text yet (a front end may say how
+/// to read them).
+pub const NEEDS_READER: &str = "needs a reader";
 /// Confidence from which an answer is given as found.
 pub const FOUND: f32 = 0.3;
 
@@ -173,9 +176,9 @@ pub struct Extractive {
 }
 
 impl Extractive {
-    /// With sentence embeddings when the model is installed.
-    pub fn new() -> Extractive {
-        Extractive { meaning: Meaning::installed() }
+    /// With sentence embeddings when `meaning` has the model (see [`Meaning::installed`]).
+    pub fn new(meaning: Meaning) -> Extractive {
+        Extractive { meaning }
     }
 
     /// Candidates over all pages, best first, one per distinct normal form.
@@ -186,12 +189,6 @@ impl Extractive {
         let mut seen = std::collections::HashSet::new();
         all.retain(|c| seen.insert(c.normalized.to_lowercase()));
         all
-    }
-}
-
-impl Default for Extractive {
-    fn default() -> Self {
-        Extractive::new()
     }
 }
 
@@ -250,7 +247,7 @@ fn no_text_reason(pages: &[PageText]) -> String {
     if unread.is_empty() {
         "the pages have no text".to_string()
     } else {
-        format!("needs a reader: page(s) {} have no text yet", unread.join(", "))
+        format!("{NEEDS_READER}: page(s) {} have no text yet", unread.join(", "))
     }
 }
 

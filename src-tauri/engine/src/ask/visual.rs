@@ -9,6 +9,7 @@ use regex::Regex;
 
 use super::labels::PageText;
 use super::{Answerer, Candidate, Extractive, Question, FOUND};
+use crate::embed::Meaning;
 use crate::model::{Answer, BBox, Guess, ModelChecks};
 use crate::values::loose;
 use crate::vlm::{Stop, Vlm};
@@ -27,6 +28,8 @@ pub const PAGE_PIXELS: f32 = 1600.0;
 
 pub struct Visual<'a> {
     vlm: &'a mut Vlm,
+    /// Picks the page to look at when the question is about the whole document.
+    picker: Extractive,
     /// The page's pixels, upright.
     render: Box<dyn FnMut(u32) -> Result<RgbImage> + 'a>,
     on_text: Box<dyn FnMut(&str) + 'a>,
@@ -35,13 +38,16 @@ pub struct Visual<'a> {
 }
 
 impl<'a> Visual<'a> {
+    /// `meaning` serves the extractive answerer that picks the page to look at.
     pub fn new(
         vlm: &'a mut Vlm,
+        meaning: Meaning,
         render: impl FnMut(u32) -> Result<RgbImage> + 'a,
         on_text: impl FnMut(&str) + 'a,
     ) -> Visual<'a> {
         Visual {
             vlm,
+            picker: Extractive::new(meaning),
             render: Box::new(render),
             on_text: Box::new(on_text),
             max_pixels: DEFAULT_MAX_PIXELS,
@@ -51,11 +57,11 @@ impl<'a> Visual<'a> {
 
     /// The page to look at: the one page given, else the page where the extractive answerer's
     /// best candidate stands (a model looks at one page at a time), else the first.
-    fn pick_page<'p>(&self, pages: &'p [PageText<'p>], q: &Question) -> Option<&'p PageText<'p>> {
+    fn pick_page<'p>(&mut self, pages: &'p [PageText<'p>], q: &Question) -> Option<&'p PageText<'p>> {
         if pages.len() <= 1 {
             return pages.first();
         }
-        let best = Extractive::new().answer(pages, q).guesses.first().and_then(|g| g.evidence.first()).map(|e| e.page);
+        let best = self.picker.answer(pages, q).guesses.first().and_then(|g| g.evidence.first()).map(|e| e.page);
         best.and_then(|p| pages.iter().find(|pt| pt.page.page == p)).or(pages.first())
     }
 

@@ -15,6 +15,8 @@ pub use model::{cosine, Embedder};
 const CACHE_TEXTS: usize = 50_000;
 
 /// Texts' embeddings, with the installed model or without one (then every call gives None).
+/// Clones share the model.
+#[derive(Clone)]
 pub struct Meaning {
     embedder: Option<Arc<Mutex<Embedder>>>,
 }

@@ -18,6 +18,7 @@ use crate::{Error, Result};
 /// Most tokens a text is embedded with (the model was trained on 128 and longer gains nothing
 /// for labels and sentences).
 pub const MAX_TOKENS: usize = 128;
+#[cfg(any(test, feature = "dev-api"))] // for the parity tests and developer tools
 pub const DIMS: usize = 384;
 
 pub struct Embedder {
@@ -47,8 +48,8 @@ impl Embedder {
         Ok(Embedder { model, tokenizer })
     }
 
-    /// The installed all-MiniLM-L6-v2, loaded once per process; `ModelMissing` (with the command
-    /// that installs it) when it is not there.
+    /// The installed all-MiniLM-L6-v2, loaded once per process; `ModelMissing` when it is not
+    /// there (tried again on the next call).
     pub fn get() -> Result<Arc<Mutex<Embedder>>> {
         static LOADED: OnceLock<Mutex<Option<Arc<Mutex<Embedder>>>>> = OnceLock::new();
         let slot = LOADED.get_or_init(|| Mutex::new(None));

@@ -13,7 +13,8 @@ use crate::values::{loose, trim_float};
 pub use schema::{FieldSpec, FieldType, Schema};
 
 /// Bumped when extraction changes what it would find, so stored values are recomputed.
-pub const EXTRACTOR_VERSION: u32 = 1;
+/// (2: questions and extraction use the layout the viewer shows, the detector's on scans.)
+pub const EXTRACTOR_VERSION: u32 = 2;
 
 /// Ask a field's questions; the most confident fitting answer wins.
 pub fn extract_field(spec: &FieldSpec, pages: &[PageText], answerer: &mut dyn Answerer) -> FieldValue {

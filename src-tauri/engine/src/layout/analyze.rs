@@ -36,6 +36,7 @@ pub struct Pixels<'a> {
     pub detector: &'a dyn Fn() -> Result<&'static PicoDet>,
 }
 
+#[cfg(any(test, feature = "dev-api"))] // the whole document at once: benchmarks and tests
 /// Analyse a document's pages.
 pub fn analyze_document(pages: &[Page], mode: LayoutMode, pixels: &Pixels) -> Vec<PageLayout> {
     analyze_pages(pages, &|_| true, mode, pixels)
@@ -57,7 +58,11 @@ pub fn analyze_pages(
         .collect();
     let mut by_page: HashMap<u32, PageLayout> = geometric.into_iter().map(|l| (l.page, l)).collect();
     for p in pages.iter().filter(|p| needed(p.page) && uses_detector(mode, p) && p.source != PageSource::Failed) {
-        let layout = guarded(p, || detector_page(p, &(pixels.image_of)(p.page)?, (pixels.detector)()?));
+        // The model first: without it, no page is drawn for nothing.
+        let layout = guarded(p, || {
+            let model = (pixels.detector)()?;
+            detector_page(p, &(pixels.image_of)(p.page)?, model)
+        });
         by_page.insert(p.page, layout);
     }
     pages.iter().filter_map(|p| by_page.remove(&p.page)).collect()
@@ -215,15 +220,6 @@ pub fn in_reading_order(page: &Page, mut regions: Vec<Region>) -> Vec<Region> {
             r.order = i as u32;
             r
         })
-        .collect()
-}
-
-/// Count of regions per label, for summaries.
-pub fn label_counts(layouts: &[PageLayout]) -> Vec<(Label, usize)> {
-    Label::ALL
-        .iter()
-        .map(|&l| (l, layouts.iter().flat_map(|p| &p.regions).filter(|r| r.label == l).count()))
-        .filter(|(_, n)| *n > 0)
         .collect()
 }
 

@@ -59,6 +59,8 @@ pub enum Error {
     ModelMissing { model: String, path: PathBuf, downloadable: bool },
     #[error("model {model}: {file} is missing or has changed size since it was installed")]
     ModelDamaged { model: String, file: String },
+    #[error("model {model}: {detail} (is {hub} reachable?)")]
+    HubFailed { model: String, hub: String, detail: String },
     #[error("model {model}: its manifest is not pinned to a commit yet")]
     ModelUnpinned { model: String },
     #[error("model {model} needs about {needed_gb:.1} GB of memory, {available_gb:.1} GB is available")]
@@ -102,6 +104,7 @@ impl Error {
             Error::Internal { .. } => "internal",
             Error::ModelMissing { .. } => "model_missing",
             Error::ModelDamaged { .. } => "model_damaged",
+            Error::HubFailed { .. } => "hub_failed",
             Error::ModelUnpinned { .. } => "model_unpinned",
             Error::NotEnoughMemory { .. } => "not_enough_memory",
             Error::Model { .. } => "model_failed",

@@ -58,10 +58,7 @@ fn agent() -> ureq::Agent {
 }
 
 fn net_error(model: &str, what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Model {
-        model: model.into(),
-        detail: format!("{what}: {e} (is {} reachable? offline machines: pagewise models import)", endpoint()),
-    }
+    Error::HubFailed { model: model.into(), hub: endpoint(), detail: format!("{what}: {e}") }
 }
 
 /// The files of `repo` at `revision` (a commit, branch or tag), with sizes and checksums.

@@ -110,7 +110,7 @@ pub fn receipt(models_dir: &Path, id: &str) -> Option<Receipt> {
 }
 
 /// The folder of an installed model whose files are all present with their recorded sizes, or
-/// `ModelMissing` naming the command that installs it. (Checksums: `verify`.)
+/// `ModelMissing` (downloadable). (Checksums: `verify`.)
 pub fn installed_dir(models_dir: &Path, model: &HubModel) -> Result<PathBuf> {
     let dir = hub_dir(models_dir).join(&model.id);
     let missing = || Error::ModelMissing { model: model.id.clone(), path: dir.clone(), downloadable: true };

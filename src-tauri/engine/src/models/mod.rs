@@ -67,7 +67,8 @@ fn search_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// The path of an installed model's file, or `ModelMissing` saying how to get it.
+/// The path of an installed model's file, found in the first of [`search_dirs`] that has it, or
+/// `ModelMissing`.
 pub fn model_file(name: &str) -> Result<PathBuf> {
     let spec = spec(name);
     let found = search_dirs().into_iter().map(|d| d.join(&spec.file)).find(|p| p.is_file());

@@ -265,7 +265,8 @@ fn import_pdf(
 /// installed or fails, the page stays `needs-reader` with the reason, and the import goes on.
 fn read_pixels(page: Page, pixels: Pixels) -> Page {
     match pixels.and_then(|img| read_by_ocr(&page, &img)) {
-        Ok((read, _)) => read,
+        // The scan is the page itself, not a picture on it.
+        Ok((read, _)) => Page { graphics: Default::default(), ..read },
         Err(e) => Page { error: Some(e.to_report()), ..page },
     }
 }

@@ -50,10 +50,6 @@ impl Library {
         self.store.dir()
     }
 
-    pub fn schema_version(&self) -> Result<u32> {
-        self.store.schema_version()
-    }
-
     pub fn documents(&self) -> Result<Vec<Document>> {
         self.store.documents()
     }

@@ -66,7 +66,8 @@ impl Library {
         match answering {
             Answering::Extractive(answerer) => Box::new(&mut **answerer),
             Answering::Visual { model, max_pixels, on_text } => {
-                let mut visual = Visual::new(model, move |p| self.pixels(id, p, PAGE_PIXELS), &mut **on_text);
+                let render = move |p| self.pixels(id, p, PAGE_PIXELS);
+                let mut visual = Visual::new(model, Meaning::installed(), render, &mut **on_text);
                 visual.max_pixels = *max_pixels;
                 Box::new(visual)
             }

@@ -48,19 +48,4 @@ impl Store {
         self.conn.execute("UPDATE jobs SET state = ?2, updated_at = ?3 WHERE id = ?1", params![job, state, now()])?;
         Ok(())
     }
-
-    /// Items of a job, in the order they finished.
-    pub fn job_items(&self, job: i64) -> Result<Vec<JobItem>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT path, doc_id, status, error_kind, error_message FROM job_items WHERE job_id = ?1 ORDER BY rowid",
-        )?;
-        let rows = stmt.query_map([job], |r| {
-            let error = match (r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?) {
-                (Some(kind), Some(message)) => Some(crate::ErrorReport { kind, message }),
-                _ => None,
-            };
-            Ok(JobItem { path: r.get(0)?, doc_id: r.get(1)?, status: r.get(2)?, error })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
 }

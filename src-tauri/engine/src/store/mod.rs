@@ -78,6 +78,7 @@ impl Store {
         &self.dir
     }
 
+    #[cfg(test)]
     pub fn schema_version(&self) -> Result<u32> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }

@@ -20,6 +20,7 @@ pub mod matvec;
 pub mod paddleocr_vl;
 pub mod prompt;
 pub mod qwen3_vl;
+#[cfg(feature = "dev-api")] // full-size models with random weights: `pagewise-dev bench vlm`
 pub mod random_weights;
 pub mod vit;
 

@@ -1,4 +1,4 @@
-//! Reading pages without a text layer (PP-OCRv5: DB text detection, text-line orientation,
+//! Reading pages without a text layer (PP-OCRv6 small: DB text detection, text-line orientation,
 //! CTC text recognition). The networks run on the [`crate::nn`] graph runner; [`db`] turns the
 //! detector's probability map into text boxes, [`ctc`] the recogniser's scores into strings,
 //! [`reader`] puts them together over a page image (turning it upright first), and [`page`]

@@ -125,6 +125,7 @@ impl Reader {
     }
 
     /// The lines of text on `img` as it stands, top to bottom.
+    #[cfg(any(test, feature = "dev-api"))] // without turning upright: the parity tests
     pub fn read(&self, img: &RgbImage) -> Result<Vec<TextLine>> {
         let mut t = Timings::default();
         let boxes = self.detect(img, &mut t)?;
