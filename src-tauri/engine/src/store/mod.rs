@@ -15,7 +15,7 @@ pub use jobs::JobItem;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::model::{DocId, FileKind};
 use crate::{Error, Result};
@@ -47,18 +47,29 @@ impl Store {
             std::fs::create_dir_all(dir.join(sub)).map_err(|e| lib_err(format!("cannot create {sub}: {e}")))?;
         }
         let conn = Connection::open(dir.join("library.sqlite3"))?;
+        // Other processes may hold the library (the app and a CLI batch, say): wait for their
+        // locks, switching to WAL included, rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut lib = Store { dir: dir.into(), conn };
         lib.migrate()?;
         Ok(lib)
     }
 
+    /// Bring the schema up to date. Processes opening a new library at the same moment take
+    /// turns: the version is read again inside one write transaction, taken before anything is
+    /// read, so only the first creates the tables and the others find them made.
     fn migrate(&mut self) -> Result<()> {
-        let current: u32 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        let version =
+            |conn: &Connection| -> Result<u32> { Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?) };
+        if version(&self.conn)? == newest {
+            return Ok(());
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = version(&tx)?;
         if current > newest {
             return Err(Error::Library {
                 path: self.dir.clone(),
@@ -66,12 +77,10 @@ impl Store {
             });
         }
         for (version, _name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-            let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", version)?;
-            tx.commit()?;
         }
-        Ok(())
+        Ok(tx.commit()?)
     }
 
     pub fn dir(&self) -> &Path {
