@@ -119,7 +119,7 @@ impl Library {
         // A bug in a stage must cost this file, not the batch: a panic becomes this file's error
         // (the transaction rolls back as it unwinds).
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            store_original(&stored, &src.bytes).and_then(|()| match src.kind {
+            self.store.keep_original(&src.id, src.kind, &src.bytes).and_then(|stored| match src.kind {
                 FileKind::Pdf => import_pdf(&mut self.store, &src, &stored, opts, &mut outcome, on_page),
                 _ => import_image(&mut self.store, &src, opts, &mut outcome, on_page),
             })
@@ -146,13 +146,6 @@ impl Library {
         }
         outcome
     }
-}
-
-/// Write the original atomically (temp file + rename), so a crash never leaves half a copy.
-fn store_original(dest: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = dest.with_extension("part");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::Io { path: tmp.clone(), source: e })?;
-    std::fs::rename(&tmp, dest).map_err(|e| Error::Io { path: dest.into(), source: e })
 }
 
 fn name_of(path: &Path) -> String {

@@ -61,11 +61,10 @@ impl Library {
         let meta = self.store.page(id, page)?;
         let dpi = THUMB_WIDTH as f32 * 72.0 / meta.width.max(1.0);
         let img = self.render_page(id, page, dpi)?;
-        let tmp = path.with_extension("part");
+        let mut png = std::io::Cursor::new(Vec::new());
         DynamicImage::ImageRgba8(img)
-            .save_with_format(&tmp, image::ImageFormat::Png)
-            .map_err(|e| Error::Io { path: tmp.clone(), source: std::io::Error::other(e) })?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-        Ok(path)
+            .write_to(&mut png, image::ImageFormat::Png)
+            .map_err(|e| Error::Io { path: path.clone(), source: std::io::Error::other(e) })?;
+        self.store.keep_thumbnail(id, page, png.get_ref())
     }
 }

@@ -5,6 +5,7 @@
 
 mod documents;
 mod fields;
+mod files;
 mod jobs;
 mod layouts;
 mod questions;
@@ -44,9 +45,14 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Self> {
         let lib_err = |detail: String| Error::Library { path: dir.into(), detail };
         for sub in ["", "originals", "thumbs"] {
-            std::fs::create_dir_all(dir.join(sub)).map_err(|e| lib_err(format!("cannot create {sub}: {e}")))?;
+            let folder = dir.join(sub);
+            std::fs::create_dir_all(&folder).map_err(|e| lib_err(format!("cannot create {sub}: {e}")))?;
+            files::make_private(&folder, true).map_err(|e| lib_err(format!("cannot protect {sub}: {e}")))?;
         }
-        let conn = Connection::open(dir.join("library.sqlite3"))?;
+        let db = dir.join("library.sqlite3");
+        let conn = Connection::open(&db)?;
+        // SQLite gives its WAL and shared-memory files the database's own permissions.
+        files::make_private(&db, false).map_err(|e| lib_err(format!("cannot protect the database: {e}")))?;
         // Other processes may hold the library (the app and a CLI batch, say): wait for their
         // locks, switching to WAL included, rather than fail.
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
