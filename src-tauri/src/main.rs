@@ -42,6 +42,9 @@ pub struct App {
 }
 
 fn main() {
+    // A worker started by this same executable serves its parent and exits here; otherwise files
+    // are opened in such workers from now on (a crash in a parser costs one file, not the run).
+    pagewise_engine::worker::enter();
     pagewise_engine::tune_process();
     let started_ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);

@@ -57,6 +57,7 @@ fn advice_for(kind: &str) -> Option<&'static str> {
         "model_damaged" => "verify it in the Models panel, then download it again",
         "not_enough_memory" => "close other programs, or choose bf16 or q8 in the Models panel",
         "hub_failed" => "without a connection, import the model's folder in the Models panel",
+        "reader_crashed" | "reader_timed_out" => "the file is likely damaged; your other documents are safe",
         "internal" => "please report it with the file if you can",
         _ => return None,
     })

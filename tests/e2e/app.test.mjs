@@ -17,6 +17,10 @@ const app = process.env.PAGEWISE_APP;
 const shots = process.env.PAGEWISE_SCREENSHOTS ?? join(root, "target/e2e-screenshots");
 const work = mkdtempSync(join(tmpdir(), "pagewise-e2e-"));
 const corrupt = join(work, "broken-invoice.pdf");
+// A file that makes the worker opening it crash, as a segfault in pdfium would (the workers'
+// test hook: engine worker/bounds.rs). The app must go on; the file is reported failed.
+const crashMarker = "PAGEWISE-E2E-CRASH-MARKER";
+const crasher = join(work, "crashes-its-reader.pdf");
 const csv = join(work, "fields.csv");
 // What tauri-driver and WebKitWebDriver said, beside the screenshots.
 const driverLog = join(shots, "tauri-driver.log");
@@ -33,10 +37,12 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
   before(async () => {
     mkdirSync(shots, { recursive: true });
     writeFileSync(corrupt, "%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage, no xref, no trailer\n");
+    writeFileSync(crasher, Buffer.concat([readFileSync(join(root, "assets/demo/invoice-northwind.pdf")), Buffer.from(`\n%${crashMarker}\n`)]));
     driver = await Driver.launch({
       env: {
         PAGEWISE_LIBRARY: join(work, "library"),
-        PAGEWISE_PICK: [join(root, "assets/demo"), corrupt].join(delimiter),
+        PAGEWISE_PICK: [join(root, "assets/demo"), corrupt, crasher].join(delimiter),
+        PAGEWISE_WORKER_TEST_HOOK: `crash:${crashMarker}`,
         PAGEWISE_SAVE_TO: csv,
         // The tiny random checkpoints of the parity tests stand in for the real models.
         PAGEWISE_PICK_MODEL: [join(root, "tests/fixtures/vlm/qwen3-vl-tiny"), join(root, "tests/fixtures/vlm/paddleocr-vl-tiny")].join(delimiter),
@@ -57,15 +63,16 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await shot("01-empty-library");
   });
 
-  it("imports picked files; a corrupt one shows its reason and the others still import", async () => {
+  it("imports picked files; a corrupt one and one that crashes its reader show their reasons, the others import", async () => {
     await s.click("#add-files");
     await s.until("three documents", async () => (await s.findAll("#documents li.doc[data-id]")).length === 3, 120000);
-    const failed = await s.until("the failed file", async () => {
+    const failed = await s.until("the failed files", async () => {
       const items = await s.findAll("#documents li.doc.failed");
-      return items.length === 1 && s.exec("return document.querySelector('#documents li.doc.failed').textContent");
+      return items.length === 2 && s.exec("return [...document.querySelectorAll('#documents li.doc.failed')].map(e => e.textContent)");
     });
-    assert.match(failed, /broken-invoice\.pdf/);
-    assert.match(failed, /damaged|not a valid/);
+    const [broken, crashed] = ["broken-invoice", "crashes-its-reader"].map((name) => failed.find((t) => t.includes(name)));
+    assert.match(broken, /damaged|not a valid/);
+    assert.match(crashed, /reader stopped.*segmentation fault/);
     const names = await s.exec("return [...document.querySelectorAll('#documents li.doc[data-id] .name')].map(e => e.textContent)");
     assert.deepEqual([...names].sort(), ["invoice-northwind.pdf", "photo-of-a-receipt.jpg", "two-column-article.pdf"]);
     // The thumbnails come through the page: protocol.
@@ -175,6 +182,7 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.click("nav button[data-view=jobs]");
     const jobs = await s.text("#jobs-list");
     assert.match(jobs, /broken-invoice\.pdf/);
+    assert.match(jobs, /crashes-its-reader\.pdf/);
     assert.match(jobs, /invoice fields of 3 documents/);
     await shot("07-jobs");
     await s.click("nav button[data-view=models]");

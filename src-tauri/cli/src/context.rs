@@ -91,6 +91,10 @@ fn advice_for(kind: &str) -> Option<&'static str> {
         "hub_failed" => "offline machines: `pagewise models import FOLDER_OR_ARCHIVE`",
         "output_exists" => "choose another name, or pass --force to replace it",
         "render_too_large" => "use a lower --dpi",
+        "reader_crashed" => "the file is likely damaged or hostile; the rest of the batch went on",
+        "reader_timed_out" => {
+            "the file is likely damaged or hostile; PAGEWISE_WORKER_SECONDS raises the limit if it is not"
+        }
         "internal" => "please report it with the file if you can",
         _ => return None,
     })

@@ -214,6 +214,9 @@ impl From<Mode> for pagewise_engine::LayoutMode {
 }
 
 fn main() -> ExitCode {
+    // A worker started by this same executable serves its parent and exits here; otherwise files
+    // are opened in such workers from now on (a crash in a parser costs one file, not the run).
+    pagewise_engine::worker::enter();
     // Piped into `head` and the like: stop quietly when the reader goes away, as Unix tools do.
     #[cfg(unix)]
     // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.

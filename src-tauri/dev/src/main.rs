@@ -60,6 +60,9 @@ fn layout_modes() -> impl TypedValueParser<Value = LayoutMode> {
 }
 
 fn main() -> ExitCode {
+    // A worker started by this same executable serves its parent and exits here; otherwise files
+    // are opened in such workers from now on (a crash in a parser costs one file, not the run).
+    pagewise_engine::worker::enter();
     // Piped into `head` and the like: stop quietly when the reader goes away, as Unix tools do.
     #[cfg(unix)]
     // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.

@@ -83,6 +83,7 @@ pub mod model;
 pub mod models;
 mod places;
 mod service;
+pub mod worker;
 
 pub use model::*;
 pub use service::{collect_files, AddOptions, Answering, Library, PAGE_LAYOUT};

@@ -1,14 +1,10 @@
-//! Pages to pixels: PDF pages drawn by pdfium (on its one thread), turned as a reader turned
-//! them. (Which page of which stored file, and the thumbnail cache, are the library's: see
-//! `service::pixels`.)
-
-use std::path::PathBuf;
+//! Pages to pixels: how a PDF page is drawn by pdfium (in a worker: see `worker`), and pixels
+//! turned as a reader turned them. (Which page of which stored file, and the thumbnail cache,
+//! are the library's: see `service::pixels`.)
 
 pub use image::ImageFormat;
 use image::RgbaImage;
 use pdfium_render::prelude::*;
-
-use crate::{pdfium, Error, Result};
 
 pub const MIN_DPI: f32 = 9.0;
 pub const MAX_DPI: f32 = 1200.0;
@@ -34,25 +30,4 @@ pub(crate) fn pdf_bitmap(page: &PdfPage, width: u32, height: u32) -> std::result
         .render_form_data(true)
         .render_annotations(true);
     page.render_with_config(&config)?.as_image().map(|img| img.to_rgba8())
-}
-
-pub(crate) fn render_pdf_page(
-    path: PathBuf,
-    password: Option<String>,
-    page: u32,
-    width: u32,
-    height: u32,
-) -> Result<RgbaImage> {
-    pdfium::worker()?.run(move |pdfium| {
-        let doc = pdfium
-            .load_pdf_from_file(&path, password.as_deref())
-            .map_err(|e| pdfium::load_error(&path, password.as_deref(), e))?;
-        let page_fail = |e: PdfiumError| Error::Page {
-            doc: path.display().to_string(),
-            page,
-            detail: format!("pdfium could not render it: {e:?}"),
-        };
-        let p = doc.pages().get(page as PdfPageIndex - 1).map_err(page_fail)?;
-        pdf_bitmap(&p, width, height).map_err(page_fail)
-    })?
 }

@@ -1,8 +1,8 @@
-//! Import's first step: read the file, sniff its type from the bytes (never the extension),
-//! hash it (sha256 = identity), and learn an image's pages, pixel size, DPI and orientation
+//! Import's first step: sniff the file's type from its bytes (never the extension), hash it
+//! (sha256 = identity) block by block, and learn an image's pages, pixel size, DPI and orientation
 //! without trusting a header that claims absurd dimensions.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use image::{ImageDecoder, ImageReader};
@@ -15,10 +15,15 @@ use crate::{Error, Result};
 /// an A4 page scanned at 1700 DPI). Anything larger is refused as a likely decompression bomb.
 pub const MAX_PIXELS: u64 = 200_000_000;
 
-/// A file read from disk, identified and typed.
+/// Largest image file Pagewise imports (a PDF may be any size: pdfium reads it from disk as it
+/// needs). Image decoders hold the whole file in memory.
+pub const MAX_IMAGE_BYTES: u64 = 1 << 30;
+
+/// A file on disk, identified and typed without holding it in memory: its type sniffed from
+/// its first KiB, its identity the sha256 of its bytes, read in blocks.
 pub struct SourceFile {
     pub path: PathBuf,
-    pub bytes: Vec<u8>,
+    pub size: u64,
     pub kind: FileKind,
     pub id: DocId,
 }
@@ -31,14 +36,45 @@ impl SourceFile {
                 source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
             });
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        if bytes.is_empty() {
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut head = Vec::with_capacity(1024);
+        (&mut file).take(1024).read_to_end(&mut head).map_err(|e| Error::io(path, e))?;
+        if head.is_empty() {
             return Err(Error::EmptyFile { path: path.into() });
         }
-        let kind = sniff(&bytes)
-            .ok_or_else(|| Error::UnsupportedType { path: path.into(), detail: describe_unknown(&bytes) })?;
-        let id = DocId(hex(&Sha256::digest(&bytes)));
-        Ok(SourceFile { path: path.into(), bytes, kind, id })
+        let kind = sniff(&head)
+            .ok_or_else(|| Error::UnsupportedType { path: path.into(), detail: describe_unknown(&head) })?;
+        let mut hasher = Sha256::new();
+        hasher.update(&head);
+        let size = head.len() as u64 + std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(path, e))?;
+        if kind != FileKind::Pdf && size > MAX_IMAGE_BYTES {
+            return Err(Error::FileTooLarge { path: path.into(), bytes: size, limit: MAX_IMAGE_BYTES });
+        }
+        Ok(SourceFile { path: path.into(), size, kind, id: DocId(hex(&hasher.finalize())) })
+    }
+}
+
+/// A reader that hashes what passes through it, to check that a file copied is the file that
+/// was identified (it may change on disk in between).
+pub struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Hashing<R> {
+    pub fn new(inner: R) -> Self {
+        Hashing { inner, hasher: Sha256::new() }
+    }
+    pub fn id(self) -> DocId {
+        DocId(hex(&self.hasher.finalize()))
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -87,7 +123,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// One page of an image file: its pixels, the DPI it states, its EXIF orientation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImagePage {
     /// Pixel size as displayed (EXIF rotation applied).
     pub width_px: u32,

@@ -15,6 +15,8 @@ pub enum Error {
     Unreadable { path: PathBuf, source: std::io::Error },
     #[error("{path}: the file is empty (0 bytes)")]
     EmptyFile { path: PathBuf },
+    #[error("{path}: {bytes} bytes is above the limit of {limit} bytes for an image file")]
+    FileTooLarge { path: PathBuf, bytes: u64, limit: u64 },
     #[error("{path}: unsupported file type ({detail}); Pagewise reads PDF, PNG, JPEG, TIFF and WebP")]
     UnsupportedType { path: PathBuf, detail: String },
     #[error("{path}: the PDF is encrypted and needs a password")]
@@ -51,6 +53,12 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: cannot write ({source})")]
     Unwritable { path: PathBuf, source: std::io::Error },
+    /// The worker process that opened the file died (a crash in pdfium or a decoder, its
+    /// memory bound reached); nothing else was affected.
+    #[error("{path}: the reader stopped while opening it: {detail}")]
+    ReaderCrashed { path: PathBuf, detail: String },
+    #[error("{path}: one step of reading it took longer than {seconds} s, the limit")]
+    ReaderTimedOut { path: PathBuf, seconds: u64 },
     #[error("{path}: internal error while importing ({detail})")]
     Internal { path: PathBuf, detail: String },
     /// `downloadable`: a large model people download when they want it (from the hub), rather
@@ -84,6 +92,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Unreadable { .. } => "unreadable",
             Error::EmptyFile { .. } => "empty_file",
+            Error::FileTooLarge { .. } => "file_too_large",
             Error::UnsupportedType { .. } => "unsupported_type",
             Error::PasswordRequired { .. } => "password_required",
             Error::WrongPassword { .. } => "wrong_password",
@@ -101,6 +110,8 @@ impl Error {
             Error::Database(_) => "database",
             Error::Io { .. } => "io",
             Error::Unwritable { .. } => "unwritable",
+            Error::ReaderCrashed { .. } => "reader_crashed",
+            Error::ReaderTimedOut { .. } => "reader_timed_out",
             Error::Internal { .. } => "internal",
             Error::ModelMissing { .. } => "model_missing",
             Error::ModelDamaged { .. } => "model_damaged",

@@ -89,7 +89,7 @@ impl From<[f32; 4]> for BBox {
 
 /// Which way text runs on a page, in display coordinates: unit vectors along the baseline and
 /// towards the top of the glyphs. Upright text runs (1, 0) with up (0, -1).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TextDirection {
     pub along: (f32, f32),
     pub up: (f32, f32),

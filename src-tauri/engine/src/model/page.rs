@@ -120,7 +120,7 @@ impl Graphics {
 
 /// What any reader returns for one page (the text layer, the OCR reader, a vision-language
 /// model): words with boxes in points of the upright page, before reading order is decided.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reading {
     pub source: PageSource,
     pub width: f32,

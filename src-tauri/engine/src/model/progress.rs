@@ -34,6 +34,10 @@ pub struct AddOutcome {
     pub unread_pages: Vec<u32>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub unread_reason: Option<ErrorReport>,
+    /// pdfium refused the file as it came; it was read from a repaired copy (the original is
+    /// kept untouched beside it).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub repaired: bool,
 }
 
 impl AddOutcome {

@@ -1,23 +1,21 @@
 //! Importing files, top to bottom: a file is read and identified (source), copied into the
-//! library, opened (pdfium or the image decoder), each page read (its text layer, or its pixels
+//! library, opened in a worker process (pdfium or the image decoder: `worker`), each page read (its text layer, or its pixels
 //! by the OCR reader when it has none) and put in reading order, then stored and indexed in one
 //! transaction. Progress is reported as events; a failed file or page is data in the report,
 //! never a crash.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::sync_channel;
-
-use pdfium_render::prelude::*;
 
 use super::reading::read_by_ocr;
 use super::Library;
 use crate::model::{AddOutcome, AddStatus, FileKind, LayoutMode, Page, PageSource, Progress, Reading};
 use crate::read::ocr::page::PDF_PIXELS;
-use crate::read::{failed_page, page_of, text_layer};
-use crate::source::{self, SourceFile};
+use crate::read::{failed_page, page_of};
+use crate::source::{Hashing, SourceFile};
 use crate::store::{ImageMeta, JobItem, NewDocument, Store};
-use crate::{pdfium, render, Error, Result};
+use crate::worker::{self, Reply};
+use crate::{Error, Result};
 
 #[derive(Debug, Clone, Default)]
 pub struct AddOptions {
@@ -119,9 +117,9 @@ impl Library {
         // A bug in a stage must cost this file, not the batch: a panic becomes this file's error
         // (the transaction rolls back as it unwinds).
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.store.keep_original(&src.id, src.kind, &src.bytes).and_then(|stored| match src.kind {
+            keep_original(&self.store, &src).and_then(|stored| match src.kind {
                 FileKind::Pdf => import_pdf(&mut self.store, &src, &stored, opts, &mut outcome, on_page),
-                _ => import_image(&mut self.store, &src, opts, &mut outcome, on_page),
+                _ => import_image(&mut self.store, &src, &stored, opts, &mut outcome, on_page),
             })
         }))
         .unwrap_or_else(|panic| {
@@ -140,6 +138,8 @@ impl Library {
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&stored);
+                let _ = std::fs::remove_file(self.store.repaired_path(&src.id));
+                outcome.repaired = false;
                 (outcome.failed_pages, outcome.unread_pages, outcome.unread_reason) = (vec![], vec![], None);
                 outcome.error = Some(e.to_report());
             }
@@ -148,21 +148,29 @@ impl Library {
     }
 }
 
-fn name_of(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+/// Copy the file into the library, checking on the way that it is still the file identified.
+fn keep_original(store: &Store, src: &SourceFile) -> Result<PathBuf> {
+    let file = std::fs::File::open(&src.path).map_err(|e| Error::io(&src.path, e))?;
+    let mut reading = Hashing::new(file);
+    let stored = store.keep_original(&src.id, src.kind, &mut reading)?;
+    if reading.id() != src.id {
+        let _ = std::fs::remove_file(&stored);
+        let changed = std::io::Error::other("it changed while it was being imported; import it again");
+        return Err(Error::Unreadable { path: src.path.clone(), source: changed });
+    }
+    Ok(stored)
 }
 
-/// Messages from the pdfium thread while it reads a document, page by page.
-enum PdfEvent {
-    Opened { pages: u32, encrypted: bool },
-    Page(u32, std::result::Result<(Reading, Option<Pixels>), String>),
+fn name_of(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
 /// A page drawn for the OCR reader, or why it could not be.
 type Pixels = Result<image::RgbImage>;
 
-/// Read a PDF on the pdfium thread while this thread orders and stores the pages it sends
-/// (a bounded channel: pages stream through, memory stays flat however long the document).
+/// Read a PDF in a worker while this thread orders and stores the pages it sends (they stream
+/// through: memory stays flat however long the document). A worker that dies or overruns its
+/// time fails this file, as a whole: the transaction rolls back.
 fn import_pdf(
     store: &mut Store,
     src: &SourceFile,
@@ -171,57 +179,29 @@ fn import_pdf(
     outcome: &mut AddOutcome,
     on_page: &mut dyn FnMut(u32, u32),
 ) -> Result<u32> {
-    let worker = pdfium::worker()?;
-    let (tx, rx) = sync_channel::<std::result::Result<PdfEvent, Error>>(8);
-    let (file, user_path, password, ocr) =
-        (stored.to_path_buf(), src.path.clone(), opts.password.clone(), !opts.skip_ocr);
-    worker.spawn(move |pdfium| {
-        let doc = match pdfium.load_pdf_from_file(&file, password.as_deref()) {
-            Ok(doc) => doc,
-            Err(e) => {
-                let _ = tx.send(Err(pdfium::load_error(&user_path, password.as_deref(), e)));
-                return;
-            }
-        };
-        let encrypted =
-            !matches!(doc.permissions().security_handler_revision(), Ok(PdfSecurityHandlerRevision::Unprotected));
-        let pages = doc.pages().len() as u32;
-        if tx.send(Ok(PdfEvent::Opened { pages, encrypted })).is_err() {
-            return;
-        }
-        for index in 0..pages {
-            let read = doc
-                .pages()
-                .get(index as PdfPageIndex)
-                .and_then(|page| {
-                    let raw = text_layer::read_words(&page)?;
-                    // No text layer: draw the page for the reader (a scan).
-                    let pixels = (raw.words.is_empty() && ocr).then(|| {
-                        let scale = PDF_PIXELS / raw.width.max(raw.height).max(1.0);
-                        let (w, h) =
-                            ((raw.width * scale).round().max(1.0) as u32, (raw.height * scale).round().max(1.0) as u32);
-                        render::pdf_bitmap(&page, w, h)
-                            .map(|img| image::DynamicImage::ImageRgba8(img).to_rgb8())
-                            .map_err(|e| Error::Page {
-                                doc: user_path.display().to_string(),
-                                page: index + 1,
-                                detail: format!("pdfium could not render it: {e:?}"),
-                            })
-                    });
-                    Ok((raw, pixels))
-                })
-                .map_err(|e| format!("pdfium could not read this page: {e:?}"));
-            if tx.send(Ok(PdfEvent::Page(index + 1, read))).is_err() {
-                return;
-            }
-        }
-    })?;
-    let disconnected =
+    let stopped =
         || Error::Corrupt { path: src.path.clone(), format: "PDF", detail: "pdfium stopped while reading it".into() };
-    let (pages, encrypted) = match rx.recv() {
-        Ok(Ok(PdfEvent::Opened { pages, encrypted })) => (pages, encrypted),
-        Ok(Err(e)) => return Err(e),
-        _ => return Err(disconnected()),
+    let open = |path: &Path| -> Result<(worker::Answer, u32, bool)> {
+        let mut answer = worker::read_pdf(path, opts.password.clone(), !opts.skip_ocr, PDF_PIXELS, &src.path)?;
+        match answer.next()? {
+            (Reply::PdfOpened { pages, encrypted }, _) => Ok((answer, pages, encrypted)),
+            _ => Err(stopped()),
+        }
+    };
+    // Refused as damaged: repaired (into a copy) and tried again, before giving up. A repair
+    // that leaves no page is no repair.
+    let (mut answer, pages, encrypted) = match open(stored) {
+        Err(refused @ Error::Corrupt { .. }) => match repair(&*store, src, stored).and_then(|copy| open(&copy)) {
+            Ok(opened) if opened.1 > 0 => {
+                outcome.repaired = true;
+                opened
+            }
+            _ => {
+                let _ = std::fs::remove_file(store.repaired_path(&src.id));
+                return Err(refused);
+            }
+        },
+        opened => opened?,
     };
     let name = name_of(&src.path);
     let origin = src.path.display().to_string();
@@ -231,27 +211,49 @@ fn import_pdf(
         name: &name,
         origin: &origin,
         kind: FileKind::Pdf,
-        bytes: src.bytes.len() as u64,
+        bytes: src.size,
         pages,
         encrypted,
         password,
     };
     let mut tx = store.begin_import(&new)?;
     for _ in 0..pages {
-        let Ok(Ok(PdfEvent::Page(no, read))) = rx.recv() else {
-            return Err(disconnected());
+        let (Reply::PdfPage { no, reading, pixels }, payload) = answer.next()? else {
+            return Err(stopped());
         };
-        let page = match read {
-            Ok((raw, None)) => page_of(no, raw),
-            Ok((raw, Some(pixels))) => read_pixels(page_of(no, raw), pixels),
-            Err(message) => failed_page(no, Error::Page { doc: name.clone(), page: no, detail: message }.to_report()),
+        let page = match (reading, pixels) {
+            (Ok(raw), None) => page_of(no, raw),
+            (Ok(raw), Some(drawn)) => {
+                let pixels = drawn
+                    .map_err(|e| e.into_error(&src.path))
+                    .and_then(|header| worker::image_of(header, payload, &src.path))
+                    .map(|img| image::DynamicImage::ImageRgba8(img).to_rgb8());
+                read_pixels(page_of(no, raw), pixels)
+            }
+            (Err(message), _) => {
+                failed_page(no, Error::Page { doc: name.clone(), page: no, detail: message }.to_report())
+            }
         };
         outcome.note(&page);
         tx.add_page(&page, ImageMeta::default())?;
         on_page(no, pages);
     }
+    // The answer's end, which also frees the worker for the next file.
+    let (Reply::Done, _) = answer.next()? else {
+        return Err(stopped());
+    };
     tx.commit()?;
     Ok(pages)
+}
+
+/// A repaired copy of a PDF that pdfium refused, kept beside its original.
+fn repair(store: &Store, src: &SourceFile, stored: &Path) -> Result<PathBuf> {
+    let part = store.repaired_path(&src.id).with_extension("part");
+    let repaired = worker::repair_pdf(stored, &part, &src.path).and_then(|()| store.keep_repaired(&src.id, &part));
+    if repaired.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    repaired
 }
 
 /// A page without a text layer, read from its pixels by the OCR reader. If the reader is not
@@ -267,11 +269,12 @@ fn read_pixels(page: Page, pixels: Pixels) -> Page {
 fn import_image(
     store: &mut Store,
     src: &SourceFile,
+    stored: &Path,
     opts: &AddOptions,
     outcome: &mut AddOutcome,
     on_page: &mut dyn FnMut(u32, u32),
 ) -> Result<u32> {
-    let image_pages = source::image_pages(&src.path, &src.bytes, src.kind)?;
+    let image_pages = worker::image_pages(stored, src.kind, &src.path)?;
     let pages = image_pages.len() as u32;
     let name = name_of(&src.path);
     let origin = src.path.display().to_string();
@@ -280,7 +283,7 @@ fn import_image(
         name: &name,
         origin: &origin,
         kind: src.kind,
-        bytes: src.bytes.len() as u64,
+        bytes: src.size,
         pages,
         encrypted: false,
         password: None,
@@ -291,10 +294,9 @@ fn import_image(
         let mut page =
             page_of(i as u32 + 1, Reading { source: PageSource::NeedsReader, width, height, ..Default::default() });
         if !opts.skip_ocr {
-            page = read_pixels(
-                page,
-                source::decode_image_page(&src.path, &src.bytes, src.kind, i).map(|img| img.to_rgb8()),
-            );
+            let pixels = worker::decode_image(stored, src.kind, i, &src.path)
+                .map(|img| image::DynamicImage::ImageRgba8(img).to_rgb8());
+            page = read_pixels(page, pixels);
         }
         outcome.note(&page);
         tx.add_page(&page, ImageMeta { dpi: Some(ip.dpi), orientation: Some(ip.orientation) })?;

@@ -7,10 +7,10 @@ use image::{DynamicImage, RgbImage, RgbaImage};
 
 use super::Library;
 use crate::model::{DocId, FileKind};
-use crate::render::{render_pdf_page, turn, MAX_DPI, MIN_DPI};
-use crate::source::{self, MAX_PIXELS};
+use crate::render::{turn, MAX_DPI, MIN_DPI};
+use crate::source::MAX_PIXELS;
 use crate::store::THUMB_WIDTH;
-use crate::{Error, Result};
+use crate::{worker, Error, Result};
 
 impl Library {
     /// Page `page` (1-based) of document `id` drawn at `dpi`, upright.
@@ -23,15 +23,14 @@ impl Library {
         if w as u64 * h as u64 > MAX_PIXELS {
             return Err(Error::RenderTooLarge { doc: doc.name, page, width: w, height: h, dpi, limit: MAX_PIXELS });
         }
-        let path = self.store.original_path(id, doc.kind);
+        let path = self.store.readable_path(id, doc.kind);
         // Pixels are drawn as stored, then turned upright as the reader turned them.
         let (sw, sh) = if meta.turned % 180 == 90 { (h, w) } else { (w, h) };
         let img = match doc.kind {
-            FileKind::Pdf => render_pdf_page(path, self.store.password(id)?, page, sw, sh)?,
+            FileKind::Pdf => worker::draw_pdf_page(&path, self.store.password(id)?, page, sw, sh)?,
             kind => {
-                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-                let img = source::decode_image_page(&path, &bytes, kind, page as usize - 1)?;
-                img.resize_exact(sw, sh, image::imageops::FilterType::Triangle).to_rgba8()
+                let img = worker::decode_image(&path, kind, page as usize - 1, &path)?;
+                image::imageops::resize(&img, sw, sh, image::imageops::FilterType::Triangle)
             }
         };
         Ok(turn(img, meta.turned))
@@ -46,8 +45,7 @@ impl Library {
             self.render_page(id, page, 72.0 * pdf_pixels / meta.width.max(meta.height).max(1.0))?
         } else {
             let path = self.store.original_path(id, doc.kind);
-            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            turn(source::decode_image_page(&path, &bytes, doc.kind, page as usize - 1)?.to_rgba8(), meta.turned)
+            turn(worker::decode_image(&path, doc.kind, page as usize - 1, &path)?, meta.turned)
         };
         Ok(DynamicImage::ImageRgba8(img).to_rgb8())
     }

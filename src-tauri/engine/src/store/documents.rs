@@ -166,6 +166,7 @@ impl Store {
         tx.execute("DELETE FROM documents WHERE id = ?1", [&id.0])?;
         tx.commit()?;
         let _ = std::fs::remove_file(self.original_path(id, doc.kind));
+        let _ = std::fs::remove_file(self.repaired_path(id));
         if let Ok(entries) = std::fs::read_dir(self.dir().join("thumbs")) {
             for e in entries.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&id.0)) {
                 let _ = std::fs::remove_file(e.path());

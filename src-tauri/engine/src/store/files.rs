@@ -3,7 +3,7 @@
 //! library's folders and database, is readable by its owner only: a library holds people's
 //! contracts and invoices.
 
-use std::io::Write;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::Store;
@@ -11,23 +11,32 @@ use crate::model::{DocId, FileKind};
 use crate::{Error, Result};
 
 impl Store {
-    /// Keep a document's original bytes; where they were put.
-    pub fn keep_original(&self, id: &DocId, kind: FileKind, bytes: &[u8]) -> Result<PathBuf> {
+    /// Keep a document's original, copied from `from` and on disk before it is named (the
+    /// database that will point to it may outlive a power cut); where it was put.
+    pub fn keep_original(&self, id: &DocId, kind: FileKind, from: &mut dyn Read) -> Result<PathBuf> {
         let path = self.original_path(id, kind);
-        write_private(&path, bytes)?;
+        write_private(&path, from, true)?;
+        Ok(path)
+    }
+
+    /// Keep the repaired copy of a PDF, written by a worker at `part`; where it was put.
+    pub fn keep_repaired(&self, id: &DocId, part: &Path) -> Result<PathBuf> {
+        let path = self.repaired_path(id);
+        make_private(part, false).map_err(|e| Error::Io { path: part.into(), source: e })?;
+        std::fs::rename(part, &path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
         Ok(path)
     }
 
     /// Keep a page's thumbnail (PNG bytes); where it was put.
     pub fn keep_thumbnail(&self, id: &DocId, page: u32, png: &[u8]) -> Result<PathBuf> {
         let path = self.thumbnail_path(id, page);
-        write_private(&path, png)?;
+        write_private(&path, &mut &png[..], false)?;
         Ok(path)
     }
 }
 
-/// `bytes` written to `path` through a temporary file, readable by the owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// What `from` reads, written to `path` through a temporary file, readable by the owner only.
+fn write_private(path: &Path, from: &mut dyn Read, durable: bool) -> Result<()> {
     let tmp = path.with_extension("part");
     let io = |e| Error::Io { path: tmp.clone(), source: e };
     let mut options = std::fs::OpenOptions::new();
@@ -35,8 +44,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
+    let written = std::io::copy(from, &mut file).and_then(|_| if durable { file.sync_all() } else { Ok(()) });
     drop(file);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
     std::fs::rename(&tmp, path).map_err(|e| Error::Io { path: path.into(), source: e })
 }
 
@@ -65,7 +78,7 @@ mod tests {
         let lib_dir = dir.path().join("library");
         let store = Store::open(&lib_dir).unwrap();
         let id = DocId("ab".repeat(32));
-        let original = store.keep_original(&id, FileKind::Pdf, b"%PDF-1.7").unwrap();
+        let original = store.keep_original(&id, FileKind::Pdf, &mut &b"%PDF-1.7"[..]).unwrap();
         let thumb = store.keep_thumbnail(&id, 1, b"png").unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         for folder in [lib_dir.clone(), lib_dir.join("originals"), lib_dir.join("thumbs")] {

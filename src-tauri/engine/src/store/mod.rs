@@ -102,6 +102,22 @@ impl Store {
         self.dir.join("originals").join(format!("{}.{}", id, kind.extension()))
     }
 
+    /// Where the repaired copy of a PDF that pdfium refused is kept (beside its original,
+    /// which stays as it came).
+    pub fn repaired_path(&self, id: &DocId) -> PathBuf {
+        self.dir.join("originals").join(format!("{id}.repaired.pdf"))
+    }
+
+    /// The file to draw a document's pages from: its repaired copy when it has one.
+    pub fn readable_path(&self, id: &DocId, kind: FileKind) -> PathBuf {
+        let repaired = self.repaired_path(id);
+        if kind == FileKind::Pdf && repaired.is_file() {
+            repaired
+        } else {
+            self.original_path(id, kind)
+        }
+    }
+
     /// Where a page's thumbnail ([`THUMB_WIDTH`] pixels wide, PNG) is cached.
     pub fn thumbnail_path(&self, id: &DocId, page: u32) -> PathBuf {
         self.dir.join("thumbs").join(format!("{}-p{page}-w{THUMB_WIDTH}.png", id.0))
