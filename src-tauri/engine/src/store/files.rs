@@ -29,15 +29,17 @@ impl Store {
 /// `bytes` written to `path` through a temporary file, readable by the owner only.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("part");
-    let io = |e| Error::Io { path: tmp.clone(), source: e };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| Error::Io { path: path.into(), source: e })
+    let written =
+        options.open(&tmp).and_then(|mut file| file.write_all(bytes)).and_then(|_| std::fs::rename(&tmp, path));
+    // A full disk leaves no part-file behind to take the space a rerun needs.
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::write(path, e)
+    })
 }
 
 /// Only the owner may read or write `path` (a folder of the library, or its database).
