@@ -58,6 +58,9 @@ fn advice_for(kind: &str) -> Option<&'static str> {
         "not_enough_memory" => "close other programs, or choose bf16 or q8 in the Models panel",
         "hub_failed" => "without a connection, import the model's folder in the Models panel",
         "reader_crashed" | "reader_timed_out" => "the file is likely damaged; your other documents are safe",
+        "disk_full" => "free some space on that disk and try again; what was done before is kept",
+        "read_only" => "the library is on a read-only disk: it can be read, not changed",
+        "unwritable" => "choose a folder you may write in",
         "internal" => "please report it with the file if you can",
         _ => return None,
     })

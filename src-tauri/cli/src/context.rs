@@ -19,8 +19,16 @@ pub fn open(ctx: &Ctx) -> Result<Library> {
     Library::open(&ctx.library_dir)
 }
 
+/// One JSON line on stdout. Stdout may be a file on a full disk: that is an error worded like
+/// any other (exit 1), not a panic.
 pub fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string(value).expect("serialisable"));
+    use std::io::Write;
+    let line = serde_json::to_string(value).expect("serialisable");
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush()) {
+        fail(false, &Error::write("standard output", e));
+        std::process::exit(1);
+    }
 }
 
 /// A DOC argument: an existing file is imported first (a no-op when already there); anything
@@ -90,6 +98,9 @@ fn advice_for(kind: &str) -> Option<&'static str> {
         "not_enough_memory" => "close other programs or use --dtype bf16",
         "hub_failed" => "offline machines: `pagewise models import FOLDER_OR_ARCHIVE`",
         "output_exists" => "choose another name, or pass --force to replace it",
+        "disk_full" => "free some space on that disk and run the command again; what was done before is kept",
+        "read_only" => "the library can be read but not changed there: copy it to a writable disk and pass --library",
+        "unwritable" => "check that the folder exists and that you may write in it",
         "render_too_large" => "use a lower --dpi",
         "reader_crashed" => "the file is likely damaged or hostile; the rest of the batch went on",
         "reader_timed_out" => {

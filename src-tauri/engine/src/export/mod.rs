@@ -16,9 +16,10 @@ pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
         return Err(Error::OutputExists { path: path.into() });
     }
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let unwritable = |source| Error::Unwritable { path: path.into(), source };
+    let unwritable = |source| Error::write(path, source);
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(unwritable)?;
-    tmp.write_all(bytes).map_err(unwritable)?;
+    // Synced before the rename: a disk that fills up late says so here, not after the rename.
+    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).map_err(unwritable)?;
     tmp.persist(path).map_err(|e| unwritable(e.error))?;
     Ok(())
 }

@@ -48,7 +48,7 @@ pub enum Error {
     #[error("library at {path}: {detail}")]
     Library { path: PathBuf, detail: String },
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: cannot write ({source})")]
@@ -59,6 +59,11 @@ pub enum Error {
     ReaderCrashed { path: PathBuf, detail: String },
     #[error("{path}: one step of reading it took longer than {seconds} s, the limit")]
     ReaderTimedOut { path: PathBuf, seconds: u64 },
+    /// `place`: a path, or the library's database (SQLite does not say which file).
+    #[error("{place}: no space left on the disk")]
+    DiskFull { place: String },
+    #[error("{place}: read-only, nothing can be written there")]
+    ReadOnly { place: String },
     #[error("{path}: internal error while importing ({detail})")]
     Internal { path: PathBuf, detail: String },
     /// `downloadable`: a large model people download when they want it (from the hub), rather
@@ -112,6 +117,8 @@ impl Error {
             Error::Unwritable { .. } => "unwritable",
             Error::ReaderCrashed { .. } => "reader_crashed",
             Error::ReaderTimedOut { .. } => "reader_timed_out",
+            Error::DiskFull { .. } => "disk_full",
+            Error::ReadOnly { .. } => "read_only",
             Error::Internal { .. } => "internal",
             Error::ModelMissing { .. } => "model_missing",
             Error::ModelDamaged { .. } => "model_damaged",
@@ -141,6 +148,31 @@ impl Error {
             _ => Error::Io { path, source },
         }
     }
+
+    /// Writing `path` failed: a full disk and a read-only one are told apart from other failures
+    /// (a folder one may not write in, say), since each calls for something different.
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
+        let place = path.display().to_string();
+        match source.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => Error::DiskFull { place },
+            std::io::ErrorKind::ReadOnlyFilesystem => Error::ReadOnly { place },
+            _ => Error::Unwritable { path, source },
+        }
+    }
+}
+
+/// SQLite's full disk and read-only database are the engine's own kinds: the front ends word
+/// advice for them.
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        let place = || "the library's database".to_string();
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull { place: place() },
+            Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly { place: place() },
+            _ => Error::Database(e),
+        }
+    }
 }
 
 /// The serialisable face of an [`Error`].
@@ -158,4 +190,26 @@ pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_and_a_read_only_one_are_their_own_kinds() {
+        let os = std::io::Error::from_raw_os_error;
+        let full = Error::write("/out/fields.csv", os(libc::ENOSPC));
+        assert_eq!(
+            (full.kind(), full.to_string().as_str()),
+            ("disk_full", "/out/fields.csv: no space left on the disk")
+        );
+        assert_eq!(Error::write("/out/x", os(libc::EDQUOT)).kind(), "disk_full");
+        assert_eq!(Error::write("/out/x", os(libc::EROFS)).kind(), "read_only");
+        assert_eq!(Error::write("/out/x", os(libc::EACCES)).kind(), "unwritable");
+        let sqlite = |code| Error::from(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None));
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_FULL).kind(), "disk_full");
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_READONLY).kind(), "read_only");
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_CORRUPT).kind(), "database");
+    }
 }

@@ -76,20 +76,22 @@ impl Library {
         let pages = prepared.view();
         let mut answerer = self.answerer(id, answering);
         let mut fields = Vec::new();
-        let mut reused = 0;
+        // Values computed now, with their keys: kept together once all are done.
+        let mut computed = Vec::new();
         for spec in &schema.fields {
             let key = fingerprint(spec, &prepared, answerer.name());
             match self.store.stored_field(id, &schema.name, &spec.name)? {
-                Some(stored) if stored.corrected || stored.input_key == key => {
-                    reused += 1;
-                    fields.push(stored.value);
-                    continue;
+                Some(stored) if stored.corrected || stored.input_key == key => fields.push(stored.value),
+                _ => {
+                    computed.push((fields.len(), key));
+                    fields.push(extract_field(spec, &pages, &mut *answerer));
                 }
-                _ => {}
             }
-            let value = extract_field(spec, &pages, &mut *answerer);
-            self.store.store_field(id, &schema.name, &value, false, &key)?;
-            fields.push(value);
+        }
+        let reused = fields.len() - computed.len();
+        let values: Vec<_> = computed.iter().map(|(i, key)| (&fields[*i], key.as_str())).collect();
+        if !values.is_empty() {
+            self.store.store_extracted(id, &schema.name, &values)?;
         }
         let missing_required = schema
             .fields
@@ -129,7 +131,7 @@ impl Library {
             source: ValueSource::User,
             reason: None,
         };
-        self.store.store_field(id, &schema.name, &fv, true, "user")?;
+        self.store.store_correction(id, &schema.name, &fv)?;
         Ok(fv)
     }
 }

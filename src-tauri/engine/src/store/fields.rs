@@ -1,4 +1,6 @@
-//! Stored field values (extraction results and people's corrections).
+//! Stored field values (extraction results and people's corrections). A run's values for one
+//! document are written in one transaction, stamped with one time: a reader, or a library
+//! after a crash, sees all of that run's values for the document or none of them.
 
 use rusqlite::{params, OptionalExtension};
 
@@ -30,26 +32,37 @@ impl Store {
         }))
     }
 
-    pub fn store_field(
-        &self,
-        id: &DocId,
-        schema: &str,
-        value: &FieldValue,
-        corrected: bool,
-        input_key: &str,
-    ) -> Result<()> {
+    /// One document's extracted values for `schema`, each with its input key, in one
+    /// transaction. A value a person corrected meanwhile (another process) is left as it is.
+    pub fn store_extracted(&self, id: &DocId, schema: &str, values: &[(&FieldValue, &str)]) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let at = now();
+        for (value, input_key) in values {
+            tx.execute(
+                "INSERT INTO field_values (doc_id, schema, field, value, corrected, input_key, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)
+                 ON CONFLICT (doc_id, schema, field) DO UPDATE SET
+                     value = excluded.value, input_key = excluded.input_key, updated_at = excluded.updated_at
+                 WHERE corrected = 0",
+                params![
+                    id.0,
+                    schema,
+                    value.field,
+                    serde_json::to_string(value).expect("field values serialise"),
+                    input_key,
+                    at
+                ],
+            )?;
+        }
+        Ok(tx.commit()?)
+    }
+
+    /// A person's value for one field.
+    pub fn store_correction(&self, id: &DocId, schema: &str, value: &FieldValue) -> Result<()> {
         self.conn.execute(
             "INSERT OR REPLACE INTO field_values (doc_id, schema, field, value, corrected, input_key, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                id.0,
-                schema,
-                value.field,
-                serde_json::to_string(value).expect("field values serialise"),
-                corrected,
-                input_key,
-                now()
-            ],
+             VALUES (?1, ?2, ?3, ?4, 1, 'user', ?5)",
+            params![id.0, schema, value.field, serde_json::to_string(value).expect("field values serialise"), now()],
         )?;
         Ok(())
     }

@@ -38,19 +38,25 @@ impl Store {
 /// What `from` reads, written to `path` through a temporary file, readable by the owner only.
 fn write_private(path: &Path, from: &mut dyn Read, durable: bool) -> Result<()> {
     let tmp = path.with_extension("part");
-    let io = |e| Error::Io { path: tmp.clone(), source: e };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp).map_err(io)?;
-    let written = std::io::copy(from, &mut file).and_then(|_| if durable { file.sync_all() } else { Ok(()) });
-    drop(file);
-    if let Err(e) = written {
+    let written = options
+        .open(&tmp)
+        .and_then(|mut file| {
+            std::io::copy(from, &mut file)?;
+            if durable {
+                file.sync_all()?;
+            }
+            Ok(())
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    // A full disk leaves no part-file behind to take the space a rerun needs.
+    written.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::Io { path: path.into(), source: e })
+        Error::write(path, e)
+    })
 }
 
 /// Only the owner may read or write `path` (a folder of the library, or its database).

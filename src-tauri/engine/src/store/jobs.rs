@@ -16,6 +16,7 @@ pub struct JobItem {
 
 impl Store {
     pub fn start_job(&self, kind: &str, total: usize) -> Result<i64> {
+        self.writable()?;
         self.conn.execute(
             "INSERT INTO jobs (kind, state, total, created_at, updated_at) VALUES (?1, 'running', ?2, ?3, ?3)",
             params![kind, total as i64, now()],

@@ -38,18 +38,27 @@ pub const THUMB_WIDTH: u32 = 240;
 pub struct Store {
     dir: PathBuf,
     conn: Connection,
+    /// Opened from a read-only disk: it can be read, and every change is refused.
+    read_only: bool,
 }
 
 impl Store {
-    /// Open (creating if needed) the library in `dir`.
+    /// Open (creating if needed) the library in `dir`. An existing library on a read-only disk
+    /// opens for reading.
     pub fn open(dir: &Path) -> Result<Self> {
         let lib_err = |detail: String| Error::Library { path: dir.into(), detail };
+        let db = dir.join("library.sqlite3");
         for sub in ["", "originals", "thumbs"] {
             let folder = dir.join(sub);
-            std::fs::create_dir_all(&folder).map_err(|e| lib_err(format!("cannot create {sub}: {e}")))?;
-            files::make_private(&folder, true).map_err(|e| lib_err(format!("cannot protect {sub}: {e}")))?;
+            let made = std::fs::create_dir_all(&folder).and_then(|_| files::make_private(&folder, true));
+            match made {
+                Err(e) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem && db.is_file() => {
+                    return Self::open_read_only(dir);
+                }
+                Err(e) => return Err(lib_err(format!("cannot create or protect {sub}: {e}"))),
+                Ok(()) => {}
+            }
         }
-        let db = dir.join("library.sqlite3");
         let conn = Connection::open(&db)?;
         // SQLite gives its WAL and shared-memory files the database's own permissions.
         files::make_private(&db, false).map_err(|e| lib_err(format!("cannot protect the database: {e}")))?;
@@ -59,9 +68,45 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut lib = Store { dir: dir.into(), conn };
+        let mut lib = Store { dir: dir.into(), conn, read_only: false };
         lib.migrate()?;
         Ok(lib)
+    }
+
+    /// A library on a read-only disk. SQLite cannot make the shared-memory file that WAL needs
+    /// there, so the database is opened as immutable: nothing else can change it on that disk.
+    fn open_read_only(dir: &Path) -> Result<Self> {
+        use rusqlite::OpenFlags;
+        let path = dir.join("library.sqlite3");
+        let escaped: String = path
+            .as_os_str()
+            .as_encoded_bytes()
+            .iter()
+            .map(|&b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(format!("file:{escaped}?immutable=1"), flags)?;
+        let lib = Store { dir: dir.into(), conn, read_only: true };
+        let (version, newest) = (lib.version()?, MIGRATIONS.last().map(|m| m.0).unwrap_or(0));
+        if version != newest {
+            return Err(Error::ReadOnly { place: format!("library at {} (it needs an upgrade)", dir.display()) });
+        }
+        Ok(lib)
+    }
+
+    fn version(&self) -> Result<u32> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Refuse a change up front when the library cannot take one.
+    pub(crate) fn writable(&self) -> Result<()> {
+        match self.read_only {
+            true => Err(Error::ReadOnly { place: format!("library at {}", self.dir.display()) }),
+            false => Ok(()),
+        }
     }
 
     /// Bring the schema up to date. Processes opening a new library at the same moment take
@@ -95,7 +140,7 @@ impl Store {
 
     #[cfg(test)]
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        self.version()
     }
 
     pub fn original_path(&self, id: &DocId, kind: FileKind) -> PathBuf {
