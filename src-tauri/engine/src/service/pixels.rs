@@ -27,7 +27,7 @@ impl Library {
         // Pixels are drawn as stored, then turned upright as the reader turned them.
         let (sw, sh) = if meta.turned % 180 == 90 { (h, w) } else { (w, h) };
         let img = match doc.kind {
-            FileKind::Pdf => render_pdf_page(path, self.store.password(id)?, page, sw, sh)?,
+            FileKind::Pdf => render_pdf_page(path, self.password_of(id), page, sw, sh)?,
             kind => {
                 let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
                 let img = source::decode_image_page(&path, &bytes, kind, page as usize - 1)?;
