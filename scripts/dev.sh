@@ -26,7 +26,10 @@ PYPDFIUM2_WHEEL="pypdfium2-${PYPDFIUM2_VERSION}-py3-none-manylinux_2_17_x86_64.m
 PYPDFIUM2_SHA256="dc31aea5b0fb9fefc9b537a65f4113980b2c40798445736a7e6565bc85161e37"
 
 APT_PACKAGES=(pkg-config build-essential libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-  librsvg2-dev libxdo-dev file python3 python3-pip nodejs npm qpdf xvfb xauth webkit2gtk-driver)
+  librsvg2-dev libxdo-dev file python3 python3-pip nodejs npm qpdf xvfb xauth webkit2gtk-driver
+  strace dbus-daemon gnome-keyring libsecret-tools)
+# strace: the no-network and hostile-PDF tests watch the CLI's system calls; dbus-daemon,
+# gnome-keyring and libsecret-tools: the keyring test keeps passwords in a real Secret Service.
 # The WebDriver bridge for the desktop app's end-to-end tests (crates.io), pinned.
 TAURI_DRIVER_VERSION="2.1.0"
 

@@ -12,6 +12,7 @@ mod grants;
 mod jobs;
 mod library_pool;
 mod model_commands;
+mod navigation;
 mod pages;
 mod question_commands;
 mod reading;
@@ -76,6 +77,7 @@ fn main() {
     };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(navigation::guard())
         .manage(app)
         .register_asynchronous_uri_scheme_protocol("page", |ctx, request, responder| {
             let app = ctx.app_handle().state::<App>();

@@ -52,6 +52,7 @@ pub fn refused(message: String) -> ErrorReport {
 fn advice_for(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "password_required" => "open it with its password from the command line: pagewise add FILE --password",
+        "keyring" => "unlock your keyring (log in to the desktop session), then open the library again",
         "pdfium_missing" => "Pagewise's PDF library is missing: reinstall Pagewise",
         "model_missing" => "see the Models panel for how to install it",
         "model_damaged" => "verify it in the Models panel, then download it again",

@@ -275,6 +275,26 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     }
   });
 
+  it("reaches no other origin and navigates nowhere (CSP and the navigation guard)", async () => {
+    // A local server stands for the Internet: without the CSP a fetch would reach it.
+    const { createServer } = await import("node:http");
+    let hits = 0;
+    const server = createServer((req, res) => { hits += 1; res.end("reached"); });
+    await new Promise((done) => server.listen(0, "127.0.0.1", done));
+    const url = `http://127.0.0.1:${server.address().port}/leak`;
+    try {
+      await s.exec(`window.__net = 'pending'; fetch(arguments[0]).then(() => { window.__net = 'fetched'; }, (e) => { window.__net = 'refused'; });`, url);
+      await s.until("the fetch to settle", async () => (await s.exec("return window.__net")) !== "pending");
+      assert.equal(await s.exec("return window.__net"), "refused");
+      await s.exec(`location.href = arguments[0];`, url);
+      await new Promise((done) => setTimeout(done, 500));
+      assert.match(await s.exec("return location.href"), /^(tauri:\/\/localhost|https?:\/\/tauri\.localhost)/);
+      assert.equal(hits, 0, "the web view reached the local server");
+    } finally {
+      server.close();
+    }
+  });
+
   it("removes a document from the library after a second click", async () => {
     const item = "#documents li.doc[data-id][title$='two-column-article.pdf']";
     await s.click(`${item} button.remove`);

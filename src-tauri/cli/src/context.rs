@@ -13,10 +13,14 @@ use serde_json::json;
 pub struct Ctx {
     pub library_dir: PathBuf,
     pub json: bool,
+    /// `--password`, tried on encrypted PDFs whose password is not kept.
+    pub password: Option<String>,
 }
 
 pub fn open(ctx: &Ctx) -> Result<Library> {
-    Library::open(&ctx.library_dir)
+    let lib = Library::open(&ctx.library_dir)?;
+    lib.offer_password(ctx.password.clone());
+    Ok(lib)
 }
 
 /// One JSON line on stdout. Stdout may be a file on a full disk: that is an error worded like
@@ -86,7 +90,11 @@ pub fn advice(e: &Error) -> Option<String> {
 /// a file are reports, kind and message: the models they name are the ones the set-up fetches.)
 fn advice_for(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "password_required" => "pass it with --password",
+        "password_required" => "pass it with --password (it is remembered only where an OS keyring answers)",
+        "keyring" => {
+            "unlock the keyring (log in to the desktop session), or set PAGEWISE_KEYRING=none to go on without one: \
+             passwords an older library kept are then forgotten, not written anywhere"
+        }
         "wrong_password" => "check the password given with --password",
         "pdfium_missing" => {
             "run `bash scripts/dev.sh setup` to fetch it, or set PAGEWISE_PDFIUM to the path of libpdfium.so"

@@ -25,6 +25,10 @@ pub struct Cli {
     /// Machine-readable JSON on stdout
     #[arg(long, global = true)]
     json: bool,
+    /// Password for encrypted PDFs: kept in the OS keyring on `add`; any command that draws the
+    /// pages of an encrypted PDF whose password is not kept tries it
+    #[arg(long, global = true)]
+    password: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,9 +39,6 @@ enum Command {
     Add {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Password for encrypted PDFs
-        #[arg(long)]
-        password: Option<String>,
         /// Do not read pages without a text layer (scans, photos) by OCR now; they stay
         /// `needs-reader` until `pagewise text DOC --reader ocr --save`
         #[arg(long)]
@@ -174,7 +175,7 @@ enum Command {
         #[arg(long)]
         semantic: bool,
     },
-    /// Remove a document (its pages, index entries and stored original)
+    /// Remove a document (its pages, index entries, stored original and kept password)
     Rm { doc: String },
     /// Models: list, get from the hub, verify, import offline, remove
     Models {
@@ -229,11 +230,13 @@ fn main() -> ExitCode {
         Ok(dir) => dir,
         Err(e) => return context::fail(cli.json, &e),
     };
-    let ctx = Ctx { library_dir, json: cli.json };
+    let ctx = Ctx { library_dir, json: cli.json, password: cli.password.clone() };
     let result = match cli.command {
-        Command::Add { paths, password, no_ocr } => {
-            commands::add(&ctx, &paths, pagewise_engine::AddOptions { password, skip_ocr: no_ocr })
-        }
+        Command::Add { paths, no_ocr } => commands::add(
+            &ctx,
+            &paths,
+            pagewise_engine::AddOptions { password: ctx.password.clone(), skip_ocr: no_ocr },
+        ),
         Command::List => commands::list(&ctx),
         Command::Show { doc } => commands::show(&ctx, &doc),
         Command::Text { doc, page, reader: ReaderKind::Ocr, save, .. } => commands::text_by_ocr(&ctx, &doc, page, save),

@@ -82,6 +82,7 @@ mod loaded;
 pub mod model;
 pub mod models;
 mod places;
+mod secrets;
 mod service;
 pub mod worker;
 

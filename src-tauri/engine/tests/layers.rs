@@ -19,7 +19,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "runtime",
-        &["nn", "vlm", "pdfium", "render", "source", "models", "places", "loaded"],
+        &["nn", "vlm", "pdfium", "render", "source", "models", "places", "secrets", "loaded"],
         &["runtime", "ground floor"],
     ),
     ("ground floor", &["model"], &["ground floor"]),

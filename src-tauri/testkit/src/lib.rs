@@ -2,10 +2,12 @@
 //! (independent of pdfium, so tests check pdfium's reading against what was written) and
 //! image files with EXIF orientation, DPI and several pages.
 
+mod hostile;
 mod images;
 mod pdf;
 mod resources;
 
+pub use hostile::hostile_pdf;
 pub use images::{jpeg_with_orientation, multipage_tiff, png_page, webp_page, with_exif_orientation};
 pub use pdf::{PdfBuilder, PdfPage, TextItem};
 pub use resources::{eval_root, pdfium_available};

@@ -114,23 +114,30 @@ impl PdfBuilder {
         objects[2] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec();
         objects[3] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".to_vec();
 
-        let mut out = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, obj) in objects.iter().enumerate() {
-            offsets.push(out.len());
-            out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-            out.extend_from_slice(obj);
-            out.extend_from_slice(b"\nendobj\n");
-        }
-        let xref = out.len();
-        let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-        for off in offsets {
-            let _ = writeln!(table, "{off:010} 00000 n ");
-        }
-        let _ = write!(table, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
-        out.extend_from_slice(table.as_bytes());
-        out
+        assemble("1.4", &objects)
     }
+}
+
+/// A PDF file of `objects` (bodies, numbered from 1; the first is the catalog): header, objects,
+/// cross-reference table and trailer.
+pub(crate) fn assemble(version: &str, objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = format!("%PDF-{version}\n").into_bytes();
+    out.extend_from_slice(b"%\xE2\xE3\xCF\xD3\n");
+    let mut offsets = Vec::new();
+    for (i, obj) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(obj);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for off in offsets {
+        let _ = writeln!(table, "{off:010} 00000 n ");
+    }
+    let _ = write!(table, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
+    out.extend_from_slice(table.as_bytes());
+    out
 }
 
 fn content_stream(page: &PdfPage) -> String {

@@ -19,6 +19,8 @@ impl Lib {
     pub fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("pagewise").unwrap();
         c.arg("--library").arg(self.dir.path().join("library"));
+        // Never the developer's own keyring: passwords last the run (tests/privacy.rs tests a real one).
+        c.env("PAGEWISE_KEYRING", "none");
         c
     }
     /// Write a file into the scratch area and return its path.

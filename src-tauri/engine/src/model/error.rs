@@ -47,6 +47,8 @@ pub enum Error {
     NoDataDir,
     #[error("library at {path}: {detail}")]
     Library { path: PathBuf, detail: String },
+    #[error("the keyring refused to keep a password ({detail})")]
+    Keyring { detail: String },
     #[error("database: {0}")]
     Database(rusqlite::Error),
     #[error("{path}: {source}")]
@@ -112,6 +114,7 @@ impl Error {
             Error::PdfiumMissing { .. } => "pdfium_missing",
             Error::NoDataDir => "no_data_dir",
             Error::Library { .. } => "library",
+            Error::Keyring { .. } => "keyring",
             Error::Database(_) => "database",
             Error::Io { .. } => "io",
             Error::Unwritable { .. } => "unwritable",

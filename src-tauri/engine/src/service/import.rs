@@ -129,6 +129,13 @@ impl Library {
             Ok(pages) => {
                 outcome.status = AddStatus::Added;
                 outcome.pages = pages;
+                // Its password goes to the keyring (never the database), to draw its pages later.
+                if let (Some(password), Ok(true)) = (
+                    opts.password.as_deref().filter(|p| !p.is_empty()),
+                    self.store.document(&src.id).map(|d| d.encrypted),
+                ) {
+                    self.secrets.keep(self.store.library_id(), &src.id, password);
+                }
                 // Pages read from pixels get their layout from the detector. It runs now, beside
                 // the much longer OCR, so that such a page opens at once in the viewer. A failure
                 // is kept with the page's layout and retried when it is next asked for.
@@ -205,7 +212,6 @@ fn import_pdf(
     };
     let name = name_of(&src.path);
     let origin = src.path.display().to_string();
-    let password = if encrypted { opts.password.as_deref().filter(|p| !p.is_empty()) } else { None };
     let new = NewDocument {
         id: &src.id,
         name: &name,
@@ -214,7 +220,6 @@ fn import_pdf(
         bytes: src.size,
         pages,
         encrypted,
-        password,
     };
     let mut tx = store.begin_import(&new)?;
     for _ in 0..pages {
@@ -286,7 +291,6 @@ fn import_image(
         bytes: src.size,
         pages,
         encrypted: false,
-        password: None,
     };
     let mut tx = store.begin_import(&new)?;
     for (i, ip) in image_pages.iter().enumerate() {

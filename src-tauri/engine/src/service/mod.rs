@@ -25,18 +25,43 @@ pub use import::{collect_files, AddOptions};
 pub use questions::{Answering, PAGE_LAYOUT};
 
 use crate::model::{Asked, DocId, Document, Page};
+use crate::secrets::Secrets;
 use crate::store::Store;
 use crate::{places, Error, Result};
 
 /// A library of documents, open: the front ends' one way into the engine.
 pub struct Library {
     store: Store,
+    /// Passwords of its encrypted PDFs (never in the database: see `secrets`).
+    secrets: Secrets,
 }
 
 impl Library {
-    /// Open (creating if needed) the library in `dir`.
+    /// Open (creating if needed) the library in `dir`. Passwords an older Pagewise kept in the
+    /// database move to the OS keyring on the way (dropped where there is none).
     pub fn open(dir: &Path) -> Result<Library> {
-        Ok(Library { store: Store::open(dir)? })
+        Library::open_with(dir, Secrets::from_env())
+    }
+
+    pub(crate) fn open_with(dir: &Path, secrets: Secrets) -> Result<Library> {
+        let store = Store::open_with(dir, &mut |library, doc, password| secrets.move_in(library, doc, password))?;
+        Ok(Library { store, secrets })
+    }
+
+    /// Whether passwords of encrypted PDFs are remembered after this process ends (an OS keyring
+    /// answers); if not, they last this session and are asked for again to draw pages later.
+    pub fn remembers_passwords(&self) -> bool {
+        self.secrets.persistent()
+    }
+
+    /// A password to try on encrypted documents that have none remembered, for this session.
+    pub fn offer_password(&self, password: Option<String>) {
+        self.secrets.offer(password);
+    }
+
+    /// The password kept for an encrypted document, if any.
+    pub(crate) fn password_of(&self, id: &DocId) -> Option<String> {
+        self.secrets.password(self.store.library_id(), id)
     }
 
     /// The default location: `$PAGEWISE_LIBRARY`, else `library/` in the user's data directory.
@@ -75,10 +100,15 @@ impl Library {
         self.store.pages(id)
     }
 
-    /// Forget a document: its pages, index entries, layouts, fields, questions, stored original
-    /// and thumbnails.
+    /// Forget a document: its pages, index entries, layouts, fields, questions, stored original,
+    /// thumbnails and password.
     pub fn remove(&mut self, id: &DocId) -> Result<()> {
-        self.store.remove(id)
+        let encrypted = self.store.document(id)?.encrypted;
+        self.store.remove(id)?;
+        match encrypted {
+            true => self.secrets.forget(self.store.library_id(), id),
+            false => Ok(()),
+        }
     }
 
     /// The questions asked about a document, oldest first.

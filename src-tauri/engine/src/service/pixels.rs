@@ -27,7 +27,7 @@ impl Library {
         // Pixels are drawn as stored, then turned upright as the reader turned them.
         let (sw, sh) = if meta.turned % 180 == 90 { (h, w) } else { (w, h) };
         let img = match doc.kind {
-            FileKind::Pdf => worker::draw_pdf_page(&path, self.store.password(id)?, page, sw, sh)?,
+            FileKind::Pdf => worker::draw_pdf_page(&path, self.password_of(id), page, sw, sh)?,
             kind => {
                 let img = worker::decode_image(&path, kind, page as usize - 1, &path)?;
                 image::imageops::resize(&img, sw, sh, image::imageops::FilterType::Triangle)

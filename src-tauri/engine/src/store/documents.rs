@@ -16,7 +16,6 @@ pub struct NewDocument<'a> {
     pub bytes: u64,
     pub pages: u32,
     pub encrypted: bool,
-    pub password: Option<&'a str>,
 }
 
 /// An open import: pages go in one by one, and nothing is visible until `commit`.
@@ -36,8 +35,8 @@ impl Store {
     pub fn begin_import(&mut self, doc: &NewDocument) -> Result<ImportTx<'_>> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO documents (id, name, origin, kind, bytes, pages, encrypted, password, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO documents (id, name, origin, kind, bytes, pages, encrypted, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 doc.id.0,
                 doc.name,
@@ -46,7 +45,6 @@ impl Store {
                 doc.bytes as i64,
                 doc.pages,
                 doc.encrypted,
-                doc.password,
                 now()
             ],
         )?;
@@ -117,10 +115,6 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn password(&self, id: &DocId) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT password FROM documents WHERE id = ?1", [&id.0], |r| r.get(0))?)
-    }
-
     /// Replace a page's reading (its words read again, e.g. by OCR on request): words, lines,
     /// text, source, size and turn; its search entry follows, its cached layouts and thumbnail go.
     pub fn replace_reading(&mut self, id: &DocId, page: &Page) -> Result<()> {
@@ -174,6 +168,19 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Hand every password an older library kept to `sink` (inside migration 7, before the column
+/// goes); how many there were.
+pub(super) fn move_passwords(tx: &Transaction, sink: super::PasswordSink) -> Result<usize> {
+    let library: String = tx.query_row("SELECT id FROM library", [], |r| r.get(0))?;
+    let mut stmt = tx.prepare("SELECT id, password FROM documents WHERE password IS NOT NULL AND password != ''")?;
+    let kept =
+        stmt.query_map([], |r| Ok((DocId(r.get(0)?), r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    for (doc, password) in &kept {
+        sink(&library, doc, password)?;
+    }
+    Ok(kept.len())
 }
 
 impl ImportTx<'_> {

@@ -30,7 +30,15 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (4, "fields", include_str!("migrations/0004_fields.sql")),
     (5, "embeddings", include_str!("migrations/0005_embeddings.sql")),
     (6, "questions", include_str!("migrations/0006_questions.sql")),
+    (7, "secrets", include_str!("migrations/0007_secrets.sql")),
 ];
+
+/// The migration that moves passwords out of the database, and where in its SQL that happens.
+const SECRETS_MIGRATION: u32 = 7;
+const PASSWORDS_MOVED: &str = "-- PASSWORDS MOVED OUT HERE";
+
+/// Takes a password found in an older library (library id, document, password) out of it.
+pub type PasswordSink<'a> = &'a mut dyn FnMut(&str, &DocId, &str) -> Result<()>;
 
 /// Width of the thumbnails kept in the library, in pixels.
 pub const THUMB_WIDTH: u32 = 240;
@@ -40,12 +48,21 @@ pub struct Store {
     conn: Connection,
     /// Opened from a read-only disk: it can be read, and every change is refused.
     read_only: bool,
+    /// This library's own id (random, made by migration 7): secrets are filed under it.
+    library_id: String,
 }
 
 impl Store {
-    /// Open (creating if needed) the library in `dir`. An existing library on a read-only disk
-    /// opens for reading.
+    /// Open a library that holds no password to move (tests).
+    #[cfg(test)]
     pub fn open(dir: &Path) -> Result<Self> {
+        Store::open_with(dir, &mut |_, _, _| panic!("a password to move out"))
+    }
+
+    /// Open (creating if needed) the library in `dir`; passwords that an older Pagewise kept in
+    /// it go to `passwords` and are then erased from the database. An existing library on a
+    /// read-only disk opens for reading.
+    pub fn open_with(dir: &Path, passwords: PasswordSink) -> Result<Self> {
         let lib_err = |detail: String| Error::Library { path: dir.into(), detail };
         let db = dir.join("library.sqlite3");
         for sub in ["", "originals", "thumbs"] {
@@ -68,8 +85,12 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut lib = Store { dir: dir.into(), conn, read_only: false };
-        lib.migrate()?;
+        // What is deleted (a removed document's text, a moved password) is overwritten with
+        // zeros, not left readable in free pages of the file.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        let mut lib = Store { dir: dir.into(), conn, read_only: false, library_id: String::new() };
+        lib.migrate(passwords)?;
+        lib.library_id = lib.conn.query_row("SELECT id FROM library", [], |r| r.get(0))?;
         Ok(lib)
     }
 
@@ -89,11 +110,12 @@ impl Store {
             .collect();
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(format!("file:{escaped}?immutable=1"), flags)?;
-        let lib = Store { dir: dir.into(), conn, read_only: true };
+        let mut lib = Store { dir: dir.into(), conn, read_only: true, library_id: String::new() };
         let (version, newest) = (lib.version()?, MIGRATIONS.last().map(|m| m.0).unwrap_or(0));
         if version != newest {
             return Err(Error::ReadOnly { place: format!("library at {} (it needs an upgrade)", dir.display()) });
         }
+        lib.library_id = lib.conn.query_row("SELECT id FROM library", [], |r| r.get(0))?;
         Ok(lib)
     }
 
@@ -112,7 +134,7 @@ impl Store {
     /// Bring the schema up to date. Processes opening a new library at the same moment take
     /// turns: the version is read again inside one write transaction, taken before anything is
     /// read, so only the first creates the tables and the others find them made.
-    fn migrate(&mut self) -> Result<()> {
+    fn migrate(&mut self, passwords: PasswordSink) -> Result<()> {
         let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         let version =
             |conn: &Connection| -> Result<u32> { Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?) };
@@ -127,11 +149,30 @@ impl Store {
                 detail: format!("made by a newer Pagewise (schema {current}, this one knows {newest})"),
             });
         }
+        let mut moved = 0;
         for (version, _name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-            tx.execute_batch(sql)?;
+            match sql.split_once(PASSWORDS_MOVED) {
+                Some((before, after)) if *version == SECRETS_MIGRATION => {
+                    tx.execute_batch(before)?;
+                    moved = documents::move_passwords(&tx, passwords)?;
+                    tx.execute_batch(after)?;
+                }
+                _ => tx.execute_batch(sql)?,
+            }
             tx.pragma_update(None, "user_version", version)?;
         }
-        Ok(tx.commit()?)
+        tx.commit()?;
+        if moved > 0 {
+            // The old pages went to the write-ahead log's end; copy them back and empty the log,
+            // so no earlier copy of a password stays in either file.
+            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
+    /// This library's id, under which its secrets are filed.
+    pub fn library_id(&self) -> &str {
+        &self.library_id
     }
 
     pub fn dir(&self) -> &Path {
@@ -187,6 +228,81 @@ mod tests {
         drop(lib);
         let again = Store::open(dir.path()).unwrap();
         assert_eq!(again.schema_version().unwrap(), MIGRATIONS.len() as u32);
+    }
+
+    /// A library as Pagewise left it before migration 7: one encrypted document, its password
+    /// kept in plain text.
+    fn library_at_version_6(dir: &Path, password: &str) {
+        let conn = Connection::open(dir.join("library.sqlite3")).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        for (version, _, sql) in MIGRATIONS.iter().filter(|m| m.0 < SECRETS_MIGRATION) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO documents (id, name, origin, kind, bytes, pages, encrypted, password, added_at)
+             VALUES (?1, 'locked.pdf', '/tmp/locked.pdf', 'pdf', 10, 1, 1, ?2, 0)",
+            rusqlite::params!["ab".repeat(32), password],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO documents (id, name, origin, kind, bytes, pages, encrypted, added_at)
+             VALUES (?1, 'open.pdf', '/tmp/open.pdf', 'pdf', 10, 1, 0, 0)",
+            ["cd".repeat(32)],
+        )
+        .unwrap();
+    }
+
+    fn library_bytes(dir: &Path) -> Vec<u8> {
+        let mut all = Vec::new();
+        for name in ["library.sqlite3", "library.sqlite3-wal"] {
+            all.extend(std::fs::read(dir.join(name)).unwrap_or_default());
+        }
+        all
+    }
+
+    #[test]
+    fn migration_7_moves_passwords_out_and_leaves_no_trace_in_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let password = "Zq7-unusual-passphrase";
+        library_at_version_6(dir.path(), password);
+        assert!(library_bytes(dir.path()).windows(password.len()).any(|w| w == password.as_bytes()));
+        let mut moved = Vec::new();
+        let lib = Store::open_with(dir.path(), &mut |library, doc, p| {
+            moved.push((library.to_string(), doc.0.clone(), p.to_string()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(moved, vec![(lib.library_id().to_string(), "ab".repeat(32), password.to_string())]);
+        assert_eq!(lib.library_id().len(), 32);
+        let columns: Vec<String> = lib
+            .conn
+            .prepare("SELECT name FROM pragma_table_info('documents')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!columns.iter().any(|c| c == "password"), "{columns:?}");
+        assert!(lib.document(&DocId("ab".repeat(32))).unwrap().encrypted);
+        let found = library_bytes(dir.path()).windows(password.len()).any(|w| w == password.as_bytes());
+        assert!(!found, "the password is still in the library's files");
+        // The id stays with the library: its secrets are found again next time.
+        let id = lib.library_id().to_string();
+        drop(lib);
+        assert_eq!(Store::open(dir.path()).unwrap().library_id(), id);
+    }
+
+    #[test]
+    fn a_refused_move_leaves_the_library_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        library_at_version_6(dir.path(), "s3cret");
+        let err = Store::open_with(dir.path(), &mut |_, _, _| Err(Error::Keyring { detail: "locked".into() }));
+        assert_eq!(err.err().unwrap().kind(), "keyring");
+        let conn = Connection::open(dir.path().join("library.sqlite3")).unwrap();
+        let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let kept: String = conn.query_row("SELECT password FROM documents WHERE encrypted", [], |r| r.get(0)).unwrap();
+        assert_eq!((version, kept.as_str()), (6, "s3cret"));
     }
 
     #[test]

@@ -78,7 +78,6 @@ mod tests {
             bytes: 1,
             pages: 1,
             encrypted: false,
-            password: None,
         };
         lib.begin_import(&new).unwrap().commit().unwrap();
         lib.record_question(&id, Some(1), &answer("What is the total?")).unwrap();
