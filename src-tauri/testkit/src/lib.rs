@@ -3,10 +3,12 @@
 //! image files with EXIF orientation, DPI and several pages.
 
 mod images;
+mod library;
 mod pdf;
 mod resources;
 
 pub use images::{jpeg_with_orientation, multipage_tiff, png_page, webp_page, with_exif_orientation};
+pub use library::{library_document, reference, TOPICS};
 pub use pdf::{PdfBuilder, PdfPage, TextItem};
 pub use resources::{eval_root, pdfium_available};
 
