@@ -83,9 +83,9 @@ fn import(dir: &Path, from: u32, to: u32, pages: u32, slice: u32, verbose: bool)
         });
         if verbose {
             eprintln!(
-                "imported {start}..{end}: {:.1} docs/s, {:.0} pages/s",
-                added as f64 / secs,
-                added_pages as f64 / secs
+                "imported {start}..{end}: {:.0} pages/s, {:.0} pages per CPU second",
+                added_pages as f64 / secs,
+                added_pages as f64 / cpu_secs
             );
         }
         slices.push(s);
@@ -201,11 +201,12 @@ fn print_report(r: &Value) {
     if let (Some(a), Some(z)) = (slices.first(), slices.last()) {
         let line = |s: &Value| {
             format!(
-                "docs {}..{}: {:.1} docs/s, {:.0} pages/s",
+                "docs {}..{}: {:.1} docs/s, {:.0} pages/s, {:.0} pages per CPU second",
                 s["first"],
                 s["last"],
                 f(&s["docs_per_s"]),
-                f(&s["pages_per_s"])
+                f(&s["pages_per_s"]),
+                f(&s["pages_per_cpu_s"])
             )
         };
         println!("  import, first slice  {}", line(a));
