@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use pagewise_engine::{
-    collect_files, AddOptions, AddOutcome, DocId, Library, Meaning, Progress, SearchHit, PAGE_LAYOUT,
+    collect_files, AddOptions, AddOutcome, DocId, Document, Library, Meaning, Progress, SearchHit, PAGE_LAYOUT,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -16,15 +16,37 @@ use crate::reply::{blocking, refused, worded, Reply};
 use crate::views::{LabelColour, LibraryView, PageView};
 use crate::{dialogs, App};
 
+/// Documents sent with the library view; the list asks for more as it scrolls.
+const FIRST_DOCUMENTS: u64 = 100;
+/// Most documents one `documents` call sends.
+const MAX_DOCUMENTS: u64 = 1000;
+/// Most search hits one `search` call sends.
+const MAX_HITS: usize = 200;
+
 #[tauri::command]
 pub async fn library(app: State<'_, App>) -> Reply<LibraryView> {
     let (library, started) = (app.library.clone(), app.started_ms);
     blocking(move || {
-        let documents = library.get()?.documents()?;
+        let lib = library.get()?;
+        let (total, documents) = (lib.count_documents()?, lib.documents(0, FIRST_DOCUMENTS)?);
         let dir = library.dir().display().to_string();
-        Ok(LibraryView { dir, documents, process_started_ms: started, label_colours: LabelColour::all() })
+        Ok(LibraryView { dir, total, documents, process_started_ms: started, label_colours: LabelColour::all() })
     })
     .await
+}
+
+/// A page of the library's documents, in the order they were added.
+#[tauri::command]
+pub async fn documents(app: State<'_, App>, offset: u64, limit: u64) -> Reply<Vec<Document>> {
+    let library = app.library.clone();
+    blocking(move || library.get()?.documents(offset, limit.min(MAX_DOCUMENTS))).await
+}
+
+/// One document (a search hit's, which the list may not have loaded).
+#[tauri::command]
+pub async fn document(app: State<'_, App>, id: DocId) -> Reply<Document> {
+    let library = app.library.clone();
+    blocking(move || library.get()?.document(&id)).await
 }
 
 /// Show the "Add…" dialog (files, or one folder) and grant what was picked.
@@ -109,14 +131,26 @@ pub fn page_view_of(lib: &Library, id: DocId, page: u32) -> pagewise_engine::Res
     })
 }
 
+/// A page of search hits (`limit` from `offset`); the first search by meaning sends its
+/// embedding progress on `progress`.
 #[tauri::command]
-pub async fn search(app: State<'_, App>, query: String, semantic: bool) -> Reply<Vec<SearchHit>> {
+pub async fn search(
+    app: State<'_, App>,
+    query: String,
+    semantic: bool,
+    offset: usize,
+    limit: usize,
+    progress: Channel<Progress>,
+) -> Reply<Vec<SearchHit>> {
     let library = app.library.clone();
+    let limit = limit.min(MAX_HITS);
     blocking(move || {
         let lib = library.get()?;
         match semantic {
-            true => lib.semantic_search(&query, 30, &mut Meaning::installed()),
-            false => lib.search(&query, 30),
+            true => lib.semantic_search(&query, offset, limit, &mut Meaning::installed(), &mut |e| {
+                let _ = progress.send(e.clone());
+            }),
+            false => lib.search(&query, offset, limit),
         }
     })
     .await

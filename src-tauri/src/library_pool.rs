@@ -75,7 +75,7 @@ mod tests {
         let pool = LibraryPool::new(dir.path().to_path_buf());
         {
             let (a, b) = (pool.get().unwrap(), pool.get().unwrap());
-            assert_eq!(a.documents().unwrap().len() + b.documents().unwrap().len(), 0);
+            assert_eq!(a.count_documents().unwrap() + b.count_documents().unwrap(), 0);
         }
         assert_eq!(pool.idle.lock().unwrap().len(), 2);
         let _again = pool.get().unwrap();

@@ -93,6 +93,8 @@ fn main() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::library,
+            commands::documents,
+            commands::document,
             commands::pick_files,
             commands::import,
             commands::cancel,

@@ -11,6 +11,10 @@ use ts_rs::TS;
 #[ts(export)]
 pub struct LibraryView {
     pub dir: String,
+    /// How many documents the library holds; `documents` are the first of them (the list
+    /// asks for the others a page at a time as it scrolls).
+    #[ts(type = "number")]
+    pub total: u64,
     pub documents: Vec<Document>,
     /// When this process started (ms since the Unix epoch): the UI reports its cold start.
     #[ts(type = "number")]

@@ -3,6 +3,8 @@
 // (render + decode + paint), and a question typed to its answer drawn.
 //
 //   xvfb-run -a node tests/e2e/bench.mjs [documents or folders...]
+//   xvfb-run -a node tests/e2e/bench.mjs --library DIR    (a large library already built, e.g. by
+//     `pagewise-dev bench library`: cold start and the library list's scroll frame times on it)
 //
 // PAGEWISE_APP names the binary (build it with `cargo build --release -p pagewise-app`).
 // Times inside the app come from performance.now() marks the UI keeps (window.__pagewise);
@@ -18,7 +20,9 @@ if (!app) {
   console.error("set PAGEWISE_APP to the app binary (e.g. $CARGO_TARGET_DIR/release/pagewise-app)");
   process.exit(2);
 }
-const extra = process.argv.slice(2).map((p) => resolve(p));
+const args = process.argv.slice(2);
+const big = args.indexOf("--library") >= 0 ? resolve(args.splice(args.indexOf("--library"), 2)[1]) : null;
+const extra = args.map((p) => resolve(p));
 const work = mkdtempSync(join(tmpdir(), "pagewise-bench-"));
 const COLD_STARTS = 5;
 const QUESTIONS = ["What is the total?", "When is it due?", "What is the invoice number?", "Who is the vendor?", "What is the VAT?", "What is the subtotal?"];
@@ -28,6 +32,11 @@ const stats = (xs) => {
   const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
   return { n: s.length, median: Math.round(q(0.5)), p95: Math.round(q(0.95)), max: Math.round(s[s.length - 1]), samples: xs.map(Math.round) };
 };
+
+if (big) {
+  await benchLargeLibrary(big);
+  process.exit(0);
+}
 
 const driver = await Driver.launch({ log: join(root, "target/bench-app-driver.log"), env: { PAGEWISE_LIBRARY: join(work, "library"), PAGEWISE_PICK: [join(root, "assets/demo"), ...extra].join(delimiter) } });
 const ready = (s) => s.until("ready", () => s.exec("return document.body.dataset.ready === 'true'"), 60000);
@@ -118,3 +127,50 @@ writeFileSync(out, JSON.stringify(results, null, 2));
 console.log("Pagewise desktop app (targets: cold start < 1500 ms, page shown < 150 ms, answer shown < 300 ms)");
 for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(30)} ${typeof v === "object" ? `median ${v.median}  p95 ${v.p95}  max ${v.max}  (n=${v.n})` : v}`);
 console.log(`(written to ${out})`);
+
+/// Cold start on a large library, and frame times while its list scrolls: steadily (three rows
+/// a frame, as a trackpad does), and jumps to the middle and the end (the scroll bar dragged),
+/// each until the rows there are loaded. Frame times are rAF intervals inside the app.
+async function benchLargeLibrary(dir) {
+  const driver = await Driver.launch({ log: join(root, "target/bench-app-driver.log"), env: { PAGEWISE_LIBRARY: dir } });
+  const results = {};
+  try {
+    const cold = [],
+      coldWall = [];
+    let s;
+    for (let i = 0; i < 3; i++) {
+      if (s) await s.close();
+      const t0 = Date.now();
+      s = await driver.session(app);
+      await s.until("ready", () => s.exec("return document.body.dataset.ready === 'true'"), 60000);
+      coldWall.push(Date.now() - t0);
+      cold.push(await s.exec("return window.__pagewise.coldStartMs"));
+    }
+    results.documents = await s.exec("return document.querySelector('#library-count').textContent");
+    results.cold_start_ms = stats(cold);
+    results.cold_start_wall_ms = stats(coldWall);
+    results.rows_in_page = await s.exec("return document.querySelectorAll('#documents li.doc').length");
+    // Steady scrolling: 600 frames, three rows each.
+    await s.exec(`window.__scroll = null; const list = document.querySelector('#documents'); const gaps = []; let last = performance.now(), n = 0;
+      const step = (t) => { gaps.push(t - last); last = t; list.scrollTop += 192; if (++n < 600) requestAnimationFrame(step); else window.__scroll = gaps.slice(1); };
+      requestAnimationFrame(step);`);
+    results.scroll_frame_ms = stats(await s.until("the scroll", () => s.exec("return window.__scroll"), 120000));
+    results.rows_in_page_after_scroll = await s.exec("return document.querySelectorAll('#documents li.doc').length");
+    // Jumps: to the middle and to the end, timed to the rows there shown loaded.
+    const jumps = [];
+    for (const at of [0.5, 0.25, 0.75, 1]) {
+      await s.exec(`const l = document.querySelector('#documents'); window.__jump = performance.now(); l.scrollTop = ${at} * (l.scrollHeight - l.clientHeight);`);
+      await s.until("rows loaded", () => s.exec("return document.querySelectorAll('#documents li.doc[data-id]').length > 0 && !document.querySelector('#documents li.doc.loading')"), 30000);
+      jumps.push(await s.exec("return performance.now() - window.__jump"));
+    }
+    results.jump_to_loaded_rows_ms = stats(jumps);
+    await s.close();
+  } finally {
+    driver.stop();
+  }
+  const out = join(root, "target/bench-app-library.json");
+  writeFileSync(out, JSON.stringify(results, null, 2));
+  console.log(`Pagewise desktop app on a large library (${dir})`);
+  for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(30)} ${typeof v === "object" ? `median ${v.median}  p95 ${v.p95}  max ${v.max}  (n=${v.n})` : v}`);
+  console.log(`(written to ${out})`);
+}

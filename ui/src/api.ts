@@ -5,6 +5,7 @@ import type { AddOutcome } from "./bindings/AddOutcome";
 import type { Answer } from "./bindings/Answer";
 import type { Asked } from "./bindings/Asked";
 import type { DocId } from "./bindings/DocId";
+import type { Document } from "./bindings/Document";
 import type { ExtractRun } from "./bindings/ExtractRun";
 import type { FieldValue } from "./bindings/FieldValue";
 import type { LibraryView } from "./bindings/LibraryView";
@@ -28,12 +29,15 @@ function channel<T = Progress>(onMessage: (message: T) => void): Channel<T> {
 
 export const api = {
   library: () => invoke<LibraryView>("library"),
+  documents: (offset: number, limit: number) => invoke<Document[]>("documents", { offset, limit }),
+  document: (id: DocId) => invoke<Document>("document", { id }),
   pickFiles: (folders: boolean) => invoke<string[]>("pick_files", { folders }),
   import: (paths: string[], job: number, onProgress: (p: Progress) => void) => invoke<AddOutcome[]>("import", { paths, job, progress: channel(onProgress) }),
   cancel: (job: number) => invoke<boolean>("cancel", { job }),
   remove: (id: DocId) => invoke<void>("remove_document", { id }),
   page: (id: DocId, page: number) => invoke<PageView>("page_view", { id, page }),
-  search: (query: string, semantic: boolean) => invoke<SearchHit[]>("search", { query, semantic }),
+  search: (query: string, semantic: boolean, offset: number, limit: number, onProgress: (p: Progress) => void) =>
+    invoke<SearchHit[]>("search", { query, semantic, offset, limit, progress: channel(onProgress) }),
   ask: (id: DocId, question: string, page: number | null) => invoke<Answer>("ask", { id, question, page }),
   askVisual: (id: DocId, question: string, page: number | null, precision: Precision, onText: (piece: string) => void) =>
     invoke<Answer>("ask_visual", { id, question, page, precision, tokens: channel<string>(onText) }),

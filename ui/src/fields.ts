@@ -6,7 +6,8 @@ import type { SchemaView } from "./bindings/SchemaView";
 import { $, errorText, h } from "./dom";
 import * as jobs from "./jobs";
 import * as models from "./models";
-import { on, open, state } from "./state";
+import { allIds } from "./listing";
+import { loaded, on, open, state } from "./state";
 import { FieldsTable } from "./table";
 
 let schemas: SchemaView[] = [];
@@ -74,7 +75,7 @@ function renderTable() {
 
 function showCell(doc: string, field: string) {
   const c = table?.cell(doc, field);
-  const d = state.documents.find((x) => x.id === doc);
+  const d = loaded(doc);
   if (!c?.value || !d || !c.value.evidence.length) return;
   open(d, c.value.evidence[0].page, c.value.evidence);
 }
@@ -110,14 +111,13 @@ function edit(td: HTMLElement, doc: string, field: string) {
   input.addEventListener("blur", () => commit(true));
 }
 
-function targets(): string[] {
-  const ticked = state.documents.filter((d) => state.selected.has(d.id)).map((d) => d.id);
-  return ticked.length ? ticked : state.documents.map((d) => d.id);
+async function targets(): Promise<string[]> {
+  return state.selected.size ? [...state.selected] : allIds();
 }
 
 export async function run() {
   if (!schema || !table) return;
-  const ids = targets();
+  const ids = await targets();
   if (!ids.length) return note("The library is empty: add documents first.", "bad");
   const t = table;
   const job = jobs.startJob(`${schema.name} fields of ${ids.length} document${ids.length === 1 ? "" : "s"}`);

@@ -1,5 +1,7 @@
 // The library: drop zone and "Add…" buttons, the documents with thumbnails, page counts and
-// status, and search (full-text, or by meaning) whose hits open their page.
+// status, and search (full-text, or by meaning) whose hits open their page. The list is
+// virtual: only the rows in view (and a few around) are in the page, each a fixed height, so
+// a library of 10,000 documents starts and scrolls as fast as one of ten.
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { api, thumbnail } from "./api";
 import type { Document } from "./bindings/Document";
@@ -7,7 +9,10 @@ import type { SearchHit } from "./bindings/SearchHit";
 import { $, errorText, h } from "./dom";
 import * as jobs from "./jobs";
 import { withoutPath } from "./time";
-import { emit, on, open, state } from "./state";
+import { byId, ensurePage, PAGE, reset } from "./listing";
+import type { LibraryView } from "./bindings/LibraryView";
+import type { Progress } from "./bindings/Progress";
+import { emit, loaded, on, open, state } from "./state";
 
 export function status(d: Document): { label: string; tone: string; why?: string } {
   if (d.failed_pages) return { label: `${d.failed_pages} page${d.failed_pages > 1 ? "s" : ""} failed`, tone: "bad", why: "Some pages could not be read; the others are kept." };
@@ -16,11 +21,19 @@ export function status(d: Document): { label: string; tone: string; why?: string
   return { label: "done", tone: "ok" };
 }
 
-export async function refresh() {
+/// Height of a row of the list in pixels (style.css gives the rows this height).
+const ROW = 64;
+/// Rows kept in the page above and below those in view.
+const OVERSCAN = 8;
+
+/// The library's count and first page again (`view`: one just fetched), keeping the pages in view.
+export async function refresh(view?: LibraryView) {
   try {
-    const lib = await api.library();
-    state.documents = lib.documents;
-    if (state.current) state.current = lib.documents.find((d) => d.id === state.current!.id) ?? null;
+    const lib = view ?? (await api.library());
+    const [first, last] = inView();
+    const pages = [...new Set([Math.floor(first / PAGE), Math.floor(Math.max(first, last - 1) / PAGE)])];
+    if (!(await reset(lib, pages))) return;
+    if (state.current) state.current = await byId(state.current.id);
     $("#library-dir").textContent = lib.dir;
     emit("documents");
   } catch (e) {
@@ -47,7 +60,7 @@ export async function importPaths(paths: string[]) {
     jobs.finish(job);
     await refresh();
     const first = outcomes.find((o) => o.doc_id);
-    const doc = first && state.documents.find((d) => d.id === first.doc_id);
+    const doc = first?.doc_id && loaded(first.doc_id);
     if (doc && !state.current) open(doc);
   } catch (e) {
     jobs.finish(job, errorText(e));
@@ -110,15 +123,43 @@ function removeButton(d: Document): HTMLElement {
   return button;
 }
 
+/// The rows of the list in view: [first, last) by position, overscan included.
+function inView(): [number, number] {
+  const list = $("#documents");
+  const top = list.scrollTop - state.reading.size * ROW;
+  const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
+  return [first, Math.min(state.documents.length, Math.ceil((top + list.clientHeight) / ROW) + OVERSCAN)];
+}
+
+function placeholder(): HTMLElement {
+  return h("li.doc.loading", {}, h("div.thumb.spinner"), h("div.doc-text", {}, h("div.name", {}, "…")));
+}
+
+let frame = 0;
+function scheduleRender() {
+  if (!frame) frame = requestAnimationFrame(() => ((frame = 0), renderList()));
+}
+
 function renderList() {
-  const items: HTMLElement[] = [];
-  for (const [path] of state.reading) items.push(h("li.doc.pending", {}, h("div.thumb.spinner"), h("div.doc-text", {}, h("div.name", {}, path.split(/[\\/]/).pop() ?? path), h("div.meta", {}, h("span.badge.info", {}, "reading…")))));
-  items.push(...state.documents.map(docItem));
-  for (const f of state.failed)
-    items.push(h("li.doc.failed", { title: f.message }, h("div.thumb.broken", {}, "!"), h("div.doc-text", {}, h("div.name", {}, f.path.split(/[\\/]/).pop() ?? f.path), h("div.meta.reason", {}, h("span.badge.bad", {}, "failed"), " ", f.message))));
-  $("#documents").replaceChildren(...items);
-  $("#library-empty").hidden = items.length > 0;
-  $("#library-count").textContent = state.documents.length ? `${state.documents.length} document${state.documents.length === 1 ? "" : "s"}` : "";
+  const pending: HTMLElement[] = [];
+  for (const [path] of state.reading) pending.push(h("li.doc.pending", {}, h("div.thumb.spinner"), h("div.doc-text", {}, h("div.name", {}, path.split(/[\\/]/).pop() ?? path), h("div.meta", {}, h("span.badge.info", {}, "reading…")))));
+  const [first, last] = inView();
+  const rows: HTMLElement[] = [];
+  for (let i = first; i < last; i++) {
+    const d = state.documents[i];
+    if (d) rows.push(docItem(d));
+    else {
+      rows.push(placeholder());
+      ensurePage(Math.floor(i / PAGE))?.then(scheduleRender);
+    }
+  }
+  const failed = state.failed.map((f) => h("li.doc.failed", { title: f.message }, h("div.thumb.broken", {}, "!"), h("div.doc-text", {}, h("div.name", {}, f.path.split(/[\\/]/).pop() ?? f.path), h("div.meta.reason", {}, h("span.badge.bad", {}, "failed"), " ", f.message))));
+  // Spacers stand for the rows out of view, so the scroll bar measures the whole library.
+  const spacer = (rows: number) => h("li.spacer", { style: `height: ${rows * ROW}px` });
+  const total = state.documents.length;
+  $("#documents").replaceChildren(...pending, spacer(first), ...rows, spacer(total - last), ...failed);
+  $("#library-empty").hidden = total + pending.length + failed.length > 0;
+  $("#library-count").textContent = total ? `${total} document${total === 1 ? "" : "s"}` : "";
 }
 
 function hitItem(hit: SearchHit): HTMLElement {
@@ -128,8 +169,8 @@ function hitItem(hit: SearchHit): HTMLElement {
     "li.hit",
     {
       tabindex: 0,
-      onclick: () => {
-        const d = state.documents.find((x) => x.id === hit.doc_id);
+      onclick: async () => {
+        const d = await byId(hit.doc_id);
         if (d) open(d, hit.page);
       },
     },
@@ -138,24 +179,53 @@ function hitItem(hit: SearchHit): HTMLElement {
   );
 }
 
+/// Hits asked for at a time; "More results" asks for the next ones.
+const HITS = 30;
 let searchSeq = 0;
+
 async function runSearch() {
   const q = $<HTMLInputElement>("#search").value.trim();
-  const semantic = $<HTMLInputElement>("#semantic").checked;
   const list = $("#hits");
   if (!q) {
     list.hidden = true;
     return;
   }
   const seq = ++searchSeq;
-  try {
-    const hits = await api.search(q, semantic);
-    if (seq !== searchSeq) return;
-    list.replaceChildren(...(hits.length ? hits.map(hitItem) : [h("li.empty", {}, `No page mentions “${q}”.`)]));
-  } catch (e) {
-    list.replaceChildren(h("li.empty", {}, errorText(e)));
-  }
+  list.replaceChildren();
+  await searchPage(q, 0, seq);
   list.hidden = false;
+}
+
+/// One page of hits appended to the list, with "More results" when there may be more.
+async function searchPage(q: string, offset: number, seq: number) {
+  const semantic = $<HTMLInputElement>("#semantic").checked;
+  const list = $("#hits");
+  // The first search by meaning embeds every page once: a bar shows how far it is.
+  const bar = h("progress", { max: 1, value: 0 });
+  const preparing = h("li.empty", { hidden: true }, "Preparing search by meaning… ", bar);
+  list.append(preparing);
+  const onProgress = (p: Progress) => {
+    if (p.event !== "embedding" || seq !== searchSeq) return;
+    preparing.hidden = false;
+    bar.max = p.data.total;
+    bar.value = p.data.done;
+    bar.title = `${p.data.done} of ${p.data.total} pages`;
+  };
+  try {
+    const hits = await api.search(q, semantic, offset, HITS, onProgress);
+    if (seq !== searchSeq) return;
+    preparing.remove();
+    if (!hits.length && !offset) list.append(h("li.empty", {}, `No page mentions “${q}”.`));
+    list.append(...hits.map(hitItem));
+    if (hits.length === HITS) {
+      const more = h("li.more", { tabindex: 0 }, "More results");
+      more.addEventListener("click", () => (more.remove(), searchPage(q, offset + HITS, seq)));
+      list.append(more);
+    }
+  } catch (e) {
+    preparing.remove();
+    list.append(h("li.empty", {}, errorText(e)));
+  }
 }
 
 export function mount() {
@@ -169,6 +239,9 @@ export function mount() {
   $("#semantic").addEventListener("change", runSearch);
   on("documents", renderList);
   on("open", renderList);
+  const list = $("#documents");
+  list.addEventListener("scroll", scheduleRender, { passive: true });
+  new ResizeObserver(scheduleRender).observe(list);
   // Files and folders dropped anywhere on the window.
   const zone = $("#drop-overlay");
   getCurrentWebview()

@@ -74,7 +74,7 @@ async function start() {
   renderView();
   const [lib] = await Promise.all([api.library(), fields.mount()]);
   for (const { label, colour } of lib.label_colours) viewer.LABEL_COLOURS[label] = colour;
-  await library.refresh();
+  await library.refresh(lib);
   // Open where the person will most likely start: the first document.
   if (state.documents.length) open(state.documents[0]);
   // Interactive: the library is listed. The benchmark reads these through WebDriver.

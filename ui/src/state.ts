@@ -13,6 +13,8 @@ export interface FailedImport {
 }
 
 export const state = {
+  /// The library's documents by position in the list (the order they were added); a large
+  /// library is loaded a page at a time as the list scrolls, so unloaded positions are holes.
   documents: [] as Document[],
   failed: [] as FailedImport[],
   /// Paths being imported right now (shown as "reading" in the library).
@@ -24,6 +26,12 @@ export const state = {
   /// Boxes to highlight on the page (an answer's or a field's evidence).
   highlight: [] as Evidence[],
 };
+
+/// A loaded document by id (undefined when its page of the list is not loaded).
+export function loaded(id: string): Document | undefined {
+  for (const d of state.documents) if (d && d.id === id) return d;
+  return undefined;
+}
 
 type Topic = "documents" | "open" | "page" | "highlight" | "view" | "models";
 const listeners = new Map<Topic, Array<() => void>>();

@@ -11,7 +11,7 @@ use pagewise_engine::{
 use serde_json::json;
 
 use crate::context::{open, print_json, resolve, with_advice, worded, Ctx};
-use crate::progress::ImportBars;
+use crate::progress::{EmbeddingBar, ImportBars};
 
 pub fn add(ctx: &Ctx, paths: &[PathBuf], opts: AddOptions) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
@@ -66,16 +66,22 @@ fn describe(o: &AddOutcome) -> String {
     }
 }
 
-pub fn list(ctx: &Ctx) -> Result<ExitCode> {
-    let docs = open(ctx)?.documents()?;
+pub fn list(ctx: &Ctx, offset: u64, limit: u64) -> Result<ExitCode> {
+    let lib = open(ctx)?;
+    let docs = lib.documents(offset, if limit == 0 { u64::MAX } else { limit })?;
+    let total = lib.count_documents()?;
     if ctx.json {
         print_json(&docs);
-    } else if docs.is_empty() {
+    } else if total == 0 {
         eprintln!("the library at {} is empty: add documents with `pagewise add PATH...`", ctx.library_dir.display());
     } else {
         for d in &docs {
             println!("{}  {:>4} pages  {:<5} {}{}", d.id.short(), d.pages, d.kind.as_str(), d.name, status_note(d));
         }
+    }
+    let shown = offset + docs.len() as u64;
+    if shown < total {
+        eprintln!("{} to {shown} of {total} documents: `--offset {shown}` for the next ones", offset + 1);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -329,16 +335,17 @@ fn image_format(path: &Path) -> ImageFormat {
     ImageFormat::from_path(path).unwrap_or(ImageFormat::Png)
 }
 
-pub fn search(ctx: &Ctx, query: &str, limit: usize, semantic: bool) -> Result<ExitCode> {
+pub fn search(ctx: &Ctx, query: &str, offset: usize, limit: usize, semantic: bool) -> Result<ExitCode> {
     let lib = open(ctx)?;
     let hits = if semantic {
         let mut meaning = Meaning::installed();
         if !meaning.available() {
             eprintln!("note: the embedding model is not installed (bash scripts/dev.sh models); full-text search only");
         }
-        lib.semantic_search(query, limit, &mut meaning)?
+        let bar = EmbeddingBar::new();
+        lib.semantic_search(query, offset, limit, &mut meaning, &mut |e| bar.on(e))?
     } else {
-        lib.search(query, limit)?
+        lib.search(query, offset, limit)?
     };
     if ctx.json {
         print_json(&hits);

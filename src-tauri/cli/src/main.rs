@@ -44,8 +44,15 @@ enum Command {
         #[arg(long)]
         no_ocr: bool,
     },
-    /// List the documents in the library
-    List,
+    /// List the documents in the library, in the order they were added, a page at a time
+    List {
+        /// Documents to show (0: all of them)
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        /// Skip this many first
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
     /// Show one document and its pages
     Show { doc: String },
     /// Print a document's text (words with boxes in --json), or Markdown following the layout
@@ -171,6 +178,9 @@ enum Command {
         query: String,
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Skip this many best hits first (the next page of results)
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
         /// Also rank pages by meaning (sentence embeddings), merged with the full-text hits
         #[arg(long)]
         semantic: bool,
@@ -237,7 +247,7 @@ fn main() -> ExitCode {
             &paths,
             pagewise_engine::AddOptions { password: ctx.password.clone(), skip_ocr: no_ocr },
         ),
-        Command::List => commands::list(&ctx),
+        Command::List { limit, offset } => commands::list(&ctx, offset, limit),
         Command::Show { doc } => commands::show(&ctx, &doc),
         Command::Text { doc, page, reader: ReaderKind::Ocr, save, .. } => commands::text_by_ocr(&ctx, &doc, page, save),
         Command::Text { doc, page, reader: ReaderKind::Vlm, save, dtype, .. } => {
@@ -260,7 +270,7 @@ fn main() -> ExitCode {
         ),
         Command::Correct { doc, schema, field, value } => extract_cmd::correct(&ctx, &doc, &schema, &field, &value),
         Command::Schema { name } => extract_cmd::show_schema(&name),
-        Command::Search { query, limit, semantic } => commands::search(&ctx, &query, limit, semantic),
+        Command::Search { query, limit, offset, semantic } => commands::search(&ctx, &query, offset, limit, semantic),
         Command::Rm { doc } => commands::rm(&ctx, &doc),
         Command::Models { what } => models_cmd::run(&ctx, what),
     };

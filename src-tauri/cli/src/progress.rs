@@ -38,6 +38,35 @@ impl ImportBars {
     }
 }
 
+/// The first search by meaning embeds every page once: a bar of pages while it does.
+pub struct EmbeddingBar {
+    pages: ProgressBar,
+}
+
+impl EmbeddingBar {
+    pub fn new() -> Self {
+        let pages = ProgressBar::new(0);
+        pages.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} pages embedded for search by meaning ({eta} left)",
+            )
+            .expect("template")
+            .progress_chars("=> "),
+        );
+        EmbeddingBar { pages }
+    }
+
+    pub fn on(&self, event: &Progress) {
+        if let Progress::Embedding { done, total } = event {
+            self.pages.set_length(*total);
+            self.pages.set_position(*done);
+            if done >= total {
+                self.pages.finish_and_clear();
+            }
+        }
+    }
+}
+
 fn short(path: &str) -> String {
     let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if name.chars().count() > 40 {

@@ -4,11 +4,13 @@
 
 mod hostile;
 mod images;
+mod library;
 mod pdf;
 mod resources;
 
 pub use hostile::hostile_pdf;
 pub use images::{jpeg_with_orientation, multipage_tiff, png_page, webp_page, with_exif_orientation};
+pub use library::{library_document, reference, TOPICS};
 pub use pdf::{PdfBuilder, PdfPage, TextItem};
 pub use resources::{eval_root, pdfium_available};
 

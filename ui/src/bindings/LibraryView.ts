@@ -5,7 +5,12 @@ import type { LabelColour } from "./LabelColour";
 /**
  * The library the app has open.
  */
-export type LibraryView = { dir: string, documents: Array<Document>, 
+export type LibraryView = { dir: string, 
+/**
+ * How many documents the library holds; `documents` are the first of them (the list
+ * asks for the others a page at a time as it scrolls).
+ */
+total: number, documents: Array<Document>, 
 /**
  * When this process started (ms since the Unix epoch): the UI reports its cold start.
  */

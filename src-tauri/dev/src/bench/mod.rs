@@ -4,6 +4,7 @@
 mod ask;
 mod ingest;
 mod layout;
+mod library;
 mod measure;
 mod ocr;
 mod vlm;
@@ -27,6 +28,29 @@ pub enum BenchCommand {
         /// Runs of each measurement; the best is reported
         #[arg(long, default_value_t = 3)]
         repeat: u32,
+    },
+    /// A large generated library: import throughput per slice (first vs last), library list
+    /// and full-text search p50/p95, and the first search by meaning on a subset
+    Library {
+        /// Documents in the library
+        #[arg(long, default_value_t = 10_000)]
+        docs: u32,
+        /// Pages per document
+        #[arg(long, default_value_t = 10)]
+        pages: u32,
+        /// Where the library is built and kept (a rerun imports only what it lacks)
+        #[arg(long)]
+        library: PathBuf,
+        /// Documents per import slice
+        #[arg(long, default_value_t = 1000)]
+        slice: u32,
+        /// Measure the first search by meaning on a library of this many of the documents
+        /// (0: not at all); it embeds every page of them
+        #[arg(long, default_value_t = 200)]
+        semantic_docs: u32,
+        /// Runs of each list and search measurement
+        #[arg(long, default_value_t = 40)]
+        repeat: usize,
     },
     /// OCR speed: seconds per page image in detection, orientation and recognition, beside
     /// RapidOCR on onnxruntime with the same models and images; peak memory
@@ -86,6 +110,9 @@ pub fn run(json: bool, cmd: BenchCommand) -> Result<ExitCode> {
     match cmd {
         BenchCommand::Ingest { paths, synthetic, repeat } => ingest::run(json, &paths, &synthetic, repeat),
         BenchCommand::Layout { paths, image, repeat } => layout::run(json, &paths, image, repeat),
+        BenchCommand::Library { docs, pages, library, slice, semantic_docs, repeat } => {
+            library::run(json, &library::LibraryBench { docs, pages, library, slice, semantic_docs, repeat })
+        }
         BenchCommand::Ocr { paths, limit } => ocr::run(json, &paths, limit),
         BenchCommand::Ask { paths, repeat } => ask::run(json, &paths, repeat),
         BenchCommand::Vlm { image, model, max_pixels, tokens, bf16, q8, no_reference } => {

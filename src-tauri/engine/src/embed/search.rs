@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::cosine;
-use crate::model::{BlockVector, DocId, Page, SearchHit};
+use crate::model::{BlockVector, DocId, Page, PageMatch, SearchHit};
 
 /// Longest block text embedded (the model reads 128 tokens at most anyway).
 pub const MAX_BLOCK_CHARS: usize = 600;
@@ -25,25 +25,37 @@ pub fn block_texts(page: &Page) -> Vec<(u32, String)> {
         .collect()
 }
 
-/// Pages by their best block's similarity to `query`, best first; each hit's snippet is that
-/// block's text and its score the similarity.
-pub fn rank_pages(query: &[f32], blocks: impl IntoIterator<Item = BlockVector>) -> Vec<SearchHit> {
-    let mut best: HashMap<(DocId, u32), (f32, BlockVector)> = HashMap::new();
-    for b in blocks {
-        let sim = cosine(query, &b.vector);
-        match best.get(&(b.doc_id.clone(), b.page)) {
-            Some((kept, _)) if *kept >= sim => {}
-            _ => {
-                best.insert((b.doc_id.clone(), b.page), (sim, b));
-            }
+/// Pages by their best block's similarity to a query, fed one stored block at a time (so the
+/// library's vectors never need to be in memory together).
+pub struct PageRanking<'q> {
+    query: &'q [f32],
+    best: HashMap<(DocId, u32), (u32, f32)>,
+}
+
+impl<'q> PageRanking<'q> {
+    pub fn new(query: &'q [f32]) -> Self {
+        PageRanking { query, best: HashMap::new() }
+    }
+
+    pub fn add(&mut self, b: BlockVector) {
+        let sim = cosine(self.query, &b.vector);
+        let kept = self.best.entry((b.doc_id, b.page)).or_insert((b.block, sim));
+        if sim > kept.1 {
+            *kept = (b.block, sim);
         }
     }
-    let mut ranked: Vec<(f32, BlockVector)> = best.into_values().collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-    ranked
-        .into_iter()
-        .map(|(sim, b)| SearchHit { doc_id: b.doc_id, name: b.name, page: b.page, snippet: b.text, score: sim as f64 })
-        .collect()
+
+    /// The `n` best pages, best first.
+    pub fn top(self, n: usize) -> Vec<PageMatch> {
+        let mut ranked: Vec<PageMatch> = self
+            .best
+            .into_iter()
+            .map(|((doc_id, page), (block, similarity))| PageMatch { doc_id, page, block, similarity })
+            .collect();
+        ranked.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then_with(|| a.doc_id.cmp(&b.doc_id)));
+        ranked.truncate(n);
+        ranked
+    }
 }
 
 /// Full-text hits and pages ranked by meaning merged by reciprocal rank fusion (k = 60, as is
@@ -64,7 +76,8 @@ pub fn fuse(full_text: Vec<SearchHit>, by_meaning: Vec<SearchHit>, limit: usize)
         e.1.score = score;
     }
     let mut hits: Vec<(f64, SearchHit)> = fused.into_values().collect();
-    hits.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Ties in a fixed order, so pages of results do not overlap.
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| (&a.1.doc_id, a.1.page).cmp(&(&b.1.doc_id, b.1.page))));
     hits.into_iter().take(limit).map(|(_, h)| h).collect()
 }
 
@@ -78,18 +91,20 @@ mod tests {
 
     #[test]
     fn pages_count_by_their_best_block_and_both_rankings_add_up() {
-        let block = |doc: &str, page, text: &str, v: [f32; 2]| BlockVector {
+        let block = |doc: &str, page, block, v: [f32; 2]| BlockVector {
             doc_id: DocId(doc.into()),
-            name: format!("{doc}.pdf"),
             page,
-            text: text.into(),
+            block,
             vector: v.to_vec(),
         };
-        let ranked = rank_pages(
-            &[1.0, 0.0],
-            vec![block("a", 1, "far", [0.0, 1.0]), block("a", 1, "near", [1.0, 0.0]), block("b", 2, "mid", [0.7, 0.7])],
-        );
-        assert_eq!(ranked.iter().map(|h| h.snippet.as_str()).collect::<Vec<_>>(), ["near", "mid"]);
+        let q = [1.0, 0.0];
+        let mut ranking = PageRanking::new(&q);
+        for b in [block("a", 1, 0, [0.0, 1.0]), block("a", 1, 1, [1.0, 0.0]), block("b", 2, 0, [0.7, 0.7])] {
+            ranking.add(b);
+        }
+        let matches = ranking.top(10);
+        assert_eq!(matches.iter().map(|m| (m.doc_id.0.as_str(), m.block)).collect::<Vec<_>>(), [("a", 1), ("b", 0)]);
+        let ranked = vec![hit("a", 1, "near", 1.0), hit("b", 2, "mid", 0.7)];
         let fused = fuse(vec![hit("b", 2, "[word] found", -3.0)], ranked, 10);
         // b p.2 is found both ways and comes first, with its full-text snippet.
         assert_eq!((fused[0].doc_id.0.as_str(), fused[0].snippet.as_str()), ("b", "[word] found"));

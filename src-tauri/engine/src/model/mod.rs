@@ -20,4 +20,4 @@ pub use geometry::{merge_touching, BBox, TextDirection};
 pub use layout::{Cell, KeyValue, Label, LayoutMode, PageLayout, Region, RegionSource};
 pub use page::{Graphics, Line, Page, PageSource, Reading, Word};
 pub use progress::{AddOutcome, AddStatus, Progress};
-pub use search::{BlockVector, SearchHit};
+pub use search::{BlockVector, PageMatch, SearchHit};

@@ -87,6 +87,13 @@ pub enum Progress {
         failed: usize,
         cancelled: bool,
     },
+    /// The first search by meaning: pages embedded so far of those not embedded yet.
+    Embedding {
+        #[ts(type = "number")]
+        done: u64,
+        #[ts(type = "number")]
+        total: u64,
+    },
     /// Field extraction: one document done (`error` when it failed; the others go on).
     Extracted {
         index: usize,

@@ -21,8 +21,16 @@ pub struct SearchHit {
 /// A block of a page with its embedding, as the library keeps it.
 pub struct BlockVector {
     pub doc_id: DocId,
-    pub name: String,
     pub page: u32,
-    pub text: String,
+    pub block: u32,
     pub vector: Vec<f32>,
+}
+
+/// A page found by meaning: its best-matching block and that block's cosine similarity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageMatch {
+    pub doc_id: DocId,
+    pub page: u32,
+    pub block: u32,
+    pub similarity: f32,
 }

@@ -75,8 +75,14 @@ impl Library {
         self.store.dir()
     }
 
-    pub fn documents(&self) -> Result<Vec<Document>> {
-        self.store.documents()
+    /// Documents in the order they were added: `limit` of them from `offset`.
+    pub fn documents(&self, offset: u64, limit: u64) -> Result<Vec<Document>> {
+        self.store.documents(offset, limit)
+    }
+
+    /// How many documents the library holds.
+    pub fn count_documents(&self) -> Result<u64> {
+        self.store.count_documents()
     }
 
     pub fn document(&self, id: &DocId) -> Result<Document> {

@@ -55,15 +55,24 @@ impl Store {
         Ok(self.conn.query_row("SELECT 1 FROM documents WHERE id = ?1", [&id.0], |_| Ok(())).optional()?.is_some())
     }
 
-    pub fn documents(&self) -> Result<Vec<Document>> {
-        let mut stmt = self.conn.prepare(&format!("{DOC_SELECT} GROUP BY d.id ORDER BY d.added_at, d.name"))?;
-        let rows = stmt.query_map([], doc_from_row)?;
+    /// How many documents the library holds.
+    pub fn count_documents(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Documents in the order they were added, `limit` of them from `offset` (read through the
+    /// `documents_listed` index, so a page costs the same at the end of a large library).
+    pub fn documents(&self, offset: u64, limit: u64) -> Result<Vec<Document>> {
+        let mut stmt =
+            self.conn.prepare_cached(&format!("{DOC_SELECT} ORDER BY d.added_at, d.name, d.id LIMIT ?1 OFFSET ?2"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![limit, offset as i64], doc_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn document(&self, id: &DocId) -> Result<Document> {
         self.conn
-            .query_row(&format!("{DOC_SELECT} WHERE d.id = ?1 GROUP BY d.id"), [&id.0], doc_from_row)
+            .query_row(&format!("{DOC_SELECT} WHERE d.id = ?1"), [&id.0], doc_from_row)
             .optional()?
             .ok_or_else(|| Error::UnknownDocument { query: id.0.clone() })
     }
@@ -98,7 +107,11 @@ impl Store {
     pub fn page(&self, id: &DocId, page: u32) -> Result<Page> {
         let found = self
             .conn
-            .query_row(&format!("{PAGE_SELECT} WHERE doc_id = ?1 AND page = ?2"), params![id.0, page], page_from_row)
+            .query_row(
+                &format!("SELECT {PAGE_COLUMNS} FROM pages WHERE doc_id = ?1 AND page = ?2"),
+                params![id.0, page],
+                page_from_row,
+            )
             .optional()?;
         match found {
             Some(p) => Ok(p),
@@ -110,7 +123,8 @@ impl Store {
     }
 
     pub fn pages(&self, id: &DocId) -> Result<Vec<Page>> {
-        let mut stmt = self.conn.prepare(&format!("{PAGE_SELECT} WHERE doc_id = ?1 ORDER BY page"))?;
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {PAGE_COLUMNS} FROM pages WHERE doc_id = ?1 ORDER BY page"))?;
         let rows = stmt.query_map([&id.0], page_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -147,6 +161,7 @@ impl Store {
         }
         tx.execute("DELETE FROM layouts WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         tx.execute("DELETE FROM block_embeddings WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
+        tx.execute("DELETE FROM embedded_pages WHERE doc_id = ?1 AND page = ?2", params![id.0, page.page])?;
         tx.commit()?;
         let _ = std::fs::remove_file(self.thumbnail_path(id, page.page));
         Ok(())
@@ -224,10 +239,14 @@ impl ImportTx<'_> {
     }
 }
 
+/// Each document's pages counted by source through the `pages_by_source` index: a join and
+/// GROUP BY over every page read each page's whole row, words and all.
 const DOC_SELECT: &str = "SELECT d.id, d.name, d.origin, d.kind, d.bytes, d.pages, d.encrypted, d.added_at,
-    COALESCE(SUM(p.source = 'text-layer'), 0), COALESCE(SUM(p.source = 'ocr'), 0),
-    COALESCE(SUM(p.source = 'needs-reader'), 0), COALESCE(SUM(p.source = 'failed'), 0)
-    FROM documents d LEFT JOIN pages p ON p.doc_id = d.id";
+    (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id AND p.source = 'text-layer'),
+    (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id AND p.source = 'ocr'),
+    (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id AND p.source = 'needs-reader'),
+    (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id AND p.source = 'failed')
+    FROM documents d";
 
 fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
     let kind: String = r.get(3)?;
@@ -247,32 +266,37 @@ fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
     })
 }
 
-const PAGE_SELECT: &str = "SELECT page, width, height, rotation, source, text, words, lines, error_kind, error_message,
-    graphics, turned FROM pages";
+pub(super) const PAGE_COLUMNS: &str =
+    "page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics, turned";
 
 fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
+    page_from_row_at(r, 0)
+}
+
+/// A page from [`PAGE_COLUMNS`], read from column `at` on.
+pub(super) fn page_from_row_at(r: &Row, at: usize) -> rusqlite::Result<Page> {
     let json_err = |i: usize, e: serde_json::Error| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     };
-    let source: String = r.get(4)?;
-    let words: String = r.get(6)?;
-    let lines: String = r.get(7)?;
-    let graphics: String = r.get(10)?;
-    let error = match (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?) {
+    let source: String = r.get(at + 4)?;
+    let words: String = r.get(at + 6)?;
+    let lines: String = r.get(at + 7)?;
+    let graphics: String = r.get(at + 10)?;
+    let error = match (r.get::<_, Option<String>>(at + 8)?, r.get::<_, Option<String>>(at + 9)?) {
         (Some(kind), Some(message)) => Some(ErrorReport { kind, message }),
         _ => None,
     };
     Ok(Page {
-        page: r.get(0)?,
-        width: r.get::<_, f64>(1)? as f32,
-        height: r.get::<_, f64>(2)? as f32,
-        rotation: r.get(3)?,
-        turned: r.get(11)?,
+        page: r.get(at)?,
+        width: r.get::<_, f64>(at + 1)? as f32,
+        height: r.get::<_, f64>(at + 2)? as f32,
+        rotation: r.get(at + 3)?,
+        turned: r.get(at + 11)?,
         source: PageSource::parse(&source).unwrap_or(PageSource::Failed),
-        text: r.get(5)?,
-        words: serde_json::from_str::<Vec<Word>>(&words).map_err(|e| json_err(6, e))?,
-        lines: serde_json::from_str::<Vec<Line>>(&lines).map_err(|e| json_err(7, e))?,
-        graphics: serde_json::from_str(&graphics).map_err(|e| json_err(10, e))?,
+        text: r.get(at + 5)?,
+        words: serde_json::from_str::<Vec<Word>>(&words).map_err(|e| json_err(at + 6, e))?,
+        lines: serde_json::from_str::<Vec<Line>>(&lines).map_err(|e| json_err(at + 7, e))?,
+        graphics: serde_json::from_str(&graphics).map_err(|e| json_err(at + 10, e))?,
         error,
     })
 }

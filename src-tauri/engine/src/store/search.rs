@@ -1,12 +1,11 @@
 //! Search over page text: the full-text index (FTS5, filled at import) and the stored
 //! embeddings of each page's blocks (computed the first time a search by meaning needs them).
 
-use std::collections::HashSet;
-
 use rusqlite::params;
 
+use super::documents::{page_from_row_at, PAGE_COLUMNS};
 use super::Store;
-use crate::model::{BlockVector, DocId, SearchHit};
+use crate::model::{BlockVector, DocId, Page, SearchHit};
 use crate::Result;
 
 /// Turn what a person typed into an FTS5 query: every word must match, as a literal (so
@@ -28,17 +27,21 @@ pub fn fts_query(input: &str) -> Option<String> {
 }
 
 impl Store {
-    /// Pages whose text has every word of `query`, best first (bm25, lower is better).
-    pub fn full_text(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+    /// Pages whose text has every word of `query`, best first (bm25, lower is better): `limit`
+    /// of them from `offset`. The snippets are made for those pages only (made for every match
+    /// before the sort, a common word cost seconds in 100,000 pages).
+    pub fn full_text(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
         let Some(q) = fts_query(query) else {
             return Ok(vec![]);
         };
-        let mut stmt = self.conn.prepare(
-            "SELECT f.doc_id, d.name, f.page, snippet(page_fts, 0, '[', ']', '…', 12), bm25(page_fts)
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.doc_id, d.name, f.page, snippet(page_fts, 0, '[', ']', '…', 12), f.rank
              FROM page_fts f JOIN documents d ON d.id = f.doc_id
-             WHERE page_fts MATCH ?1 ORDER BY bm25(page_fts) LIMIT ?2",
+             WHERE page_fts MATCH ?1 AND f.rowid IN
+                 (SELECT rowid FROM page_fts WHERE page_fts MATCH ?1 ORDER BY rank LIMIT ?2 OFFSET ?3)
+             ORDER BY f.rank",
         )?;
-        let rows = stmt.query_map(params![q, limit as i64], |r| {
+        let rows = stmt.query_map(params![q, limit as i64, offset as i64], |r| {
             Ok(SearchHit {
                 doc_id: DocId(r.get(0)?),
                 name: r.get(1)?,
@@ -50,15 +53,30 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The pages of a document whose blocks have embeddings (a page read again loses them).
-    pub fn embedded_pages(&self, id: &DocId) -> Result<HashSet<u32>> {
-        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT page FROM block_embeddings WHERE doc_id = ?1")?;
-        let pages = stmt.query_map([&id.0], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(pages)
+    /// How many pages no search by meaning has embedded yet.
+    pub fn count_pages_to_embed(&self) -> Result<u64> {
+        let n: i64 =
+            self.conn.query_row(&format!("SELECT COUNT(*) FROM pages p WHERE {NOT_EMBEDDED}"), [], |r| r.get(0))?;
+        Ok(n as u64)
     }
 
-    /// Keep blocks' embeddings: (document, page, block, text) and its vector.
-    pub fn store_block_vectors(&self, blocks: &[(&DocId, u32, u32, &str)], vectors: &[Vec<f32>]) -> Result<()> {
+    /// Up to `limit` pages not embedded yet, with their documents.
+    pub fn pages_to_embed(&self, limit: usize) -> Result<Vec<(DocId, Page)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT p.doc_id, {PAGE_COLUMNS} FROM pages p WHERE {NOT_EMBEDDED} LIMIT ?1"))?;
+        let rows = stmt.query_map([limit as i64], |r| Ok((DocId(r.get(0)?), page_from_row_at(r, 1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Keep blocks' embeddings, (document, page, block, text) and its vector, and mark `pages`
+    /// embedded (all of theirs are among the blocks, or they had none worth embedding).
+    pub fn store_block_vectors(
+        &self,
+        pages: &[(&DocId, u32)],
+        blocks: &[(&DocId, u32, u32, &str)],
+        vectors: &[Vec<f32>],
+    ) -> Result<()> {
         let tx = self.conn.unchecked_transaction()?;
         {
             let mut stmt = tx.prepare_cached(
@@ -69,29 +87,44 @@ impl Store {
                 let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
                 stmt.execute(params![doc.0, page, block, text, bytes])?;
             }
+            let mut mark = tx.prepare_cached("INSERT OR IGNORE INTO embedded_pages (doc_id, page) VALUES (?1, ?2)")?;
+            for (doc, page) in pages {
+                mark.execute(params![doc.0, page])?;
+            }
         }
         Ok(tx.commit()?)
     }
 
-    /// Every stored block embedding, with its document's name.
-    pub fn block_vectors(&self) -> Result<Vec<BlockVector>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT b.doc_id, d.name, b.page, b.text, b.vector
-             FROM block_embeddings b JOIN documents d ON d.id = b.doc_id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let bytes: Vec<u8> = r.get(4)?;
-            Ok(BlockVector {
+    /// Every stored block embedding, one at a time (never all in memory: 100,000 pages hold
+    /// some 400 MB of them).
+    pub fn each_block_vector(&self, f: &mut dyn FnMut(BlockVector)) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached("SELECT doc_id, page, block, vector FROM block_embeddings")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let bytes = r.get_ref(3)?.as_blob().map_err(rusqlite::Error::from)?;
+            f(BlockVector {
                 doc_id: DocId(r.get(0)?),
-                name: r.get(1)?,
-                page: r.get(2)?,
-                text: r.get(3)?,
+                page: r.get(1)?,
+                block: r.get(2)?,
                 vector: bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            });
+        }
+        Ok(())
+    }
+
+    /// A block's text and its document's name, for a hit found by meaning.
+    pub fn block_text(&self, doc: &DocId, page: u32, block: u32) -> Result<(String, String)> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT d.name, b.text FROM block_embeddings b JOIN documents d ON d.id = b.doc_id
+             WHERE b.doc_id = ?1 AND b.page = ?2 AND b.block = ?3",
+            )?
+            .query_row(params![doc.0, page, block], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
 }
+
+const NOT_EMBEDDED: &str = "NOT EXISTS (SELECT 1 FROM embedded_pages e WHERE e.doc_id = p.doc_id AND e.page = p.page)";
 
 #[cfg(test)]
 mod tests {
