@@ -111,8 +111,8 @@ impl Target {
     }
 }
 
-/// An outcome's name, so that variants of one error count once: words of one or two letters or
-/// with a digit or a non-ASCII letter in them (numbers, hex bytes, offsets, mangled chunk names)
+/// An outcome's name, so that variants of one error count once: one-letter words, hex bytes,
+/// and words with a digit or a non-ASCII letter in them (numbers, hex bytes, offsets, mangled chunk names)
 /// become `#`, quoted and bracketed parts `…`, quoted source lines go, and it is cut to 100
 /// characters.
 pub fn outcome_name(text: &str) -> String {
@@ -120,11 +120,9 @@ pub fn outcome_name(text: &str) -> String {
     let mut closing: Option<char> = None;
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
-        if word.chars().count() <= 2 || word.chars().any(|c| c.is_ascii_digit() || !c.is_ascii()) {
-            out.push('#');
-        } else {
-            out.push_str(word);
-        }
+        let short_hex = word.len() <= 2 && word.chars().all(|c| c.is_ascii_hexdigit());
+        let varies = word.chars().count() == 1 || word.chars().any(|c| c.is_ascii_digit() || !c.is_ascii());
+        out.push_str(if !word.is_empty() && (short_hex || varies) { "#" } else { word });
         word.clear();
     };
     // Lines with a gutter (`12 | ...`) quote the input itself.
