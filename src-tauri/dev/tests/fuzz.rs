@@ -39,8 +39,9 @@ fn a_panicking_input_is_found_saved_and_replays_to_the_same_panic() {
     assert_eq!(report["execs"], 20000, "{report}");
     assert_eq!(report["restarts"], 0, "a panic is caught in the process: {report}");
     let found = findings(report);
-    assert_eq!(found.len(), 1, "one panic site, saved once: {report}");
-    assert!(contains_boom(&found[0]));
+    // One panic site: a few examples of it are kept, not every input that reached it.
+    assert!((1..=3).contains(&found.len()), "{report}");
+    assert!(found.iter().all(|f| contains_boom(f)), "{report}");
     let note = std::fs::read_to_string(found[0].with_extension("txt")).unwrap();
     assert!(note.contains("selftest: boom"), "{note}");
     let (ok, lines) = fuzz(&["selftest-panic", "--replay", found[0].to_str().unwrap()], out.path());

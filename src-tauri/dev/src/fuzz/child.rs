@@ -39,9 +39,14 @@ pub struct Plan {
 static PANIC_AT: Mutex<Option<String>> = Mutex::new(None);
 
 /// Panics are findings, reported by the loop: the default hook's message on stderr would only
-/// repeat them, thousands of times.
+/// repeat them, thousands of times. With RUST_BACKTRACE set (for a replay), the backtrace goes
+/// to stderr.
 fn quiet_panics() {
-    std::panic::set_hook(Box::new(|info| {
+    let backtrace = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    std::panic::set_hook(Box::new(move |info| {
+        if backtrace {
+            eprintln!("{info}\n{}", std::backtrace::Backtrace::force_capture());
+        }
         let mut at = PANIC_AT.lock().unwrap_or_else(|e| e.into_inner());
         if at.is_none() {
             *at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));

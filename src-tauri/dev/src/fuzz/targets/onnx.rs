@@ -4,6 +4,7 @@
 
 use pagewise_engine::nn::graph::Graph;
 use pagewise_engine::nn::onnx::{self, AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
+use pagewise_engine::nn::Error;
 use prost::Message;
 
 use super::outcome_name;
@@ -193,6 +194,19 @@ pub fn graph(input: &[u8]) -> String {
     };
     match Graph::from_onnx(input) {
         Ok(_) => format!("compiled, {constants}"),
-        Err(e) => format!("{constants}: {}", outcome_name(&e.to_string())),
+        Err(e) => format!("{constants}: {}", error_name(&e)),
+    }
+}
+
+/// An error's name without the names the file gives its nodes, values and operators.
+fn error_name(e: &Error) -> String {
+    match e {
+        Error::Node { source, .. } if matches!(**source, Error::UnsupportedOperator(_)) => {
+            "unsupported operator".into()
+        }
+        Error::Node { op, source, .. } => format!("{op}: {}", error_name(source)),
+        Error::NotConstant(_) => "not a constant".into(),
+        Error::UnsupportedDataType { .. } => "unsupported data type".into(),
+        other => outcome_name(&other.to_string()),
     }
 }
