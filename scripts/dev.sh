@@ -229,6 +229,12 @@ run_tests() {
   set +e
   cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee "$log"
   local status=${PIPESTATUS[0]}
+  # Every fuzzing target for 12 s with the binary just built (docs/reliability.md#fuzzing): a
+  # finding fails the run and is kept under $CARGO_TARGET_DIR/fuzz/<target>/crashes.
+  say "fuzzing every target briefly (pagewise-dev fuzz all)"
+  "$CARGO_TARGET_DIR/debug/pagewise-dev" fuzz all --seconds 12 --seed 1 --out "$CARGO_TARGET_DIR/fuzz" 2>&1 \
+    | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   check_bindings || status=1
   say "UI unit tests (Vitest)"
   npm test --silent 2>&1 | tee -a "$log"

@@ -1,11 +1,13 @@
 //! `pagewise-dev`: the developer tools, on the engine the app and the `pagewise` command line
 //! ship, but never shipped with them: `eval` scores Pagewise on evaluation sets with ground
-//! truth (../shared/eval), `bench` measures its speed beside the reference runtimes. Data goes
-//! to stdout (human text, or JSON with --json); errors go to stderr. Exit codes: 0 success, 1
-//! when a set could not be scored or a run failed, 2 usage error (or nothing to measure).
+//! truth (../shared/eval), `bench` measures its speed beside the reference runtimes, `fuzz`
+//! feeds mutated files to the engine's readers of untrusted input. Data goes to stdout (human
+//! text, or JSON with --json); errors go to stderr. Exit codes: 0 success, 1 when a set could
+//! not be scored, a run failed or fuzzing found a crash, 2 usage error (or nothing to measure).
 
 mod bench;
 mod eval;
+mod fuzz;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +49,8 @@ enum Command {
         #[command(subcommand)]
         what: bench::BenchCommand,
     },
+    /// Fuzz the engine's readers of untrusted files (image, pdf, schema, manifest, onnx, archive)
+    Fuzz(fuzz::FuzzArgs),
 }
 
 const LIBRARY_HELP: &str =
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Eval { sets, mode } => eval::run(cli.json, &sets, mode),
         Command::Bench { what } => bench::run(cli.json, what),
+        Command::Fuzz(args) => fuzz::run(cli.json, args),
     };
     result.unwrap_or_else(|e| {
         // As `pagewise` reports an error: one line on stderr (JSON with --json), exit code 1.

@@ -294,3 +294,34 @@ fn offline_import_of_a_folder_and_of_an_archive() {
     file.read_exact(&mut head).unwrap();
     assert_eq!(head, [0x1f, 0x8b]);
 }
+
+/// A model archive whose weights are a link to a file elsewhere on the machine: refused, nothing
+/// installed (the link used to be followed and the file installed as the model's weights).
+#[test]
+fn an_archive_linking_to_a_file_outside_it_is_refused() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let model = TinyModel::new();
+    let source = tempfile::tempdir().unwrap();
+    let elsewhere = source.path().join("elsewhere.bin");
+    std::fs::write(&elsewhere, b"a file that is not the archive's").unwrap();
+    let archive = source.path().join("tiny.tar");
+    let mut tar = tar::Builder::new(std::fs::File::create(&archive).unwrap());
+    for (name, bytes) in &model.files {
+        let mut header = tar::Header::new_gnu();
+        let path = format!("tiny-vl/{name}");
+        if name == "model.safetensors" {
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_size(0);
+            tar.append_link(&mut header, &path, &elsewhere).unwrap();
+        } else {
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            tar.append_data(&mut header, &path, &bytes[..]).unwrap();
+        }
+    }
+    tar.into_inner().unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let err = install::import(store.path(), &archive, Some("tiny-vl"), &[model.manifest(None)]).unwrap_err();
+    assert!(err.to_string().contains("links outside"), "{err}");
+    assert!(hub::receipt(store.path(), "tiny-vl").is_none());
+}

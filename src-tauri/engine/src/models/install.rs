@@ -222,6 +222,18 @@ pub fn import(models_dir: &Path, source: &Path, id: Option<&str>, models: &[HubM
         model: source.display().to_string(),
         detail: "no config.json inside; is this a model folder?".into(),
     })?;
+    // An archive's files must be its own: a link in it to a file elsewhere on this machine
+    // would be installed as a model file (seen while writing the fuzzing harness's archive
+    // target). A folder's links are followed, as a hub snapshot's point into the hub's blobs.
+    if !source.is_dir() {
+        let names = std::iter::once("config.json").chain(model_files(models));
+        if let Some(name) = names.map(|n| root.join(n)).find(|p| p.exists() && !inside(p, scratch.path())) {
+            return Err(Error::Model {
+                model: source.display().to_string(),
+                detail: format!("{} in the archive links outside it", name.display()),
+            });
+        }
+    }
     let config_path = root.join("config.json");
     let config: serde_json::Value =
         std::fs::read_to_string(&config_path).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(|| {
@@ -275,6 +287,16 @@ pub fn import(models_dir: &Path, source: &Path, id: Option<&str>, models: &[HubM
         files,
     };
     commit_install(models_dir, &staging, &receipt)
+}
+
+/// Every file name the known models list.
+fn model_files(models: &[HubModel]) -> impl Iterator<Item = &str> {
+    models.iter().flat_map(|m| m.files.iter().map(|f| f.name.as_str()))
+}
+
+/// Whether `path`, links followed, lies inside `dir`.
+fn inside(path: &Path, dir: &Path) -> bool {
+    matches!((path.canonicalize(), dir.canonicalize()), (Ok(p), Ok(d)) if p.starts_with(&d))
 }
 
 fn ensure_dir(dir: &Path) -> Result<&Path> {

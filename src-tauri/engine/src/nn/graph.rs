@@ -194,8 +194,30 @@ fn op_name(op: &Op) -> String {
     }
 }
 
-/// Compile one node: each family of operators in its own file under `compile/`.
+/// How many inputs an operator reads by position (optional ones after these are looked up as
+/// optional where they are read).
+fn required_inputs(op: &str) -> usize {
+    match op {
+        "Constant" => 0,
+        "BatchNormalization" => 5,
+        "Conv" | "ConvTranspose" | "MatMul" | "Add" | "Mul" | "Div" | "Sub" | "Reshape" => 2,
+        _ => 1,
+    }
+}
+
+/// Compile one node: each family of operators in its own file under `compile/`. A node with
+/// fewer inputs than its operator reads, or no output, is malformed (found by fuzzing: it was
+/// an index out of bounds).
 fn compile(c: &mut Compiler, node: &NodeProto) -> Result<()> {
+    let needed = required_inputs(&node.op_type);
+    if node.input.len() < needed || node.output.is_empty() {
+        return Err(Error::Malformed(format!(
+            "{} reads {needed} input(s) and writes an output; this node has {} input(s), {} output(s)",
+            node.op_type,
+            node.input.len(),
+            node.output.len()
+        )));
+    }
     match node.op_type.as_str() {
         "Conv" | "ConvTranspose" | "MatMul" => c.convolution(node),
         "BatchNormalization" | "ReduceMean" | "Softmax" => c.normalization(node),
@@ -252,6 +274,24 @@ mod tests {
 
     fn ints(name: &str, v: &[i64]) -> AttributeProto {
         AttributeProto { name: name.into(), ints: v.to_vec(), ..Default::default() }
+    }
+
+    #[test]
+    fn a_node_short_of_inputs_or_outputs_is_malformed_not_a_panic() {
+        let model = |n: NodeProto| {
+            let graph = GraphProto {
+                node: vec![n],
+                input: vec![ValueInfoProto { name: "x".into() }],
+                output: vec![ValueInfoProto { name: "y".into() }],
+                ..Default::default()
+            };
+            ModelProto { graph: Some(graph), ..Default::default() }.encode_to_vec()
+        };
+        let no_output = NodeProto { output: vec![], ..node("Relu", &["x"], "y", vec![]) };
+        for n in [node("Reshape", &["x"], "y", vec![]), node("BatchNormalization", &["x"], "y", vec![]), no_output] {
+            let err = Graph::from_onnx(&model(n.clone())).err().unwrap_or_else(|| panic!("{} compiled", n.op_type));
+            assert!(err.to_string().contains("reads"), "{err}");
+        }
     }
 
     #[test]

@@ -167,7 +167,7 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
         }
         Op::ReshapeDyn => {
             let spec: Vec<i64> = args[1].to_dtype(DType::I64)?.to_vec1()?;
-            x.contiguous()?.reshape(reshape_target(x.dims(), &spec))?
+            x.contiguous()?.reshape(reshape_target(x.dims(), &spec)?)?
         }
         Op::ReduceMean(axes, keep) => {
             let dims: Vec<usize> = axes_of(axes, x.rank());
@@ -220,7 +220,7 @@ pub(super) fn run_op(op: &Op, args: &[Tensor]) -> candle_core::Result<Vec<Tensor
             }
             return Ok(parts);
         }
-        Op::Reshape(spec) => x.contiguous()?.reshape(reshape_target(x.dims(), spec))?,
+        Op::Reshape(spec) => x.contiguous()?.reshape(reshape_target(x.dims(), spec)?)?,
         Op::Transpose(perm) => x.permute(perm.clone())?.contiguous()?,
         Op::Binary(..) => unreachable!("binary ops are run by the caller"),
     }])
@@ -262,19 +262,51 @@ pub(super) fn axes_of(axes: &[i64], rank: usize) -> Vec<usize> {
     v
 }
 
+/// Whether candle can lay out a tensor of these dimensions: the product of the non-zero ones
+/// (its strides multiply them even when a zero makes the tensor empty) fits a usize.
+pub(super) fn fits(dims: &[usize]) -> bool {
+    dims.iter().filter(|&&d| d != 0).try_fold(1usize, |a, &d| a.checked_mul(d)).is_some()
+}
+
 /// ONNX Reshape's target: 0 keeps the input's dimension, -1 takes what is left.
-pub(super) fn reshape_target(dims: &[usize], spec: &[i64]) -> Vec<usize> {
-    let fixed = |i: usize, d: i64| if d == 0 { dims[i] } else { d as usize };
-    let known: usize = spec.iter().enumerate().filter(|(_, &d)| d >= 0).map(|(i, &d)| fixed(i, d)).product();
-    let total: usize = dims.iter().product();
-    spec.iter().enumerate().map(|(i, &d)| if d < 0 { total / known.max(1) } else { fixed(i, d) }).collect()
+pub(super) fn reshape_target(dims: &[usize], spec: &[i64]) -> candle_core::Result<Vec<usize>> {
+    // A spec from the model file may reach past the input's rank or ask for a size that
+    // overflows.
+    let bad = || candle_core::Error::Msg(format!("cannot reshape {dims:?} to {spec:?}"));
+    let product = |v: &[usize]| v.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(bad);
+    let fixed = |i: usize, d: i64| if d == 0 { dims.get(i).copied().ok_or_else(bad) } else { Ok(d as usize) };
+    let known: Vec<usize> = spec
+        .iter()
+        .enumerate()
+        .filter(|(_, &d)| d >= 0)
+        .map(|(i, &d)| fixed(i, d))
+        .collect::<candle_core::Result<_>>()?;
+    let (known, total) = (product(&known)?, product(dims)?);
+    let target: Vec<usize> = spec
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if d < 0 { Ok(total / known.max(1)) } else { fixed(i, d) })
+        .collect::<candle_core::Result<_>>()?;
+    if !fits(&target) || product(&target)? != total {
+        return Err(bad());
+    }
+    Ok(target)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn reshape_targets_keep_zeros_and_fill_minus_one() {
-        assert_eq!(super::reshape_target(&[1, 10, 4, 5], &[1, 10, -1]), vec![1, 10, 20]);
-        assert_eq!(super::reshape_target(&[2, 3, 4], &[0, -1]), vec![2, 12]);
+        assert_eq!(super::reshape_target(&[1, 10, 4, 5], &[1, 10, -1]).unwrap(), vec![1, 10, 20]);
+        assert_eq!(super::reshape_target(&[2, 3, 4], &[0, -1]).unwrap(), vec![2, 12]);
+    }
+
+    #[test]
+    fn reshape_targets_past_the_rank_or_overflowing_are_malformed() {
+        assert!(super::reshape_target(&[2, 3], &[0, 0, 0]).is_err());
+        assert!(super::reshape_target(&[2, 3], &[i64::MAX, i64::MAX]).is_err());
+        assert!(super::reshape_target(&[usize::MAX, 2], &[-1]).is_err());
+        assert!(super::reshape_target(&[2, 3], &[4, 2]).is_err(), "a different size");
+        assert!(super::reshape_target(&[0, 3], &[0, i64::MAX, 4]).is_err(), "empty, but strides overflow");
     }
 }

@@ -7,14 +7,29 @@ use std::collections::HashMap;
 use candle_core::{Device, Tensor};
 
 use super::error::{Error, Result};
-use super::onnx::{Data, GraphProto, NodeProto};
-use super::ops::{Op, Operand, Step};
+use super::onnx::{Data, GraphProto, NodeProto, TensorProto};
+use super::ops::{fits, Op, Operand, Step};
 
 mod convolution;
 mod elementwise;
 mod normalization;
 mod pooling;
 mod shape;
+
+/// A constant tensor of the model file: its shape and values. Dimensions that candle cannot lay
+/// out are malformed (found by fuzzing: an empty weight with huge other dimensions panicked
+/// in candle's strides).
+pub(super) fn file_constant(t: &TensorProto) -> Result<(Vec<usize>, Data)> {
+    let (shape, data) = (t.shape(), t.data()?);
+    if !fits(&shape) {
+        let len = match &data {
+            Data::Float(v) => v.len(),
+            Data::Int(v) => v.len(),
+        };
+        return Err(Error::ShapeMismatch { len, shape });
+    }
+    Ok((shape, data))
+}
 
 pub(super) struct Compiler {
     pub(super) consts: HashMap<String, (Vec<usize>, Data)>,
@@ -36,7 +51,7 @@ impl Compiler {
             readers: HashMap::new(),
         };
         for t in &graph.initializer {
-            c.consts.insert(t.name.clone(), (t.shape(), t.data()?));
+            c.consts.insert(t.name.clone(), file_constant(t)?);
         }
         for n in &graph.node {
             for i in &n.input {

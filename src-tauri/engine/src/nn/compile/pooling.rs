@@ -24,22 +24,16 @@ impl Compiler {
                         "only 2-D max pooling without explicit padding is supported".into(),
                     ));
                 }
-                let s = if s.is_empty() { vec![1, 1] } else { s };
-                self.push_on_first(
-                    node,
-                    Op::MaxPool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize), same),
-                )?;
+                let (k, s) = window(&k, s)?;
+                self.push_on_first(node, Op::MaxPool(k, s, same))?;
             }
             "AveragePool" => {
                 let (k, s, p) = (node.attr_ints("kernel_shape"), node.attr_ints("strides"), node.attr_ints("pads"));
                 if k.len() != 2 || p.iter().any(|&v| v != 0) || node.attr_i("ceil_mode", 0) != 0 {
                     return Err(Error::Unsupported("only 2-D average pooling without padding is supported".into()));
                 }
-                let s = if s.is_empty() { vec![1, 1] } else { s };
-                self.push_on_first(
-                    node,
-                    Op::AveragePool((k[0] as usize, k[1] as usize), (s[0] as usize, s[1] as usize)),
-                )?;
+                let (k, s) = window(&k, s)?;
+                self.push_on_first(node, Op::AveragePool(k, s))?;
             }
             "GlobalAveragePool" => self.push_on_first(node, Op::GlobalAveragePool)?,
             "Resize" => {
@@ -59,4 +53,16 @@ impl Compiler {
         }
         Ok(())
     }
+}
+
+/// A 2-D pooling window: kernel and strides (1, 1 when absent), two positive sizes each (found
+/// by fuzzing: one stride given panicked with an index out of bounds).
+fn window(kernel: &[i64], strides: Vec<i64>) -> Result<((usize, usize), (usize, usize))> {
+    let strides = if strides.is_empty() { vec![1, 1] } else { strides };
+    if kernel.len() != 2 || strides.len() != 2 || kernel.iter().chain(&strides).any(|&v| v < 1) {
+        return Err(Error::Unsupported(format!(
+            "pooling needs two positive kernel sizes and strides (kernel {kernel:?}, strides {strides:?})"
+        )));
+    }
+    Ok(((kernel[0] as usize, kernel[1] as usize), (strides[0] as usize, strides[1] as usize)))
 }

@@ -1,7 +1,7 @@
 //! Compiling the operators on shapes and layouts: constants, reshaping, concatenation,
 //! splitting, slicing, squeezing and transposing. Where the input is a constant, so is the result.
 
-use super::Compiler;
+use super::{file_constant, Compiler};
 use crate::nn::error::{Error, Result};
 use crate::nn::onnx::NodeProto;
 use crate::nn::ops::{axes_of, reshape_target, Op};
@@ -16,7 +16,7 @@ impl Compiler {
                     .attr("value")
                     .and_then(|a| a.t.as_ref())
                     .ok_or_else(|| Error::Malformed("Constant without a tensor value".into()))?;
-                self.consts.insert(node.output[0].clone(), (t.shape(), t.data()?));
+                self.consts.insert(node.output[0].clone(), file_constant(t)?);
             }
             "Identity" => {
                 // The output is the input's value under another name.
@@ -42,7 +42,7 @@ impl Compiler {
             "Reshape" if self.consts.contains_key(&ins[0]) => {
                 // A constant reshaped (a bias made 1 x C x 1 x 1) stays a constant.
                 let (shape, data) = self.consts[&ins[0]].clone();
-                let target = reshape_target(&shape, &self.const_ints(&ins[1])?);
+                let target = reshape_target(&shape, &self.const_ints(&ins[1])?)?;
                 self.consts.insert(node.output[0].clone(), (target, data));
             }
             "Reshape" if self.consts.contains_key(&ins[1]) => {
