@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { execFile } from "node:child_process";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { Driver, KEY } from "./webdriver.mjs";
 
@@ -293,6 +295,27 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     } finally {
       server.close();
     }
+  });
+
+  it("shares its open library with CLI imports and searches running beside it", async () => {
+    // The app keeps its library open; three `pagewise` processes import into it and one
+    // searches it, all at once (the CLI is built beside the app).
+    const cli = join(dirname(app), "pagewise");
+    const run = (...args) => promisify(execFile)(cli, ["--library", join(work, "library"), "--json", ...args]);
+    const batch = mkdtempSync(join(work, "cli-"));
+    const files = [0, 1, 2].map((i) => {
+      const file = join(batch, `cli-${i}.pdf`);
+      // The demo invoice with a distinct comment at its end: three new documents.
+      writeFileSync(file, Buffer.concat([readFileSync(join(root, "assets/demo/invoice-northwind.pdf")), Buffer.from(`\n%cli ${i}\n`)]));
+      return file;
+    });
+    const results = await Promise.all([...files.map((f) => run("add", f)), run("search", "invoice")]);
+    for (const { stdout } of results.slice(0, 3)) assert.match(stdout, /"status":"added"/);
+    await s.click("nav button[data-view=read]");
+    // The app looks at its library again every few seconds: the CLI's documents appear.
+    await s.until("the CLI's documents listed", async () => (await s.findAll("#documents li.doc[data-id]")).length === 6, 30000);
+    const listed = JSON.parse((await run("list")).stdout);
+    assert.equal(listed.length ?? listed.documents?.length, 6);
   });
 
   it("removes a document from the library after a second click", async () => {

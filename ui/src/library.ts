@@ -251,5 +251,25 @@ export function mount() {
       if (p.type === "drop") importPaths(p.paths);
     })
     .catch(() => {});
+  // Other processes (a CLI batch, another window) change the library too: look again when the
+  // window comes back into view, and every few seconds while it is shown.
+  window.addEventListener("focus", () => refreshIfChanged());
+  document.addEventListener("visibilitychange", () => document.hidden || refreshIfChanged());
+  window.setInterval(() => document.hidden || refreshIfChanged(), ELSEWHERE_MS);
   renderList();
+}
+
+/// How often the library is looked at again for changes made by other processes.
+const ELSEWHERE_MS = 5000;
+
+/// The list drawn again only when the library's count or first page changed (a row someone is
+/// about to click is not redrawn under them for nothing).
+async function refreshIfChanged() {
+  try {
+    const lib = await api.library();
+    const same = (d: Document, i: number) => JSON.stringify(d) === JSON.stringify(state.documents[i]);
+    if (lib.total !== state.documents.length || !lib.documents.every(same)) await refresh(lib);
+  } catch {
+    // The next look will tell; a failure to read the library shows where the person acts.
+  }
 }
