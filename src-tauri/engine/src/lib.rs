@@ -10,6 +10,8 @@
 //!   the stages, keeps their results and records jobs. The front ends' one way in.
 //! - **store** (`store`): SQLite (WAL, numbered migrations), the originals and thumbnails. All
 //!   SQL lives there; it knows only the ground floor.
+//! - **worker**: where untrusted files are opened (pdfium with the text-layer reader, the image
+//!   decoders, PDF repair), in a child process of the front end when it asked for that.
 //! - **stages**, pure (inputs are arguments, results are returned): `read` (text layer, OCR,
 //!   PaddleOCR-VL; each returns a [`Reading`]), `layout`, `ask`, `extract`, `export`, and what
 //!   they share: `values` (typed values), `embed` (sentence embeddings, search by meaning).

@@ -10,8 +10,10 @@ use std::path::Path;
 /// service is the only layer that calls both the store and the stages; the store knows only the
 /// ground floor.
 const LAYERS: &[(&str, &[&str], &[&str])] = &[
-    ("service", &["service"], &["service", "store", "stages", "runtime", "ground floor"]),
+    ("service", &["service"], &["service", "store", "worker", "stages", "runtime", "ground floor"]),
     ("store", &["store"], &["ground floor"]),
+    // Where untrusted files are opened: the text-layer reader and the decoders, in a child process.
+    ("worker", &["worker"], &["worker", "stages", "runtime", "ground floor"]),
     (
         "stages",
         &["read", "layout", "ask", "extract", "export", "embed", "values"],

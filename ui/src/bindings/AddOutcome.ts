@@ -15,4 +15,9 @@ failed_pages?: Array<number>,
  * Pages without a text layer that the OCR reader did not read, and why (e.g. its model is
  * not installed); they are kept as `needs-reader` and can be read later.
  */
-unread_pages?: Array<number>, unread_reason?: ErrorReport | null, };
+unread_pages?: Array<number>, unread_reason?: ErrorReport | null, 
+/**
+ * pdfium refused the file as it came; it was read from a repaired copy (the original is
+ * kept untouched beside it).
+ */
+repaired?: boolean, };

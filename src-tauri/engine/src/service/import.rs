@@ -1,7 +1,7 @@
-//! Importing files, top to bottom: a file is read and identified (source), copied into the
-//! library, opened in a worker process (pdfium or the image decoder: `worker`), each page read (its text layer, or its pixels
-//! by the OCR reader when it has none) and put in reading order, then stored and indexed in one
-//! transaction. Progress is reported as events; a failed file or page is data in the report,
+//! Importing files, top to bottom: a file is identified (source), copied into the library,
+//! opened in a worker process (pdfium or the image decoder: `worker`), repaired into a copy if
+//! pdfium refuses it, each page read (its text layer, or its pixels by the OCR reader when it
+//! has none) and put in reading order, then stored and indexed in one transaction. Progress is reported as events; a failed file or page is data in the report,
 //! never a crash.
 
 use std::path::{Path, PathBuf};
