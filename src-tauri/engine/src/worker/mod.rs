@@ -45,11 +45,6 @@ pub fn enter() {
     }
 }
 
-/// Whether files are opened in worker processes (else in this one).
-pub fn isolated() -> bool {
-    WORKER_EXE.get().is_some()
-}
-
 /// A request's answer, reply by reply. Dropped before its end, the worker is not reused.
 pub(crate) struct Answer {
     from: From,
@@ -68,7 +63,9 @@ pub(crate) fn ask(request: Request, shown_as: &Path) -> Result<Answer> {
     let shown_as = shown_as.to_path_buf();
     #[cfg(unix)]
     if let Some(exe) = WORKER_EXE.get() {
-        let started = process::take(exe).and_then(|mut worker| worker.send(&request).map(|()| worker));
+        let send = |mut worker: process::Worker| worker.send(&request).map(|()| worker);
+        // An idle worker may have died since its last answer: then a fresh one takes the request.
+        let started = process::take(exe).and_then(send).or_else(|_| process::start(exe).and_then(send));
         return match started {
             Ok(worker) => Ok(Answer { from: From::Worker(Some(worker)), shown_as }),
             Err(e) => Err(Error::ReaderCrashed { path: shown_as, detail: format!("it could not be started ({e})") }),

@@ -33,8 +33,13 @@ pub fn take(exe: &Path) -> std::io::Result<Worker> {
     let idle = IDLE.lock().unwrap_or_else(|p| p.into_inner()).pop();
     match idle {
         Some(worker) => Ok(worker),
-        None => Worker::start(exe),
+        None => start(exe),
     }
+}
+
+/// A new worker.
+pub fn start(exe: &Path) -> std::io::Result<Worker> {
+    Worker::start(exe)
 }
 
 /// A worker whose answer is complete, kept for the next request (or let go).
