@@ -152,7 +152,7 @@ pub fn fuzz(plan: &Plan) -> Result<()> {
 /// Run one saved input: its outcome on stdout, or its panic on stderr and `false`.
 pub fn replay(target: Target, dir: &Path, file: &Path) -> Result<bool> {
     quiet_panics();
-    let input = std::fs::read(file).map_err(io(file))?;
+    let input = read_input(file)?;
     let scratch = scratch_dir(dir, std::process::id());
     let mut harness = target.harness(&scratch)?;
     let result = run_one(&mut harness, &input);
@@ -167,6 +167,17 @@ pub fn replay(target: Target, dir: &Path, file: &Path) -> Result<bool> {
             Ok(false)
         }
     }
+}
+
+/// A saved input: raw bytes, or hex text (`.hex`, as the regression fixtures are kept in git).
+fn read_input(file: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(file).map_err(io(file))?;
+    if file.extension().and_then(|x| x.to_str()) != Some("hex") {
+        return Ok(bytes);
+    }
+    let digits: Vec<u8> = bytes.into_iter().filter(|b| b.is_ascii_hexdigit()).collect();
+    let value = |d: u8| (d as char).to_digit(16).expect("a hex digit") as u8;
+    Ok(digits.chunks(2).filter(|c| c.len() == 2).map(|c| value(c[0]) << 4 | value(c[1])).collect())
 }
 
 /// The files of a folder (not its sub-folders), sorted by name; none when it does not exist.
