@@ -32,7 +32,7 @@ pub fn add(ctx: &Ctx, paths: &[PathBuf], opts: AddOptions) -> Result<ExitCode> {
     let failed = outcomes.iter().filter(|o| o.status == AddStatus::Failed).count();
     if opts.password.is_some() && !lib.remembers_passwords() {
         eprintln!(
-            "note: no OS keyring answers here, so the password is not kept: pass --password again to commands \
+            "note: no OS keyring answers here, so the password is not kept: pass it again (--password-stdin) to commands \
              that draw the pages of an encrypted PDF (render, text --reader ocr/vlm, ask --reader vlm)"
         );
     }

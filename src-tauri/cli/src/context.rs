@@ -90,12 +90,15 @@ pub fn advice(e: &Error) -> Option<String> {
 /// a file are reports, kind and message: the models they name are the ones the set-up fetches.)
 fn advice_for(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "password_required" => "pass it with --password (it is remembered only where an OS keyring answers)",
+        "password_required" => {
+            "pass it with --password-stdin (asked for, or piped) or --password (it is remembered only where an OS \
+             keyring answers)"
+        }
         "keyring" => {
             "unlock the keyring (log in to the desktop session), or set PAGEWISE_KEYRING=none to go on without one: \
              passwords an older library kept are then forgotten, not written anywhere"
         }
-        "wrong_password" => "check the password given with --password",
+        "wrong_password" => "check the password given with --password-stdin or --password",
         "pdfium_missing" => {
             "run `bash scripts/dev.sh setup` to fetch it, or set PAGEWISE_PDFIUM to the path of libpdfium.so"
         }

@@ -8,6 +8,7 @@ mod context;
 mod extract_cmd;
 mod layout_cmd;
 mod models_cmd;
+mod password;
 mod progress;
 
 use std::path::PathBuf;
@@ -29,6 +30,10 @@ pub struct Cli {
     /// pages of an encrypted PDF whose password is not kept tries it
     #[arg(long, global = true)]
     password: Option<String>,
+    /// Read that password from standard input instead (its first line; asked for without echo
+    /// on a terminal): unlike --password, it never shows in the process list
+    #[arg(long, global = true, conflicts_with = "password")]
+    password_stdin: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -240,7 +245,14 @@ fn main() -> ExitCode {
         Ok(dir) => dir,
         Err(e) => return context::fail(cli.json, &e),
     };
-    let ctx = Ctx { library_dir, json: cli.json, password: cli.password.clone() };
+    let password = match cli.password_stdin {
+        true => match password::from_stdin() {
+            Ok(password) => Some(password),
+            Err(e) => return context::fail(cli.json, &e),
+        },
+        false => cli.password.clone(),
+    };
+    let ctx = Ctx { library_dir, json: cli.json, password };
     let result = match cli.command {
         Command::Add { paths, no_ocr } => commands::add(
             &ctx,

@@ -86,7 +86,13 @@ fn passwords_stay_out_of_the_library_and_without_a_keyring_are_asked_for_again()
     let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(err["error"]["kind"] == "password_required" || stderr.contains("needs a password"), "{stderr}");
-    lib.cmd().args(["render", "locked.pdf", "--dpi", "36", "--password", password, "-o"]).arg(&png).assert().success();
+    // Given on standard input, it never shows in the process list.
+    let args = ["render", "locked.pdf", "--dpi", "36", "--password-stdin", "-o"];
+    lib.cmd().args(args).arg(&png).write_stdin(format!("{password}\n")).assert().success();
+    let args = ["render", "locked.pdf", "--dpi", "36", "--password-stdin", "-o"];
+    let out = lib.cmd().args(["--json"]).args(args).arg(&png).write_stdin("wrong\n").output().unwrap();
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap_or_default();
+    assert_eq!(err["error"]["kind"], "wrong_password", "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(contains_anywhere(&library, password.as_bytes()), Vec::<PathBuf>::new());
 }
 
