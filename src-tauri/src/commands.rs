@@ -57,11 +57,14 @@ pub async fn pick_files(window: tauri::Window, app: State<'_, App>, folders: boo
     Ok(picked.iter().map(|p| p.display().to_string()).collect())
 }
 
-/// Import dropped or picked files and folders, one progress event at a time.
+/// Import dropped or picked files and folders, one progress event at a time. `password` opens
+/// an encrypted PDF (entered in the library list after it was refused for want of one); it is
+/// kept in the OS keyring, or for this session where none answers.
 #[tauri::command]
 pub async fn import(
     app: State<'_, App>,
     paths: Vec<String>,
+    password: Option<String>,
     job: u32,
     progress: Channel<Progress>,
 ) -> Reply<Vec<AddOutcome>> {
@@ -72,15 +75,16 @@ pub async fn import(
     let (library, guard) = (app.library.clone(), app.jobs.start(job));
     blocking(move || {
         let files = collect_files(&paths);
-        let outcomes = library.get()?.add_files(&files, &AddOptions::default(), &guard.flag, &mut |e| {
-            let event = match e {
-                Progress::FileFinished { index, outcome } => {
-                    Progress::FileFinished { index: *index, outcome: worded_outcome(outcome.clone()) }
-                }
-                other => other.clone(),
-            };
-            let _ = progress.send(event);
-        })?;
+        let outcomes =
+            library.get()?.add_files(&files, &AddOptions { password, skip_ocr: false }, &guard.flag, &mut |e| {
+                let event = match e {
+                    Progress::FileFinished { index, outcome } => {
+                        Progress::FileFinished { index: *index, outcome: worded_outcome(outcome.clone()) }
+                    }
+                    other => other.clone(),
+                };
+                let _ = progress.send(event);
+            })?;
         Ok(outcomes.into_iter().map(worded_outcome).collect())
     })
     .await

@@ -1,13 +1,14 @@
 //! The library the app has open, held for the life of the window rather than opened by each
 //! command: a few handles, one lent to each piece of work while it runs. A command that finds
 //! them all lent (a long import is running, say) opens another, so that paging through a
-//! document never waits for the import; SQLite's WAL lets them read while one writes.
+//! document never waits for the import; SQLite's WAL lets them read while one writes. The
+//! handles share one set of passwords: one given in the session opens that document in all.
 
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use pagewise_engine::{Library, Result};
+use pagewise_engine::{Library, Result, Secrets};
 
 /// Handles kept open when idle.
 const KEEP: usize = 4;
@@ -15,11 +16,12 @@ const KEEP: usize = 4;
 pub struct LibraryPool {
     dir: PathBuf,
     idle: Mutex<Vec<Library>>,
+    secrets: Arc<Secrets>,
 }
 
 impl LibraryPool {
     pub fn new(dir: PathBuf) -> LibraryPool {
-        LibraryPool { dir, idle: Mutex::new(Vec::new()) }
+        LibraryPool { dir, idle: Mutex::new(Vec::new()), secrets: Arc::new(Secrets::from_env()) }
     }
 
     pub fn dir(&self) -> &Path {
@@ -31,7 +33,7 @@ impl LibraryPool {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let library = match idle {
             Some(library) => library,
-            None => Library::open(&self.dir)?,
+            None => Library::open_sharing(&self.dir, self.secrets.clone())?,
         };
         Ok(Lent { pool: self, library: Some(library) })
     }

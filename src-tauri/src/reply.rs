@@ -51,7 +51,8 @@ pub fn refused(message: String) -> ErrorReport {
 /// names in a kept error are the ones that come with Pagewise.)
 fn advice_for(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "password_required" => "open it with its password from the command line: pagewise add FILE --password",
+        "password_required" => "enter its password below it in the library list",
+        "wrong_password" => "check the password and enter it again",
         "keyring" => "unlock your keyring (log in to the desktop session), then open the library again",
         "pdfium_missing" => "Pagewise's PDF library is missing: reinstall Pagewise",
         "model_missing" => "see the Models panel for how to install it",

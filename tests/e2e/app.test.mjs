@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
@@ -24,6 +24,16 @@ const corrupt = join(work, "broken-invoice.pdf");
 const crashMarker = "PAGEWISE-E2E-CRASH-MARKER";
 const crasher = join(work, "crashes-its-reader.pdf");
 const csv = join(work, "fields.csv");
+// A folder among the picked paths, empty at first: an encrypted PDF is put in it later and
+// picked again, to be opened with the password entered in the library list.
+const lockedDir = join(work, "locked");
+const hasQpdf = (() => {
+  try {
+    return execFileSync("qpdf", ["--version"]).length > 0;
+  } catch {
+    return false;
+  }
+})();
 // What tauri-driver and WebKitWebDriver said, beside the screenshots.
 const driverLog = join(shots, "tauri-driver.log");
 
@@ -39,11 +49,12 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
   before(async () => {
     mkdirSync(shots, { recursive: true });
     writeFileSync(corrupt, "%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage, no xref, no trailer\n");
+    mkdirSync(lockedDir);
     writeFileSync(crasher, Buffer.concat([readFileSync(join(root, "assets/demo/invoice-northwind.pdf")), Buffer.from(`\n%${crashMarker}\n`)]));
     driver = await Driver.launch({
       env: {
         PAGEWISE_LIBRARY: join(work, "library"),
-        PAGEWISE_PICK: [join(root, "assets/demo"), corrupt, crasher].join(delimiter),
+        PAGEWISE_PICK: [join(root, "assets/demo"), corrupt, crasher, lockedDir].join(delimiter),
         PAGEWISE_WORKER_TEST_HOOK: `crash:${crashMarker}`,
         PAGEWISE_SAVE_TO: csv,
         // The tiny random checkpoints of the parity tests stand in for the real models.
@@ -318,6 +329,38 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     assert.equal(listed.length ?? listed.documents?.length, 6);
   });
 
+  it("opens an encrypted PDF with the password entered in its row of the list", { skip: !hasQpdf && "qpdf is absent (the set-up installs it)" }, async () => {
+    const locked = join(lockedDir, "locked-invoice.pdf");
+    execFileSync("qpdf", ["--encrypt", "Zq7-app-passphrase", "owner-pw", "256", "--", join(root, "assets/demo/two-column-article.pdf"), locked]);
+    await s.click("nav button[data-view=read]");
+    const count = (await s.findAll("#documents li.doc[data-id]")).length;
+    await s.click("#add-files");
+    const row = "#documents li.doc.failed:has(form.unlock)";
+    const said = () => s.exec(`const r = document.querySelector("${row}"); return r && r.textContent`);
+    assert.match(await s.until("the row asking for a password", said, 60000), /locked-invoice\.pdf[\s\S]*needs a password/);
+    await shot("11-password-asked");
+    const enter = async (password) => {
+      await s.exec(`document.querySelector("${row} input").scrollIntoView()`);
+      await s.type(`${row} input`, password);
+      await s.exec(`document.querySelector("${row} form").requestSubmit()`);
+    };
+    await enter("not-the-password");
+    await s.until("wrong password said", async () => /wrong password/.test((await said()) ?? ""), 60000);
+    await enter("Zq7-app-passphrase");
+    await s.until("the document imported", async () => (await s.findAll("#documents li.doc[data-id]")).length === count + 1, 60000);
+    assert.equal(await said(), null, "the failed row is gone");
+    // Its pages draw in this session (the password is kept, in the keyring or for the session).
+    const item = "#documents li.doc[data-id][title$='locked-invoice.pdf']";
+    // Clicked from the page itself, as the list is virtual (the row may be below the fold).
+    await s.exec(`document.querySelector("${item}").click()`);
+    const page = "const i = document.querySelector('#page-img'); return [document.querySelector('#doc-title').textContent, i.complete, i.naturalWidth, document.querySelector('#sheet').dataset.shown, document.querySelector('#page-error')?.textContent ?? ''];";
+    await s.until("its page drawn", async () => {
+      const [title, complete, width] = await s.exec(page);
+      return title === "locked-invoice.pdf" && complete && width > 300;
+    }, 60000).catch(async (e) => assert.fail(`${e.message}: ${JSON.stringify(await s.exec(page))}`));
+    await shot("12-password-opened");
+  });
+
   it("removes a document from the library after a second click", async () => {
     const item = "#documents li.doc[data-id][title$='two-column-article.pdf']";
     const count = (await s.findAll("#documents li.doc[data-id]")).length;
@@ -327,8 +370,8 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     assert.equal(await s.exec(`return document.querySelector("${item} button.remove").textContent`), "Remove?");
     await press();
     await s.until("one document fewer", async () => (await s.findAll("#documents li.doc[data-id]")).length === count - 1);
-    // The photo, still open, is untouched.
-    assert.equal(await s.exec("return document.querySelector('#doc-title').textContent"), "photo-of-a-receipt.jpg");
+    // The document still open is untouched.
+    assert.notEqual(await s.exec("return document.querySelector('#doc-title').textContent"), "two-column-article.pdf");
   });
 });
 

@@ -32,7 +32,8 @@ export const api = {
   documents: (offset: number, limit: number) => invoke<Document[]>("documents", { offset, limit }),
   document: (id: DocId) => invoke<Document>("document", { id }),
   pickFiles: (folders: boolean) => invoke<string[]>("pick_files", { folders }),
-  import: (paths: string[], job: number, onProgress: (p: Progress) => void) => invoke<AddOutcome[]>("import", { paths, job, progress: channel(onProgress) }),
+  import: (paths: string[], job: number, onProgress: (p: Progress) => void, password: string | null = null) =>
+    invoke<AddOutcome[]>("import", { paths, password, job, progress: channel(onProgress) }),
   cancel: (job: number) => invoke<boolean>("cancel", { job }),
   remove: (id: DocId) => invoke<void>("remove_document", { id }),
   page: (id: DocId, page: number) => invoke<PageView>("page_view", { id, page }),

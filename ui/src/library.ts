@@ -12,7 +12,7 @@ import { withoutPath } from "./time";
 import { byId, ensurePage, PAGE, reset } from "./listing";
 import type { LibraryView } from "./bindings/LibraryView";
 import type { Progress } from "./bindings/Progress";
-import { emit, loaded, on, open, state } from "./state";
+import { emit, loaded, on, open, state, type FailedImport } from "./state";
 
 export function status(d: Document): { label: string; tone: string; why?: string } {
   if (d.failed_pages) return { label: `${d.failed_pages} page${d.failed_pages > 1 ? "s" : ""} failed`, tone: "bad", why: "Some pages could not be read; the others are kept." };
@@ -41,8 +41,9 @@ export async function refresh(view?: LibraryView) {
   }
 }
 
-/// Import paths the person dropped or picked; progress goes to the jobs panel.
-export async function importPaths(paths: string[]) {
+/// Import paths the person dropped or picked (or an encrypted PDF with the password they
+/// entered); progress goes to the jobs panel.
+export async function importPaths(paths: string[], password: string | null = null) {
   if (!paths.length) return;
   const job = jobs.startJob(paths.length === 1 ? `Adding ${paths[0].split(/[\\/]/).pop()}` : `Adding ${paths.length} items`);
   try {
@@ -52,11 +53,12 @@ export async function importPaths(paths: string[]) {
       if (p.event === "file-finished") {
         state.reading.delete(p.data.outcome.path);
         const err = p.data.outcome.error;
-        if (err) state.failed = [...state.failed.filter((f) => f.path !== p.data.outcome.path), { path: p.data.outcome.path, kind: err.kind, message: withoutPath(err.message, p.data.outcome.path) }];
+        state.failed = state.failed.filter((f) => f.path !== p.data.outcome.path);
+        if (err) state.failed.push({ path: p.data.outcome.path, kind: err.kind, message: withoutPath(err.message, p.data.outcome.path) });
         else refresh();
       }
       emit("documents");
-    });
+    }, password);
     jobs.finish(job);
     await refresh();
     const first = outcomes.find((o) => o.doc_id);
@@ -153,13 +155,37 @@ function renderList() {
       ensurePage(Math.floor(i / PAGE))?.then(scheduleRender);
     }
   }
-  const failed = state.failed.map((f) => h("li.doc.failed", { title: f.message }, h("div.thumb.broken", {}, "!"), h("div.doc-text", {}, h("div.name", {}, f.path.split(/[\\/]/).pop() ?? f.path), h("div.meta.reason", {}, h("span.badge.bad", {}, "failed"), " ", f.message))));
+  const failed = state.failed.map(failedItem);
   // Spacers stand for the rows out of view, so the scroll bar measures the whole library.
   const spacer = (rows: number) => h("li.spacer", { style: `height: ${rows * ROW}px` });
   const total = state.documents.length;
   $("#documents").replaceChildren(...pending, spacer(first), ...rows, spacer(total - last), ...failed);
   $("#library-empty").hidden = total + pending.length + failed.length > 0;
   $("#library-count").textContent = total ? `${total} document${total === 1 ? "" : "s"}` : "";
+}
+
+/// Rows of failed files, made once each: the list is drawn again as it scrolls and refreshes,
+/// and a password being typed must not be lost.
+const failedRows = new WeakMap<FailedImport, HTMLElement>();
+
+function failedItem(f: FailedImport): HTMLElement {
+  let row = failedRows.get(f);
+  if (row) return row;
+  const name = f.path.split(/[\\/]/).pop() ?? f.path;
+  row = h("li.doc.failed", { title: f.message }, h("div.thumb.broken", {}, "!"), h("div.doc-text", {}, h("div.name", {}, name), h("div.meta.reason", {}, h("span.badge.bad", {}, "failed"), " ", f.message), f.kind === "password_required" || f.kind === "wrong_password" ? unlockForm(f.path) : null));
+  failedRows.set(f, row);
+  return row;
+}
+
+/// The password of an encrypted PDF, entered where the list says it needs one.
+function unlockForm(path: string): HTMLElement {
+  const input = h("input.password", { type: "password", placeholder: "Password", autocomplete: "off", "aria-label": "Password" }) as HTMLInputElement;
+  const form = h("form.unlock", {}, input, h("button.small", { type: "submit" }, "Open"));
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    if (input.value) importPaths([path], input.value);
+  };
+  return form;
 }
 
 function hitItem(hit: SearchHit): HTMLElement {

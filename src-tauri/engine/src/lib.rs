@@ -89,6 +89,7 @@ mod service;
 pub mod worker;
 
 pub use model::*;
+pub use secrets::Secrets;
 pub use service::{collect_files, AddOptions, Answering, Library, PAGE_LAYOUT};
 
 pub use ask::visual::{DEFAULT_MAX_PIXELS, MODEL as VISUAL_MODEL};

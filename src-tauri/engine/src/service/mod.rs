@@ -20,6 +20,7 @@ mod reading;
 mod search;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use import::{collect_files, AddOptions};
 pub use questions::{Answering, PAGE_LAYOUT};
@@ -33,17 +34,19 @@ use crate::{places, Error, Result};
 pub struct Library {
     store: Store,
     /// Passwords of its encrypted PDFs (never in the database: see `secrets`).
-    secrets: Secrets,
+    secrets: Arc<Secrets>,
 }
 
 impl Library {
     /// Open (creating if needed) the library in `dir`. Passwords an older Pagewise kept in the
     /// database move to the OS keyring on the way (dropped where there is none).
     pub fn open(dir: &Path) -> Result<Library> {
-        Library::open_with(dir, Secrets::from_env())
+        Library::open_sharing(dir, Arc::new(Secrets::from_env()))
     }
 
-    pub(crate) fn open_with(dir: &Path, secrets: Secrets) -> Result<Library> {
+    /// Open `dir` with the passwords of `secrets`, shared with the process's other handles on
+    /// it (the app's): a password given in the session opens the document's pages in all.
+    pub fn open_sharing(dir: &Path, secrets: Arc<Secrets>) -> Result<Library> {
         let store = Store::open_with(dir, &mut |library, doc, password| secrets.move_in(library, doc, password))?;
         Ok(Library { store, secrets })
     }
