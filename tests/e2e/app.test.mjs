@@ -309,24 +309,25 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
   });
 
   it("shares its open library with CLI imports and searches running beside it", async () => {
-    // The app keeps its library open; three `pagewise` processes import into it and one
-    // searches it, all at once (the CLI is built beside the app).
+    // The app keeps its library open; six `pagewise` processes import into it and three
+    // search it, all at once (the CLI is built beside the app).
     const cli = join(dirname(app), "pagewise");
     const run = (...args) => promisify(execFile)(cli, ["--library", join(work, "library"), "--json", ...args]);
     const batch = mkdtempSync(join(work, "cli-"));
-    const files = [0, 1, 2].map((i) => {
+    const files = [0, 1, 2, 3, 4, 5].map((i) => {
       const file = join(batch, `cli-${i}.pdf`);
-      // The demo invoice with a distinct comment at its end: three new documents.
+      // The demo invoice with a distinct comment at its end: six new documents.
       writeFileSync(file, Buffer.concat([readFileSync(join(root, "assets/demo/invoice-northwind.pdf")), Buffer.from(`\n%cli ${i}\n`)]));
       return file;
     });
-    const results = await Promise.all([...files.map((f) => run("add", f)), run("search", "invoice")]);
-    for (const { stdout } of results.slice(0, 3)) assert.match(stdout, /"status":"added"/);
+    const searches = ["invoice", "total", "Northwind"].map((q) => run("search", q));
+    const results = await Promise.all([...files.map((f) => run("add", f)), ...searches]);
+    for (const { stdout } of results.slice(0, 6)) assert.match(stdout, /"status":"added"/);
     await s.click("nav button[data-view=read]");
     // The app looks at its library again every few seconds: the CLI's documents appear.
-    await s.until("the CLI's documents listed", async () => (await s.findAll("#documents li.doc[data-id]")).length === 6, 30000);
+    await s.until("the CLI's documents listed", async () => (await s.findAll("#documents li.doc[data-id]")).length === 9, 30000);
     const listed = JSON.parse((await run("list")).stdout);
-    assert.equal(listed.length ?? listed.documents?.length, 6);
+    assert.equal(listed.length ?? listed.documents?.length, 9);
   });
 
   it("opens an encrypted PDF with the password entered in its row of the list", { skip: !hasQpdf && "qpdf is absent (the set-up installs it)" }, async () => {
