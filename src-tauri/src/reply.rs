@@ -51,7 +51,10 @@ pub fn refused(message: String) -> ErrorReport {
 /// names in a kept error are the ones that come with Pagewise.)
 fn advice_for(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "password_required" => "enter its password below it in the library list",
+        "password_required" => {
+            "enter it in the file's row of the library list; a document imported in an earlier session, where no \
+             OS keyring kept its password, draws its pages from the command line: pagewise render … --password-stdin"
+        }
         "wrong_password" => "check the password and enter it again",
         "keyring" => "unlock your keyring (log in to the desktop session), then open the library again",
         "pdfium_missing" => "Pagewise's PDF library is missing: reinstall Pagewise",
