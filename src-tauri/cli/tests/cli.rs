@@ -9,26 +9,13 @@ use pagewise_testkit::{
 };
 use predicates::prelude::*;
 
-fn invoice_pdf() -> Vec<u8> {
-    PdfBuilder::new()
-        .page(
-            PdfPage::a4()
-                .bold(72.0, 80.0, 20.0, "ACME Tools Ltd")
-                .text(72.0, 120.0, 12.0, "Invoice Number: INV-2024-001")
-                .text(72.0, 140.0, 12.0, "Date: 12 March 2024")
-                .text(400.0, 700.0, 12.0, "Total due: 1,234.50 EUR"),
-        )
-        .page(PdfPage::a4().text(72.0, 100.0, 11.0, "Terms: payment within thirty days"))
-        .build()
-}
-
 #[test]
 fn words_have_boxes_in_page_points_from_the_top_left() {
     if !pdfium_available("words_have_boxes") {
         return;
     }
     let lib = Lib::new();
-    let pdf = lib.file("invoice.pdf", &invoice_pdf());
+    let pdf = lib.file("invoice.pdf", &common::invoice_pdf());
     let (code, lines) = lib.add(&[pdf.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(lines[0]["status"], "added");
@@ -106,7 +93,7 @@ fn encrypted_pdfs_need_the_right_password() {
         return;
     }
     let lib = Lib::new();
-    let plain = lib.file("plain.pdf", &invoice_pdf());
+    let plain = lib.file("plain.pdf", &common::invoice_pdf());
     let locked = lib.dir.path().join("locked.pdf");
     let ok = std::process::Command::new("qpdf")
         .args(["--encrypt", "s3cret", "owner", "256", "--"])
@@ -212,9 +199,9 @@ fn bad_input_gets_a_clear_error_and_loses_nothing() {
         return;
     }
     let lib = Lib::new();
-    let keep = lib.file("keep.pdf", &invoice_pdf());
+    let keep = lib.file("keep.pdf", &common::invoice_pdf());
     lib.add(&[keep.to_str().unwrap()]);
-    let good = invoice_pdf();
+    let good = common::invoice_pdf();
     let cases = [
         (lib.file("empty.pdf", b""), "empty_file"),
         (lib.file("truncated.pdf", &good[..good.len() / 3]), ""),
@@ -276,7 +263,7 @@ fn search_names_document_page_and_snippet() {
         return;
     }
     let lib = Lib::new();
-    let path = lib.file("invoice.pdf", &invoice_pdf());
+    let path = lib.file("invoice.pdf", &common::invoice_pdf());
     lib.add(&[path.to_str().unwrap()]);
     let hits = lib.json(&["search", "thirty days"]);
     assert_eq!(hits[0]["page"], 2);
@@ -295,7 +282,7 @@ fn render_writes_a_png_at_the_dpi() {
         return;
     }
     let lib = Lib::new();
-    let path = lib.file("invoice.pdf", &invoice_pdf());
+    let path = lib.file("invoice.pdf", &common::invoice_pdf());
     let out = lib.dir.path().join("p1.png");
     lib.cmd()
         .args(["render", path.to_str().unwrap(), "--page", "1", "--dpi", "144", "-o"])

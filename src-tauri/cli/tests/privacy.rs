@@ -11,20 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::Lib;
-use pagewise_testkit::{hostile_pdf, pdfium_available, PdfBuilder, PdfPage};
-
-fn invoice() -> Vec<u8> {
-    PdfBuilder::new()
-        .page(
-            PdfPage::a4()
-                .bold(72.0, 80.0, 20.0, "ACME Tools Ltd")
-                .text(72.0, 120.0, 12.0, "Invoice Number: INV-2024-001")
-                .text(72.0, 140.0, 12.0, "Date: March 3, 2024")
-                .text(380.0, 300.0, 12.0, "Total: $1,296.00"),
-        )
-        .page(PdfPage::a4().text(72.0, 80.0, 12.0, "Terms: payable within 30 days"))
-        .build()
-}
+use pagewise_testkit::{hostile_pdf, pdfium_available};
 
 fn has(command: &str, test: &str) -> bool {
     // Spawning is the test: some (secret-tool) have no --version and exit non-zero.
@@ -37,7 +24,7 @@ fn has(command: &str, test: &str) -> bool {
 
 /// `plain` encrypted by qpdf with the user password `password`.
 fn encrypted(lib: &Lib, password: &str) -> PathBuf {
-    let plain = lib.file("plain.pdf", &invoice());
+    let plain = lib.file("plain.pdf", &common::invoice_pdf());
     let locked = lib.dir.path().join("locked.pdf");
     let ok =
         Command::new("qpdf").args(["--encrypt", password, "owner-pw", "256", "--"]).arg(&plain).arg(&locked).status();
@@ -195,7 +182,7 @@ fn import_ask_and_extract_open_no_network_socket() {
         return;
     }
     let lib = Lib::new();
-    let pdf = lib.file("invoice.pdf", &invoice());
+    let pdf = lib.file("invoice.pdf", &common::invoice_pdf());
     let models = pagewise_engine::models::model_file("embed-weights").is_ok();
     let mut runs: Vec<Vec<&str>> = vec![vec!["add", pdf.to_str().unwrap()], vec!["search", "invoice"]];
     if models {

@@ -163,3 +163,17 @@ impl Drop for MountNs {
         let _ = self.holder.wait();
     }
 }
+
+/// A two-page text invoice (number INV-2024-001, total 1,234.50 EUR) shared by the CLI tests.
+pub fn invoice_pdf() -> Vec<u8> {
+    pagewise_testkit::PdfBuilder::new()
+        .page(
+            pagewise_testkit::PdfPage::a4()
+                .bold(72.0, 80.0, 20.0, "ACME Tools Ltd")
+                .text(72.0, 120.0, 12.0, "Invoice Number: INV-2024-001")
+                .text(72.0, 140.0, 12.0, "Date: 12 March 2024")
+                .text(400.0, 700.0, 12.0, "Total due: 1,234.50 EUR"),
+        )
+        .page(pagewise_testkit::PdfPage::a4().text(72.0, 100.0, 11.0, "Terms: payment within thirty days"))
+        .build()
+}
