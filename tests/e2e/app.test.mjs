@@ -54,6 +54,10 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     driver = await Driver.launch({
       env: {
         PAGEWISE_LIBRARY: join(work, "library"),
+        // The web view keeps its local storage (zoom, layers shown) under XDG_DATA_HOME: a fresh
+        // one, so a setting left by an earlier run or by someone using the app changes nothing.
+        XDG_DATA_HOME: join(work, "data"),
+        XDG_CACHE_HOME: join(work, "cache"),
         PAGEWISE_PICK: [join(root, "assets/demo"), corrupt, crasher, lockedDir].join(delimiter),
         PAGEWISE_WORKER_TEST_HOOK: `crash:${crashMarker}`,
         PAGEWISE_SAVE_TO: csv,
@@ -342,10 +346,13 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     const enter = async (password) => {
       await s.exec(`document.querySelector("${row} input").scrollIntoView()`);
       await s.type(`${row} input`, password);
+      assert.equal(await s.exec(`return document.querySelector("${row} input").value`), password);
       await s.exec(`document.querySelector("${row} form").requestSubmit()`);
     };
     await enter("not-the-password");
-    await s.until("wrong password said", async () => /wrong password/.test((await said()) ?? ""), 60000);
+    await s
+      .until("wrong password said", async () => /wrong password/.test((await said()) ?? ""), 60000)
+      .catch(async (e) => assert.fail(`${e.message}: the row says ${JSON.stringify(await said())}`));
     await enter("Zq7-app-passphrase");
     const total = await s.exec("return document.querySelector('#library-count').textContent");
     const more = `${parseInt(total, 10) + 1} documents`;

@@ -159,7 +159,12 @@ function renderList() {
   // Spacers stand for the rows out of view, so the scroll bar measures the whole library.
   const spacer = (rows: number) => h("li.spacer", { style: `height: ${rows * ROW}px` });
   const total = state.documents.length;
-  $("#documents").replaceChildren(...pending, spacer(first), ...rows, spacer(total - last), ...failed);
+  const list = $("#documents");
+  // Rows kept between drawings (a failed file's password field) must keep the focus: the list is
+  // drawn again as it scrolls and as other processes change the library, maybe mid-typing.
+  const focused = list.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+  list.replaceChildren(...pending, spacer(first), ...rows, spacer(total - last), ...failed);
+  if (focused?.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
   $("#library-empty").hidden = total + pending.length + failed.length > 0;
   $("#library-count").textContent = total ? `${total} document${total === 1 ? "" : "s"}` : "";
 }

@@ -105,8 +105,9 @@ let wanted = "";
 function requestImage(doc: string, page: number, cssWidth: number) {
   const img = $<HTMLImageElement>("#page-img");
   const src = pageImage(doc, page, drawWidth(cssWidth, window.devicePixelRatio || 1), readings.get(`${doc}/${page}`));
-  if (img.getAttribute("src") === src || wanted === src) return;
+  if (wanted === src) return;
   wanted = src;
+  if (img.getAttribute("src") === src) return;
   img.classList.add("loading");
   // Decoded off screen first, then swapped in: the window never stalls on a big image.
   const next = new Image();
@@ -122,7 +123,9 @@ function requestImage(doc: string, page: number, cssWidth: number) {
 /// Once both the page's image and its words and layout are in: the page is shown.
 function pageShown() {
   const img = $<HTMLImageElement>("#page-img");
-  if (!img.complete || !view || view.doc_id !== state.current?.id || view.page !== state.page) return;
+  // The image must be the one asked for last: an empty or earlier one is "complete" too.
+  if (!img.complete || img.getAttribute("src") !== wanted) return;
+  if (!view || view.doc_id !== state.current?.id || view.page !== state.page) return;
   img.classList.remove("loading");
   requestAnimationFrame(() => {
     timings.pageShown = performance.now();
