@@ -7,6 +7,7 @@
 
 mod bench;
 mod eval;
+mod fit;
 mod fuzz;
 
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ enum Command {
         #[command(subcommand)]
         what: bench::BenchCommand,
     },
+    /// Fit the ranking of answer candidates on training sets (writes assets/ranking/fields.json)
+    FitRanker(fit::FitArgs),
     /// Fuzz the engine's readers of untrusted files (image, pdf, schema, manifest, onnx, archive)
     Fuzz(fuzz::FuzzArgs),
 }
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::Eval { sets, mode } => eval::run(cli.json, &sets, mode),
         Command::Bench { what } => bench::run(cli.json, what),
         Command::Fuzz(args) => fuzz::run(cli.json, args),
+        Command::FitRanker(args) => fit::run(cli.json, args),
     };
     result.unwrap_or_else(|e| {
         // As `pagewise` reports an error: one line on stderr (JSON with --json), exit code 1.

@@ -3,13 +3,13 @@
 //! from its name. Documents go through the same path as a user's: imported into a (temporary)
 //! library, analysed, read back.
 
-mod compare;
-mod field_sets;
+pub mod compare;
+pub mod field_sets;
 mod layout_sets;
 pub mod metrics;
 mod ocr_sets;
 mod qa_sets;
-mod sets;
+pub mod sets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

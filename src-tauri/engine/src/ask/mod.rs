@@ -19,6 +19,7 @@ pub mod lexicon;
 pub mod meaning;
 pub mod parties;
 pub mod question;
+pub mod ranker;
 pub mod spans;
 pub mod visual;
 
@@ -29,6 +30,8 @@ use crate::{Error, Result};
 
 use labels::PageText;
 pub use question::Question;
+use ranker::Ranker;
+use std::sync::Arc;
 
 /// Longest question accepted (characters).
 pub const MAX_QUESTION_CHARS: usize = 1000;
@@ -173,18 +176,27 @@ impl Candidate {
 /// The default answerer: layout-aware extraction, no large model.
 pub struct Extractive {
     pub meaning: Meaning,
+    /// The fitted ranking of candidates (the bundled one; evaluation swaps in others).
+    pub ranker: Arc<Ranker>,
 }
 
 impl Extractive {
     /// With sentence embeddings when `meaning` has the model (see [`Meaning::installed`]).
     pub fn new(meaning: Meaning) -> Extractive {
-        Extractive { meaning }
+        Extractive { meaning, ranker: Ranker::bundled() }
     }
 
-    /// Candidates over all pages, best first, one per distinct normal form.
+    /// Every candidate on the pages with its hand score (before the fitted ranking), as the
+    /// ranking's features are computed from them: what `pagewise-dev fit-ranker` fits on.
+    pub fn hand_scored(&mut self, pages: &[PageText], q: &Question) -> Vec<Candidate> {
+        pages.iter().flat_map(|pt| extractive::candidates(pt, q, &mut self.meaning)).collect()
+    }
+
+    /// Candidates over all pages, best first (by the fitted ranking where there is one for the
+    /// question), one per distinct normal form.
     fn ranked(&mut self, pages: &[PageText], q: &Question) -> Vec<Candidate> {
-        let mut all: Vec<Candidate> =
-            pages.iter().flat_map(|pt| extractive::candidates(pt, q, &mut self.meaning)).collect();
+        let mut all = self.hand_scored(pages, q);
+        self.ranker.rescore(&mut all, pages, q);
         all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.page.cmp(&b.page)));
         let mut seen = std::collections::HashSet::new();
         all.retain(|c| seen.insert(c.normalized.to_lowercase()));

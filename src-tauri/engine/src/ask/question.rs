@@ -20,6 +20,9 @@ pub struct Question {
     pub avoid: Vec<String>,
     /// The question names a year ("... ending december 2023"): prefer values under it.
     pub years: Vec<String>,
+    /// Names of the label groups the question brought in ("date", "effective"...), in the
+    /// lexicon's order (general before specific): the last chooses the fitted ranking model.
+    pub roles: Vec<String>,
 }
 
 impl Question {
@@ -49,10 +52,12 @@ impl Question {
             .collect();
         let rules = &lex.labels;
         let mut labels: Vec<String> = Vec::new();
+        let mut roles: Vec<String> = Vec::new();
         for group in &rules.groups {
             // Only labels of the kind asked for: "invoice" in "the invoice date" is no date label.
             if group.keys.any(has) && (group.targets.contains(&target) || target == Target::Text) {
                 labels.extend(group.phrases.iter().cloned());
+                roles.push(group.name.clone());
             }
         }
         // "due date" asks for the due date, not the invoice date.
@@ -79,7 +84,7 @@ impl Question {
             .filter(|w| w.len() == 4 && w.starts_with("20") && w.chars().all(|c| c.is_ascii_digit()))
             .cloned()
             .collect();
-        Question { text: text.trim().to_string(), target, terms, labels, avoid, years }
+        Question { text: text.trim().to_string(), target, terms, labels, avoid, years, roles }
     }
 }
 

@@ -26,6 +26,22 @@ pub enum Target {
 }
 
 impl Target {
+    /// The name schemas and questions use for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Date => "date",
+            Target::Money => "money",
+            Target::Percent => "percent",
+            Target::Period => "period",
+            Target::Currency => "currency",
+            Target::Identifier => "identifier",
+            Target::Name => "name",
+            Target::Address => "address",
+            Target::Place => "place",
+            Target::Text => "text",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Target> {
         Some(match s {
             "date" => Target::Date,

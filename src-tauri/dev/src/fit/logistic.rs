@@ -1,0 +1,265 @@
+//! The two models of the ranking, fitted by Newton's method on standardised features with an
+//! L2 penalty (not on the bias): a logistic regression, each candidate on its own (the items
+//! of a list); and a conditional logit, one choice per question among its candidates and
+//! "none of them" (a single value). A few dozen weights, fitted exactly and reproducibly.
+
+use pagewise_engine::ask::ranker::{Features, Logistic, N};
+
+/// Weight of the L2 penalty (on standardised features).
+pub const L2: f64 = 1.0;
+
+/// A question's candidates, each with whether it is the truth (none may be).
+pub type Group = Vec<(Features, bool)>;
+
+/// Means and standard deviations of the features (1 where a feature never varies).
+fn standardise(groups: &[Group]) -> ([f64; N], [f64; N]) {
+    let n = groups.iter().map(Vec::len).sum::<usize>().max(1) as f64;
+    let rows = || groups.iter().flatten().map(|(x, _)| x);
+    let mut mean = [0.0f64; N];
+    rows().for_each(|x| (0..N).for_each(|j| mean[j] += x[j] as f64 / n));
+    let mut var = [0.0f64; N];
+    rows().for_each(|x| (0..N).for_each(|j| var[j] += (x[j] as f64 - mean[j]).powi(2) / n));
+    (mean, var.map(|v| if v > 1e-12 { v.sqrt() } else { 1.0 }))
+}
+
+/// Standardised features with a trailing 1 for the bias.
+type Row = [f64; N + 1];
+
+fn rows(groups: &[Group], mean: &[f64; N], scale: &[f64; N]) -> Vec<Vec<(Row, bool)>> {
+    let row = |x: &Features| std::array::from_fn(|j| if j == N { 1.0 } else { (x[j] as f64 - mean[j]) / scale[j] });
+    groups.iter().map(|g| g.iter().map(|(x, y)| (row(x), *y)).collect()).collect()
+}
+
+/// `P(right | x)` for each candidate on its own.
+pub fn fit(samples: &[(Features, bool)]) -> Logistic {
+    let groups: Vec<Group> = vec![samples.to_vec()];
+    let (mean, scale) = standardise(&groups);
+    let data = rows(&groups, &mean, &scale);
+    let beta = newton(|beta, grad, hess| {
+        let mut loss = 0.0;
+        for (x, y) in data.iter().flatten() {
+            let z = dot(beta, x);
+            let p = 1.0 / (1.0 + (-z).exp());
+            loss += if *y { softplus(-z) } else { softplus(z) };
+            let w = (p * (1.0 - p)).max(1e-9);
+            let r = p - if *y { 1.0 } else { 0.0 };
+            for a in 0..=N {
+                grad[a] += r * x[a];
+                for b in 0..=N {
+                    hess[a][b] += w * x[a] * x[b];
+                }
+            }
+        }
+        loss
+    });
+    logistic(beta, &mean, &scale)
+}
+
+/// Scores whose softmax over a question's candidates and "none" (score 0) is the chance that
+/// each is the answer; a value printed twice is right in both places.
+pub fn fit_choice(groups: &[Group]) -> Logistic {
+    let (mean, scale) = standardise(groups);
+    let data = rows(groups, &mean, &scale);
+    let beta = newton(|beta, grad, hess| {
+        let mut loss = 0.0;
+        for g in data.iter().filter(|g| !g.is_empty()) {
+            let z: Vec<f64> = g.iter().map(|(x, _)| dot(beta, x)).collect();
+            let top = z.iter().copied().fold(0.0f64, f64::max);
+            let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+            let all = (-top).exp() + e.iter().sum::<f64>();
+            let right: f64 = e.iter().zip(g).filter(|(_, (_, y))| *y).map(|(v, _)| v).sum();
+            // -log P(the truth): of its copies together, or of "none".
+            loss += all.ln() - if right > 0.0 { right.ln() } else { -top };
+            let mut mean_all = [0.0f64; N + 1];
+            let mut mean_right = [0.0f64; N + 1];
+            for ((x, y), v) in g.iter().zip(&e) {
+                for a in 0..=N {
+                    mean_all[a] += v / all * x[a];
+                    if *y {
+                        mean_right[a] += v / right * x[a];
+                    }
+                }
+            }
+            // Curvature: the candidates' covariance under the model (positive semi-definite;
+            // the exact Hessian less the truth's own covariance, which only helps the steps).
+            for ((x, _), v) in g.iter().zip(&e) {
+                for a in 0..=N {
+                    for b in 0..=N {
+                        hess[a][b] += v / all * x[a] * x[b];
+                    }
+                }
+            }
+            for a in 0..=N {
+                grad[a] += mean_all[a] - mean_right[a];
+                for b in 0..=N {
+                    hess[a][b] -= mean_all[a] * mean_all[b];
+                }
+            }
+        }
+        loss
+    });
+    logistic(beta, &mean, &scale)
+}
+
+fn logistic(beta: Vec<f64>, mean: &[f64; N], scale: &[f64; N]) -> Logistic {
+    Logistic {
+        mean: mean.iter().map(|&v| v as f32).collect(),
+        scale: scale.iter().map(|&v| v as f32).collect(),
+        weights: beta[..N].iter().map(|&v| v as f32).collect(),
+        bias: beta[N] as f32,
+    }
+}
+
+fn dot(beta: &[f64], x: &Row) -> f64 {
+    beta.iter().zip(x).map(|(b, v)| b * v).sum()
+}
+
+fn softplus(z: f64) -> f64 {
+    if z > 30.0 {
+        z
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+/// Minimise `loss + L2/2 |w|^2` by Newton steps, halved while they do not lower it. `eval`
+/// adds the loss's gradient and curvature at `beta` into the zeroed buffers and returns it.
+fn newton(eval: impl Fn(&[f64], &mut [f64], &mut [Vec<f64>]) -> f64) -> Vec<f64> {
+    let penalised = |beta: &[f64], grad: &mut [f64], hess: &mut [Vec<f64>]| {
+        let mut loss = eval(beta, grad, hess);
+        for j in 0..N {
+            loss += 0.5 * L2 * beta[j] * beta[j];
+            grad[j] += L2 * beta[j];
+            hess[j][j] += L2;
+        }
+        hess[N][N] += 1e-6;
+        loss
+    };
+    let fresh = || (vec![0.0f64; N + 1], vec![vec![0.0f64; N + 1]; N + 1]);
+    let mut beta = vec![0.0f64; N + 1];
+    for _ in 0..100 {
+        let (mut grad, mut hess) = fresh();
+        let loss = penalised(&beta, &mut grad, &mut hess);
+        let step = solve(hess, grad.clone());
+        let mut t = 1.0;
+        loop {
+            let next: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect();
+            let (mut g2, mut h2) = fresh();
+            if penalised(&next, &mut g2, &mut h2) <= loss || t < 1e-4 {
+                beta = next;
+                break;
+            }
+            t /= 2.0;
+        }
+        if t * step.iter().map(|s| s.abs()).fold(0.0, f64::max) < 1e-8 {
+            break;
+        }
+    }
+    beta
+}
+
+/// Solve `a x = b` by Gaussian elimination with partial pivoting (`a` is positive definite).
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).unwrap_or(col);
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let d = a[col][col];
+        if d.abs() < 1e-15 {
+            continue;
+        }
+        for row in col + 1..n {
+            let f = a[row][col] / d;
+            for k in col..n {
+                a[row][k] -= f * a[col][k];
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for row in (0..n).rev() {
+        let s: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
+        x[row] = if a[row][row].abs() < 1e-15 { 0.0 } else { (b[row] - s) / a[row][row] };
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_separating_feature_gets_the_weight_and_probabilities_follow_it() {
+        // Label follows feature 0 (with noise); feature 1 is noise.
+        let samples: Vec<(Features, bool)> = (0..400)
+            .map(|i| {
+                let mut x = [0.0f32; N];
+                x[0] = (i % 10) as f32;
+                x[1] = ((i * 7919) % 13) as f32;
+                (x, i % 10 >= 5 && i % 17 != 0)
+            })
+            .collect();
+        let m = fit(&samples);
+        assert!(m.weights[0] > 1.0, "{:?}", m.weights);
+        assert!(m.weights[1].abs() < m.weights[0].abs() / 5.0, "{:?}", m.weights);
+        let p = |v: f32| {
+            let mut x = [0.0f32; N];
+            x[0] = v;
+            x[1] = 6.0;
+            m.probability(&x)
+        };
+        assert!(p(9.0) > 0.8 && p(0.0) < 0.2, "{} {}", p(9.0), p(0.0));
+        // A feature that never varies has no weight.
+        assert_eq!(m.weights[5], 0.0);
+    }
+
+    #[test]
+    fn a_choice_picks_the_candidate_its_features_point_at_and_learns_how_often_there_is_none() {
+        // Each question: four candidates; the truth has the largest feature 0, except every
+        // fourth question whose truth is absent ("none").
+        let groups: Vec<Group> = (0..200)
+            .map(|q| {
+                (0..4)
+                    .map(|i| {
+                        let mut x = [0.0f32; N];
+                        x[0] = if i == q % 4 { 3.0 } else { (i as f32) * 0.3 };
+                        x[1] = ((q * 31 + i * 7) % 5) as f32;
+                        (x, i == q % 4 && q % 4 != 3)
+                    })
+                    .collect()
+            })
+            .collect();
+        let m = fit_choice(&groups);
+        let fitted =
+            pagewise_engine::ask::ranker::Fitted { model: m, choice: true, sets: vec![], documents: 0, candidates: 0 };
+        let (mut sure, mut none_share) = (0.0, 0.0);
+        for g in &groups {
+            let x: Vec<Features> = g.iter().map(|(x, _)| *x).collect();
+            let p = pagewise_engine::ask::ranker::probabilities(&fitted, &x);
+            let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
+            assert_eq!(x[best][0], 3.0);
+            sure += p[best] as f64 / groups.len() as f64;
+            none_share += (1.0 - p.iter().sum::<f32>()) as f64 / groups.len() as f64;
+        }
+        // A quarter of the questions have no answer: "none" takes about a quarter.
+        assert!((none_share - 0.25).abs() < 0.05, "{none_share}");
+        assert!((sure - 0.75).abs() < 0.05, "{sure}");
+    }
+
+    #[test]
+    fn the_fit_is_calibrated_on_its_own_data() {
+        // Half the samples with x = 1 are positive: the model says 0.5 there.
+        let samples: Vec<(Features, bool)> = (0..200)
+            .map(|i| {
+                let mut x = [0.0f32; N];
+                x[0] = 1.0;
+                (x, i % 2 == 0)
+            })
+            .collect();
+        let m = fit(&samples);
+        let mut x = [0.0f32; N];
+        x[0] = 1.0;
+        assert!((m.probability(&x) - 0.5).abs() < 0.01);
+    }
+}

@@ -1,0 +1,259 @@
+//! The fitted ranking of answer candidates. The extractive answerer's cues (labels beside a
+//! value, priors, shapes) give each candidate a hand score; this stage turns that score and
+//! features any document has (place on the page and in the document, type size, the layout
+//! region around it, how often it is printed, its rank among its rivals) into the probability
+//! that the candidate is the answer, with a logistic model per kind of question fitted on the
+//! training sets (`pagewise-dev fit-ranker`, docs/fields.md). The model is a small file,
+//! `assets/ranking/fields.json`, compiled in; a question no model was fitted for keeps its hand
+//! scores. The probability is the answer's confidence: it means what it says.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
+
+use serde::{Deserialize, Serialize};
+
+use super::labels::PageText;
+use super::question::Question;
+use super::Candidate;
+use crate::model::{BBox, Label, PageSource};
+
+/// What each feature is, in order; a weights file fitted with other features is not used.
+pub const FEATURES: [&str; 20] = [
+    "hand score",
+    "hand rank (1 / (1 + rank))",
+    "margin over the best rival's hand score",
+    "found beside a label",
+    "top of its box (share of the page height)",
+    "left of its box (share of the page width)",
+    "width of its box (share of the page width)",
+    "type size (box height over the page's line height)",
+    "place of its page in the document (0 first, 1 last)",
+    "on the first page",
+    "words (log)",
+    "lines",
+    "share of digits",
+    "share of capitals",
+    "times printed (log)",
+    "size rank among the numbers found (1 / (1 + rank))",
+    "place in reading order among the candidates (0 first, 1 last)",
+    "in a table",
+    "in a title or heading",
+    "in a page header or footer",
+];
+pub const N: usize = FEATURES.len();
+pub type Features = [f32; N];
+
+/// A logistic model over standardised features.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Logistic {
+    pub mean: Vec<f32>,
+    pub scale: Vec<f32>,
+    pub weights: Vec<f32>,
+    pub bias: f32,
+}
+
+impl Logistic {
+    pub fn probability(&self, x: &Features) -> f32 {
+        1.0 / (1.0 + (-self.logit(x)).exp())
+    }
+
+    pub fn logit(&self, x: &Features) -> f32 {
+        x.iter()
+            .zip(&self.mean)
+            .zip(&self.scale)
+            .zip(&self.weights)
+            .map(|(((v, m), s), w)| w * (v - m) / s.max(1e-6))
+            .sum::<f32>()
+            + self.bias
+    }
+}
+
+/// One fitted model and what it was fitted on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fitted {
+    pub model: Logistic,
+    /// A choice among the candidates (or none of them: a single value), scored by a softmax over
+    /// them and "none"; else each candidate on its own (the items of a list).
+    pub choice: bool,
+    /// Training sets, documents and candidates it saw (for the README and the curious).
+    pub sets: Vec<String>,
+    pub documents: usize,
+    pub candidates: usize,
+}
+
+/// The weights file: a model per question kind ([`model_key`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Ranker {
+    pub version: u32,
+    pub features: Vec<String>,
+    pub models: BTreeMap<String, Fitted>,
+}
+
+static BUNDLED: LazyLock<Arc<Ranker>> = LazyLock::new(|| {
+    let r: Ranker = serde_json::from_str(include_str!("../../../../assets/ranking/fields.json")).unwrap_or_default();
+    // Fitted on other features: the hand scores stay (a unit test keeps the file in step).
+    Arc::new(if r.features != FEATURES { Ranker::default() } else { r })
+});
+
+impl Ranker {
+    /// The models compiled into this build.
+    pub fn bundled() -> Arc<Ranker> {
+        BUNDLED.clone()
+    }
+
+    pub fn model(&self, q: &Question, pages: &[PageText]) -> Option<&Fitted> {
+        self.models.get(&model_key(q, pages))
+    }
+}
+
+/// The kind of question a model answers, on the kind of pages it was fitted on: how the pages
+/// were read (a text layer or OCR: scanned receipts teach nothing about digital invoices), what
+/// is asked for, and the most specific label group the question names ("text/date/effective",
+/// "ocr/money/total", "text/name/parties").
+pub fn model_key(q: &Question, pages: &[PageText]) -> String {
+    let read = pages.iter().filter(|p| matches!(p.page.source, PageSource::Ocr | PageSource::Vlm)).count();
+    let source = if 2 * read > pages.len() { "ocr" } else { "text" };
+    format!("{source}/{}/{}", q.target.as_str(), q.roles.last().map_or("-", String::as_str))
+}
+
+/// Scores that are probabilities: of each candidate on its own, or (a choice) a softmax over
+/// the candidates and "none of them".
+pub fn probabilities(fitted: &Fitted, features: &[Features]) -> Vec<f32> {
+    if !fitted.choice {
+        return features.iter().map(|x| fitted.model.probability(x)).collect();
+    }
+    let z: Vec<f32> = features.iter().map(|x| fitted.model.logit(x)).collect();
+    let top = z.iter().copied().fold(0.0f32, f32::max);
+    let none = (-top).exp();
+    let e: Vec<f32> = z.iter().map(|v| (v - top).exp()).collect();
+    let sum: f32 = none + e.iter().sum::<f32>();
+    e.iter().map(|v| v / sum).collect()
+}
+
+/// The features of each of a question's candidates (all of them, from every page, before
+/// equal values are merged: how often a value is printed is one of them).
+pub fn features(all: &[Candidate], pages: &[PageText]) -> Vec<Features> {
+    let mut scores: Vec<f32> = all.iter().map(|c| c.score).collect();
+    scores.sort_by(|a, b| b.total_cmp(a));
+    // Sorted best first: a rank is how many score higher (binary search: a 300-page contract
+    // has thousands of dates).
+    let rank_of = |s: f32| scores.partition_point(|&x| x > s);
+    let mut printed: HashMap<String, usize> = HashMap::new();
+    for c in all {
+        *printed.entry(c.normalized.to_lowercase()).or_default() += 1;
+    }
+    let number = |c: &Candidate| c.normalized.parse::<f64>().ok().filter(|v| v.is_finite());
+    let mut numbers: Vec<f64> = all.iter().filter_map(number).collect();
+    numbers.sort_by(|a, b| b.total_cmp(a));
+    let mut reading: Vec<usize> = (0..all.len()).collect();
+    let first_box = |c: &Candidate| c.boxes.first().map_or((0.0, 0.0), |b| (b.y0, b.x0));
+    reading.sort_by(|&a, &b| {
+        (all[a].page, first_box(&all[a]).0, first_box(&all[a]).1)
+            .partial_cmp(&(all[b].page, first_box(&all[b]).0, first_box(&all[b]).1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut reading_place = vec![0.0f32; all.len()];
+    for (k, &i) in reading.iter().enumerate() {
+        reading_place[i] = k as f32 / (all.len().max(2) - 1) as f32;
+    }
+    let last_page = pages.len().max(2) - 1;
+    all.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let best_rival = if c.score >= scores[0] { scores.get(1).copied().unwrap_or(0.0) } else { scores[0] };
+            let (page_index, pt) =
+                pages.iter().enumerate().find(|(_, p)| p.page.page == c.page).map_or((0, None), |(k, p)| (k, Some(p)));
+            let b = c.boxes.first().copied().unwrap_or(BBox::new(0.0, 0.0, 0.0, 0.0));
+            let (w, h, line) = pt.map_or((1.0, 1.0, 1.0), |p| (p.page.width, p.page.height, p.line_height));
+            let region = pt
+                .and_then(|p| p.layout)
+                .and_then(|l| l.regions.iter().find(|r| r.bbox.contains_point(b.center())).map(|r| r.label));
+            let letters = c.text.chars().filter(|ch| ch.is_alphabetic()).count();
+            let capitals = c.text.chars().filter(|ch| ch.is_uppercase()).count();
+            let digits = c.text.chars().filter(|ch| ch.is_ascii_digit()).count();
+            let size_rank = number(c).map_or(0.0, |v| 1.0 / (1.0 + numbers.partition_point(|&x| x > v) as f32));
+            let flag = |yes: bool| if yes { 1.0 } else { 0.0 };
+            [
+                c.score,
+                1.0 / (1.0 + rank_of(c.score) as f32),
+                c.score - best_rival,
+                flag(c.label.is_some()),
+                (b.y0 / h.max(1.0)).clamp(0.0, 1.0),
+                (b.x0 / w.max(1.0)).clamp(0.0, 1.0),
+                (b.width() / w.max(1.0)).clamp(0.0, 1.0),
+                (b.height() / line.max(1.0)).clamp(0.0, 6.0),
+                page_index as f32 / last_page as f32,
+                flag(page_index == 0),
+                (1.0 + c.text.split_whitespace().count() as f32).ln(),
+                c.boxes.len() as f32,
+                digits as f32 / (letters + digits).max(1) as f32,
+                capitals as f32 / letters.max(1) as f32,
+                (printed[&c.normalized.to_lowercase()] as f32).ln(),
+                size_rank,
+                reading_place[i],
+                flag(region == Some(Label::Table)),
+                flag(matches!(region, Some(Label::Title | Label::SectionHeader))),
+                flag(matches!(region, Some(Label::PageHeader | Label::PageFooter))),
+            ]
+        })
+        .collect()
+}
+
+impl Ranker {
+    /// The candidates scored by the question's fitted model, where there is one. A value printed
+    /// more than once is as likely as its copies together.
+    pub fn rescore(&self, all: &mut [Candidate], pages: &[PageText], q: &Question) {
+        let Some(fitted) = self.model(q, pages) else { return };
+        let p = probabilities(fitted, &features(all, pages));
+        let mut by_value: HashMap<String, f32> = HashMap::new();
+        for (c, p) in all.iter().zip(&p) {
+            *by_value.entry(c.normalized.to_lowercase()).or_default() += p;
+        }
+        for c in all.iter_mut() {
+            c.score = by_value[&c.normalized.to_lowercase()].min(1.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_weights_use_these_features() {
+        let r: Ranker = serde_json::from_str(include_str!("../../../../assets/ranking/fields.json")).unwrap();
+        assert_eq!(r.features, FEATURES, "refit: pagewise-dev fit-ranker (docs/fields.md)");
+        for (key, f) in &r.models {
+            assert_eq!(f.model.weights.len(), N, "{key}");
+            assert_eq!(key.split('/').count(), 3, "{key}");
+            assert!(f.model.weights.iter().chain(&f.model.mean).chain(&f.model.scale).all(|w| w.is_finite()));
+        }
+    }
+
+    #[test]
+    fn probability_is_a_logistic_of_standardised_features() {
+        let mut model = Logistic { mean: vec![0.0; N], scale: vec![1.0; N], weights: vec![0.0; N], bias: 0.0 };
+        assert_eq!(model.probability(&[0.0; N]), 0.5);
+        model.weights[0] = 2.0;
+        model.mean[0] = 0.5;
+        model.scale[0] = 0.25;
+        let mut x = [0.0; N];
+        x[0] = 0.75;
+        assert!((model.probability(&x) - 1.0 / (1.0 + (-2.0f32).exp())).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_choice_shares_its_probability_with_none() {
+        let mut model = Logistic { mean: vec![0.0; N], scale: vec![1.0; N], weights: vec![0.0; N], bias: 0.0 };
+        model.weights[0] = 1.0;
+        let fitted = Fitted { model, choice: true, sets: vec![], documents: 0, candidates: 0 };
+        let (mut a, mut b) = ([0.0; N], [0.0; N]);
+        a[0] = 2.0;
+        b[0] = 0.0;
+        let p = probabilities(&fitted, &[a, b]);
+        let sum = 1.0 + 2.0f32.exp() + 1.0;
+        assert!((p[0] - 2.0f32.exp() / sum).abs() < 1e-6 && (p[1] - 1.0 / sum).abs() < 1e-6, "{p:?}");
+        // No candidates: nothing to share.
+        assert!(probabilities(&fitted, &[]).is_empty());
+    }
+}
