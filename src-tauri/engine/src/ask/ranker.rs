@@ -3,7 +3,7 @@
 //! features any document has (place on the page and in the document, type size, the layout
 //! region around it, how often it is printed, its rank among its rivals) into the probability
 //! that the candidate is the answer, with a logistic model per kind of question fitted on the
-//! training sets (`pagewise-dev fit-ranker`, docs/fields.md). The model is a small file,
+//! training sets (`pagewise-dev fit-ranker`, docs/quality.md). The model is a small file,
 //! `assets/ranking/fields.json`, compiled in; a question no model was fitted for keeps its hand
 //! scores. The probability is the answer's confidence: it means what it says.
 
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn the_bundled_weights_use_these_features() {
         let r: Ranker = serde_json::from_str(include_str!("../../../../assets/ranking/fields.json")).unwrap();
-        assert_eq!(r.features, FEATURES, "refit: pagewise-dev fit-ranker (docs/fields.md)");
+        assert_eq!(r.features, FEATURES, "refit: pagewise-dev fit-ranker (docs/quality.md)");
         for (key, f) in &r.models {
             assert_eq!(f.model.weights.len(), N, "{key}");
             assert_eq!(key.split('/').count(), 3, "{key}");
