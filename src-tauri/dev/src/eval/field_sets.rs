@@ -205,7 +205,7 @@ pub fn fields(lib: &mut Library, dir: &Path) -> Result<Option<Report>> {
         all.expected,
         all.predicted,
         all.correct,
-        100.0 * all.correct as f64 / all.expected.max(1) as f64,
+        100.0 * all.accuracy(),
         all.f1()
     );
     let _ = writeln!(table, "  confidence of the values given (single-valued fields): right / given");

@@ -30,11 +30,10 @@ fn rows(groups: &[Group], mean: &[f64; N], scale: &[f64; N]) -> Vec<Vec<(Row, bo
     groups.iter().map(|g| g.iter().map(|(x, y)| (row(x), *y)).collect()).collect()
 }
 
-/// `P(right | x)` for each candidate on its own.
-pub fn fit(samples: &[(Features, bool)]) -> Logistic {
-    let groups: Vec<Group> = vec![samples.to_vec()];
-    let (mean, scale) = standardise(&groups);
-    let data = rows(&groups, &mean, &scale);
+/// `P(right | x)` for each candidate on its own (the questions' candidates taken together).
+pub fn fit(groups: &[Group]) -> Logistic {
+    let (mean, scale) = standardise(groups);
+    let data = rows(groups, &mean, &scale);
     let beta = newton(|beta, grad, hess| {
         let mut loss = 0.0;
         for (x, y) in data.iter().flatten() {
@@ -200,7 +199,7 @@ mod tests {
                 (x, i % 10 >= 5 && i % 17 != 0)
             })
             .collect();
-        let m = fit(&samples);
+        let m = fit(&[samples]);
         assert!(m.weights[0] > 1.0, "{:?}", m.weights);
         assert!(m.weights[1].abs() < m.weights[0].abs() / 5.0, "{:?}", m.weights);
         let p = |v: f32| {
@@ -257,7 +256,7 @@ mod tests {
                 (x, i % 2 == 0)
             })
             .collect();
-        let m = fit(&samples);
+        let m = fit(&[samples]);
         let mut x = [0.0f32; N];
         x[0] = 1.0;
         assert!((m.probability(&x) - 0.5).abs() < 0.01);

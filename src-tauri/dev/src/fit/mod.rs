@@ -211,7 +211,7 @@ fn fit<'a>(docs: impl Iterator<Item = (&'a Doc, &'a Vec<Asked>)>, sets: &[PathBu
         })
         .map(|(key, (choice, groups, documents))| {
             let candidates = groups.iter().map(Vec::len).sum();
-            let model = if choice { logistic::fit_choice(&groups) } else { logistic::fit(&groups.concat()) };
+            let model = if choice { logistic::fit_choice(&groups) } else { logistic::fit(&groups) };
             (key, Fitted { model, choice, sets: sets.clone(), documents, candidates })
         })
         .collect();
