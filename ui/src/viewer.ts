@@ -154,6 +154,12 @@ function drawOverlays() {
       if (layers.has("order")) el.append(h("span.order", {}, String(r.order + 1)));
       out.push(el);
     });
+  // Form key-values found on a scan: the key and its value outlined, the tooltip says how sure.
+  if (layers.has("layout"))
+    for (const p of view.layout.pairs ?? []) {
+      const title = `${p.key} → ${p.value} (${Math.round(p.confidence * 100)}%)`;
+      out.push(box("pair-key", p.key_bbox, { title }), box("pair-value", p.value_bbox, { title }));
+    }
   for (const e of state.highlight.filter((e) => e.page === state.page)) out.push(box("evidence", e.bbox, { title: e.text }));
   overlay.replaceChildren(...out);
   renderLegend(regions);

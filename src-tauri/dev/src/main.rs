@@ -51,7 +51,9 @@ enum Command {
         what: bench::BenchCommand,
     },
     /// Fit the ranking of answer candidates on training sets (writes assets/ranking/fields.json)
-    FitRanker(fit::FitArgs),
+    FitRanker(fit::fields::FitArgs),
+    /// Fit the key-values of forms read from pixels on sets with kv.json (writes assets/ranking/pairs.json)
+    FitPairs(fit::forms::FitPairsArgs),
     /// Fuzz the engine's readers of untrusted files (image, pdf, schema, manifest, onnx, archive)
     Fuzz(fuzz::FuzzArgs),
 }
@@ -83,7 +85,8 @@ fn main() -> ExitCode {
         Command::Eval { sets, mode } => eval::run(cli.json, &sets, mode),
         Command::Bench { what } => bench::run(cli.json, what),
         Command::Fuzz(args) => fuzz::run(cli.json, args),
-        Command::FitRanker(args) => fit::run(cli.json, args),
+        Command::FitRanker(args) => fit::fields::run(cli.json, args),
+        Command::FitPairs(args) => fit::forms::run(cli.json, args),
     };
     result.unwrap_or_else(|e| {
         // As `pagewise` reports an error: one line on stderr (JSON with --json), exit code 1.

@@ -44,6 +44,10 @@ pub mod extract;
 #[cfg(not(feature = "dev-api"))]
 pub(crate) mod extract;
 #[cfg(feature = "dev-api")]
+pub mod fitted;
+#[cfg(not(feature = "dev-api"))]
+pub(crate) mod fitted;
+#[cfg(feature = "dev-api")]
 pub mod layout;
 #[cfg(not(feature = "dev-api"))]
 pub(crate) mod layout;

@@ -350,8 +350,14 @@ fn a_cancelled_page_reading_stops_between_regions() {
             RegionSource::Geometric,
         )
     };
-    let layout =
-        PageLayout { page: 1, width: 400.0, height: 200.0, regions: vec![region(10.0), region(110.0)], error: None };
+    let layout = PageLayout {
+        page: 1,
+        width: 400.0,
+        height: 200.0,
+        regions: vec![region(10.0), region(110.0)],
+        pairs: vec![],
+        error: None,
+    };
     let mut read = |cancel: bool| {
         read_regions(&mut model, &page, 1.0, &layout, &[], "nothing", &mut |_, _, _| {}, &AtomicBool::new(cancel))
     };

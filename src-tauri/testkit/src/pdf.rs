@@ -23,6 +23,18 @@ pub struct PdfPage {
     pub rules: Vec<(f32, f32, f32, f32)>,
     /// A grey RGB image covering the page (an image-only, "scanned" page): width, height px.
     pub image: Option<(u32, u32)>,
+    /// Filled AcroForm fields, each one widget.
+    pub fields: Vec<FieldItem>,
+}
+
+/// A filled form field: a text field with its value, or a check box (value "Yes" when checked).
+#[derive(Debug, Clone)]
+pub struct FieldItem {
+    pub name: String,
+    pub checkbox: bool,
+    pub value: String,
+    /// The widget's box, top-left coordinates: (x0, y0, x1, y1).
+    pub rect: (f32, f32, f32, f32),
 }
 
 impl PdfPage {
@@ -48,6 +60,16 @@ impl PdfPage {
         self.rules.push((x0, y0, x1, y1));
         self
     }
+    /// A text field named `name` filled with `value`, its widget at `rect` (top-left coordinates).
+    pub fn text_field(mut self, name: &str, value: &str, rect: (f32, f32, f32, f32)) -> Self {
+        self.fields.push(FieldItem { name: name.into(), checkbox: false, value: value.into(), rect });
+        self
+    }
+    pub fn checkbox(mut self, name: &str, checked: bool, rect: (f32, f32, f32, f32)) -> Self {
+        let value = if checked { "Yes" } else { "Off" };
+        self.fields.push(FieldItem { name: name.into(), checkbox: true, value: value.into(), rect });
+        self
+    }
     pub fn scanned(mut self, px_w: u32, px_h: u32) -> Self {
         self.image = Some((px_w, px_h));
         self
@@ -69,19 +91,38 @@ impl PdfBuilder {
     }
 
     pub fn build(&self) -> Vec<u8> {
-        // Objects: 1 catalog, 2 pages, 3 Helvetica, 4 Helvetica-Bold, then per page: page, content, [image].
+        // Objects: 1 catalog, 2 pages, 3 Helvetica, 4 Helvetica-Bold, then per page: page, content,
+        // [image], its widgets (a check box with its appearance).
         let mut objects: Vec<Vec<u8>> = vec![Vec::new(); 4];
         let mut kids = Vec::new();
+        let mut fields = Vec::new();
         for page in &self.pages {
             let page_id = objects.len() + 1;
             let content_id = page_id + 1;
             let image_id = page.image.map(|_| page_id + 2);
             kids.push(format!("{page_id} 0 R"));
             let xobject = image_id.map(|id| format!(" /XObject << /Im1 {id} 0 R >>")).unwrap_or_default();
+            // Widgets follow the page's content (and image): a check box has an appearance too.
+            let mut next = page_id + 2 + usize::from(page.image.is_some());
+            let widget_ids: Vec<usize> = page
+                .fields
+                .iter()
+                .map(|f| {
+                    let id = next;
+                    next += 1 + usize::from(f.checkbox);
+                    id
+                })
+                .collect();
+            fields.extend(widget_ids.iter().map(|id| format!("{id} 0 R")));
+            let annots = if widget_ids.is_empty() {
+                String::new()
+            } else {
+                format!(" /Annots [{}]", widget_ids.iter().map(|id| format!("{id} 0 R")).collect::<Vec<_>>().join(" "))
+            };
             objects.push(
                 format!(
                     "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Rotate {} \
-                     /Resources << /Font << /F1 3 0 R /F2 4 0 R >>{xobject} >> /Contents {content_id} 0 R >>",
+                     /Resources << /Font << /F1 3 0 R /F2 4 0 R >>{xobject} >> /Contents {content_id} 0 R{annots} >>",
                     page.width, page.height, page.rotate
                 )
                 .into_bytes(),
@@ -108,8 +149,39 @@ impl PdfBuilder {
                 obj.extend_from_slice(b"\nendstream");
                 objects.push(obj);
             }
+            for (f, id) in page.fields.iter().zip(&widget_ids) {
+                let (x0, y0, x1, y1) = f.rect;
+                let rect = format!("[{x0} {} {x1} {}]", page.height - y1, page.height - y0);
+                let common =
+                    format!("/Type /Annot /Subtype /Widget /T ({}) /Rect {rect} /P {page_id} 0 R /F 4", f.name);
+                if f.checkbox {
+                    let ap = id + 1;
+                    objects.push(
+                        format!(
+                            "<< {common} /FT /Btn /V /{v} /AS /{v} /AP << /N << /Yes {ap} 0 R /Off {ap} 0 R >> >> >>",
+                            v = f.value
+                        )
+                        .into_bytes(),
+                    );
+                    objects.push(
+                        b"<< /Type /XObject /Subtype /Form /BBox [0 0 10 10] /Length 0 >>\nstream\n\nendstream"
+                            .to_vec(),
+                    );
+                } else {
+                    objects.push(format!("<< {common} /FT /Tx /V ({}) /DA (/F1 10 Tf 0 g) >>", f.value).into_bytes());
+                }
+            }
         }
-        objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>".to_vec();
+        objects[0] = if fields.is_empty() {
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec()
+        } else {
+            format!(
+                "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [{}] /NeedAppearances true \
+                 /DR << /Font << /F1 3 0 R >> >> /DA (/F1 10 Tf 0 g) >> >>",
+                fields.join(" ")
+            )
+            .into_bytes()
+        };
         objects[1] = format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), self.pages.len()).into_bytes();
         objects[2] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec();
         objects[3] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".to_vec();

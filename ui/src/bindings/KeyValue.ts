@@ -4,4 +4,8 @@ import type { BBox } from "./BBox";
 /**
  * A label and its value (`Invoice No: 123`, a label above its value, a two-cell row).
  */
-export type KeyValue = { key: string, value: string, key_bbox: BBox, value_bbox: BBox, };
+export type KeyValue = { key: string, value: string, key_bbox: BBox, value_bbox: BBox, 
+/**
+ * How likely the pairing is (the fitted forms model's chance; the rule's confidence).
+ */
+confidence: number, };

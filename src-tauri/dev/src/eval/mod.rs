@@ -5,9 +5,10 @@
 
 pub mod compare;
 pub mod field_sets;
+pub mod form_sets;
 mod layout_sets;
 pub mod metrics;
-mod ocr_sets;
+pub mod ocr_sets;
 mod qa_sets;
 pub mod sets;
 
@@ -45,13 +46,16 @@ pub fn run(json: bool, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
         if dir.join("fields.json").is_file() {
             found.extend(field_sets::fields(&mut lib, dir)?);
         }
+        if dir.join("kv.json").is_file() {
+            found.push(form_sets::key_values(&mut lib, dir, mode)?);
+        }
         if dir.join("qa.json").is_file() {
             found.push(qa_sets::questions(&mut lib, dir)?);
         }
         if found.is_empty() {
             eprintln!(
                 "{}: no ground truth this version can score \
-                 (layout.json with tokens or blocks, ocr_lines.json, fields.json, qa.json)",
+                 (layout.json with tokens or blocks, ocr_lines.json, fields.json, kv.json, qa.json)",
                 dir.display()
             );
             unknown += 1;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use pagewise_engine::{Library, Page, PageSource, Result};
+use pagewise_engine::{DocId, Library, Page, PageSource, Result};
 use serde_json::{json, Value};
 
 use super::metrics::edit_distance;
@@ -31,17 +31,18 @@ impl TruthLine {
 }
 
 /// A page as read, in the image's pixels (the reader's boxes are in page points).
-struct ReadPage {
-    page: Page,
-    pixels_per_point: f32,
+pub struct ReadPage {
+    pub id: DocId,
+    pub page: Page,
+    pub pixels_per_point: f32,
 }
 
-fn read_image_page(lib: &mut Library, path: &Path) -> Result<ReadPage> {
+pub fn read_image_page(lib: &mut Library, path: &Path) -> Result<ReadPage> {
     let id = import(lib, path)?;
     let page = lib.page(&id, 1)?;
     let width_px = image::image_dimensions(path).map(|(w, h)| if page.turned % 180 == 90 { h } else { w }).unwrap_or(1);
     let pixels_per_point = width_px as f32 / page.width.max(1e-3);
-    Ok(ReadPage { page, pixels_per_point })
+    Ok(ReadPage { id, page, pixels_per_point })
 }
 
 fn squash(s: &str) -> String {

@@ -2,31 +2,40 @@
 //! L2 penalty (not on the bias): a logistic regression, each candidate on its own (the items
 //! of a list); and a conditional logit, one choice per question among its candidates and
 //! "none of them" (a single value). A few dozen weights, fitted exactly and reproducibly.
+//! The same fits serve every model of the kind (the fields' ranking, the forms' key-values).
 
-use pagewise_engine::ask::ranker::{Features, Logistic, N};
+use pagewise_engine::fitted::Logistic;
 
 /// Weight of the L2 penalty (on standardised features).
 pub const L2: f64 = 1.0;
 
-/// A question's candidates, each with whether it is the truth (none may be).
-pub type Group = Vec<(Features, bool)>;
+/// A question's candidates, each with its features and whether it is the truth (none may be).
+pub type Group = Vec<(Vec<f32>, bool)>;
+
+/// How many features the samples have.
+fn width(groups: &[Group]) -> usize {
+    groups.iter().flatten().map(|(x, _)| x.len()).next().unwrap_or(0)
+}
 
 /// Means and standard deviations of the features (1 where a feature never varies).
-fn standardise(groups: &[Group]) -> ([f64; N], [f64; N]) {
+fn standardise(groups: &[Group]) -> (Vec<f64>, Vec<f64>) {
     let n = groups.iter().map(Vec::len).sum::<usize>().max(1) as f64;
+    let k = width(groups);
     let rows = || groups.iter().flatten().map(|(x, _)| x);
-    let mut mean = [0.0f64; N];
-    rows().for_each(|x| (0..N).for_each(|j| mean[j] += x[j] as f64 / n));
-    let mut var = [0.0f64; N];
-    rows().for_each(|x| (0..N).for_each(|j| var[j] += (x[j] as f64 - mean[j]).powi(2) / n));
-    (mean, var.map(|v| if v > 1e-12 { v.sqrt() } else { 1.0 }))
+    let mut mean = vec![0.0f64; k];
+    rows().for_each(|x| (0..k).for_each(|j| mean[j] += x[j] as f64 / n));
+    let mut var = vec![0.0f64; k];
+    rows().for_each(|x| (0..k).for_each(|j| var[j] += (x[j] as f64 - mean[j]).powi(2) / n));
+    (mean, var.into_iter().map(|v| if v > 1e-12 { v.sqrt() } else { 1.0 }).collect())
 }
 
 /// Standardised features with a trailing 1 for the bias.
-type Row = [f64; N + 1];
+type Row = Vec<f64>;
 
-fn rows(groups: &[Group], mean: &[f64; N], scale: &[f64; N]) -> Vec<Vec<(Row, bool)>> {
-    let row = |x: &Features| std::array::from_fn(|j| if j == N { 1.0 } else { (x[j] as f64 - mean[j]) / scale[j] });
+fn rows(groups: &[Group], mean: &[f64], scale: &[f64]) -> Vec<Vec<(Row, bool)>> {
+    let row = |x: &[f32]| -> Row {
+        x.iter().zip(mean).zip(scale).map(|((v, m), s)| (*v as f64 - m) / s).chain([1.0]).collect()
+    };
     groups.iter().map(|g| g.iter().map(|(x, y)| (row(x), *y)).collect()).collect()
 }
 
@@ -34,7 +43,8 @@ fn rows(groups: &[Group], mean: &[f64; N], scale: &[f64; N]) -> Vec<Vec<(Row, bo
 pub fn fit(groups: &[Group]) -> Logistic {
     let (mean, scale) = standardise(groups);
     let data = rows(groups, &mean, &scale);
-    let beta = newton(|beta, grad, hess| {
+    let n = mean.len();
+    let beta = newton(n, |beta, grad, hess| {
         let mut loss = 0.0;
         for (x, y) in data.iter().flatten() {
             let z = dot(beta, x);
@@ -42,9 +52,9 @@ pub fn fit(groups: &[Group]) -> Logistic {
             loss += if *y { softplus(-z) } else { softplus(z) };
             let w = (p * (1.0 - p)).max(1e-9);
             let r = p - if *y { 1.0 } else { 0.0 };
-            for a in 0..=N {
+            for a in 0..=n {
                 grad[a] += r * x[a];
-                for b in 0..=N {
+                for b in 0..=n {
                     hess[a][b] += w * x[a] * x[b];
                 }
             }
@@ -59,7 +69,8 @@ pub fn fit(groups: &[Group]) -> Logistic {
 pub fn fit_choice(groups: &[Group]) -> Logistic {
     let (mean, scale) = standardise(groups);
     let data = rows(groups, &mean, &scale);
-    let beta = newton(|beta, grad, hess| {
+    let n = mean.len();
+    let beta = newton(n, |beta, grad, hess| {
         let mut loss = 0.0;
         for g in data.iter().filter(|g| !g.is_empty()) {
             let z: Vec<f64> = g.iter().map(|(x, _)| dot(beta, x)).collect();
@@ -69,10 +80,10 @@ pub fn fit_choice(groups: &[Group]) -> Logistic {
             let right: f64 = e.iter().zip(g).filter(|(_, (_, y))| *y).map(|(v, _)| v).sum();
             // -log P(the truth): of its copies together, or of "none".
             loss += all.ln() - if right > 0.0 { right.ln() } else { -top };
-            let mut mean_all = [0.0f64; N + 1];
-            let mut mean_right = [0.0f64; N + 1];
+            let mut mean_all = vec![0.0f64; n + 1];
+            let mut mean_right = vec![0.0f64; n + 1];
             for ((x, y), v) in g.iter().zip(&e) {
-                for a in 0..=N {
+                for a in 0..=n {
                     mean_all[a] += v / all * x[a];
                     if *y {
                         mean_right[a] += v / right * x[a];
@@ -82,15 +93,15 @@ pub fn fit_choice(groups: &[Group]) -> Logistic {
             // Curvature: the candidates' covariance under the model (positive semi-definite;
             // the exact Hessian less the truth's own covariance, which only helps the steps).
             for ((x, _), v) in g.iter().zip(&e) {
-                for a in 0..=N {
-                    for b in 0..=N {
+                for a in 0..=n {
+                    for b in 0..=n {
                         hess[a][b] += v / all * x[a] * x[b];
                     }
                 }
             }
-            for a in 0..=N {
+            for a in 0..=n {
                 grad[a] += mean_all[a] - mean_right[a];
-                for b in 0..=N {
+                for b in 0..=n {
                     hess[a][b] -= mean_all[a] * mean_all[b];
                 }
             }
@@ -100,12 +111,13 @@ pub fn fit_choice(groups: &[Group]) -> Logistic {
     logistic(beta, &mean, &scale)
 }
 
-fn logistic(beta: Vec<f64>, mean: &[f64; N], scale: &[f64; N]) -> Logistic {
+fn logistic(beta: Vec<f64>, mean: &[f64], scale: &[f64]) -> Logistic {
+    let n = mean.len();
     Logistic {
         mean: mean.iter().map(|&v| v as f32).collect(),
         scale: scale.iter().map(|&v| v as f32).collect(),
-        weights: beta[..N].iter().map(|&v| v as f32).collect(),
-        bias: beta[N] as f32,
+        weights: beta[..n].iter().map(|&v| v as f32).collect(),
+        bias: beta[n] as f32,
     }
 }
 
@@ -122,20 +134,21 @@ fn softplus(z: f64) -> f64 {
 }
 
 /// Minimise `loss + L2/2 |w|^2` by Newton steps, halved while they do not lower it. `eval`
-/// adds the loss's gradient and curvature at `beta` into the zeroed buffers and returns it.
-fn newton(eval: impl Fn(&[f64], &mut [f64], &mut [Vec<f64>]) -> f64) -> Vec<f64> {
+/// adds the loss's gradient and curvature at `beta` into the zeroed buffers and returns it;
+/// `beta` holds a weight for each of the `n` features, then the bias.
+fn newton(n: usize, eval: impl Fn(&[f64], &mut [f64], &mut [Vec<f64>]) -> f64) -> Vec<f64> {
     let penalised = |beta: &[f64], grad: &mut [f64], hess: &mut [Vec<f64>]| {
         let mut loss = eval(beta, grad, hess);
-        for j in 0..N {
+        for j in 0..n {
             loss += 0.5 * L2 * beta[j] * beta[j];
             grad[j] += L2 * beta[j];
             hess[j][j] += L2;
         }
-        hess[N][N] += 1e-6;
+        hess[n][n] += 1e-6;
         loss
     };
-    let fresh = || (vec![0.0f64; N + 1], vec![vec![0.0f64; N + 1]; N + 1]);
-    let mut beta = vec![0.0f64; N + 1];
+    let fresh = || (vec![0.0f64; n + 1], vec![vec![0.0f64; n + 1]; n + 1]);
+    let mut beta = vec![0.0f64; n + 1];
     for _ in 0..100 {
         let (mut grad, mut hess) = fresh();
         let loss = penalised(&beta, &mut grad, &mut hess);
@@ -188,12 +201,14 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    const N: usize = 8;
+
     #[test]
     fn a_separating_feature_gets_the_weight_and_probabilities_follow_it() {
         // Label follows feature 0 (with noise); feature 1 is noise.
-        let samples: Vec<(Features, bool)> = (0..400)
+        let samples: Vec<(Vec<f32>, bool)> = (0..400)
             .map(|i| {
-                let mut x = [0.0f32; N];
+                let mut x = vec![0.0f32; N];
                 x[0] = (i % 10) as f32;
                 x[1] = ((i * 7919) % 13) as f32;
                 (x, i % 10 >= 5 && i % 17 != 0)
@@ -203,7 +218,7 @@ mod tests {
         assert!(m.weights[0] > 1.0, "{:?}", m.weights);
         assert!(m.weights[1].abs() < m.weights[0].abs() / 5.0, "{:?}", m.weights);
         let p = |v: f32| {
-            let mut x = [0.0f32; N];
+            let mut x = vec![0.0f32; N];
             x[0] = v;
             x[1] = 6.0;
             m.probability(&x)
@@ -221,7 +236,7 @@ mod tests {
             .map(|q| {
                 (0..4)
                     .map(|i| {
-                        let mut x = [0.0f32; N];
+                        let mut x = vec![0.0f32; N];
                         x[0] = if i == q % 4 { 3.0 } else { (i as f32) * 0.3 };
                         x[1] = ((q * 31 + i * 7) % 5) as f32;
                         (x, i == q % 4 && q % 4 != 3)
@@ -230,12 +245,10 @@ mod tests {
             })
             .collect();
         let m = fit_choice(&groups);
-        let fitted =
-            pagewise_engine::ask::ranker::Fitted { model: m, choice: true, sets: vec![], documents: 0, candidates: 0 };
         let (mut sure, mut none_share) = (0.0, 0.0);
         for g in &groups {
-            let x: Vec<Features> = g.iter().map(|(x, _)| *x).collect();
-            let p = pagewise_engine::ask::ranker::probabilities(&fitted, &x);
+            let x: Vec<&[f32]> = g.iter().map(|(x, _)| x.as_slice()).collect();
+            let p = m.choice(&x);
             let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
             assert_eq!(x[best][0], 3.0);
             sure += p[best] as f64 / groups.len() as f64;
@@ -249,15 +262,15 @@ mod tests {
     #[test]
     fn the_fit_is_calibrated_on_its_own_data() {
         // Half the samples with x = 1 are positive: the model says 0.5 there.
-        let samples: Vec<(Features, bool)> = (0..200)
+        let samples: Vec<(Vec<f32>, bool)> = (0..200)
             .map(|i| {
-                let mut x = [0.0f32; N];
+                let mut x = vec![0.0f32; N];
                 x[0] = 1.0;
                 (x, i % 2 == 0)
             })
             .collect();
         let m = fit(&[samples]);
-        let mut x = [0.0f32; N];
+        let mut x = vec![0.0f32; N];
         x[0] = 1.0;
         assert!((m.probability(&x) - 0.5).abs() < 0.01);
     }

@@ -29,7 +29,7 @@ pub fn candidates(pt: &PageText, q: &Question, meaning: &mut Meaning) -> Vec<Can
     found
 }
 
-fn kind_of(target: Target) -> Option<ValueKind> {
+pub(super) fn kind_of(target: Target) -> Option<ValueKind> {
     match target {
         Target::Date => Some(ValueKind::Date),
         Target::Money => Some(ValueKind::Money),

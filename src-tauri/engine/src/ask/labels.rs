@@ -208,7 +208,9 @@ pub fn link(pt: &PageText, h: &LabelHit, vline: usize, vstart: usize, vbox: &BBo
     geometric
 }
 
-/// Does a key-value pair of the page's layout hold the label as its key and the value in its value?
+/// Does a key-value region of the page's layout (its rules, which are certain of what they pair)
+/// hold the label as its key and the value in its value? The forms model's pairs are likelier or
+/// less likely: they give candidates of their own, as likely as they are ([`super::forms`]).
 fn paired_by_layout(pt: &PageText, label: &BBox, value: &BBox) -> bool {
     let Some(layout) = pt.layout else { return false };
     layout.regions.iter().filter_map(|r| r.pair.as_ref()).any(|kv| {

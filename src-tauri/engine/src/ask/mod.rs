@@ -8,12 +8,14 @@
 //! - [`labels`]: the page as lines of tokens; where labels stand; how a value hangs off one.
 //!   Typed values (dates, amounts...) are [`crate::values`]'.
 //! - [`extractive`]: the default [`Answerer`] (no large model): candidates and their scores.
+//! - [`forms`]: the values of the filled form fields and form keys a question names.
 //! - [`spans`]: free-text candidates (names, addresses, places, sentences); [`parties`]: a
 //!   contract's parties.
 //! - [`meaning`]: labels found by sentence embeddings ([`crate::embed`]).
 //! - [`visual`]: the vision-language answerer (Qwen3-VL), grounded and checked against the page.
 
 pub mod extractive;
+pub mod forms;
 pub mod labels;
 pub mod lexicon;
 pub mod meaning;
@@ -77,7 +79,9 @@ pub struct Candidate {
     pub label: Option<String>,
     pub currency: Option<&'static str>,
     pub boxes: Vec<BBox>,
-    pub source: PageSource,
+    /// Where its evidence comes from: the page's reader ("text-layer", "ocr", "vlm") or a filled
+    /// PDF form field ("form-field").
+    pub source: &'static str,
 }
 
 impl Candidate {
@@ -101,7 +105,7 @@ impl Candidate {
             label,
             currency: None,
             boxes: vec![pt.span_box(line, start, end)],
-            source: pt.page.source,
+            source: pt.page.source.as_str(),
         }
     }
 
@@ -109,16 +113,7 @@ impl Candidate {
     pub fn lines(pt: &PageText, start: usize, end: usize, score: f32) -> Candidate {
         let text = (start..end).map(|l| pt.lines[l].printed.join(" ")).collect::<Vec<_>>().join(" ");
         let boxes = (start..end).map(|l| pt.lines[l].bbox).collect();
-        Candidate {
-            page: pt.page.page,
-            normalized: text.clone(),
-            text,
-            score: score.clamp(0.0, 1.0),
-            label: None,
-            currency: None,
-            boxes,
-            source: pt.page.source,
-        }
+        Candidate::whole(pt, text, boxes, score, None)
     }
 
     /// Words anywhere on the page, given as (line, word) in reading order; one box per line.
@@ -135,6 +130,12 @@ impl Candidate {
             }
             last_line = l;
         }
+        Candidate::whole(pt, text, boxes, score, label)
+    }
+
+    /// A value as given whole (lines of an address, a form's value): its text as its normal
+    /// form, and its boxes.
+    pub fn whole(pt: &PageText, text: String, boxes: Vec<BBox>, score: f32, label: Option<String>) -> Candidate {
         Candidate {
             page: pt.page.page,
             normalized: text.clone(),
@@ -143,7 +144,7 @@ impl Candidate {
             label,
             currency: None,
             boxes,
-            source: pt.page.source,
+            source: pt.page.source.as_str(),
         }
     }
 
@@ -159,7 +160,7 @@ impl Candidate {
             .map(|b| Evidence {
                 page: self.page,
                 bbox: b.rounded(),
-                source: self.source.as_str().to_string(),
+                source: self.source.to_string(),
                 text: self.text.clone(),
             })
             .collect();
@@ -189,14 +190,30 @@ impl Extractive {
     /// Every candidate on the pages with its hand score (before the fitted ranking), as the
     /// ranking's features are computed from them: what `pagewise-dev fit-ranker` fits on.
     pub fn hand_scored(&mut self, pages: &[PageText], q: &Question) -> Vec<Candidate> {
-        pages.iter().flat_map(|pt| extractive::candidates(pt, q, &mut self.meaning)).collect()
+        let mut all = Vec::new();
+        for pt in pages {
+            // A form field or key the question names: its value is a candidate; the label or
+            // key itself never is.
+            let (fields, labels) = forms::field_candidates(pt, q);
+            let named = forms::named_keys(pt, q);
+            all.extend(fields);
+            all.extend(forms::candidates(pt, q, &named));
+            let keys: Vec<BBox> = named.iter().map(|(kv, _)| kv.key_bbox).chain(labels).collect();
+            let found = extractive::candidates(pt, q, &mut self.meaning);
+            all.extend(found.into_iter().filter(|c| !forms::is_named_key(&keys, q, c)));
+        }
+        all
     }
 
     /// Candidates over all pages, best first (by the fitted ranking where there is one for the
     /// question), one per distinct normal form.
     fn ranked(&mut self, pages: &[PageText], q: &Question) -> Vec<Candidate> {
         let mut all = self.hand_scored(pages, q);
+        // A filled form field's value is as stored: its score is how well its name matches.
+        let (fields, mut all): (Vec<Candidate>, Vec<Candidate>) =
+            all.drain(..).partition(|c| c.source == forms::FORM_FIELD);
         self.ranker.rescore(&mut all, pages, q);
+        all.extend(fields);
         all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.page.cmp(&b.page)));
         let mut seen = std::collections::HashSet::new();
         all.retain(|c| seen.insert(c.normalized.to_lowercase()));

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::labels::PageText;
 use super::question::Question;
 use super::Candidate;
+pub use crate::fitted::Logistic;
 use crate::model::{BBox, Label, PageSource};
 
 /// What each feature is, in order; a weights file fitted with other features is not used.
@@ -42,31 +43,6 @@ pub const FEATURES: [&str; 20] = [
 ];
 pub const N: usize = FEATURES.len();
 pub type Features = [f32; N];
-
-/// A logistic model over standardised features.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Logistic {
-    pub mean: Vec<f32>,
-    pub scale: Vec<f32>,
-    pub weights: Vec<f32>,
-    pub bias: f32,
-}
-
-impl Logistic {
-    pub fn probability(&self, x: &Features) -> f32 {
-        1.0 / (1.0 + (-self.logit(x)).exp())
-    }
-
-    pub fn logit(&self, x: &Features) -> f32 {
-        x.iter()
-            .zip(&self.mean)
-            .zip(&self.scale)
-            .zip(&self.weights)
-            .map(|(((v, m), s), w)| w * (v - m) / s.max(1e-6))
-            .sum::<f32>()
-            + self.bias
-    }
-}
 
 /// One fitted model and what it was fitted on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,12 +98,7 @@ pub fn probabilities(fitted: &Fitted, features: &[Features]) -> Vec<f32> {
     if !fitted.choice {
         return features.iter().map(|x| fitted.model.probability(x)).collect();
     }
-    let z: Vec<f32> = features.iter().map(|x| fitted.model.logit(x)).collect();
-    let top = z.iter().copied().fold(0.0f32, f32::max);
-    let none = (-top).exp();
-    let e: Vec<f32> = z.iter().map(|v| (v - top).exp()).collect();
-    let sum: f32 = none + e.iter().sum::<f32>();
-    e.iter().map(|v| v / sum).collect()
+    fitted.model.choice(features)
 }
 
 /// The features of each of a question's candidates (all of them, from every page, before
@@ -224,36 +195,8 @@ mod tests {
         let r: Ranker = serde_json::from_str(include_str!("../../../../assets/ranking/fields.json")).unwrap();
         assert_eq!(r.features, FEATURES, "refit: pagewise-dev fit-ranker (docs/quality.md)");
         for (key, f) in &r.models {
-            assert_eq!(f.model.weights.len(), N, "{key}");
+            assert!(f.model.is_sound(N), "{key}");
             assert_eq!(key.split('/').count(), 3, "{key}");
-            assert!(f.model.weights.iter().chain(&f.model.mean).chain(&f.model.scale).all(|w| w.is_finite()));
         }
-    }
-
-    #[test]
-    fn probability_is_a_logistic_of_standardised_features() {
-        let mut model = Logistic { mean: vec![0.0; N], scale: vec![1.0; N], weights: vec![0.0; N], bias: 0.0 };
-        assert_eq!(model.probability(&[0.0; N]), 0.5);
-        model.weights[0] = 2.0;
-        model.mean[0] = 0.5;
-        model.scale[0] = 0.25;
-        let mut x = [0.0; N];
-        x[0] = 0.75;
-        assert!((model.probability(&x) - 1.0 / (1.0 + (-2.0f32).exp())).abs() < 1e-6);
-    }
-
-    #[test]
-    fn a_choice_shares_its_probability_with_none() {
-        let mut model = Logistic { mean: vec![0.0; N], scale: vec![1.0; N], weights: vec![0.0; N], bias: 0.0 };
-        model.weights[0] = 1.0;
-        let fitted = Fitted { model, choice: true, sets: vec![], documents: 0, candidates: 0 };
-        let (mut a, mut b) = ([0.0; N], [0.0; N]);
-        a[0] = 2.0;
-        b[0] = 0.0;
-        let p = probabilities(&fitted, &[a, b]);
-        let sum = 1.0 + 2.0f32.exp() + 1.0;
-        assert!((p[0] - 2.0f32.exp() / sum).abs() < 1e-6 && (p[1] - 1.0 / sum).abs() < 1e-6, "{p:?}");
-        // No candidates: nothing to share.
-        assert!(probabilities(&fitted, &[]).is_empty());
     }
 }

@@ -9,12 +9,13 @@ use rayon::prelude::*;
 
 use super::detector::{self, PicoDet};
 use super::geometric::{self, DocContext, EDGE_BAND};
+use super::pairs::{self, PairModel};
 use super::text_shapes::signature;
 use crate::model::{BBox, Label, LayoutMode, Page, PageLayout, PageSource, Region, RegionSource};
 use crate::{Error, Result};
 
 /// Bumped whenever an analyzer changes what it produces, so cached layouts are redone.
-pub const ANALYZER_VERSION: u32 = 1;
+pub const ANALYZER_VERSION: u32 = 2;
 /// Pixels on the longer side of a PDF page rendered for the detector (its input is 800 high).
 pub const DETECTOR_PIXELS: f32 = 1000.0;
 
@@ -65,7 +66,17 @@ pub fn analyze_pages(
         });
         by_page.insert(p.page, layout);
     }
-    pages.iter().filter_map(|p| by_page.remove(&p.page)).collect()
+    pages
+        .iter()
+        .filter_map(|p| {
+            let mut layout = by_page.remove(&p.page)?;
+            // Forms are read from pixels: the forms model was fitted on scans.
+            if matches!(p.source, PageSource::Ocr | PageSource::Vlm) && layout.error.is_none() {
+                layout.pairs = pairs::find(p, PairModel::bundled());
+            }
+            Some(layout)
+        })
+        .collect()
 }
 
 fn first_text_page(pages: &[Page]) -> u32 {
@@ -82,6 +93,7 @@ fn guarded(page: &Page, f: impl FnOnce() -> Result<PageLayout>) -> PageLayout {
             width: page.width,
             height: page.height,
             regions: vec![],
+            pairs: vec![],
             error: Some(err.clone()),
         };
     }
@@ -97,6 +109,7 @@ fn guarded(page: &Page, f: impl FnOnce() -> Result<PageLayout>) -> PageLayout {
         width: page.width,
         height: page.height,
         regions: vec![],
+        pairs: vec![],
         error: Some(e.to_report()),
     })
 }
@@ -135,6 +148,7 @@ pub fn geometric_page(page: &Page, ctx: &DocContext) -> PageLayout {
         width: page.width,
         height: page.height,
         regions: in_reading_order(page, regions),
+        pairs: vec![],
         error: None,
     }
 }
@@ -172,7 +186,7 @@ pub fn detector_page(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<Pag
     for r in &mut regions {
         r.text = geometric::text_of(&page.words, &r.words);
     }
-    Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, error: None })
+    Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs: vec![], error: None })
 }
 
 /// Regions sorted by where their first word comes in the page's reading order (words inside a

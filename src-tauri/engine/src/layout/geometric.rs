@@ -297,6 +297,7 @@ fn push_pair(
         value: value_text,
         key_bbox,
         value_bbox,
+        confidence,
     });
     regions.push(region);
 }

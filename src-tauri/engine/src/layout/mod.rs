@@ -4,6 +4,7 @@
 //!
 //! - [`geometric`]: from the text layer (words, fonts, ruling lines, pictures); no model.
 //! - [`detector`]: from pixels, for pages without a text layer (PicoDet on candle).
+//! - [`pairs`]: form key-values on pages read from pixels, by a fitted model.
 //! - [`tables`]: table grids (ruled and unruled) and their CSV.
 //! - [`text_shapes`]: what a run of text looks like (a label, a list marker, a caption, a
 //!   heading, a formula, a page number).
@@ -17,5 +18,6 @@ pub mod detector;
 pub mod geometric;
 pub mod markdown;
 pub mod overlay;
+pub mod pairs;
 pub mod tables;
 pub mod text_shapes;

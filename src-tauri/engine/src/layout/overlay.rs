@@ -171,7 +171,7 @@ mod tests {
                 RegionSource::Geometric,
             ),
         ];
-        draw(&mut img, &PageLayout { page: 1, width: 100.0, height: 140.0, regions, error: None });
+        draw(&mut img, &PageLayout { page: 1, width: 100.0, height: 140.0, regions, pairs: vec![], error: None });
         assert_ne!(*img.get_pixel(10, 20), Rgba([255, 255, 255, 255]), "the title's outline is drawn");
     }
 }

@@ -110,6 +110,9 @@ pub struct KeyValue {
     pub value: String,
     pub key_bbox: BBox,
     pub value_bbox: BBox,
+    /// How likely the pairing is (the fitted forms model's chance; the rule's confidence).
+    #[serde(default)]
+    pub confidence: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -152,8 +155,19 @@ pub struct PageLayout {
     pub width: f32,
     pub height: f32,
     pub regions: Vec<Region>,
+    /// Form key-values found by the fitted forms model on pages read from pixels (the
+    /// key-values of the text layer's rules are regions); [`PageLayout::key_values`] has both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairs: Vec<KeyValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
+}
+
+impl PageLayout {
+    /// Every key-value of the page: the regions' and the forms model's.
+    pub fn key_values(&self) -> impl Iterator<Item = &KeyValue> {
+        self.regions.iter().filter_map(|r| r.pair.as_ref()).chain(&self.pairs)
+    }
 }
 
 /// Which analyzer to use.

@@ -110,12 +110,40 @@ pub struct Graphics {
     /// neither a rule nor an outlined rectangle.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drawings: Vec<BBox>,
+    /// The page's fillable form fields (AcroForm widgets) with what is filled in: read as they
+    /// are stored, not from their drawing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FormField>,
 }
 
 impl Graphics {
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty() && self.pictures.is_empty() && self.drawings.is_empty()
+        self.rules.is_empty() && self.pictures.is_empty() && self.drawings.is_empty() && self.fields.is_empty()
     }
+}
+
+/// A filled-in PDF form field's widget on a page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    /// The field's name (its full name in the form: "applicant.name").
+    pub name: String,
+    pub kind: FormFieldKind,
+    /// What is filled in: the text, the chosen option, or for a check box or radio button
+    /// "checked"/"unchecked" (a checked radio button's export value where it has one).
+    pub value: String,
+    /// The widget's box in page points.
+    pub bbox: BBox,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormFieldKind {
+    Text,
+    Checkbox,
+    Radio,
+    Choice,
+    Signature,
+    Button,
 }
 
 /// What any reader returns for one page (the text layer, the OCR reader, a vision-language

@@ -1,8 +1,9 @@
 //! Readers turn a page into words with boxes, each returning a [`Reading`]: the PDF's own text
-//! layer ([`text_layer`], with its drawn [`graphics`]), the OCR reader for scans and photos
+//! layer ([`text_layer`], with its drawn [`graphics`] and filled [`form_fields`]), the OCR reader for scans and photos
 //! ([`ocr`]), and PaddleOCR-VL region by region on request ([`vlm`]). [`order`] puts a reading's
 //! words into lines and blocks in reading order, and [`page_of`] makes the page the library keeps.
 
+pub mod form_fields;
 pub mod frame;
 pub mod graphics;
 pub mod ocr;

@@ -3,6 +3,7 @@
 
 use pdfium_render::prelude::*;
 
+use super::form_fields::read_form_fields;
 use super::frame::{page_frame, PageFrame};
 use super::graphics::read_graphics;
 use crate::model::{BBox, PageSource, Reading, TextDirection, Word};
@@ -49,7 +50,8 @@ pub fn read_words(page: &PdfPage) -> Result<Reading, PdfiumError> {
         current.push(glyph);
     }
     flush(&mut current, &mut words, &chars, &frame, &mut votes);
-    let graphics = read_graphics(page, &frame);
+    let mut graphics = read_graphics(page, &frame);
+    graphics.fields = read_form_fields(page, &frame);
     let source = if words.is_empty() { PageSource::NeedsReader } else { PageSource::TextLayer };
     Ok(Reading {
         source,

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::reading::read_by_ocr;
 use super::Library;
-use crate::model::{AddOutcome, AddStatus, FileKind, LayoutMode, Page, PageSource, Progress, Reading};
+use crate::model::{AddOutcome, AddStatus, FileKind, Graphics, LayoutMode, Page, PageSource, Progress, Reading};
 use crate::read::ocr::page::PDF_PIXELS;
 use crate::read::{failed_page, page_of};
 use crate::source::{Hashing, SourceFile};
@@ -265,8 +265,8 @@ fn repair(store: &Store, src: &SourceFile, stored: &Path) -> Result<PathBuf> {
 /// installed or fails, the page stays `needs-reader` with the reason, and the import goes on.
 fn read_pixels(page: Page, pixels: Pixels) -> Page {
     match pixels.and_then(|img| read_by_ocr(&page, &img)) {
-        // The scan is the page itself, not a picture on it.
-        Ok((read, _)) => Page { graphics: Default::default(), ..read },
+        // The scan is the page itself, not a picture on it; form fields filled over it stay.
+        Ok((read, _)) => Page { graphics: Graphics { fields: page.graphics.fields, ..Default::default() }, ..read },
         Err(e) => Page { error: Some(e.to_report()), ..page },
     }
 }

@@ -74,6 +74,7 @@ impl Library {
             width: reference.width,
             height: reference.height,
             regions: vec![],
+            pairs: vec![],
             error: None,
         });
         cover_unplaced_words(&mut layout, &reference);

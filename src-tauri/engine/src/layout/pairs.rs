@@ -1,0 +1,432 @@
+//! Form key-values on pages read from pixels: which text is a key ("Date:", "Division", "Name
+//! of account") and which text is its value (right of it on its row, below it, further along),
+//! chosen by a model fitted on filled forms (`pagewise-dev fit-pairs`, docs/quality.md) rather
+//! than by rules. The page's lines are cut into pieces (after a colon that ends a label, at wide
+//! gaps); every piece may be a key, its nearest pieces to the right and below may be its value,
+//! and a conditional logit over geometry and text shape gives each the chance that it is the
+//! key's value, beside the chance that the piece is no key at all. The weights are a small file,
+//! `assets/ranking/pairs.json`, compiled in.
+
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fitted::Logistic;
+use crate::model::{BBox, KeyValue, Page};
+
+/// What each feature is, in order; a weights file fitted with other features is not used.
+pub const FEATURES: [&str; 22] = [
+    "key ends with a colon",
+    "key words (log)",
+    "key share of digits",
+    "key share of capitals",
+    "key starts its line",
+    "value ends with a colon",
+    "value words (log)",
+    "value share of digits",
+    "value share of capitals",
+    "value on the key's row, right of it",
+    "value below the key",
+    "gap along the row (key heights)",
+    "gap down (key heights)",
+    "left edges apart (key heights)",
+    "value's left edge within the key's span",
+    "rank among the key's candidates by distance (1 / (1 + rank))",
+    "key's rank among the pieces the value is a candidate of (1 / (1 + rank))",
+    "value's height over the key's",
+    "key's top (share of the page height)",
+    "key's left (share of the page width)",
+    "pieces between them",
+    "value is the key's nearest piece on its row",
+];
+pub const N: usize = FEATURES.len();
+
+/// Candidate values per key: the nearest pieces right of it and below it.
+const CANDIDATES: usize = 12;
+/// A gap between words wider than this many line heights cuts a line into pieces.
+const PIECE_GAP: f32 = 1.2;
+
+/// The weights file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PairModel {
+    pub version: u32,
+    pub features: Vec<String>,
+    pub model: Option<Logistic>,
+    /// A key-value is kept when its chance is at least this (chosen by cross-validation).
+    pub threshold: f32,
+    /// Sets, documents and keys it was fitted on (for the README and the curious).
+    pub sets: Vec<String>,
+    pub documents: usize,
+    pub keys: usize,
+}
+
+static BUNDLED: LazyLock<PairModel> = LazyLock::new(|| {
+    let m: PairModel = serde_json::from_str(include_str!("../../../../assets/ranking/pairs.json")).unwrap_or_default();
+    // Fitted on other features: no key-values rather than wrong ones (a unit test keeps the file in step).
+    let sound = m.features == FEATURES && m.model.as_ref().is_some_and(|l| l.is_sound(N));
+    if sound {
+        m
+    } else {
+        PairModel::default()
+    }
+});
+
+impl PairModel {
+    /// The model compiled into this build.
+    pub fn bundled() -> &'static PairModel {
+        &BUNDLED
+    }
+}
+
+/// A run of words on one line that may be a key or a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    pub words: Vec<u32>,
+    pub bbox: BBox,
+    pub text: String,
+    /// Is it the first piece of its line?
+    pub starts_line: bool,
+}
+
+/// The page's lines cut into pieces: after a word that ends with a colon ("Date: 5/6/93"), and
+/// at a gap wider than [`PIECE_GAP`] line heights.
+pub fn pieces(page: &Page) -> Vec<Piece> {
+    let mut out = Vec::new();
+    for line in &page.lines {
+        let h = line.bbox.height().max(1.0);
+        let mut runs: Vec<Vec<u32>> = Vec::new();
+        for &w in &line.words {
+            let cut = runs.last().and_then(|r| r.last()).is_none_or(|&prev| {
+                let (a, b) = (&page.words[prev as usize], &page.words[w as usize]);
+                a.text.ends_with(':') || b.bbox.x0 - a.bbox.x1 > PIECE_GAP * h
+            });
+            if cut {
+                runs.push(Vec::new());
+            }
+            runs.last_mut().expect("a run was pushed").push(w);
+        }
+        out.extend(runs.into_iter().enumerate().map(|(k, words)| piece(page, words, k == 0)));
+    }
+    out
+}
+
+fn piece(page: &Page, words: Vec<u32>, starts_line: bool) -> Piece {
+    let bbox =
+        words.iter().skip(1).fold(page.words[words[0] as usize].bbox, |b, &w| b.union(&page.words[w as usize].bbox));
+    let text = words.iter().map(|&w| page.words[w as usize].text.as_str()).collect::<Vec<_>>().join(" ");
+    Piece { words, bbox, text, starts_line }
+}
+
+/// A piece as a possible key: its possible values (indices into the pieces), nearest first,
+/// with each one's features.
+#[derive(Debug, Clone)]
+pub struct KeyCandidates {
+    pub key: usize,
+    pub values: Vec<usize>,
+    pub features: Vec<Vec<f32>>,
+}
+
+/// Where `v` lies from `k`: on its row to the right, or below it within reach; with how far
+/// (in key heights) for ranking.
+fn reach(k: &BBox, v: &BBox) -> Option<(bool, f32)> {
+    let h = k.height().max(1.0);
+    let same_row = k.v_overlap(v) >= 0.4 * h.min(v.height().max(1.0));
+    if same_row && v.x0 >= k.x1 - 0.3 * h && v.x0 - k.x1 <= 40.0 * h {
+        return Some((true, (v.x0 - k.x1).max(0.0) / h));
+    }
+    let below = v.y0 >= k.y1 - 0.3 * h && v.y0 - k.y1 <= 8.0 * h;
+    if below && v.x0 < k.x1 + 10.0 * h && v.x1 > k.x0 - 3.0 * h {
+        return Some((false, (v.y0 - k.y1).max(0.0) / h + 0.3 * (v.x0 - k.x0).abs() / h));
+    }
+    None
+}
+
+/// Every piece as a possible key, with its nearest possible values and their features.
+pub fn candidates(page: &Page, pieces: &[Piece]) -> Vec<KeyCandidates> {
+    let near: Vec<Vec<(usize, bool, f32)>> = pieces
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut c: Vec<(usize, bool, f32)> = pieces
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .filter_map(|(j, v)| reach(&k.bbox, &v.bbox).map(|(row, d)| (j, row, d)))
+                .collect();
+            c.sort_by(|a, b| a.2.total_cmp(&b.2));
+            c.truncate(CANDIDATES);
+            c
+        })
+        .collect();
+    // How each value ranks its keys: by distance among the pieces that reach it.
+    let mut keys_of: Vec<Vec<f32>> = vec![Vec::new(); pieces.len()];
+    for c in &near {
+        for &(j, _, d) in c {
+            keys_of[j].push(d);
+        }
+    }
+    keys_of.iter_mut().for_each(|d| d.sort_by(f32::total_cmp));
+    near.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let k = &pieces[i];
+            let nearest_on_row = c.iter().find(|x| x.1).map(|x| x.0);
+            let features = c
+                .iter()
+                .enumerate()
+                .map(|(rank, &(j, row, d))| {
+                    let v = &pieces[j];
+                    let key_rank = keys_of[j].partition_point(|&x| x < d);
+                    let between = pieces_between(pieces, i, j, row);
+                    pair_features(page, k, v, row, rank, key_rank, between, nearest_on_row == Some(j))
+                })
+                .collect();
+            KeyCandidates { key: i, values: c.iter().map(|x| x.0).collect(), features }
+        })
+        .collect()
+}
+
+/// Pieces lying between a key and its candidate value: along the row, or down the column.
+fn pieces_between(pieces: &[Piece], k: usize, v: usize, row: bool) -> usize {
+    let (a, b) = (&pieces[k].bbox, &pieces[v].bbox);
+    pieces
+        .iter()
+        .enumerate()
+        .filter(|&(j, p)| {
+            let c = p.bbox.center();
+            j != k
+                && j != v
+                && if row {
+                    c.0 > a.x1 && c.0 < b.x0 && c.1 > a.y0.min(b.y0) && c.1 < a.y1.max(b.y1)
+                } else {
+                    c.1 > a.y1 && c.1 < b.y0 && p.bbox.h_overlap(b) > 0.0
+                }
+        })
+        .count()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pair_features(
+    page: &Page,
+    k: &Piece,
+    v: &Piece,
+    row: bool,
+    rank: usize,
+    key_rank: usize,
+    between: usize,
+    nearest_on_row: bool,
+) -> Vec<f32> {
+    let h = k.bbox.height().max(1.0);
+    let flag = |yes: bool| if yes { 1.0 } else { 0.0 };
+    let (ks, vs) = (shape(&k.text), shape(&v.text));
+    vec![
+        flag(k.text.ends_with(':')),
+        ks.words,
+        ks.digits,
+        ks.capitals,
+        flag(k.starts_line),
+        flag(v.text.ends_with(':')),
+        vs.words,
+        vs.digits,
+        vs.capitals,
+        flag(row),
+        flag(!row),
+        if row { ((v.bbox.x0 - k.bbox.x1) / h).clamp(0.0, 40.0) } else { 0.0 },
+        if row { 0.0 } else { ((v.bbox.y0 - k.bbox.y1) / h).clamp(0.0, 8.0) },
+        ((v.bbox.x0 - k.bbox.x0).abs() / h).min(20.0),
+        flag(v.bbox.x0 >= k.bbox.x0 - 0.5 * h && v.bbox.x0 <= k.bbox.x1),
+        1.0 / (1.0 + rank as f32),
+        1.0 / (1.0 + key_rank as f32),
+        (v.bbox.height() / h).clamp(0.0, 6.0),
+        (k.bbox.y0 / page.height.max(1.0)).clamp(0.0, 1.0),
+        (k.bbox.x0 / page.width.max(1.0)).clamp(0.0, 1.0),
+        (between as f32).min(5.0),
+        flag(nearest_on_row),
+    ]
+}
+
+struct Shape {
+    words: f32,
+    digits: f32,
+    capitals: f32,
+}
+
+fn shape(text: &str) -> Shape {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = text.chars().filter(|c| c.is_ascii_digit()).count();
+    let capitals = text.chars().filter(|c| c.is_uppercase()).count();
+    Shape {
+        words: (1.0 + text.split_whitespace().count() as f32).ln(),
+        digits: digits as f32 / (letters + digits).max(1) as f32,
+        capitals: capitals as f32 / letters.max(1) as f32,
+    }
+}
+
+/// The page's key-values by `model` (none without one), at least `threshold` likely each.
+pub fn find(page: &Page, model: &PairModel) -> Vec<KeyValue> {
+    let Some(logistic) = &model.model else { return Vec::new() };
+    let pieces = pieces(page);
+    let cands = candidates(page, &pieces);
+    let chances: Vec<Vec<f32>> = cands.iter().map(|c| logistic.choice(&c.features)).collect();
+    decode(&pieces, &cands, &chances, model.threshold)
+}
+
+/// Key-values from each key's chances: the likeliest first, a piece in one pair only (as a key
+/// or a value), each value run on over the lines of its block below it.
+pub fn decode(pieces: &[Piece], cands: &[KeyCandidates], chances: &[Vec<f32>], threshold: f32) -> Vec<KeyValue> {
+    let mut best: Vec<(usize, usize, f32)> = cands
+        .iter()
+        .zip(chances)
+        .filter_map(|(c, p)| {
+            let (at, &chance) = p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+            (chance >= threshold).then_some((c.key, c.values[at], chance))
+        })
+        .collect();
+    best.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let mut used = vec![false; pieces.len()];
+    let keys: Vec<bool> = (0..pieces.len()).map(|i| best.iter().any(|b| b.0 == i)).collect();
+    let mut out = Vec::new();
+    for (k, v, chance) in best {
+        if used[k] || used[v] {
+            continue;
+        }
+        used[k] = true;
+        used[v] = true;
+        let mut value = vec![v];
+        while let Some(next) = continuation(pieces, *value.last().expect("a value"), &used, &keys) {
+            used[next] = true;
+            value.push(next);
+        }
+        let text = value.iter().map(|&i| pieces[i].text.as_str()).collect::<Vec<_>>().join(" ");
+        let value_bbox = value.iter().skip(1).fold(pieces[v].bbox, |b, &i| b.union(&pieces[i].bbox));
+        out.push(KeyValue {
+            key: pieces[k].text.trim_end_matches(':').trim().to_string(),
+            value: text,
+            key_bbox: pieces[k].bbox,
+            value_bbox,
+            confidence: chance,
+        });
+    }
+    out
+}
+
+/// The piece on the next line of a value's block: just below it, starting where it starts, not
+/// itself a key or a label.
+fn continuation(pieces: &[Piece], last: usize, used: &[bool], keys: &[bool]) -> Option<usize> {
+    let b = pieces[last].bbox;
+    let h = b.height().max(1.0);
+    (0..pieces.len()).find(|&j| {
+        let p = &pieces[j];
+        !used[j]
+            && !keys[j]
+            && !p.text.ends_with(':')
+            && p.bbox.y0 >= b.y1 - 0.3 * h
+            && p.bbox.y0 - b.y1 <= 0.5 * h
+            && (p.bbox.x0 - b.x0).abs() <= 1.0 * h
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Line, PageSource, Word};
+
+    /// A scanned form: each line a list of (text, x) words, 10 points high, lines 20 apart
+    /// unless placed; words 6 points wide per letter.
+    fn form(lines: &[(f32, &[(&str, f32)])]) -> Page {
+        let (mut words, mut out) = (Vec::new(), Vec::new());
+        for &(y, ws) in lines {
+            let ids: Vec<u32> = ws
+                .iter()
+                .map(|&(t, x)| {
+                    let bbox = BBox::new(x, y, x + 6.0 * t.chars().count() as f32, y + 10.0);
+                    words.push(Word { text: t.into(), bbox, size: 0.0, bold: false });
+                    words.len() as u32 - 1
+                })
+                .collect();
+            let bbox = ids.iter().map(|&w| words[w as usize].bbox).reduce(|a: BBox, b| a.union(&b)).unwrap();
+            out.push(Line { words: ids, bbox, block: out.len() as u32 });
+        }
+        Page {
+            page: 1,
+            width: 600.0,
+            height: 800.0,
+            rotation: 0,
+            turned: 0,
+            source: PageSource::Ocr,
+            text: String::new(),
+            words,
+            lines: out,
+            graphics: Default::default(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn lines_are_cut_after_a_colon_and_at_wide_gaps() {
+        let page = form(&[(100.0, &[("Name:", 50.0), ("John", 86.0), ("Smith", 116.0), ("Fax", 300.0)])]);
+        let texts: Vec<String> = pieces(&page).into_iter().map(|p| p.text).collect();
+        assert_eq!(texts, ["Name:", "John Smith", "Fax"]);
+        assert!(pieces(&page)[0].starts_line && !pieces(&page)[1].starts_line);
+    }
+
+    #[test]
+    fn candidates_are_right_on_the_row_or_below() {
+        let page = form(&[
+            (100.0, &[("Date:", 50.0), ("5/6/93", 100.0)]),
+            (120.0, &[("Division", 50.0)]),
+            (140.0, &[("Sales", 52.0)]),
+            (100.0, &[("Left", 0.0)]),
+        ]);
+        let p = pieces(&page);
+        let c = candidates(&page, &p);
+        let date = c.iter().find(|k| p[k.key].text == "Date:").unwrap();
+        let values: Vec<&str> = date.values.iter().map(|&v| p[v].text.as_str()).collect();
+        assert!(values.contains(&"5/6/93") && values.contains(&"Division"), "{values:?}");
+        assert!(!values.contains(&"Left") && !values.contains(&"Date:"), "{values:?}");
+        assert!(c.iter().all(|k| k.features.iter().all(|x| x.len() == N && x.iter().all(|v| v.is_finite()))));
+    }
+
+    #[test]
+    fn decoding_takes_the_likeliest_pairs_each_piece_once_and_runs_values_on() {
+        let page = form(&[
+            (100.0, &[("Address:", 50.0), ("12", 120.0), ("Main", 140.0), ("St", 170.0)]),
+            (112.0, &[("Springfield", 120.0)]),
+            (140.0, &[("Phone:", 50.0), ("555", 120.0)]),
+        ]);
+        let p = pieces(&page);
+        let c = candidates(&page, &p);
+        // Each key's first candidate is right; "Address:" also wants "555" a little.
+        let chances: Vec<Vec<f32>> = c
+            .iter()
+            .map(|k| {
+                let mut ch = vec![0.0; k.values.len()];
+                if p[k.key].text.ends_with(':') {
+                    ch[0] = 0.8;
+                }
+                ch
+            })
+            .collect();
+        let kv = decode(&p, &c, &chances, 0.5);
+        let got: Vec<(&str, &str)> = kv.iter().map(|k| (k.key.as_str(), k.value.as_str())).collect();
+        assert_eq!(got, [("Address", "12 Main St Springfield"), ("Phone", "555")]);
+        assert_eq!(kv[0].confidence, 0.8);
+        assert!(decode(&p, &c, &chances, 0.9).is_empty());
+    }
+
+    #[test]
+    fn the_bundled_model_pairs_a_form_and_its_weights_are_in_step() {
+        let m: PairModel = serde_json::from_str(include_str!("../../../../assets/ranking/pairs.json")).unwrap();
+        assert_eq!(m.features, FEATURES, "refit: pagewise-dev fit-pairs (docs/quality.md)");
+        assert!(m.model.as_ref().is_some_and(|l| l.is_sound(N)) && m.threshold > 0.0 && m.documents > 0);
+        let page = form(&[
+            (100.0, &[("DATE:", 50.0), ("May", 110.0), ("6,", 134.0), ("1993", 152.0)]),
+            (140.0, &[("TO:", 50.0), ("J.", 110.0), ("Smith", 128.0)]),
+            (180.0, &[("SUBJECT:", 50.0), ("Sales", 110.0), ("meeting", 146.0)]),
+        ]);
+        let found = find(&page, PairModel::bundled());
+        let got: Vec<(&str, &str)> = found.iter().map(|k| (k.key.as_str(), k.value.as_str())).collect();
+        assert!(got.contains(&("DATE", "May 6, 1993")) && got.contains(&("TO", "J. Smith")), "{got:?}");
+        assert!(found.iter().all(|k| k.confidence >= m.threshold && k.confidence <= 1.0));
+    }
+}
