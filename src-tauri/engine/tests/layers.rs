@@ -21,7 +21,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "runtime",
-        &["nn", "vlm", "pdfium", "render", "source", "models", "places", "secrets", "loaded"],
+        &["nn", "vlm", "fitted", "pdfium", "render", "source", "models", "places", "secrets", "loaded"],
         &["runtime", "ground floor"],
     ),
     ("ground floor", &["model"], &["ground floor"]),

@@ -2,8 +2,8 @@
 //! question names gives its value as stored, exact, before anything read from the page. A
 //! key-value of the page's layout (a form's "Location" and what is filled in beside it) whose key
 //! the question names gives its value, as likely as the key matches the question and the pairing
-//! is sure; and no candidate is taken from inside a key the question names (the key is never its
-//! own answer).
+//! is sure; and no candidate is the words of a key or label the question names (the key is never
+//! its own answer).
 
 use super::extractive::kind_of;
 use super::labels::{norm_token, PageText};
