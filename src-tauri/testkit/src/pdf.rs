@@ -152,8 +152,8 @@ impl PdfBuilder {
             for (f, id) in page.fields.iter().zip(&widget_ids) {
                 let (x0, y0, x1, y1) = f.rect;
                 let rect = format!("[{x0} {} {x1} {}]", page.height - y1, page.height - y0);
-                let common =
-                    format!("/Type /Annot /Subtype /Widget /T ({}) /Rect {rect} /P {page_id} 0 R /F 4", f.name);
+                let name = escape(&f.name);
+                let common = format!("/Type /Annot /Subtype /Widget /T ({name}) /Rect {rect} /P {page_id} 0 R /F 4");
                 if f.checkbox {
                     let ap = id + 1;
                     objects.push(
@@ -168,7 +168,8 @@ impl PdfBuilder {
                             .to_vec(),
                     );
                 } else {
-                    objects.push(format!("<< {common} /FT /Tx /V ({}) /DA (/F1 10 Tf 0 g) >>", f.value).into_bytes());
+                    let value = escape(&f.value);
+                    objects.push(format!("<< {common} /FT /Tx /V ({value}) /DA (/F1 10 Tf 0 g) >>").into_bytes());
                 }
             }
         }

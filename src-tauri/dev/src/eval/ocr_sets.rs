@@ -287,7 +287,7 @@ mod tests {
             graphics: Default::default(),
             error: None,
         };
-        ReadPage { page, pixels_per_point: 1.0 }
+        ReadPage { id: DocId("test".into()), page, pixels_per_point: 1.0 }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
+use pagewise_engine::ask::forms::FORM_FIELD;
 use pagewise_engine::ask::labels::PageText;
 use pagewise_engine::ask::ranker::{self, Fitted, Ranker, FEATURES};
 use pagewise_engine::ask::Candidate;
@@ -172,7 +173,9 @@ fn samples(d: &Doc, answerer: &mut Extractive) -> Vec<Asked> {
         let expected = expected_texts(&d.record[&spec.name]);
         for text in spec.all_questions() {
             let q = Question::for_target(&text, spec.target());
-            let candidates = answerer.hand_scored(&pages, &q);
+            // Filled form fields keep their own scores; the ranking never sees them.
+            let mut candidates = answerer.hand_scored(&pages, &q);
+            candidates.retain(|c| c.source != FORM_FIELD);
             let features = ranker::features(&candidates, &pages);
             let right = |c: &Candidate| expected.iter().any(|e| matches(&c.text, &c.normalized, e));
             out.push(Asked {

@@ -21,6 +21,7 @@ fn width(groups: &[Group]) -> usize {
 fn standardise(groups: &[Group]) -> (Vec<f64>, Vec<f64>) {
     let n = groups.iter().map(Vec::len).sum::<usize>().max(1) as f64;
     let k = width(groups);
+    assert!(groups.iter().flatten().all(|(x, _)| x.len() == k), "samples with different numbers of features");
     let rows = || groups.iter().flatten().map(|(x, _)| x);
     let mut mean = vec![0.0f64; k];
     rows().for_each(|x| (0..k).for_each(|j| mean[j] += x[j] as f64 / n));

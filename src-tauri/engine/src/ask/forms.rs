@@ -1,5 +1,6 @@
 //! Answers from forms. A filled PDF form field (AcroForm) whose name or printed label the
-//! question names gives its value as stored, exact, before anything read from the page. A
+//! question names gives its value as stored, scored by how well the name matches (first where it
+//! matches fully, as nothing read from the page scores higher than a sure match). A
 //! key-value of the page's layout (a form's "Location" and what is filled in beside it) whose key
 //! the question names gives its value, as likely as the key matches the question and the pairing
 //! is sure; and no candidate is the words of a key or label the question names (the key is never
@@ -82,9 +83,16 @@ pub fn candidates(pt: &PageText, q: &Question, named: &[(&KeyValue, f32)]) -> Ve
         .collect()
 }
 
-/// A field name as words: "applicant.dateOfBirth" and "date_of_birth" are "date of birth".
+/// A field name as words: "applicant.dateOfBirth", "form1[0].dateOfBirth[0]" and
+/// "date_of_birth" read "date Of Birth" / "date of birth" (matching ignores case).
 pub fn name_words(name: &str) -> String {
-    let last = name.rsplit('.').next().unwrap_or(name);
+    // XFA-style names index each part: "page1[0].lastName[0]".
+    let plain: String = name
+        .split('[')
+        .enumerate()
+        .map(|(i, s)| if i == 0 { s } else { s.split_once(']').map_or("", |(_, r)| r) })
+        .collect();
+    let last = plain.rsplit('.').next().unwrap_or(&plain);
     let mut out = String::new();
     let mut prev_lower = false;
     for c in last.chars() {
@@ -121,12 +129,12 @@ fn printed_label(pt: &PageText, b: &BBox) -> Option<(String, BBox)> {
     left.or_else(above).map(|l| (l.printed.join(" "), l.bbox))
 }
 
-/// A page's fields as one per name: a radio group answers with its chosen button.
+/// A page's fields as one per name: a radio or check box group answers with its chosen button.
 fn by_name(fields: &[FormField]) -> Vec<&FormField> {
     let mut out: Vec<&FormField> = Vec::new();
     for f in fields.iter().filter(|f| !f.name.is_empty() && f.kind != FormFieldKind::Signature) {
         match out.iter_mut().find(|o| o.name == f.name) {
-            Some(o) if o.kind == FormFieldKind::Radio && o.value == "unchecked" => *o = f,
+            Some(o) if o.kind == f.kind && f.value != "unchecked" && o.value == "unchecked" => *o = f,
             Some(_) => {}
             None => out.push(f),
         }
@@ -210,6 +218,7 @@ mod tests {
         assert_eq!(name_words("date_of_birth"), "date of birth");
         assert_eq!(name_words("item417"), "item 417");
         assert_eq!(name_words("Text3"), "Text 3");
+        assert_eq!(name_words("form1[0].page1[0].lastName[0]"), "last Name");
     }
 
     #[test]

@@ -66,17 +66,16 @@ pub fn analyze_pages(
         });
         by_page.insert(p.page, layout);
     }
-    pages
-        .iter()
-        .filter_map(|p| {
-            let mut layout = by_page.remove(&p.page)?;
-            // Forms are read from pixels: the forms model was fitted on scans.
-            if matches!(p.source, PageSource::Ocr | PageSource::Vlm) && layout.error.is_none() {
-                layout.pairs = pairs::find(p, PairModel::bundled());
-            }
-            Some(layout)
-        })
-        .collect()
+    let mut out: Vec<(&Page, PageLayout)> = pages.iter().filter_map(|p| Some((p, by_page.remove(&p.page)?))).collect();
+    out.par_iter_mut().for_each(|(p, layout)| {
+        // Forms are read from pixels: the forms model was fitted on scans. A panic costs the
+        // page its key-values, not its layout.
+        if matches!(p.source, PageSource::Ocr | PageSource::Vlm) && layout.error.is_none() {
+            let found = std::panic::catch_unwind(|| pairs::find(p, PairModel::bundled()));
+            layout.pairs = found.unwrap_or_default();
+        }
+    });
+    out.into_iter().map(|(_, layout)| layout).collect()
 }
 
 fn first_text_page(pages: &[Page]) -> u32 {

@@ -86,6 +86,8 @@ pub struct Piece {
     pub text: String,
     /// Is it the first piece of its line?
     pub starts_line: bool,
+    /// The block (paragraph or column piece) of its line, as the reader ordered the page.
+    pub block: u32,
 }
 
 /// The page's lines cut into pieces: after a word that ends with a colon ("Date: 5/6/93"), and
@@ -105,16 +107,16 @@ pub fn pieces(page: &Page) -> Vec<Piece> {
             }
             runs.last_mut().expect("a run was pushed").push(w);
         }
-        out.extend(runs.into_iter().enumerate().map(|(k, words)| piece(page, words, k == 0)));
+        out.extend(runs.into_iter().enumerate().map(|(k, words)| piece(page, words, k == 0, line.block)));
     }
     out
 }
 
-fn piece(page: &Page, words: Vec<u32>, starts_line: bool) -> Piece {
+fn piece(page: &Page, words: Vec<u32>, starts_line: bool, block: u32) -> Piece {
     let bbox =
         words.iter().skip(1).fold(page.words[words[0] as usize].bbox, |b, &w| b.union(&page.words[w as usize].bbox));
     let text = words.iter().map(|&w| page.words[w as usize].text.as_str()).collect::<Vec<_>>().join(" ");
-    Piece { words, bbox, text, starts_line }
+    Piece { words, bbox, text, starts_line, block }
 }
 
 /// A piece as a possible key: its possible values (indices into the pieces), nearest first,
@@ -272,7 +274,7 @@ pub fn find(page: &Page, model: &PairModel) -> Vec<KeyValue> {
 }
 
 /// Key-values from each key's chances: the likeliest first, a piece in one pair only (as a key
-/// or a value), each value run on over the lines of its block below it.
+/// or a value); then each value runs on over the lines of its block below it.
 pub fn decode(pieces: &[Piece], cands: &[KeyCandidates], chances: &[Vec<f32>], threshold: f32) -> Vec<KeyValue> {
     let mut best: Vec<(usize, usize, f32)> = cands
         .iter()
@@ -285,33 +287,35 @@ pub fn decode(pieces: &[Piece], cands: &[KeyCandidates], chances: &[Vec<f32>], t
     best.sort_by(|a, b| b.2.total_cmp(&a.2));
     let mut used = vec![false; pieces.len()];
     let keys: Vec<bool> = (0..pieces.len()).map(|i| best.iter().any(|b| b.0 == i)).collect();
-    let mut out = Vec::new();
+    // Every pair first: a value's next line may be the next key's value.
+    let mut chosen: Vec<(usize, Vec<usize>, f32)> = Vec::new();
     for (k, v, chance) in best {
-        if used[k] || used[v] {
-            continue;
+        if !used[k] && !used[v] {
+            used[k] = true;
+            used[v] = true;
+            chosen.push((k, vec![v], chance));
         }
-        used[k] = true;
-        used[v] = true;
-        let mut value = vec![v];
+    }
+    for (_, value, _) in &mut chosen {
         while let Some(next) = continuation(pieces, *value.last().expect("a value"), &used, &keys) {
             used[next] = true;
             value.push(next);
         }
-        let text = value.iter().map(|&i| pieces[i].text.as_str()).collect::<Vec<_>>().join(" ");
-        let value_bbox = value.iter().skip(1).fold(pieces[v].bbox, |b, &i| b.union(&pieces[i].bbox));
-        out.push(KeyValue {
-            key: pieces[k].text.trim_end_matches(':').trim().to_string(),
-            value: text,
-            key_bbox: pieces[k].bbox,
-            value_bbox,
-            confidence: chance,
-        });
     }
-    out
+    chosen
+        .into_iter()
+        .map(|(k, value, chance)| KeyValue {
+            key: pieces[k].text.trim_end_matches(':').trim().to_string(),
+            value: value.iter().map(|&i| pieces[i].text.as_str()).collect::<Vec<_>>().join(" "),
+            key_bbox: pieces[k].bbox,
+            value_bbox: value.iter().skip(1).fold(pieces[value[0]].bbox, |b, &i| b.union(&pieces[i].bbox)),
+            confidence: chance,
+        })
+        .collect()
 }
 
-/// The piece on the next line of a value's block: just below it, starting where it starts, not
-/// itself a key or a label.
+/// The piece on the next line of a value's block: just below it, starting its line where the
+/// value starts, in the same block, and neither in a pair nor a label.
 fn continuation(pieces: &[Piece], last: usize, used: &[bool], keys: &[bool]) -> Option<usize> {
     let b = pieces[last].bbox;
     let h = b.height().max(1.0);
@@ -319,6 +323,8 @@ fn continuation(pieces: &[Piece], last: usize, used: &[bool], keys: &[bool]) -> 
         let p = &pieces[j];
         !used[j]
             && !keys[j]
+            && p.starts_line
+            && p.block == pieces[last].block
             && !p.text.ends_with(':')
             && p.bbox.y0 >= b.y1 - 0.3 * h
             && p.bbox.y0 - b.y1 <= 0.5 * h
@@ -331,10 +337,10 @@ mod tests {
     use super::*;
     use crate::model::{Line, PageSource, Word};
 
-    /// A scanned form: each line a list of (text, x) words, 10 points high, lines 20 apart
-    /// unless placed; words 6 points wide per letter.
+    /// A scanned form: each line its top and its (text, x) words, 10 points high, words 6 points
+    /// wide per letter; a line less than 15 points below the one before is in its block.
     fn form(lines: &[(f32, &[(&str, f32)])]) -> Page {
-        let (mut words, mut out) = (Vec::new(), Vec::new());
+        let (mut words, mut out): (Vec<Word>, Vec<Line>) = (Vec::new(), Vec::new());
         for &(y, ws) in lines {
             let ids: Vec<u32> = ws
                 .iter()
@@ -345,7 +351,12 @@ mod tests {
                 })
                 .collect();
             let bbox = ids.iter().map(|&w| words[w as usize].bbox).reduce(|a: BBox, b| a.union(&b)).unwrap();
-            out.push(Line { words: ids, bbox, block: out.len() as u32 });
+            let block = match out.last() {
+                Some(prev) if y - prev.bbox.y0 < 15.0 && y > prev.bbox.y0 => prev.block,
+                Some(prev) => prev.block + 1,
+                None => 0,
+            };
+            out.push(Line { words: ids, bbox, block });
         }
         Page {
             page: 1,
@@ -412,6 +423,24 @@ mod tests {
         assert_eq!(got, [("Address", "12 Main St Springfield"), ("Phone", "555")]);
         assert_eq!(kv[0].confidence, 0.8);
         assert!(decode(&p, &c, &chances, 0.9).is_empty());
+
+        // The next row's value, just below and aligned, is that row's, not a run-on.
+        let page = form(&[
+            (100.0, &[("Address:", 50.0), ("12", 120.0), ("Main", 140.0), ("St", 170.0)]),
+            (112.0, &[("Phone:", 50.0), ("555", 120.0)]),
+        ]);
+        let p = pieces(&page);
+        let c = candidates(&page, &p);
+        let chances: Vec<Vec<f32>> = c
+            .iter()
+            .map(|k| {
+                let right = |v: &usize| p[*v].bbox.v_overlap(&p[k.key].bbox) > 0.0;
+                let on = p[k.key].text.ends_with(':');
+                k.values.iter().map(|v| if on && right(v) { 0.8 } else { 0.0 }).collect()
+            })
+            .collect();
+        let got: Vec<(String, String)> = decode(&p, &c, &chances, 0.5).into_iter().map(|k| (k.key, k.value)).collect();
+        assert_eq!(got, [("Address".to_string(), "12 Main St".to_string()), ("Phone".into(), "555".into())]);
     }
 
     #[test]

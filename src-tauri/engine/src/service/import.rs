@@ -265,8 +265,12 @@ fn repair(store: &Store, src: &SourceFile, stored: &Path) -> Result<PathBuf> {
 /// installed or fails, the page stays `needs-reader` with the reason, and the import goes on.
 fn read_pixels(page: Page, pixels: Pixels) -> Page {
     match pixels.and_then(|img| read_by_ocr(&page, &img)) {
-        // The scan is the page itself, not a picture on it; form fields filled over it stay.
-        Ok((read, _)) => Page { graphics: Graphics { fields: page.graphics.fields, ..Default::default() }, ..read },
+        // The scan is the page itself, not a picture on it; form fields filled over it stay
+        // (where the reader did not turn the page: their boxes are the unturned page's).
+        Ok((read, _)) => {
+            let fields = if read.turned == 0 { page.graphics.fields } else { Vec::new() };
+            Page { graphics: Graphics { fields, ..Default::default() }, ..read }
+        }
         Err(e) => Page { error: Some(e.to_report()), ..page },
     }
 }
