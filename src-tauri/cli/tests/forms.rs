@@ -22,7 +22,12 @@ fn application() -> Vec<u8> {
                 .text_field("Text3", "Northwind Traders", (150.0, 148.0, 350.0, 164.0))
                 .text(50.0, 190.0, 10.0, "Send me the newsletter")
                 .checkbox("newsletter", true, (200.0, 180.0, 210.0, 190.0))
-                .text(50.0, 220.0, 10.0, "Signature:"),
+                .text(50.0, 220.0, 10.0, "Signature:")
+                // A grid row: two labels and two widgets on one line.
+                .text(50.0, 250.0, 10.0, "Phone")
+                .text_field("Text7", "0117 496 0000", (100.0, 238.0, 200.0, 254.0))
+                .text(220.0, 250.0, 10.0, "Fax")
+                .text_field("Text8", "0117 496 0001", (260.0, 238.0, 360.0, 254.0)),
         )
         .build()
 }
@@ -57,6 +62,12 @@ fn filled_form_fields_answer_first_with_their_widgets_as_evidence() {
     // A field named "Text3" answers by the label printed beside its widget.
     let a = ask(&lib, doc, "Who is the employer?");
     assert_eq!(a["answer"], "Northwind Traders", "{a}");
+
+    // On a grid row, the words just left of a widget are its label, not the whole row.
+    let a = ask(&lib, doc, "What is the fax?");
+    assert_eq!(a["answer"], "0117 496 0001", "{a}");
+    let a = ask(&lib, doc, "What is the phone?");
+    assert_eq!(a["answer"], "0117 496 0000", "{a}");
 
     let a = ask(&lib, doc, "Newsletter?");
     assert_eq!(a["answer"], "checked", "{a}");

@@ -110,23 +110,34 @@ pub fn name_words(name: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The text printed as a widget's label, and its box: the nearest line ending left of it on its
-/// row, else the line just above it.
+/// The text printed as a widget's label, and its box: the run of words ending just left of it
+/// on its row (a grid form's row holds other labels and widgets further left), else the line
+/// just above it.
 fn printed_label(pt: &PageText, b: &BBox) -> Option<(String, BBox)> {
     let lh = pt.line_height.max(1.0);
-    let left = pt
+    let mut left: Vec<(&str, BBox)> = pt
         .lines
         .iter()
-        .filter(|l| l.bbox.v_overlap(b) >= 0.5 * l.bbox.height().min(b.height()).max(1.0) && l.bbox.x1 <= b.x0 + 2.0)
-        .filter(|l| b.x0 - l.bbox.x1 <= 12.0 * lh)
-        .max_by(|a, c| a.bbox.x1.total_cmp(&c.bbox.x1));
-    let above = || {
-        pt.lines
-            .iter()
-            .filter(|l| l.bbox.y1 <= b.y0 + 2.0 && b.y0 - l.bbox.y1 <= 1.5 * lh && l.bbox.h_overlap(b) > 0.0)
-            .max_by(|a, c| a.bbox.y1.total_cmp(&c.bbox.y1))
-    };
-    left.or_else(above).map(|l| (l.printed.join(" "), l.bbox))
+        .filter(|l| l.bbox.v_overlap(b) >= 0.5 * l.bbox.height().min(b.height()).max(1.0))
+        .flat_map(|l| l.words.iter().zip(&l.printed).map(|(&w, t)| (t.as_str(), pt.page.words[w as usize].bbox)))
+        .filter(|(_, wb)| wb.x1 <= b.x0 + 2.0 && b.x0 - wb.x1 <= 12.0 * lh)
+        .collect();
+    left.sort_by(|a, c| a.1.x1.total_cmp(&c.1.x1));
+    // From the nearest word back to the first gap wider than a line height and a half.
+    let mut start = left.len();
+    while start > 0 && (start == left.len() || left[start].1.x0 - left[start - 1].1.x1 <= 1.5 * lh) {
+        start -= 1;
+    }
+    if let Some(first) = left.get(start) {
+        let run = &left[start..];
+        let text = run.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(" ");
+        return Some((text, run.iter().skip(1).fold(first.1, |acc, (_, wb)| acc.union(wb))));
+    }
+    pt.lines
+        .iter()
+        .filter(|l| l.bbox.y1 <= b.y0 + 2.0 && b.y0 - l.bbox.y1 <= 1.5 * lh && l.bbox.h_overlap(b) > 0.0)
+        .max_by(|a, c| a.bbox.y1.total_cmp(&c.bbox.y1))
+        .map(|l| (l.printed.join(" "), l.bbox))
 }
 
 /// A page's fields as one per name: a radio or check box group answers with its chosen button.
