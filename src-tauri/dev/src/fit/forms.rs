@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Args;
 use pagewise_engine::fitted::Logistic;
 use pagewise_engine::layout::pairs::{self, KeyCandidates, PairModel, Piece, FEATURES};
-use pagewise_engine::{Error, KeyValue, Library, Page, Result};
+use pagewise_engine::{Error, KeyValue, Library, Result};
 use serde_json::json;
 
 use super::fold_of;
@@ -41,8 +41,8 @@ pub struct FitPairsArgs {
 /// A form as read, cut into pieces, with the truth: each key piece's value heads.
 struct Form {
     file: String,
-    page: Page,
     pieces: Vec<Piece>,
+    cands: Vec<KeyCandidates>,
     gold: Vec<GoldPair>,
     truth: HashMap<usize, Vec<usize>>,
     /// Gold pairs whose key and value pieces the candidates reach (an upper bound on recall).
@@ -63,13 +63,13 @@ pub fn run(json: bool, args: FitPairsArgs) -> Result<ExitCode> {
     }
     let folds = args.folds.max(2);
     // Each fold's forms scored by a model fitted on the other folds.
-    let mut cv: Vec<Decoded> = (0..forms.len()).map(|_| Decoded::default()).collect();
+    let mut cv: Vec<Chances> = vec![Vec::new(); forms.len()];
     for fold in 0..folds {
         let (train, test): (Vec<usize>, Vec<usize>) =
             (0..forms.len()).partition(|&i| fold_of(&forms[i].file, folds) != fold);
         let model = fit(&forms, &train);
         for i in test {
-            cv[i] = decoded(&forms[i], &model);
+            cv[i] = chances(&forms[i], &model);
         }
     }
     let by_threshold: Vec<(f32, Scores)> = THRESHOLDS.iter().map(|&t| (t, score(&forms, &cv, t))).collect();
@@ -77,7 +77,7 @@ pub fn run(json: bool, args: FitPairsArgs) -> Result<ExitCode> {
         by_threshold.iter().max_by(|a, b| a.1.text.f1().total_cmp(&b.1.text.f1())).cloned().expect("thresholds");
 
     let model = fit(&forms, &(0..forms.len()).collect::<Vec<_>>());
-    let in_sample: Vec<Decoded> = forms.iter().map(|f| decoded(f, &model)).collect();
+    let in_sample: Vec<Chances> = forms.iter().map(|f| chances(f, &model)).collect();
     let fitted = score(&forms, &in_sample, threshold);
     let keys = forms.iter().map(|f| f.gold.len()).sum::<usize>();
     let weights = PairModel {
@@ -160,17 +160,11 @@ impl Scores {
     }
 }
 
-/// A form's candidates and their chances under one model.
-#[derive(Default)]
-struct Decoded {
-    cands: Vec<KeyCandidates>,
-    chances: Vec<Vec<f32>>,
-}
+/// A form's chances under one model, one list per key candidate.
+type Chances = Vec<Vec<f32>>;
 
-fn decoded(f: &Form, model: &Logistic) -> Decoded {
-    let cands = pairs::candidates(&f.page, &f.pieces);
-    let chances = cands.iter().map(|c| model.choice(&c.features)).collect();
-    Decoded { cands, chances }
+fn chances(f: &Form, model: &Logistic) -> Chances {
+    f.cands.iter().map(|c| model.choice(&c.features)).collect()
 }
 
 /// The model fitted on the forms `train` names.
@@ -179,9 +173,13 @@ fn fit(forms: &[Form], train: &[usize]) -> Logistic {
         .iter()
         .flat_map(|&i| {
             let f = &forms[i];
-            pairs::candidates(&f.page, &f.pieces).into_iter().map(|c| {
+            f.cands.iter().map(|c| {
                 let heads = f.truth.get(&c.key);
-                c.values.iter().zip(c.features).map(|(v, x)| (x, heads.is_some_and(|h| h.contains(v)))).collect()
+                c.values
+                    .iter()
+                    .zip(&c.features)
+                    .map(|(v, x)| (x.clone(), heads.is_some_and(|h| h.contains(v))))
+                    .collect()
             })
         })
         .collect();
@@ -189,10 +187,10 @@ fn fit(forms: &[Form], train: &[usize]) -> Logistic {
 }
 
 /// Every form decoded from its chances as the product decodes them, and scored.
-fn score(forms: &[Form], decoded: &[Decoded], threshold: f32) -> Scores {
+fn score(forms: &[Form], chances: &[Chances], threshold: f32) -> Scores {
     let mut s = Scores::default();
-    for (f, d) in forms.iter().zip(decoded) {
-        let found: Vec<KeyValue> = pairs::decode(&f.pieces, &d.cands, &d.chances, threshold);
+    for (f, c) in forms.iter().zip(chances) {
+        let found: Vec<KeyValue> = pairs::decode(&f.pieces, &f.cands, c, threshold);
         let (text, boxes) = score_pairs(&found.iter().collect::<Vec<_>>(), &f.gold, &mut s.bands);
         s.text.add(&text);
         s.boxes.add(&boxes);
@@ -223,8 +221,7 @@ fn load(lib: &mut Library, sets: &[PathBuf]) -> Result<Vec<Form>> {
             let reachable =
                 truth.iter().map(|(k, heads)| heads.iter().filter(|h| cands[*k].values.contains(h)).count()).sum();
             unreachable[3] = gold.len() - reachable - unreachable[..3].iter().sum::<usize>();
-            let page = read.page;
-            forms.push(Form { file: file.clone(), page, pieces, gold, truth, reachable, unreachable });
+            forms.push(Form { file: file.clone(), pieces, cands, gold, truth, reachable, unreachable });
         }
     }
     Ok(forms)

@@ -12,7 +12,7 @@ use super::lexicon::lexicon;
 use super::question::Question;
 use super::Candidate;
 use crate::model::{BBox, FormField, FormFieldKind, KeyValue, Target};
-use crate::values::{find_values, guess_locale};
+use crate::values::find_values;
 
 /// The evidence source of a filled form field's value.
 pub const FORM_FIELD: &str = "form-field";
@@ -161,7 +161,6 @@ pub fn field_candidates(pt: &PageText, q: &Question) -> (Vec<Candidate>, Vec<BBo
     if fields.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let locale = guess_locale(&pt.page.text);
     let mut labels = Vec::new();
     let found = fields
         .into_iter()
@@ -181,7 +180,7 @@ pub fn field_candidates(pt: &PageText, q: &Question) -> (Vec<Candidate>, Vec<BBo
             c.source = FORM_FIELD;
             if let Some(kind) = kind_of(q.target) {
                 let words: Vec<&str> = f.value.split_whitespace().collect();
-                let typed = find_values(&words, locale).into_iter().find(|v| v.kind == kind && v.start == 0)?;
+                let typed = find_values(&words, pt.locale).into_iter().find(|v| v.kind == kind && v.start == 0)?;
                 c.normalized = typed.normalized;
                 c.currency = typed.currency;
             } else if q.target == Target::Currency {

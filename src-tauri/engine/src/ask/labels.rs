@@ -24,6 +24,8 @@ pub struct PageText<'a> {
     pub lines: Vec<LineText>,
     /// Typical line height on the page (points).
     pub line_height: f32,
+    /// How the document writes dates and numbers.
+    pub locale: Locale,
 }
 
 pub fn norm_token(t: &str) -> String {
@@ -59,7 +61,7 @@ impl<'a> PageText<'a> {
         let mut heights: Vec<f32> = lines.iter().map(|l| l.bbox.height()).filter(|h| *h > 0.0).collect();
         heights.sort_by(f32::total_cmp);
         let line_height = heights.get(heights.len() / 2).copied().unwrap_or(10.0).max(1.0);
-        PageText { page, layout, lines, line_height }
+        PageText { page, layout, lines, line_height, locale }
     }
 
     /// The box of words `start..end` of line `line`.
