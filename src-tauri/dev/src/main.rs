@@ -9,6 +9,7 @@ mod bench;
 mod eval;
 mod fit;
 mod fuzz;
+mod gen;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +55,8 @@ enum Command {
     FitRanker(fit::fields::FitArgs),
     /// Fit the key-values of forms read from pixels on sets with kv.json (writes assets/ranking/pairs.json)
     FitPairs(fit::forms::FitPairsArgs),
+    /// Write a training set of made-up invoices (docs/*.pdf and fields.json) for fit-ranker
+    GenInvoices(gen::GenArgs),
     /// Fuzz the engine's readers of untrusted files (image, pdf, schema, manifest, onnx, archive)
     Fuzz(fuzz::FuzzArgs),
 }
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(cli.json, args),
         Command::FitRanker(args) => fit::fields::run(cli.json, args),
         Command::FitPairs(args) => fit::forms::run(cli.json, args),
+        Command::GenInvoices(args) => gen::run(cli.json, args),
     };
     result.unwrap_or_else(|e| {
         // As `pagewise` reports an error: one line on stderr (JSON with --json), exit code 1.

@@ -25,6 +25,8 @@ pub struct PdfPage {
     pub image: Option<(u32, u32)>,
     /// Filled AcroForm fields, each one widget.
     pub fields: Vec<FieldItem>,
+    /// Small colour images (a letterhead's logo) at these boxes, top-left coordinates.
+    pub logos: Vec<(f32, f32, f32, f32)>,
 }
 
 /// A filled form field: a text field with its value, or a check box (value "Yes" when checked).
@@ -70,6 +72,11 @@ impl PdfPage {
         self.fields.push(FieldItem { name: name.into(), checkbox: true, value: value.into(), rect });
         self
     }
+    /// A colour image (a logo) drawn at `rect` (top-left coordinates).
+    pub fn logo(mut self, rect: (f32, f32, f32, f32)) -> Self {
+        self.logos.push(rect);
+        self
+    }
     pub fn scanned(mut self, px_w: u32, px_h: u32) -> Self {
         self.image = Some((px_w, px_h));
         self
@@ -92,7 +99,7 @@ impl PdfBuilder {
 
     pub fn build(&self) -> Vec<u8> {
         // Objects: 1 catalog, 2 pages, 3 Helvetica, 4 Helvetica-Bold, then per page: page, content,
-        // [image], its widgets (a check box with its appearance).
+        // [image], its logos, its widgets (a check box with its appearance).
         let mut objects: Vec<Vec<u8>> = vec![Vec::new(); 4];
         let mut kids = Vec::new();
         let mut fields = Vec::new();
@@ -101,9 +108,16 @@ impl PdfBuilder {
             let content_id = page_id + 1;
             let image_id = page.image.map(|_| page_id + 2);
             kids.push(format!("{page_id} 0 R"));
-            let xobject = image_id.map(|id| format!(" /XObject << /Im1 {id} 0 R >>")).unwrap_or_default();
-            // Widgets follow the page's content (and image): a check box has an appearance too.
-            let mut next = page_id + 2 + usize::from(page.image.is_some());
+            let first_logo = page_id + 2 + usize::from(page.image.is_some());
+            let xobjects: Vec<String> = image_id
+                .map(|id| format!("/Im1 {id} 0 R"))
+                .into_iter()
+                .chain((0..page.logos.len()).map(|k| format!("/Lg{k} {} 0 R", first_logo + k)))
+                .collect();
+            let xobject =
+                if xobjects.is_empty() { String::new() } else { format!(" /XObject << {} >>", xobjects.join(" ")) };
+            // Widgets follow the page's content, image and logos: a check box has an appearance too.
+            let mut next = first_logo + page.logos.len();
             let widget_ids: Vec<usize> = page
                 .fields
                 .iter()
@@ -148,6 +162,9 @@ impl PdfBuilder {
                 obj.extend_from_slice(&pixels);
                 obj.extend_from_slice(b"\nendstream");
                 objects.push(obj);
+            }
+            for (k, _) in page.logos.iter().enumerate() {
+                objects.push(logo_image(k));
             }
             for (f, id) in page.fields.iter().zip(&widget_ids) {
                 let (x0, y0, x1, y1) = f.rect;
@@ -218,6 +235,9 @@ fn content_stream(page: &PdfPage) -> String {
     if let Some(_) = page.image {
         let _ = writeln!(s, "q {} 0 0 {} 0 0 cm /Im1 Do Q", page.width, page.height);
     }
+    for (k, &(x0, y0, x1, y1)) in page.logos.iter().enumerate() {
+        let _ = writeln!(s, "q {} 0 0 {} {x0} {} cm /Lg{k} Do Q", x1 - x0, y1 - y0, page.height - y1);
+    }
     for &(x0, y0, x1, y1) in &page.rules {
         let _ = writeln!(s, "0.5 w {x0} {} m {x1} {} l S", page.height - y0, page.height - y1);
     }
@@ -229,11 +249,44 @@ fn content_stream(page: &PdfPage) -> String {
     s
 }
 
+/// A 48 × 24 colour image: a disc and a bar, in a colour that varies with `k`.
+fn logo_image(k: usize) -> Vec<u8> {
+    let (w, h) = (48u32, 24u32);
+    let hue = [(200u8, 40u8, 40u8), (30, 90, 170), (20, 140, 80), (150, 60, 160)][k % 4];
+    let pixels: Vec<u8> = (0..w * h)
+        .flat_map(|i| {
+            let (x, y) = ((i % w) as i32, (i / w) as i32);
+            let disc = (x - 12) * (x - 12) + (y - 12) * (y - 12) < 100;
+            let bar = x > 28 && (8..16).contains(&y);
+            if disc || bar {
+                [hue.0, hue.1, hue.2]
+            } else {
+                [255, 255, 255]
+            }
+        })
+        .collect();
+    let mut obj = format!(
+        "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceRGB /BitsPerComponent 8 \
+         /Length {} >>\nstream\n",
+        pixels.len()
+    )
+    .into_bytes();
+    obj.extend_from_slice(&pixels);
+    obj.extend_from_slice(b"\nendstream");
+    obj
+}
+
 fn escape(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '(' | ')' | '\\' => format!("\\{c}"),
             c if (c as u32) < 128 => c.to_string(),
+            // WinAnsi puts the euro sign and typographic dashes and quotes below 0xA0.
+            '€' => "\\200".into(),
+            '–' => "\\226".into(),
+            '—' => "\\227".into(),
+            '’' => "\\222".into(),
+            '•' => "\\225".into(),
             // WinAnsi covers Latin-1 one to one; anything else becomes '?'.
             c if (c as u32) < 256 => format!("\\{:03o}", c as u32),
             _ => "?".into(),

@@ -1,0 +1,153 @@
+//! `pagewise-dev gen-invoices OUT`: a training set of made-up digital invoices, laid out like the
+//! evaluation sets (`OUT/docs/*.pdf`, `OUT/fields.json`), for fitting the ranking of invoice
+//! fields (`fit-ranker`): no labelled real invoices could be had beyond the 8 dev ones, which are
+//! kept for checking only. Each invoice is drawn at random — six languages, number and date
+//! styles, currencies, the seller's letterhead or logo, the buyer's block and where goods go,
+//! details as rows or columns, items over several pages, subtotal, shipping, tax, total, amounts
+//! paid, bank details and VAT numbers in the footer — from `--seed` and its own index, so the same
+//! command writes the same files, and a larger `--count` keeps the first ones.
+
+mod invoice;
+mod layout;
+mod words;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use pagewise_engine::{Error, Result};
+use pagewise_testkit::PdfBuilder;
+use serde_json::{json, Map, Value};
+
+#[derive(Args)]
+pub struct GenArgs {
+    /// Folder to write (docs/ and fields.json)
+    out: PathBuf,
+    /// How many invoices
+    #[arg(long, default_value_t = 400)]
+    count: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+pub fn run(json: bool, args: GenArgs) -> Result<ExitCode> {
+    let docs = args.out.join("docs");
+    std::fs::create_dir_all(&docs).map_err(|e| io(&docs, e))?;
+    let mut truth = Map::new();
+    let mut pages = 0;
+    for i in 0..args.count {
+        let (file, bytes, record, n) = invoice_file(args.seed, i);
+        let path = docs.join(&file);
+        std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
+        truth.insert(file, record);
+        pages += n;
+    }
+    let path = args.out.join("fields.json");
+    let text = serde_json::to_string_pretty(&Value::Object(truth)).expect("json") + "\n";
+    std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+    let source = format!(
+        "# Made-up invoices for training\n\nWritten by `pagewise-dev gen-invoices {} --count {} --seed {}`: \
+         every company, person, number and amount is invented. `fields.json` holds what each \
+         invoice prints (null where it prints no such field) and its `language`.\n",
+        args.out.display(),
+        args.count,
+        args.seed
+    );
+    let path = args.out.join("SOURCE.md");
+    std::fs::write(&path, source).map_err(|e| io(&path, e))?;
+    if json {
+        println!("{}", json!({ "out": args.out, "invoices": args.count, "pages": pages }));
+    } else {
+        println!("{} invoices ({pages} pages) in {}", args.count, args.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `i`-th invoice of a seed: its file name, PDF, ground truth and page count.
+fn invoice_file(seed: u64, i: usize) -> (String, Vec<u8>, Value, usize) {
+    let mut rng = Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
+    let inv = invoice::Invoice::random(&mut rng);
+    let pages = layout::draw(&inv, &mut rng);
+    let n = pages.len();
+    let pdf = pages.into_iter().fold(PdfBuilder::new(), PdfBuilder::page).build();
+    (format!("invoice-{i:04}-{}.pdf", inv.lang.code), pdf, inv.truth(), n)
+}
+
+fn io(path: &Path, source: std::io::Error) -> Error {
+    Error::Io { path: path.to_path_buf(), source }
+}
+
+/// A small deterministic generator (SplitMix64): the same seed draws the same invoices on every
+/// machine and Rust version.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A number in 0..n.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    /// One of some words.
+    pub fn word(&mut self, words: &[&'static str]) -> &'static str {
+        *self.pick(words)
+    }
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for k in (1..items.len()).rev() {
+            items.swap(k, self.below(k + 1));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_writes_the_same_invoice() {
+        assert_eq!(invoice_file(3, 7).1, invoice_file(3, 7).1);
+        assert_ne!(invoice_file(3, 7).1, invoice_file(3, 8).1);
+    }
+
+    /// What the ground truth says is printed on the invoice, as it prints it.
+    #[test]
+    fn every_field_the_truth_gives_is_printed() {
+        for i in 0..200 {
+            let mut rng = Rng::new(11u64.wrapping_mul(1_000_003).wrapping_add(i));
+            let inv = invoice::Invoice::random(&mut rng);
+            let pages = layout::draw(&inv, &mut rng);
+            let printed: Vec<String> = pages.iter().flat_map(|p| p.texts.iter().map(|t| t.text.clone())).collect();
+            let has = |s: &str| printed.iter().any(|t| t.contains(s));
+            let truth = inv.truth();
+            assert!(has(&inv.seller.name), "{i}: vendor");
+            assert!(has(&inv.number), "{i}: number");
+            assert!(has(&inv.date_text(inv.date)), "{i}: date");
+            if let Some(d) = inv.due {
+                assert!(has(&inv.date_text(d)), "{i}: due date");
+            }
+            assert!(has(&inv.amount(inv.total(), true)), "{i}: total");
+            if truth["subtotal"].is_number() {
+                assert!(has(&inv.amount(inv.subtotal(), true)), "{i}: subtotal");
+            }
+            if truth["tax"].is_number() {
+                assert!(has(&inv.amount(inv.tax(), true)), "{i}: tax");
+            }
+            let currency = inv.currency;
+            assert!(printed.iter().any(|t| t.contains(currency.code) || t.contains(currency.symbol)), "{i}: currency");
+        }
+    }
+}
