@@ -29,6 +29,10 @@ describe("fields table", () => {
     expect(t.cell("a", "total").shown).toBe("272.52 EUR");
     expect(t.cell("a", "due_date").missing).toBe(true);
     expect(t.cell("b", "invoice_number").doubtful).toBe(true);
+    // Sure enough at 0.9 (right 95 % of the time or more), to be checked just below it.
+    expect(t.cell("a", "invoice_number").doubtful).toBe(false);
+    t.load([doc("c", [value("invoice_number", "X9", 0.89)])]);
+    expect(t.cell("c", "invoice_number").doubtful).toBe(true);
     expect(t.cell("b", "total").missing).toBe(true);
     expect(cellText(null)).toBe("");
   });

@@ -8,7 +8,7 @@
 
 use super::extractive::kind_of;
 use super::labels::{norm_token, PageText};
-use super::lexicon::lexicon;
+use super::lexicon::{is_label_phrase, lexicon};
 use super::question::Question;
 use super::Candidate;
 use crate::model::{BBox, FormField, FormFieldKind, KeyValue, Target};
@@ -62,8 +62,24 @@ pub fn candidates(pt: &PageText, q: &Question, named: &[(&KeyValue, f32)]) -> Ve
             let score = matched * kv.confidence.clamp(0.0, 1.0);
             let label = Some(kv.key.clone());
             let Some(kind) = kind_of(q.target) else {
-                if q.target == Target::Currency || kv.value.trim().is_empty() {
+                // Another label is no value ("Number    Date" heading two columns), nor is an
+                // identifier without a digit (as the identifiers found beside labels).
+                let words: Vec<String> = kv.value.split_whitespace().map(norm_token).collect();
+                let no_id = q.target == Target::Identifier && !kv.value.chars().any(|c| c.is_ascii_digit());
+                if q.target == Target::Currency || kv.value.trim().is_empty() || is_label_phrase(&words) || no_id {
                     return None;
+                }
+                // A name is the first line of a block that goes on with an address.
+                if q.target == Target::Name {
+                    let inside = |b: &BBox| kv.value_bbox.grow(1.0).contains_point(b.center());
+                    let (first, _) = pt
+                        .lines
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, l)| inside(&l.bbox))
+                        .min_by(|a, b| a.1.bbox.y0.total_cmp(&b.1.bbox.y0))?;
+                    let n = pt.lines[first].printed.len();
+                    return Some(Candidate::new(pt, first, 0, n, String::new(), score, label));
                 }
                 return Some(Candidate::whole(pt, kv.value.trim().to_string(), vec![kv.value_bbox], score, label));
             };

@@ -2,9 +2,10 @@
 //! question looks for are printed: by the words themselves, by the label lexicon, and by meaning
 //! (sentence embeddings) when the embedding model is installed.
 
+pub use super::lexicon::norm_token;
 use super::question::Question;
 use crate::model::{BBox, Page, PageLayout};
-use crate::values::{find_values, Locale, Typed};
+use crate::values::{find_values_spaced, Locale, Typed};
 
 /// One line of a page, with its words as printed and normalised for matching.
 #[derive(Debug, Clone)]
@@ -28,10 +29,6 @@ pub struct PageText<'a> {
     pub locale: Locale,
 }
 
-pub fn norm_token(t: &str) -> String {
-    t.trim_matches(|c: char| !(c.is_alphanumeric() || c == '#' || c == '%')).to_lowercase()
-}
-
 impl<'a> PageText<'a> {
     pub fn new(page: &'a Page, layout: Option<&'a PageLayout>, locale: Locale) -> Self {
         let following: Vec<&Vec<u32>> = page.lines.iter().map(|l| &l.words).collect();
@@ -42,13 +39,22 @@ impl<'a> PageText<'a> {
             .map(|(i, l)| {
                 let printed: Vec<String> = l.words.iter().map(|&w| page.words[w as usize].text.clone()).collect();
                 let refs: Vec<&str> = printed.iter().map(String::as_str).collect();
+                // Words a space apart, not a column's gap ("2 700,54" is one amount).
+                let tight: Vec<bool> = l
+                    .words
+                    .windows(2)
+                    .map(|p| {
+                        let (a, b) = (page.words[p[0] as usize].bbox, page.words[p[1] as usize].bbox);
+                        b.x0 - a.x1 < 0.75 * a.height().max(b.height())
+                    })
+                    .collect();
                 // A value may run on to the next line ("June 22," / "2016"): read on a few words.
                 let mut refs = refs;
                 if let Some(next) = following.get(i + 1) {
                     refs.extend(next.iter().take(3).map(|w| page.words[*w as usize].text.as_str()));
                 }
                 let values: Vec<Typed> =
-                    find_values(&refs, locale).into_iter().filter(|v| v.start < printed.len()).collect();
+                    find_values_spaced(&refs, &tight, locale).into_iter().filter(|v| v.start < printed.len()).collect();
                 LineText {
                     words: l.words.clone(),
                     bbox: l.bbox,
@@ -71,6 +77,26 @@ impl<'a> PageText<'a> {
         words.iter().skip(1).fold(words.first().map_or(l.bbox, |&w| self.page.words[w as usize].bbox), |acc, &w| {
             acc.union(&self.page.words[w as usize].bbox)
         })
+    }
+
+    /// A line cut where its words stand a column's gap apart (wider than its type is high): a
+    /// letterhead and a title on one baseline, two blocks side by side. Word ranges, in order.
+    pub fn pieces(&self, line: usize) -> Vec<(usize, usize)> {
+        let words = &self.lines[line].words;
+        let bbox = |k: usize| self.page.words[words[k] as usize].bbox;
+        let mut out = Vec::new();
+        let mut start = 0;
+        for k in 1..words.len() {
+            let (a, b) = (bbox(k - 1), bbox(k));
+            if b.x0 - a.x1 > a.height().max(b.height()) {
+                out.push((start, k));
+                start = k;
+            }
+        }
+        if !words.is_empty() {
+            out.push((start, words.len()));
+        }
+        out
     }
 
     /// Every word of the page in reading order, as (line, word).

@@ -142,6 +142,23 @@ pub fn is_company_suffix(word: &str) -> bool {
     lexicon().names.company_suffixes.contains(&w)
 }
 
+/// A word as labels are matched: lowercase, without surrounding punctuation (`Invoice-No.:` ->
+/// `invoice-no`).
+pub fn norm_token(t: &str) -> String {
+    t.trim_matches(|c: char| !(c.is_alphanumeric() || c == '#' || c == '%')).to_lowercase()
+}
+
+/// Every label phrase of every group, as its words normalised one space apart.
+static LABEL_PHRASES: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
+    let phrase = |p: &String| p.split_whitespace().map(norm_token).collect::<Vec<_>>().join(" ");
+    lexicon().labels.groups.iter().flat_map(|g| g.phrases.iter().map(phrase)).collect()
+});
+
+/// Are these normalised words, all of them, a label the lexicon knows ("bill to", "cliente")?
+pub fn is_label_phrase(norm_words: &[String]) -> bool {
+    !norm_words.is_empty() && LABEL_PHRASES.contains(&norm_words.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! near "governed by". Their words are `assets/lexicon/names.toml` and `places.toml`.
 
 use super::labels::{link, LabelHit, PageText};
-use super::lexicon::{is_company_suffix, lexicon};
+use super::lexicon::{is_company_suffix, is_label_phrase, lexicon};
 use super::question::Question;
 use super::Candidate;
 use crate::embed::Meaning;
@@ -40,6 +40,10 @@ fn name_shape(pt: &PageText, line: usize, start: usize, end: usize) -> f32 {
     // A document's title ("TAX INVOICE", "Rechnung") names the kind of paper, not who issued it.
     let titles = &lexicon().names.document_titles;
     if l.norm[start..end].iter().all(|t| titles.contains(t)) {
+        return 0.0;
+    }
+    // Nor is a label without its colon ("BILL TO", "Cliente").
+    if is_label_phrase(&l.norm[start..end]) {
         return 0.0;
     }
     let snake = |w: &String| w.trim_matches('_').contains('_');
@@ -84,22 +88,17 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
                 ));
             }
         }
-        for (li, l) in pt.lines.iter().enumerate().filter(|(li, _)| *li != h.line) {
-            let w = link(pt, h, li, 0, &l.bbox);
-            if w < 0.5 {
-                continue;
+        for li in (0..pt.lines.len()).filter(|li| *li != h.line) {
+            for (a, b) in pt.pieces(li) {
+                let w = link(pt, h, li, a, &pt.span_box(li, a, b));
+                if w < 0.5 {
+                    continue;
+                }
+                let shape = name_shape(pt, li, a, b);
+                let suffix = if has_suffix(pt, li, a, b) { 1.0 } else { 0.8 };
+                let label = Some(pt.span_text(h.line, h.start, h.end));
+                out.push(Candidate::new(pt, li, a, b, String::new(), h.score * w * shape * suffix, label));
             }
-            let shape = name_shape(pt, li, 0, l.printed.len());
-            let suffix = if has_suffix(pt, li, 0, l.printed.len()) { 1.0 } else { 0.8 };
-            out.push(Candidate::new(
-                pt,
-                li,
-                0,
-                l.printed.len(),
-                String::new(),
-                h.score * w * shape * suffix,
-                Some(pt.span_text(h.line, h.start, h.end)),
-            ));
         }
     }
     // Lines that read like company names (cut after the legal form); near the top, in large
@@ -107,8 +106,10 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
     let page_text = loose(&pt.lines.iter().map(|l| l.printed.join(" ")).collect::<Vec<_>>().join(" \n "));
     let first_named =
         (0..pt.lines.len()).find(|&li| name_shape(pt, li, 0, pt.lines[li].printed.len()) >= 0.8).unwrap_or(usize::MAX);
-    for (li, l) in pt.lines.iter().enumerate() {
-        let (s0, n) = org_span(&l.printed).unwrap_or((0, l.printed.len()));
+    let pieces = (0..pt.lines.len()).flat_map(|li| pt.pieces(li).into_iter().map(move |p| (li, p)));
+    for (li, (a, b)) in pieces {
+        let l = &pt.lines[li];
+        let (s0, n) = org_span(&l.printed[a..b]).map_or((a, b), |(s, e)| (a + s, a + e));
         let shape = name_shape(pt, li, s0, n);
         if shape == 0.0 {
             continue;
@@ -150,8 +151,11 @@ fn org_span(words: &[String]) -> Option<(usize, usize)> {
     // Legal forms come in runs: "Enterprise Sdn Bhd", "Co. (M) Bhd".
     let bracket =
         |w: &str| w.starts_with('(') && w.ends_with(')') && w.len() <= 12 && !w.chars().any(|c| c.is_ascii_digit());
+    // "GmbH & Co. KG": a partnership whose partner is a company.
+    let joined = |k: usize| words[k] == "&" && words.get(k + 1).is_some_and(|w| is_company_suffix(w));
     while end < words.len()
         && (is_company_suffix(&words[end])
+            || joined(end)
             || (bracket(&words[end]) && words.get(end + 1).is_some_and(|w| is_company_suffix(w))))
     {
         end += 1;
@@ -349,6 +353,26 @@ mod tests {
         let page = crate::ask::tests::page_of_rows(&["NO 290, JALAN AIR PANAS.", "THANK YOU", "PLEASE COME AGAIN"]);
         let pt = PageText::new(&page, None, crate::values::Locale::default());
         assert!(addresses(&pt, &[]).iter().all(|c| c.text == "NO 290, JALAN AIR PANAS."));
+    }
+
+    #[test]
+    fn names_stop_at_a_columns_gap_keep_their_legal_form_and_are_never_labels() {
+        let mut page = crate::ask::tests::page_of_rows(&[
+            "Dubois Bâtiment SA Facture",
+            "BILL TO",
+            "Wagner Logistik GmbH & Co. KG",
+            "Sternberg UG (haftungsbeschränkt)",
+        ]);
+        // The title stands a column's gap right of the letterhead's name, on its baseline.
+        let title = page.lines[0].words[3] as usize;
+        page.words[title].bbox = crate::model::BBox::new(450.0, 100.0, 520.0, 112.0);
+        let pt = PageText::new(&page, None, crate::values::Locale::default());
+        let q = Question::for_target("Who is the issuer of the invoice?", Target::Name);
+        let found: Vec<String> = names(&pt, &q, &[]).into_iter().filter(|c| c.score > 0.0).map(|c| c.text).collect();
+        for name in ["Dubois Bâtiment SA", "Wagner Logistik GmbH & Co. KG", "Sternberg UG (haftungsbeschränkt)"] {
+            assert!(found.iter().any(|f| f == name), "{name} in {found:?}");
+        }
+        assert!(found.iter().all(|f| !f.contains("Facture") && f != "BILL TO"), "{found:?}");
     }
 
     #[test]

@@ -271,6 +271,11 @@ fn is_name_and_amount(page: &Page, row: &Row) -> bool {
 
 fn pair_from_row(page: &Page, row: &Row, taken: &mut [bool], regions: &mut Vec<Region>) {
     let (k, v) = (&page.lines[row.lines[0]], &page.lines[row.lines[1]]);
+    // Two column heads side by side ("Number    Date" in bold) are labels both, not a pair.
+    let digits = v.words.iter().any(|&w| page.words[w as usize].text.chars().any(|c| c.is_ascii_digit()));
+    if is_label(page, row.lines[1]) && !digits {
+        return;
+    }
     push_pair(page, &k.words, k.bbox, &v.words, v.bbox, 0.8, taken, regions);
 }
 
@@ -287,6 +292,10 @@ fn push_pair(
 ) {
     let key_text = text_of(&page.words, key);
     let value_text = text_of(&page.words, value);
+    // Two labels side by side ("Seller:   Bill to:", heads of two blocks) pair with nothing.
+    if value_text.trim_end().ends_with(':') {
+        return;
+    }
     let members: Vec<u32> = key.iter().chain(value).copied().collect();
     take(taken, &members);
     let text = format!("{key_text} {value_text}");

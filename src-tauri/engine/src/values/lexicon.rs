@@ -68,6 +68,8 @@ pub struct Currencies {
 pub struct LocaleWords {
     /// Common English words (with dollars, they suggest month-first dates).
     pub english_words: Words,
+    /// Words and names only American documents print (with English, month-first dates).
+    pub american_words: Words,
 }
 
 static LEXICON: LazyLock<Lexicon> =

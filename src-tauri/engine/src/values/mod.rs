@@ -76,7 +76,15 @@ pub fn guess_locale(text: &str) -> Locale {
     let english =
         lexicon().locale.english_words.iter().filter(|w| lower.split_whitespace().any(|t| t == *w)).count() >= 2;
     let dollars = lower.contains('$') || lower.contains("usd");
-    Locale { day_first: !(english && dollars) }
+    // As whole words, without the punctuation around them ("Delaware.", "U.S.," read "delaware",
+    // "u.s"); "Maine" and "Washington" are left out (a word and a surname too).
+    let bare = |w: &str| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+    let padded = format!(" {} ", lower.split_whitespace().map(bare).collect::<Vec<_>>().join(" "));
+    let american = lexicon().locale.american_words.iter().any(|w| {
+        let words: Vec<String> = w.split_whitespace().map(bare).collect();
+        padded.contains(&format!(" {} ", words.join(" ")))
+    });
+    Locale { day_first: !(english && (dollars || american)) }
 }
 
 /// A month name or its abbreviation (`Mar`, `Sept.`, `Dez`) in the languages invoices come in.
@@ -162,12 +170,16 @@ pub fn date_at(words: &[&str], locale: Locale) -> Option<(usize, String)> {
             return iso(full_year(y), m, d).map(|iso| (1, iso));
         }
     }
+    // "13th of November", "5 de enero de 2023".
+    let joiner =
+        |k: usize| usize::from(words.get(k).is_some_and(|w| ["of", "de", "del"].contains(&w.to_lowercase().as_str())));
     if let Some(d) = day_number(w0) {
-        let skip = usize::from(words.get(1).is_some_and(|w| w.eq_ignore_ascii_case("of")));
+        let skip = joiner(1);
+        let skip_year = joiner(2 + skip);
         if let (Some(m), Some(y)) =
-            (words.get(1 + skip).and_then(|w| month(w)), words.get(2 + skip).and_then(|w| year_number(w)))
+            (words.get(1 + skip).and_then(|w| month(w)), words.get(2 + skip + skip_year).and_then(|w| year_number(w)))
         {
-            return iso(y, m, d).map(|iso| (3 + skip, iso));
+            return iso(y, m, d).map(|iso| (3 + skip + skip_year, iso));
         }
     }
     // March 20, 2023 / Nov 13 2023
@@ -323,8 +335,52 @@ pub fn period_at(words: &[&str]) -> Option<(usize, String)> {
     Some((i + 1, format!("{n} {unit}{plural}")))
 }
 
+/// An amount whose thousands are grouped by spaces, the groups printed close together (`tight[k]`:
+/// word k is followed at a space's width, not a column's): `2 700,54`, `€ 1 234 567.89`,
+/// `50 052,16 EUR`. A quantity and a price in two columns (`15   150.07`) stay apart.
+fn spaced_money_at(words: &[&str], tight: &[bool]) -> Option<(usize, f64, Option<&'static str>)> {
+    let lead = *words.first()?;
+    // A currency before it: `EUR 2 570,80`.
+    if let Some(code) = currency_code(lead).filter(|_| words.len() > 2) {
+        let (n, v, cur) = spaced_money_at(&words[1..], tight.get(1..).unwrap_or(&[]))?;
+        return Some((n + 1, v, cur.or(Some(code))));
+    }
+    let digits = lead.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let is_group = |w: &str| w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit());
+    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut joined = lead.to_string();
+    let mut n = 1;
+    while tight.get(n - 1) == Some(&true) {
+        let Some(next) = words.get(n) else { break };
+        // The last group may carry the decimals and a currency: `700,54`, `052.16€`.
+        let head: String = next.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if !is_group(&head) {
+            break;
+        }
+        joined.push_str(next);
+        n += 1;
+        if next.len() > 3 {
+            break;
+        }
+    }
+    if n == 1 {
+        return None;
+    }
+    let mut rest = vec![joined.as_str()];
+    rest.extend_from_slice(&words[n..]);
+    money_at(&rest).map(|(used, v, cur)| (used + n - 1, v, cur))
+}
+
 /// Every typed value in a line's words, longest first where they overlap.
 pub fn find_values(words: &[&str], locale: Locale) -> Vec<Typed> {
+    find_values_spaced(words, &[], locale)
+}
+
+/// As [`find_values`], where `tight[k]` says word k is followed at a space's width (not a gap
+/// between columns), so amounts with thousands grouped by spaces are read whole.
+pub fn find_values_spaced(words: &[&str], tight: &[bool], locale: Locale) -> Vec<Typed> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -335,7 +391,9 @@ pub fn find_values(words: &[&str], locale: Locale) -> Vec<Typed> {
             Some(Typed { kind: ValueKind::Percent, start: i, end: i + n, normalized: p, currency: None })
         } else if let Some((n, p)) = period_at(rest).filter(|(n, _)| *n >= 2) {
             Some(Typed { kind: ValueKind::Period, start: i, end: i + n, normalized: p, currency: None })
-        } else if let Some((n, v, cur)) = money_at(rest) {
+        } else if let Some((n, v, cur)) =
+            spaced_money_at(rest, tight.get(i..).unwrap_or(&[])).or_else(|| money_at(rest))
+        {
             Some(Typed { kind: ValueKind::Money, start: i, end: i + n, normalized: money_string(v), currency: cur })
         } else {
             currency_code(rest[0]).filter(|c| rest[0].len() == 3 || *c != "MYR").map(|code| Typed {
@@ -379,6 +437,9 @@ mod tests {
         assert_eq!(date("Nov 13 2023", true).as_deref(), Some("2023-11-13"));
         assert_eq!(date("4th of September 2012", true).as_deref(), Some("2012-09-04"));
         assert_eq!(date("20-Mar-2023", true).as_deref(), Some("2023-03-20"));
+        assert_eq!(date("5 de enero de 2023", true).as_deref(), Some("2023-01-05"));
+        assert_eq!(date("22 maggio 2024", true).as_deref(), Some("2024-05-22"));
+        assert_eq!(date("3 mei 2021", true).as_deref(), Some("2021-05-03"));
         assert_eq!(date("31/02/2023", true), None);
         assert_eq!(date("12.50", true), None);
     }
@@ -388,6 +449,10 @@ mod tests {
         assert!(guess_locale("Date 25/12/2018 Total RM 9.00").day_first);
         assert!(!guess_locale("Invoice date 12/25/2018 the total $9.00").day_first);
         assert!(!guess_locale("the invoice date 03/04/2023 and total $9.00").day_first);
+        // An American contract without dollars: its state says month first.
+        assert!(!guess_locale("the Agreement dated 1/6/2012 and the laws of Delaware.").day_first);
+        assert!(!guess_locale("the Agreement dated 1/6/2012 and the U.S. Securities Act").day_first);
+        assert!(guess_locale("the Agreement dated 1/6/2012 and the laws of England").day_first);
         assert!(guess_locale("Rechnungsdatum 03.04.2023 Summe 9,00 EUR").day_first);
         assert!(!guess_locale("made as of September 4, 2012 and signed 9/4/12").day_first);
         assert!(guess_locale("made on 4 September 2012 and signed 9/4/12").day_first);
@@ -424,6 +489,27 @@ mod tests {
         assert_eq!(currency_code("usd"), Some("USD"));
         assert_eq!(currency_code("€"), Some("EUR"));
         assert_eq!(currency_code("the"), None);
+    }
+
+    #[test]
+    fn thousands_grouped_by_spaces_are_read_whole_when_printed_close() {
+        let money = |s: &str, tight: &[bool]| {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            find_values_spaced(&words, tight, Locale::default())
+                .into_iter()
+                .map(|t| (t.normalized, t.start, t.end))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(money("Total 2 700,54 €", &[false, true, false]), vec![("2700.54".into(), 1, 4)]);
+        assert_eq!(money("€ 1 234 567.89", &[false, true, true, false]), vec![("1234567.89".into(), 0, 4)]);
+        assert_eq!(money("EUR 2 570,80", &[true, true]), vec![("2570.80".into(), 0, 3)]);
+        // A quantity and a price in columns of their own.
+        assert_eq!(
+            money("15 150.07 2251.05", &[false, false, false]),
+            vec![("15.00".into(), 0, 1), ("150.07".into(), 1, 2), ("2251.05".into(), 2, 3)]
+        );
+        // Not a group of three: two numbers.
+        assert_eq!(money("2 70,54", &[true, false]), vec![("2.00".into(), 0, 1), ("70.54".into(), 1, 2)]);
     }
 
     #[test]
