@@ -87,15 +87,10 @@ pub fn draw(inv: &Invoice, rng: &mut Rng) -> Vec<PdfPage> {
     let logo = letterhead == Letterhead::LogoOnly || rng.chance(0.35);
     let mut lx = m;
     if logo {
-        let (x0, x1) = if letterhead == Letterhead::Right {
-            (m, m + 70.0)
-        } else if letterhead == Letterhead::Centre {
-            ((W - 70.0) / 2.0, (W + 70.0) / 2.0)
-        } else {
-            (m, m + 70.0)
-        };
+        // Centred above a centred name, else at the left (beside a name on the left or right).
+        let x0 = if letterhead == Letterhead::Centre { (W - 70.0) / 2.0 } else { m };
         let page = std::mem::take(sheet.page());
-        *sheet.page() = page.logo((x0, y - 16.0, x1, y + 19.0));
+        *sheet.page() = page.logo((x0, y - 16.0, x0 + 70.0, y + 19.0));
         if letterhead == Letterhead::Left {
             lx = m + 80.0;
         }
@@ -165,21 +160,13 @@ pub fn draw(inv: &Invoice, rng: &mut Rng) -> Vec<PdfPage> {
         y_buyer += 14.0;
     }
     let buyer_label = (letterhead == Letterhead::FromBlock || rng.chance(0.6)).then(|| label(rng.word(lang.bill_to)));
-    let bottom_buyer = block(&mut sheet, bx, y_buyer, buyer_label.as_deref(), &inv.buyer, rng.chance(0.5));
-    let mut bottom = bottom_buyer;
+    let mut bottom = block(&mut sheet, bx, y_buyer, buyer_label.as_deref(), &inv.buyer, rng.chance(0.5));
     if letterhead == Letterhead::FromBlock {
         let from = label(rng.word(lang.from));
         let seller = Party { name: inv.seller.name.clone(), lines: inv.seller.lines.clone() };
         bottom = bottom.max(block(&mut sheet, other_x, top, Some(&from), &seller, true));
     } else if let Some(ship) = &inv.ship_to {
-        bottom = bottom.max(block(
-            &mut sheet,
-            other_x.max(half - 120.0).min(half),
-            top,
-            Some(&label(rng.word(lang.ship_to))),
-            ship,
-            false,
-        ));
+        bottom = bottom.max(block(&mut sheet, other_x, top, Some(&label(rng.word(lang.ship_to))), ship, false));
     }
 
     // The invoice's details.
@@ -198,17 +185,7 @@ pub fn draw(inv: &Invoice, rng: &mut Rng) -> Vec<PdfPage> {
         details.push((label(rng.word(lang.order_no)), o.clone()));
     }
     if inv.money.currency == Placement::Bare && rng.chance(0.5) {
-        details.push((
-            label(match lang.code {
-                "de" => "Währung",
-                "fr" => "Devise",
-                "es" => "Moneda",
-                "it" => "Valuta",
-                "nl" => "Valuta",
-                _ => "Currency",
-            }),
-            inv.currency.code.into(),
-        ));
+        details.push((label(lang.currency), inv.currency.code.into()));
     }
     rng.shuffle(&mut details[2..]);
     // Beside the buyer's block as rows, or under the blocks as a row of columns (where a second

@@ -352,6 +352,7 @@ fn spaced_money_at(words: &[&str], tight: &[bool]) -> Option<(usize, f64, Option
     }
     let mut joined = lead.to_string();
     let mut n = 1;
+    let mut decimals = false;
     while tight.get(n - 1) == Some(&true) {
         let Some(next) = words.get(n) else { break };
         // The last group may carry the decimals and a currency: `700,54`, `052.16€`.
@@ -362,6 +363,7 @@ fn spaced_money_at(words: &[&str], tight: &[bool]) -> Option<(usize, f64, Option
         joined.push_str(next);
         n += 1;
         if next.len() > 3 {
+            decimals = next[3..].starts_with([',', '.']);
             break;
         }
     }
@@ -370,7 +372,9 @@ fn spaced_money_at(words: &[&str], tight: &[bool]) -> Option<(usize, f64, Option
     }
     let mut rest = vec![joined.as_str()];
     rest.extend_from_slice(&words[n..]);
-    money_at(&rest).map(|(used, v, cur)| (used + n - 1, v, cur))
+    // Only an amount with cents or a currency: digits grouped by threes with nothing else are a
+    // phone or registration number ("030 123 456").
+    money_at(&rest).filter(|(_, _, cur)| decimals || cur.is_some()).map(|(used, v, cur)| (used + n - 1, v, cur))
 }
 
 /// Every typed value in a line's words, longest first where they overlap.
@@ -508,6 +512,9 @@ mod tests {
             money("15 150.07 2251.05", &[false, false, false]),
             vec![("15.00".into(), 0, 1), ("150.07".into(), 1, 2), ("2251.05".into(), 2, 3)]
         );
+        // Digits grouped by threes with no cents and no currency: a phone number, not an amount.
+        assert_eq!(money("030 123 456", &[true, true]).len(), 3);
+        assert_eq!(money("1 250 EUR", &[true, true]), vec![("1250.00".into(), 0, 3)]);
         // Not a group of three: two numbers.
         assert_eq!(money("2 70,54", &[true, false]), vec![("2.00".into(), 0, 1), ("70.54".into(), 1, 2)]);
     }
