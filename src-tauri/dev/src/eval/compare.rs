@@ -3,7 +3,7 @@
 //! are set aside; ANLS gives partial credit for near misses.
 
 pub use pagewise_engine::values::loose;
-use pagewise_engine::values::{date_at, parse_number, Locale};
+use pagewise_engine::values::{date_at, parse_number, period_at, Locale};
 use serde_json::Value;
 
 use super::metrics::edit_distance;
@@ -49,8 +49,45 @@ pub fn matches(printed: &str, normalized: &str, expected: &str) -> bool {
     {
         return [normalized, printed].iter().filter_map(|p| number(p)).any(|p| (p - e).abs() < 0.005);
     }
-    let e = loose(expected);
-    !e.is_empty() && (loose(normalized) == e || loose(printed) == e)
+    // A duration in its normal form: "12 months" is "1 year".
+    let words: Vec<&str> = expected.split_whitespace().collect();
+    if let Some((_, period)) = period_at(&words).filter(|(n, _)| *n == words.len()) {
+        return normalized == period || loose(printed) == loose(expected);
+    }
+    let e = canonical(expected);
+    !e.is_empty() && (canonical(normalized) == e || canonical(printed) == e)
+}
+
+/// Text without case, punctuation and spacing, with the spellings of one name made one: legal
+/// forms written out or abbreviated ("Incorporated" and "Inc.", "L.L.C." and "LLC", "Limited" and
+/// "Ltd."), "&" and "and" (Kleister's party names are normalised so).
+fn canonical(s: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut letters = String::new();
+    for w in loose(s).split(' ').filter(|w| !w.is_empty() && *w != "and") {
+        // Initials spelt apart ("l l c", "r j") read as one word.
+        if w.chars().count() == 1 {
+            letters.push_str(w);
+            continue;
+        }
+        if !letters.is_empty() {
+            out.push(std::mem::take(&mut letters));
+        }
+        out.push(
+            match w {
+                "incorporated" => "inc",
+                "limited" => "ltd",
+                "corporation" => "corp",
+                "company" => "co",
+                other => other,
+            }
+            .to_string(),
+        );
+    }
+    if !letters.is_empty() {
+        out.push(letters);
+    }
+    out.join(" ")
 }
 
 /// Average normalised Levenshtein similarity (one answer): 1 - distance/length, 0 below 0.5.
@@ -85,6 +122,17 @@ mod tests {
             expected_texts(&serde_json::json!({"main_question": "25098.0", "unit": "millions"})),
             vec!["25098.0"]
         );
+    }
+
+    #[test]
+    fn names_and_durations_match_in_their_normal_forms() {
+        assert!(matches("Escalade, Incorporated", "Escalade, Incorporated", "Escalade Inc."));
+        assert!(matches("Z Capital Partners L.L.C.", "Z Capital Partners L.L.C.", "Z Capital Partners LLC"));
+        assert!(matches("Heidrick & Struggles, Inc.", "Heidrick & Struggles, Inc.", "Heidrick and Struggles Inc."));
+        assert!(matches("Wynn Resorts, Limited", "Wynn Resorts, Limited", "Wynn Resorts Ltd."));
+        assert!(!matches("Wynn Resorts", "Wynn Resorts", "Wynn Resorts Ltd."));
+        assert!(matches("twelve (12) months", "1 year", "12 months"));
+        assert!(!matches("two years", "2 years", "12 months"));
     }
 
     #[test]

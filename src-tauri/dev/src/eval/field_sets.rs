@@ -11,7 +11,7 @@ use pagewise_engine::SCHEMA_PRESETS;
 use pagewise_engine::{Answering, Extractive, FieldSpec, FieldType, FieldValue, Library, Meaning, Result, Schema};
 use serde_json::{json, Value};
 
-use super::compare::{expected_texts, loose, matches};
+use super::compare::{expected_texts, matches};
 use super::sets::{document_path, import, read_json, set_name, Report};
 
 #[derive(Default, Clone, Copy)]
@@ -121,7 +121,7 @@ pub fn score_field(spec: &FieldSpec, truth: &Value, value: Option<&FieldValue>) 
     let expected: Vec<String> = expected_texts(truth);
     if spec.kind == FieldType::List {
         let items: Vec<&str> = value.map(|v| v.items.iter().map(|i| i.value.as_str()).collect()).unwrap_or_default();
-        let hits = expected.iter().filter(|e| items.iter().any(|i| loose(i) == loose(e))).count();
+        let hits = expected.iter().filter(|e| items.iter().any(|i| matches(i, i, e))).count();
         let tally = Tally { expected: expected.len(), predicted: items.len(), correct: hits };
         let miss = (hits < expected.len() || items.len() > hits)
             .then(|| format!("expected {:?}, got {:?}", expected.join(" | "), items.join(" | ")));
