@@ -263,7 +263,7 @@ fn address(lang: &Lang, rng: &mut Rng) -> Vec<String> {
         _ => format!("{street} {number}"),
     };
     let town = match lang.code {
-        "en" if city.contains(',') => format!("{city} {code}"),
+        // "London EC1A 1BB", "Austin, TX 78701": the postcode after the town.
         "en" => format!("{city} {code}"),
         _ => format!("{code} {city}"),
     };
