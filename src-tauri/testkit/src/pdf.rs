@@ -72,11 +72,6 @@ impl PdfPage {
         self.fields.push(FieldItem { name: name.into(), checkbox: true, value: value.into(), rect });
         self
     }
-    /// A colour image (a logo) drawn at `rect` (top-left coordinates).
-    pub fn logo(mut self, rect: (f32, f32, f32, f32)) -> Self {
-        self.logos.push(rect);
-        self
-    }
     pub fn scanned(mut self, px_w: u32, px_h: u32) -> Self {
         self.image = Some((px_w, px_h));
         self

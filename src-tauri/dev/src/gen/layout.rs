@@ -6,7 +6,7 @@
 
 use super::invoice::{Invoice, Party, Placement};
 use super::Rng;
-use pagewise_testkit::{helvetica_width, PdfPage};
+use pagewise_testkit::{helvetica_width, PdfPage, TextItem};
 
 const W: f32 = 595.0;
 const H: f32 = 842.0;
@@ -29,8 +29,7 @@ impl Sheet {
         self.current = self.pages.len() - 1;
     }
     fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, s: &str) {
-        let page = std::mem::take(self.page());
-        *self.page() = if bold { page.bold(x, y, size, s) } else { page.text(x, y, size, s) };
+        self.page().texts.push(TextItem { x, baseline: y, size, bold, text: s.into() });
     }
     /// Text ending at `right`.
     fn right(&mut self, right: f32, y: f32, size: f32, bold: bool, s: &str) {
@@ -40,8 +39,7 @@ impl Sheet {
         self.text((W - helvetica_width(s, size)) / 2.0, y, size, bold, s);
     }
     fn rule(&mut self, x0: f32, y: f32, x1: f32) {
-        let page = std::mem::take(self.page());
-        *self.page() = page.rule(x0, y, x1, y);
+        self.page().rules.push((x0, y, x1, y));
     }
     fn right_edge(&self) -> f32 {
         W - self.margin
@@ -89,8 +87,7 @@ pub fn draw(inv: &Invoice, rng: &mut Rng) -> Vec<PdfPage> {
     if logo {
         // Centred above a centred name, else at the left (beside a name on the left or right).
         let x0 = if letterhead == Letterhead::Centre { (W - 70.0) / 2.0 } else { m };
-        let page = std::mem::take(sheet.page());
-        *sheet.page() = page.logo((x0, y - 16.0, x0 + 70.0, y + 19.0));
+        sheet.page().logos.push((x0, y - 16.0, x0 + 70.0, y + 19.0));
         if letterhead == Letterhead::Left {
             lx = m + 80.0;
         }

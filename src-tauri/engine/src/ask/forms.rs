@@ -61,6 +61,7 @@ pub fn candidates(pt: &PageText, q: &Question, named: &[(&KeyValue, f32)]) -> Ve
             // As likely as the key is the one asked for and the pairing is right.
             let score = matched * kv.confidence.clamp(0.0, 1.0);
             let label = Some(kv.key.clone());
+            let inside = |b: &BBox| kv.value_bbox.grow(1.0).contains_point(b.center());
             let Some(kind) = kind_of(q.target) else {
                 // Another label is no value ("Number    Date" heading two columns), nor is an
                 // identifier without a digit (as the identifiers found beside labels).
@@ -71,7 +72,6 @@ pub fn candidates(pt: &PageText, q: &Question, named: &[(&KeyValue, f32)]) -> Ve
                 }
                 // A name is the first line of a block that goes on with an address.
                 if q.target == Target::Name {
-                    let inside = |b: &BBox| kv.value_bbox.grow(1.0).contains_point(b.center());
                     let (first, _) = pt
                         .lines
                         .iter()
@@ -84,7 +84,6 @@ pub fn candidates(pt: &PageText, q: &Question, named: &[(&KeyValue, f32)]) -> Ve
                 return Some(Candidate::whole(pt, kv.value.trim().to_string(), vec![kv.value_bbox], score, label));
             };
             // The first value of the kind asked for whose words lie in the value's box.
-            let inside = |b: &BBox| kv.value_bbox.grow(1.0).contains_point(b.center());
             pt.lines.iter().enumerate().find_map(|(i, line)| {
                 line.values
                     .iter()

@@ -69,6 +69,8 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
     let max_size = pt.page.words.iter().map(|w| w.size).fold(0.0f32, f32::max).max(1.0);
     let avoid: Vec<&LabelHit> = hits.iter().filter(|h| h.avoid).collect();
     let under_avoided = |li: usize| avoid.iter().any(|h| link(pt, h, li, 0, &pt.lines[li].bbox) > 0.5);
+    // Each line's pieces, cut once for every label and prior below.
+    let pieces: Vec<Vec<(usize, usize)>> = (0..pt.lines.len()).map(|li| pt.pieces(li)).collect();
     // After or under a label.
     for h in hits.iter().filter(|h| !h.avoid) {
         let line = &pt.lines[h.line];
@@ -89,7 +91,7 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
             }
         }
         for li in (0..pt.lines.len()).filter(|li| *li != h.line) {
-            for (a, b) in pt.pieces(li) {
+            for &(a, b) in &pieces[li] {
                 let w = link(pt, h, li, a, &pt.span_box(li, a, b));
                 if w < 0.5 {
                     continue;
@@ -106,8 +108,7 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
     let page_text = loose(&pt.lines.iter().map(|l| l.printed.join(" ")).collect::<Vec<_>>().join(" \n "));
     let first_named =
         (0..pt.lines.len()).find(|&li| name_shape(pt, li, 0, pt.lines[li].printed.len()) >= 0.8).unwrap_or(usize::MAX);
-    let pieces = (0..pt.lines.len()).flat_map(|li| pt.pieces(li).into_iter().map(move |p| (li, p)));
-    for (li, (a, b)) in pieces {
+    for (li, &(a, b)) in pieces.iter().enumerate().flat_map(|(li, ps)| ps.iter().map(move |p| (li, p))) {
         let l = &pt.lines[li];
         let (s0, n) = org_span(&l.printed[a..b]).map_or((a, b), |(s, e)| (a + s, a + e));
         let shape = name_shape(pt, li, s0, n);
