@@ -42,7 +42,11 @@ function answerCard(a: Answer): HTMLElement {
     "div.answer",
     {},
     h("div.answer-text", {}, a.answer ?? ""),
-    a.normalized && a.normalized !== a.answer ? h("div.muted", {}, `${a.normalized}${a.currency ? ` ${a.currency}` : ""}`) : a.currency ? h("div.muted", {}, a.currency) : null,
+    a.normalized && a.normalized !== a.answer
+      ? h("div.muted", {}, `${a.normalized}${a.currency ? ` ${a.currency}` : ""}${a.unit ? ` (in ${a.unit})` : ""}`)
+      : a.currency || a.unit
+        ? h("div.muted", {}, [a.currency, a.unit ? `(in ${a.unit})` : null].filter(Boolean).join(" "))
+        : null,
     h("div.confidence", { title: "How sure the answerer is" }, h("meter", { min: 0, max: 100, value: pct, low: 40, high: 70, optimum: 100 }), `${pct}% · ${where}`),
     a.evidence.length ? h("button.link", { onclick: () => showEvidence(a) }, "Show on the page") : null,
     checks,

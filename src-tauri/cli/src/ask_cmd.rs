@@ -97,7 +97,8 @@ fn print_answer(a: &Answer) {
         (Some(text), true) => {
             let norm = a.normalized.as_deref().filter(|n| n != text).map(|n| format!("  = {n}")).unwrap_or_default();
             let cur = a.currency.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
-            println!("{text}{norm}{cur}");
+            let unit = a.unit.as_deref().map(|u| format!(" (in {u})")).unwrap_or_default();
+            println!("{text}{norm}{cur}{unit}");
             for e in &a.evidence {
                 println!(
                     "  p.{} [{:.0}, {:.0}, {:.0}, {:.0}] ({}), confidence {:.2}",

@@ -12,7 +12,11 @@ answer: string | null, normalized: string | null,
 /**
  * For amounts: the currency printed beside it (ISO 4217), when there is one.
  */
-currency: string | null, confidence: number, evidence: Array<Evidence>, 
+currency: string | null, 
+/**
+ * For amounts in a table that states its scale: "thousands", "millions" or "billions".
+ */
+unit?: string | null, confidence: number, evidence: Array<Evidence>, 
 /**
  * The best candidates (the answer first when found), for a person to check.
  */

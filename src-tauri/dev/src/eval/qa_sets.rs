@@ -25,6 +25,8 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
     let mut by_field: BTreeMap<String, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut failed = Vec::new();
+    // Where the set gives the scale of the answer ("millions"): the answer's, of those right.
+    let (mut scaled, mut scale_right) = (0, 0);
     let items: Vec<&Value> = qa.as_array().into_iter().flatten().collect();
     for item in &items {
         let (Some(file), Some(question)) = (item["file"].as_str(), item["question"].as_str()) else { continue };
@@ -53,6 +55,13 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
             (false, true) => expected.iter().map(|e| anls(&normalized, e).max(anls(&printed, e))).fold(0.0, f64::max),
             _ => 0.0,
         };
+        if let (Some(unit), true) = (item["unit"].as_str().or(item["answers"][0]["unit"].as_str()), hit) {
+            scaled += 1;
+            scale_right += usize::from(answer.unit.as_deref() == Some(unit));
+            if answer.unit.as_deref() != Some(unit) {
+                misses.push(format!("{file} [{field}]: unit {unit:?}, answered {:?}", answer.unit));
+            }
+        }
         let t = by_field.entry(field.clone()).or_default();
         t.asked += 1;
         t.exact += usize::from(hit);
@@ -95,6 +104,9 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
         100.0 * exact as f64 / asked.max(1) as f64,
         anls_sum / asked.max(1) as f64
     );
+    if scaled > 0 {
+        let _ = writeln!(table, "  unit (\"in millions\") of the right answers: {scale_right}/{scaled}");
+    }
     for m in misses.iter().take(40) {
         let _ = writeln!(table, "    miss  {m}");
     }
@@ -104,6 +116,7 @@ pub fn questions(lib: &mut Library, dir: &Path) -> Result<Report> {
     let json = json!({
         "set": set_name(dir), "kind": "qa", "asked": asked, "exact": exact, "anls": anls_sum / asked.max(1) as f64,
         "fields": fields, "misses": misses, "failed": failed,
+        "units": {"asked": scaled, "right": scale_right},
     });
     Ok(Report { table, json })
 }

@@ -10,7 +10,7 @@ use crate::model::BBox;
 
 use super::labels::{label_hits, link, LabelHit, PageText};
 use super::question::Question;
-use super::{spans, Candidate};
+use super::{spans, tables, Candidate};
 use crate::embed::Meaning;
 use crate::model::Target;
 use crate::values::ValueKind;
@@ -97,6 +97,8 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
     let label_text = |h: &LabelHit| pt.lines[h.line].norm[h.start..h.end].join(" ");
     let last_of =
         |h: &LabelHit| !hits.iter().any(|o| !o.avoid && label_text(o) == label_text(h) && o.bbox.y0 > h.bbox.y1);
+    // Figures may stand in tables (see below): the page cut into cells once.
+    let pieces = matches!(kind, ValueKind::Money | ValueKind::Percent).then(|| tables::Pieces::new(pt));
     let mut out = Vec::new();
     for (li, line) in pt.lines.iter().enumerate() {
         for v in line.values.iter().filter(|v| v.kind == kind) {
@@ -127,7 +129,19 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
             if summary && via.is_some_and(|i| !last_of(&hits[i])) {
                 score *= 0.85;
             }
-            score *= year_fit(pt, q, li, &vbox);
+            // In a table: the column's head and the row's label say what the figure is.
+            // (A value read on into the next line: its cell is all its words.)
+            let whole = tokens.iter().map(|&(l, w)| pt.span_box(l, w, w + 1)).reduce(|a, b| a.union(&b));
+            let place = pieces
+                .as_ref()
+                .and_then(|pieces| tables::place(pt, pieces, li, v.start, v.end, &whole.unwrap_or(vbox)));
+            if !q.period.is_empty() {
+                let column = place.as_ref().map_or(0.5, |p| p.column_fit(&q.period));
+                score *= 0.25 + column;
+                if let Some(p) = &place {
+                    score = score.max(0.95 * p.row_fit(pt, q) * column);
+                }
+            }
             // Summary amounts (totals, subtotals, tax) close a page: lower ones a little more likely.
             if kind == ValueKind::Money {
                 score *= 0.95 + 0.08 * (vbox.y0 / pt.page.height.max(1.0)).clamp(0.0, 1.0);
@@ -139,7 +153,9 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
                 let h = &hits[i];
                 pt.span_text(h.line, h.start, h.end)
             });
-            let mut c = Candidate::words(pt, &tokens, score, label).with_currency(v.currency);
+            let mut c = Candidate::words(pt, &tokens, score, label)
+                .with_currency(v.currency.or(place.as_ref().and_then(|p| p.currency)));
+            c.unit = place.and_then(|p| p.scale);
             c.normalized = v.normalized.clone();
             out.push(c);
         }
@@ -158,34 +174,6 @@ fn shape(kind: ValueKind, printed: &[String], currency: bool) -> f32 {
         0.1
     } else {
         0.6
-    }
-}
-
-/// Revenue tables put years in column headers: a value under the asked year's header fits, one
-/// under another year's does not. The header is the nearest year printed above the value's box.
-fn year_fit(pt: &PageText, q: &Question, line: usize, vbox: &BBox) -> f32 {
-    if q.years.is_empty() {
-        return 1.0;
-    }
-    let is_year = |t: &str| {
-        t.len() >= 4
-            && (t.starts_with("19") || t.starts_with("20"))
-            && t[..4].chars().all(|c| c.is_ascii_digit())
-            && t.len() <= 5
-    };
-    let column = vbox.grow(4.0);
-    let header = pt.lines[..line]
-        .iter()
-        .flat_map(|l| l.words.iter().zip(&l.norm))
-        .filter(|(_, t)| is_year(t))
-        .map(|(&w, t)| (pt.page.words[w as usize].bbox, t[..4].to_string()))
-        // Above the value (OCR boxes of neighbouring rows may overlap a little).
-        .filter(|(b, _)| b.y1 <= vbox.center().1 && b.h_overlap(&column) > 0.0)
-        .max_by(|a, b| a.0.y1.total_cmp(&b.0.y1));
-    match header {
-        Some((_, y)) if q.years.contains(&y) => 1.25,
-        Some(_) => 0.3,
-        None => 0.8,
     }
 }
 

@@ -133,7 +133,7 @@ pub struct LabelHit {
 /// Does `phrase` (already lowercase, split on spaces) occur in `tokens` at `at`? Tokens may
 /// carry a compound's head (`rechnungsdatum` for `datum` is not taken: whole tokens only, but a
 /// token may extend a long phrase word, as `totals` for `total`).
-fn matches_at(tokens: &[String], at: usize, phrase: &[&str]) -> bool {
+pub(super) fn matches_at(tokens: &[String], at: usize, phrase: &[&str]) -> bool {
     phrase.iter().enumerate().all(|(k, p)| {
         tokens.get(at + k).is_some_and(|t| {
             let t = t.as_str();

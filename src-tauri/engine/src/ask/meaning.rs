@@ -3,7 +3,6 @@
 //! compare is embedded ahead of them.
 
 use super::labels::{LabelHit, PageText};
-use super::lexicon::lexicon;
 use super::question::Question;
 use crate::embed::Meaning;
 
@@ -49,15 +48,7 @@ pub fn label_hits(meaning: &mut Meaning, pt: &PageText, q: &Question, lexical: &
     if spans.is_empty() {
         return vec![];
     }
-    // The subject without the words that only say which period ("ending December").
-    let period_words = &lexicon().questions.period_words;
-    let subject = q
-        .terms
-        .iter()
-        .filter(|t| crate::values::month(t).is_none() && !period_words.contains(t))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let subject = q.subject().join(" ");
     if subject.is_empty() {
         return vec![];
     }

@@ -9,6 +9,8 @@
 //!   Typed values (dates, amounts...) are [`crate::values`]'.
 //! - [`extractive`]: the default [`Answerer`] (no large model): candidates and their scores.
 //! - [`forms`]: the values of the filled form fields and form keys a question names.
+//! - [`tables`]: where a value stands in a table (its row's label, its column's head and
+//!   period, the table's scale).
 //! - [`spans`]: free-text candidates (names, addresses, places, sentences); [`parties`]: a
 //!   contract's parties.
 //! - [`meaning`]: labels found by sentence embeddings ([`crate::embed`]).
@@ -23,6 +25,7 @@ pub mod parties;
 pub mod question;
 pub mod ranker;
 pub mod spans;
+pub mod tables;
 pub mod visual;
 
 use crate::embed::Meaning;
@@ -78,6 +81,8 @@ pub struct Candidate {
     pub score: f32,
     pub label: Option<String>,
     pub currency: Option<&'static str>,
+    /// The scale a table states the amount in ("millions").
+    pub unit: Option<&'static str>,
     pub boxes: Vec<BBox>,
     /// Where its evidence comes from: the page's reader ("text-layer", "ocr", "vlm") or a filled
     /// PDF form field ("form-field").
@@ -104,6 +109,7 @@ impl Candidate {
             score: score.clamp(0.0, 1.0),
             label,
             currency: None,
+            unit: None,
             boxes: vec![pt.span_box(line, start, end)],
             source: pt.page.source.as_str(),
         }
@@ -143,6 +149,7 @@ impl Candidate {
             score: score.clamp(0.0, 1.0),
             label,
             currency: None,
+            unit: None,
             boxes,
             source: pt.page.source.as_str(),
         }
@@ -242,6 +249,7 @@ impl Answerer for Extractive {
             answer: best.map(|c| c.text.clone()),
             normalized: best.map(|c| c.normalized.clone()),
             currency: best.and_then(|c| c.currency).map(str::to_string),
+            unit: best.and_then(|c| c.unit).map(str::to_string),
             confidence: ranked.first().map_or(0.0, |c| (c.score * 1000.0).round() / 1000.0),
             evidence: best.map(|c| c.guess().evidence).unwrap_or_default(),
             guesses,
@@ -322,19 +330,25 @@ pub(crate) mod tests {
 
     /// A text-layer page with one line per row, its words 80 points apart, rows 20 apart.
     pub(crate) fn page_of_rows(rows: &[&str]) -> Page {
+        let rows = rows.iter().enumerate().map(|(r, row)| {
+            let y = 100.0 + r as f32 * 20.0;
+            row.split_whitespace()
+                .enumerate()
+                .map(|(i, t)| {
+                    let x = 50.0 + i as f32 * 80.0;
+                    Word { text: t.to_string(), bbox: BBox::new(x, y, x + 70.0, y + 12.0), size: 10.0, bold: false }
+                })
+                .collect()
+        });
+        page_of_words(rows.collect())
+    }
+
+    /// A text-layer page with one line per row of words.
+    pub(crate) fn page_of_words(rows: Vec<Vec<Word>>) -> Page {
         let (mut words, mut lines) = (Vec::new(), Vec::new());
-        for (r, row) in rows.iter().enumerate() {
-            let mut ids = Vec::new();
-            for (i, t) in row.split_whitespace().enumerate() {
-                ids.push(words.len() as u32);
-                let (x, y) = (50.0 + i as f32 * 80.0, 100.0 + r as f32 * 20.0);
-                words.push(Word {
-                    text: t.to_string(),
-                    bbox: BBox::new(x, y, x + 70.0, y + 12.0),
-                    size: 10.0,
-                    bold: false,
-                });
-            }
+        for row in rows {
+            let ids: Vec<u32> = (words.len() as u32..(words.len() + row.len()) as u32).collect();
+            words.extend(row);
             let bbox = ids.iter().map(|&w| words[w as usize].bbox).reduce(|a: BBox, b| a.union(&b)).unwrap();
             lines.push(Line { words: ids, bbox, block: 0 });
         }

@@ -5,6 +5,8 @@
 use super::lexicon::lexicon;
 use crate::model::Target;
 use crate::values::lexicon::Words;
+use crate::values::periods::ReportPeriod;
+use crate::values::Locale;
 
 /// A question, understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +20,9 @@ pub struct Question {
     /// Labels of things easily confused with the subject (the due date when the invoice date
     /// is asked, the customer when the vendor is): values under them count against.
     pub avoid: Vec<String>,
-    /// The question names a year ("... ending december 2023"): prefer values under it.
-    pub years: Vec<String>,
+    /// The reporting period the question names ("... the 12 month period ending december
+    /// 2023"): values in a table column headed by it are preferred.
+    pub period: ReportPeriod,
     /// Names of the label groups the question brought in ("date", "effective"...), in the
     /// lexicon's order (general before specific): the last chooses the fitted ranking model.
     pub roles: Vec<String>,
@@ -33,6 +36,17 @@ impl Question {
     /// A question whose kind of answer is known (a schema field's type).
     pub fn for_target(text: &str, target: Target) -> Question {
         Question::build(text, Some(target))
+    }
+
+    /// The content words that name the subject, without those that only say which period
+    /// ("ending", "December").
+    pub fn subject(&self) -> Vec<&str> {
+        let period_words = &lexicon().questions.period_words;
+        self.terms
+            .iter()
+            .filter(|t| crate::values::month(t).is_none() && !period_words.contains(t))
+            .map(String::as_str)
+            .collect()
     }
 
     fn build(text: &str, target: Option<Target>) -> Question {
@@ -79,12 +93,8 @@ impl Question {
         avoid.retain(|a| !labels.contains(a));
         labels.sort();
         labels.dedup();
-        let years = words
-            .iter()
-            .filter(|w| w.len() == 4 && w.starts_with("20") && w.chars().all(|c| c.is_ascii_digit()))
-            .cloned()
-            .collect();
-        Question { text: text.trim().to_string(), target, terms, labels, avoid, years, roles }
+        let period = ReportPeriod::parse(text, Locale::default());
+        Question { text: text.trim().to_string(), target, terms, labels, avoid, period, roles }
     }
 }
 
@@ -151,7 +161,7 @@ mod tests {
         assert!(q.labels.contains(&"zahlungsziel".to_string()));
         assert!(!q.labels.contains(&"invoice date".to_string()));
         let q = Question::parse("What are the revenues for the 12 month period ending december 2023?");
-        assert_eq!(q.years, vec!["2023"]);
+        assert_eq!((q.period.year, q.period.months, q.period.end_month), (Some(2023), Some(12), Some(12)));
         assert!(q.terms.contains(&"revenues".to_string()));
     }
 }

@@ -73,6 +73,7 @@ impl<'a> Visual<'a> {
             answer: None,
             normalized: None,
             currency: None,
+            unit: None,
             confidence: 0.0,
             evidence: vec![],
             guesses: vec![],
@@ -268,6 +269,7 @@ impl Answerer for Visual<'_> {
             answer: (!text.is_empty()).then(|| text.clone()),
             normalized: found.then(|| text.clone()),
             currency: None,
+            unit: None,
             confidence,
             guesses: vec![Guess {
                 answer: text.clone(),

@@ -95,6 +95,9 @@ pub struct Answer {
     /// For amounts: the currency printed beside it (ISO 4217), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// For amounts in a table that states its scale: "thousands", "millions" or "billions".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     pub confidence: f32,
     pub evidence: Vec<Evidence>,
     /// The best candidates (the answer first when found), for a person to check.

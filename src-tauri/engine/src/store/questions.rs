@@ -57,6 +57,7 @@ mod tests {
             answer: None,
             normalized: None,
             currency: None,
+            unit: None,
             confidence: 0.1,
             evidence: vec![],
             guesses: vec![],

@@ -43,6 +43,7 @@ pub struct Lexicon {
     pub number_words: BTreeMap<String, u32>,
     pub currency: Currencies,
     pub locale: LocaleWords,
+    pub periods: PeriodWords,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +71,27 @@ pub struct LocaleWords {
     pub english_words: Words,
     /// Words and names only American documents print (with English, month-first dates).
     pub american_words: Words,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodWords {
+    pub quarter: Words,
+    pub half: Words,
+    /// Words that make a period a (fiscal) year.
+    pub year: Words,
+    pub month: Words,
+    pub ordinals: BTreeMap<String, u32>,
+    pub scales: Scales,
+}
+
+/// Words that state the unit of a table's amounts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scales {
+    pub thousands: Words,
+    pub millions: Words,
+    pub billions: Words,
 }
 
 static LEXICON: LazyLock<Lexicon> =
@@ -101,5 +123,10 @@ mod tests {
             assert!(lex.currency.codes.contains(code), "{sign} stands for {code}, which is no known code");
         }
         assert!(lex.locale.english_words.iter().count() >= 2);
+        let p = &lex.periods;
+        assert!(p.ordinals.values().all(|n| (1..=4).contains(n)));
+        for words in [&p.quarter, &p.half, &p.year, &p.month, &p.scales.thousands, &p.scales.millions] {
+            assert!(words.iter().all(|w| w == w.to_lowercase()), "{:?}", words.iter().collect::<Vec<_>>());
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! it was read from. Shared by questions (`ask`) and field extraction (`extract`).
 
 pub mod lexicon;
+pub mod periods;
 
 use serde::{Deserialize, Serialize};
 
