@@ -57,6 +57,9 @@ enum Command {
     FitPairs(fit::forms::FitPairsArgs),
     /// Write a training set of made-up invoices (docs/*.pdf and fields.json) for fit-ranker
     GenInvoices(gen::GenArgs),
+    /// Write made-up report pages with income statements and questions about their revenue per
+    /// period (docs/*.pdf and qa.json), to check reading tables on unseen pages
+    GenStatements(gen::GenArgs),
     /// Fuzz the engine's readers of untrusted files (image, pdf, schema, manifest, onnx, archive)
     Fuzz(fuzz::FuzzArgs),
 }
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::FitRanker(args) => fit::fields::run(cli.json, args),
         Command::FitPairs(args) => fit::forms::run(cli.json, args),
         Command::GenInvoices(args) => gen::run(cli.json, args),
+        Command::GenStatements(args) => gen::run_statements(cli.json, args),
     };
     result.unwrap_or_else(|e| {
         // As `pagewise` reports an error: one line on stderr (JSON with --json), exit code 1.

@@ -6,9 +6,14 @@
 //! details as rows or columns, items over several pages, subtotal, shipping, tax, total, amounts
 //! paid, bank details and VAT numbers in the footer — from `--seed` and its own index, so the same
 //! command writes the same files, and a larger `--count` keeps the first ones.
+//!
+//! `pagewise-dev gen-statements OUT`: made-up report pages with income statements and questions
+//! about their revenue per period (`OUT/docs/*.pdf`, `OUT/qa.json`, as the revenue tables' dev
+//! set): a check of reading figures by row and column on pages no method was shaped on.
 
 mod invoice;
 mod layout;
+mod statement;
 mod words;
 
 use std::path::{Path, PathBuf};
@@ -21,9 +26,9 @@ use serde_json::{json, Map, Value};
 
 #[derive(Args)]
 pub struct GenArgs {
-    /// Folder to write (docs/ and fields.json)
+    /// Folder to write (docs/, and fields.json or qa.json)
     out: PathBuf,
-    /// How many invoices
+    /// How many documents
     #[arg(long, default_value_t = 400)]
     count: usize,
     #[arg(long, default_value_t = 1)]
@@ -42,9 +47,6 @@ pub fn run(json: bool, args: GenArgs) -> Result<ExitCode> {
         truth.insert(file, record);
         pages += n;
     }
-    let path = args.out.join("fields.json");
-    let text = serde_json::to_string_pretty(&Value::Object(truth)).expect("json") + "\n";
-    std::fs::write(&path, text).map_err(|e| io(&path, e))?;
     let source = format!(
         "# Made-up invoices for training\n\nWritten by `pagewise-dev gen-invoices {} --count {} --seed {}`: \
          every company, person, number and amount is invented. `fields.json` holds what each \
@@ -53,12 +55,44 @@ pub fn run(json: bool, args: GenArgs) -> Result<ExitCode> {
         args.count,
         args.seed
     );
-    let path = args.out.join("SOURCE.md");
-    std::fs::write(&path, source).map_err(|e| io(&path, e))?;
+    write_set(&args.out, "fields.json", &Value::Object(truth), &source)?;
     if json {
         println!("{}", json!({ "out": args.out, "invoices": args.count, "pages": pages }));
     } else {
         println!("{} invoices ({pages} pages) in {}", args.count, args.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_statements(json: bool, args: GenArgs) -> Result<ExitCode> {
+    let docs = args.out.join("docs");
+    std::fs::create_dir_all(&docs).map_err(|e| io(&docs, e))?;
+    let mut qa = Vec::new();
+    for i in 0..args.count {
+        let mut rng = Rng::new(args.seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
+        let (page, questions) = statement::page(&mut rng);
+        let file = format!("statement-{i:04}.pdf");
+        let path = docs.join(&file);
+        std::fs::write(&path, PdfBuilder::new().page(page).build()).map_err(|e| io(&path, e))?;
+        for mut q in questions {
+            q["file"] = json!(file);
+            qa.push(q);
+        }
+    }
+    let source = format!(
+        "# Made-up report pages for checking table reading\n\nWritten by `pagewise-dev gen-statements {} \
+         --count {} --seed {}`: every company and figure is invented. `qa.json` asks for the revenue of \
+         each period a page's table shows.\n",
+        args.out.display(),
+        args.count,
+        args.seed
+    );
+    let questions = qa.len();
+    write_set(&args.out, "qa.json", &Value::Array(qa), &source)?;
+    if json {
+        println!("{}", json!({ "out": args.out, "pages": args.count, "questions": questions }));
+    } else {
+        println!("{} pages, {questions} questions in {}", args.count, args.out.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -71,6 +105,15 @@ fn invoice_file(seed: u64, i: usize) -> (String, Vec<u8>, Value, usize) {
     let n = pages.len();
     let pdf = pages.into_iter().fold(PdfBuilder::new(), PdfBuilder::page).build();
     (format!("invoice-{i:04}-{}.pdf", inv.lang.code), pdf, inv.truth(), n)
+}
+
+/// A set's ground truth (`fields.json` or `qa.json`) and its `SOURCE.md`.
+fn write_set(out: &Path, file: &str, truth: &Value, source: &str) -> Result<()> {
+    let path = out.join(file);
+    let text = serde_json::to_string_pretty(truth).expect("json") + "\n";
+    std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+    let path = out.join("SOURCE.md");
+    std::fs::write(&path, source).map_err(|e| io(&path, e))
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {

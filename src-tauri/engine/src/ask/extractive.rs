@@ -135,7 +135,7 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
             let place = pieces
                 .as_ref()
                 .and_then(|pieces| tables::place(pt, pieces, li, v.start, v.end, &whole.unwrap_or(vbox)));
-            if !q.period.is_empty() {
+            if q.period.year.is_some() {
                 let column = place.as_ref().map_or(0.5, |p| p.column_fit(&q.period));
                 score *= 0.25 + column;
                 if let Some(p) = &place {
@@ -153,9 +153,11 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
                 let h = &hits[i];
                 pt.span_text(h.line, h.start, h.end)
             });
+            // A table of periods' figures states their unit (an invoice's items table is none).
+            let periods = place.filter(|p| p.period.year.is_some());
             let mut c = Candidate::words(pt, &tokens, score, label)
-                .with_currency(v.currency.or(place.as_ref().and_then(|p| p.currency)));
-            c.unit = place.and_then(|p| p.scale);
+                .with_currency(v.currency.or(periods.as_ref().and_then(|p| p.currency)));
+            c.unit = periods.and_then(|p| p.scale);
             c.normalized = v.normalized.clone();
             out.push(c);
         }

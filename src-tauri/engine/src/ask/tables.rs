@@ -86,10 +86,11 @@ pub fn place(pt: &PageText, pieces: &Pieces, line: usize, start: usize, end: usi
     row.sort_by(|a, b| a.bbox.x0.total_cmp(&b.bbox.x0));
     let k = row.iter().position(|c| c.line == line && (c.start..c.end).contains(&start))?;
     let (label, cell) = (row[0], row[k]);
-    // A label cell first (no figure), then the value at the start of its cell (after a
+    // A label cell first (words: "Tier 1 capital" too), then the value at the start of its cell (after a
     // currency sign at most).
     let sign = |c: &Piece| c.words(pt).iter().all(|w| currency_code(w).is_some());
-    if k == 0 || label.words(pt).iter().any(|w| is_figure(w)) {
+    let alphabetic = |c: &Piece| c.words(pt).iter().any(|w| w.chars().any(char::is_alphabetic));
+    if k == 0 || !alphabetic(&label) {
         return None;
     }
     if pt.lines[line].printed[cell.start..start].iter().any(|w| currency_code(w).is_none()) {
@@ -216,10 +217,11 @@ fn head(pt: &PageText, pieces: &Pieces, vbox: &BBox, left: f32, right: f32) -> V
         {
             break;
         }
-        // Heads are words ("Revenue", "€ million") or periods ("2023", "Sep. 30, 2023").
+        // Heads are words ("Revenue", "€ million") or periods ("2023", "Sep. 30, 2023"); a dash
+        // or a sign alone is a body cell.
         let words = c.words(pt);
-        let is_head =
-            !words.iter().any(|w| is_figure(w)) || !ReportPeriod::parse(&words.join(" "), pt.locale).is_empty();
+        let text = words.iter().any(|w| w.chars().any(char::is_alphabetic)) && !words.iter().any(|w| is_figure(w));
+        let is_head = text || !ReportPeriod::parse(&words.join(" "), pt.locale).is_empty();
         if !is_head {
             if out.is_empty() {
                 continue;

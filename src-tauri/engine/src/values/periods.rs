@@ -43,7 +43,8 @@ impl ReportPeriod {
                 years.push(y);
                 continue;
             }
-            let lower = w.to_lowercase().replace(['–', '—', '-', '/', '\''], " ");
+            // ("Q1'21" keeps its year glued on.)
+            let lower = w.to_lowercase().replace(['\'', '’'], "").replace(['–', '—', '-', '/'], " ");
             tokens.extend(
                 lower
                     .split(|c: char| {
@@ -58,7 +59,9 @@ impl ReportPeriod {
         for (k, t) in tokens.iter().enumerate() {
             let next = tokens.get(k + 1).map(String::as_str).unwrap_or("");
             let count = t.parse::<u32>().ok().or_else(|| words.number_words.get(t.as_str()).copied());
-            let ordinal = p.ordinals.get(t.as_str()).copied().or(count.filter(|n| (1..=4).contains(n)));
+            // "first quarter", "1. Quartal"; but "three quarters" count, "a quarter" is any.
+            let digits = t.parse::<u32>().ok().filter(|n| (1..=4).contains(n));
+            let ordinal = p.ordinals.get(t.as_str()).copied().or(digits);
             if let Some(y) = year_of(t) {
                 years.push(y);
             } else if let Some((n, y)) = tagged(t, 'q') {
@@ -71,6 +74,11 @@ impl ReportPeriod {
                 t.strip_suffix('m').and_then(|d| d.parse::<u32>().ok()).filter(|n| (1..=12).contains(n))
             {
                 months = Some(n);
+            } else if let (Some(n), true) = (count, next == "quarters") {
+                months = Some(3 * n);
+            } else if let Some(y) = t.strip_prefix("fy").and_then(fiscal_year) {
+                years.push(y);
+                year_word = true;
             } else if let (Some(n), true) = (ordinal, p.quarter.contains(next)) {
                 quarters.push(n);
             } else if let (Some(n), true) = (ordinal, p.half.contains(next)) {
@@ -131,19 +139,30 @@ impl ReportPeriod {
         if self.is_empty() {
             return 0.5;
         }
-        let Some(year) = self.year else { return 0.6 };
         let differ = |a: Option<u32>, b: Option<u32>| matches!((a, b), (Some(x), Some(y)) if x != y);
-        if year != want {
+        if self.year.is_some_and(|y| y != want) {
             0.1
         } else if differ(self.months, asked.months) || differ(self.end_month, asked.end_month) {
             0.15
+        } else if self.year.is_none() {
+            0.6
         } else {
+            // A bare year heads a year's figures; a year asked bare is the whole year.
             match (self.months, asked.months) {
-                (None, Some(m)) if m != 12 => 0.45,
+                (None, Some(m)) | (Some(m), None) if m != 12 => 0.45,
                 (None, _) => 0.9,
                 _ => 1.0,
             }
         }
+    }
+}
+
+/// "FY2023", "FY23" (after "fy"): the year.
+fn fiscal_year(digits: &str) -> Option<u32> {
+    match digits.len() {
+        2 => digits.parse::<u32>().ok().map(|y| 2000 + y),
+        4 => year_of(digits),
+        _ => None,
     }
 }
 
@@ -226,6 +245,10 @@ mod tests {
         assert_eq!(p("Years Ended December 31, 2023"), (Some(2023), Some(12), Some(12)));
         assert_eq!(p("Jan. 1 – Mar. 31, 2021"), (Some(2021), Some(3), Some(3)));
         assert_eq!(p("FY 2021/22"), (Some(2022), None, Some(12)));
+        assert_eq!(p("FY2023"), (Some(2023), None, Some(12)));
+        assert_eq!(p("Q4'22"), (Some(2022), Some(12), Some(3)));
+        assert_eq!(p("the first three quarters of 2023"), (Some(2023), None, Some(9)));
+        assert_eq!(p("a quarter"), (None, None, Some(3)));
         assert_eq!(p("2020"), (Some(2020), None, None));
         assert_eq!(p("€ million"), (None, None, None));
         assert_eq!(p("Change in %"), (None, None, None));
@@ -252,6 +275,7 @@ mod tests {
         let year = at("ending december 2023, 12 months");
         assert!(at("2023").fit(&year) >= 0.9 && at("2022").fit(&year) < 0.2);
         assert_eq!(at("2023").fit(&ReportPeriod::default()), 1.0);
+        assert!(at("Q1 2023").fit(&at("in 2023")) < at("2023").fit(&at("in 2023")));
     }
 
     #[test]
