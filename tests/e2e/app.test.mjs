@@ -353,8 +353,9 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s
       .until("wrong password said", async () => /wrong password/.test((await said()) ?? ""), 60000)
       .catch(async (e) => assert.fail(`${e.message}: the row says ${JSON.stringify(await said())}`));
-    await enter("Zq7-app-passphrase");
+    // Counted before the password goes in: the import may finish before the next command.
     const total = parseInt(await s.exec("return document.querySelector('#library-count').textContent"), 10);
+    await enter("Zq7-app-passphrase");
     // At least one more: the library is re-read every few seconds, and may list others' imports too.
     const count = async () => parseInt(await s.exec("return document.querySelector('#library-count').textContent"), 10);
     await s.until("the document imported", async () => (await said()) === null && (await count()) >= total + 1, 120000);

@@ -103,8 +103,7 @@ pub fn place(pt: &PageText, pieces: &Pieces, line: usize, start: usize, end: usi
     let right = after.map_or(vbox.x1 + (vbox.x0 - left), |c| (vbox.x1 + c.bbox.x0) / 2.0);
     let head = head(pt, pieces, vbox, left, right);
     let text = head.iter().rev().map(|c| c.words(pt).join(" ")).collect::<Vec<_>>().join(" ");
-    let span = head.last().zip(head.first()).map(|(top, bottom)| (top.bbox.y0, bottom.bbox.y1));
-    let (scale, currency) = unit(pt, &label, span);
+    let (scale, currency) = unit(pt, &label, head.last().map(|top| top.bbox.y0), vbox.y0);
     Some(TablePlace {
         label: (label.line, label.start, label.end),
         period: ReportPeriod::parse(&text, pt.locale),
@@ -115,17 +114,20 @@ pub fn place(pt: &PageText, pieces: &Pieces, line: usize, start: usize, end: usi
 }
 
 /// The unit of a row's figures: from its label ("Revenue (€ million)"), else from the lines
-/// of the table's head (`head`: its top and bottom) and a few above them, the nearest saying
-/// so (never the labels of other rows); a scale after "except" ("in millions, except per share
+/// from a few above the table's head (`top`) down to the row (`bottom`) that hold no figure
+/// but years — titles, the head, a section's line ("Operating Highlights (€ in millions)"), never another
+/// row's label — the nearest saying so; a scale after "except" ("in millions, except per share
 /// amounts and shares in thousands") is an exception's.
-fn unit(pt: &PageText, label: &Piece, head: Option<(f32, f32)>) -> (Option<&'static str>, Option<&'static str>) {
+fn unit(pt: &PageText, label: &Piece, top: Option<f32>, bottom: f32) -> (Option<&'static str>, Option<&'static str>) {
     let words = label.words(pt);
     let (mut scale, mut currency) =
         (words.iter().find_map(|w| scale_word(w)), words.iter().find_map(|w| currency_code(w)));
-    let Some((top, bottom)) = head else { return (scale, currency) };
+    let Some(top) = top else { return (scale, currency) };
     let from = top - TITLE_LINES * 1.5 * pt.line_height;
-    let mut lines: Vec<usize> =
-        (0..pt.lines.len()).filter(|&li| (from..bottom).contains(&pt.lines[li].bbox.y0)).collect();
+    let mut lines: Vec<usize> = (0..pt.lines.len())
+        .filter(|&li| (from..bottom).contains(&pt.lines[li].bbox.y0))
+        .filter(|&li| pt.lines[li].bbox.y0 <= top || !pt.lines[li].printed.iter().any(|w| is_figure(w) && !is_year(w)))
+        .collect();
     lines.sort_by(|&a, &b| pt.lines[a].bbox.y0.total_cmp(&pt.lines[b].bbox.y0));
     // (An exception runs to the end of its brackets, which may close on the next line.)
     let (mut nearest, mut except, mut open) = (None, false, false);
@@ -361,5 +363,18 @@ mod tests {
         // "$ 9,000 $ 8,000": words 1..5 of the last line; 8,000 is words 3..5.
         let p = place(&pt, &Pieces::new(&pt), 3, 3, 5, &pt.span_box(3, 3, 5)).expect("a table place");
         assert_eq!((p.head.as_str(), p.scale, p.currency), ("2022", Some("millions"), None));
+    }
+
+    #[test]
+    fn a_section_line_states_the_unit_another_rows_label_does_not() {
+        let page = table_page(&[
+            &[(300.0, "2023")],
+            &[(50.0, "Highlights (€ in millions)")],
+            &[(50.0, "Shares (in thousands)"), (300.0, "120")],
+            &[(50.0, "Revenue"), (300.0, "9,000")],
+        ]);
+        let pt = PageText::new(&page, None, Locale::default());
+        let p = place(&pt, &Pieces::new(&pt), 3, 1, 2, &pt.span_box(3, 1, 2)).expect("a table place");
+        assert_eq!((p.head.as_str(), p.scale, p.currency), ("2023", Some("millions"), Some("EUR")));
     }
 }
