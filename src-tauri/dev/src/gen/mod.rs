@@ -69,7 +69,7 @@ pub fn run_statements(json: bool, args: GenArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&docs).map_err(|e| io(&docs, e))?;
     let mut qa = Vec::new();
     for i in 0..args.count {
-        let mut rng = Rng::new(args.seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
+        let mut rng = Rng::for_item(args.seed, i);
         let (page, questions) = statement::page(&mut rng);
         let file = format!("statement-{i:04}.pdf");
         let path = docs.join(&file);
@@ -99,7 +99,7 @@ pub fn run_statements(json: bool, args: GenArgs) -> Result<ExitCode> {
 
 /// The `i`-th invoice of a seed: its file name, PDF, ground truth and page count.
 fn invoice_file(seed: u64, i: usize) -> (String, Vec<u8>, Value, usize) {
-    let mut rng = Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
+    let mut rng = Rng::for_item(seed, i);
     let inv = invoice::Invoice::random(&mut rng);
     let pages = layout::draw(&inv, &mut rng);
     let n = pages.len();
@@ -127,6 +127,11 @@ pub struct Rng(u64);
 impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    /// The generator of the `i`-th document of a seed (each document its own stream, so a
+    /// larger count keeps the first documents).
+    pub fn for_item(seed: u64, i: usize) -> Rng {
+        Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(i as u64))
     }
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -170,7 +175,7 @@ mod tests {
     #[test]
     fn every_field_the_truth_gives_is_printed() {
         for i in 0..200 {
-            let mut rng = Rng::new(11u64.wrapping_mul(1_000_003).wrapping_add(i));
+            let mut rng = Rng::for_item(11, i as usize);
             let inv = invoice::Invoice::random(&mut rng);
             let pages = layout::draw(&inv, &mut rng);
             let printed: Vec<String> = pages.iter().flat_map(|p| p.texts.iter().map(|t| t.text.clone())).collect();

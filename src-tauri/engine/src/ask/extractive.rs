@@ -131,10 +131,10 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
             }
             // In a table: the column's head and the row's label say what the figure is.
             // (A value read on into the next line: its cell is all its words.)
-            let whole = tokens.iter().map(|&(l, w)| pt.span_box(l, w, w + 1)).reduce(|a, b| a.union(&b));
-            let place = pieces
-                .as_ref()
-                .and_then(|pieces| tables::place(pt, pieces, li, v.start, v.end, &whole.unwrap_or(vbox)));
+            let place = pieces.as_ref().and_then(|pieces| {
+                let whole = tokens.iter().map(|&(l, w)| pt.span_box(l, w, w + 1)).reduce(|a, b| a.union(&b));
+                tables::place(pt, pieces, li, v.start, v.end, &whole.unwrap_or(vbox))
+            });
             if q.period.year.is_some() {
                 let column = place.as_ref().map_or(0.5, |p| p.column_fit(&q.period));
                 score *= 0.25 + column;
