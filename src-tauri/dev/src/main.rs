@@ -45,6 +45,10 @@ enum Command {
         /// Layout analyzer to score (auto: geometric on PDFs, the detector on images)
         #[arg(long, default_value = "auto", value_parser = layout_modes())]
         mode: LayoutMode,
+        /// Keep the imported documents in this library between runs (scans are read once; the
+        /// field values stored there are reused until the extractor's version changes)
+        #[arg(long, value_name = "DIR")]
+        imports: Option<PathBuf>,
     },
     /// Benchmarks
     Bench {
@@ -88,7 +92,7 @@ fn main() -> ExitCode {
     pagewise_engine::tune_process();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Eval { sets, mode } => eval::run(cli.json, &sets, mode),
+        Command::Eval { sets, mode, imports } => eval::run(cli.json, &sets, mode, imports.as_deref()),
         Command::Bench { what } => bench::run(cli.json, what),
         Command::Fuzz(args) => fuzz::run(cli.json, args),
         Command::FitRanker(args) => fit::fields::run(cli.json, args),

@@ -12,7 +12,7 @@ pub mod ocr_sets;
 mod qa_sets;
 pub mod sets;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pagewise_engine::LayoutMode;
@@ -21,9 +21,9 @@ use serde_json::Value;
 
 use sets::read_json;
 
-pub fn run(json: bool, sets: &[PathBuf], mode: LayoutMode) -> Result<ExitCode> {
+pub fn run(json: bool, sets: &[PathBuf], mode: LayoutMode, imports: Option<&Path>) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
-    let mut lib = Library::open(scratch.path())?;
+    let mut lib = Library::open(imports.unwrap_or(scratch.path()))?;
     let mut reports = Vec::new();
     let mut unknown = 0;
     for dir in sets {

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pagewise_engine::fitted::Logistic;
-use pagewise_engine::layout::pairs::{self, KeyCandidates, PairModel, Piece, FEATURES};
+use pagewise_engine::layout::pairs::{self, KeyCandidates, PairModel, FEATURES};
+use pagewise_engine::layout::pieces::{self, Piece};
 use pagewise_engine::{Error, KeyValue, Library, Result};
 use serde_json::json;
 
@@ -215,7 +216,7 @@ fn load(lib: &mut Library, sets: &[PathBuf]) -> Result<Vec<Form>> {
                 }
             };
             let gold = gold_pairs(links, read.pixels_per_point);
-            let pieces = pairs::pieces(&read.page);
+            let pieces = pieces::pieces(&read.page);
             let cands = pairs::candidates(&read.page, &pieces);
             let (truth, mut unreachable) = truth(&pieces, &gold);
             let reachable =

@@ -11,7 +11,8 @@ use super::labels::{norm_token, PageText};
 use super::lexicon::{is_label_phrase, lexicon};
 use super::question::Question;
 use super::Candidate;
-use crate::model::{BBox, FormField, FormFieldKind, KeyValue, Target};
+use crate::layout::pairs::{self, PairModel};
+use crate::model::{BBox, FormField, FormFieldKind, KeyValue, PageSource, Target};
 use crate::values::find_values;
 
 /// The evidence source of a filled form field's value.
@@ -46,18 +47,34 @@ fn content_words(text: &str) -> Vec<String> {
     words
 }
 
-/// The keys the question names on the page, with how well each matches.
-pub fn named_keys<'a>(pt: &'a PageText, q: &Question) -> Vec<(&'a KeyValue, f32)> {
-    let Some(layout) = pt.layout else { return Vec::new() };
-    layout.key_values().map(|kv| (kv, key_match(&kv.key, q))).filter(|(_, m)| *m >= MIN_MATCH).collect()
+/// The keys the question names on the page, with how well each matches: the layout's
+/// key-values, and on a page read from pixels each piece that names the key with its likeliest
+/// value by the forms model (the page's pairing is for keys unknown; here the key is asked for).
+pub fn named_keys(pt: &PageText, q: &Question) -> Vec<(KeyValue, f32)> {
+    let matched = |key: &str| key_match(key, q);
+    let mut out: Vec<(KeyValue, f32)> = pt
+        .layout
+        .into_iter()
+        .flat_map(|l| l.key_values())
+        .map(|kv| (kv.clone(), matched(&kv.key)))
+        .filter(|(_, m)| *m >= MIN_MATCH)
+        .collect();
+    if matches!(pt.page.source, PageSource::Ocr | PageSource::Vlm) && q.labels.is_empty() {
+        for (kv, m) in pairs::named_values(pt.page, PairModel::bundled(), &matched, MIN_MATCH) {
+            if !out.iter().any(|(o, _)| o.key_bbox == kv.key_bbox && o.value_bbox == kv.value_bbox) {
+                out.push((kv, m));
+            }
+        }
+    }
+    out
 }
 
 /// The values of the keys the question names. A typed question (a date, an amount) takes the
 /// value of its kind inside the value's box, in its normal form; others take the value as printed.
-pub fn candidates(pt: &PageText, q: &Question, named: &[(&KeyValue, f32)]) -> Vec<Candidate> {
+pub fn candidates(pt: &PageText, q: &Question, named: &[(KeyValue, f32)]) -> Vec<Candidate> {
     named
         .iter()
-        .filter_map(|&(kv, matched)| {
+        .filter_map(|(kv, matched)| {
             // As likely as the key is the one asked for and the pairing is right.
             let score = matched * kv.confidence.clamp(0.0, 1.0);
             let label = Some(kv.key.clone());

@@ -19,5 +19,6 @@ pub mod geometric;
 pub mod markdown;
 pub mod overlay;
 pub mod pairs;
+pub mod pieces;
 pub mod tables;
 pub mod text_shapes;

@@ -1,8 +1,7 @@
 //! Form key-values on pages read from pixels: which text is a key ("Date:", "Division", "Name
 //! of account") and which text is its value (right of it on its row, below it, further along),
 //! chosen by a model fitted on filled forms (`pagewise-dev fit-pairs`, docs/quality.md) rather
-//! than by rules. The page's lines are cut into pieces (after a colon that ends a label, at wide
-//! gaps); every piece may be a key, its nearest pieces to the right and below may be its value,
+//! than by rules. The page's lines are cut into pieces (`pieces.rs`); every piece may be a key, its nearest pieces to the right and below may be its value,
 //! and a conditional logit over geometry and text shape gives each the chance that it is the
 //! key's value, beside the chance that the piece is no key at all. The weights are a small file,
 //! `assets/ranking/pairs.json`, compiled in.
@@ -11,6 +10,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::pieces::{piece, pieces, Piece};
 use crate::fitted::Logistic;
 use crate::model::{BBox, KeyValue, Page};
 
@@ -43,8 +43,6 @@ pub const N: usize = FEATURES.len();
 
 /// Candidate values per key: the nearest pieces right of it and below it.
 const CANDIDATES: usize = 12;
-/// A gap between words wider than this many line heights cuts a line into pieces.
-const PIECE_GAP: f32 = 1.2;
 
 /// The weights file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -60,8 +58,10 @@ pub struct PairModel {
     pub keys: usize,
 }
 
+const BUNDLED_JSON: &str = include_str!("../../../../assets/ranking/pairs.json");
+
 static BUNDLED: LazyLock<PairModel> = LazyLock::new(|| {
-    let m: PairModel = serde_json::from_str(include_str!("../../../../assets/ranking/pairs.json")).unwrap_or_default();
+    let m: PairModel = serde_json::from_str(BUNDLED_JSON).unwrap_or_default();
     // Fitted on other features: no key-values rather than wrong ones (a unit test keeps the file in step).
     let sound = m.features == FEATURES && m.model.as_ref().is_some_and(|l| l.is_sound(N));
     if sound {
@@ -76,47 +76,12 @@ impl PairModel {
     pub fn bundled() -> &'static PairModel {
         &BUNDLED
     }
-}
 
-/// A run of words on one line that may be a key or a value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Piece {
-    pub words: Vec<u32>,
-    pub bbox: BBox,
-    pub text: String,
-    /// Is it the first piece of its line?
-    pub starts_line: bool,
-    /// The block (paragraph or column piece) of its line, as the reader ordered the page.
-    pub block: u32,
-}
-
-/// The page's lines cut into pieces: after a word that ends with a colon ("Date: 5/6/93"), and
-/// at a gap wider than [`PIECE_GAP`] line heights.
-pub fn pieces(page: &Page) -> Vec<Piece> {
-    let mut out = Vec::new();
-    for line in &page.lines {
-        let h = line.bbox.height().max(1.0);
-        let mut runs: Vec<Vec<u32>> = Vec::new();
-        for &w in &line.words {
-            let cut = runs.last().and_then(|r| r.last()).is_none_or(|&prev| {
-                let (a, b) = (&page.words[prev as usize], &page.words[w as usize]);
-                a.text.ends_with(':') || b.bbox.x0 - a.bbox.x1 > PIECE_GAP * h
-            });
-            if cut {
-                runs.push(Vec::new());
-            }
-            runs.last_mut().expect("a run was pushed").push(w);
-        }
-        out.extend(runs.into_iter().enumerate().map(|(k, words)| piece(page, words, k == 0, line.block)));
+    /// A hash of the compiled-in weights file (FNV-1a): layouts stored under another were found
+    /// by other weights, and are analysed again.
+    pub fn bundled_fingerprint() -> u32 {
+        BUNDLED_JSON.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
     }
-    out
-}
-
-fn piece(page: &Page, words: Vec<u32>, starts_line: bool, block: u32) -> Piece {
-    let bbox =
-        words.iter().skip(1).fold(page.words[words[0] as usize].bbox, |b, &w| b.union(&page.words[w as usize].bbox));
-    let text = words.iter().map(|&w| page.words[w as usize].text.as_str()).collect::<Vec<_>>().join(" ");
-    Piece { words, bbox, text, starts_line, block }
 }
 
 /// A piece as a possible key: its possible values (indices into the pieces), nearest first,
@@ -273,6 +238,87 @@ pub fn find(page: &Page, model: &PairModel) -> Vec<KeyValue> {
     decode(&pieces, &cands, &chances, model.threshold)
 }
 
+/// The values of the keys a question names, `named(text)` saying how well a piece names the
+/// key asked for (0 to 1; kept from `min`). The key is known, so each piece that names it is a
+/// key and its likeliest candidate is its value, as likely as the model makes it among the
+/// candidates; a piece that starts with the key and goes on ("Date Ordered Unknown", read as
+/// one) is cut after the key first. Values run on over the lines below as [`decode`]'s do.
+pub fn named_values(page: &Page, model: &PairModel, named: &dyn Fn(&str) -> f32, min: f32) -> Vec<(KeyValue, f32)> {
+    let Some(logistic) = &model.model else { return Vec::new() };
+    let mut pieces = pieces(page);
+    let mut matched: Vec<f32> = Vec::with_capacity(pieces.len());
+    for i in 0..pieces.len() {
+        let (whole, cut) = (named(&pieces[i].text), best_key_prefix(page, &pieces[i], named));
+        match cut {
+            Some((n, m)) if m >= min && m > whole => {
+                let (key, rest) = pieces[i].words.split_at(n);
+                let (key, rest) = (key.to_vec(), rest.to_vec());
+                let block = pieces[i].block;
+                pieces[i] = piece(page, key, pieces[i].starts_line, block);
+                pieces.push(piece(page, rest, false, block));
+                matched.push(m);
+            }
+            _ => matched.push(whole),
+        }
+    }
+    matched.resize(pieces.len(), 0.0);
+    let cands = candidates(page, &pieces);
+    let chances: Vec<Vec<f32>> = cands.iter().map(|c| logistic.choice(&c.features)).collect();
+    // Other keys end a value's run-on: the pieces the model takes for keys, and those named.
+    let keys: Vec<bool> =
+        (0..pieces.len()).map(|i| matched[i] >= min || chances[i].iter().any(|&p| p >= model.threshold)).collect();
+    (0..pieces.len())
+        .filter(|&i| matched[i] >= min)
+        .filter_map(|k| {
+            // A label ending with a colon is another key, never this one's value.
+            let p = &chances[k];
+            let (at, &chance) = p
+                .iter()
+                .enumerate()
+                .filter(|&(at, _)| !pieces[cands[k].values[at]].text.ends_with(':'))
+                .max_by(|a, b| a.1.total_cmp(b.1))?;
+            let v = cands[k].values[at];
+            // Given that the piece is a key (the question says so): its chance among the values.
+            let sure = chance / p.iter().sum::<f32>().max(1e-6);
+            let mut used = vec![false; pieces.len()];
+            (used[k], used[v]) = (true, true);
+            let mut value = vec![v];
+            while let Some(next) = continuation(&pieces, *value.last().expect("a value"), &used, &keys) {
+                used[next] = true;
+                value.push(next);
+            }
+            Some((key_value(&pieces, k, &value, sure), matched[k]))
+        })
+        .collect()
+}
+
+/// The longest run of a piece's first words (not all of them) that names a key, and how well.
+fn best_key_prefix(page: &Page, p: &Piece, named: &dyn Fn(&str) -> f32) -> Option<(usize, f32)> {
+    let mut text = String::new();
+    let mut best: Option<(usize, f32)> = None;
+    for (n, &w) in p.words.iter().enumerate().take(p.words.len().saturating_sub(1)) {
+        if n > 0 {
+            text.push(' ');
+        }
+        text.push_str(&page.words[w as usize].text);
+        let m = named(&text);
+        if m > 0.0 && best.is_none_or(|(_, b)| m >= b) {
+            best = Some((n + 1, m));
+        }
+    }
+    best
+}
+
+fn key_value(pieces: &[Piece], k: usize, value: &[usize], confidence: f32) -> KeyValue {
+    KeyValue {
+        key: pieces[k].text.trim_end_matches(':').trim().to_string(),
+        value: value.iter().map(|&i| pieces[i].text.as_str()).collect::<Vec<_>>().join(" "),
+        key_bbox: pieces[k].bbox,
+        value_bbox: value.iter().skip(1).fold(pieces[value[0]].bbox, |b, &i| b.union(&pieces[i].bbox)),
+        confidence,
+    }
+}
+
 /// Key-values from each key's chances: the likeliest first, a piece in one pair only (as a key
 /// or a value); then each value runs on over the lines of its block below it.
 pub fn decode(pieces: &[Piece], cands: &[KeyCandidates], chances: &[Vec<f32>], threshold: f32) -> Vec<KeyValue> {
@@ -302,16 +348,7 @@ pub fn decode(pieces: &[Piece], cands: &[KeyCandidates], chances: &[Vec<f32>], t
             value.push(next);
         }
     }
-    chosen
-        .into_iter()
-        .map(|(k, value, chance)| KeyValue {
-            key: pieces[k].text.trim_end_matches(':').trim().to_string(),
-            value: value.iter().map(|&i| pieces[i].text.as_str()).collect::<Vec<_>>().join(" "),
-            key_bbox: pieces[k].bbox,
-            value_bbox: value.iter().skip(1).fold(pieces[value[0]].bbox, |b, &i| b.union(&pieces[i].bbox)),
-            confidence: chance,
-        })
-        .collect()
+    chosen.into_iter().map(|(k, value, chance)| key_value(pieces, k, &value, chance)).collect()
 }
 
 /// The piece on the next line of a value's block: just below it, starting its line where the
@@ -333,13 +370,13 @@ fn continuation(pieces: &[Piece], last: usize, used: &[bool], keys: &[bool]) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{Line, PageSource, Word};
 
     /// A scanned form: each line its top and its (text, x) words, 10 points high, words 6 points
     /// wide per letter; a line less than 15 points below the one before is in its block.
-    fn form(lines: &[(f32, &[(&str, f32)])]) -> Page {
+    pub(crate) fn form(lines: &[(f32, &[(&str, f32)])]) -> Page {
         let (mut words, mut out): (Vec<Word>, Vec<Line>) = (Vec::new(), Vec::new());
         for &(y, ws) in lines {
             let ids: Vec<u32> = ws
@@ -371,14 +408,6 @@ mod tests {
             graphics: Default::default(),
             error: None,
         }
-    }
-
-    #[test]
-    fn lines_are_cut_after_a_colon_and_at_wide_gaps() {
-        let page = form(&[(100.0, &[("Name:", 50.0), ("John", 86.0), ("Smith", 116.0), ("Fax", 300.0)])]);
-        let texts: Vec<String> = pieces(&page).into_iter().map(|p| p.text).collect();
-        assert_eq!(texts, ["Name:", "John Smith", "Fax"]);
-        assert!(pieces(&page)[0].starts_line && !pieces(&page)[1].starts_line);
     }
 
     #[test]
@@ -444,8 +473,32 @@ mod tests {
     }
 
     #[test]
+    fn a_named_key_gets_its_likeliest_value_even_when_read_into_one_piece_with_it() {
+        let page = form(&[
+            (100.0, &[("Date", 50.0), ("Ordered", 80.0), ("Unknown", 128.0)]),
+            (140.0, &[("Division", 50.0), ("Region", 300.0)]),
+            (152.0, &[("San", 50.0), ("Jose", 72.0), ("West", 300.0)]),
+        ]);
+        let named = |asked: &'static [&'static str]| {
+            move |text: &str| {
+                let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+                let shared = words.iter().filter(|w| asked.contains(&w.as_str())).count();
+                shared as f32 / (words.len() + asked.len() - shared).max(1) as f32
+            }
+        };
+        let found = named_values(&page, PairModel::bundled(), &named(&["date", "ordered"]), 0.5);
+        let got: Vec<(&str, &str)> = found.iter().map(|(k, _)| (k.key.as_str(), k.value.as_str())).collect();
+        assert_eq!(got, [("Date Ordered", "Unknown")]);
+        assert!(found[0].1 == 1.0 && found[0].0.confidence > 0.0 && found[0].0.confidence <= 1.0);
+        let found = named_values(&page, PairModel::bundled(), &named(&["division"]), 0.5);
+        let got: Vec<(&str, &str)> = found.iter().map(|(k, _)| (k.key.as_str(), k.value.as_str())).collect();
+        assert_eq!(got, [("Division", "San Jose")]);
+        assert!(named_values(&page, PairModel::bundled(), &named(&["telephone"]), 0.5).is_empty());
+    }
+
+    #[test]
     fn the_bundled_model_pairs_a_form_and_its_weights_are_in_step() {
-        let m: PairModel = serde_json::from_str(include_str!("../../../../assets/ranking/pairs.json")).unwrap();
+        let m: PairModel = serde_json::from_str(BUNDLED_JSON).unwrap();
         assert_eq!(m.features, FEATURES, "refit: pagewise-dev fit-pairs (docs/quality.md)");
         assert!(m.model.as_ref().is_some_and(|l| l.is_sound(N)) && m.threshold > 0.0 && m.documents > 0);
         let page = form(&[

@@ -4,6 +4,7 @@
 use super::Library;
 use crate::layout::analyze::{analyze_pages, Pixels, ANALYZER_VERSION, DETECTOR_PIXELS};
 use crate::layout::detector;
+use crate::layout::pairs::PairModel;
 use crate::model::{DocId, LayoutMode, Page, PageLayout};
 use crate::{Error, Result};
 
@@ -39,7 +40,8 @@ impl Library {
         wanted: &(dyn Fn(u32) -> bool + Sync),
         mode: LayoutMode,
     ) -> Result<Vec<PageLayout>> {
-        let key = format!("{}@{ANALYZER_VERSION}", mode.as_str());
+        // Key-values are part of a layout: refitted weights analyse the pages again.
+        let key = format!("{}@{ANALYZER_VERSION}.{:08x}", mode.as_str(), PairModel::bundled_fingerprint());
         let mut cached = self.store.stored_layouts(id, &key)?;
         let wanted_pages = || pages.iter().filter(|p| wanted(p.page));
         if wanted_pages().all(|p| cached.contains_key(&p.page)) {
