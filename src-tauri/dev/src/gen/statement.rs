@@ -4,7 +4,8 @@
 //! "2023", "Q1 2023", "H1 2023", "9M 2023", "FY 2022/23", or a spanning "Three months ended
 //! March 31," over a row of years; a notes column, a change column, units in the title or the
 //! head ("€ million", "(in thousands, except per share data)"), revenue under other names and
-//! beside rows that also say "revenue" or "sales" ("Cost of sales", "Product revenue").
+//! beside rows that also say "revenue" or "sales" ("Cost of sales", "Product revenue"); or key
+//! figures set the other way round, periods down the rows and items across the head.
 
 use super::Rng;
 use pagewise_testkit::{helvetica_width, PdfPage, TextItem};
@@ -105,8 +106,23 @@ pub fn page(rng: &mut Rng) -> (PdfPage, Vec<Value>) {
         }
         y += 10.0;
     }
-    // Columns from the right edge: figures right-aligned; a change column last.
     let periods: Vec<Period> = groups.iter().flatten().copied().collect();
+    // Key figures of single periods may be set with the periods down the rows.
+    if groups.len() == 1 && heads == Heads::Short && rng.chance(0.3) {
+        let label = rng.word(&["Revenue", "Revenues", "Net sales", "Sales"]);
+        let base = 200.0 + rng.below(40_000) as f64;
+        let revenue: Vec<f64> = periods
+            .iter()
+            .map(|p| (base * p.months as f64 / 12.0 * (1.0 - 0.06 * (year - p.year) as f64)).round())
+            .collect();
+        let german = rng.chance(0.25);
+        let unit = (!unit_in_title).then_some(unit_text.as_str());
+        let y = periods_down(rng, &mut s, y, &periods, label, &revenue, unit, german);
+        s.text(m, y + 20.0, s.size - 1.0, false, "Figures for prior periods have been adjusted where stated.");
+        let questions = questions(rng, &periods, &revenue, scale, currency);
+        return (s.page, questions);
+    }
+    // Columns from the right edge: figures right-aligned; a change column last.
     let pitch = if periods.len() > 3 { 58.0 } else { 62.0 + rng.below(20) as f32 };
     let change = rng.chance(0.3);
     let notes = rng.chance(0.3);
@@ -237,9 +253,15 @@ pub fn page(rng: &mut Rng) -> (PdfPage, Vec<Value>) {
         y += size * 1.6;
     }
     s.text(m, y + 20.0, size - 1.0, false, "Figures for prior periods have been adjusted where stated in the notes.");
-    let questions = periods
+    let questions = questions(rng, &periods, &revenue, scale, currency);
+    (s.page, questions)
+}
+
+/// A question about the revenue of each period, worded three ways.
+fn questions(rng: &mut Rng, periods: &[Period], revenue: &[f64], scale: &str, currency: &str) -> Vec<Value> {
+    periods
         .iter()
-        .zip(&revenue)
+        .zip(revenue)
         .map(|(p, v)| {
             let question = match rng.below(3) {
                 0 => format!(
@@ -263,8 +285,49 @@ pub fn page(rng: &mut Rng) -> (PdfPage, Vec<Value>) {
             };
             json!({"question": question, "answers": [v], "unit": scale, "currency": currency})
         })
-        .collect();
-    (s.page, questions)
+        .collect()
+}
+
+/// Key figures set the other way round from `y` down: a head of items ("Revenue", "EBIT", ...)
+/// across, each period's row below it, its head at the left ("2023", "FY 2022/23", "Q1 2023").
+#[allow(clippy::too_many_arguments)]
+fn periods_down(
+    rng: &mut Rng,
+    s: &mut Sheet,
+    mut y: f32,
+    periods: &[Period],
+    revenue_label: &str,
+    revenue: &[f64],
+    unit: Option<&str>,
+    german: bool,
+) -> f32 {
+    let (m, size) = (50.0, s.size);
+    let items: [(&str, f64); 4] = [
+        (revenue_label, 1.0),
+        ("EBIT", 0.11),
+        ("Net income", 0.07),
+        (rng.word(&["Free cash flow", "Investments"]), 0.05),
+    ];
+    let pitch = 85.0 + rng.below(15) as f32;
+    let col_right: Vec<f32> = (0..items.len()).map(|k| W - m - pitch * (items.len() - 1 - k) as f32).collect();
+    if let Some(unit) = unit {
+        s.text(m, y, size, false, unit);
+    }
+    for ((item, _), &right) in items.iter().zip(&col_right) {
+        s.right(right, y, size, true, item);
+    }
+    y += 4.0;
+    s.page.rules.push((m, y, W - m, y));
+    y += size * 1.6;
+    for (p, r) in periods.iter().zip(revenue) {
+        let head = short_head(rng, p);
+        s.text(m, y, size, false, &head);
+        for ((_, share), &right) in items.iter().zip(&col_right) {
+            s.right(right, y, size, false, &figure((r * share).round(), german));
+        }
+        y += size * 1.6;
+    }
+    y
 }
 
 fn unit_text(rng: &mut Rng, scale: &str, sign: &str) -> String {

@@ -10,7 +10,8 @@ use crate::model::BBox;
 
 use super::labels::{label_hits, link, LabelHit, PageText};
 use super::question::Question;
-use super::{spans, tables, Candidate};
+use super::tables::{self, TablePlace};
+use super::{spans, Candidate};
 use crate::embed::Meaning;
 use crate::model::Target;
 use crate::values::ValueKind;
@@ -136,10 +137,9 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
                 tables::place(pt, pieces, li, v.start, v.end, &whole.unwrap_or(vbox))
             });
             if q.period.year.is_some() {
-                let column = place.as_ref().map_or(0.5, |p| p.column_fit(&q.period));
-                score *= 0.25 + column;
+                score *= 0.25 + place.as_ref().map_or(0.5, |p| p.period_fit(&q.period));
                 if let Some(p) = &place {
-                    score = score.max(0.95 * p.row_fit(pt, q) * column);
+                    score = score.max(0.95 * p.fit(pt, q));
                 }
             }
             // Summary amounts (totals, subtotals, tax) close a page: lower ones a little more likely.
@@ -154,7 +154,7 @@ fn typed(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
                 pt.span_text(h.line, h.start, h.end)
             });
             // A table of periods' figures states their unit (an invoice's items table is none).
-            let periods = place.filter(|p| p.period.year.is_some());
+            let periods = place.filter(TablePlace::names_periods);
             let mut c = Candidate::words(pt, &tokens, score, label)
                 .with_currency(v.currency.or(periods.as_ref().and_then(|p| p.currency)));
             c.unit = periods.and_then(|p| p.scale);

@@ -1,7 +1,9 @@
 //! Reading a value where it stands in a table: the label that starts its row, the head of its
 //! column (what is printed above it within the column's span, up through the table's header
 //! rows, heads spanning several columns included), the reporting period that head names, and
-//! the scale the table states its amounts in ("in millions", "€ thousand").
+//! the scale the table states its amounts in ("in millions", "€ thousand"). A table may also
+//! be set the other way round: periods down its first column ("2023", "FY 2022"), items across
+//! its head ("Revenue", "EBIT").
 //!
 //! Rows are the page's lines, cells their pieces (words a column's gap apart), so a table that
 //! layout analysis framed and one it missed read alike; a table region the layout found bounds
@@ -21,6 +23,11 @@ pub struct TablePlace {
     /// The column's head, top line first (empty when the column has none).
     pub head: String,
     pub period: ReportPeriod,
+    /// The head's words in normal form (for matching the question's).
+    head_norm: Vec<String>,
+    /// The period the row's label names, where the table sets periods down its rows (its
+    /// head then names none).
+    pub row_period: Option<ReportPeriod>,
     /// "thousands", "millions" or "billions" where the table says so.
     pub scale: Option<&'static str>,
     /// The currency the table's head or title names ("€ million").
@@ -90,7 +97,8 @@ pub fn place(pt: &PageText, pieces: &Pieces, line: usize, start: usize, end: usi
     // currency sign at most).
     let sign = |c: &Piece| c.words(pt).iter().all(|w| currency_code(w).is_some());
     let alphabetic = |c: &Piece| c.words(pt).iter().any(|w| w.chars().any(char::is_alphabetic));
-    if k == 0 || !alphabetic(&label) {
+    let label_period = ReportPeriod::parse(&label.words(pt).join(" "), pt.locale);
+    if k == 0 || !(alphabetic(&label) || label_period.year.is_some()) {
         return None;
     }
     if pt.lines[line].printed[cell.start..start].iter().any(|w| currency_code(w).is_none()) {
@@ -103,11 +111,22 @@ pub fn place(pt: &PageText, pieces: &Pieces, line: usize, start: usize, end: usi
     let right = after.map_or(vbox.x1 + (vbox.x0 - left), |c| (vbox.x1 + c.bbox.x0) / 2.0);
     let head = head(pt, pieces, vbox, left, right);
     let text = head.iter().rev().map(|c| c.words(pt).join(" ")).collect::<Vec<_>>().join(" ");
+    let head_norm = head.iter().rev().flat_map(|c| pt.lines[c.line].norm[c.start..c.end].iter().cloned()).collect();
     let (scale, currency) = unit(pt, &label, head.last().map(|top| top.bbox.y0), vbox.y0);
+    let period = ReportPeriod::parse(&text, pt.locale);
+    // Periods down the rows: the label names one, the head none, and the column goes on with
+    // another period's figure just above or below (a chart's lone "2021 39,687" is no table).
+    let near = |c: &&Piece| c.line != line && (c.bbox.y0 - vbox.y0).abs() <= 3.0 * pt.line_height;
+    let in_column = |c: &&Piece| c.bbox.x1 > left && c.bbox.x0 < right;
+    let figure = |c: &&Piece| c.words(pt).iter().any(|w| is_figure(w) && !is_year(w));
+    let goes_on = pieces.cells.iter().filter(near).filter(in_column).any(|c| figure(&c));
+    let row_period = (period.is_empty() && label_period.year.is_some() && goes_on).then_some(label_period);
     Some(TablePlace {
         label: (label.line, label.start, label.end),
-        period: ReportPeriod::parse(&text, pt.locale),
+        period,
         head: text,
+        head_norm,
+        row_period,
         scale,
         currency,
     })
@@ -148,44 +167,56 @@ fn unit(pt: &PageText, label: &Piece, top: Option<f32>, bottom: f32) -> (Option<
 }
 
 impl TablePlace {
-    /// How well the column's head names the period asked about (see [`ReportPeriod::fit`]); a
-    /// head that names none ("Note", "Change in %") heads no period's figures.
-    pub fn column_fit(&self, asked: &ReportPeriod) -> f32 {
-        if asked.year.is_some() && self.period.is_empty() && !self.head.is_empty() {
-            0.25
-        } else {
-            self.period.fit(asked)
+    /// Does the table name the periods of its figures (in its head, or down its rows)?
+    pub fn names_periods(&self) -> bool {
+        self.period.year.is_some() || self.row_period.is_some()
+    }
+
+    /// How well the figure's period (its column's head's, or its row's) is the one asked about
+    /// (see [`ReportPeriod::fit`]); a head that names none ("Note", "Change in %") heads no
+    /// period's figures.
+    pub fn period_fit(&self, asked: &ReportPeriod) -> f32 {
+        match &self.row_period {
+            Some(row) => row.fit(asked),
+            None if asked.year.is_some() && self.period.is_empty() && !self.head.is_empty() => 0.25,
+            None => self.period.fit(asked),
         }
     }
 
-    /// How well the row's label names what the question asks for (0..1): the longest label
-    /// of the question (or run of its own words) in it, the more of the row's label it covers
-    /// the better ("Revenue" over "Operating revenue" over "Revenue from contracts with
-    /// customers"); a contrasting label as long ("Cost of revenue") rules the row out.
-    pub fn row_fit(&self, pt: &PageText, q: &Question) -> f32 {
+    /// How well the figure's place answers the question (0..1): what its row's label (or, with
+    /// periods down the rows, its column's head) names, times how well its period fits.
+    pub fn fit(&self, pt: &PageText, q: &Question) -> f32 {
         let (line, start, end) = self.label;
-        let norm = &pt.lines[line].norm[start..end];
-        let longest = |phrases: &[String]| {
-            let phrases: Vec<Vec<&str>> = phrases.iter().map(|p| p.split_whitespace().collect()).collect();
-            (0..norm.len())
-                .flat_map(|at| phrases.iter().filter(move |p| matches_at(norm, at, p)).map(|p| p.len()))
-                .max()
-                .unwrap_or(0)
-        };
-        let subject = q.subject();
-        let terms = (0..norm.len())
-            .map(|at| norm[at..].iter().take_while(|t| t.chars().count() >= 3 && subject.contains(&t.as_str())).count())
+        let item = if self.row_period.is_some() { &self.head_norm[..] } else { &pt.lines[line].norm[start..end] };
+        item_fit(item, q) * self.period_fit(&q.period)
+    }
+}
+
+/// How well a row's label (or a column's head) names what the question asks for (0..1): the
+/// longest label of the question (or run of its own words) in it, the more of the label it
+/// covers the better ("Revenue" over "Operating revenue" over "Revenue from contracts with
+/// customers"); a contrasting label as long ("Cost of revenue") rules it out.
+fn item_fit(norm: &[String], q: &Question) -> f32 {
+    let longest = |phrases: &[String]| {
+        let phrases: Vec<Vec<&str>> = phrases.iter().map(|p| p.split_whitespace().collect()).collect();
+        (0..norm.len())
+            .flat_map(|at| phrases.iter().filter(move |p| matches_at(norm, at, p)).map(|p| p.len()))
             .max()
-            .unwrap_or(0);
-        let (label, avoid) = (longest(&q.labels).max(terms), longest(&q.avoid));
-        let words = norm.iter().filter(|t| t.chars().any(char::is_alphabetic)).count().max(1);
-        let cover = (label as f32 / words as f32).min(1.0);
-        let fit = if label == 0 { 0.0 } else { (if label > 1 { 1.0 } else { 0.85 }) * (0.7 + 0.3 * cover) };
-        if avoid >= label {
-            fit * 0.2
-        } else {
-            fit
-        }
+            .unwrap_or(0)
+    };
+    let subject = q.subject();
+    let terms = (0..norm.len())
+        .map(|at| norm[at..].iter().take_while(|t| t.chars().count() >= 3 && subject.contains(&t.as_str())).count())
+        .max()
+        .unwrap_or(0);
+    let (label, avoid) = (longest(&q.labels).max(terms), longest(&q.avoid));
+    let words = norm.iter().filter(|t| t.chars().any(char::is_alphabetic)).count().max(1);
+    let cover = (label as f32 / words as f32).min(1.0);
+    let fit = if label == 0 { 0.0 } else { (if label > 1 { 1.0 } else { 0.85 }) * (0.7 + 0.3 * cover) };
+    if avoid >= label {
+        fit * 0.2
+    } else {
+        fit
     }
 }
 
@@ -341,12 +372,35 @@ mod tests {
         let pieces = Pieces::new(&pt);
         let fit = |line: usize, start: usize, end: usize| {
             let p = place(&pt, &pieces, line, start, end, &pt.span_box(line, start, end)).unwrap();
-            p.row_fit(&pt, &q) * p.column_fit(&q.period)
+            p.fit(&pt, &q)
         };
         let (revenue, cost) = (fit(4, 5, 7), fit(5, 5, 6));
         assert!(revenue >= 0.6, "{revenue}");
         assert!(cost < 0.3, "{cost}");
         assert!(fit(4, 1, 3) < 0.2, "the quarter's figure");
+    }
+
+    #[test]
+    fn periods_down_the_rows_and_items_across_the_head() {
+        let page = table_page(&[
+            &[(50.0, "Key figures (€ million)")],
+            &[(200.0, "Revenue"), (280.0, "EBIT"), (350.0, "Employees")],
+            &[(50.0, "2023"), (200.0, "1,200"), (280.0, "300"), (350.0, "5,000")],
+            &[(50.0, "2022"), (200.0, "1,100"), (280.0, "250"), (350.0, "4,800")],
+        ]);
+        let pt = PageText::new(&page, None, Locale::default());
+        let q = Question::parse("What was the revenue in 2022?");
+        let pieces = Pieces::new(&pt);
+        let at =
+            |line: usize, word: usize| place(&pt, &pieces, line, word, word + 1, &pt.span_box(line, word, word + 1));
+        let revenue_2022 = at(3, 1).expect("a table place");
+        assert_eq!(revenue_2022.head, "Revenue");
+        assert_eq!(revenue_2022.row_period.as_ref().and_then(|p| p.year), Some(2022));
+        assert!(revenue_2022.names_periods());
+        assert_eq!((revenue_2022.scale, revenue_2022.currency), (Some("millions"), Some("EUR")));
+        let fit = |line: usize, word: usize| at(line, word).unwrap().fit(&pt, &q);
+        assert!(fit(3, 1) >= 0.7, "{}", fit(3, 1));
+        assert!(fit(2, 1) < 0.2 && fit(3, 2) < 0.2, "another year's revenue, the year's EBIT");
     }
 
     #[test]
