@@ -242,7 +242,9 @@ pub fn find(page: &Page, model: &PairModel) -> Vec<KeyValue> {
 /// key asked for (0 to 1; kept from `min`). The key is known, so each piece that names it is a
 /// key and its likeliest candidate is its value, as likely as the model makes it among the
 /// candidates; a piece that starts with the key and goes on ("Date Ordered Unknown", read as
-/// one) is cut after the key first. Values run on over the lines below as [`decode`]'s do.
+/// one) is cut after the key first. The value is that one piece: run on over the lines below
+/// as [`decode`]'s are, it took the next rows' values too (FUNSD questions 19.5 % exact without,
+/// 17.0 % with, 18.5 % running on only into lines the page's own pairs leave).
 pub fn named_values(page: &Page, model: &PairModel, named: &dyn Fn(&str) -> f32, min: f32) -> Vec<(KeyValue, f32)> {
     let Some(logistic) = &model.model else { return Vec::new() };
     let mut pieces = pieces(page);
@@ -264,9 +266,6 @@ pub fn named_values(page: &Page, model: &PairModel, named: &dyn Fn(&str) -> f32,
     matched.resize(pieces.len(), 0.0);
     let cands = candidates(page, &pieces);
     let chances: Vec<Vec<f32>> = cands.iter().map(|c| logistic.choice(&c.features)).collect();
-    // Other keys end a value's run-on: the pieces the model takes for keys, and those named.
-    let keys: Vec<bool> =
-        (0..pieces.len()).map(|i| matched[i] >= min || chances[i].iter().any(|&p| p >= model.threshold)).collect();
     (0..pieces.len())
         .filter(|&i| matched[i] >= min)
         .filter_map(|k| {
@@ -280,14 +279,7 @@ pub fn named_values(page: &Page, model: &PairModel, named: &dyn Fn(&str) -> f32,
             let v = cands[k].values[at];
             // Given that the piece is a key (the question says so): its chance among the values.
             let sure = chance / p.iter().sum::<f32>().max(1e-6);
-            let mut used = vec![false; pieces.len()];
-            (used[k], used[v]) = (true, true);
-            let mut value = vec![v];
-            while let Some(next) = continuation(&pieces, *value.last().expect("a value"), &used, &keys) {
-                used[next] = true;
-                value.push(next);
-            }
-            Some((key_value(&pieces, k, &value, sure), matched[k]))
+            Some((key_value(&pieces, k, &[v], sure), matched[k]))
         })
         .collect()
 }
