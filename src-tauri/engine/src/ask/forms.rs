@@ -50,6 +50,8 @@ fn content_words(text: &str) -> Vec<String> {
 /// The keys the question names on the page, with how well each matches: the layout's
 /// key-values, and on a page read from pixels each piece that names the key with its likeliest
 /// value by the forms model (the page's pairing is for keys unknown; here the key is asked for).
+/// The latter only where no lexicon label covers the question: a receipt's "total" or an
+/// invoice's "vendor" has label cues of its own, and "Company Reg No." is no vendor's name.
 pub fn named_keys(pt: &PageText, q: &Question) -> Vec<(KeyValue, f32)> {
     let matched = |key: &str| key_match(key, q);
     let mut out: Vec<(KeyValue, f32)> = pt

@@ -1,10 +1,12 @@
 //! Form key-values on pages read from pixels: which text is a key ("Date:", "Division", "Name
 //! of account") and which text is its value (right of it on its row, below it, further along),
 //! chosen by a model fitted on filled forms (`pagewise-dev fit-pairs`, docs/quality.md) rather
-//! than by rules. The page's lines are cut into pieces (`pieces.rs`); every piece may be a key, its nearest pieces to the right and below may be its value,
-//! and a conditional logit over geometry and text shape gives each the chance that it is the
-//! key's value, beside the chance that the piece is no key at all. The weights are a small file,
-//! `assets/ranking/pairs.json`, compiled in.
+//! than by rules. The page's lines are cut into pieces (`pieces.rs`); every piece may be a key,
+//! its nearest pieces to the right and below may be its value, and a conditional logit over
+//! geometry and text shape gives each the chance that it is the key's value, beside the chance
+//! that the piece is no key at all. The weights are a small file, `assets/ranking/pairs.json`,
+//! compiled in. A question that names a key asks the same model for that key's value
+//! ([`named_values`]).
 
 use std::sync::LazyLock;
 
