@@ -107,7 +107,7 @@ pub fn place(pt: &PageText, pieces: &Pieces, line: usize, start: usize, end: usi
     // The column: halfway to the cells beside it (a lone currency sign is no cell).
     let before = row[..k].iter().rev().find(|c| !sign(c)).map_or(label.bbox.x1, |c| c.bbox.x1);
     let left = (before + vbox.x0) / 2.0;
-    let after = row.iter().filter(|c| c.bbox.x0 >= vbox.x1 && !(c.line == line && c.start < end) && !sign(c)).next();
+    let after = row.iter().find(|c| c.bbox.x0 >= vbox.x1 && !(c.line == line && c.start < end) && !sign(c));
     let right = after.map_or(vbox.x1 + (vbox.x0 - left), |c| (vbox.x1 + c.bbox.x0) / 2.0);
     let head = head(pt, pieces, vbox, left, right);
     let text = head.iter().rev().map(|c| c.words(pt).join(" ")).collect::<Vec<_>>().join(" ");
