@@ -39,10 +39,7 @@ fn made_up_invoices_are_an_evaluation_set_the_extraction_reads() {
     if !pdfium_available("made_up_invoices_are_an_evaluation_set_the_extraction_reads") {
         return;
     }
-    let out = Command::cargo_bin("pagewise-dev").unwrap().args(["--json", "eval"]).arg(&a).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let fields = reports.as_array().unwrap().iter().find(|r| r["kind"] == "fields").expect("a fields report").clone();
+    let fields = eval_report(&a, "fields");
     // Far below what it scores (docs/quality.md): a floor that catches a broken generator or reader.
     assert!(fields["f1"].as_f64().unwrap() >= 0.8, "{fields}");
 }
@@ -66,11 +63,16 @@ fn made_up_statements_are_a_question_set_the_answerer_reads() {
     if !pdfium_available("made_up_statements_are_a_question_set_the_answerer_reads") {
         return;
     }
-    let out = Command::cargo_bin("pagewise-dev").unwrap().args(["--json", "eval"]).arg(&a).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let report = reports.as_array().unwrap().iter().find(|r| r["kind"] == "qa").expect("a qa report").clone();
+    let report = eval_report(&a, "qa");
     // Far below what it scores (docs/quality.md): a floor that catches a broken generator or reader.
     let exact = report["exact"].as_f64().unwrap() / report["asked"].as_f64().unwrap();
     assert!(exact >= 0.8, "{report}");
+}
+
+/// The report of `kind` that `pagewise-dev --json eval` gives for the set in `dir`.
+fn eval_report(dir: &std::path::Path, kind: &str) -> Value {
+    let out = Command::cargo_bin("pagewise-dev").unwrap().args(["--json", "eval"]).arg(dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+    reports.as_array().unwrap().iter().find(|r| r["kind"] == kind).unwrap_or_else(|| panic!("a {kind} report")).clone()
 }

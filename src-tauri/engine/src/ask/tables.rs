@@ -13,7 +13,7 @@ use super::labels::{matches_at, PageText};
 use super::Question;
 use crate::model::{BBox, Label};
 use crate::values::currency_code;
-use crate::values::periods::{scale_word, ReportPeriod};
+use crate::values::periods::{scale_word, year_of, ReportPeriod};
 
 /// Where a value stands in a table.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,11 +116,17 @@ pub fn place(pt: &PageText, pieces: &Pieces, line: usize, start: usize, end: usi
     let period = ReportPeriod::parse(&text, pt.locale);
     // Periods down the rows: the label names one, the head none, and the column goes on with
     // another period's figure just above or below (a chart's lone "2021 39,687" is no table).
-    let near = |c: &&Piece| c.line != line && (c.bbox.y0 - vbox.y0).abs() <= 3.0 * pt.line_height;
-    let in_column = |c: &&Piece| c.bbox.x1 > left && c.bbox.x0 < right;
-    let figure = |c: &&Piece| c.words(pt).iter().any(|w| is_figure(w) && !is_year(w));
-    let goes_on = pieces.cells.iter().filter(near).filter(in_column).any(|c| figure(&c));
-    let row_period = (period.is_empty() && label_period.year.is_some() && goes_on).then_some(label_period);
+    // (Looked for only then: most tables name their periods in the head.)
+    let goes_on = || {
+        pieces.cells.iter().any(|c| {
+            c.line != line
+                && (c.bbox.y0 - vbox.y0).abs() <= 3.0 * pt.line_height
+                && c.bbox.x1 > left
+                && c.bbox.x0 < right
+                && c.words(pt).iter().any(|w| is_figure(w) && !is_year(w))
+        })
+    };
+    let row_period = (period.is_empty() && label_period.year.is_some() && goes_on()).then_some(label_period);
     Some(TablePlace {
         label: (label.line, label.start, label.end),
         period,
@@ -306,9 +312,9 @@ fn by_year(printed: &[String], s: usize, e: usize) -> Vec<(usize, usize)> {
     cut_after(s, e, |w| is_year(&printed[w]) && printed[w + 1..e].iter().any(|t| is_year(t)))
 }
 
+/// A year printed as a word ("2023", "(2023)", "2023:").
 fn is_year(word: &str) -> bool {
-    let t = word.trim_matches(|c: char| !c.is_ascii_digit());
-    t.len() == 4 && (t.starts_with("19") || t.starts_with("20")) && t.chars().all(|c| c.is_ascii_digit())
+    year_of(word.trim_matches(|c: char| !c.is_ascii_digit())).is_some()
 }
 
 #[cfg(test)]

@@ -178,11 +178,12 @@ fn split_year(w: &str) -> Option<u32> {
     (second == first + 1).then_some(second)
 }
 
-fn year_of(t: &str) -> Option<u32> {
+/// Four digits that are a year of reports (1900 to 2099).
+pub(crate) fn year_of(t: &str) -> Option<u32> {
     (t.len() == 4 && t.chars().all(|c| c.is_ascii_digit()))
         .then(|| t.parse().ok())
         .flatten()
-        .filter(|y| (1900..=2100).contains(y))
+        .filter(|y| (1900..2100).contains(y))
 }
 
 /// "q1", "1q", "q1'21" with `tag` 'q' (a quarter), "h2", "2h" with 'h' (a half): its number,
