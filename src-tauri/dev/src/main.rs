@@ -46,7 +46,8 @@ enum Command {
         #[arg(long, default_value = "auto", value_parser = layout_modes())]
         mode: LayoutMode,
         /// Keep the imported documents in this library between runs (scans are read once; the
-        /// field values stored there are reused until the extractor's version changes)
+        /// field values stored there are reused until the extractor's version or the ranking's
+        /// weights change)
         #[arg(long, value_name = "DIR")]
         imports: Option<PathBuf>,
     },

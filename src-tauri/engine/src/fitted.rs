@@ -47,6 +47,11 @@ impl Logistic {
     }
 }
 
+/// A hash of a weights file (FNV-1a): what was computed with other weights is computed again.
+pub fn fingerprint(weights: &str) -> u32 {
+    weights.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use clap::Args;
 use pagewise_engine::ask::forms::FORM_FIELD;
 use pagewise_engine::ask::labels::PageText;
-use pagewise_engine::ask::ranker::{self, Fitted, Ranker, FEATURES};
+use pagewise_engine::ask::ranker::{self, Fitted, Logistic, Ranker, FEATURES};
 use pagewise_engine::ask::Candidate;
-use pagewise_engine::ask::Question;
+use pagewise_engine::ask::{Question, FOUND};
 use pagewise_engine::extract::extract_field;
 use pagewise_engine::{Error, Extractive, FieldType, Library, Meaning, Result, Schema};
 use serde_json::{json, Value};
@@ -71,26 +71,29 @@ pub fn run(json: bool, args: FitArgs) -> Result<ExitCode> {
     for d in train.iter().chain(&dev) {
         report.add("hand", d, score(d, &mut answerer, &hand));
     }
-    for fold in 0..folds {
-        let fitted = fit(train.iter().zip(&samples).filter(|(d, _)| fold_of(d) != fold), &args.sets);
-        let fitted = Arc::new(fitted);
+    let by_fold: Vec<Ranker> = (0..folds)
+        .map(|fold| fit(train.iter().zip(&samples).filter(|(d, _)| fold_of(d) != fold), &args.sets))
+        .collect();
+    for (fold, fitted) in by_fold.iter().enumerate() {
+        let fitted = Arc::new(fitted.clone());
         for d in train.iter().filter(|d| fold_of(d) == fold) {
             report.add("cross-validated", d, score(d, &mut answerer, &fitted));
         }
     }
     // A model is kept where it beat the hand scores in cross-validation over its fields: a
-    // better F1 (fewer wrong values) without fewer right ones.
-    let mut all = fit(train.iter().zip(&samples), &args.sets);
+    // better F1 (fewer wrong values) without fewer right ones. The others keep the hand scores'
+    // order, calibrated.
+    let all = fit(train.iter().zip(&samples), &args.sets);
+    let mut kept = BTreeSet::new();
     let mut dropped = Vec::new();
-    for key in all.models.keys().cloned().collect::<Vec<_>>() {
+    for key in all.models.keys() {
         let fields: BTreeSet<(String, String)> = train
             .iter()
             .zip(&samples)
-            .flat_map(|(d, asked)| asked.iter().filter(|a| a.key == key).map(|a| (d.set.clone(), a.field.clone())))
+            .flat_map(|(d, asked)| asked.iter().filter(|a| &a.key == key).map(|a| (d.set.clone(), a.field.clone())))
             .collect();
         let (fitted, by_hand) = (report.total("cross-validated", &fields), report.total("hand", &fields));
         if fitted.f1() <= by_hand.f1() || fitted.correct < by_hand.correct {
-            all.models.remove(&key);
             dropped.push(format!(
                 "{key} (cross-validated F1 {:.3}, {} right; by hand {:.3}, {} right)",
                 fitted.f1(),
@@ -98,11 +101,21 @@ pub fn run(json: bool, args: FitArgs) -> Result<ExitCode> {
                 by_hand.f1(),
                 by_hand.correct
             ));
+        } else {
+            kept.insert(key.clone());
         }
     }
+    // What ships, cross-validated the same way: the kept models and the calibrations.
+    for (fold, fitted) in by_fold.into_iter().enumerate() {
+        let shipped = Arc::new(shipped(fitted, &kept));
+        for d in train.iter().filter(|d| fold_of(d) == fold) {
+            report.add("shipped (CV)", d, score(d, &mut answerer, &shipped));
+        }
+    }
+    let all = shipped(all, &kept);
     let all = Arc::new(all);
     for d in &dev {
-        report.add("fitted", d, score(d, &mut answerer, &all));
+        report.add("shipped", d, score(d, &mut answerer, &all));
     }
     let out = args.out.unwrap_or_else(|| PathBuf::from("assets/ranking/fields.json"));
     let text = serde_json::to_string_pretty(&*all).expect("weights serialise") + "\n";
@@ -110,15 +123,18 @@ pub fn run(json: bool, args: FitArgs) -> Result<ExitCode> {
     if json {
         println!(
             "{}",
-            json!({ "scores": report.json(), "models": all.models.keys().collect::<Vec<_>>(), "dropped": dropped, "out": out })
+            json!({ "scores": report.json(), "models": all.models.keys().collect::<Vec<_>>(),
+                "calibrations": all.calibrations.keys().collect::<Vec<_>>(), "dropped": dropped, "out": out })
         );
     } else {
         print!("{}", report.table());
         println!(
-            "weights: {} ({} models: {})",
+            "weights: {} ({} models: {}; {} calibrations: {})",
             out.display(),
             all.models.len(),
-            all.models.keys().cloned().collect::<Vec<_>>().join(", ")
+            all.models.keys().cloned().collect::<Vec<_>>().join(", "),
+            all.calibrations.len(),
+            all.calibrations.keys().cloned().collect::<Vec<_>>().join(", ")
         );
         for d in &dropped {
             println!("not kept, no better than the hand scores: {d}");
@@ -205,6 +221,10 @@ fn fit<'a>(docs: impl Iterator<Item = (&'a Doc, &'a Vec<Asked>)>, sets: &[PathBu
         }
     }
     let sets: Vec<String> = sets.iter().map(|s| set_name(s)).collect();
+    let calibrations = by_key
+        .iter()
+        .filter_map(|(key, (choice, groups, _))| Some((key.clone(), calibrate(*choice, groups)?)))
+        .collect();
     let models = by_key
         .into_iter()
         .filter(|(_, (_, groups, _))| {
@@ -217,7 +237,39 @@ fn fit<'a>(docs: impl Iterator<Item = (&'a Doc, &'a Vec<Asked>)>, sets: &[PathBu
             (key, Fitted { model, choice, sets: sets.clone(), documents, candidates })
         })
         .collect();
-    Ranker { version: 1, features: FEATURES.iter().map(|f| f.to_string()).collect(), models }
+    Ranker { version: 1, features: FEATURES.iter().map(|f| f.to_string()).collect(), models, calibrations }
+}
+
+/// `P(right | hand score)` for a kind of question that asks for one value, from the best
+/// candidate of each question (the value it gives). Rising, and through `FOUND` at `FOUND`: a
+/// calibration says how sure a value is, never which value is given or whether (those the
+/// hand scores chose, kept because a fitted model did no better). A list's items keep their hand
+/// scores (how many are listed hangs on them).
+fn calibrate(choice: bool, groups: &[Group]) -> Option<Logistic> {
+    let best = |g: &Group| g.iter().max_by(|a, b| a.0[0].total_cmp(&b.0[0])).map(|(x, y)| (x[0], *y));
+    let samples: Vec<(f32, bool)> = groups.iter().filter_map(best).collect();
+    let given = || samples.iter().filter(|(x, _)| *x >= FOUND);
+    if !choice || !given().any(|(_, y)| *y) || !given().any(|(_, y)| !*y) {
+        return None;
+    }
+    let mut calibration = logistic::fit_through(&samples, FOUND, FOUND);
+    // Rising, if little: where the hand scores say nothing of being right (a contract's term),
+    // their values are all nearly as doubtful as the least sure value given, in the same order.
+    calibration.weights[0] = calibration.weights[0].max(MIN_SLOPE);
+    Some(calibration)
+}
+
+/// The least rise of a calibration, in logits per unit of hand score: confidences are shown to
+/// three places, and hand scores 0.005 apart stay apart (a flatter one would round a value far
+/// below `FOUND` up to it, and give it).
+const MIN_SLOPE: f32 = 1.0;
+
+/// A fitted ranking as it ships: the kept models, and for every other kind of question the
+/// calibration of its hand scores.
+fn shipped(mut ranking: Ranker, kept: &BTreeSet<String>) -> Ranker {
+    ranking.models.retain(|key, _| kept.contains(key));
+    ranking.calibrations.retain(|key, _| !kept.contains(key));
+    ranking
 }
 
 /// Each scored field of a document extracted as the product does, with this ranking.
@@ -244,7 +296,7 @@ struct Scores {
 
 impl Scores {
     fn add(&mut self, ranking: &str, d: &Doc, scored: Vec<(String, Tally, Option<f32>)>) {
-        let set = if ranking == "fitted" { format!("{} (dev)", d.set) } else { d.set.clone() };
+        let set = if ranking == "shipped" { format!("{} (dev)", d.set) } else { d.set.clone() };
         for (field, tally, confidence) in scored {
             self.fields.entry((ranking.into(), set.clone(), field)).or_default().add(&tally);
             // Single-valued fields only (a list's items are scored one by one).

@@ -112,6 +112,46 @@ pub fn fit_choice(groups: &[Group]) -> Logistic {
     logistic(beta, &mean, &scale)
 }
 
+/// `P(yes | x)` over one feature, pinned to pass through `(at, p)`: only the slope is fitted
+/// (none below 0; L2-penalised like the others), so values on either side of `at` stay there.
+pub fn fit_through(samples: &[(f32, bool)], at: f32, p: f32) -> Logistic {
+    let bias = (p as f64 / (1.0 - p as f64)).ln();
+    // The penalty on the slope of the standardised feature, as in the other fits.
+    let n = samples.len().max(1) as f64;
+    let mean = samples.iter().map(|&(x, _)| x as f64).sum::<f64>() / n;
+    let var = samples.iter().map(|&(x, _)| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+    let l2 = L2 * if var > 1e-12 { var } else { 1.0 };
+    let loss_of = |a: f64| {
+        let mut loss = 0.5 * l2 * a * a;
+        let (mut grad, mut hess) = (l2 * a, l2);
+        for &(x, y) in samples {
+            let d = x as f64 - at as f64;
+            let z = a * d + bias;
+            let q = 1.0 / (1.0 + (-z).exp());
+            loss += if y { softplus(-z) } else { softplus(z) };
+            grad += (q - if y { 1.0 } else { 0.0 }) * d;
+            hess += q * (1.0 - q) * d * d;
+        }
+        (loss, grad, hess)
+    };
+    let mut slope = 0.0f64;
+    for _ in 0..100 {
+        let (loss, grad, hess) = loss_of(slope);
+        let step = grad / hess;
+        let mut t = 1.0;
+        while t >= 1e-4 && loss_of((slope - t * step).max(0.0)).0 > loss {
+            t /= 2.0;
+        }
+        let next = (slope - t * step).max(0.0);
+        let moved = (next - slope).abs();
+        slope = next;
+        if moved < 1e-9 {
+            break;
+        }
+    }
+    Logistic { mean: vec![at], scale: vec![1.0], weights: vec![slope as f32], bias: bias as f32 }
+}
+
 fn logistic(beta: Vec<f64>, mean: &[f64], scale: &[f64]) -> Logistic {
     let n = mean.len();
     Logistic {
@@ -258,6 +298,24 @@ mod tests {
         // A quarter of the questions have no answer: "none" takes about a quarter.
         assert!((none_share - 0.25).abs() < 0.05, "{none_share}");
         assert!((sure - 0.75).abs() < 0.05, "{sure}");
+    }
+
+    #[test]
+    fn a_pinned_fit_passes_through_its_point_and_follows_the_data_elsewhere() {
+        // Right 3 times in 10 at 0.3, 9 in 10 at 0.9, 1 in 10 at 0.
+        let mut samples = Vec::new();
+        for k in 0..50 {
+            samples.push((0.3, k % 10 < 3));
+            samples.push((0.9, k % 10 < 9));
+            samples.push((0.0, k % 10 < 1));
+        }
+        let model = fit_through(&samples, 0.3, 0.3);
+        assert!((model.probability(&[0.3]) - 0.3).abs() < 1e-6);
+        let (high, low) = (model.probability(&[0.9]), model.probability(&[0.0]));
+        assert!(high > 0.85 && high < 0.95 && low > 0.05 && low < 0.2, "{high} {low}");
+        // Never falling: data that says the opposite gets a flat line.
+        let falling: Vec<(f32, bool)> = samples.iter().map(|&(x, y)| (x, !y)).collect();
+        assert_eq!(fit_through(&falling, 0.3, 0.3).weights, vec![0.0]);
     }
 
     #[test]

@@ -4,8 +4,12 @@
 //! region around it, how often it is printed, its rank among its rivals) into the probability
 //! that the candidate is the answer, with a logistic model per kind of question fitted on the
 //! training sets (`pagewise-dev fit-ranker`, docs/quality.md). The model is a small file,
-//! `assets/ranking/fields.json`, compiled in; a question no model was fitted for keeps its hand
-//! scores. The probability is the answer's confidence: it means what it says.
+//! `assets/ranking/fields.json`, compiled in. A question whose model did not beat the hand scores
+//! keeps their order and what they give, but not their numbers: a calibration fitted beside the
+//! models turns the hand score of a single value into the chance of being right (a logistic of
+//! the score alone, rising, through `FOUND` at `FOUND`). Either way the probability is the
+//! answer's confidence: it means what it says. A kind of question the training sets never asked,
+//! or a list's items, keep their hand scores.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
@@ -14,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::labels::PageText;
 use super::question::Question;
-use super::Candidate;
+use super::{Candidate, FOUND};
 pub use crate::fitted::Logistic;
 use crate::model::{BBox, Label, PageSource};
 
@@ -57,16 +61,22 @@ pub struct Fitted {
     pub candidates: usize,
 }
 
-/// The weights file: a model per question kind ([`model_key`]).
+/// The weights file: a model per question kind ([`model_key`]), and a calibration of the hand
+/// scores per kind of single-valued question that keeps them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Ranker {
     pub version: u32,
     pub features: Vec<String>,
     pub models: BTreeMap<String, Fitted>,
+    /// `P(right | hand score)`: one feature, its weight positive, through `FOUND` at `FOUND`.
+    #[serde(default)]
+    pub calibrations: BTreeMap<String, Logistic>,
 }
 
+const BUNDLED_JSON: &str = include_str!("../../../../assets/ranking/fields.json");
+
 static BUNDLED: LazyLock<Arc<Ranker>> = LazyLock::new(|| {
-    let r: Ranker = serde_json::from_str(include_str!("../../../../assets/ranking/fields.json")).unwrap_or_default();
+    let r: Ranker = serde_json::from_str(BUNDLED_JSON).unwrap_or_default();
     // Fitted on other features: the hand scores stay (a unit test keeps the file in step).
     Arc::new(if r.features != FEATURES { Ranker::default() } else { r })
 });
@@ -77,8 +87,18 @@ impl Ranker {
         BUNDLED.clone()
     }
 
-    pub fn model(&self, q: &Question, pages: &[PageText]) -> Option<&Fitted> {
-        self.models.get(&model_key(q, pages))
+    /// A hash of the compiled-in weights file: field values stored under another were found by
+    /// other weights, and are found again.
+    pub fn bundled_fingerprint() -> u32 {
+        crate::fitted::fingerprint(BUNDLED_JSON)
+    }
+
+    /// A calibration is used only where it keeps the hand scores' order and what they give
+    /// (rising, through `FOUND` at `FOUND`).
+    pub fn calibration(&self, key: &str) -> Option<&Logistic> {
+        let keeps =
+            |c: &&Logistic| c.is_sound(1) && c.weights[0] > 0.0 && (c.probability(&[FOUND]) - FOUND).abs() < 1e-3;
+        self.calibrations.get(key).filter(keeps)
     }
 }
 
@@ -171,10 +191,17 @@ pub fn features(all: &[Candidate], pages: &[PageText]) -> Vec<Features> {
 }
 
 impl Ranker {
-    /// The candidates scored by the question's fitted model, where there is one. A value printed
-    /// more than once is as likely as its copies together.
+    /// The candidates scored by the question's fitted model, where there is one (a value printed
+    /// more than once is as likely as its copies together); else their hand scores calibrated,
+    /// where the training sets asked such questions.
     pub fn rescore(&self, all: &mut [Candidate], pages: &[PageText], q: &Question) {
-        let Some(fitted) = self.model(q, pages) else { return };
+        let key = model_key(q, pages);
+        let Some(fitted) = self.models.get(&key) else {
+            if let Some(calibration) = self.calibration(&key) {
+                all.iter_mut().for_each(|c| c.score = calibration.probability(&[c.score]));
+            }
+            return;
+        };
         let p = probabilities(fitted, &features(all, pages));
         let mut by_value: HashMap<String, f32> = HashMap::new();
         for (c, p) in all.iter().zip(&p) {
@@ -192,11 +219,47 @@ mod tests {
 
     #[test]
     fn the_bundled_weights_use_these_features() {
-        let r: Ranker = serde_json::from_str(include_str!("../../../../assets/ranking/fields.json")).unwrap();
+        let r: Ranker = serde_json::from_str(BUNDLED_JSON).unwrap();
         assert_eq!(r.features, FEATURES, "refit: pagewise-dev fit-ranker (docs/quality.md)");
         for (key, f) in &r.models {
             assert!(f.model.is_sound(N), "{key}");
             assert_eq!(key.split('/').count(), 3, "{key}");
         }
+        for key in r.calibrations.keys() {
+            assert!(r.calibration(key).is_some() && !r.models.contains_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_calibration_turns_hand_scores_into_chances_and_keeps_their_order() {
+        use crate::ask::tests::page_of_rows;
+        use crate::ask::{Answerer, Extractive};
+        use crate::embed::Meaning;
+        let page = page_of_rows(&["Effective Date: 1 March 2020", "Signed on 2 April 2020"]);
+        let pages = [PageText::new(&page, None, crate::values::Locale::default())];
+        let q = Question::for_target("What is the effective date?", crate::model::Target::Date);
+        let mut answerer = Extractive::new(Meaning::lexical_only());
+        answerer.ranker = Arc::new(Ranker::default());
+        let by_hand = answerer.answer(&pages, &q);
+        let calibration = |weight: f32| Logistic {
+            mean: vec![FOUND],
+            scale: vec![1.0],
+            weights: vec![weight],
+            bias: (0.3f32 / 0.7).ln(),
+        };
+        let mut ranker = Ranker::default();
+        ranker.calibrations.insert(model_key(&q, &pages), calibration(0.5));
+        answerer.ranker = Arc::new(ranker.clone());
+        let calibrated = answerer.answer(&pages, &q);
+        assert_eq!(calibrated.answer, by_hand.answer, "the same value wins");
+        let order = |a: &crate::model::Answer| a.guesses.iter().map(|g| g.answer.clone()).collect::<Vec<_>>();
+        assert_eq!(order(&calibrated), order(&by_hand));
+        let expected = calibration(0.5).probability(&[by_hand.confidence]);
+        assert!((calibrated.confidence - expected).abs() < 2e-3, "{} vs {expected}", calibrated.confidence);
+        assert!(calibrated.confidence < by_hand.confidence, "an answer sure by hand is less sure calibrated");
+        // A falling calibration would turn the order round: it is not used.
+        ranker.calibrations.insert(model_key(&q, &pages), calibration(-0.5));
+        answerer.ranker = Arc::new(ranker);
+        assert_eq!(answerer.answer(&pages, &q).confidence, by_hand.confidence);
     }
 }
