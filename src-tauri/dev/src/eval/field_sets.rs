@@ -46,8 +46,9 @@ impl Tally {
 }
 
 /// Given values by how confident the extractor was (lower bounds of the bands): how often a
-/// value in each band is right says whether its confidence means what it says.
-pub const BANDS: [f32; 4] = [0.3, 0.5, 0.7, 0.9];
+/// value in each band is right says whether its confidence means what it says. (Below 0.3: a
+/// form's key-values, given from a lower chance of pairing.)
+pub const BANDS: [f32; 5] = [0.0, 0.3, 0.5, 0.7, 0.9];
 
 #[derive(Default, Clone, Copy)]
 pub struct Bands {

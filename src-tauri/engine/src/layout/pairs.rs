@@ -79,10 +79,10 @@ impl PairModel {
         &BUNDLED
     }
 
-    /// A hash of the compiled-in weights file (FNV-1a): layouts stored under another were found
-    /// by other weights, and are analysed again.
+    /// A hash of the compiled-in weights file: layouts stored under another were found by other
+    /// weights, and are analysed again.
     pub fn bundled_fingerprint() -> u32 {
-        BUNDLED_JSON.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+        crate::fitted::fingerprint(BUNDLED_JSON)
     }
 }
 
