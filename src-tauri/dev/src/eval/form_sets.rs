@@ -195,6 +195,6 @@ mod tests {
         let (text, boxes) = score_pairs(&[&right, &twice, &key_only], &gold, &mut bands);
         assert_eq!((text.expected, text.predicted, text.correct), (2, 3, 1));
         assert_eq!(boxes.correct, 1);
-        assert_eq!(bands.counts[3], (3, 1));
+        assert_eq!(bands.counts[4], (3, 1), "all three in the top band");
     }
 }
