@@ -131,7 +131,14 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
         if under_avoided(li) {
             prior *= 0.3;
         }
-        out.push(Candidate::new(pt, li, s0, n, String::new(), prior * shape, None));
+        out.push(match name_head_above(pt, li, s0, n) {
+            Some(above) => {
+                let span: Vec<(usize, usize)> =
+                    (0..pt.lines[above].printed.len()).map(|w| (above, w)).chain((s0..n).map(|w| (li, w))).collect();
+                Candidate::words(pt, &span, prior * shape, None)
+            }
+            None => Candidate::new(pt, li, s0, n, String::new(), prior * shape, None),
+        });
     }
     // A contract's parties are read from its opening clause before anything else.
     if q.terms.iter().any(|t| t == "parties" || t == "party") {
@@ -143,6 +150,30 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
             c.text.trim_matches(|ch: char| ch == ',' || ch == ':' || ch == ';' || ch.is_whitespace()).to_string();
     }
     out
+}
+
+/// The line above that starts a company name whose line is only its legal form ("POPULAR
+/// BOOK" over "CO. (M) SDN BHD") or closes a bracket the line above opened ("AIK HUAT HARDWARE
+/// ENTERPRISE (SETIA" over "ALAM) SDN BHD"): just above it, under or over it, a name's shape
+/// with no digits (and no legal form of its own, unless the bracket says the name goes on).
+fn name_head_above(pt: &PageText, li: usize, start: usize, end: usize) -> Option<usize> {
+    if start > 0 || li == 0 {
+        return None;
+    }
+    let (above, this) = (&pt.lines[li - 1], &pt.lines[li]);
+    let bracket = |w: &String| w.starts_with('(') && w.ends_with(')');
+    let only_form = this.printed[start..end].iter().all(|w| is_company_suffix(w) || bracket(w));
+    let opened = |l: &super::labels::LineText| {
+        let text = l.printed.join(" ");
+        text.matches('(').count() as i32 - text.matches(')').count() as i32
+    };
+    let closes = this.printed[start].contains(')') && !this.printed[start].contains('(') && opened(above) > 0;
+    let close = this.bbox.y0 - above.bbox.y1 < 0.8 * this.bbox.height();
+    let over = above.bbox.x0 < this.bbox.x1 && this.bbox.x0 < above.bbox.x1;
+    let plain = above.printed.len() <= 5 && !above.printed.join(" ").chars().any(|c| c.is_ascii_digit());
+    let own_form = above.printed.iter().any(|w| is_company_suffix(w));
+    let head = name_shape(pt, li - 1, 0, above.printed.len()) >= 0.8 && (closes || !own_form);
+    ((only_form || closes) && close && over && plain && head).then_some(li - 1)
 }
 
 /// A company name inside a line: the words before a legal form, back to a separator (`–`, `|`,
@@ -374,6 +405,25 @@ mod tests {
             assert!(found.iter().any(|f| f == name), "{name} in {found:?}");
         }
         assert!(found.iter().all(|f| !f.contains("Facture") && f != "BILL TO"), "{found:?}");
+    }
+
+    #[test]
+    fn a_name_whose_line_is_only_its_legal_form_starts_on_the_line_above() {
+        let page = crate::ask::tests::page_of_rows(&[
+            "POPULAR BOOK",
+            "CO. (M) SDN BHD",
+            "Tel 03-1234",
+            "Cash Sale",
+            "TRENDYMAX (M) SDN. BHD.",
+        ]);
+        let pt = PageText::new(&page, None, crate::values::Locale::default());
+        let q = Question::for_target("Who is the vendor?", Target::Name);
+        let found: Vec<String> = names(&pt, &q, &[]).into_iter().map(|c| c.text).collect();
+        assert!(found.iter().any(|f| f == "POPULAR BOOK CO. (M) SDN BHD"), "{found:?}");
+        assert!(!found.iter().any(|f| f == "CO. (M) SDN BHD"), "{found:?}");
+        // A name of its own before the legal form keeps its line.
+        assert!(found.iter().any(|f| f == "TRENDYMAX (M) SDN. BHD."), "{found:?}");
+        assert!(!found.iter().any(|f| f.starts_with("Cash Sale TRENDYMAX")), "{found:?}");
     }
 
     #[test]
