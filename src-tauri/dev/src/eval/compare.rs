@@ -22,10 +22,18 @@ pub fn expected_texts(v: &Value) -> Vec<String> {
     }
 }
 
-fn number(s: &str) -> Option<f64> {
+/// An amount without the currency printed before it ("$ 5.00", "RM3.00", "EUR 12,50").
+fn amount_text(s: &str) -> &str {
     let t = s.trim().trim_start_matches(['$', '€', '£']).trim();
-    let t = t.strip_prefix("RM").unwrap_or(t);
-    parse_number(t)
+    let code = t.char_indices().take_while(|(_, c)| c.is_ascii_uppercase()).last().map_or(0, |(i, c)| i + c.len_utf8());
+    if (2..=3).contains(&code) && t[code..].trim_start().starts_with(|c: char| c.is_ascii_digit()) {
+        return t[code..].trim_start();
+    }
+    t
+}
+
+fn number(s: &str) -> Option<f64> {
+    parse_number(amount_text(s))
 }
 
 fn dates(s: &str) -> Vec<String> {
@@ -44,8 +52,9 @@ pub fn matches(printed: &str, normalized: &str, expected: &str) -> bool {
     if !exp_dates.is_empty() {
         return exp_dates.iter().any(|d| d == normalized) || loose(printed) == loose(expected);
     }
+    let amount = amount_text(expected);
     if let (Some(e), true) =
-        (number(expected), expected.chars().any(|c| c.is_ascii_digit()) && !expected.chars().any(char::is_alphabetic))
+        (number(expected), amount.chars().any(|c| c.is_ascii_digit()) && !amount.chars().any(char::is_alphabetic))
     {
         return [normalized, printed].iter().filter_map(|p| number(p)).any(|p| (p - e).abs() < 0.005);
     }
@@ -117,6 +126,10 @@ mod tests {
         assert!(matches("JDA Software Group, Inc.", "JDA Software Group, Inc.", "Jda Software Group Inc."));
         assert!(matches("9.00", "9.00", "9.00"));
         assert!(!matches("9.50", "9.50", "9.00"));
+        // A currency printed before the expected amount is not part of it (the answer keeps its own).
+        assert!(matches("3.00", "3.00", "RM3.00") && matches("68.10", "68.10", "RM 68.10"));
+        assert!(matches("12.50", "12.5", "EUR 12.50") && !matches("12.50", "12.5", "RM 13.00"));
+        assert!(!matches("A4", "A4", "RMA4"), "a code, not an amount");
         assert!(!matches("Delaware", "Delaware", "New York"));
         assert_eq!(
             expected_texts(&serde_json::json!({"main_question": "25098.0", "unit": "millions"})),
