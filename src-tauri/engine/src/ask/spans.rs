@@ -153,9 +153,10 @@ fn names(pt: &PageText, q: &Question, hits: &[LabelHit]) -> Vec<Candidate> {
 }
 
 /// The line above that starts a company name whose line is only its legal form ("POPULAR
-/// BOOK" over "CO. (M) SDN BHD") or closes a bracket the line above opened ("AIK HUAT HARDWARE
-/// ENTERPRISE (SETIA" over "ALAM) SDN BHD"): just above it, under or over it, a name's shape
-/// with no digits (and no legal form of its own, unless the bracket says the name goes on).
+/// BOOK" over "CO. (M) SDN BHD") or closes a bracket the line above opened ("HARDWARE (SETIA"
+/// over "ALAM) SDN BHD"): just above it, under or over it, a name's shape with no digits (and no
+/// legal form of its own, unless the bracket says the name goes on). One line only: a name over
+/// three lines keeps its first.
 fn name_head_above(pt: &PageText, li: usize, start: usize, end: usize) -> Option<usize> {
     if start > 0 || li == 0 {
         return None;
