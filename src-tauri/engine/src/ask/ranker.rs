@@ -90,7 +90,9 @@ impl Ranker {
     /// A hash of the compiled-in weights file: field values stored under another were found by
     /// other weights, and are found again.
     pub fn bundled_fingerprint() -> u32 {
-        crate::fitted::fingerprint(BUNDLED_JSON)
+        // Hashed once: every stored value or layout looked up asks for it.
+        static FINGERPRINT: LazyLock<u32> = LazyLock::new(|| crate::fitted::fingerprint(BUNDLED_JSON));
+        *FINGERPRINT
     }
 
     /// A calibration is used only where it keeps the hand scores' order and what they give

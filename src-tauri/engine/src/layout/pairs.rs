@@ -82,7 +82,9 @@ impl PairModel {
     /// A hash of the compiled-in weights file: layouts stored under another were found by other
     /// weights, and are analysed again.
     pub fn bundled_fingerprint() -> u32 {
-        crate::fitted::fingerprint(BUNDLED_JSON)
+        // Hashed once: every stored value or layout looked up asks for it.
+        static FINGERPRINT: LazyLock<u32> = LazyLock::new(|| crate::fitted::fingerprint(BUNDLED_JSON));
+        *FINGERPRINT
     }
 }
 
