@@ -101,9 +101,19 @@ export class Session {
     return this.until(`element ${css}`, () => this.find(css), timeout);
   }
 
+  /// Click the element once it exists. The app re-renders lists as the library changes, so an
+  /// element found may be replaced before the click lands ("stale element reference"): then
+  /// it is found again (a few times); any other failure fails the click at once.
   async click(css) {
-    const el = await this.wait(css);
-    await this.cmd("POST", `/element/${el}/click`, {});
+    for (let tries = 1; ; tries++) {
+      const el = await this.wait(css);
+      try {
+        await this.cmd("POST", `/element/${el}/click`, {});
+        return;
+      } catch (e) {
+        if (tries >= 5 || !/stale element reference/.test(e.message)) throw e;
+      }
+    }
   }
 
   async type(css, text) {
