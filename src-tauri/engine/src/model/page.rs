@@ -158,6 +158,11 @@ pub struct Reading {
     /// Degrees (clockwise) the pixels were turned to read them upright.
     pub turned: u16,
     pub words: Vec<Word>,
+    /// The words the reader saw as one line (OCR: one detected line of text each), as indices
+    /// into `words`; empty where a reader gives words alone, and rows are then found from the
+    /// boxes. A slanted scan's neighbouring lines overlap in their boxes, never in these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reader_lines: Vec<Vec<u32>>,
     /// The direction most of the page's text runs in.
     pub direction: TextDirection,
     /// Ruling lines, pictures and drawings (the text layer's reader only).

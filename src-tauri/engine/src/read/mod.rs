@@ -15,7 +15,7 @@ use crate::model::{Page, PageNo, PageSource, Reading};
 
 /// Page `no` from a reading: its words in reading order (lines, blocks, text).
 pub fn page_of(no: PageNo, reading: Reading) -> Page {
-    let (lines, text) = order::arrange_in(&reading.words, reading.direction);
+    let (lines, text) = order::arrange_in(&reading.words, &reading.reader_lines, reading.direction);
     Page {
         page: no,
         width: reading.width,

@@ -1,5 +1,6 @@
-//! Plain reading order from word boxes: words -> line segments -> recursive XY-cut -> lines and
-//! blocks in reading order, and the page text. Column cuts are preferred over row cuts (so two-
+//! Plain reading order from word boxes: words -> line segments (rows from the reader's own lines
+//! where it gives them, a slanted scan levelled first) -> recursive XY-cut -> lines and blocks in
+//! reading order, and the page text. Column cuts are preferred over row cuts (so two-
 //! and three-column pages read column by column), but only where the two sides look like
 //! running text or do not share rows, so forms and tables still read across, row by row.
 //! The full layout analysis (regions, labels, tables) is a later stage built on top of this.
@@ -14,9 +15,77 @@ struct Segment {
     size: f32,
 }
 
-/// Lines in reading order (with their block numbers) and the page text.
+/// Lines in reading order (with their block numbers) and the page text, rows found from the
+/// word boxes alone.
 pub fn arrange(words: &[Word]) -> (Vec<Line>, String) {
-    let segments = segments(words);
+    arrange_rows(words, &[])
+}
+
+/// Like [`arrange`], with the reader's own lines (`reader_lines`, see [`crate::model::Reading`])
+/// as the rows where it gives them. A slanted or curled scan is levelled first, each reader's
+/// line by its own slope about the middle of the page, so that its rows, blocks and columns are
+/// found as on a straight one.
+fn arrange_rows(words: &[Word], reader_lines: &[Vec<u32>]) -> (Vec<Line>, String) {
+    let reader_lines = if partitions(reader_lines, words.len()) { reader_lines } else { &[] };
+    let Some(slope) = slants(words, reader_lines) else {
+        return arrange_level(words, reader_lines);
+    };
+    let pivot = median(words.iter().map(|w| w.bbox.center().0).collect());
+    let mut levelled = words.to_vec();
+    for (line, s) in reader_lines.iter().zip(slope) {
+        for &i in line {
+            let b = &mut levelled[i as usize].bbox;
+            let (cx, cy) = b.center();
+            // A slanted word's box is taller than its letters by the drop over its width.
+            let h = (b.height() - s.abs() * b.width()).max(0.5 * b.height()) / 2.0;
+            let y = cy - s * (cx - pivot);
+            *b = BBox::new(b.x0, y - h, b.x1, y + h);
+        }
+    }
+    let (mut lines, text) = arrange_level(&levelled, reader_lines);
+    restore_boxes(&mut lines, words);
+    (lines, text)
+}
+
+/// Pages slanted less than this (drop per unit of width, about 0.3°) are read as they are.
+const MIN_SLANT: f32 = 0.005;
+
+/// How far each reader's line drops per unit of width (a slope through its words' centres; a
+/// line of one word takes the nearest line's), where some line drops [`MIN_SLANT`] or more.
+fn slants(words: &[Word], reader_lines: &[Vec<u32>]) -> Option<Vec<f32>> {
+    let fit = |line: &Vec<u32>| -> (f32, Option<f32>) {
+        let c: Vec<(f32, f32)> = line.iter().filter_map(|&i| words.get(i as usize)).map(|w| w.bbox.center()).collect();
+        let n = c.len().max(1) as f32;
+        let (mx, my) = (c.iter().map(|p| p.0).sum::<f32>() / n, c.iter().map(|p| p.1).sum::<f32>() / n);
+        let sxx: f32 = c.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let sxy: f32 = c.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        (my, (c.len() >= 2 && sxx > 0.0).then(|| (sxy / sxx).clamp(-MAX_SLANT, MAX_SLANT)))
+    };
+    let fitted: Vec<(f32, Option<f32>)> = reader_lines.iter().map(fit).collect();
+    if !fitted.iter().any(|(_, s)| s.is_some_and(|s| s.abs() >= MIN_SLANT)) {
+        return None;
+    }
+    let nearest = |y: f32| {
+        fitted.iter().filter_map(|&(y2, s)| Some(((y2 - y).abs(), s?))).min_by(|a, b| a.0.total_cmp(&b.0)).map(|p| p.1)
+    };
+    Some(fitted.iter().map(|&(y, s)| s.or_else(|| nearest(y)).unwrap_or(0.0)).collect())
+}
+
+/// Steeper than this (about 11°) a line's own words say little about the page: a slope is
+/// clamped to it.
+const MAX_SLANT: f32 = 0.2;
+
+/// Lines keep boxes made of their words' own boxes (after ordering them on moved ones).
+fn restore_boxes(lines: &mut [Line], words: &[Word]) {
+    for line in lines {
+        let first = words[line.words[0] as usize].bbox;
+        line.bbox = line.words.iter().fold(first, |acc, &i| acc.union(&words[i as usize].bbox));
+    }
+}
+
+/// Lines and text from rows, segments and the XY cut over the boxes as they are.
+fn arrange_level(words: &[Word], reader_lines: &[Vec<u32>]) -> (Vec<Line>, String) {
+    let segments = segments(words, reader_lines);
     let mut order = Vec::with_capacity(segments.len());
     xy_cut(&segments, (0..segments.len()).collect(), &mut order);
     let ordered: Vec<&Segment> = order.iter().map(|&i| &segments[i]).collect();
@@ -26,9 +95,9 @@ pub fn arrange(words: &[Word]) -> (Vec<Line>, String) {
 /// Like [`arrange`], for a page whose text runs in `dir` (rotated, upside down or mirrored
 /// text): boxes are turned so the text runs upright, ordered there, and lines keep their boxes
 /// in page coordinates.
-pub fn arrange_in(words: &[Word], dir: TextDirection) -> (Vec<Line>, String) {
+pub fn arrange_in(words: &[Word], reader_lines: &[Vec<u32>], dir: TextDirection) -> (Vec<Line>, String) {
     if dir == TextDirection::default() {
-        return arrange(words);
+        return arrange_rows(words, reader_lines);
     }
     let map = |x: f32, y: f32| (x * dir.along.0 + y * dir.along.1, -(x * dir.up.0 + y * dir.up.1));
     let turned: Vec<Word> = words
@@ -39,11 +108,8 @@ pub fn arrange_in(words: &[Word], dir: TextDirection) -> (Vec<Line>, String) {
             Word { bbox: BBox::new(ax, ay, bx, by), ..w.clone() }
         })
         .collect();
-    let (mut lines, text) = arrange(&turned);
-    for line in &mut lines {
-        let first = words[line.words[0] as usize].bbox;
-        line.bbox = line.words.iter().fold(first, |acc, &i| acc.union(&words[i as usize].bbox));
-    }
+    let (mut lines, text) = arrange_rows(&turned, reader_lines);
+    restore_boxes(&mut lines, words);
     (lines, text)
 }
 
@@ -63,9 +129,22 @@ fn same_row(a: &BBox, b: &BBox) -> bool {
     a.v_overlap(b) >= 0.5 * a.height().min(b.height()).max(0.1)
 }
 
-/// Group words into rows by vertical overlap, then split each row at gaps wider than a font
-/// size (column gutters, table cell gaps).
-fn segments(words: &[Word]) -> Vec<Segment> {
+/// `reader_lines` hold each of `n` words exactly once.
+fn partitions(reader_lines: &[Vec<u32>], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    for &i in reader_lines.iter().flatten() {
+        if i as usize >= n || std::mem::replace(&mut seen[i as usize], true) {
+            return false;
+        }
+    }
+    seen.into_iter().all(|s| s)
+}
+
+/// Rows of words: the reader's lines where it gives them, else words grouped by vertical overlap.
+fn rows(words: &[Word], reader_lines: &[Vec<u32>]) -> Vec<Vec<usize>> {
+    if !reader_lines.is_empty() {
+        return reader_lines.iter().map(|l| l.iter().map(|&i| i as usize).collect()).collect();
+    }
     let mut idx: Vec<usize> = (0..words.len()).collect();
     idx.sort_by(|&a, &b| {
         words[a].bbox.y0.total_cmp(&words[b].bbox.y0).then(words[a].bbox.x0.total_cmp(&words[b].bbox.x0))
@@ -82,15 +161,21 @@ fn segments(words: &[Word]) -> Vec<Segment> {
             None => rows.push((b, vec![i])),
         }
     }
-    let mut out = Vec::new();
-    for (_, mut members) in rows {
+    rows.into_iter().map(|(_, members)| members).collect()
+}
+
+/// Rows split at gaps wider than a font size (column gutters, table cell gaps) into segments.
+/// Where the rows are the reader's lines, pieces of one row that the reader saw apart but
+/// that follow each other closely join again, as they would have from the boxes.
+fn segments(words: &[Word], reader_lines: &[Vec<u32>]) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::new();
+    for mut members in rows(words, reader_lines) {
         members.sort_by(|&a, &b| words[a].bbox.x0.total_cmp(&words[b].bbox.x0));
         let mut seg: Option<Segment> = None;
         for i in members {
             let w = &words[i];
             if let Some(s) = seg.as_mut() {
-                let gap = w.bbox.x0 - s.bbox.x1;
-                if gap <= s.size.max(word_size(w)) {
+                if w.bbox.x0 - s.bbox.x1 <= s.size.max(word_size(w)) {
                     s.bbox = s.bbox.union(&w.bbox);
                     s.words.push(i as u32);
                     s.size = s.size.max(word_size(w));
@@ -102,7 +187,29 @@ fn segments(words: &[Word]) -> Vec<Segment> {
         }
         out.extend(seg);
     }
-    out
+    if reader_lines.is_empty() {
+        return out;
+    }
+    out.sort_by(|a, b| a.bbox.x0.total_cmp(&b.bbox.x0));
+    let mut joined: Vec<Segment> = Vec::with_capacity(out.len());
+    for seg in out {
+        match joined.iter_mut().find(|s| same_row(&s.bbox, &seg.bbox) && follows(s, &seg.bbox, seg.size)) {
+            Some(s) => {
+                s.bbox = s.bbox.union(&seg.bbox);
+                s.words.extend(seg.words);
+                s.size = s.size.max(seg.size);
+            }
+            None => joined.push(seg),
+        }
+    }
+    joined
+}
+
+/// `b` goes on with the segment `s` on its row: it starts after it, no more than a font size on
+/// (an earlier line of a slanted page starts before its neighbour ends).
+fn follows(s: &Segment, b: &BBox, size: f32) -> bool {
+    let gap = b.x0 - s.bbox.x1;
+    gap >= -0.5 * size && gap <= s.size.max(size)
 }
 
 /// Empty intervals of the projection of `spans` onto one axis, widest first.
@@ -342,9 +449,56 @@ mod tests {
             })
             .collect();
         let dir = TextDirection { along: (-1.0, 0.0), up: (0.0, 1.0) };
-        let (lines, text) = arrange_in(&flipped, dir);
+        let (lines, text) = arrange_in(&flipped, &[], dir);
         assert_eq!(text, "first line\nsecond line");
         assert!(lines[0].bbox.y0 > lines[1].bbox.y0, "boxes stay in page coordinates");
+    }
+
+    /// A slanted scan: each line drops 8 pt per word, each word's box 17 pt tall (10 pt letters
+    /// and the drop over its width), so the boxes of a line's words overlap the next line's
+    /// (lines 12 pt apart) and rows found from the boxes mix the two lines.
+    fn slanted() -> (Vec<Word>, Vec<Vec<u32>>) {
+        let mut words = Vec::new();
+        let mut lines = Vec::new();
+        for (i, text) in ["AIK HUAT HARDWARE", "ENTERPRISE SDN BHD", "NO. 17-G JALAN SETIA"].iter().enumerate() {
+            let first = words.len() as u32;
+            for (k, t) in text.split(' ').enumerate() {
+                let (x, y) = (40.0 + 80.0 * k as f32, 100.0 + 12.0 * i as f32 + 8.0 * k as f32);
+                words.push(Word { text: t.into(), bbox: BBox::new(x, y, x + 70.0, y + 17.0), size: 10.0, bold: false });
+            }
+            lines.push((first..words.len() as u32).collect());
+        }
+        (words, lines)
+    }
+
+    #[test]
+    fn a_slanted_scan_reads_the_readers_lines() {
+        let (words, reader_lines) = slanted();
+        let texts = |lines: Vec<Line>| -> Vec<String> {
+            lines
+                .iter()
+                .map(|l| l.words.iter().map(|&i| words[i as usize].text.as_str()).collect::<Vec<_>>().join(" "))
+                .collect()
+        };
+        let want = ["AIK HUAT HARDWARE", "ENTERPRISE SDN BHD", "NO. 17-G JALAN SETIA"];
+        assert_ne!(texts(arrange(&words).0), want);
+        let (lines, text) = arrange_in(&words, &reader_lines, TextDirection::default());
+        assert!(lines.iter().all(|l| l.block == 0), "one block, as on a straight page: {text}");
+        assert_eq!(texts(lines), want);
+    }
+
+    #[test]
+    fn pieces_the_reader_saw_apart_on_one_row_join_and_bad_lines_are_ignored() {
+        let mut w = Vec::new();
+        row(&mut w, 50.0, 50.0, "Total Sales");
+        row(&mut w, 108.0, 50.0, "(Excluding GST)");
+        row(&mut w, 300.0, 50.0, "25.00");
+        let pieces = vec![vec![0, 1], vec![2, 3], vec![4]];
+        assert_eq!(arrange_in(&w, &pieces, TextDirection::default()).1, "Total Sales (Excluding GST)\t25.00");
+        // Lines that do not cover every word once are not the reader's: rows come from the boxes.
+        for bad in [vec![vec![0, 1], vec![2, 3]], vec![vec![0, 1, 2], vec![2, 3, 4]], vec![vec![0, 1, 2, 3, 9]]] {
+            assert_eq!(arrange_in(&w, &bad, TextDirection::default()), arrange(&w));
+        }
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn read_words(page: &PdfPage) -> Result<Reading, PdfiumError> {
         rotation: frame.rotation,
         turned: 0,
         words,
+        reader_lines: Vec::new(),
         direction: votes.winner(),
         graphics,
     })

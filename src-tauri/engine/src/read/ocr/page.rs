@@ -29,14 +29,17 @@ pub fn read_image(reader: &Reader, img: &RgbImage, points_per_pixel: f32) -> Res
     let upright = reader.read_upright(img)?;
     let s = points_per_pixel;
     let mut words = Vec::new();
+    let mut reader_lines = Vec::new();
     let mut lines = upright.lines;
     for line in &mut lines {
         line.bbox = line.bbox.map(|v| v * s);
         let size = (line.bbox[3] - line.bbox[1]) * SIZE_PER_LINE_HEIGHT;
+        let first = words.len() as u32;
         for w in &mut line.words {
             w.bbox = w.bbox.map(|v| v * s);
             words.push(Word { text: w.text.clone(), bbox: BBox::from(w.bbox).rounded(), size, bold: false });
         }
+        reader_lines.push((first..words.len() as u32).collect());
     }
     let reading = Reading {
         source: PageSource::Ocr,
@@ -44,6 +47,7 @@ pub fn read_image(reader: &Reader, img: &RgbImage, points_per_pixel: f32) -> Res
         height: upright.height as f32 * s,
         turned: upright.turned,
         words,
+        reader_lines,
         ..Default::default()
     };
     Ok(OcrPage { reading, lines, timings: upright.timings })
