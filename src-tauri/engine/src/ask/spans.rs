@@ -31,8 +31,19 @@ fn name_shape(pt: &PageText, line: usize, start: usize, end: usize) -> f32 {
     if letters < 2 || end - start > 10 || text.ends_with(':') {
         return 0.0;
     }
+    // An amount is one with a currency or decimals: a bare number is as often part of a name
+    // ("99 SPEED MART S/B", "7-Eleven").
+    let amount = |v: &crate::values::Typed| {
+        v.currency.is_some() || l.printed[v.start..v.end].iter().any(|w| w.contains(['.', ',']))
+    };
     let valued = l.values.iter().any(|v| {
-        v.start < end && v.end > start && matches!(v.kind, ValueKind::Date | ValueKind::Money | ValueKind::Percent)
+        v.start < end
+            && v.end > start
+            && match v.kind {
+                ValueKind::Date | ValueKind::Percent => true,
+                ValueKind::Money => amount(v),
+                _ => false,
+            }
     });
     let contact =
         text.contains('@') || text.to_lowercase().starts_with("www") || text.to_lowercase().starts_with("http");
@@ -209,12 +220,14 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
     if l.norm.iter().any(|t| words.tax_number_words.contains(t)) {
         return 0;
     }
-    // The company's own line and its registration number ("(81109-A)") are not its address.
+    // The company's own line and its registration number ("(81109-A)", "249336-T") are not its
+    // address; a postcode ("39100 BRINCHANG,") has no bracket or check letter.
     let registration = |w: &String| {
-        w.trim_matches(|c: char| c == '(' || c == ')')
-            .split('-')
-            .next()
-            .is_some_and(|d| d.len() >= 5 && d.chars().all(|c| c.is_ascii_digit()))
+        (w.starts_with('(') || w.contains('-'))
+            && w.trim_matches(|c: char| c == '(' || c == ')')
+                .split('-')
+                .next()
+                .is_some_and(|d| d.len() >= 5 && d.chars().all(|c| c.is_ascii_digit()))
     };
     if l.printed.iter().skip(1).any(|w| is_company_suffix(w))
         || (l.printed.len() <= 2 && l.printed.iter().any(registration))
@@ -268,8 +281,9 @@ fn has_postcode(l: &super::labels::LineText) -> bool {
     })
 }
 
-fn is_region(l: &super::labels::LineText) -> bool {
-    l.printed.len() <= 3 && l.norm.iter().all(|t| t.len() >= 2 && t.chars().all(char::is_alphabetic))
+/// A line of at most `words` words of letters alone: a state, a country, a district.
+fn is_region(l: &super::labels::LineText, words: usize) -> bool {
+    l.printed.len() <= words && l.norm.iter().all(|t| t.len() >= 2 && t.chars().all(char::is_alphabetic))
 }
 
 /// Runs of consecutive address-like lines; the run's first line may follow a name.
@@ -288,10 +302,11 @@ fn addresses(pt: &PageText, hits: &[LabelHit]) -> Vec<Candidate> {
                 break;
             }
             // A short line of words is the state or country after the postcode line ("JOHOR."),
-            // or the district before it ("SETAPAK." between the street and "53200, KUALA LUMPUR").
+            // or the district before it ("SETAPAK." or "BANDAR BARU PERMAS JAYA" between the
+            // street and "53200, KUALA LUMPUR").
             let region = end > start
-                && is_region(&pt.lines[end])
-                && (has_postcode(&pt.lines[end - 1]) || close(end + 1) && has_postcode(&pt.lines[end + 1]));
+                && (is_region(&pt.lines[end], 3) && has_postcode(&pt.lines[end - 1])
+                    || is_region(&pt.lines[end], 5) && close(end + 1) && has_postcode(&pt.lines[end + 1]));
             if cues[end] == 0 && !region {
                 break;
             }
@@ -425,6 +440,45 @@ mod tests {
         // A name of its own before the legal form keeps its line.
         assert!(found.iter().any(|f| f == "TRENDYMAX (M) SDN. BHD."), "{found:?}");
         assert!(!found.iter().any(|f| f.starts_with("Cash Sale TRENDYMAX")), "{found:?}");
+    }
+
+    #[test]
+    fn a_bare_number_in_a_name_is_no_amount_and_a_registration_line_no_address() {
+        let page = crate::ask::tests::page_of_rows(&[
+            "99 SPEED MART S/B (519537-X)",
+            "Company No 20965-",
+            "176 JLN SUNGEI BESI",
+            "57100 KUALA LUMPUR",
+            "Telephone: 03-9221345",
+            "Total 3.70",
+        ]);
+        let pt = PageText::new(&page, None, crate::values::Locale::default());
+        let q = Question::for_target("Who is the vendor?", Target::Name);
+        let found = names(&pt, &q, &[]);
+        let best = found.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
+        assert_eq!(best.text, "99 SPEED MART S/B");
+        assert!(name_shape(&pt, 0, 0, 4) >= 0.8, "a bare number is no amount");
+        assert!(name_shape(&pt, 5, 0, 2) < 0.5, "an amount with decimals still reads as no name");
+        let best = addresses(&pt, &[]).into_iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
+        assert_eq!(best.text, "176 JLN SUNGEI BESI 57100 KUALA LUMPUR");
+    }
+
+    #[test]
+    fn a_postcode_line_of_two_words_and_a_district_of_four_go_on_with_the_address() {
+        let page = crate::ask::tests::page_of_rows(&[
+            "PASAR MINI JIN SENG",
+            "379, JALAN PERMAS SATU,",
+            "BANDAR BARU PERMAS JAYA",
+            "39100 BRINCHANG,",
+            "CAMERON HIGHLANDS, PAHANG",
+            "TEL:07-3874904",
+        ]);
+        let pt = PageText::new(&page, None, crate::values::Locale::default());
+        let best = addresses(&pt, &[]).into_iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
+        assert_eq!(
+            best.text,
+            "379, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG"
+        );
     }
 
     #[test]
