@@ -209,11 +209,17 @@ fn org_span(words: &[String]) -> Option<(usize, usize)> {
     (end - start >= 2).then_some((start, end))
 }
 
+/// A line of contact details or a heading ("TEL", "TAX INVOICE"): never part of an address.
+fn not_address(l: &super::labels::LineText) -> bool {
+    let text = l.printed.join(" ").to_lowercase();
+    lexicon().places.not_address.any(|w| text.contains(w))
+}
+
 fn address_cues(pt: &PageText, li: usize) -> usize {
     let l = &pt.lines[li];
     let words = &lexicon().places;
     let text = l.printed.join(" ").to_lowercase();
-    if words.not_address.any(|w| text.contains(w)) {
+    if not_address(l) {
         return 0;
     }
     // A VAT number ("VAT No GB 123 4567 89") has the digits and "No" of a street address.
@@ -283,7 +289,9 @@ fn has_postcode(l: &super::labels::LineText) -> bool {
 
 /// A line of at most `words` words of letters alone: a state, a country, a district.
 fn is_region(l: &super::labels::LineText, words: usize) -> bool {
-    l.printed.len() <= words && l.norm.iter().all(|t| t.len() >= 2 && t.chars().all(char::is_alphabetic))
+    l.printed.len() <= words
+        && l.norm.iter().all(|t| t.len() >= 2 && t.chars().all(char::is_alphabetic))
+        && !not_address(l)
 }
 
 /// Runs of consecutive address-like lines; the run's first line may follow a name.
@@ -479,6 +487,12 @@ mod tests {
             best.text,
             "379, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG"
         );
+        // A heading or a contact label after the postcode is no state.
+        for after in ["TEL", "TAX INVOICE"] {
+            let page = crate::ask::tests::page_of_rows(&["129, JALAN TUN H.S LEE,", "50000 KUALA LUMPUR.", after]);
+            let pt = PageText::new(&page, None, crate::values::Locale::default());
+            assert!(addresses(&pt, &[]).iter().all(|c| !c.text.contains(after)), "{after}");
+        }
     }
 
     #[test]
