@@ -210,8 +210,8 @@ fn org_span(words: &[String]) -> Option<(usize, usize)> {
 }
 
 /// A line of contact details or a heading ("TEL", "TAX INVOICE"): never part of an address.
-fn not_address(l: &super::labels::LineText) -> bool {
-    let text = l.printed.join(" ").to_lowercase();
+/// `text` is the line's words, lowercase.
+fn not_address(text: &str) -> bool {
     lexicon().places.not_address.any(|w| text.contains(w))
 }
 
@@ -219,7 +219,7 @@ fn address_cues(pt: &PageText, li: usize) -> usize {
     let l = &pt.lines[li];
     let words = &lexicon().places;
     let text = l.printed.join(" ").to_lowercase();
-    if not_address(l) {
+    if not_address(&text) {
         return 0;
     }
     // A VAT number ("VAT No GB 123 4567 89") has the digits and "No" of a street address.
@@ -291,7 +291,7 @@ fn has_postcode(l: &super::labels::LineText) -> bool {
 fn is_region(l: &super::labels::LineText, words: usize) -> bool {
     l.printed.len() <= words
         && l.norm.iter().all(|t| t.len() >= 2 && t.chars().all(char::is_alphabetic))
-        && !not_address(l)
+        && !not_address(&l.printed.join(" ").to_lowercase())
 }
 
 /// Runs of consecutive address-like lines; the run's first line may follow a name.
@@ -393,22 +393,28 @@ mod tests {
         LineText { words: vec![], bbox: crate::model::BBox::new(0.0, 0.0, 1.0, 1.0), printed, norm, values: vec![] }
     }
 
+    /// The address candidates on a page of these rows: the best one's text, and every one's.
+    fn address_texts(rows: &[&str]) -> (String, Vec<String>) {
+        let page = crate::ask::tests::page_of_rows(rows);
+        let pt = PageText::new(&page, None, crate::values::Locale::default());
+        let found = addresses(&pt, &[]);
+        let best = found.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap().text.clone();
+        (best, found.into_iter().map(|c| c.text).collect())
+    }
+
     #[test]
     fn an_address_runs_over_its_district_line_to_the_postcode() {
-        let page = crate::ask::tests::page_of_rows(&[
+        let (best, _) = address_texts(&[
             "SYARIKAT PERNIAGAAN GIN KEE",
             "NO 290, JALAN AIR PANAS.",
             "SETAPAK.",
             "53200, KUALA LUMPUR.",
             "TEL:03-40210276",
         ]);
-        let pt = PageText::new(&page, None, crate::values::Locale::default());
-        let best = addresses(&pt, &[]).into_iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
-        assert_eq!(best.text, "NO 290, JALAN AIR PANAS. SETAPAK. 53200, KUALA LUMPUR.");
+        assert_eq!(best, "NO 290, JALAN AIR PANAS. SETAPAK. 53200, KUALA LUMPUR.");
         // Without a postcode after it, a line of words ends the run.
-        let page = crate::ask::tests::page_of_rows(&["NO 290, JALAN AIR PANAS.", "THANK YOU", "PLEASE COME AGAIN"]);
-        let pt = PageText::new(&page, None, crate::values::Locale::default());
-        assert!(addresses(&pt, &[]).iter().all(|c| c.text == "NO 290, JALAN AIR PANAS."));
+        let (_, all) = address_texts(&["NO 290, JALAN AIR PANAS.", "THANK YOU", "PLEASE COME AGAIN"]);
+        assert!(all.iter().all(|c| c == "NO 290, JALAN AIR PANAS."));
     }
 
     #[test]
@@ -452,14 +458,15 @@ mod tests {
 
     #[test]
     fn a_bare_number_in_a_name_is_no_amount_and_a_registration_line_no_address() {
-        let page = crate::ask::tests::page_of_rows(&[
+        let rows = [
             "99 SPEED MART S/B (519537-X)",
             "Company No 20965-",
             "176 JLN SUNGEI BESI",
             "57100 KUALA LUMPUR",
             "Telephone: 03-9221345",
             "Total 3.70",
-        ]);
+        ];
+        let page = crate::ask::tests::page_of_rows(&rows);
         let pt = PageText::new(&page, None, crate::values::Locale::default());
         let q = Question::for_target("Who is the vendor?", Target::Name);
         let found = names(&pt, &q, &[]);
@@ -467,13 +474,12 @@ mod tests {
         assert_eq!(best.text, "99 SPEED MART S/B");
         assert!(name_shape(&pt, 0, 0, 4) >= 0.8, "a bare number is no amount");
         assert!(name_shape(&pt, 5, 0, 2) < 0.5, "an amount with decimals still reads as no name");
-        let best = addresses(&pt, &[]).into_iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
-        assert_eq!(best.text, "176 JLN SUNGEI BESI 57100 KUALA LUMPUR");
+        assert_eq!(address_texts(&rows).0, "176 JLN SUNGEI BESI 57100 KUALA LUMPUR");
     }
 
     #[test]
     fn a_postcode_line_of_two_words_and_a_district_of_four_go_on_with_the_address() {
-        let page = crate::ask::tests::page_of_rows(&[
+        let (best, _) = address_texts(&[
             "PASAR MINI JIN SENG",
             "379, JALAN PERMAS SATU,",
             "BANDAR BARU PERMAS JAYA",
@@ -481,17 +487,11 @@ mod tests {
             "CAMERON HIGHLANDS, PAHANG",
             "TEL:07-3874904",
         ]);
-        let pt = PageText::new(&page, None, crate::values::Locale::default());
-        let best = addresses(&pt, &[]).into_iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
-        assert_eq!(
-            best.text,
-            "379, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG"
-        );
+        assert_eq!(best, "379, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG");
         // A heading or a contact label after the postcode is no state.
         for after in ["TEL", "TAX INVOICE"] {
-            let page = crate::ask::tests::page_of_rows(&["129, JALAN TUN H.S LEE,", "50000 KUALA LUMPUR.", after]);
-            let pt = PageText::new(&page, None, crate::values::Locale::default());
-            assert!(addresses(&pt, &[]).iter().all(|c| !c.text.contains(after)), "{after}");
+            let (_, all) = address_texts(&["129, JALAN TUN H.S LEE,", "50000 KUALA LUMPUR.", after]);
+            assert!(all.iter().all(|c| !c.contains(after)), "{after}");
         }
     }
 
