@@ -149,7 +149,7 @@ pub fn fit_through(samples: &[(f32, bool)], at: f32, p: f32) -> Logistic {
             break;
         }
     }
-    Logistic { mean: vec![at], scale: vec![1.0], weights: vec![slope as f32], bias: bias as f32 }
+    Logistic { mean: vec![at], scale: vec![1.0], weights: vec![slope as f32], bias: bias as f32, trees: Vec::new() }
 }
 
 fn logistic(beta: Vec<f64>, mean: &[f64], scale: &[f64]) -> Logistic {
@@ -159,6 +159,7 @@ fn logistic(beta: Vec<f64>, mean: &[f64], scale: &[f64]) -> Logistic {
         scale: scale.iter().map(|&v| v as f32).collect(),
         weights: beta[..n].iter().map(|&v| v as f32).collect(),
         bias: beta[n] as f32,
+        trees: Vec::new(),
     }
 }
 

@@ -3,7 +3,8 @@
 //! features any document has (place on the page and in the document, type size, the layout
 //! region around it, how often it is printed, its rank among its rivals) into the probability
 //! that the candidate is the answer, with a logistic model per kind of question fitted on the
-//! training sets (`pagewise-dev fit-ranker`, docs/quality.md). The model is a small file,
+//! training sets (`pagewise-dev fit-ranker`, docs/quality.md): for a single value a conditional
+//! logit with boosted trees where features act together. The model is a small file,
 //! `assets/ranking/fields.json`, compiled in. A question whose model did not beat the hand scores
 //! keeps their order and what they give, but not their numbers: a calibration fitted beside the
 //! models turns the hand score of a single value into the chance of being right (a logistic of
@@ -248,6 +249,7 @@ mod tests {
             scale: vec![1.0],
             weights: vec![weight],
             bias: (0.3f32 / 0.7).ln(),
+            trees: Vec::new(),
         };
         let mut ranker = Ranker::default();
         ranker.calibrations.insert(model_key(&q, &pages), calibration(0.5));

@@ -472,8 +472,9 @@ pub(crate) mod tests {
     fn a_named_key_gets_its_likeliest_value_even_when_read_into_one_piece_with_it() {
         let page = form(&[
             (100.0, &[("Date", 50.0), ("Ordered", 80.0), ("Unknown", 128.0)]),
-            (140.0, &[("Division", 50.0), ("Region", 300.0)]),
-            (152.0, &[("San", 50.0), ("Jose", 72.0), ("West", 300.0)]),
+            (140.0, &[("Division", 50.0)]),
+            (152.0, &[("San", 50.0), ("Jose", 72.0)]),
+            (190.0, &[("Remarks:", 50.0)]),
         ]);
         let named = |asked: &'static [&'static str]| {
             move |text: &str| {
