@@ -17,7 +17,8 @@ pub struct Boosting {
     pub rate: f64,
     /// L2 penalty on a leaf's value (in units of the loss's curvature).
     pub l2: f64,
-    /// A split leaves at least this much curvature (about this many uncertain candidates) each side.
+    /// A split leaves at least this much curvature each side (a candidate adds p(1 - p), at most
+    /// 1/4: about twenty candidates the model is unsure of).
     pub min_weight: f64,
 }
 
