@@ -15,6 +15,15 @@ struct Segment {
     size: f32,
 }
 
+impl Segment {
+    /// `words` (together in `bbox`, of type `size`) go on with the segment.
+    fn grow(&mut self, bbox: &BBox, words: impl IntoIterator<Item = u32>, size: f32) {
+        self.bbox = self.bbox.union(bbox);
+        self.words.extend(words);
+        self.size = self.size.max(size);
+    }
+}
+
 /// Lines in reading order (with their block numbers) and the page text, rows found from the
 /// word boxes alone.
 pub fn arrange(words: &[Word]) -> (Vec<Line>, String) {
@@ -176,9 +185,7 @@ fn segments(words: &[Word], reader_lines: &[Vec<u32>]) -> Vec<Segment> {
             let w = &words[i];
             if let Some(s) = seg.as_mut() {
                 if w.bbox.x0 - s.bbox.x1 <= s.size.max(word_size(w)) {
-                    s.bbox = s.bbox.union(&w.bbox);
-                    s.words.push(i as u32);
-                    s.size = s.size.max(word_size(w));
+                    s.grow(&w.bbox, [i as u32], word_size(w));
                     continue;
                 }
                 out.push(seg.take().unwrap());
@@ -194,11 +201,7 @@ fn segments(words: &[Word], reader_lines: &[Vec<u32>]) -> Vec<Segment> {
     let mut joined: Vec<Segment> = Vec::with_capacity(out.len());
     for seg in out {
         match joined.iter_mut().find(|s| same_row(&s.bbox, &seg.bbox) && follows(s, &seg.bbox, seg.size)) {
-            Some(s) => {
-                s.bbox = s.bbox.union(&seg.bbox);
-                s.words.extend(seg.words);
-                s.size = s.size.max(seg.size);
-            }
+            Some(s) => s.grow(&seg.bbox, seg.words, seg.size),
             None => joined.push(seg),
         }
     }
