@@ -7,7 +7,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use pagewise_engine::{BBox, KeyValue, LayoutMode, Library, Result};
+use pagewise_engine::{BBox, KeyValue, Label, LayoutMode, Library, Page, PageLayout, Result};
 use serde_json::{json, Value};
 
 use super::field_sets::{Bands, Tally};
@@ -92,6 +92,7 @@ pub fn key_values(lib: &mut Library, dir: &Path, mode: LayoutMode) -> Result<Rep
     let gt = read_json(&dir.join("kv.json"))?;
     let pages = gt["pages"].as_object().cloned().unwrap_or_default();
     let (mut by_text, mut by_box, mut bands) = (Tally::default(), Tally::default(), Bands::default());
+    let mut placed = Placed::default();
     let mut failed = Vec::new();
     let mut misses: Vec<String> = Vec::new();
     for (file, links) in &pages {
@@ -110,6 +111,7 @@ pub fn key_values(lib: &mut Library, dir: &Path, mode: LayoutMode) -> Result<Rep
             }
         };
         let gold = gold_pairs(links, read.pixels_per_point);
+        placed.add(&read.page, &layout, &gold);
         let predicted: Vec<&KeyValue> = layout.key_values().collect();
         let (t, b) = score_pairs(&predicted, &gold, &mut bands);
         by_text.add(&t);
@@ -139,6 +141,7 @@ pub fn key_values(lib: &mut Library, dir: &Path, mode: LayoutMode) -> Result<Rep
             t.predicted
         );
     }
+    let _ = writeln!(table, "  {}", placed.line());
     let _ = writeln!(table, "  pairs given, by confidence (text right / given):");
     for line in bands.lines() {
         let _ = writeln!(table, "    {line}");
@@ -160,9 +163,63 @@ pub fn key_values(lib: &mut Library, dir: &Path, mode: LayoutMode) -> Result<Rep
         "by_text": figures(&by_text),
         "by_box": figures(&by_box),
         "bands": bands.json(),
+        "annotated_words": placed.json(),
         "failed": failed,
     });
     Ok(Report { table, json })
+}
+
+/// Where the words of the annotated keys and answers went in the layout: the issue's measure
+/// that a scanned form is read as text, not called a picture.
+#[derive(Debug, Default)]
+struct Placed {
+    text: usize,
+    picture: usize,
+    nowhere: usize,
+}
+
+impl Placed {
+    /// Words whose centre lies in a gold key or answer box, each counted once.
+    fn add(&mut self, page: &Page, layout: &PageLayout, gold: &[GoldPair]) {
+        let mut label = vec![None; page.words.len()];
+        for r in &layout.regions {
+            for &w in &r.words {
+                label[w as usize] = Some(r.label);
+            }
+        }
+        for (w, word) in page.words.iter().enumerate() {
+            let c = word.bbox.center();
+            if !gold.iter().any(|g| g.key_bbox.contains_point(c) || g.value_bbox.contains_point(c)) {
+                continue;
+            }
+            match label[w] {
+                Some(Label::Picture) => self.picture += 1,
+                Some(_) => self.text += 1,
+                None => self.nowhere += 1,
+            }
+        }
+    }
+
+    fn total(&self) -> usize {
+        (self.text + self.picture + self.nowhere).max(1)
+    }
+
+    fn line(&self) -> String {
+        let share = |n: usize| 100.0 * n as f64 / self.total() as f64;
+        format!(
+            "annotated key and answer words in text or key-value regions: {:.1} % (in a picture {:.1} %, \
+             in no region {:.1} %; {} words)",
+            share(self.text),
+            share(self.picture),
+            share(self.nowhere),
+            self.text + self.picture + self.nowhere
+        )
+    }
+
+    fn json(&self) -> Value {
+        json!({"in_text": self.text, "in_picture": self.picture, "in_no_region": self.nowhere,
+               "share_in_text": self.text as f64 / self.total() as f64})
+    }
 }
 
 #[cfg(test)]
