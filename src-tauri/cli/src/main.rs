@@ -88,7 +88,7 @@ enum Command {
         doc: String,
         #[arg(long)]
         page: Option<u32>,
-        /// auto: geometric on text pages, the detector on scans; or force one
+        /// auto: geometric on text pages, on scans the detector fused with the OCR lines; or force one
         #[arg(long, value_enum, default_value_t = Mode::Auto)]
         mode: Mode,
     },

@@ -184,8 +184,9 @@ fn image_pages_use_the_detector_or_say_how_to_install_it() {
         eprintln!("SKIP image_pages_use_the_detector: the layout model is absent (run `bash scripts/dev.sh models`)");
         return;
     }
-    // With the model: the page is analysed by the detector (a blank test page may have no
-    // regions), and a 1 x 20,000 pixel strip is analysed too, without a panic.
+    // With the model: the page is analysed by the detector (a blank test page has no words for
+    // the geometric analysis, and may have no regions), and a 1 x 20,000 pixel strip is
+    // analysed too, without a panic.
     for f in [&png, &tall] {
         let layout = lib.json(&["layout", f.to_str().unwrap()]);
         let page = &layout["pages"][0];

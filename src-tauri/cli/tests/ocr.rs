@@ -162,4 +162,15 @@ fn a_photographed_receipt_is_read_and_its_fields_extracted() {
     assert_eq!(value("date").as_deref(), Some("2024-05-02"), "{out}");
     assert_eq!(value("total").as_deref(), Some("13.75"), "{out}");
     assert!(value("address").is_some_and(|a| a.contains("7 Quay Lane")), "not the VAT number: {out}");
+    // Its layout is text, not one picture (the detector alone calls the whole receipt a
+    // picture): every word in a region, the shop's name first, the amounts as key-value lines.
+    let layout = lib.json(&["layout", "photo-of-a-receipt.jpg"]);
+    let regions = layout["pages"][0]["regions"].as_array().unwrap();
+    assert!(regions.iter().all(|r| r["label"] != "Picture"), "{layout}");
+    let held: usize = regions.iter().map(|r| r["words"].as_array().unwrap().len()).sum();
+    let words = lib.json(&["text", "photo-of-a-receipt.jpg"])["pages"][0]["words"].as_array().unwrap().len();
+    assert_eq!(held, words, "{layout}");
+    assert!(regions[0]["text"].as_str().unwrap().contains("HARBOUR"), "{layout}");
+    let line = regions.iter().find(|r| r["text"].as_str().unwrap().starts_with("Subtotal")).expect("the subtotal");
+    assert_eq!(line["label"], "Key-Value", "{layout}");
 }

@@ -42,7 +42,7 @@ enum Command {
     Eval {
         #[arg(required = true)]
         sets: Vec<PathBuf>,
-        /// Layout analyzer to score (auto: geometric on PDFs, the detector on images)
+        /// Layout analyzer to score (auto: geometric on PDFs, on images the detector fused with the OCR lines)
         #[arg(long, default_value = "auto", value_parser = layout_modes())]
         mode: LayoutMode,
         /// Keep the imported documents in this library between runs (scans are read once; the

@@ -1,5 +1,6 @@
 //! Layout sets: DocBank (PDF pages, every token labelled) scores the geometric analyzer's labels
-//! per token and its reading order; PubLayNet (page images, region boxes) scores the detector.
+//! per token and its reading order; PubLayNet (page images, region boxes) scores the layout of
+//! pages read from pixels (the detector fused with the OCR lines, or either alone).
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -275,10 +276,15 @@ pub fn publaynet(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) ->
         }
     }
     let mut table = format!(
-        "{} — {} page images, region boxes (PubLayNet), layout mode {} (the CDLA detector on images)\n",
+        "{} — {} page images, region boxes (PubLayNet), layout mode {} ({})\n",
         set_name(dir),
         pages.len(),
-        mode.as_str()
+        mode.as_str(),
+        match mode {
+            LayoutMode::Auto => "the CDLA detector fused with the OCR lines",
+            LayoutMode::Detector => "the CDLA detector alone",
+            LayoutMode::Geometric => "the geometric analysis of the OCR lines",
+        }
     );
     let _ = writeln!(table, "  {:<7} {:>7} {:>12} {:>6}", "class", "AP@0.5", "AP@.5:.95", "boxes");
     let mut rows = Vec::new();

@@ -352,18 +352,6 @@ pub(crate) mod tests {
             let bbox = ids.iter().map(|&w| words[w as usize].bbox).reduce(|a: BBox, b| a.union(&b)).unwrap();
             lines.push(Line { words: ids, bbox, block: 0 });
         }
-        Page {
-            page: 1,
-            width: 600.0,
-            height: 800.0,
-            rotation: 0,
-            turned: 0,
-            source: PageSource::TextLayer,
-            text: String::new(),
-            words,
-            lines,
-            graphics: Default::default(),
-            error: None,
-        }
+        Page::of_words(PageSource::TextLayer, words, lines)
     }
 }

@@ -13,8 +13,9 @@ use crate::values::{loose, trim_float};
 pub use schema::{FieldSpec, FieldType, Schema};
 
 /// Bumped when extraction changes what it would find, so stored values are recomputed.
-/// (2: questions and extraction use the layout the viewer shows, the detector's on scans.)
-pub const EXTRACTOR_VERSION: u32 = 2;
+/// (2: questions and extraction use the layout the viewer shows, the detector's on scans;
+/// 3: on scans, the detector's regions fused with the geometric analysis of the OCR lines.)
+pub const EXTRACTOR_VERSION: u32 = 3;
 
 /// Ask a field's questions; the most confident fitting answer wins.
 pub fn extract_field(spec: &FieldSpec, pages: &[PageText], answerer: &mut dyn Answerer) -> FieldValue {

@@ -8,6 +8,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::detector::{self, PicoDet};
+use super::fuse::fuse;
 use super::geometric::{self, DocContext, EDGE_BAND};
 use super::pairs::{self, PairModel};
 use super::text_shapes::signature;
@@ -15,7 +16,9 @@ use crate::model::{BBox, Label, LayoutMode, Page, PageLayout, PageSource, Region
 use crate::{Error, Result};
 
 /// Bumped whenever an analyzer changes what it produces, so cached layouts are redone.
-pub const ANALYZER_VERSION: u32 = 2;
+pub const ANALYZER_VERSION: u32 = 3;
+/// The least share of a document's letters in capitals for its body to be set in capitals.
+const CAPS_BODY: f32 = 0.7;
 /// Pixels on the longer side of a PDF page rendered for the detector (its input is 800 high).
 pub const DETECTOR_PIXELS: f32 = 1000.0;
 
@@ -58,21 +61,27 @@ pub fn analyze_pages(
         .map(|p| guarded(p, || Ok(geometric_page(p, &DocContext { first_page: p.page == first, ..ctx.clone() }))))
         .collect();
     let mut by_page: HashMap<u32, PageLayout> = geometric.into_iter().map(|l| (l.page, l)).collect();
+    let read_from_pixels = |p: &Page| matches!(p.source, PageSource::Ocr | PageSource::Vlm);
     for p in pages.iter().filter(|p| needed(p.page) && uses_detector(mode, p) && p.source != PageSource::Failed) {
         // The model first: without it, no page is drawn for nothing.
         let layout = guarded(p, || {
             let model = (pixels.detector)()?;
-            detector_page(p, &(pixels.image_of)(p.page)?, model)
+            let img = (pixels.image_of)(p.page)?;
+            // The detector alone where it is asked for, or where there are no words yet.
+            match mode == LayoutMode::Auto && read_from_pixels(p) {
+                true => fused_page(p, &img, model, &DocContext { first_page: p.page == first, ..ctx.clone() }),
+                false => detector_page(p, &img, model),
+            }
         });
         by_page.insert(p.page, layout);
     }
     let mut out: Vec<(&Page, PageLayout)> = pages.iter().filter_map(|p| Some((p, by_page.remove(&p.page)?))).collect();
     out.par_iter_mut().for_each(|(p, layout)| {
-        // Forms are read from pixels: the forms model was fitted on scans. A panic costs the
-        // page its key-values, not its layout.
-        if matches!(p.source, PageSource::Ocr | PageSource::Vlm) && layout.error.is_none() {
-            let found = std::panic::catch_unwind(|| pairs::find(p, PairModel::bundled()));
-            layout.pairs = found.unwrap_or_default();
+        // Forms are read from pixels: the forms model was fitted on scans (a fused page has its
+        // pairs already).
+        let fused = mode == LayoutMode::Auto && uses_detector(mode, p);
+        if read_from_pixels(p) && !fused && layout.error.is_none() {
+            layout.pairs = form_pairs(p);
         }
     });
     out.into_iter().map(|(_, layout)| layout).collect()
@@ -122,6 +131,9 @@ pub fn context(pages: &[Page]) -> DocContext {
         }
     }
     let body_size = sizes.into_iter().max_by_key(|&(s, n)| (n, s)).map_or(0.0, |(s, _)| s as f32 / 2.0);
+    let letters = pages.iter().flat_map(|p| &p.words).flat_map(|w| w.text.chars()).filter(|c| c.is_alphabetic());
+    let (capitals, all) = letters.fold((0usize, 0usize), |(c, n), ch| (c + ch.is_uppercase() as usize, n + 1));
+    let caps_body = all > 0 && capitals as f32 >= CAPS_BODY * all as f32;
     let mut seen: HashMap<String, HashSet<u32>> = HashMap::new();
     for p in pages {
         for block in geometric::blocks(p) {
@@ -137,7 +149,7 @@ pub fn context(pages: &[Page]) -> DocContext {
     }
     let needed = ((pages.len() as f32 * 0.3).ceil() as usize).max(2);
     let repeated = seen.into_iter().filter(|(_, on)| on.len() >= needed).map(|(sig, _)| sig).collect();
-    DocContext { body_size, repeated, first_page: false }
+    DocContext { body_size, repeated, first_page: false, pairs_by_model: false, caps_body }
 }
 
 pub fn geometric_page(page: &Page, ctx: &DocContext) -> PageLayout {
@@ -152,25 +164,24 @@ pub fn geometric_page(page: &Page, ctx: &DocContext) -> PageLayout {
     }
 }
 
+/// The forms model's key-values of a page read from pixels. A panic costs the page its
+/// key-values, not its layout.
+fn form_pairs(page: &Page) -> Vec<crate::model::KeyValue> {
+    std::panic::catch_unwind(|| pairs::find(page, PairModel::bundled())).unwrap_or_default()
+}
+
+/// A page read from pixels: the detector's regions fused with the geometric analysis of its
+/// OCR lines, and the forms model's key-values (see [`fuse`]).
+pub fn fused_page(page: &Page, img: &RgbImage, model: &PicoDet, ctx: &DocContext) -> Result<PageLayout> {
+    let pairs = form_pairs(page);
+    let regions = in_reading_order(page, fuse(page, ctx, &detected_regions(page, img, model)?, &pairs));
+    Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs, error: None })
+}
+
 /// Detector regions for a page image; the page's words (if any) go to the region that holds
 /// their centre.
 pub fn detector_page(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<PageLayout> {
-    let found = detector::detect(model, img)?;
-    let scale = page.width / img.width().max(1) as f32;
-    let mut regions: Vec<Region> = found
-        .into_iter()
-        .map(|(label, d)| {
-            let b = d.bbox.map(|v| v * scale);
-            Region::new(
-                label,
-                BBox::new(b[0], b[1], b[2], b[3]),
-                vec![],
-                String::new(),
-                d.score,
-                RegionSource::Detector,
-            )
-        })
-        .collect();
+    let mut regions = detected_regions(page, img, model)?;
     for (i, w) in page.words.iter().enumerate() {
         let c = w.bbox.center();
         let home = regions
@@ -186,6 +197,30 @@ pub fn detector_page(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<Pag
         r.text = geometric::text_of(&page.words, &r.words);
     }
     Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs: vec![], error: None })
+}
+
+/// What the detector sees on a page image, in page points, without words.
+fn detected_regions(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<Vec<Region>> {
+    let scale = page.width / img.width().max(1) as f32;
+    let found = detector::detect(model, img)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(label, d)| {
+            let bbox = page_box(d.bbox, scale, page)?;
+            Some(Region::new(label, bbox, vec![], String::new(), d.score, RegionSource::Detector))
+        })
+        .collect())
+}
+
+/// A detector box in page points, clipped to the page; none for a box that is not numbers or
+/// has no area.
+fn page_box(b: [f32; 4], scale: f32, page: &Page) -> Option<BBox> {
+    let [x0, y0, x1, y1] = b.map(|v| v * scale);
+    if !b.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let (x0, y0, x1, y1) = (x0.max(0.0), y0.max(0.0), x1.min(page.width), y1.min(page.height));
+    (x1 > x0 && y1 > y0).then(|| BBox::new(x0, y0, x1, y1))
 }
 
 /// Regions sorted by where their first word comes in the page's reading order (words inside a
@@ -269,4 +304,19 @@ pub fn cover_unplaced_words(layout: &mut PageLayout, page: &Page) {
             .map(|(_, area, words)| Region::new(Label::Text, area, words, String::new(), 1.0, RegionSource::Geometric)),
     );
     layout.regions = in_reading_order(page, regions);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_boxes_are_clipped_to_the_page_and_boxes_that_are_not_numbers_dropped() {
+        let page = Page::of_words(PageSource::Ocr, vec![], vec![]);
+        assert_eq!(page_box([-5.0, 10.0, 400.0, 900.0], 2.0, &page), Some(BBox::new(0.0, 20.0, 600.0, 800.0)));
+        assert_eq!(page_box([f32::NAN, 0.0, 10.0, 10.0], 1.0, &page), None);
+        assert_eq!(page_box([0.0, 0.0, f32::INFINITY, 10.0], 1.0, &page), None);
+        assert_eq!(page_box([10.0, 10.0, 10.0, 20.0], 1.0, &page), None);
+        assert_eq!(page_box([700.0, 10.0, 900.0, 20.0], 1.0, &page), None);
+    }
 }

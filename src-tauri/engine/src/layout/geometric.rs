@@ -12,7 +12,7 @@
 use super::tables::{self, Row};
 use super::text_shapes::{
     inline_label, is_caption_start, is_formula, is_heading, is_list_marker, is_page_number, is_section_number,
-    signature,
+    signature, Setting,
 };
 use crate::model::{BBox, KeyValue, Label, Page, Region, RegionSource, Word};
 
@@ -25,6 +25,11 @@ pub struct DocContext {
     pub repeated: std::collections::HashSet<String>,
     /// Whether this page is the document's first (where the title is).
     pub first_page: bool,
+    /// The page's key-values come from the forms model (a page read from pixels): the rules'
+    /// label/value pairs are not made, their lines stay text.
+    pub pairs_by_model: bool,
+    /// The body text is set in capitals (a receipt, a telex): capitals set no heading apart.
+    pub caps_body: bool,
 }
 
 /// Share of the page height at the top and bottom where headers and footers sit.
@@ -32,13 +37,17 @@ pub const EDGE_BAND: f32 = 0.12;
 const PAGE_NUMBER_BAND: f32 = 0.16;
 
 pub fn analyze_page(page: &Page, ctx: &DocContext) -> Vec<Region> {
+    analyze_rest(page, ctx, vec![false; page.words.len()], Vec::new())
+}
+
+/// The analysis of the words not yet `taken`, beside `regions` found another way (on a page
+/// read from pixels, the detector's pictures and tables).
+pub fn analyze_rest(page: &Page, ctx: &DocContext, mut taken: Vec<bool>, mut regions: Vec<Region>) -> Vec<Region> {
     let words = &page.words;
-    let mut taken = vec![false; words.len()];
-    let mut regions = Vec::new();
     let body = if ctx.body_size > 0.0 { ctx.body_size } else { median_size(words) };
 
     pictures(page, &mut taken, &mut regions);
-    tables_and_pairs(page, body, &mut taken, &mut regions);
+    tables_and_pairs(page, body, !ctx.pairs_by_model, &mut taken, &mut regions);
     for block in blocks(page) {
         let lines: Vec<usize> =
             block.into_iter().filter(|&l| page.lines[l].words.iter().any(|&w| !taken[w as usize])).collect();
@@ -181,7 +190,7 @@ fn rows(page: &Page) -> Vec<Row> {
     out
 }
 
-fn tables_and_pairs(page: &Page, body: f32, taken: &mut [bool], regions: &mut Vec<Region>) {
+fn tables_and_pairs(page: &Page, body: f32, rule_pairs: bool, taken: &mut [bool], regions: &mut Vec<Region>) {
     let words = &page.words;
     let mut areas: Vec<(BBox, f32)> = tables::ruled_areas(&page.graphics).into_iter().map(|a| (a, 0.9)).collect();
     let rows = rows(page);
@@ -194,7 +203,7 @@ fn tables_and_pairs(page: &Page, body: f32, taken: &mut [bool], regions: &mut Ve
         let two = r.iter().all(|row| row.lines.len() == 2);
         let labelled = r.iter().filter(|row| is_label(page, row.lines[0]) || is_name_and_amount(page, row)).count();
         if two && labelled * 2 > r.len() {
-            for row in r {
+            for row in r.iter().filter(|_| rule_pairs) {
                 pair_from_row(page, row, taken, regions);
             }
             continue;
@@ -223,19 +232,13 @@ fn tables_and_pairs(page: &Page, body: f32, taken: &mut [bool], regions: &mut Ve
         }
         take(taken, &inside);
         let bbox = inside.iter().fold(area, |acc, &i| acc.union(&words[i as usize].bbox));
-        let text = cells.iter().fold(String::new(), |mut s, c| {
-            if !s.is_empty() {
-                s.push(if c.col == 0 { '\n' } else { '\t' });
-            }
-            s.push_str(&c.text);
-            s
-        });
+        let text = tables::cells_text(&cells);
         let mut region = Region::new(Label::Table, bbox, inside, text, confidence, RegionSource::Geometric);
         region.cells = Some(cells);
         regions.push(region);
     }
     // Label and value on one row, two pieces apart: "Invoice No:    123".
-    for row in rows.iter().filter(|r| r.lines.len() == 2 && is_label(page, r.lines[0])) {
+    for row in rows.iter().filter(|r| rule_pairs && r.lines.len() == 2 && is_label(page, r.lines[0])) {
         if row.lines.iter().all(|&l| page.lines[l].words.iter().all(|&w| !taken[w as usize])) {
             pair_from_row(page, row, taken, regions);
         }
@@ -341,7 +344,7 @@ fn label_block(
         (Label::Caption, 0.85)
     } else if ctx.first_page && size >= 1.3 * body && rows <= 4 && bbox.y0 <= 0.4 * page.height {
         (Label::Title, 0.75)
-    } else if is_heading(&text, rows, n_words, size, body, bold, first) {
+    } else if is_heading(&text, rows, n_words, Setting { size, body, bold, caps_stand_out: !ctx.caps_body }, first) {
         (Label::SectionHeader, if size >= 1.15 * body { 0.85 } else { 0.7 })
     } else if rows <= 3 && is_formula(&text) {
         (Label::Formula, 0.6)
@@ -351,7 +354,7 @@ fn label_block(
         (Label::Text, 0.8)
     };
     if label == Label::Text {
-        split_text(page, body, lines, taken, regions);
+        split_text(page, ctx, body, lines, taken, regions);
         return;
     }
     take(taken, &all);
@@ -378,8 +381,16 @@ fn block_rows(page: &Page, lines: &[usize]) -> Vec<Vec<usize>> {
 
 /// A text block as paragraphs, with the headings, displayed formulas, list items and
 /// "Label: value" lines run into it split out, row by row.
-fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regions: &mut Vec<Region>) {
+fn split_text(
+    page: &Page,
+    ctx: &DocContext,
+    body: f32,
+    lines: &[usize],
+    taken: &mut [bool],
+    regions: &mut Vec<Region>,
+) {
     let words = &page.words;
+    let rule_pairs = !ctx.pairs_by_model;
     let rows: Vec<Vec<u32>> = block_rows(page, lines)
         .iter()
         .map(|r| {
@@ -392,7 +403,7 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
         .collect();
     let span =
         |m: &[u32]| m.iter().skip(1).fold(words[m[0] as usize].bbox, |acc, &i| acc.union(&words[i as usize].bbox));
-    if let Some((key, value)) = label_above_value(words, &rows) {
+    if let Some((key, value)) = label_above_value(words, &rows).filter(|_| rule_pairs) {
         push_pair(page, &key, span(&key), &value, span(&value), 0.7, taken, regions);
         return;
     }
@@ -409,7 +420,7 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
             // A heading run into a block: set apart by capitals, weight or size, or numbered
             // ("4.1 Results") and short; after a finished sentence, before more text.
             let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-            let caps = letters.len() >= 4 && letters.iter().all(|c| c.is_uppercase());
+            let caps = !ctx.caps_body && letters.len() >= 4 && letters.iter().all(|c| c.is_uppercase());
             let styled = caps
                 || ws.iter().all(|&w| words[w as usize].bold)
                 || median_size(&ws.iter().map(|&w| words[w as usize].clone()).collect::<Vec<_>>()) >= 1.15 * body;
@@ -424,12 +435,18 @@ fn split_text(page: &Page, body: f32, lines: &[usize], taken: &mut [bool], regio
                 && (styled || numbered)
                 && after_paragraph
                 && k + 1 < rows.len()
-                && is_heading(&text, 1, ws.len(), 0.0, 0.0, true, first)
+                && is_heading(
+                    &text,
+                    1,
+                    ws.len(),
+                    Setting { size: 0.0, body: 0.0, bold: true, caps_stand_out: true },
+                    first,
+                )
             {
                 Label::SectionHeader
             } else if is_formula(&text) {
                 Label::Formula
-            } else if inline_label(&texts).is_some() {
+            } else if rule_pairs && inline_label(&texts).is_some() {
                 Label::KeyValue
             } else if texts.len() >= 2
                 && is_list_marker(first)

@@ -4,6 +4,8 @@
 //!
 //! - [`geometric`]: from the text layer (words, fonts, ruling lines, pictures); no model.
 //! - [`detector`]: from pixels, for pages without a text layer (PicoDet on candle).
+//! - [`fuse`]: pages read from pixels, the detector's regions fused with the geometric analysis
+//!   of the OCR lines.
 //! - [`pairs`]: form key-values on pages read from pixels, by a fitted model.
 //! - [`tables`]: table grids (ruled and unruled) and their CSV.
 //! - [`text_shapes`]: what a run of text looks like (a label, a list marker, a caption, a
@@ -15,6 +17,7 @@
 
 pub mod analyze;
 pub mod detector;
+pub mod fuse;
 pub mod geometric;
 pub mod markdown;
 pub mod overlay;

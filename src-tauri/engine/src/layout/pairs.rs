@@ -391,19 +391,7 @@ pub(crate) mod tests {
             };
             out.push(Line { words: ids, bbox, block });
         }
-        Page {
-            page: 1,
-            width: 600.0,
-            height: 800.0,
-            rotation: 0,
-            turned: 0,
-            source: PageSource::Ocr,
-            text: String::new(),
-            words,
-            lines: out,
-            graphics: Default::default(),
-            error: None,
-        }
+        Page::of_words(PageSource::Ocr, words, out)
     }
 
     #[test]

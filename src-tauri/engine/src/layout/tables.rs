@@ -230,6 +230,17 @@ fn empty_columns(mut spans: Vec<(f32, f32)>, min: f32) -> Vec<f32> {
     out
 }
 
+/// A table's text: its cells row by row, tab between cells, a line a row.
+pub fn cells_text(cells: &[Cell]) -> String {
+    cells.iter().fold(String::new(), |mut s, c| {
+        if !s.is_empty() {
+            s.push(if c.col == 0 { '\n' } else { '\t' });
+        }
+        s.push_str(&c.text);
+        s
+    })
+}
+
 /// A table's cells as CSV (RFC 4180; spanned cells repeat nothing, their other slots stay
 /// empty). Cells that begin with a formula character are quoted with a leading apostrophe so
 /// a spreadsheet shows them as text.

@@ -58,7 +58,18 @@ pub fn is_section_number(t: &str) -> bool {
     digits || letter || roman
 }
 
-pub fn is_heading(text: &str, lines: usize, words: usize, size: f32, body: f32, bold: bool, first: &str) -> bool {
+/// How a run of text is set: its size against the body text's, its weight, and whether
+/// capitals stand out on its page (not where the body is set in capitals: a receipt, a telex).
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub size: f32,
+    pub body: f32,
+    pub bold: bool,
+    pub caps_stand_out: bool,
+}
+
+pub fn is_heading(text: &str, lines: usize, words: usize, set: Setting, first: &str) -> bool {
+    let Setting { size, body, bold, caps_stand_out } = set;
     let trimmed = text.trim();
     if lines > 2 || words > 16 || trimmed.len() < 2 || trimmed.ends_with(',') {
         return false;
@@ -74,7 +85,7 @@ pub fn is_heading(text: &str, lines: usize, words: usize, size: f32, body: f32, 
         return false;
     }
     let numbered = is_section_number(first) && words >= 2;
-    let caps = letters.iter().all(|c| c.is_uppercase()) && words <= 6 && letters.len() >= 4;
+    let caps = caps_stand_out && letters.iter().all(|c| c.is_uppercase()) && words <= 6 && letters.len() >= 4;
     // Capitals and section numbers are often set a little smaller (small caps).
     size >= 1.12 * body
         || (bold && size >= 0.9 * body && words <= 12)
@@ -136,6 +147,10 @@ pub fn signature(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn set(size: f32, body: f32, bold: bool) -> Setting {
+        Setting { size, body, bold, caps_stand_out: true }
+    }
+
     #[test]
     fn captions_lists_pages_and_formulas_are_recognised() {
         assert!(is_caption_start("Figure", Some("3:")));
@@ -165,10 +180,13 @@ mod tests {
 
     #[test]
     fn headings_need_size_weight_or_numbering() {
-        assert!(is_heading("2.1 Related work", 1, 3, 10.0, 10.0, false, "2.1"));
-        assert!(is_heading("Results", 1, 1, 12.0, 10.0, false, "Results"));
-        assert!(is_heading("INTRODUCTION", 1, 1, 10.0, 10.0, false, "INTRODUCTION"));
-        assert!(!is_heading("Results", 1, 1, 10.0, 10.0, false, "Results"));
-        assert!(!is_heading("This is a sentence that ends.", 1, 6, 10.0, 10.0, true, "This"));
+        assert!(is_heading("2.1 Related work", 1, 3, set(10.0, 10.0, false), "2.1"));
+        assert!(is_heading("Results", 1, 1, set(12.0, 10.0, false), "Results"));
+        assert!(is_heading("INTRODUCTION", 1, 1, set(10.0, 10.0, false), "INTRODUCTION"));
+        // Where the body is set in capitals, capitals set no heading apart.
+        let caps_body = Setting { caps_stand_out: false, ..set(10.0, 10.0, false) };
+        assert!(!is_heading("INTRODUCTION", 1, 1, caps_body, "INTRODUCTION"));
+        assert!(!is_heading("Results", 1, 1, set(10.0, 10.0, false), "Results"));
+        assert!(!is_heading("This is a sentence that ends.", 1, 6, set(10.0, 10.0, true), "This"));
     }
 }

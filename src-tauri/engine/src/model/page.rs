@@ -46,6 +46,26 @@ pub enum PageSource {
     Failed,
 }
 
+#[cfg(test)]
+impl Page {
+    /// Page 1, 600 x 800 points, with these words and lines: the page tests build.
+    pub(crate) fn of_words(source: PageSource, words: Vec<Word>, lines: Vec<Line>) -> Page {
+        Page {
+            page: 1,
+            width: 600.0,
+            height: 800.0,
+            rotation: 0,
+            turned: 0,
+            source,
+            text: String::new(),
+            words,
+            lines,
+            graphics: Default::default(),
+            error: None,
+        }
+    }
+}
+
 impl PageSource {
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -1,0 +1,203 @@
+//! Pages read from pixels (scans, photos): the detector's regions fused with the geometric
+//! analysis of the OCR lines. The detector sees what a picture, a table or a paragraph looks
+//! like; the OCR lines say where the text is. Its pictures are kept only where little text lies
+//! on them (a scanned form or a photographed receipt the detector calls one picture is text),
+//! its tables where their words make a grid; the forms model's confident pairs on one row become
+//! key-value lines; its text-like regions (paragraphs, titles, lists, captions, headers and
+//! footers) take the words they hold; every word left is laid out by the geometric analysis
+//! (blocks, titles, lists, tables), so no word goes without a region.
+
+use super::geometric::{self, text_of, DocContext};
+use super::tables;
+use crate::model::{BBox, KeyValue, Label, Page, Region, RegionSource, Word};
+
+/// The most of a picture's area the OCR words on it may cover: a chart's labels or a logo's
+/// letters are sparse, a page of text is not (as for a PDF's embedded images).
+const PICTURE_MAX_INK: f32 = 0.15;
+/// The most of a page's words a picture may hold: a figure is part of a page; a "picture"
+/// holding most of the words is the scanned page itself.
+const PICTURE_MAX_WORDS: f32 = 0.5;
+/// The least confidence of a pair shown as a key-value line (every pair stays a key-value).
+const LINE_CONFIDENCE: f32 = 0.5;
+
+/// The regions of a page read from pixels, from the detector's `detected` regions (page
+/// points, no words yet) and the forms model's `pairs` (which stay the page's pairs: a
+/// key-value line is where one is drawn, not a second copy of it).
+pub fn fuse(page: &Page, ctx: &DocContext, detected: &[Region], pairs: &[KeyValue]) -> Vec<Region> {
+    let words = &page.words;
+    let mut taken = vec![false; words.len()];
+    let mut regions = Vec::new();
+    for d in detected.iter().filter(|d| d.label == Label::Picture) {
+        let inside = free_words_in(words, &taken, &d.bbox);
+        let ink: f32 = inside.iter().map(|&w| words[w as usize].bbox.area()).sum();
+        if ink <= PICTURE_MAX_INK * d.bbox.area() && inside.len() as f32 <= PICTURE_MAX_WORDS * words.len() as f32 {
+            regions.push(claim(words, &mut taken, d, inside));
+        }
+    }
+    for d in detected.iter().filter(|d| d.label == Label::Table) {
+        let inside = free_words_in(words, &taken, &d.bbox);
+        let cells = tables::grid(words, &inside, &[], &d.bbox);
+        if cells.iter().any(|c| c.row > 0) && cells.iter().any(|c| c.col > 0) {
+            let mut table = claim(words, &mut taken, d, inside);
+            table.text = tables::cells_text(&cells);
+            table.cells = Some(cells);
+            regions.push(table);
+        }
+    }
+    regions.extend(pairs.iter().filter_map(|pair| key_value_line(words, &mut taken, pair)));
+    // Smaller regions first: a caption or title inside a larger detected block keeps its words.
+    let mut texts: Vec<&Region> =
+        detected.iter().filter(|d| !matches!(d.label, Label::Picture | Label::Table)).collect();
+    texts.sort_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+    for d in texts {
+        let inside = free_words_in(words, &taken, &d.bbox);
+        if !inside.is_empty() {
+            regions.push(claim(words, &mut taken, d, inside));
+        }
+    }
+    let ctx = DocContext { pairs_by_model: true, ..ctx.clone() };
+    geometric::analyze_rest(page, &ctx, taken, regions)
+}
+
+/// The words not yet taken whose centre lies in `area`.
+fn free_words_in(words: &[Word], taken: &[bool], area: &BBox) -> Vec<u32> {
+    (0..words.len() as u32)
+        .filter(|&w| !taken[w as usize] && area.contains_point(words[w as usize].bbox.center()))
+        .collect()
+}
+
+/// A detected region kept with the words on it.
+fn claim(words: &[Word], taken: &mut [bool], detected: &Region, inside: Vec<u32>) -> Region {
+    for &w in &inside {
+        taken[w as usize] = true;
+    }
+    let text = text_of(words, &inside);
+    Region::new(detected.label, detected.bbox, inside, text, detected.confidence, RegionSource::Detector)
+}
+
+/// A confident pair whose key and value share a row, as a key-value region holding their words
+/// (none for a key above its value, or words already taken).
+fn key_value_line(words: &[Word], taken: &mut [bool], pair: &KeyValue) -> Option<Region> {
+    let (k, v) = (pair.key_bbox, pair.value_bbox);
+    let one_row = k.v_overlap(&v) >= 0.5 * k.height().min(v.height()) && k.x1 <= v.x0 + 1.0;
+    let key = free_words_in(words, taken, &k);
+    let value = free_words_in(words, taken, &v);
+    if !one_row || pair.confidence < LINE_CONFIDENCE || key.is_empty() || value.is_empty() {
+        return None;
+    }
+    let members: Vec<u32> = key.into_iter().chain(value).collect();
+    for &w in &members {
+        taken[w as usize] = true;
+    }
+    let text = format!("{} {}", pair.key, pair.value);
+    Some(Region::new(Label::KeyValue, k.union(&v), members, text, pair.confidence, RegionSource::Geometric))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Line, PageSource};
+
+    /// A page read by OCR with one line per row of (text, x0, x1), rows 20 points apart.
+    fn page(rows: &[&[(&str, f32, f32)]]) -> Page {
+        let (mut words, mut lines) = (Vec::new(), Vec::new());
+        for (r, row) in rows.iter().enumerate() {
+            let y = 100.0 + 20.0 * r as f32;
+            let ids: Vec<u32> = (words.len() as u32..(words.len() + row.len()) as u32).collect();
+            for &(text, x0, x1) in row.iter() {
+                words.push(Word { text: text.into(), bbox: BBox::new(x0, y, x1, y + 10.0), size: 10.0, bold: false });
+            }
+            let bbox = ids.iter().map(|&w| words[w as usize].bbox).reduce(|a: BBox, b| a.union(&b)).unwrap();
+            lines.push(Line { words: ids, bbox, block: 0 });
+        }
+        Page::of_words(PageSource::Ocr, words, lines)
+    }
+
+    fn detected(label: Label, bbox: BBox) -> Region {
+        Region::new(label, bbox, vec![], String::new(), 0.8, RegionSource::Detector)
+    }
+
+    #[test]
+    fn a_picture_covered_in_text_is_text_and_a_sparse_one_keeps_its_words() {
+        let rows: Vec<Vec<(&str, f32, f32)>> =
+            (0..8).map(|_| vec![("many", 50.0, 150.0), ("words", 160.0, 260.0), ("here", 270.0, 370.0)]).collect();
+        let refs: Vec<&[(&str, f32, f32)]> = rows.iter().map(|r| r.as_slice()).collect();
+        let p = page(&refs);
+        let whole = detected(Label::Picture, BBox::new(40.0, 90.0, 380.0, 270.0));
+        let regions = fuse(&p, &DocContext::default(), &[whole], &[]);
+        assert!(regions.iter().all(|r| r.label != Label::Picture), "{regions:?}");
+        assert_eq!(regions.iter().map(|r| r.words.len()).sum::<usize>(), 24);
+
+        // A logo on a page of text: the picture keeps its one word, the text is text.
+        let logo = detected(Label::Picture, BBox::new(40.0, 90.0, 580.0, 115.0));
+        let p = page(&[&[("ACME", 50.0, 90.0)], &[("Dear", 50.0, 90.0), ("Sir", 100.0, 130.0)]]);
+        let regions = fuse(&p, &DocContext::default(), &[logo.clone()], &[]);
+        let picture = regions.iter().find(|r| r.label == Label::Picture).expect("the logo");
+        assert_eq!(picture.words, vec![0]);
+        assert_eq!(regions.iter().map(|r| r.words.len()).sum::<usize>(), 3);
+        // The same picture over most of the page's words is the scanned page itself.
+        let p = page(&[&[("ACME", 50.0, 90.0)]]);
+        let regions = fuse(&p, &DocContext::default(), &[logo], &[]);
+        assert_eq!(regions.len(), 1);
+        assert_ne!(regions[0].label, Label::Picture);
+        assert_eq!(regions[0].words, vec![0]);
+    }
+
+    #[test]
+    fn a_detected_table_with_a_grid_keeps_its_cells_and_an_empty_one_is_dropped() {
+        let p = page(&[
+            &[("Item", 50.0, 100.0), ("Qty", 300.0, 330.0)],
+            &[("Tea", 50.0, 80.0), ("2", 300.0, 310.0)],
+            &[("Milk", 50.0, 90.0), ("1", 300.0, 310.0)],
+        ]);
+        let table = detected(Label::Table, BBox::new(40.0, 95.0, 340.0, 160.0));
+        let nothing = detected(Label::Table, BBox::new(40.0, 500.0, 340.0, 600.0));
+        let regions = fuse(&p, &DocContext::default(), &[table, nothing], &[]);
+        let tables: Vec<&Region> = regions.iter().filter(|r| r.label == Label::Table).collect();
+        assert_eq!(tables.len(), 1, "{regions:?}");
+        assert_eq!(tables[0].grid_size(), Some((3, 2)));
+        assert_eq!(tables[0].words.len(), 6);
+    }
+
+    #[test]
+    fn a_confident_pair_on_one_row_is_a_key_value_line() {
+        let p = page(&[
+            &[("Date:", 50.0, 100.0), ("9/3/92", 200.0, 260.0)],
+            &[("Name:", 50.0, 100.0)],
+            &[("Ann", 50.0, 80.0)],
+            &[("Fax:", 50.0, 100.0), ("none", 200.0, 260.0)],
+        ]);
+        let kv = |k: usize, v: usize, confidence: f32| KeyValue {
+            key: p.words[k].text.trim_end_matches(':').into(),
+            value: p.words[v].text.clone(),
+            key_bbox: p.words[k].bbox,
+            value_bbox: p.words[v].bbox,
+            confidence,
+        };
+        // A key above its value, and an unsure pair, are pairs of the page but no line.
+        let regions = fuse(&p, &DocContext::default(), &[], &[kv(0, 1, 0.7), kv(2, 3, 0.7), kv(4, 5, 0.2)]);
+        let lines: Vec<&Region> = regions.iter().filter(|r| r.label == Label::KeyValue).collect();
+        assert_eq!(lines.len(), 1, "{regions:?}");
+        assert_eq!((lines[0].words.clone(), lines[0].text.as_str()), (vec![0, 1], "Date 9/3/92"));
+        // No second copy of the pair: the page's pairs have it.
+        assert!(lines[0].pair.is_none());
+        // Every word has a region.
+        assert_eq!(regions.iter().map(|r| r.words.len()).sum::<usize>(), 6);
+    }
+
+    #[test]
+    fn detected_text_regions_take_their_words_and_the_rest_is_laid_out_from_the_lines() {
+        let p = page(&[
+            &[("Annual", 50.0, 120.0), ("report", 130.0, 200.0)],
+            &[("Sales", 50.0, 100.0), ("rose", 110.0, 150.0)],
+        ]);
+        let title = detected(Label::SectionHeader, BBox::new(40.0, 95.0, 210.0, 115.0));
+        let regions = fuse(&p, &DocContext::default(), &[title], &[]);
+        assert_eq!(regions.len(), 2, "{regions:?}");
+        assert_eq!(
+            (regions[0].label, regions[0].source, regions[0].words.clone()),
+            (Label::SectionHeader, RegionSource::Detector, vec![0, 1])
+        );
+        assert_eq!((regions[1].source, regions[1].words.clone()), (RegionSource::Geometric, vec![2, 3]));
+    }
+}
