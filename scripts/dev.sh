@@ -4,7 +4,8 @@
 #   bash scripts/dev.sh test   set up, build, and run every test (Rust, Vitest, the desktop app
 #                              end to end through WebDriver under Xvfb)
 # `setup` alone installs what is missing; every step is idempotent. `models` fetches only the
-# model weights; `reference` makes the onnxruntime venv for parity scripts and benchmarks;
+# model weights; `reference` makes the onnxruntime venv for parity scripts and benchmarks,
+# `pymupdf-reference` the PyMuPDF venv for layout measured side by side;
 # `vlm-reference` makes the torch venv and rewrites the VLM parity fixtures.
 set -euo pipefail
 
@@ -154,6 +155,17 @@ setup_reference() {
     onnxruntime==1.32.0 numpy==2.4.6 opencv-python-headless==5.0.0.93 rapid-layout==1.2.1 rapidocr==3.10.0 pillow==13.0.0 tokenizers==0.23.3 safetensors==0.8.0
 }
 
+# PyMuPDF's layout (pymupdf + pymupdf-layout + pymupdf4llm, AGPL) for `pagewise-dev eval
+# --beside-pymupdf`: measured side by side only, never part of the product.
+setup_pymupdf_reference() {
+  if [ ! -x .venv-pymupdf/bin/python ]; then
+    say "creating .venv-pymupdf with pymupdf, pymupdf-layout and pymupdf4llm"
+    python3 -m venv .venv-pymupdf
+  fi
+  .venv-pymupdf/bin/python -m pip install --quiet --disable-pip-version-check \
+    pymupdf==2.0 pymupdf-layout==2.0 pymupdf4llm==2.0
+}
+
 # PyTorch + transformers for the vision-language parity fixtures and `pagewise-dev bench vlm`'s
 # reference (not needed by the app or the tests; PyPI's torch brings ~3 GB of CUDA libraries).
 setup_torch_reference() {
@@ -283,9 +295,10 @@ case "${1:-}" in
   setup) setup ;;
   models) setup_models ;;
   reference) setup_reference ;;
+  pymupdf-reference) setup_pymupdf_reference ;;
   vlm-reference) setup_torch_reference; .venv-torch/bin/python scripts/vlm_reference.py && .venv-torch/bin/python scripts/paddleocr_vl_reference.py ;;
   run) setup; run_demo ;;
   test) setup; run_tests ;;
   bench-app) shift; setup; bench_app "$@" ;;
-  *) echo "usage: bash scripts/dev.sh run|test|setup|models|reference|vlm-reference|bench-app [DOCS...]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dev.sh run|test|setup|models|reference|pymupdf-reference|vlm-reference|bench-app [DOCS...]" >&2; exit 2 ;;
 esac

@@ -50,6 +50,11 @@ enum Command {
         /// weights change)
         #[arg(long, value_name = "DIR")]
         imports: Option<PathBuf>,
+        /// Beside Pagewise's layout on DocBank pages, PyMuPDF's (pymupdf4llm with
+        /// pymupdf-layout, AGPL: measured only, from the venv `bash scripts/dev.sh
+        /// pymupdf-reference` makes), scored by the same rule
+        #[arg(long)]
+        beside_pymupdf: bool,
     },
     /// Benchmarks
     Bench {
@@ -93,7 +98,9 @@ fn main() -> ExitCode {
     pagewise_engine::tune_process();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Eval { sets, mode, imports } => eval::run(cli.json, &sets, mode, imports.as_deref()),
+        Command::Eval { sets, mode, imports, beside_pymupdf } => {
+            eval::run(cli.json, &sets, mode, imports.as_deref(), beside_pymupdf)
+        }
         Command::Bench { what } => bench::run(cli.json, what),
         Command::Fuzz(args) => fuzz::run(cli.json, args),
         Command::FitRanker(args) => fit::fields::run(cli.json, args),

@@ -23,7 +23,8 @@ pub fn reset_peak_rss() -> u64 {
 
 /// Run a reference script of scripts/ with the Python of a venv of the checkout
 /// (`.venv-reference`: onnxruntime and friends, made by `bash scripts/dev.sh reference`;
-/// `.venv-torch`: PyTorch and transformers, `bash scripts/dev.sh vlm-reference`), or
+/// `.venv-torch`: PyTorch and transformers, `bash scripts/dev.sh vlm-reference`;
+/// `.venv-pymupdf`: PyMuPDF's layout, `bash scripts/dev.sh pymupdf-reference`), or
 /// $PAGEWISE_REFERENCE_PYTHON; its stdout's last line is JSON.
 pub fn run_reference(
     venv: &str,
@@ -35,7 +36,11 @@ pub fn run_reference(
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(venv).join("bin/python"));
     if !python.exists() {
-        let setup = if venv == ".venv-torch" { "vlm-reference" } else { "reference" };
+        let setup = match venv {
+            ".venv-torch" => "vlm-reference",
+            ".venv-pymupdf" => "pymupdf-reference",
+            _ => "reference",
+        };
         return Err(format!("no reference Python at {}; run `bash scripts/dev.sh {setup}`", python.display()));
     }
     let out = std::process::Command::new(&python)

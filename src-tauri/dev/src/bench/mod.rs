@@ -5,7 +5,7 @@ mod ask;
 mod ingest;
 mod layout;
 mod library;
-mod measure;
+pub mod measure;
 mod ocr;
 mod vlm;
 

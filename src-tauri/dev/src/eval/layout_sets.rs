@@ -4,13 +4,15 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use pagewise_engine::{Label, LayoutMode, Library, Page, PageLayout, Result};
+use pagewise_engine::layout::analyze::place_words;
+use pagewise_engine::{BBox, Label, LayoutMode, Library, Page, PageLayout, Region, RegionSource, Result};
 use serde_json::{json, Value};
 
 use super::metrics::{average_precision, kendall_tau, ImageBoxes, LabelCounts};
 use super::sets::{import, set_name, Report};
+use crate::bench::measure::run_reference;
 
 /// DocBank labels Pagewise can express; abstract, author, date and reference cannot be.
 const DOCBANK_SCORED: [&str; 9] =
@@ -45,11 +47,46 @@ fn publaynet_label(l: Label) -> Option<&'static str> {
     })
 }
 
-pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> Result<Report> {
-    let mut counts = LabelCounts::default();
+/// A DocBank page as read, for the reference: sample, PDF, page index from 0, the page, its tokens.
+type ReadPage = (String, PathBuf, u32, Page, Vec<Value>);
+
+/// Token labels and reading ranks of one analyzer over the DocBank pages.
+#[derive(Default)]
+struct DocbankScores {
+    counts: LabelCounts,
+    /// (sample, tau, two columns, reference order usable)
+    taus: Vec<(String, f64, bool, bool)>,
+}
+
+impl DocbankScores {
+    fn add(&mut self, sample: &str, page: &Page, layout: &PageLayout, tokens: &[Value]) {
+        let (page_counts, ranks, columns) = score_docbank_page(page, layout, tokens);
+        for (e, pred) in page_counts {
+            self.counts.add(&e, pred.as_deref());
+        }
+        self.taus.push((sample.to_string(), kendall_tau(&ranks), columns.two_column, !columns.interleaved));
+    }
+
+    /// Mean tau over the pages whose reference is a reading order: all, single-column,
+    /// two-column; and over every page.
+    fn tau_means(&self) -> (f64, f64, f64, f64) {
+        let mean = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let usable: Vec<&(String, f64, bool, bool)> = self.taus.iter().filter(|t| t.3).collect();
+        (
+            mean(usable.iter().map(|t| t.1).collect()),
+            mean(usable.iter().filter(|t| !t.2).map(|t| t.1).collect()),
+            mean(usable.iter().filter(|t| t.2).map(|t| t.1).collect()),
+            mean(self.taus.iter().map(|t| t.1).collect()),
+        )
+    }
+}
+
+/// DocBank pages scored by token labels and reading order; with `beside_pymupdf`, PyMuPDF's
+/// layout on the same pages scored by the same rule, side by side.
+pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode, beside_pymupdf: bool) -> Result<Report> {
+    let mut ours = DocbankScores::default();
     let mut failed = 0;
-    // (sample, tau, two columns, reference order usable)
-    let mut taus: Vec<(String, f64, bool, bool)> = Vec::new();
+    let mut read: Vec<ReadPage> = Vec::new();
     let pages = gt["pages"].as_object().cloned().unwrap_or_default();
     for (sample, p) in &pages {
         let pdf = dir.join(p["pdf"].as_str().unwrap_or_default());
@@ -65,26 +102,32 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> R
             failed += 1;
         }
         let tokens = p["tokens"].as_array().cloned().unwrap_or_default();
-        let (page_counts, ranks, columns) = score_docbank_page(&page, layout, &tokens);
-        for (e, pred) in page_counts {
-            counts.add(&e, pred.as_deref());
-        }
-        taus.push((sample.clone(), kendall_tau(&ranks), columns.two_column, !columns.interleaved));
+        ours.add(sample, &page, layout, &tokens);
+        read.push((sample.clone(), pdf, page_no - 1, page, tokens));
     }
+    let reference = if beside_pymupdf { pymupdf_scores(&read) } else { None };
     let mut table =
         format!("{} — {} pages, token labels (DocBank), layout mode {}\n", set_name(dir), pages.len(), mode.as_str());
-    let _ = writeln!(table, "  {:<10} {:>9} {:>7} {:>6} {:>7}", "label", "precision", "recall", "F1", "tokens");
-    let scores = counts.scores();
+    let theirs_head =
+        if reference.is_some() { format!(" {:>27}", "PyMuPDF layout: P / R / F1") } else { String::new() };
+    let _ = writeln!(
+        table,
+        "  {:<10} {:>9} {:>7} {:>6} {:>7}{theirs_head}",
+        "label", "precision", "recall", "F1", "tokens"
+    );
+    let scores = ours.counts.scores();
+    let theirs = reference.as_ref().map(|(r, _)| r.counts.scores()).unwrap_or_default();
     for (l, p, r, f, n) in scores.iter().filter(|s| s.4 > 0) {
-        let _ = writeln!(table, "  {l:<10} {p:>9.3} {r:>7.3} {f:>6.3} {n:>7}");
+        let beside = match theirs.iter().find(|t| &t.0 == l) {
+            Some((_, tp, tr, tf, _)) => format!(" {tp:>11.3} / {tr:.3} / {tf:.3}"),
+            None if reference.is_some() => format!(" {:>27}", "-"),
+            None => String::new(),
+        };
+        let _ = writeln!(table, "  {l:<10} {p:>9.3} {r:>7.3} {f:>6.3} {n:>7}{beside}");
     }
-    let macro_f1 = counts.macro_f1();
-    let mean = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
-    let usable: Vec<&(String, f64, bool, bool)> = taus.iter().filter(|t| t.3).collect();
-    let tau_all = mean(usable.iter().map(|t| t.1).collect());
-    let tau_one = mean(usable.iter().filter(|t| !t.2).map(|t| t.1).collect());
-    let tau_two = mean(usable.iter().filter(|t| t.2).map(|t| t.1).collect());
-    let tau_every = mean(taus.iter().map(|t| t.1).collect());
+    let macro_f1 = ours.counts.macro_f1();
+    let (tau_all, tau_one, tau_two, tau_every) = ours.tau_means();
+    let usable = ours.taus.iter().filter(|t| t.3).count();
     let _ = writeln!(table, "  macro F1 over the labels present: {macro_f1:.3}");
     if failed > 0 {
         let _ = writeln!(table, "  {failed} pages could not be analysed (see above); their tokens count as missed");
@@ -93,33 +136,89 @@ pub fn docbank(lib: &mut Library, dir: &Path, gt: &Value, mode: LayoutMode) -> R
         table,
         "  reading order, Kendall tau against DocBank's token order: mean {tau_all:.3} \
          ({} single-column pages {tau_one:.3}, {} two-column pages {tau_two:.3})",
-        usable.iter().filter(|t| !t.2).count(),
-        usable.iter().filter(|t| t.2).count()
+        ours.taus.iter().filter(|t| t.3 && !t.2).count(),
+        ours.taus.iter().filter(|t| t.3 && t.2).count()
     );
     let _ = writeln!(
         table,
         "    {} pages left out, where the reference order runs across both columns line by line; \
          over every page: {tau_every:.3}",
-        taus.len() - usable.len()
+        ours.taus.len() - usable
     );
-    let labels: Vec<_> = scores
-        .iter()
-        .map(|(l, p, r, f, n)| json!({"label": l, "precision": p, "recall": r, "f1": f, "tokens": n}))
-        .collect();
-    let tau_pages: Vec<_> = taus
+    let mut reference_json = Value::Null;
+    if let Some((r, (version, seconds))) = &reference {
+        let (r_all, _, _, r_every) = r.tau_means();
+        let _ = writeln!(
+            table,
+            "  PyMuPDF layout {version} (pymupdf4llm, measured only) on the same pages: macro F1 {:.3}, tau {r_all:.3} \
+             (every page {r_every:.3}); {:.0} ms a page",
+            r.counts.macro_f1(),
+            1000.0 * seconds / read.len().max(1) as f64
+        );
+        reference_json = json!({"tool": "pymupdf4llm", "version": version, "macro_f1": r.counts.macro_f1(),
+            "tau_mean": r_all, "tau_every_page": r_every, "seconds": seconds, "labels": label_json(&r.counts)});
+    }
+    let tau_pages: Vec<_> = ours
+        .taus
         .iter()
         .map(|(s, t, two, ok)| json!({"page": s, "tau": t, "two_column": two, "reference_usable": ok}))
         .collect();
     let json = json!({
         "set": set_name(dir), "kind": "docbank", "mode": mode, "pages": pages.len(),
         "failed": failed, "macro_f1": macro_f1,
-        "labels": labels,
-        "confusion": counts.confusion,
+        "labels": label_json(&ours.counts),
+        "confusion": ours.counts.confusion,
         "tau_mean": tau_all, "tau_single_column": tau_one, "tau_two_column": tau_two,
         "tau_every_page": tau_every,
         "tau_pages": tau_pages,
+        "pymupdf": reference_json,
     });
     Ok(Report { table, json })
+}
+
+fn label_json(counts: &LabelCounts) -> Vec<Value> {
+    counts
+        .scores()
+        .iter()
+        .map(|(l, p, r, f, n)| json!({"label": l, "precision": p, "recall": r, "f1": f, "tokens": n}))
+        .collect()
+}
+
+/// PyMuPDF's layout of the pages read, scored like ours: its boxes become regions (its
+/// classes are DocLayNet's, as ours), each word in the smallest box holding its centre, the
+/// regions in its order. Returns the scores, its version and its seconds over all pages.
+fn pymupdf_scores(read: &[ReadPage]) -> Option<(DocbankScores, (String, f64))> {
+    let args: Vec<std::ffi::OsString> =
+        read.iter().map(|(_, pdf, index, _, _)| format!("{}:{index}", pdf.display()).into()).collect();
+    let out = run_reference(".venv-pymupdf", "scripts/pymupdf_layout.py", &args)
+        .map_err(|e| eprintln!("PyMuPDF's layout not measured: {e}"))
+        .ok()?;
+    let mut scores = DocbankScores::default();
+    let mut seconds = 0.0;
+    for ((sample, _, _, page, tokens), arg) in read.iter().zip(&args) {
+        let got = &out["pages"][arg.to_string_lossy().as_ref()];
+        seconds += got["seconds"].as_f64().unwrap_or(0.0);
+        let regions = got["boxes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| {
+                let c: Vec<f32> = b["bbox"].as_array()?.iter().filter_map(|v| v.as_f64()).map(|v| v as f32).collect();
+                let bbox = BBox::new(*c.first()?, *c.get(1)?, *c.get(2)?, *c.get(3)?);
+                let label = Label::ALL
+                    .into_iter()
+                    .find(|l| l.as_str().eq_ignore_ascii_case(b["class"].as_str().unwrap_or_default()))
+                    .unwrap_or(Label::Text);
+                Some(Region::new(label, bbox, vec![], String::new(), 1.0, RegionSource::Detector))
+            })
+            .collect();
+        let mut regions: Vec<Region> = regions;
+        place_words(page, &mut regions);
+        let layout =
+            PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs: vec![], error: None };
+        scores.add(sample, page, &layout, tokens);
+    }
+    Some((scores, (out["version"].as_str().unwrap_or("?").to_string(), seconds)))
 }
 
 /// Per scored token: its DocBank label and ours. Also the reading rank of each matched token

@@ -21,7 +21,13 @@ use serde_json::Value;
 
 use sets::read_json;
 
-pub fn run(json: bool, sets: &[PathBuf], mode: LayoutMode, imports: Option<&Path>) -> Result<ExitCode> {
+pub fn run(
+    json: bool,
+    sets: &[PathBuf],
+    mode: LayoutMode,
+    imports: Option<&Path>,
+    beside_pymupdf: bool,
+) -> Result<ExitCode> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
     let mut lib = Library::open(imports.unwrap_or(scratch.path()))?;
     let mut reports = Vec::new();
@@ -30,7 +36,7 @@ pub fn run(json: bool, sets: &[PathBuf], mode: LayoutMode, imports: Option<&Path
         let mut found = Vec::new();
         match read_json(&dir.join("layout.json")) {
             Ok(gt) if first_page(&gt).is_some_and(|p| p.get("tokens").is_some()) => {
-                found.push(layout_sets::docbank(&mut lib, dir, &gt, mode)?)
+                found.push(layout_sets::docbank(&mut lib, dir, &gt, mode, beside_pymupdf)?)
             }
             Ok(gt) if first_page(&gt).is_some_and(|p| p.get("blocks").is_some()) => {
                 found.push(layout_sets::publaynet(&mut lib, dir, &gt, mode)?)

@@ -182,6 +182,16 @@ pub fn fused_page(page: &Page, img: &RgbImage, model: &PicoDet, ctx: &DocContext
 /// their centre.
 pub fn detector_page(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<PageLayout> {
     let mut regions = detected_regions(page, img, model)?;
+    place_words(page, &mut regions);
+    let mut regions = in_reading_order(page, regions);
+    for r in &mut regions {
+        r.text = geometric::text_of(&page.words, &r.words);
+    }
+    Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs: vec![], error: None })
+}
+
+/// Each word of the page to the smallest of `regions` that holds its centre.
+pub fn place_words(page: &Page, regions: &mut [Region]) {
     for (i, w) in page.words.iter().enumerate() {
         let c = w.bbox.center();
         let home = regions
@@ -192,11 +202,6 @@ pub fn detector_page(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<Pag
             r.words.push(i as u32);
         }
     }
-    let mut regions = in_reading_order(page, regions);
-    for r in &mut regions {
-        r.text = geometric::text_of(&page.words, &r.words);
-    }
-    Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs: vec![], error: None })
 }
 
 /// What the detector sees on a page image, in page points, without words.
