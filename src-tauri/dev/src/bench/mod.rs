@@ -7,6 +7,7 @@ mod layout;
 mod library;
 pub mod measure;
 mod ocr;
+mod straighten;
 mod vlm;
 
 use std::path::PathBuf;
@@ -95,6 +96,15 @@ pub enum BenchCommand {
     },
     /// Layout speed: the geometric analyzer (pages/s) and the detector (ms/page, beside
     /// onnxruntime on the same model and image)
+    /// Finding the page in a photo of a document and straightening it (perspective), on a
+    /// made-up photo
+    Straighten {
+        /// The photo's size in megapixels
+        #[arg(long, default_value_t = 12.0)]
+        megapixels: f32,
+        #[arg(long, default_value_t = 5)]
+        repeat: u32,
+    },
     Layout {
         /// PDF files or folders for the geometric analyzer
         paths: Vec<PathBuf>,
@@ -115,6 +125,7 @@ pub fn run(json: bool, cmd: BenchCommand) -> Result<ExitCode> {
         }
         BenchCommand::Ocr { paths, limit } => ocr::run(json, &paths, limit),
         BenchCommand::Ask { paths, repeat } => ask::run(json, &paths, repeat),
+        BenchCommand::Straighten { megapixels, repeat } => straighten::run(json, megapixels, repeat),
         BenchCommand::Vlm { image, model, max_pixels, tokens, bf16, q8, no_reference } => {
             use pagewise_engine::vlm::Precision;
             let precision = if q8 {

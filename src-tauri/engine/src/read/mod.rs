@@ -8,6 +8,7 @@ pub mod frame;
 pub mod graphics;
 pub mod ocr;
 pub mod order;
+pub mod straighten;
 pub mod text_layer;
 pub mod vlm;
 
