@@ -207,8 +207,8 @@ impl Placed {
     fn line(&self) -> String {
         let share = |n: usize| 100.0 * n as f64 / self.total() as f64;
         format!(
-            "annotated key and answer words in text or key-value regions: {:.1} % (in a picture {:.1} %, \
-             in no region {:.1} %; {} words)",
+            "annotated key and answer words in text regions (any label but picture): {:.1} % \
+             (in a picture {:.1} %, in no region {:.1} %; {} words)",
             share(self.text),
             share(self.picture),
             share(self.nowhere),

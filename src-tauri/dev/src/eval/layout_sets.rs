@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use pagewise_engine::layout::analyze::place_words;
+use pagewise_engine::layout::analyze::words_to_regions;
 use pagewise_engine::{BBox, Label, LayoutMode, Library, Page, PageLayout, Region, RegionSource, Result};
 use serde_json::{json, Value};
 
@@ -185,8 +185,10 @@ fn label_json(counts: &LabelCounts) -> Vec<Value> {
 }
 
 /// PyMuPDF's layout of the pages read, scored like ours: its boxes become regions (its
-/// classes are DocLayNet's, as ours), each word in the smallest box holding its centre, the
-/// regions in its order. Returns the scores, its version and its seconds over all pages.
+/// classes are DocLayNet's, as ours; one it has that we lack counts as text), each word in the
+/// smallest box holding its centre, the regions in its order, the words of each in the page's
+/// reading order (as ours: the words' order inside a region is neither's to claim). Returns
+/// the scores, its version and its seconds over all pages.
 fn pymupdf_scores(read: &[ReadPage]) -> Option<(DocbankScores, (String, f64))> {
     let args: Vec<std::ffi::OsString> =
         read.iter().map(|(_, pdf, index, _, _)| format!("{}:{index}", pdf.display()).into()).collect();
@@ -198,7 +200,7 @@ fn pymupdf_scores(read: &[ReadPage]) -> Option<(DocbankScores, (String, f64))> {
     for ((sample, _, _, page, tokens), arg) in read.iter().zip(&args) {
         let got = &out["pages"][arg.to_string_lossy().as_ref()];
         seconds += got["seconds"].as_f64().unwrap_or(0.0);
-        let regions = got["boxes"]
+        let mut regions: Vec<Region> = got["boxes"]
             .as_array()
             .into_iter()
             .flatten()
@@ -212,8 +214,7 @@ fn pymupdf_scores(read: &[ReadPage]) -> Option<(DocbankScores, (String, f64))> {
                 Some(Region::new(label, bbox, vec![], String::new(), 1.0, RegionSource::Detector))
             })
             .collect();
-        let mut regions: Vec<Region> = regions;
-        place_words(page, &mut regions);
+        words_to_regions(page, &mut regions);
         let layout =
             PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs: vec![], error: None };
         scores.add(sample, page, &layout, tokens);

@@ -12,7 +12,7 @@ use super::lexicon::{is_label_phrase, lexicon};
 use super::question::Question;
 use super::Candidate;
 use crate::layout::pairs::{self, PairModel};
-use crate::model::{BBox, FormField, FormFieldKind, KeyValue, PageSource, Target};
+use crate::model::{BBox, FormField, FormFieldKind, KeyValue, Target};
 use crate::values::find_values;
 
 /// The evidence source of a filled form field's value.
@@ -61,7 +61,7 @@ pub fn named_keys(pt: &PageText, q: &Question) -> Vec<(KeyValue, f32)> {
         .map(|kv| (kv.clone(), matched(&kv.key)))
         .filter(|(_, m)| *m >= MIN_MATCH)
         .collect();
-    if matches!(pt.page.source, PageSource::Ocr | PageSource::Vlm) && q.labels.is_empty() {
+    if pt.page.source.read_from_pixels() && q.labels.is_empty() {
         for (kv, m) in pairs::named_values(pt.page, PairModel::bundled(), &matched, MIN_MATCH) {
             if !out.iter().any(|(o, _)| o.key_bbox == kv.key_bbox && o.value_bbox == kv.value_bbox) {
                 out.push((kv, m));

@@ -21,7 +21,7 @@ use super::labels::PageText;
 use super::question::Question;
 use super::{Candidate, FOUND};
 pub use crate::fitted::Logistic;
-use crate::model::{BBox, Label, PageSource};
+use crate::model::{BBox, Label};
 
 /// What each feature is, in order; a weights file fitted with other features is not used.
 pub const FEATURES: [&str; 20] = [
@@ -110,7 +110,7 @@ impl Ranker {
 /// is asked for, and the most specific label group the question names ("text/date/effective",
 /// "ocr/money/total", "text/name/parties").
 pub fn model_key(q: &Question, pages: &[PageText]) -> String {
-    let read = pages.iter().filter(|p| matches!(p.page.source, PageSource::Ocr | PageSource::Vlm)).count();
+    let read = pages.iter().filter(|p| p.page.source.read_from_pixels()).count();
     let source = if 2 * read > pages.len() { "ocr" } else { "text" };
     format!("{source}/{}/{}", q.target.as_str(), q.roles.last().map_or("-", String::as_str))
 }

@@ -12,7 +12,7 @@ use super::fuse::fuse;
 use super::geometric::{self, DocContext, EDGE_BAND};
 use super::pairs::{self, PairModel};
 use super::text_shapes::signature;
-use crate::model::{BBox, Label, LayoutMode, Page, PageLayout, PageSource, Region, RegionSource};
+use crate::model::{BBox, KeyValue, Label, LayoutMode, Page, PageLayout, PageSource, Region, RegionSource};
 use crate::{Error, Result};
 
 /// Bumped whenever an analyzer changes what it produces, so cached layouts are redone.
@@ -61,30 +61,37 @@ pub fn analyze_pages(
         .map(|p| guarded(p, || Ok(geometric_page(p, &DocContext { first_page: p.page == first, ..ctx.clone() }))))
         .collect();
     let mut by_page: HashMap<u32, PageLayout> = geometric.into_iter().map(|l| (l.page, l)).collect();
-    let read_from_pixels = |p: &Page| matches!(p.source, PageSource::Ocr | PageSource::Vlm);
+    // Forms are read from pixels (the forms model was fitted on scans); found first, so that a
+    // fused page lays its pairs out. A panic costs the page its key-values, not its layout.
+    let mut pairs: HashMap<u32, Vec<KeyValue>> = pages
+        .par_iter()
+        .filter(|p| needed(p.page) && p.source.read_from_pixels())
+        .map(|p| (p.page, std::panic::catch_unwind(|| pairs::find(p, PairModel::bundled())).unwrap_or_default()))
+        .collect();
     for p in pages.iter().filter(|p| needed(p.page) && uses_detector(mode, p) && p.source != PageSource::Failed) {
         // The model first: without it, no page is drawn for nothing.
         let layout = guarded(p, || {
             let model = (pixels.detector)()?;
             let img = (pixels.image_of)(p.page)?;
             // The detector alone where it is asked for, or where there are no words yet.
-            match mode == LayoutMode::Auto && read_from_pixels(p) {
-                true => fused_page(p, &img, model, &DocContext { first_page: p.page == first, ..ctx.clone() }),
-                false => detector_page(p, &img, model),
+            match (mode, pairs.get(&p.page)) {
+                (LayoutMode::Auto, Some(found)) => {
+                    fused_page(p, &img, model, &DocContext { first_page: p.page == first, ..ctx.clone() }, found)
+                }
+                _ => detector_page(p, &img, model),
             }
         });
         by_page.insert(p.page, layout);
     }
-    let mut out: Vec<(&Page, PageLayout)> = pages.iter().filter_map(|p| Some((p, by_page.remove(&p.page)?))).collect();
-    out.par_iter_mut().for_each(|(p, layout)| {
-        // Forms are read from pixels: the forms model was fitted on scans (a fused page has its
-        // pairs already).
-        let fused = mode == LayoutMode::Auto && uses_detector(mode, p);
-        if read_from_pixels(p) && !fused && layout.error.is_none() {
-            layout.pairs = form_pairs(p);
-        }
-    });
-    out.into_iter().map(|(_, layout)| layout).collect()
+    let laid_out = pages.iter().filter_map(|p| by_page.remove(&p.page));
+    laid_out
+        .map(|mut layout| {
+            if layout.error.is_none() {
+                layout.pairs = pairs.remove(&layout.page).unwrap_or_default();
+            }
+            layout
+        })
+        .collect()
 }
 
 fn first_text_page(pages: &[Page]) -> u32 {
@@ -149,7 +156,7 @@ pub fn context(pages: &[Page]) -> DocContext {
     }
     let needed = ((pages.len() as f32 * 0.3).ceil() as usize).max(2);
     let repeated = seen.into_iter().filter(|(_, on)| on.len() >= needed).map(|(sig, _)| sig).collect();
-    DocContext { body_size, repeated, first_page: false, pairs_by_model: false, caps_body }
+    DocContext { body_size, repeated, first_page: false, read_from_pixels: false, caps_body }
 }
 
 pub fn geometric_page(page: &Page, ctx: &DocContext) -> PageLayout {
@@ -164,25 +171,24 @@ pub fn geometric_page(page: &Page, ctx: &DocContext) -> PageLayout {
     }
 }
 
-/// The forms model's key-values of a page read from pixels. A panic costs the page its
-/// key-values, not its layout.
-fn form_pairs(page: &Page) -> Vec<crate::model::KeyValue> {
-    std::panic::catch_unwind(|| pairs::find(page, PairModel::bundled())).unwrap_or_default()
-}
-
 /// A page read from pixels: the detector's regions fused with the geometric analysis of its
-/// OCR lines, and the forms model's key-values (see [`fuse`]).
-pub fn fused_page(page: &Page, img: &RgbImage, model: &PicoDet, ctx: &DocContext) -> Result<PageLayout> {
-    let pairs = form_pairs(page);
-    let regions = in_reading_order(page, fuse(page, ctx, &detected_regions(page, img, model)?, &pairs));
-    Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs, error: None })
+/// OCR lines and the forms model's `pairs` (see [`fuse`]).
+pub fn fused_page(
+    page: &Page,
+    img: &RgbImage,
+    model: &PicoDet,
+    ctx: &DocContext,
+    pairs: &[KeyValue],
+) -> Result<PageLayout> {
+    let regions = in_reading_order(page, fuse(page, ctx, &detected_regions(page, img, model)?, pairs));
+    Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs: vec![], error: None })
 }
 
 /// Detector regions for a page image; the page's words (if any) go to the region that holds
 /// their centre.
 pub fn detector_page(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<PageLayout> {
     let mut regions = detected_regions(page, img, model)?;
-    place_words(page, &mut regions);
+    words_to_regions(page, &mut regions);
     let mut regions = in_reading_order(page, regions);
     for r in &mut regions {
         r.text = geometric::text_of(&page.words, &r.words);
@@ -190,8 +196,9 @@ pub fn detector_page(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<Pag
     Ok(PageLayout { page: page.page, width: page.width, height: page.height, regions, pairs: vec![], error: None })
 }
 
-/// Each word of the page to the smallest of `regions` that holds its centre.
-pub fn place_words(page: &Page, regions: &mut [Region]) {
+/// Each word of the page to the smallest of `regions` that holds its centre; each region's
+/// words in the page's reading order.
+pub fn words_to_regions(page: &Page, regions: &mut [Region]) {
     for (i, w) in page.words.iter().enumerate() {
         let c = w.bbox.center();
         let home = regions
@@ -202,6 +209,21 @@ pub fn place_words(page: &Page, regions: &mut [Region]) {
             r.words.push(i as u32);
         }
     }
+    let position = reading_positions(page);
+    for r in regions {
+        r.words.sort_by_key(|&w| position[w as usize]);
+    }
+}
+
+/// Each word's place in the page's reading order (its lines'), usize::MAX for a word on no line.
+fn reading_positions(page: &Page) -> Vec<usize> {
+    let mut position = vec![usize::MAX; page.words.len()];
+    for (k, &w) in page.lines.iter().flat_map(|l| &l.words).enumerate() {
+        if let Some(p) = position.get_mut(w as usize) {
+            *p = k;
+        }
+    }
+    position
 }
 
 /// What the detector sees on a page image, in page points, without words.
@@ -220,10 +242,11 @@ fn detected_regions(page: &Page, img: &RgbImage, model: &PicoDet) -> Result<Vec<
 /// A detector box in page points, clipped to the page; none for a box that is not numbers or
 /// has no area.
 fn page_box(b: [f32; 4], scale: f32, page: &Page) -> Option<BBox> {
-    let [x0, y0, x1, y1] = b.map(|v| v * scale);
-    if !b.iter().all(|v| v.is_finite()) {
+    let scaled = b.map(|v| v * scale);
+    if !scaled.iter().all(|v| v.is_finite()) {
         return None;
     }
+    let [x0, y0, x1, y1] = scaled;
     let (x0, y0, x1, y1) = (x0.max(0.0), y0.max(0.0), x1.min(page.width), y1.min(page.height));
     (x1 > x0 && y1 > y0).then(|| BBox::new(x0, y0, x1, y1))
 }
@@ -232,12 +255,7 @@ fn page_box(b: [f32; 4], scale: f32, page: &Page) -> Option<BBox> {
 /// region too). A region without words goes before the first line that starts below its top
 /// edge and overlaps it horizontally; failing that, by position, top to bottom.
 pub fn in_reading_order(page: &Page, mut regions: Vec<Region>) -> Vec<Region> {
-    let mut position = vec![usize::MAX; page.words.len()];
-    for (k, &w) in page.lines.iter().flat_map(|l| &l.words).enumerate() {
-        if let Some(p) = position.get_mut(w as usize) {
-            *p = k;
-        }
-    }
+    let position = reading_positions(page);
     let total = position.len() as f32;
     let key = |r: &Region| -> f32 {
         // Running heads come first and page footers last, whatever column they sit over.

@@ -3,13 +3,13 @@
 //! like; the OCR lines say where the text is. Its pictures are kept only where little text lies
 //! on them (a scanned form or a photographed receipt the detector calls one picture is text),
 //! its tables where their words make a grid; the forms model's confident pairs on one row become
-//! key-value lines; its text-like regions (paragraphs, titles, lists, captions, headers and
-//! footers) take the words they hold; every word left is laid out by the geometric analysis
+//! key-value lines; its text-like regions (paragraphs, titles, lists, captions, headers,
+//! footers, formulas) take the words they hold; every word left is laid out by the geometric analysis
 //! (blocks, titles, lists, tables), so no word goes without a region.
 
-use super::geometric::{self, text_of, DocContext};
+use super::geometric::{self, take, text_of, words_in, DocContext};
 use super::tables;
-use crate::model::{BBox, KeyValue, Label, Page, Region, RegionSource, Word};
+use crate::model::{KeyValue, Label, Page, Region, RegionSource, Word};
 
 /// The most of a picture's area the OCR words on it may cover: a chart's labels or a logo's
 /// letters are sparse, a page of text is not (as for a PDF's embedded images).
@@ -28,16 +28,16 @@ pub fn fuse(page: &Page, ctx: &DocContext, detected: &[Region], pairs: &[KeyValu
     let mut taken = vec![false; words.len()];
     let mut regions = Vec::new();
     for d in detected.iter().filter(|d| d.label == Label::Picture) {
-        let inside = free_words_in(words, &taken, &d.bbox);
+        let inside = words_in(words, &taken, &d.bbox);
         let ink: f32 = inside.iter().map(|&w| words[w as usize].bbox.area()).sum();
         if ink <= PICTURE_MAX_INK * d.bbox.area() && inside.len() as f32 <= PICTURE_MAX_WORDS * words.len() as f32 {
             regions.push(claim(words, &mut taken, d, inside));
         }
     }
     for d in detected.iter().filter(|d| d.label == Label::Table) {
-        let inside = free_words_in(words, &taken, &d.bbox);
-        let cells = tables::grid(words, &inside, &[], &d.bbox);
-        if cells.iter().any(|c| c.row > 0) && cells.iter().any(|c| c.col > 0) {
+        let inside = words_in(words, &taken, &d.bbox);
+        let cells = tables::grid(words, &inside, &page.graphics.rules, &d.bbox);
+        if tables::is_grid(&cells) {
             let mut table = claim(words, &mut taken, d, inside);
             table.text = tables::cells_text(&cells);
             table.cells = Some(cells);
@@ -50,27 +50,18 @@ pub fn fuse(page: &Page, ctx: &DocContext, detected: &[Region], pairs: &[KeyValu
         detected.iter().filter(|d| !matches!(d.label, Label::Picture | Label::Table)).collect();
     texts.sort_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
     for d in texts {
-        let inside = free_words_in(words, &taken, &d.bbox);
+        let inside = words_in(words, &taken, &d.bbox);
         if !inside.is_empty() {
             regions.push(claim(words, &mut taken, d, inside));
         }
     }
-    let ctx = DocContext { pairs_by_model: true, ..ctx.clone() };
+    let ctx = DocContext { read_from_pixels: true, ..ctx.clone() };
     geometric::analyze_rest(page, &ctx, taken, regions)
-}
-
-/// The words not yet taken whose centre lies in `area`.
-fn free_words_in(words: &[Word], taken: &[bool], area: &BBox) -> Vec<u32> {
-    (0..words.len() as u32)
-        .filter(|&w| !taken[w as usize] && area.contains_point(words[w as usize].bbox.center()))
-        .collect()
 }
 
 /// A detected region kept with the words on it.
 fn claim(words: &[Word], taken: &mut [bool], detected: &Region, inside: Vec<u32>) -> Region {
-    for &w in &inside {
-        taken[w as usize] = true;
-    }
+    take(taken, &inside);
     let text = text_of(words, &inside);
     Region::new(detected.label, detected.bbox, inside, text, detected.confidence, RegionSource::Detector)
 }
@@ -79,24 +70,23 @@ fn claim(words: &[Word], taken: &mut [bool], detected: &Region, inside: Vec<u32>
 /// (none for a key above its value, or words already taken).
 fn key_value_line(words: &[Word], taken: &mut [bool], pair: &KeyValue) -> Option<Region> {
     let (k, v) = (pair.key_bbox, pair.value_bbox);
-    let one_row = k.v_overlap(&v) >= 0.5 * k.height().min(v.height()) && k.x1 <= v.x0 + 1.0;
-    let key = free_words_in(words, taken, &k);
-    let value = free_words_in(words, taken, &v);
+    let one_row = k.v_overlap(&v) >= 0.5 * k.height().min(v.height()).max(0.1) && k.x1 <= v.x0 + 1.0;
+    let key = words_in(words, taken, &k);
+    let value: Vec<u32> = words_in(words, taken, &v).into_iter().filter(|w| !key.contains(w)).collect();
     if !one_row || pair.confidence < LINE_CONFIDENCE || key.is_empty() || value.is_empty() {
         return None;
     }
     let members: Vec<u32> = key.into_iter().chain(value).collect();
-    for &w in &members {
-        taken[w as usize] = true;
-    }
-    let text = format!("{} {}", pair.key, pair.value);
+    take(taken, &members);
+    let text = text_of(words, &members);
+    // Its boxes are the OCR words' (the forms model chose them).
     Some(Region::new(Label::KeyValue, k.union(&v), members, text, pair.confidence, RegionSource::Geometric))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Line, PageSource};
+    use crate::model::{BBox, Line, PageSource};
 
     /// A page read by OCR with one line per row of (text, x0, x1), rows 20 points apart.
     fn page(rows: &[&[(&str, f32, f32)]]) -> Page {
@@ -178,7 +168,7 @@ mod tests {
         let regions = fuse(&p, &DocContext::default(), &[], &[kv(0, 1, 0.7), kv(2, 3, 0.7), kv(4, 5, 0.2)]);
         let lines: Vec<&Region> = regions.iter().filter(|r| r.label == Label::KeyValue).collect();
         assert_eq!(lines.len(), 1, "{regions:?}");
-        assert_eq!((lines[0].words.clone(), lines[0].text.as_str()), (vec![0, 1], "Date 9/3/92"));
+        assert_eq!((lines[0].words.clone(), lines[0].text.as_str()), (vec![0, 1], "Date: 9/3/92"));
         // No second copy of the pair: the page's pairs have it.
         assert!(lines[0].pair.is_none());
         // Every word has a region.

@@ -25,9 +25,10 @@ pub struct DocContext {
     pub repeated: std::collections::HashSet<String>,
     /// Whether this page is the document's first (where the title is).
     pub first_page: bool,
-    /// The page's key-values come from the forms model (a page read from pixels): the rules'
-    /// label/value pairs are not made, their lines stay text.
-    pub pairs_by_model: bool,
+    /// The page was read from its pixels (a scan, a photo): its key-values come from the forms
+    /// model (the rules' label/value pairs are not made, their lines stay text), and the image
+    /// it carries is the scan itself, not a picture on it.
+    pub read_from_pixels: bool,
     /// The body text is set in capitals (a receipt, a telex): capitals set no heading apart.
     pub caps_body: bool,
 }
@@ -41,13 +42,15 @@ pub fn analyze_page(page: &Page, ctx: &DocContext) -> Vec<Region> {
 }
 
 /// The analysis of the words not yet `taken`, beside `regions` found another way (on a page
-/// read from pixels, the detector's pictures and tables).
+/// read from pixels, the detector's regions and the forms model's key-value lines).
 pub fn analyze_rest(page: &Page, ctx: &DocContext, mut taken: Vec<bool>, mut regions: Vec<Region>) -> Vec<Region> {
     let words = &page.words;
     let body = if ctx.body_size > 0.0 { ctx.body_size } else { median_size(words) };
 
-    pictures(page, &mut taken, &mut regions);
-    tables_and_pairs(page, body, !ctx.pairs_by_model, &mut taken, &mut regions);
+    if !ctx.read_from_pixels {
+        pictures(page, &mut taken, &mut regions);
+    }
+    tables_and_pairs(page, body, !ctx.read_from_pixels, &mut taken, &mut regions);
     for block in blocks(page) {
         let lines: Vec<usize> =
             block.into_iter().filter(|&l| page.lines[l].words.iter().any(|&w| !taken[w as usize])).collect();
@@ -127,7 +130,8 @@ pub fn blocks(page: &Page) -> Vec<Vec<usize>> {
     out
 }
 
-fn words_in(words: &[Word], taken: &[bool], area: &BBox) -> Vec<u32> {
+/// The words not yet taken whose centre lies in `area`.
+pub(crate) fn words_in(words: &[Word], taken: &[bool], area: &BBox) -> Vec<u32> {
     (0..words.len() as u32)
         .filter(|&i| !taken[i as usize] && area.contains_point(words[i as usize].bbox.center()))
         .collect()
@@ -137,7 +141,7 @@ pub(crate) fn text_of(words: &[Word], members: &[u32]) -> String {
     members.iter().map(|&i| words[i as usize].text.as_str()).collect::<Vec<_>>().join(" ")
 }
 
-fn take(taken: &mut [bool], members: &[u32]) {
+pub(crate) fn take(taken: &mut [bool], members: &[u32]) {
     for &i in members {
         taken[i as usize] = true;
     }
@@ -223,11 +227,7 @@ fn tables_and_pairs(page: &Page, body: f32, rule_pairs: bool, taken: &mut [bool]
     for (area, confidence) in areas {
         let inside = words_in(words, taken, &area.grow(1.0));
         let cells = tables::grid(words, &inside, &page.graphics.rules, &area);
-        let (rows, cols) = (
-            cells.iter().map(|c| c.row + 1).max().unwrap_or(0),
-            cells.iter().map(|c| c.col + c.col_span).max().unwrap_or(0),
-        );
-        if rows < 2 || cols < 2 {
+        if !tables::is_grid(&cells) {
             continue;
         }
         take(taken, &inside);
@@ -390,7 +390,7 @@ fn split_text(
     regions: &mut Vec<Region>,
 ) {
     let words = &page.words;
-    let rule_pairs = !ctx.pairs_by_model;
+    let rule_pairs = !ctx.read_from_pixels;
     let rows: Vec<Vec<u32>> = block_rows(page, lines)
         .iter()
         .map(|r| {
@@ -435,6 +435,7 @@ fn split_text(
                 && (styled || numbered)
                 && after_paragraph
                 && k + 1 < rows.len()
+                // Its shape only: size and weight were weighed above (`styled`).
                 && is_heading(
                     &text,
                     1,

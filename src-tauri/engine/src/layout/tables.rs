@@ -230,6 +230,13 @@ fn empty_columns(mut spans: Vec<(f32, f32)>, min: f32) -> Vec<f32> {
     out
 }
 
+/// Do the cells make a grid: two rows or more, and two columns or more?
+pub fn is_grid(cells: &[Cell]) -> bool {
+    let rows = cells.iter().map(|c| c.row + 1).max().unwrap_or(0);
+    let cols = cells.iter().map(|c| c.col + c.col_span).max().unwrap_or(0);
+    rows >= 2 && cols >= 2
+}
+
 /// A table's text: its cells row by row, tab between cells, a line a row.
 pub fn cells_text(cells: &[Cell]) -> String {
     cells.iter().fold(String::new(), |mut s, c| {

@@ -67,6 +67,11 @@ impl Page {
 }
 
 impl PageSource {
+    /// Were the page's words read from its pixels (by OCR or the vision-language reader)?
+    pub fn read_from_pixels(&self) -> bool {
+        matches!(self, PageSource::Ocr | PageSource::Vlm)
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             PageSource::TextLayer => "text-layer",
