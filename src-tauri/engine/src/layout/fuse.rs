@@ -4,8 +4,8 @@
 //! on them (a scanned form or a photographed receipt the detector calls one picture is text),
 //! its tables where their words make a grid; the forms model's confident pairs on one row become
 //! key-value lines; its text-like regions (paragraphs, titles, lists, captions, headers,
-//! footers, formulas) take the words they hold; every word left is laid out by the geometric analysis
-//! (blocks, titles, lists, tables), so no word goes without a region.
+//! footers, formulas) take the words they hold; every word left is laid out by the geometric
+//! analysis (blocks, titles, lists, tables), so no word goes without a region.
 
 use super::geometric::{self, take, text_of, words_in, DocContext};
 use super::tables;
