@@ -279,6 +279,7 @@ fn pair_from_row(page: &Page, row: &Row, taken: &mut [bool], regions: &mut Vec<R
     if is_label(page, row.lines[1]) && !digits {
         return;
     }
+    // (If it is no pair, the row's words stay for its block.)
     push_pair(page, &k.words, k.bbox, &v.words, v.bbox, 0.8, taken, regions);
 }
 
@@ -292,12 +293,12 @@ fn push_pair(
     confidence: f32,
     taken: &mut [bool],
     regions: &mut Vec<Region>,
-) {
+) -> bool {
     let key_text = text_of(&page.words, key);
     let value_text = text_of(&page.words, value);
     // Two labels side by side ("Seller:   Bill to:", heads of two blocks) pair with nothing.
     if value_text.trim_end().ends_with(':') {
-        return;
+        return false;
     }
     let members: Vec<u32> = key.iter().chain(value).copied().collect();
     take(taken, &members);
@@ -312,6 +313,7 @@ fn push_pair(
         confidence,
     });
     regions.push(region);
+    true
 }
 
 /// The label of a block of text lines, split where list items or "Label: value" lines start.
@@ -404,8 +406,9 @@ fn split_text(
     let span =
         |m: &[u32]| m.iter().skip(1).fold(words[m[0] as usize].bbox, |acc, &i| acc.union(&words[i as usize].bbox));
     if let Some((key, value)) = label_above_value(words, &rows).filter(|_| rule_pairs) {
-        push_pair(page, &key, span(&key), &value, span(&value), 0.7, taken, regions);
-        return;
+        if push_pair(page, &key, span(&key), &value, span(&value), 0.7, taken, regions) {
+            return;
+        }
     }
     let width = rows.iter().map(|r| span(r).width()).fold(0.0, f32::max);
     // A list needs two markers in the block, unless its marker is a bullet sign.
@@ -465,9 +468,12 @@ fn split_text(
         if kinds[k] == Label::KeyValue {
             let texts: Vec<&str> = rows[k].iter().map(|&w| words[w as usize].text.as_str()).collect();
             let (kw, vw) = rows[k].split_at(inline_label(&texts).unwrap());
-            push_pair(page, kw, span(kw), vw, span(vw), 0.75, taken, regions);
-            k += 1;
-            continue;
+            if push_pair(page, kw, span(kw), vw, span(vw), 0.75, taken, regions) {
+                k += 1;
+                continue;
+            }
+            // Not a pair after all: the row is text.
+            kinds[k] = Label::Text;
         }
         // A list item runs on over the plain rows after it; other kinds group with their own.
         let mut end = k + 1;
@@ -507,6 +513,39 @@ fn label_above_value(words: &[Word], rows: &[Vec<u32>]) -> Option<(Vec<u32>, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_labels_on_a_row_are_no_pair_and_their_words_stay_in_a_region() {
+        let w = |text: &str, x: f32, y: f32| Word {
+            text: text.into(),
+            bbox: BBox::new(x, y, x + 60.0, y + 10.0),
+            size: 10.0,
+            bold: false,
+        };
+        let rows = [
+            vec![
+                w("The", 50.0, 100.0),
+                w("parties", 120.0, 100.0),
+                w("agree", 190.0, 100.0),
+                w("today.", 260.0, 100.0),
+            ],
+            vec![w("Seller:", 50.0, 114.0), w("Buyer:", 120.0, 114.0)],
+            vec![w("Note:", 50.0, 128.0)],
+            vec![w("Terms:", 50.0, 142.0)],
+        ];
+        let (mut words, mut lines) = (Vec::new(), Vec::new());
+        for row in rows {
+            let ids: Vec<u32> = (words.len() as u32..(words.len() + row.len()) as u32).collect();
+            let bbox = row.iter().skip(1).fold(row[0].bbox, |a, w| a.union(&w.bbox));
+            words.extend(row);
+            lines.push(crate::model::Line { words: ids, bbox, block: 0 });
+        }
+        let page = Page::of_words(crate::model::PageSource::TextLayer, words, lines);
+        let regions = analyze_page(&page, &DocContext::default());
+        let mut held: Vec<u32> = regions.iter().flat_map(|r| r.words.clone()).collect();
+        held.sort();
+        assert_eq!(held, (0..page.words.len() as u32).collect::<Vec<_>>(), "{regions:?}");
+    }
 
     #[test]
     fn a_label_above_a_short_value_is_a_pair() {
