@@ -9,6 +9,11 @@ use pdfium_render::prelude::*;
 pub const MIN_DPI: f32 = 9.0;
 pub const MAX_DPI: f32 = 1200.0;
 
+/// A pixel's brightness (0..255, ITU-R 601 weights).
+pub(crate) fn luma([r, g, b]: [u8; 3]) -> u8 {
+    ((r as u32 * 299 + g as u32 * 587 + b as u32 * 114) / 1000) as u8
+}
+
 /// `img` turned clockwise by `degrees` (0, 90, 180 or 270).
 pub fn turn<P: image::Pixel + 'static>(
     img: image::ImageBuffer<P, Vec<P::Subpixel>>,

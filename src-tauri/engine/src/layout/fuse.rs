@@ -7,13 +7,10 @@
 //! footers, formulas) take the words they hold; every word left is laid out by the geometric
 //! analysis (blocks, titles, lists, tables), so no word goes without a region.
 
-use super::geometric::{self, take, text_of, words_in, DocContext};
+use super::geometric::{self, take, text_ink, text_of, words_in, DocContext, PICTURE_MAX_INK};
 use super::tables;
 use crate::model::{KeyValue, Label, Page, Region, RegionSource, Word};
 
-/// The most of a picture's area the OCR words on it may cover: a chart's labels or a logo's
-/// letters are sparse, a page of text is not (as for a PDF's embedded images).
-const PICTURE_MAX_INK: f32 = 0.15;
 /// The most of a page's words a picture may hold: a figure is part of a page; a "picture"
 /// holding most of the words is the scanned page itself.
 const PICTURE_MAX_WORDS: f32 = 0.5;
@@ -29,8 +26,8 @@ pub fn fuse(page: &Page, ctx: &DocContext, detected: &[Region], pairs: &[KeyValu
     let mut regions = Vec::new();
     for d in detected.iter().filter(|d| d.label == Label::Picture) {
         let inside = words_in(words, &taken, &d.bbox);
-        let ink: f32 = inside.iter().map(|&w| words[w as usize].bbox.area()).sum();
-        if ink <= PICTURE_MAX_INK * d.bbox.area() && inside.len() as f32 <= PICTURE_MAX_WORDS * words.len() as f32 {
+        let sparse = text_ink(words, &inside) <= PICTURE_MAX_INK * d.bbox.area();
+        if sparse && inside.len() as f32 <= PICTURE_MAX_WORDS * words.len() as f32 {
             regions.push(claim(words, &mut taken, d, inside));
         }
     }

@@ -33,6 +33,10 @@ pub struct DocContext {
     pub caps_body: bool,
 }
 
+/// The most of a picture's area the words on it may cover: a chart's labels or a logo's letters
+/// are sparse, a page of text (a scan with an invisible text layer) is not.
+pub(crate) const PICTURE_MAX_INK: f32 = 0.15;
+
 /// Share of the page height at the top and bottom where headers and footers sit.
 pub const EDGE_BAND: f32 = 0.12;
 const PAGE_NUMBER_BAND: f32 = 0.16;
@@ -141,6 +145,11 @@ pub(crate) fn text_of(words: &[Word], members: &[u32]) -> String {
     members.iter().map(|&i| words[i as usize].text.as_str()).collect::<Vec<_>>().join(" ")
 }
 
+/// How much area the `members` words cover.
+pub(crate) fn text_ink(words: &[Word], members: &[u32]) -> f32 {
+    members.iter().map(|&i| words[i as usize].bbox.area()).sum()
+}
+
 pub(crate) fn take(taken: &mut [bool], members: &[u32]) {
     for &i in members {
         taken[i as usize] = true;
@@ -157,7 +166,7 @@ fn pictures(page: &Page, taken: &mut [bool], regions: &mut Vec<Region>) {
     let candidates = g
         .pictures
         .iter()
-        .map(|b| (b, 0.9, 0.15))
+        .map(|b| (b, 0.9, PICTURE_MAX_INK))
         .chain(g.drawings.iter().filter(|b| b.area() >= 0.01 * page_area).map(|b| (b, 0.7, 0.08)));
     let mut placed: Vec<BBox> = Vec::new();
     for (area, confidence, max_ink) in candidates {
@@ -165,8 +174,7 @@ fn pictures(page: &Page, taken: &mut [bool], regions: &mut Vec<Region>) {
             continue;
         }
         let inside = words_in(&page.words, taken, area);
-        let ink: f32 = inside.iter().map(|&i| page.words[i as usize].bbox.area()).sum();
-        if ink > max_ink * area.area() {
+        if text_ink(&page.words, &inside) > max_ink * area.area() {
             continue;
         }
         placed.push(*area);

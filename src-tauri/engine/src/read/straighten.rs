@@ -12,6 +12,8 @@ use image::Rgb;
 use image::RgbImage;
 use rayon::prelude::*;
 
+use crate::render::luma;
+
 /// The longer side of the grey copy the page is looked for in.
 const SEARCH_SIDE: u32 = 400;
 /// The least difference of mean brightness between paper and background (0-255).
@@ -105,8 +107,7 @@ fn shrunk_grey(photo: &RgbImage, step: u32, sw: u32, sh: u32) -> Vec<u8> {
                 let mut sum = 0u32;
                 for yy in y * step..(y + 1) * step {
                     for xx in x * step..(x + 1) * step {
-                        let [r, g, b] = photo.get_pixel(xx, yy).0;
-                        sum += (r as u32 * 299 + g as u32 * 587 + b as u32 * 114) / 1000;
+                        sum += luma(photo.get_pixel(xx, yy).0) as u32;
                     }
                 }
                 (sum / (step * step)) as u8

@@ -6,6 +6,7 @@
 use image::RgbImage;
 
 use super::Detection;
+use crate::render::luma;
 
 /// Darker than this (0..255 luma) counts as ink.
 const INK: u8 = 150;
@@ -75,10 +76,6 @@ pub fn split(img: &RgbImage, det: &Detection) -> Vec<Detection> {
         }
     }
     out
-}
-
-fn luma([r, g, b]: [u8; 3]) -> u8 {
-    ((r as u32 * 299 + g as u32 * 587 + b as u32 * 114) / 1000) as u8
 }
 
 #[cfg(test)]
