@@ -44,6 +44,26 @@ pub type PasswordSink<'a> = &'a mut dyn FnMut(&str, &DocId, &str) -> Result<()>;
 /// Width of the thumbnails kept in the library, in pixels.
 pub const THUMB_WIDTH: u32 = 240;
 
+/// How long a step waits for another process's lock on the library.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Run `step` again while SQLite answers "busy" at once instead of waiting, for up to
+/// [`BUSY_WAIT`]. It does so where waiting could deadlock: processes that open a new library
+/// together each hold a read lock while switching it to WAL or migrating it.
+fn when_not_busy<T, E: Into<Error>>(mut step: impl FnMut() -> std::result::Result<T, E>) -> Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match step().map_err(Into::into) {
+            Err(Error::Database(rusqlite::Error::SqliteFailure(e, _)))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < BUSY_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            done => return done,
+        }
+    }
+}
+
 pub struct Store {
     dir: PathBuf,
     conn: Connection,
@@ -82,15 +102,15 @@ impl Store {
         files::make_private(&db, false).map_err(|e| lib_err(format!("cannot protect the database: {e}")))?;
         // Other processes may hold the library (the app and a CLI batch, say): wait for their
         // locks, switching to WAL included, rather than fail.
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(BUSY_WAIT)?;
+        when_not_busy(|| conn.pragma_update(None, "journal_mode", "WAL"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // What is deleted (a removed document's text, a moved password) is overwritten with
         // zeros, not left readable in free pages of the file.
         conn.pragma_update(None, "secure_delete", "ON")?;
         let mut lib = Store { dir: dir.into(), conn, read_only: false, library_id: String::new() };
-        lib.migrate(passwords)?;
+        when_not_busy(|| lib.migrate(&mut *passwords))?;
         lib.library_id = lib.conn.query_row("SELECT id FROM library", [], |r| r.get(0))?;
         Ok(lib)
     }
