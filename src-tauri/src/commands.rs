@@ -128,6 +128,7 @@ pub fn page_view_of(lib: &Library, id: DocId, page: u32) -> pagewise_engine::Res
         height: p.height,
         source: p.source,
         turned: p.turned,
+        from_photo: p.photo_corners.is_some(),
         words: p.words,
         lines: p.lines,
         layout,

@@ -53,8 +53,21 @@ impl PageCache {
 /// What a `page:` URL asks for.
 #[derive(Debug, PartialEq)]
 pub enum PageRequest {
-    Page { doc: String, page: u32, width: u32 },
-    Thumbnail { doc: String, page: u32 },
+    Page {
+        doc: String,
+        page: u32,
+        width: u32,
+    },
+    /// The photo a photographed page was found in, drawn as wide as the page.
+    Original {
+        doc: String,
+        page: u32,
+        width: u32,
+    },
+    Thumbnail {
+        doc: String,
+        page: u32,
+    },
 }
 
 impl PageRequest {
@@ -67,17 +80,14 @@ impl PageRequest {
         }
         let page: u32 = page.parse().ok().filter(|p| *p >= 1)?;
         let doc = doc.to_ascii_lowercase();
+        let width = || {
+            let asked = query.unwrap_or("").split('&').find_map(|kv| kv.strip_prefix("w="));
+            asked.and_then(|w| w.parse::<u32>().ok()).unwrap_or(1000).clamp(MIN_WIDTH, MAX_WIDTH)
+        };
         match what {
             "t" => Some(PageRequest::Thumbnail { doc, page }),
-            "p" => {
-                let width = query
-                    .unwrap_or("")
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("w="))
-                    .and_then(|w| w.parse::<u32>().ok())
-                    .unwrap_or(1000);
-                Some(PageRequest::Page { doc, page, width: width.clamp(MIN_WIDTH, MAX_WIDTH) })
-            }
+            "p" => Some(PageRequest::Page { doc, page, width: width() }),
+            "o" => Some(PageRequest::Original { doc, page, width: width() }),
             _ => None,
         }
     }
@@ -101,6 +111,7 @@ pub fn respond(
             std::thread::spawn(move || draw_ahead(&library, &cache, &doc, next, width));
             served
         }
+        PageRequest::Original { doc, page, width } => original(library, doc, *page, *width).map(|b| (b, "image/png")),
     };
     match served {
         Ok((bytes, mime)) => Response::builder()
@@ -137,9 +148,25 @@ fn drawn(library: &LibraryPool, cache: &PageCache, doc: &str, page: u32, width: 
     let meta = lib.page(&id, page)?;
     let img = lib.render_page(&id, page, width as f32 * 72.0 / meta.width.max(1.0))?;
     drop(lib);
+    let bytes = Arc::new(png(img, doc, page)?);
+    cache.put(key, bytes.clone());
+    Ok(bytes)
+}
+
+/// The photo a page was found in, `width` pixels wide (not cached: it is seldom asked for).
+fn original(library: &LibraryPool, doc: &str, page: u32, width: u32) -> Result<Arc<Vec<u8>>> {
+    let lib = library.get()?;
+    let id = DocId(doc.into());
+    let meta = lib.page(&id, page)?;
+    let img = lib.render_original(&id, page, width as f32 * 72.0 / meta.width.max(1.0))?;
+    drop(lib);
+    Ok(Arc::new(png(img, doc, page)?))
+}
+
+/// PNG with fast compression: ~2 ms to encode a 1000-px page where JPEG takes ~35 ms; the
+/// bytes only cross into the web view, never a network.
+fn png(img: image::RgbaImage, doc: &str, page: u32) -> Result<Vec<u8>> {
     let rgb = DynamicImage::ImageRgba8(img).to_rgb8();
-    // PNG with fast compression: ~2 ms to encode a 1000-px page where JPEG takes ~35 ms; the
-    // bytes only cross into the web view, never a network.
     let mut bytes = Vec::with_capacity(rgb.len() / 4);
     PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Sub)
         .write_image(&rgb, rgb.width(), rgb.height(), ExtendedColorType::Rgb8)
@@ -148,8 +175,6 @@ fn drawn(library: &LibraryPool, cache: &PageCache, doc: &str, page: u32, width: 
             page,
             detail: format!("could not encode the page image: {e}"),
         })?;
-    let bytes = Arc::new(bytes);
-    cache.put(key, bytes.clone());
     Ok(bytes)
 }
 
@@ -174,6 +199,10 @@ mod tests {
         assert_eq!(
             PageRequest::parse(&format!("/p/{id}/1"), Some("w=99999")),
             Some(PageRequest::Page { doc: id.clone(), page: 1, width: MAX_WIDTH })
+        );
+        assert_eq!(
+            PageRequest::parse(&format!("/o/{id}/2"), Some("w=640")),
+            Some(PageRequest::Original { doc: id.clone(), page: 2, width: 640 })
         );
         assert_eq!(
             PageRequest::parse(&format!("/t/{id}/2"), None),

@@ -49,6 +49,8 @@ pub struct PageView {
     pub height: f32,
     pub source: PageSource,
     pub turned: u16,
+    /// The page was found in a photo and straightened: the photo can be shown instead.
+    pub from_photo: bool,
     pub words: Vec<Word>,
     pub lines: Vec<Line>,
     pub layout: PageLayout,

@@ -130,6 +130,28 @@ describe("the desktop app", { skip: !app && "PAGEWISE_APP is not set (the app bi
     await s.click("#layer-order");
   });
 
+  it("shows a photographed receipt straightened, and the photo as shot on request", async () => {
+    const item = "#documents li.doc[data-id][title$='photo-of-a-receipt.jpg']";
+    const id = await s.exec(`return document.querySelector("${item}").dataset.id`);
+    await s.click(item);
+    await s.until("the receipt shown", () => s.exec(`return document.querySelector('#sheet').dataset.shown === '${id}/1'`));
+    assert.equal(await s.exec("return document.querySelector('#original-toggle').hidden"), false, "the page was found in the photo");
+    const image = () => s.exec("const i = document.querySelector('#page-img'); return i.complete ? [i.getAttribute('src'), i.naturalWidth, i.naturalHeight] : null");
+    const [, pw, ph] = await image();
+    assert.ok((await s.findAll("#overlay .region")).length > 0, "the straightened page has its layout drawn");
+    await s.click("#show-original");
+    const [src, w, h] = await s.until("the photo shown", async () => {
+      const i = await image();
+      return i && i[0].includes("/o/") && i[1] > 0 && i;
+    });
+    assert.match(src, new RegExp(`/o/${id}/1`));
+    assert.ok(Math.abs(h / w - ph / pw) > 0.02, `the photo (${w} x ${h}) is not the page's shape (${pw} x ${ph})`);
+    assert.equal((await s.findAll("#overlay .region")).length, 0, "no boxes over the photo: they are the page's");
+    await shot("03b-photo-as-shot");
+    await s.click("#show-original");
+    await s.until("the straightened page again", async () => (await image())?.[0].includes("/p/") && (await s.findAll("#overlay .region")).length > 0);
+  });
+
   it("finds pages by search, and a hit opens its page", async () => {
     await s.type("#search", "stapler heavy");
     const hit = await s.until("a search hit", () => s.exec("const h = document.querySelector('#hits li.hit'); return h && !document.querySelector('#hits').hidden && h.textContent"));

@@ -64,4 +64,6 @@ const base = navigator.userAgent.includes("Windows") ? "http://page.localhost/" 
 /// `drawn` counts the page's readings in this session: a page turned upright by a new reading
 /// gets a new URL, so the web view does not show its cached image.
 export const pageImage = (doc: DocId, page: number, width: number, drawn = 0) => `${base}p/${doc}/${page}?w=${width}${drawn ? `&r=${drawn}` : ""}`;
+/// The photo a photographed page was found in, as it was shot.
+export const originalImage = (doc: DocId, page: number, width: number) => `${base}o/${doc}/${page}?w=${width}`;
 export const thumbnail = (doc: DocId, page = 1) => `${base}t/${doc}/${page}`;

@@ -45,6 +45,7 @@ function shortcuts(e: KeyboardEvent) {
     l: () => viewer.toggle("layout"),
     o: () => viewer.toggle("order"),
     w: () => viewer.toggle("words"),
+    p: () => viewer.toggleOriginal(),
     "?": () => ($("#help").hidden = !$("#help").hidden),
     Escape: () => {
       state.highlight = [];

@@ -1,8 +1,9 @@
 // The page viewer: the page drawn at the zoom level (through the shell's page: protocol, cached
 // there), zoom and fit, keyboard paging, overlays for layout regions (by label, with a legend),
 // reading order and words, a click on a region shows its text (tables as grids), and evidence
-// boxes highlighted and scrolled into view.
-import { api, pageImage } from "./api";
+// boxes highlighted and scrolled into view. A page straightened from a photo can show the photo
+// as it was shot instead (no overlays: their boxes are the straightened page's).
+import { api, originalImage, pageImage } from "./api";
 import type { PageView } from "./bindings/PageView";
 import type { Region } from "./bindings/Region";
 import { $, errorText, h } from "./dom";
@@ -19,6 +20,8 @@ if (!["fit-width", "fit-page"].includes(zoom as string)) zoom = Number(zoom) || 
 let view: PageView | null = null;
 let scale = 1;
 let selected: number | null = null;
+/// Show a photographed page's photo instead of the straightened page.
+let showOriginal = false;
 const views = new Map<string, PageView>();
 /// Pages read again in this session, and how many times (their images' URLs change).
 const readings = new Map<string, number>();
@@ -76,6 +79,7 @@ async function show() {
     timings.viewReady = performance.now();
     view = v;
     selected = null;
+    $("#original-toggle").hidden = !v.from_photo;
     $("#page-source").textContent = SOURCES[v.source];
     $("#page-note").textContent = v.error ? v.error.message : v.source === "needs-reader" ? "This page has no text yet: its reader model is not installed (see Models)." : "";
     layoutSheet();
@@ -92,19 +96,25 @@ function layoutSheet() {
   scale = scaleFor(zoom, view, { width: port.clientWidth - 32, height: port.clientHeight - 32 });
   const [w, hgt] = [view.width * scale, view.height * scale];
   const sheet = $("#sheet");
+  const original = showsOriginal();
+  sheet.classList.toggle("original", original);
   sheet.style.width = `${w}px`;
-  sheet.style.height = `${hgt}px`;
-  requestImage(state.current.id, state.page, w);
+  // The photo keeps its own shape, drawn as wide as the page.
+  sheet.style.height = original ? "auto" : `${hgt}px`;
+  requestImage(state.current.id, state.page, w, original);
   pageShown();
   $("#zoom-level").textContent = `${Math.round(scale * 100)}%`;
   drawOverlays();
 }
 
-/// Point the page image at the page drawn for `cssWidth` (unless it shows that already).
+const showsOriginal = () => showOriginal && !!view?.from_photo;
+
+/// Point the page image at the page (or its photo) drawn for `cssWidth` (unless it shows that already).
 let wanted = "";
-function requestImage(doc: string, page: number, cssWidth: number) {
+function requestImage(doc: string, page: number, cssWidth: number, original = false) {
   const img = $<HTMLImageElement>("#page-img");
-  const src = pageImage(doc, page, drawWidth(cssWidth, window.devicePixelRatio || 1), readings.get(`${doc}/${page}`));
+  const width = drawWidth(cssWidth, window.devicePixelRatio || 1);
+  const src = original ? originalImage(doc, page, width) : pageImage(doc, page, width, readings.get(`${doc}/${page}`));
   if (wanted === src) return;
   wanted = src;
   if (img.getAttribute("src") === src) return;
@@ -143,7 +153,10 @@ function box(cls: string, b: [number, number, number, number], attrs: Record<str
 function drawOverlays() {
   const overlay = $("#overlay");
   const out: HTMLElement[] = [];
-  if (!view) return overlay.replaceChildren();
+  if (!view || showsOriginal()) {
+    $("#legend").replaceChildren();
+    return overlay.replaceChildren();
+  }
   const regions = view.layout.regions;
   if (layers.has("words")) for (const w of view.words) out.push(box("word", w.bbox, { title: w.text }));
   if (layers.has("layout") || layers.has("order"))
@@ -250,12 +263,20 @@ export function toggle(layer: Layer, on?: boolean) {
   drawOverlays();
 }
 
+export function toggleOriginal(on?: boolean) {
+  showOriginal = on ?? !showOriginal;
+  $<HTMLInputElement>("#show-original").checked = showOriginal;
+  layoutSheet();
+}
+
 export function mount() {
   for (const l of ["layout", "order", "words"] as Layer[]) {
     const box = $<HTMLInputElement>(`#layer-${l}`);
     box.checked = layers.has(l);
     box.addEventListener("change", () => toggle(l, box.checked));
   }
+  const original = $<HTMLInputElement>("#show-original");
+  original.addEventListener("change", () => toggleOriginal(original.checked));
   $("#prev").addEventListener("click", () => goToPage(state.page - 1));
   $("#next").addEventListener("click", () => goToPage(state.page + 1));
   $("#page-no").addEventListener("change", (e) => goToPage(Number((e.target as HTMLInputElement).value) || 1));

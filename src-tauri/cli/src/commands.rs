@@ -116,7 +116,7 @@ pub fn show(ctx: &Ctx, doc: &str) -> Result<ExitCode> {
             .iter()
             .map(|p| {
                 json!({"page": p.page, "width": p.width, "height": p.height, "rotation": p.rotation, "turned": p.turned,
-                            "source": p.source, "words": p.words.len(), "error": p.error})
+                       "photo_corners": p.photo_corners, "source": p.source, "words": p.words.len(), "error": p.error})
             })
             .collect();
         print_json(&json!({"document": d, "pages": pages}));
@@ -133,7 +133,11 @@ pub fn show(ctx: &Ctx, doc: &str) -> Result<ExitCode> {
         d.origin
     );
     for p in pages {
-        let note = p.error.map(|e| format!("  {}", worded(&e))).unwrap_or_default();
+        let note = match (p.error, p.photo_corners) {
+            (Some(e), _) => format!("  {}", worded(&e)),
+            (None, Some(_)) => "  (straightened from a photo; `render --original` draws the photo)".into(),
+            (None, None) => String::new(),
+        };
         println!(
             "  page {:>3}  {:>6.1} x {:<6.1} pt  rot {:<3}  {:<12}  {} words{note}",
             p.page,
@@ -289,11 +293,22 @@ pub fn text_by_vlm(ctx: &Ctx, doc: &str, page: Option<u32>, save: bool, precisio
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path, overlay: Option<Overlay>) -> Result<ExitCode> {
+/// What `render` draws.
+pub enum Drawn {
+    /// The page as it is read, perhaps with something over it.
+    Page(Option<Overlay>),
+    /// The photo a photographed page was found in.
+    Original,
+}
+
+pub fn render(ctx: &Ctx, doc: &str, page: u32, dpi: f32, output: &Path, drawn: Drawn) -> Result<ExitCode> {
     let mut lib = open(ctx)?;
     let d = resolve(&mut lib, doc)?;
-    let mut img = lib.render_page(&d.id, page, dpi)?;
-    if let Some(Overlay::Layout) = overlay {
+    let mut img = match drawn {
+        Drawn::Original => lib.render_original(&d.id, page, dpi)?,
+        Drawn::Page(_) => lib.render_page(&d.id, page, dpi)?,
+    };
+    if let Drawn::Page(Some(Overlay::Layout)) = drawn {
         let layout = lib.page_layout(&d.id, page, LayoutMode::Auto)?;
         if let Some(e) = &layout.error {
             eprintln!("page {page}: no layout to draw: {}", worded(e));

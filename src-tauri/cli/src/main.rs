@@ -114,6 +114,9 @@ enum Command {
         /// Draw something over the page
         #[arg(long, value_enum)]
         overlay: Option<commands::Overlay>,
+        /// A photographed page: draw the photo as it was shot, not the straightened page
+        #[arg(long, conflicts_with = "overlay")]
+        original: bool,
     },
     /// Print the path of a page's cached thumbnail (rendered on first use)
     Thumbnail {
@@ -269,8 +272,9 @@ fn main() -> ExitCode {
         Command::Text { doc, page, format: TextFormat::Markdown, .. } => layout_cmd::markdown(&ctx, &doc, page),
         Command::Layout { doc, page, mode } => layout_cmd::layout(&ctx, &doc, page, mode.into()),
         Command::Tables { doc, page, csv, mode } => layout_cmd::tables(&ctx, &doc, page, csv.as_deref(), mode.into()),
-        Command::Render { doc, page, dpi, output, overlay } => {
-            commands::render(&ctx, &doc, page, dpi, &output, overlay)
+        Command::Render { doc, page, dpi, output, overlay, original } => {
+            let drawn = if original { commands::Drawn::Original } else { commands::Drawn::Page(overlay) };
+            commands::render(&ctx, &doc, page, dpi, &output, drawn)
         }
         Command::Thumbnail { doc, page } => commands::thumbnail(&ctx, &doc, page),
         Command::Ask { doc, question, page, engine, max_pixels, dtype } => {

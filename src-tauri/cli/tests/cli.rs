@@ -4,6 +4,7 @@
 mod common;
 
 use common::{bbox, word, Lib};
+use pagewise_engine::read::straighten::made_up_photo;
 use pagewise_testkit::{
     helvetica_width, jpeg_with_orientation, multipage_tiff, pdfium_available, png_page, webp_page, PdfBuilder, PdfPage,
 };
@@ -147,6 +148,42 @@ fn images_import_as_pages_with_their_geometry() {
     lib.cmd().args(["render", "fax.tif", "--page", "3", "--dpi", "72", "-o"]).arg(&page3).assert().success();
     assert_eq!(image::open(&page3).unwrap().width(), 100);
     lib.cmd().args(["text", "scan.png"]).assert().success().stderr(predicate::str::contains("not read yet"));
+}
+
+#[test]
+fn a_photographed_page_is_straightened_and_its_photo_kept() {
+    let lib = Lib::new();
+    let corners = [(180.0, 120.0), (820.0, 190.0), (760.0, 1080.0), (90.0, 990.0)];
+    let mut png = std::io::Cursor::new(Vec::new());
+    made_up_photo(1000, 1200, corners).write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let files = [lib.file("photo.png", png.get_ref()), lib.file("scan.png", &png_page(200, 300))];
+    let (code, lines) = lib.add(&[files[0].to_str().unwrap(), files[1].to_str().unwrap(), "--no-ocr"]);
+    assert_eq!(code, 0, "{lines:?}");
+    let show = lib.json(&["show", "photo.png"]);
+    let page = &show["pages"][0];
+    let found: Vec<(f64, f64)> = serde_json::from_value(page["photo_corners"].clone()).expect("corners kept");
+    for (f, c) in found.iter().zip(corners) {
+        assert!((f.0 - c.0 as f64).abs() < 12.0 && (f.1 - c.1 as f64).abs() < 12.0, "{found:?}");
+    }
+    // The page is the straightened sheet's shape (about 650 x 890), not the photo's.
+    let shape = page["height"].as_f64().unwrap() / page["width"].as_f64().unwrap();
+    assert!((1.3..1.45).contains(&shape), "{page}");
+    assert!(lib.json(&["show", "scan.png"])["pages"][0]["photo_corners"].is_null(), "a flat scan is left alone");
+    let drawn = |extra: &[&str]| {
+        let out = lib.dir.path().join("drawn.png");
+        lib.cmd().args(["render", "photo.png", "--dpi", "72", "-o"]).arg(&out).args(extra).assert().success();
+        image::open(&out).unwrap().to_rgb8()
+    };
+    let straight = drawn(&[]);
+    let (w, h) = straight.dimensions();
+    // Paper near each corner of the page drawn, not the table it lay on.
+    for (x, y) in [(w / 20, h / 40), (w - w / 20, h / 40), (w - w / 20, h - h / 40), (w / 20, h - h / 40)] {
+        assert!(straight.get_pixel(x, y)[2] > 180, "({x}, {y}) {:?}", straight.get_pixel(x, y));
+    }
+    let photo = drawn(&["--original"]);
+    assert_eq!(photo.width(), w, "the photo is drawn as wide as the page");
+    assert!((photo.height() as f64 / w as f64 - 1.2).abs() < 0.02);
+    assert!(photo.get_pixel(4, 4)[2] < 120, "the table is in the photo");
 }
 
 #[test]

@@ -14,6 +14,7 @@ fn page_of(words: Vec<Word>) -> Page {
         height: 842.0,
         rotation: 0,
         turned: 0,
+        photo_corners: None,
         source: if words.is_empty() { PageSource::NeedsReader } else { PageSource::TextLayer },
         text,
         words,

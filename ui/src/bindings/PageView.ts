@@ -9,4 +9,8 @@ import type { Word } from "./Word";
 /**
  * One page as the viewer draws it: size, words, lines and layout regions in page points.
  */
-export type PageView = { doc_id: DocId, page: number, pages: number, width: number, height: number, source: PageSource, turned: number, words: Array<Word>, lines: Array<Line>, layout: PageLayout, error: ErrorReport | null, };
+export type PageView = { doc_id: DocId, page: number, pages: number, width: number, height: number, source: PageSource, turned: number, 
+/**
+ * The page was found in a photo and straightened: the photo can be shown instead.
+ */
+from_photo: boolean, words: Array<Word>, lines: Array<Line>, layout: PageLayout, error: ErrorReport | null, };

@@ -240,14 +240,21 @@ fn score_docbank_page(
         }
     }
     let (sx, sy) = (page.width / 1000.0, page.height / 1000.0);
+    let token_box = |t: &Value| {
+        let v = |i: usize| t[i].as_f64().unwrap_or(0.0) as f32;
+        BBox::new(v(1) * sx, v(2) * sy, v(3) * sx, v(4) * sy)
+    };
+    // DocBank puts "figure" on a placeholder token (##LTFigure##) covering the figure, and
+    // leaves the words drawn inside it "paragraph": they count as the figure's.
+    let figures: Vec<BBox> = tokens.iter().filter(|t| t[0] == "##LTFigure##").map(token_box).collect();
     let mut labels = Vec::new();
     let mut ranks = Vec::new();
 
     for t in tokens {
-        let v = |i: usize| t[i].as_f64().unwrap_or(0.0) as f32;
-        let (x0, y0, x1, y1) = (v(1) * sx, v(2) * sy, v(3) * sx, v(4) * sy);
-        let label = t[5].as_str().unwrap_or_default();
-        let centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let b = token_box(t);
+        let centre = ((b.x0 + b.x1) / 2.0, (b.y0 + b.y1) / 2.0);
+        let in_figure = figures.iter().any(|f| f.contains_point(centre));
+        let label = if in_figure { "figure" } else { t[5].as_str().unwrap_or_default() };
         let region_at = || {
             layout
                 .regions
@@ -256,8 +263,6 @@ fn score_docbank_page(
                 .min_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
                 .map(|r| r.label)
         };
-        // DocBank puts "figure" on a placeholder token (##LTFigure##) covering the figure; the
-        // words drawn inside a figure keep "paragraph" there.
         // Other placeholders (##LTLine##, ...) are strokes of drawings, not text: not scored.
         let token = t[0].as_str().unwrap_or_default();
         if token.starts_with("##LT") && token != "##LTFigure##" {
@@ -265,10 +270,7 @@ fn score_docbank_page(
         }
         let placeholder = token == "##LTFigure##";
         let word = if placeholder { None } else { nearest_word(page, centre) };
-        let predicted = match (placeholder, word.and_then(|w| region_of[w]).or_else(region_at)) {
-            (false, Some(Label::Picture)) => Some("paragraph"),
-            (_, l) => l.map(docbank_label),
-        };
+        let predicted = word.and_then(|w| region_of[w]).or_else(region_at).map(docbank_label);
         if DOCBANK_SCORED.contains(&label) {
             labels.push((label.to_string(), predicted.map(str::to_string)));
         }

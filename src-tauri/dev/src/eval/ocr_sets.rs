@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use pagewise_engine::{DocId, Library, Page, PageSource, Result};
+use pagewise_engine::read::straighten::{photo_point, straightened_size};
+use pagewise_engine::{BBox, DocId, Library, Page, PageSource, Result};
 use serde_json::{json, Value};
 
 use super::metrics::edit_distance;
@@ -37,9 +38,26 @@ pub struct ReadPage {
     pub pixels_per_point: f32,
 }
 
+/// An image page as read; a page straightened from a photo has its words put back where they
+/// lie in the photo (the annotations' frame), in its pixels.
 pub fn read_image_page(lib: &mut Library, path: &Path) -> Result<ReadPage> {
     let id = import(lib, path)?;
-    let page = lib.page(&id, 1)?;
+    let mut page = lib.page(&id, 1)?;
+    if let Some(corners) = page.photo_corners {
+        let s = straightened_size(&corners).0 as f32 / page.width.max(1e-3);
+        for w in &mut page.words {
+            let b = w.bbox;
+            let seen = [(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)]
+                .map(|(x, y)| photo_point(&corners, (x * s, y * s)));
+            let (xs, ys) = (seen.map(|p| p.0), seen.map(|p| p.1));
+            let (min, max) = (
+                |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min),
+                |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max),
+            );
+            w.bbox = BBox::new(min(xs), min(ys), max(xs), max(ys));
+        }
+        return Ok(ReadPage { id, page, pixels_per_point: 1.0 });
+    }
     let width_px = image::image_dimensions(path).map(|(w, h)| if page.turned % 180 == 90 { h } else { w }).unwrap_or(1);
     let pixels_per_point = width_px as f32 / page.width.max(1e-3);
     Ok(ReadPage { id, page, pixels_per_point })
@@ -280,6 +298,7 @@ mod tests {
             height: 100.0,
             rotation: 0,
             turned: 0,
+            photo_corners: None,
             source: PageSource::Ocr,
             text: String::new(),
             words,

@@ -18,6 +18,6 @@ pub use error::{panic_message, Error, ErrorReport, Result};
 pub use fields::{DocumentFields, FieldValue, Item, ValueSource};
 pub use geometry::{merge_touching, BBox, TextDirection};
 pub use layout::{Cell, KeyValue, Label, LayoutMode, PageLayout, Region, RegionSource};
-pub use page::{FormField, FormFieldKind, Graphics, Line, Page, PageSource, Reading, Word};
+pub use page::{Corners, FormField, FormFieldKind, Graphics, Line, Page, PageSource, Reading, Word};
 pub use progress::{AddOutcome, AddStatus, Progress};
 pub use search::{BlockVector, PageMatch, SearchHit};

@@ -56,6 +56,7 @@ impl Page {
             height: 800.0,
             rotation: 0,
             turned: 0,
+            photo_corners: None,
             source,
             text: String::new(),
             words,
@@ -105,6 +106,10 @@ pub struct Page {
     /// on its side or upside down); applied to `width`, `height`, boxes and rendering.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub turned: u16,
+    /// Where the page was found in a photo of it: the page's size, boxes and pixels are the
+    /// straightened page's, and the photo stays the original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_corners: Option<Corners>,
     pub source: PageSource,
     /// Page text in reading order: lines joined by '\n', blocks separated by a blank line.
     pub text: String,
@@ -116,6 +121,11 @@ pub struct Page {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
 }
+
+/// A page's corners in a photo of it, in the photo's upright pixels (EXIF orientation applied):
+/// top-left, top-right, bottom-right, bottom-left.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Corners(pub [(f32, f32); 4]);
 
 fn is_zero(v: &u16) -> bool {
     *v == 0
@@ -182,6 +192,8 @@ pub struct Reading {
     pub rotation: u16,
     /// Degrees (clockwise) the pixels were turned to read them upright.
     pub turned: u16,
+    /// Where the page was found in a photo of it (read straightened).
+    pub photo_corners: Option<Corners>,
     pub words: Vec<Word>,
     /// The words the reader saw as one line (OCR: one detected line of text each), as indices
     /// into `words`; empty where a reader gives words alone, and rows are then found from the

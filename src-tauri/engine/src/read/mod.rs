@@ -23,6 +23,7 @@ pub fn page_of(no: PageNo, reading: Reading) -> Page {
         height: reading.height,
         rotation: reading.rotation,
         turned: reading.turned,
+        photo_corners: reading.photo_corners,
         source: reading.source,
         text,
         words: reading.words,

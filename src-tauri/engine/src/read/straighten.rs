@@ -12,6 +12,7 @@ use image::Rgb;
 use image::RgbImage;
 use rayon::prelude::*;
 
+use crate::model::Corners;
 use crate::render::luma;
 
 /// The longer side of the grey copy the page is looked for in.
@@ -22,12 +23,11 @@ const MIN_CONTRAST: f64 = 40.0;
 const PAGE_SHARE: (f64, f64) = (0.15, 0.95);
 /// The least share of the corners' quadrilateral the page blob fills.
 const MIN_FILL: f64 = 0.85;
+/// The most of the photo outside the page that may be as bright as paper: a photo's page lies
+/// on a darker background, where a box drawn on a white form encloses a bright blob too.
+const MAX_BRIGHT_AROUND: f64 = 0.3;
 /// Corners closer than this share of the photo's sides to its own corners: a flat scan.
 const FLAT: f32 = 0.02;
-
-/// A page's corners in the photo's pixels: top-left, top-right, bottom-right, bottom-left.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Corners(pub [(f32, f32); 4]);
 
 /// The page's corners in the photo, or `None` when there is no page to straighten.
 pub fn find_page(photo: &RgbImage) -> Option<Corners> {
@@ -51,7 +51,9 @@ pub fn find_page(photo: &RgbImage) -> Option<Corners> {
         |key: &dyn Fn((f32, f32)) -> f32| blob.iter().map(|&i| point(i)).max_by(|a, b| key(*a).total_cmp(&key(*b)));
     let corners =
         [extreme(&|(x, y)| -x - y)?, extreme(&|(x, y)| x - y)?, extreme(&|(x, y)| x + y)?, extreme(&|(x, y)| y - x)?];
-    if (page as f64) < MIN_FILL * quad_area(&corners) as f64 {
+    if (page as f64) < MIN_FILL * quad_area(&corners) as f64
+        || bright_around(&grey, cut, cols, &corners) > MAX_BRIGHT_AROUND
+    {
         return None;
     }
     // Blob pixels are cells of `step` pixels: a corner is the far edge of its cell.
@@ -76,12 +78,8 @@ pub fn find_page(photo: &RgbImage) -> Option<Corners> {
 /// The page inside `corners`, straightened: as wide as its longer horizontal side and as high
 /// as its longer vertical side, each pixel sampled (bilinear) where the perspective maps it.
 pub fn straighten(photo: &RgbImage, corners: &Corners) -> RgbImage {
-    let c = corners.0;
-    let dist = |a: (f32, f32), b: (f32, f32)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
-    let out_w = dist(c[0], c[1]).max(dist(c[3], c[2])).round().max(1.0) as u32;
-    let out_h = dist(c[0], c[3]).max(dist(c[1], c[2])).round().max(1.0) as u32;
-    let target = [(0.0, 0.0), (out_w as f32, 0.0), (out_w as f32, out_h as f32), (0.0, out_h as f32)];
-    let Some(h) = homography(&target, &c) else { return photo.clone() };
+    let (out_w, out_h) = straightened_size(corners);
+    let Some(h) = page_to_photo(corners) else { return photo.clone() };
     let mut out = RgbImage::new(out_w, out_h);
     let h = h.map(|v| v as f32);
     out.par_chunks_mut(3 * out_w as usize).enumerate().for_each(|(v, row)| {
@@ -96,6 +94,30 @@ pub fn straighten(photo: &RgbImage, corners: &Corners) -> RgbImage {
         }
     });
     out
+}
+
+/// The straightened page's size in pixels: its longer horizontal and vertical sides.
+pub fn straightened_size(corners: &Corners) -> (u32, u32) {
+    let c = corners.0;
+    let dist = |a: (f32, f32), b: (f32, f32)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let w = dist(c[0], c[1]).max(dist(c[3], c[2])).round().max(1.0) as u32;
+    let h = dist(c[0], c[3]).max(dist(c[1], c[2])).round().max(1.0) as u32;
+    (w, h)
+}
+
+/// Where a point of the straightened page (in its pixels) lies in the photo.
+pub fn photo_point(corners: &Corners, (x, y): (f32, f32)) -> (f32, f32) {
+    let Some(h) = page_to_photo(corners) else { return (x, y) };
+    let (x, y) = (x as f64, y as f64);
+    let z = h[6] * x + h[7] * y + 1.0;
+    (((h[0] * x + h[1] * y + h[2]) / z) as f32, ((h[3] * x + h[4] * y + h[5]) / z) as f32)
+}
+
+/// The perspective map from the straightened page's pixels to the photo's.
+fn page_to_photo(corners: &Corners) -> Option<[f64; 8]> {
+    let (w, h) = straightened_size(corners);
+    let (w, h) = (w as f32, h as f32);
+    homography(&[(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)], &corners.0)
 }
 
 /// Mean grey of each `step` x `step` cell.
@@ -186,6 +208,35 @@ fn flood(seeds: &[usize], on: &[bool], seen: &mut [bool], w: usize, h: usize) ->
         }
     }
     found
+}
+
+/// The share of the cells outside the quadrilateral `corners` (cell units, in order) that are
+/// brighter than `cut`; 0 when none is outside.
+fn bright_around(grey: &[u8], cut: u8, cols: usize, corners: &[(f32, f32); 4]) -> f64 {
+    let (mut outside, mut bright) = (0usize, 0usize);
+    for (i, &g) in grey.iter().enumerate() {
+        if !inside(corners, ((i % cols) as f32 + 0.5, (i / cols) as f32 + 0.5)) {
+            outside += 1;
+            bright += usize::from(g > cut);
+        }
+    }
+    if outside == 0 {
+        0.0
+    } else {
+        bright as f64 / outside as f64
+    }
+}
+
+/// Is `p` inside the polygon `corners` (even-odd rule)?
+fn inside(corners: &[(f32, f32); 4], p: (f32, f32)) -> bool {
+    let mut odd = false;
+    for i in 0..4 {
+        let (a, b) = (corners[i], corners[(i + 1) % 4]);
+        if (a.1 > p.1) != (b.1 > p.1) && p.0 < a.0 + (p.1 - a.1) * (b.0 - a.0) / (b.1 - a.1) {
+            odd = !odd;
+        }
+    }
+    odd
 }
 
 /// Area of a quadrilateral (shoelace), its corners in order.
@@ -318,6 +369,19 @@ mod tests {
         let table = RgbImage::from_fn(800, 600, |x, y| Rgb([(x % 7 * 9) as u8 + 60, (y % 5 * 11) as u8 + 60, 70]));
         assert_eq!(find_page(&table), None);
         assert_eq!(find_page(&RgbImage::new(1, 20_000)), None);
+        // A scanned form: a thick box drawn on a white page holds a bright blob of its own, but
+        // the page around it is as bright as it: no photo of a page.
+        let form = RgbImage::from_fn(800, 1000, |x, y| {
+            let frame = |v: u32, lo: u32, hi: u32| (lo..lo + 8).contains(&v) || (hi - 8..hi).contains(&v);
+            let in_box = (100..700).contains(&x) && (200..900).contains(&y);
+            let edge = in_box && (frame(x, 100, 700) || frame(y, 200, 900));
+            if edge || (y % 40 < 6 && (120..680).contains(&x) && !in_box) {
+                Rgb([20, 20, 20])
+            } else {
+                Rgb([245; 3])
+            }
+        });
+        assert_eq!(find_page(&form), None);
         assert_eq!(find_page(&RgbImage::new(0, 0)), None);
     }
 

@@ -59,6 +59,7 @@ pub fn read_words(page: &PdfPage) -> Result<Reading, PdfiumError> {
         height,
         rotation: frame.rotation,
         turned: 0,
+        photo_corners: None,
         words,
         reader_lines: Vec::new(),
         direction: votes.winner(),

@@ -70,6 +70,7 @@ impl VlmReading {
             height: page.height,
             rotation: page.rotation,
             turned: page.turned,
+            photo_corners: page.photo_corners,
             words: self.words.clone(),
             graphics: page.graphics.clone(),
             ..Default::default()

@@ -1,16 +1,20 @@
 //! Importing files, top to bottom: a file is identified (source), copied into the library,
 //! opened in a worker process (pdfium or the image decoder: `worker`), repaired into a copy if
 //! pdfium refuses it, each page read (its text layer, or its pixels by the OCR reader when it
-//! has none) and put in reading order, then stored and indexed in one transaction. Progress is reported as events; a failed file or page is data in the report,
-//! never a crash.
+//! has none; a photo of a document is straightened to its page first) and put in reading order,
+//! then stored and indexed in one transaction. Progress is reported as events; a failed file or
+//! page is data in the report, never a crash.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::reading::read_by_ocr;
 use super::Library;
-use crate::model::{AddOutcome, AddStatus, FileKind, Graphics, LayoutMode, Page, PageSource, Progress, Reading};
+use crate::model::{
+    AddOutcome, AddStatus, Corners, FileKind, Graphics, LayoutMode, Page, PageSource, Progress, Reading,
+};
 use crate::read::ocr::page::PDF_PIXELS;
+use crate::read::straighten::{find_page, straighten};
 use crate::read::{failed_page, page_of};
 use crate::source::{Hashing, SourceFile};
 use crate::store::{ImageMeta, JobItem, NewDocument, Store};
@@ -298,12 +302,17 @@ fn import_image(
     };
     let mut tx = store.begin_import(&new)?;
     for (i, ip) in image_pages.iter().enumerate() {
-        let (width, height) = ip.size_points();
-        let mut page =
-            page_of(i as u32 + 1, Reading { source: PageSource::NeedsReader, width, height, ..Default::default() });
+        let (pixels, photo_corners) = match worker::decode_image(stored, src.kind, i, &src.path) {
+            Ok(img) => straightened(image::DynamicImage::ImageRgba8(img).to_rgb8()),
+            Err(e) => (Err(e), None),
+        };
+        let (width, height) = match (&pixels, photo_corners) {
+            (Ok(img), Some(_)) => (img.width() as f32 * 72.0 / ip.dpi, img.height() as f32 * 72.0 / ip.dpi),
+            _ => ip.size_points(),
+        };
+        let reading = Reading { source: PageSource::NeedsReader, width, height, photo_corners, ..Default::default() };
+        let mut page = page_of(i as u32 + 1, reading);
         if !opts.skip_ocr {
-            let pixels = worker::decode_image(stored, src.kind, i, &src.path)
-                .map(|img| image::DynamicImage::ImageRgba8(img).to_rgb8());
             page = read_pixels(page, pixels);
         }
         outcome.note(&page);
@@ -312,4 +321,13 @@ fn import_image(
     }
     tx.commit()?;
     Ok(pages)
+}
+
+/// A photo of a document straightened to its page, with where the page was found; any other
+/// image as it is.
+fn straightened(img: image::RgbImage) -> (Pixels, Option<Corners>) {
+    match find_page(&img) {
+        Some(corners) => (Ok(straighten(&img, &corners)), Some(corners)),
+        None => (Ok(img), None),
+    }
 }

@@ -23,7 +23,13 @@ use crate::{render, Error, Result};
 pub(super) fn read_by_ocr(page: &Page, img: &RgbImage) -> Result<(Page, OcrPage)> {
     let read = ocr::read_image(Reader::get()?, img, page.width / img.width().max(1) as f32)?;
     let turned = (page.turned + read.reading.turned) % 360;
-    let reading = Reading { rotation: page.rotation, turned, graphics: page.graphics.clone(), ..read.reading.clone() };
+    let reading = Reading {
+        rotation: page.rotation,
+        turned,
+        photo_corners: page.photo_corners,
+        graphics: page.graphics.clone(),
+        ..read.reading.clone()
+    };
     Ok((page_of(page.page, reading), read))
 }
 

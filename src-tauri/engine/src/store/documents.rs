@@ -206,8 +206,8 @@ impl ImportTx<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO pages (doc_id, page, width, height, rotation, source, text, words, lines, dpi, orientation,
-                 error_kind, error_message, graphics, turned)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 error_kind, error_message, graphics, turned, photo_corners)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?
             .execute(params![
                 self.id.0,
@@ -225,6 +225,7 @@ impl ImportTx<'_> {
                 page.error.as_ref().map(|e| e.message.as_str()),
                 graphics,
                 page.turned,
+                page.photo_corners.map(|c| serde_json::to_string(&c).expect("corners serialise")),
             ])?;
         if !page.text.is_empty() {
             self.tx
@@ -267,7 +268,8 @@ fn doc_from_row(r: &Row) -> rusqlite::Result<Document> {
 }
 
 pub(super) const PAGE_COLUMNS: &str =
-    "page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics, turned";
+    "page, width, height, rotation, source, text, words, lines, error_kind, error_message, graphics, turned,
+    photo_corners";
 
 fn page_from_row(r: &Row) -> rusqlite::Result<Page> {
     page_from_row_at(r, 0)
@@ -282,6 +284,7 @@ pub(super) fn page_from_row_at(r: &Row, at: usize) -> rusqlite::Result<Page> {
     let words: String = r.get(at + 6)?;
     let lines: String = r.get(at + 7)?;
     let graphics: String = r.get(at + 10)?;
+    let corners: Option<String> = r.get(at + 12)?;
     let error = match (r.get::<_, Option<String>>(at + 8)?, r.get::<_, Option<String>>(at + 9)?) {
         (Some(kind), Some(message)) => Some(ErrorReport { kind, message }),
         _ => None,
@@ -292,6 +295,7 @@ pub(super) fn page_from_row_at(r: &Row, at: usize) -> rusqlite::Result<Page> {
         height: r.get::<_, f64>(at + 2)? as f32,
         rotation: r.get(at + 3)?,
         turned: r.get(at + 11)?,
+        photo_corners: corners.map(|c| serde_json::from_str(&c)).transpose().map_err(|e| json_err(at + 12, e))?,
         source: PageSource::parse(&source).unwrap_or(PageSource::Failed),
         text: r.get(at + 5)?,
         words: serde_json::from_str::<Vec<Word>>(&words).map_err(|e| json_err(at + 6, e))?,

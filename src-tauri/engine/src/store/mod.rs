@@ -32,6 +32,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     (6, "questions", include_str!("migrations/0006_questions.sql")),
     (7, "secrets", include_str!("migrations/0007_secrets.sql")),
     (8, "large libraries", include_str!("migrations/0008_large_libraries.sql")),
+    (9, "photos", include_str!("migrations/0009_photos.sql")),
 ];
 
 /// The migration that moves passwords out of the database, and where in its SQL that happens.
