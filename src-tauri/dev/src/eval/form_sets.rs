@@ -11,7 +11,7 @@ use pagewise_engine::{BBox, KeyValue, Label, LayoutMode, Library, Page, PageLayo
 use serde_json::{json, Value};
 
 use super::field_sets::{Bands, Tally};
-use super::ocr_sets::read_image_page;
+use super::ocr_sets::{photo_box, read_image_page};
 use super::sets::{read_json, set_name, Report};
 
 /// An annotated link, its boxes in page points.
@@ -103,13 +103,20 @@ pub fn key_values(lib: &mut Library, dir: &Path, mode: LayoutMode) -> Result<Rep
                 continue;
             }
         };
-        let layout = match lib.page_layout(&read.id, 1, mode) {
+        let mut layout = match lib.page_layout(&read.id, 1, mode) {
             Ok(l) => l,
             Err(e) => {
                 failed.push(format!("{file}: {e}"));
                 continue;
             }
         };
+        // A page straightened from a photo: its layout in the photo's frame, as its words are.
+        if let Some(in_photo) = photo_box(&read.page) {
+            layout.regions.iter_mut().for_each(|r| r.bbox = in_photo(r.bbox));
+            for p in layout.pairs.iter_mut().chain(layout.regions.iter_mut().filter_map(|r| r.pair.as_mut())) {
+                (p.key_bbox, p.value_bbox) = (in_photo(p.key_bbox), in_photo(p.value_bbox));
+            }
+        }
         let gold = gold_pairs(links, read.pixels_per_point);
         placed.add(&read.page, &layout, &gold);
         let predicted: Vec<&KeyValue> = layout.key_values().collect();

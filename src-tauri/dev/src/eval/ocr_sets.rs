@@ -10,7 +10,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use pagewise_engine::read::straighten::{photo_point, straightened_size};
-use pagewise_engine::{BBox, DocId, Library, Page, PageSource, Result};
+use pagewise_engine::{BBox, DocId, Library, Page, PageSource, Result, Word};
 use serde_json::{json, Value};
 
 use super::metrics::edit_distance;
@@ -42,25 +42,29 @@ pub struct ReadPage {
 /// lie in the photo (the annotations' frame), in its pixels.
 pub fn read_image_page(lib: &mut Library, path: &Path) -> Result<ReadPage> {
     let id = import(lib, path)?;
-    let mut page = lib.page(&id, 1)?;
-    if let Some(corners) = page.photo_corners {
-        let s = straightened_size(&corners).0 as f32 / page.width.max(1e-3);
-        for w in &mut page.words {
-            let b = w.bbox;
-            let seen = [(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)]
-                .map(|(x, y)| photo_point(&corners, (x * s, y * s)));
-            let (xs, ys) = (seen.map(|p| p.0), seen.map(|p| p.1));
-            let (min, max) = (
-                |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min),
-                |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max),
-            );
-            w.bbox = BBox::new(min(xs), min(ys), max(xs), max(ys));
-        }
-        return Ok(ReadPage { id, page, pixels_per_point: 1.0 });
+    let page = lib.page(&id, 1)?;
+    if let Some(in_photo) = photo_box(&page) {
+        let words = page.words.iter().map(|w| Word { bbox: in_photo(w.bbox), ..w.clone() }).collect();
+        return Ok(ReadPage { id, page: Page { words, ..page }, pixels_per_point: 1.0 });
     }
     let width_px = image::image_dimensions(path).map(|(w, h)| if page.turned % 180 == 90 { h } else { w }).unwrap_or(1);
     let pixels_per_point = width_px as f32 / page.width.max(1e-3);
     Ok(ReadPage { id, page, pixels_per_point })
+}
+
+/// For a page straightened from a photo: where a box of it (page points) lies in the photo
+/// (pixels; the box around its four corners mapped).
+pub fn photo_box(page: &Page) -> Option<impl Fn(BBox) -> BBox> {
+    let corners = page.photo_corners?;
+    let s = straightened_size(&corners).0 as f32 / page.width.max(1e-3);
+    Some(move |b: BBox| {
+        let seen = [(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)]
+            .map(|(x, y)| photo_point(&corners, (x * s, y * s)));
+        let (xs, ys) = (seen.map(|p| p.0), seen.map(|p| p.1));
+        let least = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
+        let most = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
+        BBox::new(least(xs), least(ys), most(xs), most(ys))
+    })
 }
 
 fn squash(s: &str) -> String {

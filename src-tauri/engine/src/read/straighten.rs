@@ -386,6 +386,20 @@ mod tests {
     }
 
     #[test]
+    fn a_point_of_the_straightened_page_is_found_again_in_the_photo() {
+        let corners = Corners([(180.0, 120.0), (820.0, 190.0), (760.0, 1080.0), (90.0, 990.0)]);
+        let (w, h) = straightened_size(&corners);
+        let (w, h) = (w as f32, h as f32);
+        for (page, photo) in [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)].into_iter().zip(corners.0) {
+            assert!(near(photo_point(&corners, page), photo, 0.01), "{page:?}");
+        }
+        // The page's centre is where the page's diagonals cross in the photo (460.4, 584.1), not
+        // the corners' mean (462.5, 595).
+        let centre = photo_point(&corners, (w / 2.0, h / 2.0));
+        assert!(near(centre, (460.4, 584.1), 0.5), "{centre:?}");
+    }
+
+    #[test]
     fn the_perspective_map_takes_each_corner_to_its_place() {
         let from = [(0.0, 0.0), (100.0, 0.0), (100.0, 50.0), (0.0, 50.0)];
         let to = [(10.0, 5.0), (90.0, 12.0), (95.0, 70.0), (3.0, 60.0)];
