@@ -143,24 +143,24 @@ fn drawn(library: &LibraryPool, cache: &PageCache, doc: &str, page: u32, width: 
     if let Some(bytes) = cache.get(&key) {
         return Ok(bytes);
     }
-    let lib = library.get()?;
-    let id = DocId(doc.into());
-    let meta = lib.page(&id, page)?;
-    let img = lib.render_page(&id, page, width as f32 * 72.0 / meta.width.max(1.0))?;
-    drop(lib);
-    let bytes = Arc::new(png(img, doc, page)?);
+    let bytes = Arc::new(draw(library, doc, page, width, false)?);
     cache.put(key, bytes.clone());
     Ok(bytes)
 }
 
 /// The photo a page was found in, `width` pixels wide (not cached: it is seldom asked for).
 fn original(library: &LibraryPool, doc: &str, page: u32, width: u32) -> Result<Arc<Vec<u8>>> {
+    draw(library, doc, page, width, true).map(Arc::new)
+}
+
+/// The page, or with `original` the photo it was found in, drawn `width` pixels wide as PNG.
+fn draw(library: &LibraryPool, doc: &str, page: u32, width: u32, original: bool) -> Result<Vec<u8>> {
     let lib = library.get()?;
     let id = DocId(doc.into());
-    let meta = lib.page(&id, page)?;
-    let img = lib.render_original(&id, page, width as f32 * 72.0 / meta.width.max(1.0))?;
+    let dpi = width as f32 * 72.0 / lib.page(&id, page)?.width.max(1.0);
+    let img = if original { lib.render_original(&id, page, dpi)? } else { lib.render_page(&id, page, dpi)? };
     drop(lib);
-    Ok(Arc::new(png(img, doc, page)?))
+    png(img, doc, page)
 }
 
 /// PNG with fast compression: ~2 ms to encode a 1000-px page where JPEG takes ~35 ms; the

@@ -16,7 +16,7 @@ use crate::model::{
 use crate::read::ocr::page::PDF_PIXELS;
 use crate::read::straighten::{find_page, straighten};
 use crate::read::{failed_page, page_of};
-use crate::source::{Hashing, SourceFile};
+use crate::source::{Hashing, ImagePage, SourceFile};
 use crate::store::{ImageMeta, JobItem, NewDocument, Store};
 use crate::worker::{self, Reply};
 use crate::{Error, Result};
@@ -306,8 +306,9 @@ fn import_image(
             Ok(img) => straightened(image::DynamicImage::ImageRgba8(img).to_rgb8()),
             Err(e) => (Err(e), None),
         };
+        // A straightened page's size is its own pixels' at the photo's DPI.
         let (width, height) = match (&pixels, photo_corners) {
-            (Ok(img), Some(_)) => (img.width() as f32 * 72.0 / ip.dpi, img.height() as f32 * 72.0 / ip.dpi),
+            (Ok(img), Some(_)) => ImagePage { width_px: img.width(), height_px: img.height(), ..*ip }.size_points(),
             _ => ip.size_points(),
         };
         let reading = Reading { source: PageSource::NeedsReader, width, height, photo_corners, ..Default::default() };
