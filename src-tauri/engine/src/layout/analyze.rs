@@ -143,7 +143,11 @@ pub fn context(pages: &[Page]) -> DocContext {
     let caps_body = all > 0 && capitals as f32 >= CAPS_BODY * all as f32;
     let mut seen: HashMap<String, HashSet<u32>> = HashMap::new();
     for p in pages {
-        for block in geometric::blocks(p) {
+        // Blocks and their lines alone: a running head may share its block with what lies
+        // under it on some pages (a figure's labels), and not on others.
+        let blocks = geometric::blocks(p);
+        let lines = blocks.iter().filter(|b| b.len() > 1).flat_map(|b| b.iter().map(|&l| vec![l]));
+        for block in blocks.iter().cloned().chain(lines) {
             let bbox = block.iter().skip(1).fold(p.lines[block[0]].bbox, |acc, &l| acc.union(&p.lines[l].bbox));
             if bbox.y1 <= p.height * EDGE_BAND || bbox.y0 >= p.height * (1.0 - EDGE_BAND) {
                 let text: Vec<&str> = block

@@ -12,7 +12,7 @@
 use super::tables::{self, Row};
 use super::text_shapes::{
     inline_label, is_caption_start, is_formula, is_heading, is_list_marker, is_page_number, is_section_number,
-    signature, Setting,
+    is_wordless, signature, Setting,
 };
 use crate::model::{BBox, KeyValue, Label, Page, Region, RegionSource, Word};
 
@@ -98,15 +98,18 @@ fn continue_captions(regions: &mut Vec<Region>, body: f32) {
 }
 
 /// Superscripts, limits and fraction parts of a displayed equation often come out as a line of
-/// their own ("1 (0) (0)"): a one-line text region without words, touching a formula, is part
-/// of the formula.
+/// their own ("1 (0) (0)"), and a fraction's parts beside the rest of it: a short text
+/// region without words, touching a formula above, below or beside it, is part of the formula.
 fn attach_formula_pieces(regions: &mut [Region], body: f32) {
     let formulas: Vec<BBox> = regions.iter().filter(|r| r.label == Label::Formula).map(|r| r.bbox).collect();
-    for r in regions.iter_mut().filter(|r| r.label == Label::Text && r.bbox.height() < 2.0 * body) {
-        let wordless = r.text.split_whitespace().all(|t| t.chars().filter(|c| c.is_alphabetic()).count() < 3);
-        let touching =
-            formulas.iter().any(|f| f.h_overlap(&r.bbox) > 0.0 && (f.y0 - r.bbox.y1).max(r.bbox.y0 - f.y1) < body);
-        if wordless && touching {
+    for r in regions.iter_mut().filter(|r| r.label == Label::Text && r.bbox.height() < 3.0 * body) {
+        let gap = |a0: f32, a1: f32, b0: f32, b1: f32| (a0 - b1).max(b0 - a1);
+        let touching = formulas.iter().any(|f| {
+            let (b, r) = (f, &r.bbox);
+            b.h_overlap(r) > 0.0 && gap(b.y0, b.y1, r.y0, r.y1) < body
+                || b.v_overlap(r) > 0.0 && gap(b.x0, b.x1, r.x0, r.x1) < 2.0 * body
+        });
+        if is_wordless(&r.text) && touching {
             r.label = Label::Formula;
             r.confidence = 0.5;
         }
@@ -418,6 +421,7 @@ fn split_text(
             return;
         }
     }
+    let block = rows.iter().skip(1).fold(span(&rows[0]), |acc, r| acc.union(&span(r)));
     let width = rows.iter().map(|r| span(r).width()).fold(0.0, f32::max);
     // A list needs two markers in the block, unless its marker is a bullet sign.
     let markers = rows.iter().filter(|r| is_list_marker(&words[r[0] as usize].text)).count();
@@ -438,14 +442,20 @@ fn split_text(
             let numbered = is_section_number(first) && ws.len() >= 2 && span(ws).width() < 0.7 * width;
             // After a paragraph ends (a finished sentence or a short last line), or continuing
             // a heading that wraps.
+            let wraps_heading = k > 0
+                && kinds[k - 1] == Label::SectionHeader
+                && styled
+                && (k < 2 || kinds[k - 2] != Label::SectionHeader);
             let after_paragraph = k == 0
                 || rows[k - 1].last().is_some_and(|&w| words[w as usize].text.ends_with(['.', ':', '!', '?']))
                 || span(&rows[k - 1]).width() < 0.8 * width
-                || kinds[k - 1] == Label::SectionHeader && styled && (k < 2 || kinds[k - 2] != Label::SectionHeader);
+                || wraps_heading;
+            // A styled last row may end its paragraph; a numbered one, or the rest of a heading,
+            // heads the next block.
             if ws.len() <= 16
                 && (styled || numbered)
                 && after_paragraph
-                && k + 1 < rows.len()
+                && (k + 1 < rows.len() || numbered || wraps_heading)
                 // Its shape only: size and weight were weighed above (`styled`).
                 && is_heading(
                     &text,
@@ -470,6 +480,24 @@ fn split_text(
             }
         };
         kinds.push(kind);
+    }
+    // Rows without a word beside a formula's rows are more of it: a fraction's lines, a
+    // matrix's, big brackets.
+    let wordless: Vec<bool> = rows.iter().map(|r| is_wordless(&text_of(words, r))).collect();
+    for k in (0..rows.len()).chain((0..rows.len()).rev()) {
+        let beside = |j: Option<usize>| j.and_then(|j| kinds.get(j)) == Some(&Label::Formula);
+        if kinds[k] == Label::Text && wordless[k] && (beside(k.checked_sub(1)) || beside(Some(k + 1))) {
+            kinds[k] = Label::Formula;
+        }
+    }
+    // A line of a paragraph with numbers and signs in it, set from edge to edge between two
+    // lines of text; a displayed formula is set in, or stands apart.
+    for k in 1..rows.len().saturating_sub(1) {
+        let b = span(&rows[k]);
+        let edge_to_edge = b.x0 - block.x0 < body && block.x1 - b.x1 < body;
+        if kinds[k] == Label::Formula && kinds[k - 1] == Label::Text && kinds[k + 1] == Label::Text && edge_to_edge {
+            kinds[k] = Label::Text;
+        }
     }
     let mut k = 0;
     while k < rows.len() {

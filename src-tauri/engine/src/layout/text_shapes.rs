@@ -81,10 +81,12 @@ pub fn is_heading(text: &str, lines: usize, words: usize, set: Setting, first: &
             .is_some_and(|w| w.ends_with('.') && w.len() <= 4 && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
     let letters: Vec<char> = trimmed.chars().filter(|c| c.is_alphabetic()).collect();
     let has_word = trimmed.split_whitespace().any(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3);
-    if letters.len() < 2 || sentence || !has_word {
+    let numbered = is_section_number(first) && words >= 2;
+    // "2.1.1 [X] ∼ δ": a subsection's number may head a title of symbols alone.
+    let subsection = numbered && !first.starts_with('0') && first.trim_end_matches('.').contains('.');
+    if sentence || !(has_word && letters.len() >= 2 || subsection) {
         return false;
     }
-    let numbered = is_section_number(first) && words >= 2;
     let caps = caps_stand_out && letters.iter().all(|c| c.is_uppercase()) && words <= 6 && letters.len() >= 4;
     // Capitals and section numbers are often set a little smaller (small caps).
     size >= 1.12 * body
@@ -95,10 +97,13 @@ pub fn is_heading(text: &str, lines: usize, words: usize, set: Setting, first: &
 
 /// Mostly mathematics: operators, Greek letters, single-letter symbols, few ordinary words.
 pub fn is_formula(text: &str) -> bool {
-    const MATH: &str = "=+−×÷∑∫∏√∞≤≥≈≠∈∉∂∇±∓⊂⊆∪∩→←↔⇒⇔∀∃^_|\
+    const MATH: &str = "=+−×÷∑∫∏√∞≤≥≈≠∈∉∂∇±∓⊂⊆∪∩→←↔⇒⇔∀∃^_|<>∼≡\
                         αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ";
     let tokens: Vec<&str> = text.split_whitespace().collect();
-    if tokens.is_empty() {
+    // Prose with some mathematics in it has runs of words; the line that leads into a
+    // displayed formula ends with a few ("so that", "and we define").
+    let (longest, trailing) = prose_runs(&tokens);
+    if tokens.is_empty() || longest >= 4 || trailing >= 2 {
         return false;
     }
     let math_chars = text.chars().filter(|c| MATH.contains(*c)).count();
@@ -109,21 +114,43 @@ pub fn is_formula(text: &str) -> bool {
                 && t.chars().all(|c| c.is_alphabetic() || ",.;:".contains(c))
         })
         .count();
-    let has_relation = text.contains('=')
-        || text.contains('≤')
-        || text.contains('≥')
-        || text.contains('≈')
-        || text.contains('∈')
-        || text.contains('→');
-    // "(12)" or "(3.4a)" at the end: a numbered display equation.
-    let last = tokens[tokens.len() - 1];
-    let numbered = last.starts_with('(')
-        && last.ends_with(')')
-        && last.chars().nth(1).is_some_and(|c| c.is_ascii_digit())
-        && last.chars().count() <= 8;
+    let has_relation = text.contains(['=', '≤', '≥', '≈', '∈', '→', '<', '>', '∼', '≡']);
+    // "(12)", "(3.4a)" or "(B.35)" ending a line: a numbered display equation.
+    let numbered = text.lines().filter_map(|l| l.split_whitespace().last()).any(is_equation_number);
     let share = wordy as f32 / tokens.len() as f32;
     math_chars >= 2 && has_relation && share < 0.3 || numbered && (has_relation || math_chars >= 1) && share < 0.4
 }
+
+fn is_equation_number(t: &str) -> bool {
+    let Some(inner) = t.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else { return false };
+    // An appendix letter before the number: "(B.35)", "(A1)".
+    let number = inner.strip_prefix(|c: char| c.is_ascii_uppercase()).map_or(inner, |n| n.trim_start_matches('.'));
+    number.chars().next().is_some_and(|c| c.is_ascii_digit()) && inner.chars().count() <= 6
+}
+
+/// The longest run of ordinary words in a row ("is by definition true in the"), and the run it
+/// ends with: a displayed formula has a few words at most ("for all", "if and only").
+fn prose_runs(tokens: &[&str]) -> (usize, usize) {
+    let word = |t: &&str| {
+        let t = t.trim_end_matches([',', '.', ';', ':']);
+        t.chars().count() >= 2 && t.chars().all(char::is_alphabetic) && !MATH_NAMES.contains(&t)
+    };
+    let runs: Vec<usize> = tokens.split(|t| !word(t)).map(<[&str]>::len).collect();
+    (runs.iter().copied().max().unwrap_or(0), runs.last().copied().unwrap_or(0))
+}
+
+/// No ordinary word in it ("1 (0) (0)", "σf (B)D(B)dB + Z"): a piece of a formula or of a
+/// chart, not of prose.
+pub fn is_wordless(text: &str) -> bool {
+    !text.split_whitespace().any(|t| {
+        let t = t.trim_end_matches([',', '.', ';', ':']);
+        t.chars().count() >= 3 && t.chars().all(char::is_alphabetic) && !MATH_NAMES.contains(&t)
+    })
+}
+
+/// Function names set upright in formulas, which read like words.
+const MATH_NAMES: [&str; 16] =
+    ["sin", "cos", "tan", "log", "ln", "exp", "lim", "max", "min", "sup", "inf", "det", "arg", "mod", "dx", "dt"];
 
 pub fn is_page_number(text: &str) -> bool {
     let t = text.trim().to_lowercase();
@@ -135,12 +162,24 @@ pub fn is_page_number(text: &str) -> bool {
         || (!t.is_empty() && t.len() <= 5 && t.chars().all(|c| "ivxlc".contains(c)))
 }
 
-/// A text with its digits masked, so "Page 3" and "Page 4" repeat as one header.
+/// A text with each run of digits masked, so "Page 9" and "Page 10" repeat as one header.
 pub fn signature(text: &str) -> String {
-    text.split_whitespace()
-        .map(|w| w.chars().map(|c| if c.is_ascii_digit() { '#' } else { c.to_ascii_lowercase() }).collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(text.len());
+    for w in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let mut in_number = false;
+        for c in w.chars() {
+            if c.is_ascii_digit() && !in_number {
+                out.push('#');
+            } else if !c.is_ascii_digit() {
+                out.push(c.to_ascii_lowercase());
+            }
+            in_number = c.is_ascii_digit();
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -172,8 +211,15 @@ mod tests {
         assert!(is_formula("E = mc^2 + α β"));
         assert!(!is_formula("The value of the parameter is equal to the mean = 3 of all samples"));
         assert!(is_formula("x = y (12)"));
+        assert!(is_formula("X > 0, T > 0, (2.33)"));
+        assert!(!is_formula("Proof The identity (2.15), for d = r = k + 1, is by definition true in the initial"));
+        assert!(is_formula("f(x) = sin x + cos x for all x ∈ R"));
+        assert!(is_formula("Y 1 − x ,  (B.35)\n(1 − α)") && !is_formula("see (B.35) and (A1)"));
+        assert!(!is_formula("vS,n+1 = 1, so that") && !is_formula("of N → ∞, and we define"));
+        assert!(is_wordless("σf (B)D(B)dB + Z B0 exp") && !is_wordless("where x = 1"));
         assert!(!is_formula("(γs)") && !is_formula("a (−U(q))"), "multi-byte characters after a parenthesis");
-        assert_eq!(signature("Page 12 of 40"), "page ## of ##");
+        assert_eq!(signature("Page 12 of 40"), "page # of #");
+        assert_eq!(signature("Results  9"), signature("Results 10"));
         assert_eq!(inline_label(&["Invoice", "No:", "12345"]), Some(2));
         assert_eq!(inline_label(&["Note:"]), None);
     }
@@ -181,6 +227,8 @@ mod tests {
     #[test]
     fn headings_need_size_weight_or_numbering() {
         assert!(is_heading("2.1 Related work", 1, 3, set(10.0, 10.0, false), "2.1"));
+        assert!(is_heading("2.1.1 [X] ∼ δ", 1, 4, set(10.0, 10.0, false), "2.1.1"));
+        assert!(!is_heading("0.5 x ∼ δ", 1, 4, set(10.0, 10.0, false), "0.5"));
         assert!(is_heading("Results", 1, 1, set(12.0, 10.0, false), "Results"));
         assert!(is_heading("INTRODUCTION", 1, 1, set(10.0, 10.0, false), "INTRODUCTION"));
         // Where the body is set in capitals, capitals set no heading apart.
