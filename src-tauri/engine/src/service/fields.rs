@@ -12,15 +12,18 @@ use super::Library;
 use crate::ask::ranker::Ranker;
 use crate::ask::Prepared;
 use crate::extract::{extract_field, FieldSpec, Schema, EXTRACTOR_VERSION};
+use crate::layout::analyze::ANALYZER_VERSION;
 use crate::model::{DocId, DocumentFields, ErrorReport, FieldValue, Progress, ValueSource};
 use crate::{Error, Result};
 
-/// What a stored value was computed from: the extractor and the ranking's weights, the answerer,
-/// the field's definition and the document's pages as read.
+/// What a stored value was computed from: the extractor and the ranking's weights, the layout
+/// analyzer (the ranking reads a value's region), the answerer, the field's definition and the
+/// document's pages as read.
 fn fingerprint(spec: &FieldSpec, prepared: &Prepared, answerer: &str) -> String {
     let mut h = Sha256::new();
     h.update(EXTRACTOR_VERSION.to_le_bytes());
     h.update(Ranker::bundled_fingerprint().to_le_bytes());
+    h.update(ANALYZER_VERSION.to_le_bytes());
     h.update(answerer);
     h.update(serde_json::to_vec(spec).expect("specs serialise"));
     for p in &prepared.pages {
