@@ -215,3 +215,33 @@ fn a_scanned_page_without_the_model_keeps_the_text_pages_analysed() {
     assert!(!regions(&layout, 1).is_empty(), "page 1 is analysed");
     assert_eq!(layout["pages"][1]["error"]["kind"], "model_missing");
 }
+
+#[test]
+fn a_page_of_tiny_drawings_and_one_under_a_huge_image_are_analysed() {
+    if !pdfium_available("tiny_drawings") {
+        return;
+    }
+    let lib = Lib::new();
+    // 5,000 strokes of a pattern (a hatched map, a chart's marks) around a paragraph, and a
+    // page whose whole area is one image with a caption over it.
+    let mut hatched = PdfPage::a4().text(72.0, 90.0, 10.0, "Survey of the northern field");
+    for k in 0..5_000 {
+        let (x, y) = (72.0 + (k % 100) as f32 * 4.5, 120.0 + (k / 100) as f32 * 9.0);
+        hatched = hatched.rule(x, y, x + 2.0, y);
+    }
+    let mut covered = PdfPage::a4().text(72.0, 400.0, 10.0, "Figure 1: the site from above");
+    covered.logos.push((0.0, 0.0, 595.0, 842.0));
+    let pdf = lib.file("bad.pdf", &PdfBuilder::new().page(hatched).page(covered).build());
+    let layout = lib.json(&["layout", pdf.to_str().unwrap()]);
+    for (page, words) in [(1u64, 5u64), (2, 6)] {
+        let p = &layout["pages"][page as usize - 1];
+        assert!(p.get("error").is_none(), "{p}");
+        // Every word is in exactly one region.
+        let mut held: Vec<u64> = regions(&layout, page)
+            .iter()
+            .flat_map(|r| r["words"].as_array().unwrap().iter().map(|w| w.as_u64().unwrap()))
+            .collect();
+        held.sort();
+        assert_eq!(held, (0..words).collect::<Vec<u64>>(), "page {page}: {p}");
+    }
+}
