@@ -5,17 +5,21 @@
 //! its tables where their words make a grid; the forms model's confident pairs on one row become
 //! key-value lines; its text-like regions (paragraphs, titles, lists, captions, headers,
 //! footers, formulas) take the words they hold; every word left is laid out by the geometric
-//! analysis (blocks, titles, lists, tables), so no word goes without a region.
+//! analysis (blocks, titles, lists, tables), so no word goes without a region. On a page of
+//! prose, a short line standing alone over a wider text is a heading (OCR sees no weight).
 
 use super::geometric::{self, take, text_ink, text_of, words_in, DocContext, PICTURE_MAX_INK};
 use super::tables;
-use crate::model::{KeyValue, Label, Page, Region, RegionSource, Word};
+use crate::model::{BBox, KeyValue, Label, Page, Region, RegionSource, Word};
 
 /// The most of a page's words a picture may hold: a figure is part of a page; a "picture"
 /// holding most of the words is the scanned page itself.
 const PICTURE_MAX_WORDS: f32 = 0.5;
 /// The least confidence of a pair shown as a key-value line (every pair stays a key-value).
 const LINE_CONFIDENCE: f32 = 0.5;
+/// The least median of words a line for a page to be prose (a receipt's or a form's lines are
+/// shorter).
+const PROSE_LINE_WORDS: usize = 5;
 
 /// The regions of a page read from pixels, from the detector's `detected` regions (page
 /// points, no words yet) and the forms model's `pairs` (which stay the page's pairs: a
@@ -53,7 +57,50 @@ pub fn fuse(page: &Page, ctx: &DocContext, detected: &[Region], pairs: &[KeyValu
         }
     }
     let ctx = DocContext { read_from_pixels: true, ..ctx.clone() };
-    geometric::analyze_rest(page, &ctx, taken, regions)
+    let mut regions = geometric::analyze_rest(page, &ctx, taken, regions);
+    headings_by_shape(page, &mut regions);
+    regions
+}
+
+/// OCR sees no weight and little size: on a page of prose, a short line of text standing alone,
+/// not ending a sentence, right above a wider text in its column ("Funding" over "There was no
+/// funding for this study.") is a heading. Not on pages of short lines (receipts, forms), where
+/// most lines stand so.
+fn headings_by_shape(page: &Page, regions: &mut [Region]) {
+    let mut per_line: Vec<usize> = page.lines.iter().map(|l| l.words.len()).collect();
+    per_line.sort_unstable();
+    if per_line.get(per_line.len() / 2).is_none_or(|&n| n < PROSE_LINE_WORDS) {
+        return;
+    }
+    let mut heights: Vec<f32> = page.words.iter().map(|w| w.bbox.height()).collect();
+    heights.sort_by(f32::total_cmp);
+    let line = heights[heights.len() / 2];
+    // Where the words lie: a detected region's box may run wider than its text.
+    let texts: Vec<(usize, BBox, bool)> = regions
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.label, Label::Text | Label::ListItem) && !r.words.is_empty())
+        .map(|(k, r)| {
+            let span = r.words.iter().map(|&w| page.words[w as usize].bbox).reduce(|a, b| a.union(&b)).unwrap();
+            (k, span, r.text.trim_end().ends_with(['.', ':', ';', ',']))
+        })
+        .collect();
+    for &(k, b, ends) in &texts {
+        let r = &regions[k];
+        let words = r.words.len();
+        let capital = r.text.chars().next().is_some_and(char::is_uppercase);
+        if r.label != Label::Text || ends || !capital || words > 8 || b.height() > 1.8 * line {
+            continue;
+        }
+        let below = texts.iter().find(|&&(j, o, _)| {
+            j != k && o.y0 >= b.y1 - 0.3 * line && o.y0 - b.y1 < 1.5 * line && o.h_overlap(&b) > 0.5 * b.width()
+        });
+        if below.is_some_and(|&(_, o, o_ends)| o.width() > 1.5 * b.width() && (o_ends || o.height() > 1.8 * line)) {
+            // Its box is its words', not the column-wide box the detector drew for a paragraph.
+            regions[k].label = Label::SectionHeader;
+            regions[k].bbox = b;
+        }
+    }
 }
 
 /// A detected region kept with the words on it.
@@ -83,7 +130,7 @@ fn key_value_line(words: &[Word], taken: &mut [bool], pair: &KeyValue) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BBox, Line, PageSource};
+    use crate::model::{Line, PageSource};
 
     /// A page read by OCR with one line per row of (text, x0, x1), rows 20 points apart.
     fn page(rows: &[&[(&str, f32, f32)]]) -> Page {
@@ -170,6 +217,40 @@ mod tests {
         assert!(lines[0].pair.is_none());
         // Every word has a region.
         assert_eq!(regions.iter().map(|r| r.words.len()).sum::<usize>(), 6);
+    }
+
+    #[test]
+    fn a_short_line_over_a_wider_text_is_a_heading_on_a_page_of_prose_only() {
+        let sentence: &[(&str, f32, f32)] = &[
+            ("There", 50.0, 90.0),
+            ("was", 95.0, 120.0),
+            ("no", 125.0, 140.0),
+            ("funding", 145.0, 200.0),
+            ("at", 205.0, 220.0),
+            ("all.", 225.0, 250.0),
+        ];
+        let prose: &[(&str, f32, f32)] = &[
+            ("We", 50.0, 70.0),
+            ("thank", 75.0, 110.0),
+            ("the", 115.0, 135.0),
+            ("patients", 140.0, 200.0),
+            ("for", 205.0, 225.0),
+            ("joining.", 230.0, 280.0),
+        ];
+        let p = page(&[prose, &[("Funding", 50.0, 100.0)], sentence]);
+        // The detector's boxes run the column's width; one per line.
+        let boxes: Vec<Region> = (0..3)
+            .map(|r| detected(Label::Text, BBox::new(40.0, 98.0 + 20.0 * r as f32, 300.0, 112.0 + 20.0 * r as f32)))
+            .collect();
+        let regions = fuse(&p, &DocContext::default(), &boxes, &[]);
+        let heading = regions.iter().find(|r| r.words == vec![6]).unwrap();
+        assert_eq!((heading.label, heading.bbox), (Label::SectionHeader, p.words[6].bbox));
+        assert!(regions.iter().filter(|r| r.words != vec![6]).all(|r| r.label == Label::Text), "{regions:?}");
+        // On a receipt's short lines, a short line is no heading.
+        let p =
+            page(&[&[("TOTAL", 50.0, 100.0)], &[("CASH", 50.0, 90.0), ("50.00", 200.0, 240.0), ("RM", 250.0, 270.0)]]);
+        let regions = fuse(&p, &DocContext::default(), &boxes[..2], &[]);
+        assert!(regions.iter().all(|r| r.label == Label::Text), "{regions:?}");
     }
 
     #[test]
