@@ -4,6 +4,7 @@
 //!
 //! - [`geometric`]: from the text layer (words, fonts, ruling lines, pictures); no model.
 //! - [`detector`]: from pixels, for pages without a text layer (PicoDet on candle).
+//! - [`joins`]: captions and formulas that run on past their blocks.
 //! - [`fuse`]: pages read from pixels, the detector's regions fused with the geometric analysis
 //!   of the OCR lines.
 //! - [`pairs`]: form key-values on pages read from pixels, by a fitted model.
@@ -19,6 +20,7 @@ pub mod analyze;
 pub mod detector;
 pub mod fuse;
 pub mod geometric;
+pub mod joins;
 pub mod markdown;
 pub mod overlay;
 pub mod pairs;
