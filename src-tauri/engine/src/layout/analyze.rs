@@ -16,7 +16,7 @@ use crate::model::{BBox, KeyValue, Label, LayoutMode, Page, PageLayout, PageSour
 use crate::{Error, Result};
 
 /// Bumped whenever an analyzer changes what it produces, so cached layouts are redone.
-pub const ANALYZER_VERSION: u32 = 5;
+pub const ANALYZER_VERSION: u32 = 6;
 /// The least share of a document's letters in capitals for its body to be set in capitals.
 const CAPS_BODY: f32 = 0.7;
 /// Pixels on the longer side of a PDF page rendered for the detector (its input is 800 high).

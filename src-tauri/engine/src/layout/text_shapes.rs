@@ -99,6 +99,13 @@ pub fn is_heading(text: &str, lines: usize, words: usize, set: Setting, first: &
 pub fn is_formula(text: &str) -> bool {
     const MATH: &str = "=+−×÷∑∫∏√∞≤≥≈≠∈∉∂∇±∓⊂⊆∪∩→←↔⇒⇔∀∃^_|<>∼≡\
                         αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ";
+    // A receipt's "=====" or ">>> THANK YOU <<<" is decoration, not mathematics.
+    let decoration = |t: &&str| t.chars().count() >= 3 && t.chars().all(|c| "=<>-*_~".contains(c) && t.starts_with(c));
+    let text: String = text
+        .lines()
+        .map(|l| l.split_whitespace().filter(|t| !decoration(t)).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
     let tokens: Vec<&str> = text.split_whitespace().collect();
     // Prose with some mathematics in it has runs of words; the line that leads into a
     // displayed formula ends with a few ("so that", "and we define").
@@ -217,6 +224,7 @@ mod tests {
         assert!(is_formula("Y 1 − x ,  (B.35)\n(1 − α)") && !is_formula("see (B.35) and (A1)"));
         assert!(!is_formula("vS,n+1 = 1, so that") && !is_formula("of N → ∞, and we define"));
         assert!(is_wordless("σf (B)D(B)dB + Z B0 exp") && !is_wordless("where x = 1"));
+        assert!(!is_formula(">>> THANK YOU <<<") && !is_formula("========") && is_formula("x >= 2 y"));
         assert!(!is_formula("(γs)") && !is_formula("a (−U(q))"), "multi-byte characters after a parenthesis");
         assert_eq!(signature("Page 12 of 40"), "page # of #");
         assert_eq!(signature("Results  9"), signature("Results 10"));
